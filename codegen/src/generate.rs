@@ -1,0 +1,66 @@
+//! Everything `cargo xtask generate` writes, computed in memory so that `--check` and the
+//! tests can compare it with the files on disk.
+
+use std::path::{Path, PathBuf};
+
+use crate::load::{load_dir, LoadedSpec};
+use crate::model::ProviderSpec;
+use crate::SpecError;
+
+/// One generated file: its path relative to the workspace root and its full contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Path relative to the workspace root.
+    pub path: PathBuf,
+    /// Full file contents.
+    pub contents: String,
+}
+
+/// The spec format's own JSON Schema, derived from [`ProviderSpec`].
+pub fn provider_schema() -> String {
+    let schema = schemars::schema_for!(ProviderSpec);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
+    text.push('\n');
+    text
+}
+
+/// Loads every spec under `root/spec` and computes every output of the pipeline.
+pub fn outputs(root: &Path) -> Result<(Vec<LoadedSpec>, Vec<Output>), SpecError> {
+    let specs = load_dir(&root.join("spec"))?;
+    let outputs = vec![Output {
+        path: PathBuf::from("spec/provider.schema.json"),
+        contents: provider_schema(),
+    }];
+    Ok((specs, outputs))
+}
+
+/// What differs between `outputs` and the files under `root`.
+pub fn stale(root: &Path, outputs: &[Output]) -> Vec<PathBuf> {
+    outputs
+        .iter()
+        .filter(|o| {
+            std::fs::read_to_string(root.join(&o.path)).ok().as_deref() != Some(o.contents.as_str())
+        })
+        .map(|o| o.path.clone())
+        .collect()
+}
+
+/// `provider<TAB>Event<TAB>field=value;field=value` per event, sorted.
+pub fn list_events<'a>(specs: impl IntoIterator<Item = &'a ProviderSpec>) -> Vec<String> {
+    let mut lines: Vec<String> = specs
+        .into_iter()
+        .flat_map(|s| {
+            s.events.iter().map(move |e| {
+                let when = s
+                    .discriminator
+                    .iter()
+                    .map(|d| format!("{d}={}", e.when.get(d).map(String::as_str).unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join(";");
+                format!("{}\t{}\t{}", s.provider, e.name, when)
+            })
+        })
+        .collect();
+    lines.sort();
+    lines
+}

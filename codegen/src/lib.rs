@@ -1,0 +1,18 @@
+//! hookspec's code generator: the spec model, its loader with diagnostics, validation,
+//! and (in later stages) the IR and emitters.
+//!
+//! Data flows one way: YAML -> [`model`] -> [`validate`]d spec -> emitters -> files.
+
+pub mod check;
+pub mod diagnostic;
+pub mod duration;
+pub mod load;
+pub mod model;
+pub mod validate;
+pub mod yaml;
+
+pub use diagnostic::{Diagnostic, SpecError};
+pub use load::{load_dir, load_file, load_str, LoadedSpec};
+pub use model::ProviderSpec;
+pub mod generate;
+pub mod scaffold;

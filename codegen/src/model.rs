@@ -1,0 +1,636 @@
+//! The spec model: what one `spec/<provider>.yaml` file says.
+//!
+//! These types are the single truth of the spec format. `spec/provider.schema.json` is
+//! derived from them by `schemars`, and the loader deserializes YAML straight into them.
+//! Everything here is plain data; rules that span several fields live in `validate`.
+
+use std::net::IpAddr;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::duration::Duration;
+
+/// One provider's webhooks: delivery rules, authentication and every event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSpec {
+    /// Short lower-case name; also the file name, the Rust module and the URL path segment.
+    pub provider: String,
+    /// Human name of the provider, e.g. `Plaid`.
+    pub title: String,
+    /// What the provider is and what its webhooks are for, in our own words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The webhook API version this spec describes, when the provider versions its webhooks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Links to the provider's own documentation.
+    pub docs: Vec<String>,
+    /// How the provider delivers webhooks.
+    pub delivery: Delivery,
+    /// How a receiver can tell that a request really comes from the provider. Every listed
+    /// scheme applies; an empty list means the provider offers no authentication at all.
+    #[serde(default)]
+    pub auth: Vec<AuthScheme>,
+    /// The top-level body fields whose values pick the event, e.g. `[webhook_type, webhook_code]`.
+    pub discriminator: Vec<String>,
+    /// The fields every event carries.
+    pub envelope: Envelope,
+    /// Named shapes shared by several events, referenced with `ref: Name`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub types: IndexMap<String, Shape>,
+    /// Every event the provider documents.
+    pub events: Vec<Event>,
+}
+
+/// The transport facts of a delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// HTTP method of the delivery request.
+    #[serde(default)]
+    pub method: HttpMethod,
+    /// `Content-Type` of the delivery body.
+    pub content_type: String,
+    /// Addresses the provider sends from. Empty when the provider publishes none.
+    #[serde(default)]
+    pub source_ips: Vec<IpAddr>,
+    /// How long the provider waits for a response before it counts the attempt as failed.
+    pub timeout: Duration,
+    /// Which response statuses the provider counts as delivered.
+    pub success: Success,
+    /// What the provider does after a failed attempt.
+    pub retry: Retry,
+    /// Headers the provider sends with every delivery (besides auth headers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<Header>,
+    /// Values above that the provider does not document, keyed by their path in `delivery`
+    /// (e.g. `timeout`, `retry.schedule`), each with why the assumed value was chosen.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub assumed: IndexMap<String, String>,
+    /// Further delivery facts worth knowing (ordering, duplicates, coalescing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// HTTP method of a delivery.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    /// `POST`, what every known provider uses.
+    #[default]
+    Post,
+    /// `PUT`.
+    Put,
+}
+
+/// Which statuses count as a successful delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Success {
+    /// Any status from 200 to 299.
+    Any2xx,
+    /// Only the listed statuses (Plaid: only 200).
+    Only(Vec<u16>),
+}
+
+/// Retry behaviour after a failed attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// The delays between attempts.
+    pub schedule: Schedule,
+    /// The provider stops retrying an endpoint that rejects too much of its traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<CircuitBreaker>,
+    /// The provider honours a `Retry-After` header on 429, waiting at most this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_max: Option<Duration>,
+}
+
+/// A retry schedule as data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Schedule {
+    /// No retries: a failed delivery is lost.
+    None,
+    /// Each delay is `factor` times the previous one, starting at `initial`.
+    Exponential {
+        /// The first delay.
+        initial: Duration,
+        /// Multiplier between consecutive delays (at least 2).
+        factor: u32,
+        /// Stop after this many retries, if the provider caps them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_retries: Option<u32>,
+        /// Stop once the next attempt would fall later than this after the first one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        give_up_after: Option<Duration>,
+    },
+    /// Delays grow by the same step each time: `step`, `2*step`, `3*step`, ...
+    Linear {
+        /// The first delay and the increment.
+        step: Duration,
+        /// How many retries follow the first attempt.
+        retries: u32,
+    },
+    /// An explicit list of delays.
+    Fixed {
+        /// Delay before each retry, in order.
+        delays: Vec<Duration>,
+    },
+}
+
+/// Stop retrying when too many deliveries were rejected recently.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitBreaker {
+    /// Fraction of rejected deliveries (0 to 1) above which retries stop.
+    pub rejected_over: f64,
+    /// The window the fraction is measured over.
+    pub window: Duration,
+}
+
+/// A header the provider sends with each delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    /// Header name as the provider spells it.
+    pub name: String,
+    /// What the header carries.
+    pub description: String,
+    /// A literal value the header always has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// A typical value, for docs and generated requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
+}
+
+/// One way to authenticate a delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthScheme {
+    /// A static `Authorization` header whose value the user configures at the provider.
+    Authorization(AuthorizationAuth),
+    /// An HMAC signature of the request in a header.
+    Hmac(HmacAuth),
+    /// A signed JWT in a header.
+    Jwt(JwtAuth),
+    /// A header that identifies the sender's account (not a secret), e.g. `x-client-id`.
+    IdentifyingHeader(IdentifyingHeaderAuth),
+}
+
+/// A user-configured `Authorization` header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizationAuth {
+    /// The header carrying the credential.
+    #[serde(default = "authorization_header")]
+    pub header: String,
+    /// The schemes the user may pick.
+    pub schemes: Vec<AuthorizationKind>,
+    /// Whether the user must configure it. `false`: deliveries come without it unless set up.
+    #[serde(default)]
+    pub required: bool,
+    /// What the receiver should know about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+fn authorization_header() -> String {
+    "Authorization".to_owned()
+}
+
+/// HTTP authorization scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorizationKind {
+    /// `Basic base64(user:password)`.
+    Basic,
+    /// `Bearer <token>`.
+    Bearer,
+}
+
+/// An HMAC signature scheme, described as data so Stripe-, GitHub- or Svix-style
+/// signatures need no code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HmacAuth {
+    /// Header carrying the signature(s).
+    pub header: String,
+    /// Hash function of the HMAC.
+    pub algorithm: HmacAlgorithm,
+    /// How the MAC is written in the header.
+    pub encoding: SignatureEncoding,
+    /// What is signed: a template over `{body}`, `{timestamp}` and `{header:NAME}`,
+    /// e.g. `"{body}"` or `"{timestamp}.{body}"`.
+    pub signed: String,
+    /// How the header value is split into signatures.
+    pub format: SignatureFormat,
+    /// Where the signed timestamp comes from, when the scheme has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<SignedTimestamp>,
+    /// How the secret is given to the receiver.
+    #[serde(default)]
+    pub secret: SecretFormat,
+    /// Secret rotation as the provider runs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<Rotation>,
+    /// What the receiver should know about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Hash function of an HMAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HmacAlgorithm {
+    /// HMAC-SHA-256.
+    Sha256,
+    /// HMAC-SHA-512.
+    Sha512,
+    /// HMAC-SHA-1 (legacy providers only).
+    Sha1,
+}
+
+/// Text encoding of a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureEncoding {
+    /// Hexadecimal, upper-case as sent; compared case-insensitively.
+    HexUpper,
+    /// Hexadecimal, lower-case as sent; compared case-insensitively.
+    HexLower,
+    /// Standard base64 with padding.
+    Base64,
+    /// URL-safe base64 without padding.
+    Base64url,
+}
+
+/// How one header value carries one or more signatures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureFormat {
+    /// Separator between entries when several are allowed (e.g. `","` or `" "`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub separator: Option<String>,
+    /// Separator between an entry's scheme label and its value (e.g. `"="`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_separator: Option<String>,
+    /// The scheme label that is accepted (e.g. `v1`); entries with other labels are ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+}
+
+/// Where a signed timestamp is read from, and how stale it may be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignedTimestamp {
+    /// A header carrying it, or absent when it is an entry of the signature header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// The entry label in the signature header (e.g. Stripe's `t`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// How far in the past (or future) the timestamp may be.
+    pub tolerance: Duration,
+}
+
+/// How a signing secret is written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretFormat {
+    /// Encoding of the secret's bytes.
+    #[serde(default)]
+    pub encoding: SecretEncoding,
+    /// A prefix that is not part of the key (e.g. `whsec_`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strip_prefix: Option<String>,
+}
+
+/// Encoding of a secret's bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretEncoding {
+    /// The secret's text is the key.
+    #[default]
+    Utf8,
+    /// The secret is base64 of the key.
+    Base64,
+}
+
+/// Secret rotation rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    /// How many secrets can be valid at once.
+    pub max_active: u32,
+    /// How long the previous secret stays valid after a rotation.
+    pub overlap: Duration,
+}
+
+/// A JWT carried in a header and verified with a public key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JwtAuth {
+    /// Header carrying the compact JWT.
+    pub header: String,
+    /// Accepted `alg` values; anything else is refused.
+    pub algorithms: Vec<JwtAlgorithm>,
+    /// Claim holding the issue time, in Unix seconds.
+    pub issued_at_claim: String,
+    /// How old the token may be.
+    pub max_age: Duration,
+    /// How far in the future `iat` may be, for clock skew.
+    pub future_skew: Duration,
+    /// The claim binding the token to the body.
+    pub body_hash: BodyHash,
+    /// Where the public key comes from.
+    pub key_source: KeySource,
+    /// What the receiver should know about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// JWT signature algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum JwtAlgorithm {
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+}
+
+/// A claim holding a digest of the raw body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BodyHash {
+    /// Claim name.
+    pub claim: String,
+    /// Digest algorithm.
+    pub algorithm: DigestAlgorithm,
+    /// Text encoding of the digest.
+    pub encoding: SignatureEncoding,
+}
+
+/// Digest algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestAlgorithm {
+    /// SHA-256.
+    Sha256,
+}
+
+/// Where verification keys come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum KeySource {
+    /// Fetched one at a time from a provider endpoint, by the JWT header's `kid`.
+    Endpoint(KeyEndpoint),
+}
+
+/// A provider endpoint that returns a JWK for a key id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEndpoint {
+    /// HTTP method.
+    pub method: String,
+    /// Path below the provider's API base URL.
+    pub path: String,
+    /// JWT header field naming the key.
+    pub kid_header: String,
+    /// Request body field that carries the key id.
+    pub request_key_field: String,
+    /// Request body fields holding the caller's credentials.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credential_fields: Vec<String>,
+    /// Response field (top level) holding the JWK.
+    pub response_key_field: String,
+    /// JWK field that is non-null once the key has been retired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired_field: Option<String>,
+    /// Base URLs per environment.
+    pub base_urls: IndexMap<String, String>,
+}
+
+/// A header identifying the sending account; checked against configured values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifyingHeaderAuth {
+    /// Header name.
+    pub header: String,
+    /// What the value is.
+    pub description: String,
+}
+
+/// The part of the body every event shares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// Top-level fields of every event.
+    pub fields: IndexMap<String, Shape>,
+    /// The envelope field that holds the event-specific fields (Belvo `data`, Bridge
+    /// `content`). Absent: events' fields sit at the top level beside the envelope's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_field: Option<String>,
+    /// A shared type the payload field may hold instead of the event's fields, for any
+    /// event (Belvo: `data.errors[]` when retrieval failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_error: Option<String>,
+}
+
+/// One event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// PascalCase name, unique within the provider.
+    pub name: String,
+    /// The discriminator values that select this event, one per discriminator field.
+    pub when: IndexMap<String, String>,
+    /// For a second payload shape under the same discriminator values: what tells it apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<Select>,
+    /// What happened, in our own words.
+    pub description: String,
+    /// Event-specific fields (inside `envelope.payload_field` when that is set).
+    #[serde(default)]
+    pub fields: IndexMap<String, Shape>,
+    /// Whether fields not listed may appear (providers add fields without notice).
+    #[serde(default = "yes")]
+    pub additional_fields: bool,
+    /// Documented payloads, verbatim JSON text, each of which must validate.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// How well the provider documents this event.
+    #[serde(default)]
+    pub documented: Documented,
+    /// Why the payload is modelled as it is when it is not fully documented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The provider marks this event as deprecated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deprecated: bool,
+    /// Name of the shape in the provider's own machine-readable spec, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_schema: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How an event is documented.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Documented {
+    /// In the provider's public docs with its payload.
+    #[default]
+    Public,
+    /// Listed by the provider, but its payload is not documented; fields are assumed.
+    PayloadAssumed,
+    /// In the provider's machine-readable spec but hidden from its public docs.
+    Hidden,
+    /// Known only from third-party material.
+    ThirdParty,
+}
+
+/// Tells apart events that share discriminator values. Every condition must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Select {
+    /// Top-level fields that must be present.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub present: Vec<String>,
+    /// Top-level fields that must be absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<String>,
+    /// Top-level fields whose JSON value must have this type.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub json_type: IndexMap<String, JsonType>,
+}
+
+/// The type of a JSON value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JsonType {
+    /// `null`.
+    Null,
+    /// `true`/`false`.
+    Boolean,
+    /// A number.
+    Number,
+    /// A string.
+    String,
+    /// An array.
+    Array,
+    /// An object.
+    Object,
+}
+
+/// The shape of a value: a field, a shared type, an array item or a map value.
+///
+/// Give either `type` or `ref`. Keys that belong to other kinds are refused by validation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Shape {
+    /// The kind of value.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    /// Name of a shared type in `types`.
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// What the value means, in our own words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// As a field: whether it is always present. Defaults to `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// Whether `null` is allowed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nullable: bool,
+    /// Finer kind of a `string` or `integer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
+    /// `array`: the item shape; `map`: the value shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<Shape>>,
+    /// `object`: its fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<IndexMap<String, Shape>>,
+    /// `object`: whether unlisted fields may appear. Defaults to `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_fields: Option<bool>,
+    /// `enum`: the known values, spelled exactly as the provider's JSON spells them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+    /// `enum`: whether the provider may send values not listed (kept, not rejected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<bool>,
+    /// The provider marks this field as deprecated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deprecated: bool,
+}
+
+impl Shape {
+    /// Whether the field must be present (the default).
+    pub fn is_required(&self) -> bool {
+        self.required.unwrap_or(true)
+    }
+}
+
+/// Kinds of values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A JSON string.
+    String,
+    /// A JSON number without fraction or exponent.
+    Integer,
+    /// A JSON number kept as its exact decimal text (money, counters sent as numbers).
+    Decimal,
+    /// `true` or `false`.
+    Boolean,
+    /// A JSON array of `items`.
+    Array,
+    /// A JSON object with known `fields`.
+    Object,
+    /// A JSON object with arbitrary keys and values of shape `items`.
+    Map,
+    /// A string from a list of `values`.
+    Enum,
+    /// Any JSON value.
+    Any,
+}
+
+/// Finer kinds of strings and integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// `string`: an RFC 4122 UUID.
+    Uuid,
+    /// `string`: a calendar date `YYYY-MM-DD`.
+    Date,
+    /// `string`: an RFC 3339 date-time.
+    DateTime,
+    /// `string`: a dotted IPv4 address.
+    Ipv4,
+    /// `string`: an absolute URI.
+    Uri,
+    /// `string`: an e-mail address.
+    Email,
+    /// `integer`: Unix time in milliseconds.
+    UnixMs,
+    /// `integer`: Unix time in seconds.
+    UnixS,
+}
+
+impl Format {
+    /// The kind a format applies to.
+    pub fn applies_to(self) -> Kind {
+        match self {
+            Format::UnixMs | Format::UnixS => Kind::Integer,
+            _ => Kind::String,
+        }
+    }
+}

@@ -1,0 +1,819 @@
+//! Rules that span several keys of a spec, checked after it deserialized: names,
+//! references, discriminators, auth and retry data, and every documented example.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::check::{check_event_body, resolve_event};
+use crate::diagnostic::{did_you_mean, Reporter};
+use crate::model::*;
+use crate::yaml::Path;
+
+/// Keys of `delivery` that `delivery.assumed` may name.
+const DELIVERY_FACTS: &[&str] = &[
+    "method",
+    "content_type",
+    "source_ips",
+    "timeout",
+    "success",
+    "retry",
+    "retry.schedule",
+    "retry.circuit_breaker",
+    "retry.retry_after_max",
+    "headers",
+];
+
+/// Checks `spec`; `file` is the spec's path (its stem must match `provider` when it is a
+/// `.yaml` file in a spec directory, see [`crate::load::load_dir`]).
+pub(crate) fn validate(spec: &ProviderSpec, file: &str, r: &mut Reporter<'_>) {
+    let root = Path::root();
+    if !is_snake_ident(&spec.provider) {
+        r.at(
+            &root.key("provider"),
+            format!(
+                "provider name `{}` must be lower snake_case (a-z, 0-9, _), starting with a letter",
+                spec.provider
+            ),
+        );
+    } else if let Some(stem) = spec_stem(file) {
+        if stem != spec.provider {
+            r.at(
+                &root.key("provider"),
+                format!(
+                    "provider `{}` does not match the file name `{stem}.yaml`",
+                    spec.provider
+                ),
+            )
+            .hint(format!("rename the file or set `provider: {stem}`"));
+        }
+    }
+    if spec.title.trim().is_empty() {
+        r.at(&root.key("title"), "title must not be empty");
+    }
+    for (i, url) in spec.docs.iter().enumerate() {
+        if crate::check::check_format(url, Format::Uri).is_err() || !url.starts_with("http") {
+            r.at(
+                &root.key("docs").index(i),
+                format!("`{url}` is not an http(s) URL"),
+            );
+        }
+    }
+    delivery(&spec.delivery, &root.key("delivery"), r);
+    for (i, scheme) in spec.auth.iter().enumerate() {
+        auth(scheme, &root.key("auth").index(i), r);
+    }
+    let ctx = Ctx { types: &spec.types };
+    envelope(spec, &ctx, r);
+    for (name, shape) in &spec.types {
+        let p = root.key("types").key(name.clone());
+        if !is_pascal_ident(name) {
+            r.at_key(&p, format!("type name `{name}` must be PascalCase (letters and digits, starting upper-case)"));
+        }
+        ctx.shape(shape, &p, Position::Type, r);
+    }
+    alias_cycles(&spec.types, &root.key("types"), r);
+    events(spec, &ctx, r);
+}
+
+fn spec_stem(file: &str) -> Option<&str> {
+    let p = std::path::Path::new(file);
+    let in_spec_dir = p
+        .parent()
+        .and_then(|d| d.file_name())
+        .is_some_and(|d| d == "spec");
+    if in_spec_dir && p.extension().is_some_and(|e| e == "yaml") {
+        p.file_stem().and_then(|s| s.to_str())
+    } else {
+        None
+    }
+}
+
+fn is_snake_ident(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn is_pascal_ident(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_uppercase()) && s.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// RFC 9110 token characters.
+fn is_header_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+}
+
+fn header(name: &str, p: &Path, r: &mut Reporter<'_>) {
+    if !is_header_name(name) {
+        r.at(p, format!("`{name}` is not a valid HTTP header name"));
+    }
+}
+
+fn delivery(d: &Delivery, p: &Path, r: &mut Reporter<'_>) {
+    if d.content_type.trim().is_empty() || !d.content_type.contains('/') {
+        r.at(
+            &p.key("content_type"),
+            format!(
+                "`{}` is not a media type such as `application/json`",
+                d.content_type
+            ),
+        );
+    }
+    if d.timeout.get().is_zero() {
+        r.at(&p.key("timeout"), "timeout must be longer than zero");
+    }
+    if let Success::Only(codes) = &d.success {
+        let sp = p.key("success").key("only");
+        if codes.is_empty() {
+            r.at(&sp, "list at least one status, or use `success: any2xx`");
+        }
+        for (i, c) in codes.iter().enumerate() {
+            if !(100..=599).contains(c) {
+                r.at(&sp.index(i), format!("{c} is not an HTTP status (100-599)"));
+            }
+        }
+    }
+    retry(&d.retry, &p.key("retry"), r);
+    let mut seen = BTreeSet::new();
+    for (i, h) in d.headers.iter().enumerate() {
+        header(&h.name, &p.key("headers").index(i).key("name"), r);
+        if !seen.insert(h.name.to_ascii_lowercase()) {
+            r.at(
+                &p.key("headers").index(i).key("name"),
+                format!("header `{}` is listed twice", h.name),
+            );
+        }
+    }
+    for key in d.assumed.keys() {
+        if !DELIVERY_FACTS.contains(&key.as_str()) {
+            let d = r.at_key(
+                &p.key("assumed").key(key.clone()),
+                format!("`{key}` is not a delivery fact that can be assumed"),
+            );
+            match did_you_mean(key, DELIVERY_FACTS.iter().copied()) {
+                Some(m) => d.hint(format!("did you mean `{m}`?")),
+                None => d.hint(format!("one of {}", DELIVERY_FACTS.join(", "))),
+            }
+        } else if d.assumed[key].trim().is_empty() {
+            r.at(
+                &p.key("assumed").key(key.clone()),
+                "say why the value is assumed",
+            );
+        }
+    }
+}
+
+fn retry(rt: &Retry, p: &Path, r: &mut Reporter<'_>) {
+    let sp = p.key("schedule");
+    match &rt.schedule {
+        Schedule::None => {}
+        Schedule::Exponential {
+            initial,
+            factor,
+            max_retries,
+            give_up_after,
+        } => {
+            let ep = sp.key("exponential");
+            if initial.get().is_zero() {
+                r.at(
+                    &ep.key("initial"),
+                    "the first delay must be longer than zero",
+                );
+            }
+            if *factor < 2 {
+                r.at(&ep.key("factor"), format!("factor {factor} does not grow the delay; use at least 2, or a `linear`/`fixed` schedule"));
+            }
+            if max_retries.is_none() && give_up_after.is_none() {
+                r.at(
+                    &ep,
+                    "an exponential schedule needs a bound: `max_retries` or `give_up_after`",
+                );
+            }
+            if max_retries == &Some(0) {
+                r.at(&ep.key("max_retries"), "0 retries is `schedule: none`");
+            }
+            if let Some(g) = give_up_after {
+                if g.get() < initial.get() {
+                    r.at(
+                        &ep.key("give_up_after"),
+                        format!("gives up ({g}) before the first retry ({initial})"),
+                    );
+                }
+            }
+        }
+        Schedule::Linear { step, retries } => {
+            let lp = sp.key("linear");
+            if step.get().is_zero() {
+                r.at(&lp.key("step"), "step must be longer than zero");
+            }
+            if *retries == 0 {
+                r.at(&lp.key("retries"), "0 retries is `schedule: none`");
+            }
+        }
+        Schedule::Fixed { delays } => {
+            if delays.is_empty() {
+                r.at(
+                    &sp.key("fixed").key("delays"),
+                    "list at least one delay, or use `schedule: none`",
+                );
+            }
+        }
+    }
+    if let Some(cb) = &rt.circuit_breaker {
+        if !(cb.rejected_over > 0.0 && cb.rejected_over < 1.0) {
+            r.at(
+                &p.key("circuit_breaker").key("rejected_over"),
+                format!("{} is not a fraction between 0 and 1", cb.rejected_over),
+            );
+        }
+        if cb.window.get().is_zero() {
+            r.at(
+                &p.key("circuit_breaker").key("window"),
+                "window must be longer than zero",
+            );
+        }
+    }
+}
+
+fn auth(a: &AuthScheme, p: &Path, r: &mut Reporter<'_>) {
+    match a {
+        AuthScheme::Authorization(x) => {
+            let p = p.key("authorization");
+            header(&x.header, &p.key("header"), r);
+            if x.schemes.is_empty() {
+                r.at(
+                    &p.key("schemes"),
+                    "list at least one scheme (`basic`, `bearer`)",
+                );
+            }
+        }
+        AuthScheme::IdentifyingHeader(x) => {
+            header(&x.header, &p.key("identifying_header").key("header"), r)
+        }
+        AuthScheme::Hmac(h) => hmac(h, &p.key("hmac"), r),
+        AuthScheme::Jwt(j) => {
+            let p = p.key("jwt");
+            header(&j.header, &p.key("header"), r);
+            if j.algorithms.is_empty() {
+                r.at(
+                    &p.key("algorithms"),
+                    "list the accepted `alg` values; an empty list would accept none",
+                );
+            }
+            if j.max_age.get().is_zero() {
+                r.at(&p.key("max_age"), "max_age must be longer than zero");
+            }
+            if j.issued_at_claim.is_empty() {
+                r.at(
+                    &p.key("issued_at_claim"),
+                    "name the claim holding the issue time",
+                );
+            }
+            if j.body_hash.claim.is_empty() {
+                r.at(
+                    &p.key("body_hash").key("claim"),
+                    "name the claim holding the body digest",
+                );
+            }
+            let KeySource::Endpoint(k) = &j.key_source;
+            let kp = p.key("key_source").key("endpoint");
+            if !k.path.starts_with('/') {
+                r.at(
+                    &kp.key("path"),
+                    format!("path `{}` must start with `/`", k.path),
+                );
+            }
+            if k.base_urls.is_empty() {
+                r.at(
+                    &kp.key("base_urls"),
+                    "list the base URL of at least one environment",
+                );
+            }
+            for (env, url) in &k.base_urls {
+                if !url.starts_with("http://") && !url.starts_with("https://") {
+                    r.at(
+                        &kp.key("base_urls").key(env.clone()),
+                        format!("`{url}` is not an http(s) URL"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn hmac(h: &HmacAuth, p: &Path, r: &mut Reporter<'_>) {
+    header(&h.header, &p.key("header"), r);
+    let mut uses_timestamp = false;
+    let mut rest = h.signed.as_str();
+    let mut has_body = false;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            r.at(&p.key("signed"), format!("unclosed `{{` in `{}`", h.signed));
+            break;
+        };
+        let name = &rest[start + 1..start + len];
+        match name {
+            "body" => has_body = true,
+            "timestamp" => uses_timestamp = true,
+            n if n.strip_prefix("header:").is_some_and(is_header_name) => {}
+            n => {
+                r.at(
+                    &p.key("signed"),
+                    format!("unknown placeholder `{{{n}}}` in `{}`", h.signed),
+                )
+                .hint("placeholders are `{body}`, `{timestamp}` and `{header:NAME}`");
+            }
+        }
+        rest = &rest[start + len + 1..];
+    }
+    if !has_body {
+        r.at(
+            &p.key("signed"),
+            format!(
+                "`{}` does not sign `{{body}}`: the payload would be unprotected",
+                h.signed
+            ),
+        );
+    }
+    match (&h.timestamp, uses_timestamp) {
+        (None, true) => {
+            r.at(
+                &p.key("signed"),
+                "`{timestamp}` is signed but the scheme has no `timestamp:` source",
+            );
+        }
+        (Some(ts), _) => {
+            let tp = p.key("timestamp");
+            if ts.header.is_some() == ts.label.is_some() {
+                r.at(&tp, "give exactly one of `header` (a separate header) or `label` (an entry of the signature header)");
+            }
+            if let Some(hn) = &ts.header {
+                header(hn, &tp.key("header"), r);
+            }
+            if ts.tolerance.get().is_zero() {
+                r.at(&tp.key("tolerance"), "tolerance must be longer than zero");
+            }
+            if !uses_timestamp {
+                r.at(&p.key("signed"), "a timestamp is configured but not part of what is signed, so it protects nothing");
+            }
+        }
+        (None, false) => {}
+    }
+    let f = &h.format;
+    if f.scheme.is_some() != f.label_separator.is_some() {
+        r.at(&p.key("format"), "`scheme` and `label_separator` go together: entries look like `<scheme><label_separator><signature>`");
+    }
+    for (k, v) in [
+        ("separator", &f.separator),
+        ("label_separator", &f.label_separator),
+        ("scheme", &f.scheme),
+    ] {
+        if v.as_deref() == Some("") {
+            r.at(&p.key("format").key(k), format!("`{k}` must not be empty"));
+        }
+    }
+    if let Some(rot) = &h.rotation {
+        if rot.max_active == 0 {
+            r.at(
+                &p.key("rotation").key("max_active"),
+                "at least one secret must be active",
+            );
+        }
+    }
+}
+
+fn envelope(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
+    let ep = Path::root().key("envelope");
+    for (name, shape) in &spec.envelope.fields {
+        ctx.shape(
+            shape,
+            &ep.key("fields").key(name.clone()),
+            Position::Field,
+            r,
+        );
+    }
+    let dp = Path::root().key("discriminator");
+    if spec.discriminator.is_empty() {
+        r.at(&dp, "name at least one field that picks the event");
+    }
+    let mut seen = BTreeSet::new();
+    for (i, d) in spec.discriminator.iter().enumerate() {
+        if !seen.insert(d) {
+            r.at(&dp.index(i), format!("`{d}` is listed twice"));
+            continue;
+        }
+        match spec.envelope.fields.get(d) {
+            None => {
+                r.at(
+                    &dp.index(i),
+                    format!("discriminator `{d}` is not a field of the envelope"),
+                )
+                .hint(format!(
+                    "declare `{d}: {{type: string}}` under `envelope.fields`"
+                ));
+            }
+            Some(s)
+                if !matches!(s.kind, Some(Kind::String) | Some(Kind::Enum))
+                    || !s.is_required()
+                    || s.nullable =>
+            {
+                r.at(
+                    &ep.key("fields").key(d.clone()),
+                    format!("discriminator `{d}` must be a required, non-null string"),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(pf) = &spec.envelope.payload_field {
+        match spec.envelope.fields.get(pf) {
+            None => {
+                r.at(
+                    &ep.key("payload_field"),
+                    format!("payload field `{pf}` is not a field of the envelope"),
+                );
+            }
+            Some(s) if !matches!(s.kind, Some(Kind::Object) | Some(Kind::Any)) => {
+                r.at(
+                    &ep.key("fields").key(pf.clone()),
+                    format!("payload field `{pf}` must be `type: object`"),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(pe) = &spec.envelope.payload_error {
+        if spec.envelope.payload_field.is_none() {
+            r.at(
+                &ep.key("payload_error"),
+                "`payload_error` needs a `payload_field` to stand in for",
+            );
+        }
+        ctx.reference(pe, &ep.key("payload_error"), r);
+    }
+}
+
+fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
+    let root = Path::root().key("events");
+    if spec.events.is_empty() {
+        r.at(
+            &Path::root().key("events"),
+            "a provider needs at least one event",
+        );
+    }
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_when: BTreeMap<Vec<(&str, &str)>, Vec<usize>> = BTreeMap::new();
+    for (i, e) in spec.events.iter().enumerate() {
+        let p = root.index(i);
+        if !is_pascal_ident(&e.name) {
+            r.at(
+                &p.key("name"),
+                format!(
+                    "event name `{}` must be PascalCase (letters and digits, starting upper-case)",
+                    e.name
+                ),
+            );
+        }
+        if let Some(first) = names.insert(&e.name, i) {
+            r.at(
+                &p.key("name"),
+                format!("event name `{}` is already used by events[{first}]", e.name),
+            );
+        }
+        if e.description.trim().is_empty() {
+            r.at(
+                &p.key("description"),
+                "describe when the provider sends this event",
+            );
+        }
+        for d in &spec.discriminator {
+            match e.when.get(d) {
+                None => {
+                    r.at(
+                        &p.key("when"),
+                        format!("missing discriminator value for `{d}`"),
+                    )
+                    .hint(format!(
+                        "every event gives a value for each of {}",
+                        spec.discriminator.join(", ")
+                    ));
+                }
+                Some(v) if v.is_empty() => {
+                    r.at(
+                        &p.key("when").key(d.clone()),
+                        "discriminator value must not be empty",
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        for k in e.when.keys() {
+            if !spec.discriminator.contains(k) {
+                let d = r.at_key(
+                    &p.key("when").key(k.clone()),
+                    format!("`{k}` is not a discriminator field"),
+                );
+                if let Some(m) = did_you_mean(k, spec.discriminator.iter().map(String::as_str)) {
+                    d.hint(format!("did you mean `{m}`?"));
+                }
+            }
+        }
+        let key: Vec<(&str, &str)> = spec
+            .discriminator
+            .iter()
+            .filter_map(|d| e.when.get(d).map(|v| (d.as_str(), v.as_str())))
+            .collect();
+        by_when.entry(key).or_default().push(i);
+        for (name, shape) in &e.fields {
+            let fp = p.key("fields").key(name.clone());
+            if spec.envelope.payload_field.is_none() && spec.envelope.fields.contains_key(name) {
+                r.at_key(
+                    &fp,
+                    format!("field `{name}` is already part of the envelope"),
+                );
+            }
+            ctx.shape(shape, &fp, Position::Field, r);
+        }
+        if let Some(sel) = &e.select {
+            select(spec, e, sel, &p.key("select"), r);
+        }
+    }
+    for (when, idx) in &by_when {
+        if idx.len() < 2 {
+            continue;
+        }
+        let pair = when
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(";");
+        let defaults: Vec<usize> = idx
+            .iter()
+            .copied()
+            .filter(|i| spec.events[*i].select.is_none())
+            .collect();
+        for &i in defaults.iter().skip(1) {
+            r.at(&root.index(i).key("when"), format!("`{pair}` is already used by event `{}`", spec.events[defaults[0]].name))
+                .hint("give one of them a `select:` (e.g. `present: [account_id]`) to declare it a variant");
+        }
+        for (n, &i) in idx.iter().enumerate() {
+            for &j in &idx[..n] {
+                if spec.events[i].select.is_some() && spec.events[i].select == spec.events[j].select
+                {
+                    r.at(
+                        &root.index(i).key("select"),
+                        format!(
+                            "same `select` as event `{}` for `{pair}`: they cannot be told apart",
+                            spec.events[j].name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    for (i, e) in spec.events.iter().enumerate() {
+        for (n, text) in e.examples.iter().enumerate() {
+            example(spec, e, text, &root.index(i).key("examples").index(n), r);
+        }
+    }
+}
+
+fn select(spec: &ProviderSpec, e: &Event, sel: &Select, p: &Path, r: &mut Reporter<'_>) {
+    if sel == &Select::default() {
+        r.at(
+            p,
+            "an empty `select` matches everything; give `present`, `absent` or `json_type`",
+        );
+    }
+    let known = |k: &str| {
+        spec.envelope.fields.contains_key(k)
+            || (spec.envelope.payload_field.is_none() && e.fields.contains_key(k))
+    };
+    let named = sel
+        .present
+        .iter()
+        .map(|k| ("present", k))
+        .chain(sel.absent.iter().map(|k| ("absent", k)))
+        .chain(sel.json_type.keys().map(|k| ("json_type", k)));
+    for (list, k) in named {
+        if !known(k) && list != "absent" {
+            r.at(
+                &p.key(list),
+                format!("`{k}` is not a top-level field of event `{}`", e.name),
+            );
+        }
+    }
+}
+
+fn example(spec: &ProviderSpec, e: &Event, text: &str, p: &Path, r: &mut Reporter<'_>) {
+    let label = format!(
+        "event `{}` example {}",
+        e.name,
+        p.0.last()
+            .map(|s| match s {
+                crate::yaml::Seg::Index(i) => *i,
+                _ => 0,
+            })
+            .unwrap_or(0)
+    );
+    let body: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(err) => {
+            r.at(
+                p,
+                format!("{label} is not valid JSON: {err} (line and column inside the example)"),
+            );
+            return;
+        }
+    };
+    for v in check_event_body(spec, e, &body) {
+        r.at(
+            p,
+            format!(
+                "{label} does not match its shape at `{}`: {}",
+                v.path, v.message
+            ),
+        );
+    }
+    if let Some(got) = resolve_event(spec, &body) {
+        if got.name != e.name {
+            r.at(
+                p,
+                format!("{label} would be dispatched to event `{}`", got.name),
+            )
+            .hint("check the example's discriminator values and the events' `select` rules");
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Position {
+    /// A field of an object, event or envelope: `required` applies.
+    Field,
+    /// A shared type, array item or map value.
+    Type,
+}
+
+struct Ctx<'a> {
+    types: &'a IndexMap<String, Shape>,
+}
+
+impl Ctx<'_> {
+    fn reference(&self, name: &str, p: &Path, r: &mut Reporter<'_>) {
+        if !self.types.contains_key(name) {
+            let d = r.at(p, format!("unknown type `{name}`"));
+            match did_you_mean(name, self.types.keys().map(String::as_str)) {
+                Some(m) => d.hint(format!("did you mean `{m}`?")),
+                None if self.types.is_empty() => d.hint("declare it under `types:`"),
+                None => d.hint(format!(
+                    "declared types: {}",
+                    self.types.keys().cloned().collect::<Vec<_>>().join(", ")
+                )),
+            }
+        }
+    }
+
+    fn shape(&self, s: &Shape, p: &Path, pos: Position, r: &mut Reporter<'_>) {
+        if s.required.is_some() && pos == Position::Type {
+            r.at(
+                &p.key("required"),
+                "`required` only applies to fields of an object",
+            );
+        }
+        let kind = match (&s.kind, &s.reference) {
+            (Some(_), Some(_)) => {
+                r.at(p, "give either `type` or `ref`, not both");
+                return;
+            }
+            (None, None) => {
+                r.at(p, "missing `type` (or `ref` to a shared type)").hint(
+                    "kinds: string, integer, decimal, boolean, array, object, map, enum, any",
+                );
+                return;
+            }
+            (None, Some(name)) => {
+                self.reference(name, &p.key("ref"), r);
+                for (key, set) in [
+                    ("format", s.format.is_some()),
+                    ("items", s.items.is_some()),
+                    ("fields", s.fields.is_some()),
+                    ("values", s.values.is_some()),
+                    ("open", s.open.is_some()),
+                    ("additional_fields", s.additional_fields.is_some()),
+                ] {
+                    if set {
+                        r.at(&p.key(key), format!("`{key}` cannot be combined with `ref`; it belongs on the referenced type"));
+                    }
+                }
+                return;
+            }
+            (Some(k), None) => *k,
+        };
+        let allowed = |key: &str| -> bool {
+            match key {
+                "format" => matches!(kind, Kind::String | Kind::Integer),
+                "items" => matches!(kind, Kind::Array | Kind::Map),
+                "fields" | "additional_fields" => kind == Kind::Object,
+                "values" | "open" => kind == Kind::Enum,
+                _ => true,
+            }
+        };
+        for (key, set) in [
+            ("format", s.format.is_some()),
+            ("items", s.items.is_some()),
+            ("fields", s.fields.is_some()),
+            ("additional_fields", s.additional_fields.is_some()),
+            ("values", s.values.is_some()),
+            ("open", s.open.is_some()),
+        ] {
+            if set && !allowed(key) {
+                r.at(
+                    &p.key(key),
+                    format!("`{key}` does not apply to `type: {}`", kind_name(kind)),
+                );
+            }
+        }
+        if let Some(f) = s.format {
+            if allowed("format") && f.applies_to() != kind {
+                r.at(
+                    &p.key("format"),
+                    format!(
+                        "format `{}` applies to `{}`, not `{}`",
+                        format_name(f),
+                        kind_name(f.applies_to()),
+                        kind_name(kind)
+                    ),
+                );
+            }
+        }
+        match kind {
+            Kind::Array | Kind::Map => match &s.items {
+                Some(items) => self.shape(items, &p.key("items"), Position::Type, r),
+                None => {
+                    r.at(p, format!("`type: {}` needs `items` (use `items: {{type: any}}` when anything goes)", kind_name(kind)));
+                }
+            },
+            Kind::Object => {
+                for (name, f) in s.fields.iter().flatten() {
+                    self.shape(f, &p.key("fields").key(name.clone()), Position::Field, r);
+                }
+            }
+            Kind::Enum => match &s.values {
+                None => {
+                    r.at(p, "`type: enum` needs `values`");
+                }
+                Some(v) if v.is_empty() => {
+                    r.at(&p.key("values"), "an enum needs at least one value");
+                }
+                Some(v) => {
+                    let mut seen = BTreeSet::new();
+                    for (i, x) in v.iter().enumerate() {
+                        if !seen.insert(x) {
+                            r.at(
+                                &p.key("values").index(i),
+                                format!("value `{x}` is listed twice"),
+                            );
+                        }
+                    }
+                }
+            },
+            _ => {}
+        }
+    }
+}
+
+/// Shared types that are only `ref:` to each other, round in a circle, describe nothing.
+fn alias_cycles(types: &IndexMap<String, Shape>, p: &Path, r: &mut Reporter<'_>) {
+    for start in types.keys() {
+        let mut cur = start;
+        let mut seen = BTreeSet::new();
+        while let Some(next) = types.get(cur).and_then(|s| s.reference.as_ref()) {
+            if !seen.insert(cur) {
+                break;
+            }
+            if next == start {
+                r.at(&p.key(start.clone()).key("ref"), format!("type `{start}` refers to itself through `ref` only; it never becomes a value"));
+                break;
+            }
+            cur = next;
+        }
+    }
+}
+
+fn kind_name(k: Kind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn format_name(f: Format) -> String {
+    serde_json::to_value(f)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

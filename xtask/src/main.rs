@@ -1,0 +1,118 @@
+//! `cargo xtask`: the project's generator and spec tools.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use hookspec_codegen::generate;
+
+#[derive(Parser)]
+#[command(about = "hookspec developer tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate every output from spec/*.yaml.
+    Generate {
+        /// Write nothing; fail naming each stale or missing file.
+        #[arg(long)]
+        check: bool,
+    },
+    /// One line per event: provider, event name, discriminator values.
+    ListEvents {
+        /// Only this provider.
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Write a commented spec/NAME.yaml that validates.
+    NewProvider {
+        /// Lower snake_case provider name.
+        name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let root = workspace_root();
+    match cli.command {
+        Command::Generate { check } => {
+            let (_, outputs) = generate::outputs(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let stale = generate::stale(&root, &outputs);
+            if check {
+                if !stale.is_empty() {
+                    for p in &stale {
+                        eprintln!("stale: {}", p.display());
+                    }
+                    bail!("{} generated file(s) are out of date: run `cargo xtask generate` and commit", stale.len());
+                }
+                println!("{} generated files are up to date", outputs.len());
+            } else {
+                for o in outputs.iter().filter(|o| stale.contains(&o.path)) {
+                    let path = root.join(&o.path);
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir)?;
+                    }
+                    std::fs::write(&path, &o.contents)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!("wrote {}", o.path.display());
+                }
+                println!(
+                    "{} generated files, {} rewritten",
+                    outputs.len(),
+                    stale.len()
+                );
+            }
+        }
+        Command::ListEvents { provider } => {
+            let specs = hookspec_codegen::load_dir(&root.join("spec"))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(p) = &provider {
+                if !specs.iter().any(|s| &s.spec.provider == p) {
+                    bail!("no provider `{p}` in spec/");
+                }
+            }
+            let chosen = specs
+                .iter()
+                .map(|s| &s.spec)
+                .filter(|s| provider.as_ref().is_none_or(|p| &s.provider == p));
+            for line in generate::list_events(chosen) {
+                println!("{line}");
+            }
+        }
+        Command::NewProvider { name } => {
+            let path = root.join("spec").join(format!("{name}.yaml"));
+            if path.exists() {
+                bail!("{} already exists", path.display());
+            }
+            let text = hookspec_codegen::scaffold::new_provider(&name);
+            hookspec_codegen::load_str(&path.display().to_string(), &text)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            std::fs::write(&path, text)?;
+            println!(
+                "wrote {}; edit it, then run `cargo xtask generate`",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
