@@ -209,9 +209,11 @@ fn explain(
                 )
             };
             // An unknown field's own key is the thing to point at.
-            let pos = if what == "field" && positions.contains(&path.key(name)) {
-                positions.key(&path.key(name))
-            } else if what == "variant" && positions.contains(path) && !is_scalar_at(doc, path) {
+            let own_key = match what {
+                "field" => positions.contains(&path.key(name)),
+                _ => positions.contains(path) && !is_scalar_at(doc, path),
+            };
+            let pos = if own_key {
                 positions.key(&path.key(name))
             } else {
                 positions.value(path)
