@@ -15,4 +15,5 @@ pub use diagnostic::{Diagnostic, SpecError};
 pub use load::{load_dir, load_file, load_str, LoadedSpec};
 pub use model::ProviderSpec;
 pub mod generate;
+pub mod ir;
 pub mod scaffold;

@@ -24,7 +24,9 @@ pub fn load_str(file: &str, text: &str) -> Result<ProviderSpec, SpecError> {
     let node = marked_yaml::parse_yaml_with_options(
         0,
         text,
-        marked_yaml::LoaderOptions::default().error_on_duplicate_keys(true),
+        marked_yaml::LoaderOptions::default()
+            .error_on_duplicate_keys(true)
+            .prevent_coercion(true),
     )
     .map_err(|e| yaml_error(file, &e))?;
     let (value, positions) = yaml::to_json(&node);

@@ -129,7 +129,8 @@ fn pos_of(span: &marked_yaml::Span) -> Pos {
         .unwrap_or(Pos { line: 1, column: 1 })
 }
 
-/// Converts a parsed YAML tree to JSON, recording positions.
+/// Converts a parsed YAML tree to JSON, recording positions. Parse with
+/// `prevent_coercion(true)` so quoted scalars stay strings.
 pub fn to_json(node: &Node) -> (Value, Positions) {
     let mut positions = Positions::default();
     let value = convert(node, Path::root(), None, &mut positions);
@@ -226,11 +227,9 @@ mod tests {
 
     #[test]
     fn plain_scalars_follow_the_core_schema() {
-        let node = marked_yaml::parse_yaml(
-            0,
-            "a: 1\nb: 1.5\nc: '1'\nd: ~\ne: 2021.06.01\nf: true\ng: 1e3\n",
-        )
-        .unwrap();
+        let opts = marked_yaml::LoaderOptions::default().prevent_coercion(true);
+        let text = "a: 1\nb: 1.5\nc: '1'\nd: ~\ne: 2021.06.01\nf: true\ng: 1e3\n";
+        let node = marked_yaml::parse_yaml_with_options(0, text, opts).unwrap();
         let (v, pos) = to_json(&node);
         assert_eq!(v["a"], 1);
         assert_eq!(v["b"], 1.5);

@@ -1,0 +1,611 @@
+//! The IR between a validated spec and the emitters.
+//!
+//! Naming happens here, once: every JSON name gets its Rust identifier (keywords and
+//! collisions handled, stable across runs), inline object and enum shapes get type
+//! names, structurally identical shapes are emitted once, and the discriminator becomes a
+//! dispatch table. Emitters read only this.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use indexmap::IndexMap;
+
+use crate::model::{self, Format, Kind, ProviderSpec, Shape};
+
+/// One provider, ready to emit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provider {
+    /// Rust module name.
+    pub module: String,
+    /// Spec name (`plaid`).
+    pub name: String,
+    /// Human title.
+    pub title: String,
+    /// Provider description.
+    pub description: Option<String>,
+    /// Named types in emission order: shared types first, then event payloads.
+    pub types: Vec<TypeDef>,
+    /// Events in spec order.
+    pub events: Vec<EventDef>,
+    /// The discriminator fields, in order (JSON names).
+    pub discriminator: Vec<String>,
+    /// Where the event-specific fields live, when nested (`data`, `content`).
+    pub payload_field: Option<String>,
+    /// The type a payload may hold instead of the event's fields.
+    pub payload_error: Option<String>,
+    /// The envelope's fields (shared by every event struct).
+    pub envelope: Vec<FieldDef>,
+    /// The original spec, for emitters of non-Rust outputs (docs, schemas) that need the
+    /// delivery and auth facts verbatim.
+    pub spec: ProviderSpec,
+}
+
+/// A named Rust type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeDef {
+    /// A struct for a JSON object.
+    Struct(StructDef),
+    /// An enum for a string with known values.
+    Enum(EnumDef),
+}
+
+impl TypeDef {
+    /// The Rust name.
+    pub fn name(&self) -> &str {
+        match self {
+            TypeDef::Struct(s) => &s.name,
+            TypeDef::Enum(e) => &e.name,
+        }
+    }
+}
+
+/// A struct for a JSON object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructDef {
+    /// Rust name.
+    pub name: String,
+    /// Doc text.
+    pub doc: Option<String>,
+    /// Fields in spec order.
+    pub fields: Vec<FieldDef>,
+    /// Whether unknown fields are kept (`true`) or refused.
+    pub additional: bool,
+}
+
+/// A struct field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDef {
+    /// JSON name.
+    pub json: String,
+    /// Rust identifier (may be a raw identifier such as `r#type`).
+    pub rust: String,
+    /// Value type.
+    pub ty: TypeRef,
+    /// Must be present.
+    pub required: bool,
+    /// May be `null`.
+    pub nullable: bool,
+    /// Doc text.
+    pub doc: Option<String>,
+    /// The provider marks it deprecated.
+    pub deprecated: bool,
+    /// Format, for schemas and docs.
+    pub format: Option<Format>,
+}
+
+/// An enum over known string values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumDef {
+    /// Rust name.
+    pub name: String,
+    /// Doc text.
+    pub doc: Option<String>,
+    /// `(json value, Rust variant)` in spec order.
+    pub variants: Vec<(String, String)>,
+    /// Unknown values are kept in an `Other(String)` variant.
+    pub open: bool,
+}
+
+/// The type of a value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TypeRef {
+    /// Text.
+    String,
+    /// A whole number.
+    Integer,
+    /// An exact decimal number.
+    Decimal,
+    /// `true`/`false`.
+    Boolean,
+    /// A calendar date.
+    Date,
+    /// An RFC 3339 date-time.
+    DateTime,
+    /// Unix time in milliseconds.
+    UnixMs,
+    /// Unix time in seconds.
+    UnixS,
+    /// Any JSON.
+    Any,
+    /// A list.
+    Array(Box<TypeRef>),
+    /// A map from string keys.
+    Map(Box<TypeRef>),
+    /// A named type of this provider.
+    Named(String),
+}
+
+/// One event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDef {
+    /// Spec name (`SyncUpdatesAvailable`), also the `Event` variant.
+    pub name: String,
+    /// Rust snake-case name for handler methods (`sync_updates_available`).
+    pub method: String,
+    /// The struct carrying the whole body.
+    pub body_type: String,
+    /// The struct for the payload field's contents, when the envelope nests them.
+    pub payload_type: Option<String>,
+    /// Discriminator values in discriminator order.
+    pub when: Vec<String>,
+    /// Variant selection, when several events share `when`.
+    pub select: Option<model::Select>,
+    /// Description.
+    pub doc: String,
+    /// Verbatim examples.
+    pub examples: Vec<String>,
+    /// Deprecated by the provider.
+    pub deprecated: bool,
+}
+
+/// Lowers a validated spec to the IR.
+pub fn lower(spec: &ProviderSpec) -> Provider {
+    let mut l = Lowerer::new(spec);
+    // Shared types first, under their own names.
+    for name in spec.types.keys() {
+        let rust = l.names.type_name(name);
+        l.shared.insert(name.clone(), rust);
+    }
+    for (name, shape) in &spec.types {
+        let rust = l.shared[name].clone();
+        l.named_def(&rust, shape);
+    }
+    let envelope: Vec<FieldDef> = spec
+        .envelope
+        .fields
+        .iter()
+        .filter(|(k, _)| Some(*k) != spec.envelope.payload_field.as_ref())
+        .map(|(k, s)| l.field("Envelope", k, s))
+        .collect();
+    let mut events = Vec::new();
+    for e in &spec.events {
+        let body_type = l.names.event_type(&e.name);
+        let (payload_type, fields) = match &spec.envelope.payload_field {
+            Some(_) => {
+                let data_name = l.names.type_name(&format!("{}Data", e.name));
+                let fields = e
+                    .fields
+                    .iter()
+                    .map(|(k, s)| l.field(&data_name, k, s))
+                    .collect();
+                l.push(TypeDef::Struct(StructDef {
+                    name: data_name.clone(),
+                    doc: Some(format!(
+                        "What a `{}` event carries in `{}`.",
+                        e.name,
+                        spec.envelope.payload_field.as_deref().unwrap_or_default()
+                    )),
+                    fields,
+                    additional: e.additional_fields,
+                }));
+                (Some(data_name), Vec::new())
+            }
+            None => (
+                None,
+                e.fields
+                    .iter()
+                    .map(|(k, s)| l.field(&body_type, k, s))
+                    .collect(),
+            ),
+        };
+        let mut all = envelope.clone();
+        all.extend(fields);
+        l.push(TypeDef::Struct(StructDef {
+            name: body_type.clone(),
+            doc: Some(e.description.clone()),
+            fields: all,
+            additional: e.additional_fields,
+        }));
+        events.push(EventDef {
+            name: e.name.clone(),
+            method: snake(&e.name),
+            body_type,
+            payload_type,
+            when: spec
+                .discriminator
+                .iter()
+                .map(|d| e.when.get(d).cloned().unwrap_or_default())
+                .collect(),
+            select: e.select.clone(),
+            doc: e.description.clone(),
+            examples: e.examples.clone(),
+            deprecated: e.deprecated,
+        });
+    }
+    Provider {
+        module: rust_ident(&spec.provider),
+        name: spec.provider.clone(),
+        title: spec.title.clone(),
+        description: spec.description.clone(),
+        types: l.out,
+        events,
+        discriminator: spec.discriminator.clone(),
+        payload_field: spec.envelope.payload_field.clone(),
+        payload_error: spec
+            .envelope
+            .payload_error
+            .as_ref()
+            .map(|t| l.shared.get(t).cloned().unwrap_or_else(|| t.clone())),
+        envelope,
+        spec: spec.clone(),
+    }
+}
+
+struct Lowerer<'s> {
+    spec: &'s ProviderSpec,
+    names: Names,
+    /// Spec type name -> Rust type name.
+    shared: BTreeMap<String, String>,
+    /// Structural key of an inline shape -> the type emitted for it (deduplication).
+    inline: BTreeMap<String, String>,
+    out: Vec<TypeDef>,
+}
+
+impl<'s> Lowerer<'s> {
+    fn new(spec: &'s ProviderSpec) -> Self {
+        let mut names = Names::default();
+        for reserved in [
+            "Event",
+            "ParseError",
+            "Handler",
+            "Unknown",
+            "Payload",
+            "Config",
+            "FollowUp",
+        ] {
+            names.taken.insert(reserved.to_owned());
+        }
+        // Event body structs have first claim on their names, so shared types that
+        // collide are the ones renamed.
+        names.events = spec.events.iter().map(|e| e.name.clone()).collect();
+        Lowerer {
+            spec,
+            names,
+            shared: BTreeMap::new(),
+            inline: BTreeMap::new(),
+            out: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, def: TypeDef) {
+        self.out.push(def);
+    }
+
+    /// Emits a shared type under its resolved name.
+    fn named_def(&mut self, rust: &str, shape: &Shape) {
+        match (shape.kind, &shape.reference) {
+            (Some(Kind::Object), _) => {
+                let fields = shape
+                    .fields
+                    .iter()
+                    .flatten()
+                    .map(|(k, s)| self.field(rust, k, s))
+                    .collect();
+                self.push(TypeDef::Struct(StructDef {
+                    name: rust.to_owned(),
+                    doc: shape.description.clone(),
+                    fields,
+                    additional: shape.additional_fields.unwrap_or(true),
+                }));
+            }
+            (Some(Kind::Enum), _) => {
+                let def = enum_def(rust, shape);
+                self.push(TypeDef::Enum(def));
+            }
+            // Shared scalars, arrays and aliases become plain type references where used.
+            _ => {}
+        }
+    }
+
+    fn field(&mut self, owner: &str, json: &str, s: &Shape) -> FieldDef {
+        let ty = self.type_ref(&format!("{owner}{}", pascal(json)), s);
+        let resolved = self.resolve(s);
+        FieldDef {
+            json: json.to_owned(),
+            rust: field_ident(json),
+            ty,
+            required: s.is_required(),
+            nullable: s.nullable || resolved.is_some_and(|r| r.nullable),
+            doc: s
+                .description
+                .clone()
+                .or_else(|| resolved.and_then(|r| r.description.clone())),
+            deprecated: s.deprecated,
+            format: s.format.or_else(|| resolved.and_then(|r| r.format)),
+        }
+    }
+
+    /// The shape a reference chain ends at.
+    fn resolve(&self, s: &Shape) -> Option<&'s Shape> {
+        let mut cur = s.reference.as_ref()?;
+        for _ in 0..64 {
+            let t = self.spec.types.get(cur)?;
+            match &t.reference {
+                Some(next) => cur = next,
+                None => return Some(t),
+            }
+        }
+        None
+    }
+
+    fn type_ref(&mut self, suggested: &str, s: &Shape) -> TypeRef {
+        if let Some(name) = &s.reference {
+            let target = &self.spec.types[name];
+            return match target.kind {
+                Some(Kind::Object) | Some(Kind::Enum) => TypeRef::Named(self.shared[name].clone()),
+                _ => self.type_ref(suggested, target),
+            };
+        }
+        match s.kind.unwrap_or(Kind::Any) {
+            Kind::String => match s.format {
+                Some(Format::Date) => TypeRef::Date,
+                Some(Format::DateTime) => TypeRef::DateTime,
+                _ => TypeRef::String,
+            },
+            Kind::Integer => match s.format {
+                Some(Format::UnixMs) => TypeRef::UnixMs,
+                Some(Format::UnixS) => TypeRef::UnixS,
+                _ => TypeRef::Integer,
+            },
+            Kind::Decimal => TypeRef::Decimal,
+            Kind::Boolean => TypeRef::Boolean,
+            Kind::Any => TypeRef::Any,
+            Kind::Array => {
+                let item = s.items.as_deref().cloned().unwrap_or_default();
+                TypeRef::Array(Box::new(self.type_ref(&format!("{suggested}Item"), &item)))
+            }
+            Kind::Map => {
+                let item = s.items.as_deref().cloned().unwrap_or_default();
+                TypeRef::Map(Box::new(self.type_ref(&format!("{suggested}Value"), &item)))
+            }
+            Kind::Object => {
+                let key = format!("object:{}", structural_key(s));
+                if let Some(existing) = self.inline.get(&key) {
+                    return TypeRef::Named(existing.clone());
+                }
+                let name = self.names.type_name(suggested);
+                self.inline.insert(key, name.clone());
+                let fields = s
+                    .fields
+                    .iter()
+                    .flatten()
+                    .map(|(k, f)| self.field(&name, k, f))
+                    .collect();
+                self.push(TypeDef::Struct(StructDef {
+                    name: name.clone(),
+                    doc: s.description.clone(),
+                    fields,
+                    additional: s.additional_fields.unwrap_or(true),
+                }));
+                TypeRef::Named(name)
+            }
+            Kind::Enum => {
+                let key = format!("enum:{}", structural_key(s));
+                if let Some(existing) = self.inline.get(&key) {
+                    return TypeRef::Named(existing.clone());
+                }
+                let name = self.names.type_name(suggested);
+                self.inline.insert(key, name.clone());
+                self.push(TypeDef::Enum(enum_def(&name, s)));
+                TypeRef::Named(name)
+            }
+        }
+    }
+}
+
+fn enum_def(name: &str, s: &Shape) -> EnumDef {
+    let mut taken = BTreeSet::from(["Other".to_owned()]);
+    let variants = s
+        .values
+        .iter()
+        .flatten()
+        .map(|v| {
+            let base = pascal(v);
+            let base = if base.is_empty() || base.starts_with(|c: char| c.is_ascii_digit()) {
+                format!("V{base}")
+            } else {
+                base
+            };
+            (v.clone(), unique(&base, &mut taken))
+        })
+        .collect();
+    EnumDef {
+        name: name.to_owned(),
+        doc: s.description.clone(),
+        variants,
+        open: s.open.unwrap_or(false),
+    }
+}
+
+/// A key that is equal for structurally identical shapes (descriptions included, so two
+/// shapes documented differently stay two types).
+fn structural_key(s: &Shape) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+#[derive(Default)]
+struct Names {
+    /// Names handed out.
+    taken: BTreeSet<String>,
+    /// Event names: reserved for the events' own body structs.
+    events: BTreeSet<String>,
+}
+
+impl Names {
+    /// An event's body struct: the event's own (validated PascalCase) name.
+    fn event_type(&mut self, event: &str) -> String {
+        self.taken.insert(event.to_owned());
+        event.to_owned()
+    }
+
+    /// A unique PascalCase type name close to `wanted`, never an event's name.
+    fn type_name(&mut self, wanted: &str) -> String {
+        let base = if wanted.starts_with(|c: char| c.is_ascii_uppercase())
+            && wanted.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            wanted.to_owned()
+        } else {
+            pascal(wanted)
+        };
+        let base = if self.events.contains(&base) {
+            format!("{base}Type")
+        } else {
+            base
+        };
+        unique(&base, &mut self.taken)
+    }
+}
+
+fn unique(base: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut name = base.to_owned();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    taken.insert(name.clone());
+    name
+}
+
+/// `webhook_code`, `loginName`, `item.account.created`, `not-started` -> PascalCase.
+pub fn pascal(s: &str) -> String {
+    words(s)
+        .iter()
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// PascalCase or camelCase or anything -> snake_case.
+pub fn snake(s: &str) -> String {
+    words(s)
+        .iter()
+        .map(|w| w.to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// Splits on non-alphanumerics and on lower->upper and acronym->word boundaries.
+fn words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        let boundary = c.is_ascii_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_ascii_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+            });
+        if boundary && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push(c);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+];
+
+/// A snake_case Rust identifier for a JSON field name; keywords become raw identifiers.
+pub fn field_ident(json: &str) -> String {
+    let s = snake(json);
+    let s = if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("f_{s}")
+    } else {
+        s
+    };
+    rust_ident(&s)
+}
+
+/// `s` as an identifier; keywords that cannot be raw (`self`, `crate`, ...) get a `_`.
+pub fn rust_ident(s: &str) -> String {
+    match s {
+        "self" | "Self" | "crate" | "super" => format!("{s}_"),
+        k if KEYWORDS.contains(&k) => format!("r#{k}"),
+        _ => s.to_owned(),
+    }
+}
+
+/// The event's discriminator values as a map, for emitters that print them.
+pub fn when_map(p: &Provider, e: &EventDef) -> IndexMap<String, String> {
+    p.discriminator
+        .iter()
+        .cloned()
+        .zip(e.when.iter().cloned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(pascal("item.account.created"), "ItemAccountCreated");
+        assert_eq!(pascal("webhook_code"), "WebhookCode");
+        assert_eq!(pascal("not-started"), "NotStarted");
+        assert_eq!(
+            pascal("PAYMENT_STATUS_INPUT_NEEDED"),
+            "PaymentStatusInputNeeded"
+        );
+        assert_eq!(snake("loginName"), "login_name");
+        assert_eq!(snake("SyncUpdatesAvailable"), "sync_updates_available");
+        assert_eq!(snake("HTTPServer2Go"), "http_server2_go");
+        assert_eq!(field_ident("type"), "r#type");
+        assert_eq!(field_ident("self"), "self_");
+        assert_eq!(field_ident("2fa"), "f_2fa");
+    }
+
+    #[test]
+    fn unique_names_are_stable() {
+        let mut n = Names::default();
+        assert_eq!(n.type_name("Account"), "Account");
+        assert_eq!(n.type_name("Account"), "Account2");
+        assert_eq!(n.type_name("account"), "Account3");
+        n.events.insert("SyncError".to_owned());
+        assert_eq!(n.type_name("SyncError"), "SyncErrorType");
+        assert_eq!(n.event_type("SyncError"), "SyncError");
+    }
+}
