@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::emit_rust;
+use crate::ir::{lower, Provider};
 use crate::load::{load_dir, LoadedSpec};
 use crate::model::ProviderSpec;
 use crate::SpecError;
@@ -27,11 +29,47 @@ pub fn provider_schema() -> String {
 /// Loads every spec under `root/spec` and computes every output of the pipeline.
 pub fn outputs(root: &Path) -> Result<(Vec<LoadedSpec>, Vec<Output>), SpecError> {
     let specs = load_dir(&root.join("spec"))?;
-    let outputs = vec![Output {
+    let mut outputs = vec![Output {
         path: PathBuf::from("spec/provider.schema.json"),
         contents: provider_schema(),
     }];
+    let providers: Vec<Provider> = specs.iter().map(|s| lower(&s.spec)).collect();
+    for p in &providers {
+        outputs.push(Output {
+            path: PathBuf::from(format!("generated/src/providers/{}.rs", p.name)),
+            contents: emit_rust::provider_module(p),
+        });
+    }
+    outputs.push(Output {
+        path: PathBuf::from("generated/src/providers/mod.rs"),
+        contents: emit_rust::providers_mod(&providers),
+    });
     Ok((specs, outputs))
+}
+
+/// Directories whose `@generated` files all come from [`outputs`]; a marked file there
+/// that is no longer produced is stale too.
+pub const GENERATED_DIRS: &[&str] = &["generated/src/providers"];
+
+/// Files under [`GENERATED_DIRS`] marked `@generated` that `outputs` no longer produces.
+pub fn orphans(root: &Path, outputs: &[Output]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for dir in GENERATED_DIRS {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let rel = Path::new(dir).join(entry.file_name());
+            let marked = std::fs::read_to_string(entry.path())
+                .ok()
+                .is_some_and(|t| t.lines().next().is_some_and(|l| l.contains("@generated")));
+            if marked && !outputs.iter().any(|o| o.path == rel) {
+                found.push(rel);
+            }
+        }
+    }
+    found.sort();
+    found
 }
 
 /// What differs between `outputs` and the files under `root`.

@@ -58,12 +58,17 @@ fn run(cli: Cli) -> Result<()> {
         Command::Generate { check } => {
             let (_, outputs) = generate::outputs(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
             let stale = generate::stale(&root, &outputs);
+            let orphans = generate::orphans(&root, &outputs);
             if check {
-                if !stale.is_empty() {
-                    for p in &stale {
-                        eprintln!("stale: {}", p.display());
-                    }
-                    bail!("{} generated file(s) are out of date: run `cargo xtask generate` and commit", stale.len());
+                for p in &stale {
+                    eprintln!("stale: {}", p.display());
+                }
+                for p in &orphans {
+                    eprintln!("no longer generated: {}", p.display());
+                }
+                let n = stale.len() + orphans.len();
+                if n > 0 {
+                    bail!("{n} generated file(s) are out of date: run `cargo xtask generate` and commit");
                 }
                 println!("{} generated files are up to date", outputs.len());
             } else {
@@ -76,10 +81,16 @@ fn run(cli: Cli) -> Result<()> {
                         .with_context(|| format!("writing {}", path.display()))?;
                     println!("wrote {}", o.path.display());
                 }
+                for p in &orphans {
+                    std::fs::remove_file(root.join(p))
+                        .with_context(|| format!("removing {}", p.display()))?;
+                    println!("removed {} (no longer generated)", p.display());
+                }
                 println!(
-                    "{} generated files, {} rewritten",
+                    "{} generated files, {} rewritten, {} removed",
                     outputs.len(),
-                    stale.len()
+                    stale.len(),
+                    orphans.len()
                 );
             }
         }

@@ -1,0 +1,70 @@
+use std::fmt;
+
+/// Why a body could not be parsed into an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The body is not a JSON object.
+    NotJson {
+        /// serde_json's message.
+        message: String,
+    },
+    /// A discriminator field is missing or not a string, so no event can be chosen.
+    Discriminator {
+        /// The field.
+        field: &'static str,
+        /// What was wrong.
+        message: String,
+    },
+    /// The body is a known event but does not match its shape.
+    Event {
+        /// The event chosen by the discriminator.
+        event: &'static str,
+        /// JSON path of the failing field, e.g. `data.errors[0].code`.
+        path: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::NotJson { message } => write!(f, "body is not a JSON object: {message}"),
+            ParseError::Discriminator { field, message } => {
+                write!(f, "discriminator `{field}`: {message}")
+            }
+            ParseError::Event {
+                event,
+                path,
+                message,
+            } => write!(f, "event `{event}` at `{path}`: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+impl ParseError {
+    /// Parses `body` as `T` for `event`; on failure re-reads it tracking the path, so the
+    /// error names the field (the fast path pays nothing for this).
+    pub fn parse_event<T: serde::de::DeserializeOwned>(
+        event: &'static str,
+        body: &[u8],
+    ) -> Result<T, ParseError> {
+        match serde_json::from_slice(body) {
+            Ok(v) => Ok(v),
+            Err(_) => {
+                let mut de = serde_json::Deserializer::from_slice(body);
+                match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                    Ok(v) => Ok(v),
+                    Err(e) => Err(ParseError::Event {
+                        event,
+                        path: e.path().to_string(),
+                        message: e.inner().to_string(),
+                    }),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Every documented example of every provider parses into its own event and
+//! re-serializes to JSON equal to the input, numbers compared by their exact text.
+
+use std::path::Path;
+
+use hookspec::runtime::ParseError;
+
+fn specs() -> Vec<hookspec_codegen::LoadedSpec> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    hookspec_codegen::load_dir(&dir).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn every_provider_in_the_specs_is_generated() {
+    let mut names: Vec<String> = specs().into_iter().map(|s| s.spec.provider).collect();
+    names.sort();
+    assert_eq!(names, hookspec::PROVIDERS);
+}
+
+#[test]
+fn every_example_round_trips_into_its_event() {
+    let mut checked = 0;
+    for loaded in specs() {
+        let spec = &loaded.spec;
+        for event in &spec.events {
+            for (i, text) in event.examples.iter().enumerate() {
+                let label = format!("{} {} example {i}", spec.provider, event.name);
+                let parsed = hookspec::parse(&spec.provider, text.as_bytes())
+                    .expect("provider exists")
+                    .unwrap_or_else(|e| panic!("{label}: {e}"));
+                assert_eq!(parsed.provider(), spec.provider, "{label}");
+                assert_eq!(parsed.name(), event.name, "{label}");
+                // With arbitrary precision, equal Values mean equal number text too.
+                let input: serde_json::Value = serde_json::from_str(text).unwrap();
+                let output = serde_json::to_value(&parsed).unwrap();
+                assert_eq!(output, input, "{label} must re-serialize unchanged");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 100, "only {checked} examples");
+}
+
+#[test]
+fn decimals_keep_their_exact_text() {
+    let body = br#"{"content": {"account_id": 22908770, "balance": 1678.10, "item_id": 4568477, "user_uuid": "766b2f5d-a942-492c-9ea7-2e5aa88cb672"}, "timestamp": 1612782588323, "type": "item.account.created"}"#;
+    let event = hookspec::bridge::Event::parse(body).unwrap();
+    let hookspec::bridge::Event::ItemAccountCreated(e) = &event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(e.content.balance.as_str(), "1678.10");
+    assert!(serde_json::to_string(&event)
+        .unwrap()
+        .contains("\"balance\":1678.10"));
+}
+
+#[test]
+fn unknown_events_are_kept_not_refused() {
+    let body =
+        br#"{"webhook_type": "TRANSACTIONS", "webhook_code": "BRAND_NEW_CODE", "item_id": "x"}"#;
+    match hookspec::plaid::Event::parse(body).unwrap() {
+        hookspec::plaid::Event::Unknown(u) => {
+            assert_eq!(
+                u.discriminator,
+                vec![
+                    ("webhook_type", "TRANSACTIONS".to_owned()),
+                    ("webhook_code", "BRAND_NEW_CODE".to_owned())
+                ]
+            );
+            assert_eq!(u.raw["item_id"], "x");
+        }
+        other => panic!("expected Unknown, got {other:?}"),
+    }
+    let vezgo = br#"{"hook": "SyncStarted", "user": {}, "account": {}}"#;
+    assert_eq!(
+        hookspec::vezgo::Event::parse(vezgo).unwrap().name(),
+        "Unknown"
+    );
+}
+
+#[test]
+fn open_enums_keep_unknown_values() {
+    let body = br#"{"hook": "SyncError", "user": {"id": "u", "loginName": "l"}, "account": {"id": "a", "provider": "p"}, "error": "QuantumFluxError"}"#;
+    let hookspec::vezgo::Event::SyncError(e) = hookspec::vezgo::Event::parse(body).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        e.error,
+        hookspec::vezgo::SyncErrorKind::Other("QuantumFluxError".to_owned())
+    );
+    assert_eq!(e.error.as_str(), "QuantumFluxError");
+    assert!(serde_json::to_string(&e)
+        .unwrap()
+        .contains("\"error\":\"QuantumFluxError\""));
+}
+
+#[test]
+fn processor_variants_dispatch_on_account_id() {
+    let item = br#"{"webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE", "item_id": "i", "initial_update_complete": true, "historical_update_complete": false, "environment": "production"}"#;
+    let processor = br#"{"webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE", "account_id": "a", "initial_update_complete": true, "historical_update_complete": false, "environment": "production"}"#;
+    assert_eq!(
+        hookspec::plaid::Event::parse(item).unwrap().name(),
+        "SyncUpdatesAvailable"
+    );
+    assert_eq!(
+        hookspec::plaid::Event::parse(processor).unwrap().name(),
+        "ProcessorSyncUpdatesAvailable"
+    );
+}
+
+#[test]
+fn broken_known_events_say_which_event_and_field() {
+    let body = br#"{"hook": "SyncAccount", "user": {"id": "u", "loginName": 7}, "account": {"id": "a", "provider": "p"}}"#;
+    match hookspec::vezgo::Event::parse(body) {
+        Err(ParseError::Event {
+            event,
+            path,
+            message,
+        }) => {
+            assert_eq!(event, "SyncAccount");
+            assert_eq!(path, "user.loginName");
+            assert!(message.contains("invalid type"), "{message}");
+        }
+        other => panic!("expected a typed error, got {other:?}"),
+    }
+    assert!(matches!(
+        hookspec::vezgo::Event::parse(b"{not json"),
+        Err(ParseError::NotJson { .. })
+    ));
+    assert!(matches!(
+        hookspec::vezgo::Event::parse(br#"{"user": {}}"#),
+        Err(ParseError::Discriminator { field: "hook", .. })
+    ));
+}
