@@ -210,7 +210,7 @@ fn emit_field(f: &FieldDef, payload: Option<TokenStream>) -> TokenStream {
         ),
         (false, false) => (
             quote!(::std::option::Option<#inner>),
-            quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")]),
+            quote!(#[serde(default, deserialize_with = "crate::runtime::optional_non_null", skip_serializing_if = "::std::option::Option::is_none")]),
         ),
         (false, true) => (
             quote!(crate::runtime::Nullable<#inner>),
@@ -388,20 +388,10 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
     let d_idents: Vec<Ident> = (0..n).map(|i| format_ident!("d{}", i)).collect();
     let d_index: Vec<Literal> = (0..n).map(Literal::usize_unsuffixed).collect();
 
-    // Group events by discriminator values, keeping spec order; variants with `select`
-    // are tried before the group's default.
-    let mut groups: Vec<(&Vec<String>, Vec<&EventDef>)> = Vec::new();
-    for e in &p.events {
-        match groups.iter_mut().find(|(w, _)| *w == &e.when) {
-            Some((_, list)) => list.push(e),
-            None => groups.push((&e.when, vec![e])),
-        }
-    }
-    let arms = groups.iter().map(|(when, events)| {
-        let pattern: Vec<Literal> = when.iter().map(|v| Literal::string(v)).collect();
-        let mut ordered: Vec<&&EventDef> = events.iter().filter(|e| e.select.is_some()).collect();
-        ordered.extend(events.iter().filter(|e| e.select.is_none()));
-        let tries = ordered.iter().map(|e| {
+    let arms = p.dispatch.iter().map(|arm| {
+        let pattern: Vec<Literal> = arm.when.iter().map(|v| Literal::string(v)).collect();
+        let ordered = arm.variants.iter().chain(&arm.default).map(|&i| &p.events[i]);
+        let tries = ordered.map(|e| {
             let variant = ident(&e.name);
             let body = ident(&e.body_type);
             let name = &e.name;
@@ -430,12 +420,45 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
                 }
             }
         });
-        let has_default = events.iter().any(|e| e.select.is_none());
-        let fallthrough = (!has_default).then(|| quote!(return Self::unknown(body, probe.values);));
+        let fallthrough = arm.default.is_none().then(|| quote!(return Self::unknown(body, probe.values);));
         quote! {
             (#(#pattern,)*) => { #(#tries)* #fallthrough }
         }
     });
+    let subject_arms = p.events.iter().map(|e| {
+        let variant = ident(&e.name);
+        match &e.subject {
+            Some(a) => {
+                let expr = access_expr(a);
+                quote!(Self::#variant(e) => (|| #expr)(),)
+            }
+            None => quote!(Self::#variant(_) => None,),
+        }
+    });
+    let subject_unknown = {
+        let paths = &p.spec.envelope.subject;
+        quote! {
+            Self::Unknown(u) => [#(#paths),*].iter().find_map(|path| crate::runtime::id_at(&u.raw, path)),
+        }
+    };
+    let delivery_arms = p.events.iter().map(|e| {
+        let variant = ident(&e.name);
+        match &e.delivery_id {
+            Some(a) => {
+                let expr = access_expr(a);
+                quote!(Self::#variant(e) => (|| #expr)(),)
+            }
+            None => quote!(Self::#variant(_) => None,),
+        }
+    });
+    let delivery_unknown = match &p.spec.envelope.idempotency_key {
+        Some(path) => quote!(Self::Unknown(u) => crate::runtime::id_at(&u.raw, #path),),
+        None => quote!(Self::Unknown(_) => None,),
+    };
+    let key_doc = match &p.spec.envelope.idempotency_key {
+        Some(path) => format!(" The delivery's idempotency key: the provider's own id at `{path}`, or, when\n an event lacks it, `sha256:` and the hex SHA-256 of the raw body."),
+        None => " The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since\n the provider sends no delivery id. Byte-identical redeliveries share it.".to_owned(),
+    };
     let d_len = Literal::usize_unsuffixed(n);
     let enum_doc = format!(
         " Every event of this provider, chosen by {}.",
@@ -498,8 +521,47 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
                     Self::Unknown(_) => "Unknown",
                 }
             }
+
+            /// The id of what the event is about (an item, link, account, ...), when it has one.
+            #[allow(clippy::redundant_closure_call)] // closures give `?` a scope per arm
+            pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {
+                match self {
+                    #(#subject_arms)*
+                    #subject_unknown
+                }
+            }
+
+            /// The provider's own id of this delivery, when it sends one.
+            #[allow(clippy::redundant_closure_call)]
+            pub fn delivery_id(&self) -> ::std::option::Option<::std::string::String> {
+                match self {
+                    #(#delivery_arms)*
+                    #delivery_unknown
+                }
+            }
+
+            #[doc = #key_doc]
+            pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
+                self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
+            }
         }
     }
+}
+
+/// `Some(<value as String>)` reached through `e`, with `?` at every optional step.
+fn access_expr(a: &crate::ir::Access) -> TokenStream {
+    use crate::ir::Wrap;
+    let mut expr = quote!(e);
+    for step in &a.steps {
+        let f = ident(&step.rust);
+        expr = match step.wrap {
+            Wrap::None => quote!(#expr.#f),
+            Wrap::Option => quote!(#expr.#f.as_ref()?),
+            Wrap::Nullable => quote!(#expr.#f.as_option()?),
+            Wrap::Payload => quote!(#expr.#f.data()?),
+        };
+    }
+    quote!(::std::option::Option::Some(#expr.to_string()))
 }
 
 fn event_doc(p: &Provider, e: &EventDef) -> String {

@@ -34,6 +34,10 @@ pub struct Provider {
     pub payload_error: Option<String>,
     /// The envelope's fields (shared by every event struct).
     pub envelope: Vec<FieldDef>,
+    /// The discriminator lowered to a dispatch table, one arm per distinct value tuple.
+    pub dispatch: Vec<DispatchArm>,
+    /// Whether the provider has its own per-delivery id (else keys hash the raw body).
+    pub has_delivery_id: bool,
     /// The original spec, for emitters of non-Rust outputs (docs, schemas) that need the
     /// delivery and auth facts verbatim.
     pub spec: ProviderSpec,
@@ -134,6 +138,48 @@ pub enum TypeRef {
     Named(String),
 }
 
+/// One arm of the dispatch table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DispatchArm {
+    /// Discriminator values, in discriminator order.
+    pub when: Vec<String>,
+    /// Events (indexes into `Provider::events`) whose `select` is tried first, in spec order.
+    pub variants: Vec<usize>,
+    /// The event taken when no variant's `select` holds; `None`: such a body is unknown.
+    pub default: Option<usize>,
+}
+
+/// How to reach a field from an event's body struct.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    /// Struct fields to walk, outermost first.
+    pub steps: Vec<Step>,
+    /// The leaf's type.
+    pub leaf: TypeRef,
+}
+
+/// One field on the way to a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Rust field name.
+    pub rust: String,
+    /// How the value is wrapped.
+    pub wrap: Wrap,
+}
+
+/// How a field's value is wrapped in Rust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wrap {
+    /// Plain.
+    None,
+    /// `Option<T>`.
+    Option,
+    /// `Nullable<T>` (optional and nullable).
+    Nullable,
+    /// `Payload<T, E>` (the payload field of a provider with an error shape).
+    Payload,
+}
+
 /// One event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventDef {
@@ -155,6 +201,10 @@ pub struct EventDef {
     pub examples: Vec<String>,
     /// Deprecated by the provider.
     pub deprecated: bool,
+    /// How to read the id of what the event is about.
+    pub subject: Option<Access>,
+    /// How to read the provider's own delivery id.
+    pub delivery_id: Option<Access>,
 }
 
 /// Lowers a validated spec to the IR.
@@ -229,9 +279,26 @@ pub fn lower(spec: &ProviderSpec) -> Provider {
             doc: e.description.clone(),
             examples: e.examples.clone(),
             deprecated: e.deprecated,
+            subject: None,
+            delivery_id: None,
         });
     }
+    for ev in &mut events {
+        ev.subject = spec
+            .envelope
+            .subject
+            .iter()
+            .find_map(|path| access(spec, &l.out, ev, path));
+        ev.delivery_id = spec
+            .envelope
+            .idempotency_key
+            .as_ref()
+            .and_then(|path| access(spec, &l.out, ev, path));
+    }
+    let dispatch = dispatch_table(&events);
     Provider {
+        dispatch,
+        has_delivery_id: spec.envelope.idempotency_key.is_some(),
         module: rust_ident(&spec.provider),
         name: spec.provider.clone(),
         title: spec.title.clone(),
@@ -410,6 +477,77 @@ impl<'s> Lowerer<'s> {
             }
         }
     }
+}
+
+fn dispatch_table(events: &[EventDef]) -> Vec<DispatchArm> {
+    let mut arms: Vec<DispatchArm> = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let pos = match arms.iter().position(|a| a.when == e.when) {
+            Some(pos) => pos,
+            None => {
+                arms.push(DispatchArm {
+                    when: e.when.clone(),
+                    variants: Vec::new(),
+                    default: None,
+                });
+                arms.len() - 1
+            }
+        };
+        match e.select {
+            Some(_) => arms[pos].variants.push(i),
+            None => arms[pos].default = Some(i),
+        }
+    }
+    arms
+}
+
+/// The walk from an event's body struct to the field at a dotted JSON path.
+fn access(spec: &ProviderSpec, types: &[TypeDef], e: &EventDef, path: &str) -> Option<Access> {
+    let find = |name: &str| {
+        types.iter().find_map(|t| match t {
+            TypeDef::Struct(s) if s.name == name => Some(s),
+            _ => None,
+        })
+    };
+    let mut current = find(&e.body_type)?;
+    let mut steps = Vec::new();
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        if spec.envelope.payload_field.as_deref() == Some(part) {
+            let wrap = if spec.envelope.payload_error.is_some() {
+                Wrap::Payload
+            } else {
+                Wrap::None
+            };
+            steps.push(Step {
+                rust: field_ident(part),
+                wrap,
+            });
+            current = find(e.payload_type.as_deref()?)?;
+            continue;
+        }
+        let f = current.fields.iter().find(|f| f.json == part)?;
+        let wrap = match (f.required, f.nullable) {
+            (true, false) => Wrap::None,
+            (false, true) => Wrap::Nullable,
+            _ => Wrap::Option,
+        };
+        steps.push(Step {
+            rust: f.rust.clone(),
+            wrap,
+        });
+        if parts.peek().is_none() {
+            return Some(Access {
+                steps,
+                leaf: f.ty.clone(),
+            });
+        }
+        match &f.ty {
+            TypeRef::Named(n) => current = find(n)?,
+            _ => return None,
+        }
+    }
+    None
 }
 
 fn enum_def(name: &str, s: &Shape) -> EnumDef {

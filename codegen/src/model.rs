@@ -110,6 +110,38 @@ pub struct Retry {
     pub retry_after_max: Option<Duration>,
 }
 
+impl Retry {
+    /// The delay before each retry, in order (the first attempt is not delayed).
+    pub fn delays(&self) -> Vec<std::time::Duration> {
+        use std::time::Duration as D;
+        match &self.schedule {
+            Schedule::None => Vec::new(),
+            Schedule::Fixed { delays } => delays.iter().map(|d| d.get()).collect(),
+            Schedule::Linear { step, retries } => (1..=*retries).map(|k| step.get() * k).collect(),
+            Schedule::Exponential {
+                initial,
+                factor,
+                max_retries,
+                give_up_after,
+            } => {
+                let mut out = Vec::new();
+                let mut delay = initial.get();
+                let mut elapsed = D::ZERO;
+                // The cap keeps a schedule bounded only by time from looping forever.
+                while out.len() < max_retries.map_or(64, |m| m as usize) {
+                    elapsed = elapsed.saturating_add(delay);
+                    if give_up_after.is_some_and(|g| elapsed > g.get()) {
+                        break;
+                    }
+                    out.push(delay);
+                    delay = delay.saturating_mul(*factor);
+                }
+                out
+            }
+        }
+    }
+}
+
 /// A retry schedule as data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -438,6 +470,14 @@ pub struct Envelope {
     /// event (Belvo: `data.errors[]` when retrieval failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_error: Option<String>,
+    /// Dotted paths to the id of what an event is about (`item_id`, `data.link_id`,
+    /// `account.id`), tried in order; the first one an event has is its subject.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subject: Vec<String>,
+    /// Dotted path to the provider's own per-delivery id. Absent: the idempotency key is
+    /// derived from the raw body (`sha256:<hex>`), so only byte-identical redeliveries match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 /// One event.
@@ -632,5 +672,56 @@ impl Format {
             Format::UnixMs | Format::UnixS => Kind::Integer,
             _ => Kind::String,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Duration {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn plaid_schedule_stops_within_a_day() {
+        let r = Retry {
+            schedule: Schedule::Exponential {
+                initial: d("30s"),
+                factor: 4,
+                max_retries: None,
+                give_up_after: Some(d("24h")),
+            },
+            circuit_breaker: None,
+            retry_after_max: None,
+        };
+        let mins: Vec<u64> = r.delays().iter().map(|x| x.as_secs()).collect();
+        assert_eq!(mins, vec![30, 120, 480, 1920, 7680, 30720]);
+    }
+
+    #[test]
+    fn linear_and_fixed() {
+        let r = Retry {
+            schedule: Schedule::Linear {
+                step: d("1m"),
+                retries: 3,
+            },
+            circuit_breaker: None,
+            retry_after_max: None,
+        };
+        assert_eq!(
+            r.delays(),
+            vec![
+                std::time::Duration::from_secs(60),
+                std::time::Duration::from_secs(120),
+                std::time::Duration::from_secs(180)
+            ]
+        );
+        let r = Retry {
+            schedule: Schedule::None,
+            circuit_breaker: None,
+            retry_after_max: None,
+        };
+        assert!(r.delays().is_empty());
     }
 }

@@ -455,6 +455,78 @@ fn envelope(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
         }
         ctx.reference(pe, &ep.key("payload_error"), r);
     }
+    for (i, path) in spec.envelope.subject.iter().enumerate() {
+        let found: Vec<Option<&Shape>> = spec
+            .events
+            .iter()
+            .map(|e| field_at(spec, Some(e), path))
+            .collect();
+        let p = ep.key("subject").index(i);
+        if found.iter().all(Option::is_none) {
+            r.at(&p, format!("no event has a field at `{path}`"));
+        } else if found.iter().flatten().any(|s| !id_like(spec, s)) {
+            r.at(
+                &p,
+                format!("`{path}` must be a string or integer field to serve as an id"),
+            );
+        }
+    }
+    if let Some(path) = &spec.envelope.idempotency_key {
+        let p = ep.key("idempotency_key");
+        match field_at(spec, None, path) {
+            None => {
+                r.at(&p, format!("`{path}` is not a field of the envelope"));
+            }
+            Some(s) if !id_like(spec, s) || !s.is_required() || s.nullable => {
+                r.at(
+                    &p,
+                    format!("`{path}` must be a required, non-null string or integer"),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// The shape at a dotted path of an event's body (envelope only when `event` is `None`).
+pub(crate) fn field_at<'s>(
+    spec: &'s ProviderSpec,
+    event: Option<&'s Event>,
+    path: &str,
+) -> Option<&'s Shape> {
+    let mut parts = path.split('.');
+    let first = parts.next()?;
+    let mut cur: &Shape = match (spec.envelope.fields.get(first), event) {
+        (Some(s), _) if spec.envelope.payload_field.as_deref() != Some(first) => s,
+        (_, Some(e)) if spec.envelope.payload_field.as_deref() == Some(first) => {
+            let next = parts.next()?;
+            e.fields.get(next)?
+        }
+        (None, Some(e)) if spec.envelope.payload_field.is_none() => e.fields.get(first)?,
+        _ => return None,
+    };
+    for part in parts {
+        let resolved = resolve(spec, cur)?;
+        cur = resolved.fields.as_ref()?.get(part)?;
+    }
+    Some(cur)
+}
+
+fn resolve<'s>(spec: &'s ProviderSpec, mut s: &'s Shape) -> Option<&'s Shape> {
+    for _ in 0..64 {
+        match &s.reference {
+            Some(name) => s = spec.types.get(name)?,
+            None => return Some(s),
+        }
+    }
+    None
+}
+
+fn id_like(spec: &ProviderSpec, s: &Shape) -> bool {
+    resolve(spec, s).is_some_and(|t| {
+        matches!(t.kind, Some(Kind::String) | Some(Kind::Integer))
+            && t.format.is_none_or(|f| matches!(f, Format::Uuid))
+    })
 }
 
 fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {

@@ -132,3 +132,58 @@ fn broken_known_events_say_which_event_and_field() {
         Err(ParseError::Discriminator { field: "hook", .. })
     ));
 }
+
+#[test]
+fn subject_and_idempotency_key_accessors() {
+    let bridge = br#"{"content": {"item_id": 4568477, "user_uuid": "766b2f5d-a942-492c-9ea7-2e5aa88cb672"}, "timestamp": 1612782588323, "type": "item.created"}"#;
+    let e = hookspec::bridge::Event::parse(bridge).unwrap();
+    assert_eq!(e.subject_id().as_deref(), Some("4568477"));
+    assert_eq!(e.delivery_id(), None);
+    let key = e.idempotency_key(bridge);
+    assert!(key.starts_with("sha256:") && key.len() == 7 + 64, "{key}");
+    assert_eq!(key, hookspec::runtime::body_digest(bridge));
+    assert_ne!(
+        key,
+        hookspec::runtime::body_digest(&bridge[..bridge.len() - 1])
+    );
+
+    let belvo = br#"{"webhook_id": "aadf41a1fc8e4f79a49f7f04027ac999", "webhook_type": "ACCOUNTS", "process_type": "historical_update", "webhook_code": "historical_update", "link_id": "16f68516-bcbc-4cf7-b815-c500d4204e28", "request_id": "4363b08b-51eb-4350-9c74-5df5ac92a7f6", "external_id": null, "data": {"total_accounts": 5}}"#;
+    let e = hookspec::belvo::Event::parse(belvo).unwrap();
+    assert_eq!(
+        e.subject_id().as_deref(),
+        Some("16f68516-bcbc-4cf7-b815-c500d4204e28")
+    );
+    assert_eq!(e.idempotency_key(belvo), "aadf41a1fc8e4f79a49f7f04027ac999");
+
+    let vezgo = br#"{"hook": "SyncAccount", "user": {"id": "u1", "loginName": "l"}, "account": {"id": "acc9", "provider": "p"}}"#;
+    assert_eq!(
+        hookspec::vezgo::Event::parse(vezgo)
+            .unwrap()
+            .subject_id()
+            .as_deref(),
+        Some("acc9")
+    );
+
+    // Unknown events still expose what the spec's paths find in the raw body.
+    let unknown = br#"{"webhook_type": "NEW_PRODUCT", "webhook_code": "X", "item_id": "it1"}"#;
+    let e = hookspec::plaid::Event::parse(unknown).unwrap();
+    assert_eq!(e.name(), "Unknown");
+    assert_eq!(e.subject_id().as_deref(), Some("it1"));
+}
+
+#[test]
+fn optional_fields_refuse_null_unless_nullable() {
+    // `request_id` is optional but not nullable in Belvo's envelope.
+    let body = br#"{"webhook_id": "a", "webhook_type": "ACCOUNTS", "webhook_code": "historical_update", "link_id": "16f68516-bcbc-4cf7-b815-c500d4204e28", "request_id": null, "data": {"total_accounts": 5}}"#;
+    let err = hookspec::belvo::Event::parse(body).unwrap_err();
+    assert!(
+        matches!(&err, ParseError::Event { path, .. } if path == "request_id"),
+        "{err}"
+    );
+    // `external_id` is optional and nullable: null is kept and written back.
+    let ok = br#"{"webhook_id": "a", "webhook_type": "ACCOUNTS", "webhook_code": "historical_update", "link_id": "16f68516-bcbc-4cf7-b815-c500d4204e28", "external_id": null, "data": {"total_accounts": 5}}"#;
+    let e = hookspec::belvo::Event::parse(ok).unwrap();
+    assert!(serde_json::to_string(&e)
+        .unwrap()
+        .contains("\"external_id\":null"));
+}

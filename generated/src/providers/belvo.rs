@@ -135,14 +135,22 @@ pub struct AccountsHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -170,14 +178,22 @@ pub struct AccountsNewAccountsAvailable {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -213,14 +229,22 @@ pub struct TransactionsHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -235,10 +259,18 @@ pub struct TransactionsHistoricalUpdate {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransactionsNewTransactionsAvailableData {
     /// How many new transactions were found (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub new_transactions: ::std::option::Option<i64>,
     /// Belvo ids of the new transactions (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub new_transaction_ids: ::std::option::Option<
         ::std::vec::Vec<::std::string::String>,
     >,
@@ -254,14 +286,22 @@ pub struct TransactionsNewTransactionsAvailable {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -279,10 +319,18 @@ pub struct TransactionsNewTransactionsAvailable {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransactionsUpdatedData {
     /// How many transactions changed (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub count: ::std::option::Option<i64>,
     /// Belvo ids of the changed transactions (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub updated_transactions: ::std::option::Option<
         ::std::vec::Vec<::std::string::String>,
     >,
@@ -298,14 +346,22 @@ pub struct TransactionsUpdated {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -320,10 +376,18 @@ pub struct TransactionsUpdated {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransactionsDeletedData {
     /// How many transactions were removed (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub count: ::std::option::Option<i64>,
     /// Belvo ids of the removed transactions (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub deleted_transactions: ::std::option::Option<
         ::std::vec::Vec<::std::string::String>,
     >,
@@ -339,14 +403,22 @@ pub struct TransactionsDeleted {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -378,14 +450,22 @@ pub struct LinkInvalidCredentials {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -400,13 +480,25 @@ pub struct LinkInvalidCredentials {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkTokenRequiredData {
     /// Belvo's error code (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub error_code: ::std::option::Option<::std::string::String>,
     /// Human-readable reason (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub error_message: ::std::option::Option<::std::string::String>,
     /// HTTP-style status of the failure (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub status: ::std::option::Option<i64>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -420,14 +512,22 @@ pub struct LinkTokenRequired {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -455,14 +555,22 @@ pub struct OwnersHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -490,14 +598,22 @@ pub struct OwnersNewOwnersAvailable {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -525,14 +641,22 @@ pub struct BillsHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -547,7 +671,11 @@ pub struct BillsHistoricalUpdate {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BillsNewBillsAvailableData {
     /// How many bills appeared since the previous refresh (assumed key).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub new_bills: ::std::option::Option<i64>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -561,14 +689,22 @@ pub struct BillsNewBillsAvailable {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -598,14 +734,22 @@ pub struct IncomesHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -633,14 +777,22 @@ pub struct RecurringExpensesHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -672,14 +824,22 @@ pub struct InvoicesInitialInflowUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -711,14 +871,22 @@ pub struct InvoicesInitialOutflowUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -750,14 +918,22 @@ pub struct InvoicesHistoricalInflowUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -789,14 +965,22 @@ pub struct InvoicesHistoricalOutflowUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -874,14 +1058,22 @@ pub struct TaxReturnsHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -896,7 +1088,11 @@ pub struct TaxReturnsHistoricalUpdate {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxReturnsNewTaxReturnsAvailableData {
     /// How many returns appeared since the previous refresh (assumed key).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub new_tax_returns: ::std::option::Option<i64>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -910,14 +1106,22 @@ pub struct TaxReturnsNewTaxReturnsAvailable {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -947,14 +1151,22 @@ pub struct TaxStatusHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -982,14 +1194,22 @@ pub struct TaxComplianceStatusHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1024,14 +1244,22 @@ pub struct TaxRetentionsHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1063,14 +1291,22 @@ pub struct TaxDeclarationsHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1098,14 +1334,22 @@ pub struct EmploymentRecordsHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1133,14 +1377,22 @@ pub struct EmploymentRecordsEmploymentChanges {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1168,14 +1420,22 @@ pub struct EmploymentsHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1203,14 +1463,22 @@ pub struct EmploymentsNewEmploymentsAvailable {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1238,14 +1506,22 @@ pub struct InvestmentsHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1260,7 +1536,11 @@ pub struct InvestmentsHistoricalUpdate {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentsNewInvestmentsAvailableData {
     /// How many investments appeared since the previous refresh (assumed key).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub new_investments: ::std::option::Option<i64>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -1274,14 +1554,22 @@ pub struct InvestmentsNewInvestmentsAvailable {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1317,14 +1605,22 @@ pub struct InvestmentTransactionsHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1355,14 +1651,22 @@ pub struct InvestmentsPortfoliosHistoricalUpdate {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1393,14 +1697,22 @@ pub struct InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1481,14 +1793,22 @@ pub struct OpenfinanceConsentAboutToExpire {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -1509,10 +1829,18 @@ pub struct OpenfinanceConsentExpiredData {
     /// Belvo's code of the institution.
     pub institution: ::std::string::String,
     /// The institution's name for display (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub institution_display_name: ::std::option::Option<::std::string::String>,
     /// URL of the institution's icon (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub institution_icon_logo: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -1526,14 +1854,22 @@ pub struct OpenfinanceConsentExpired {
     /// The resource the event is about, upper-case (`ACCOUNTS`, `LINK`, `TAX_RETURNS`, ...).
     pub webhook_type: ::std::string::String,
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub process_type: ::std::option::Option<ProcessType>,
     /// What happened to that resource, lower snake_case (`historical_update`, ...).
     pub webhook_code: ::std::string::String,
     /// The link the event concerns; use it to filter the follow-up API call.
     pub link_id: ::std::string::String,
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -2006,5 +2342,236 @@ impl Event {
             Self::OpenfinanceConsentExpired(_) => "OpenfinanceConsentExpired",
             Self::Unknown(_) => "Unknown",
         }
+    }
+    /// The id of what the event is about (an item, link, account, ...), when it has one.
+    #[allow(clippy::redundant_closure_call)]
+    pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {
+        match self {
+            Self::AccountsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::AccountsNewAccountsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::TransactionsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::TransactionsNewTransactionsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::TransactionsUpdated(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::TransactionsDeleted(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::LinkInvalidCredentials(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::LinkTokenRequired(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::OwnersHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::OwnersNewOwnersAvailable(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::BillsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::BillsNewBillsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::IncomesHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::RecurringExpensesHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::InvoicesInitialInflowUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::InvoicesInitialOutflowUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::InvoicesHistoricalInflowUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::InvoicesHistoricalOutflowUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::TaxReturnsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::TaxReturnsNewTaxReturnsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::TaxStatusHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::TaxComplianceStatusHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::TaxRetentionsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::TaxDeclarationsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::EmploymentRecordsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::EmploymentRecordsEmploymentChanges(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::EmploymentsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::EmploymentsNewEmploymentsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::InvestmentsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::InvestmentsNewInvestmentsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::InvestmentTransactionsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::InvestmentsPortfoliosHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::OpenfinanceConsentAboutToExpire(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::OpenfinanceConsentExpired(e) => {
+                (|| ::std::option::Option::Some(e.link_id.to_string()))()
+            }
+            Self::Unknown(u) => {
+                ["link_id"].iter().find_map(|path| crate::runtime::id_at(&u.raw, path))
+            }
+        }
+    }
+    /// The provider's own id of this delivery, when it sends one.
+    #[allow(clippy::redundant_closure_call)]
+    pub fn delivery_id(&self) -> ::std::option::Option<::std::string::String> {
+        match self {
+            Self::AccountsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::AccountsNewAccountsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::TransactionsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::TransactionsNewTransactionsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::TransactionsUpdated(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::TransactionsDeleted(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::LinkInvalidCredentials(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::LinkTokenRequired(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::OwnersHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::OwnersNewOwnersAvailable(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::BillsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::BillsNewBillsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::IncomesHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::RecurringExpensesHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::InvoicesInitialInflowUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::InvoicesInitialOutflowUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::InvoicesHistoricalInflowUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::InvoicesHistoricalOutflowUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::TaxReturnsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::TaxReturnsNewTaxReturnsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::TaxStatusHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::TaxComplianceStatusHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::TaxRetentionsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::TaxDeclarationsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::EmploymentRecordsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::EmploymentRecordsEmploymentChanges(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::EmploymentsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::EmploymentsNewEmploymentsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::InvestmentsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::InvestmentsNewInvestmentsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::InvestmentTransactionsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::InvestmentsPortfoliosHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::OpenfinanceConsentAboutToExpire(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::OpenfinanceConsentExpired(e) => {
+                (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
+            }
+            Self::Unknown(u) => crate::runtime::id_at(&u.raw, "webhook_id"),
+        }
+    }
+    /** The delivery's idempotency key: the provider's own id at `webhook_id`, or, when
+ an event lacks it, `sha256:` and the hex SHA-256 of the raw body.*/
+    pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
+        self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
     }
 }

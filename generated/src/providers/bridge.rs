@@ -152,10 +152,18 @@ pub struct ItemRefreshedData {
     /// The Bridge user who owns the item.
     pub user_uuid: ::std::string::String,
     /// What started the refresh: the user in Bridge Connect, a call to the API, or Bridge's own periodic schedule.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub refresh_trigger: ::std::option::Option<ItemRefreshedDataRefreshTrigger>,
     /// Which kind of accounts the refresh covered, e.g. `payment`; Bridge does not list the possible values.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub account_types: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -178,10 +186,18 @@ pub struct ItemRefreshed {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemDeletedData {
     /// The item that was removed (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub item_id: ::std::option::Option<i64>,
     /// The Bridge user who owned the item (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_uuid: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -318,10 +334,18 @@ pub struct PaymentTransactionCreatedData {
     /// The payment request the transaction belongs to.
     pub payment_request_id: ::std::string::String,
     /// The payment link the payment started from; absent when there is none.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub payment_link_id: ::std::option::Option<::std::string::String>,
     /// Your own reference for the payment (e.g. an invoice number); absent when you gave none.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub client_reference: ::std::option::Option<::std::string::String>,
     /// The end-to-end reference carried by the transfer through the banking network.
     pub end_to_end_id: ::std::string::String,
@@ -350,23 +374,43 @@ pub struct PaymentTransactionUpdatedData {
     /// The payment request the transaction belongs to.
     pub payment_request_id: ::std::string::String,
     /// The payment link the payment started from; absent when there is none.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub payment_link_id: ::std::option::Option<::std::string::String>,
     /// Your own reference for the payment; absent when you gave none.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub client_reference: ::std::option::Option<::std::string::String>,
     /// The end-to-end reference carried by the transfer through the banking network.
     pub end_to_end_id: ::std::string::String,
     /// The transaction's new status.
     pub status: PaymentTransactionStatus,
     /// An ISO 20022-style reason code for the status (e.g. `MS03`); absent when there is none.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub status_reason: ::std::option::Option<::std::string::String>,
     /// For payments into a Bridge payment account, the matching transaction on that account.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub payment_account_transaction_id: ::std::option::Option<::std::string::String>,
     /// For payments into a Bridge payment account, the state of that transaction, e.g. `received`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub payment_account_transaction_status: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -389,7 +433,11 @@ pub struct PaymentTransactionUpdated {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaymentLinkUpdatedData {
     /// The payment link that changed (assumed).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub payment_link_id: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -412,13 +460,25 @@ pub struct PaymentLinkUpdated {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TestEventData {
     /// A placeholder item id, 0 in the material seen.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub item_id: ::std::option::Option<i64>,
     /// A placeholder status, 0 in the material seen.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub status: ::std::option::Option<i64>,
     /// A placeholder user id.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_uuid: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -610,5 +670,87 @@ impl Event {
             Self::TestEvent(_) => "TestEvent",
             Self::Unknown(_) => "Unknown",
         }
+    }
+    /// The id of what the event is about (an item, link, account, ...), when it has one.
+    #[allow(clippy::redundant_closure_call)]
+    pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {
+        match self {
+            Self::ItemCreated(e) => {
+                (|| ::std::option::Option::Some(e.content.item_id.to_string()))()
+            }
+            Self::ItemRefreshed(e) => {
+                (|| ::std::option::Option::Some(e.content.item_id.to_string()))()
+            }
+            Self::ItemDeleted(e) => {
+                (|| ::std::option::Option::Some(
+                    e.content.item_id.as_ref()?.to_string(),
+                ))()
+            }
+            Self::ItemAccountCreated(e) => {
+                (|| ::std::option::Option::Some(e.content.item_id.to_string()))()
+            }
+            Self::ItemAccountUpdated(e) => {
+                (|| ::std::option::Option::Some(e.content.item_id.to_string()))()
+            }
+            Self::ItemAccountDeleted(e) => {
+                (|| ::std::option::Option::Some(e.content.item_id.to_string()))()
+            }
+            Self::UserDeleted(e) => {
+                (|| ::std::option::Option::Some(e.content.user_uuid.to_string()))()
+            }
+            Self::PaymentTransactionCreated(e) => {
+                (|| ::std::option::Option::Some(
+                    e.content.payment_transaction_id.to_string(),
+                ))()
+            }
+            Self::PaymentTransactionUpdated(e) => {
+                (|| ::std::option::Option::Some(
+                    e.content.payment_transaction_id.to_string(),
+                ))()
+            }
+            Self::PaymentLinkUpdated(e) => {
+                (|| ::std::option::Option::Some(
+                    e.content.payment_link_id.as_ref()?.to_string(),
+                ))()
+            }
+            Self::TestEvent(e) => {
+                (|| ::std::option::Option::Some(
+                    e.content.item_id.as_ref()?.to_string(),
+                ))()
+            }
+            Self::Unknown(u) => {
+                [
+                    "content.item_id",
+                    "content.user_uuid",
+                    "content.payment_transaction_id",
+                    "content.payment_link_id",
+                ]
+                    .iter()
+                    .find_map(|path| crate::runtime::id_at(&u.raw, path))
+            }
+        }
+    }
+    /// The provider's own id of this delivery, when it sends one.
+    #[allow(clippy::redundant_closure_call)]
+    pub fn delivery_id(&self) -> ::std::option::Option<::std::string::String> {
+        match self {
+            Self::ItemCreated(_) => None,
+            Self::ItemRefreshed(_) => None,
+            Self::ItemDeleted(_) => None,
+            Self::ItemAccountCreated(_) => None,
+            Self::ItemAccountUpdated(_) => None,
+            Self::ItemAccountDeleted(_) => None,
+            Self::UserDeleted(_) => None,
+            Self::PaymentTransactionCreated(_) => None,
+            Self::PaymentTransactionUpdated(_) => None,
+            Self::PaymentLinkUpdated(_) => None,
+            Self::TestEvent(_) => None,
+            Self::Unknown(_) => None,
+        }
+    }
+    /** The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since
+ the provider sends no delivery id. Byte-identical redeliveries share it.*/
+    pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
+        self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
     }
 }

@@ -52,27 +52,47 @@ pub struct PlaidError {
     #[serde(deserialize_with = "crate::runtime::required_nullable")]
     pub display_message: ::std::option::Option<::std::string::String>,
     /// Id of the request that failed, for Plaid support.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// Underlying errors, when Plaid reports several.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub causes: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
     /// The HTTP status that goes with the error.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
     pub status: crate::runtime::Nullable<i64>,
     /// Link to Plaid's page on this error.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub documentation_url: ::std::option::Option<::std::string::String>,
     /// Plaid's hint on how to resolve the error.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
     pub suggested_action: crate::runtime::Nullable<::std::string::String>,
     /// Account subtypes the request needed (for errors about missing account types).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub required_account_subtypes: ::std::option::Option<
         ::std::vec::Vec<::std::string::String>,
     >,
     /// Account subtypes the Item actually has.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub provided_account_subtypes: ::std::option::Option<
         ::std::vec::Vec<::std::string::String>,
     >,
@@ -1175,49 +1195,109 @@ pub struct LinkEvent {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkEventMetadata {
     /// Plaid error code, for error and exit events.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub error_code: ::std::option::Option<::std::string::String>,
     /// Developer-facing error text.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub error_message: ::std::option::Option<::std::string::String>,
     /// Broad class of the error.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub error_type: ::std::option::Option<::std::string::String>,
     /// Which screen the user was on when leaving Link.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub exit_status: ::std::option::Option<::std::string::String>,
     /// The institution the user picked.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub institution_id: ::std::option::Option<::std::string::String>,
     /// Name of that institution.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub institution_name: ::std::option::Option<::std::string::String>,
     /// What the user typed when searching for an institution.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub institution_search_query: ::std::option::Option<::std::string::String>,
     /// Id of the Plaid request behind the event.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// Kind of multi-factor challenge shown.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub mfa_type: ::std::option::Option<::std::string::String>,
     /// The Link screen that was entered.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub view_name: ::std::option::Option<::std::string::String>,
     /// What the user chose on the screen.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub selection: ::std::option::Option<::std::string::String>,
     /// The brand the user picked.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub brand_name: ::std::option::Option<::std::string::String>,
     /// Why an institution matched the user's search.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub match_reason: ::std::option::Option<::std::string::String>,
     /// Routing number the user entered.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub routing_number: ::std::option::Option<::std::string::String>,
     /// Last digits of the account number the user entered.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub account_number_mask: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -1367,12 +1447,20 @@ impl<'de> ::serde::Deserialize<'de> for LinkEventName {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkDeliveryMetadata {
     /// Channel a Hosted Link session was sent through.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub communication_method: ::std::option::Option<
         LinkDeliveryWebhookCommunicationMethod,
     >,
     /// Whether the message was delivered.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub delivery_status: ::std::option::Option<CompletionResult>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -1426,25 +1514,53 @@ impl<'de> ::serde::Deserialize<'de> for LinkDeliveryWebhookCommunicationMethod {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkCallbackMetadata {
     /// Which Link callback fired.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub callback_type: ::std::option::Option<LinkDeliveryWebhookCallbackType>,
     /// For event callbacks, which Link event it was.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub event_name: ::std::option::Option<LinkEventName>,
     /// Status reported by the callback (e.g. the exit status).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub status: ::std::option::Option<::std::string::String>,
     /// The Link session.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub link_session_id: ::std::option::Option<::std::string::String>,
     /// Id of the Plaid request behind the callback.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The institution chosen in the Link session.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub institution: ::std::option::Option<LinkDeliveryInstitution>,
     /// Accounts the user selected, for success callbacks.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub accounts: ::std::option::Option<::std::vec::Vec<LinkDeliveryAccount>>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -1502,10 +1618,18 @@ impl<'de> ::serde::Deserialize<'de> for LinkDeliveryWebhookCallbackType {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkDeliveryInstitution {
     /// Name of the institution.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub name: ::std::option::Option<::std::string::String>,
     /// Plaid's id of the institution.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub institution_id: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -1515,25 +1639,53 @@ pub struct LinkDeliveryInstitution {
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkDeliveryAccount {
     /// The account id.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub id: ::std::option::Option<::std::string::String>,
     /// The account's name at the institution.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub name: ::std::option::Option<::std::string::String>,
     /// Last digits of the account number.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub mask: ::std::option::Option<::std::string::String>,
     /// Account type, e.g. `depository`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub r#type: ::std::option::Option<::std::string::String>,
     /// Account subtype, e.g. `checking`.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub subtype: ::std::option::Option<::std::string::String>,
     /// Where an account stands in micro-deposit or database verification.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub verification_status: ::std::option::Option<LinkDeliveryVerificationStatus>,
     /// Whether the account is personal or business, when known.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub class_type: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -1621,10 +1773,18 @@ pub struct AssetsProductReady {
     /// The Asset Report the webhook is about.
     pub asset_report_id: ::std::string::String,
     /// The Plaid user the report was created for, if any.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Whether a full report or a fast (balances-only) one was built.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub report_type: ::std::option::Option<AssetReportType>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
@@ -1645,7 +1805,11 @@ pub struct AssetsError {
     /// The Asset Report the webhook is about.
     pub asset_report_id: ::std::string::String,
     /// The Plaid user the report was created for, if any.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
@@ -1787,7 +1951,11 @@ pub struct HostedMMDVerification {
     /// The account being verified.
     pub account_id: ::std::string::String,
     /// The Plaid environment that sent the webhook (may be missing here).
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub environment: ::std::option::Option<WebhookEnvironment>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -2106,10 +2274,18 @@ pub struct CraUserCheckReportReady {
     /// The Plaid Check user the report belongs to.
     pub user_id: ::std::string::String,
     /// Products whose part of the report was generated.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub successful_products: ::std::option::Option<::std::vec::Vec<Products>>,
     /// Products whose part of the report could not be generated; the matching /get endpoint tells why.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub failed_products: ::std::option::Option<::std::vec::Vec<Products>>,
     /// Items covered by the report (a closed-beta field, often absent).
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -2148,7 +2324,11 @@ pub struct CraBankIncomeComplete {
     /// The Plaid Check user the report belongs to.
     pub user_id: ::std::string::String,
     /// Whether the work succeeded or failed.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub result: ::std::option::Option<CompletionResult>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
@@ -2243,7 +2423,11 @@ pub struct HoldingsDefaultUpdate {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user owning the Item, if it was made for one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// What went wrong, if anything; null otherwise.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -2369,7 +2553,11 @@ pub struct IncomeVerificationStatus {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user the verification belongs to, if any.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The new status, e.g. `VERIFICATION_STATUS_PROCESSING_COMPLETE` or `VERIFICATION_STATUS_PROCESSING_FAILED`.
     pub verification_status: ::std::string::String,
@@ -2389,7 +2577,11 @@ pub struct IncomeVerificationRiskSignalsStatus {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user the verification belongs to, if any.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The processing status of the risk signals, e.g. `RISK_SIGNALS_PROCESSING_COMPLETE`.
     pub risk_signals_status: ::std::string::String,
@@ -2473,7 +2665,11 @@ pub struct InvestmentsDefaultUpdate {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user owning the Item, if it was made for one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// What went wrong, if anything; null otherwise.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -2498,7 +2694,11 @@ pub struct InvestmentsHistoricalUpdate {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user owning the Item, if it was made for one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// What went wrong, if anything; null otherwise.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -2564,7 +2764,11 @@ pub struct PendingExpiration {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user owning the Item, if it was made for one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// When the consent will expire.
     pub consent_expiration_time: crate::runtime::DateTime,
@@ -2584,7 +2788,11 @@ pub struct ItemError {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user owning the Item, if it was made for one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The error the Item is in.
     #[serde(deserialize_with = "crate::runtime::required_nullable")]
@@ -2605,7 +2813,11 @@ pub struct ItemLoginRepaired {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user owning the Item, if it was made for one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
@@ -2623,7 +2835,11 @@ pub struct PendingDisconnect {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user owning the Item, if it was made for one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Why the Item will be disconnected.
     pub reason: PendingDisconnectWebhookReason,
@@ -2645,7 +2861,11 @@ pub struct UserPermissionRevoked {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user owning the Item, if it was made for one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The error describing the revocation, if given.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
@@ -2664,16 +2884,28 @@ pub struct NewAccountsAvailable {
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// The Item with a new account.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub item_id: ::std::option::Option<::std::string::String>,
     /// The Plaid user owning the Item, if it was made for one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// What went wrong, if anything; null otherwise.
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
     pub error: crate::runtime::Nullable<PlaidError>,
     /// Environment that sent the webhook.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub environment: ::std::option::Option<WebhookEnvironment>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -2689,7 +2921,11 @@ pub struct UserAccountRevoked {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user owning the Item, if it was made for one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The account that was revoked.
     pub account_id: ::std::string::String,
@@ -2726,7 +2962,11 @@ pub struct LiabilitiesDefaultUpdate {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user owning the Item, if it was made for one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Set if refreshing liabilities failed; null otherwise.
     #[serde(deserialize_with = "crate::runtime::required_nullable")]
@@ -2758,7 +2998,11 @@ pub struct LinkEvents {
     /// The link_token the Link session was opened with.
     pub link_token: ::std::string::String,
     /// Environment that sent the webhook; missing from the schema, present in the example.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub environment: ::std::option::Option<WebhookEnvironment>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
@@ -2799,13 +3043,25 @@ pub struct LinkSessionFinished {
     /// Single public token of the session; superseded by `public_tokens`.
     ///
     /// Deprecated by the provider.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub public_token: ::std::option::Option<::std::string::String>,
     /// Public tokens of the Items added in the session.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub public_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// The Plaid user the session was opened for, if any.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
@@ -3104,7 +3360,11 @@ pub struct SyncUpdatesAvailable {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// The Plaid user owning the Item, if it was made for one.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// True once the most recent 30 days of transactions can be synced.
     pub initial_update_complete: bool,
@@ -3344,7 +3604,11 @@ pub struct WalletTransactionStatusUpdate {
     #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
     pub payment_id: crate::runtime::Nullable<::std::string::String>,
     /// The e-money wallet the transaction went through.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::runtime::optional_non_null",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
     pub wallet_id: ::std::option::Option<::std::string::String>,
     /// The status the transaction has now.
     pub new_status: WalletTransactionStatus,
@@ -4444,5 +4708,426 @@ impl Event {
             Self::WalletTransactionStatusUpdate(_) => "WalletTransactionStatusUpdate",
             Self::Unknown(_) => "Unknown",
         }
+    }
+    /// The id of what the event is about (an item, link, account, ...), when it has one.
+    #[allow(clippy::redundant_closure_call)]
+    pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {
+        match self {
+            Self::AssetsProductReady(e) => {
+                (|| ::std::option::Option::Some(e.asset_report_id.to_string()))()
+            }
+            Self::AssetsError(e) => {
+                (|| ::std::option::Option::Some(e.asset_report_id.to_string()))()
+            }
+            Self::AuthDefaultUpdate(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::AutomaticallyVerified(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::VerificationExpired(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::ProductPermissionsRequiredAuth(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::FallbackAuthMicrodepositAutoVerified(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::FallbackAuthMicrodepositVerificationExpired(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::HostedMMDVerification(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::BankTransfersEventsUpdate(_) => None,
+            Self::BaseReportsError(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::BeaconUserStatusUpdated(e) => {
+                (|| ::std::option::Option::Some(e.beacon_user_id.to_string()))()
+            }
+            Self::BeaconReportCreated(e) => {
+                (|| ::std::option::Option::Some(e.beacon_report_id.to_string()))()
+            }
+            Self::BeaconReportUpdated(e) => {
+                (|| ::std::option::Option::Some(e.beacon_report_id.to_string()))()
+            }
+            Self::BeaconReportSyndicationCreated(e) => {
+                (|| ::std::option::Option::Some(
+                    e.beacon_report_syndication_id.to_string(),
+                ))()
+            }
+            Self::BeaconDuplicateDetected(e) => {
+                (|| ::std::option::Option::Some(e.beacon_duplicate_id.to_string()))()
+            }
+            Self::CashFlowUpdatesInsights(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CashFlowUpdatesNSF(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CashFlowUpdatesNewIncomeStream(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CashFlowUpdatesExpectedDepositMissed(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CashFlowUpdatesLowBalance(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CashFlowUpdatesLargeDeposit(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CashFlowUpdatesNewLoanPayment(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CashFlowUpdatesInsightsV2(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CraCheckReportReady(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CraCheckReportFailed(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CraUpgradeFailed(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CraUserCheckReportReady(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CraUserCheckReportFailed(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CraBankIncomeComplete(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CraBankIncomeError(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CraPartnerInsightsComplete(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::CraPartnerInsightsError(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::InstitutionStatusAlert(e) => {
+                (|| ::std::option::Option::Some(e.institution_id.to_string()))()
+            }
+            Self::EntityScreeningStatusUpdated(e) => {
+                (|| ::std::option::Option::Some(e.entity_screening_id.to_string()))()
+            }
+            Self::HoldingsDefaultUpdate(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::IdentityDefaultUpdate(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::ProductPermissionsRequiredIdentity(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::IdentityVerificationStepUpdated(e) => {
+                (|| ::std::option::Option::Some(
+                    e.identity_verification_id.to_string(),
+                ))()
+            }
+            Self::IdentityVerificationRetried(e) => {
+                (|| ::std::option::Option::Some(
+                    e.identity_verification_id.to_string(),
+                ))()
+            }
+            Self::IdentityVerificationStatusUpdated(e) => {
+                (|| ::std::option::Option::Some(
+                    e.identity_verification_id.to_string(),
+                ))()
+            }
+            Self::ItemProductReady(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::IncomeVerificationStatus(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::IncomeVerificationRiskSignalsStatus(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::BankIncomeComplete(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::IncomeVerificationRefreshReconnectNeeded(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::BankIncomeRefreshUpdate(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::BankIncomeRefreshComplete(e) => {
+                (|| ::std::option::Option::Some(e.user_id.to_string()))()
+            }
+            Self::InvestmentsDefaultUpdate(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::InvestmentsHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::IssueResolved(e) => {
+                (|| ::std::option::Option::Some(e.issue_id.to_string()))()
+            }
+            Self::WebhookUpdateAcknowledged(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::PendingExpiration(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::ItemError(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::ItemLoginRepaired(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::PendingDisconnect(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::UserPermissionRevoked(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::NewAccountsAvailable(e) => {
+                (|| ::std::option::Option::Some(e.item_id.as_ref()?.to_string()))()
+            }
+            Self::UserAccountRevoked(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::LayerAuthenticationPassed(e) => {
+                (|| ::std::option::Option::Some(e.link_session_id.to_string()))()
+            }
+            Self::LiabilitiesDefaultUpdate(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::LinkEvents(e) => {
+                (|| ::std::option::Option::Some(e.link_session_id.to_string()))()
+            }
+            Self::ItemAddResult(e) => {
+                (|| ::std::option::Option::Some(e.link_session_id.to_string()))()
+            }
+            Self::LinkSessionFinished(e) => {
+                (|| ::std::option::Option::Some(e.link_session_id.to_string()))()
+            }
+            Self::LinkUserDeliveryStatus(e) => {
+                (|| ::std::option::Option::Some(
+                    e.link_delivery_session_id.to_string(),
+                ))()
+            }
+            Self::LinkDeliveryCallback(e) => {
+                (|| ::std::option::Option::Some(
+                    e.link_delivery_session_id.to_string(),
+                ))()
+            }
+            Self::PartnerEndCustomerOAuthStatusUpdated(e) => {
+                (|| ::std::option::Option::Some(e.end_customer_client_id.to_string()))()
+            }
+            Self::PaymentStatusUpdate(e) => {
+                (|| ::std::option::Option::Some(e.payment_id.to_string()))()
+            }
+            Self::PaymentInitiationConsentStatusUpdate(e) => {
+                (|| ::std::option::Option::Some(e.consent_id.to_string()))()
+            }
+            Self::ProcessorTokenWebhookUpdate(e) => {
+                (|| ::std::option::Option::Some(e.account_id.to_string()))()
+            }
+            Self::ProtectUserEvent(e) => {
+                (|| ::std::option::Option::Some(
+                    e.link_session_id.as_option()?.to_string(),
+                ))()
+            }
+            Self::ScreeningStatusUpdated(e) => {
+                (|| ::std::option::Option::Some(e.screening_id.to_string()))()
+            }
+            Self::StatementsRefreshComplete(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::TransactionsRemoved(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::ProcessorTransactionsRemoved(e) => {
+                (|| ::std::option::Option::Some(e.account_id.to_string()))()
+            }
+            Self::DefaultUpdate(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::ProcessorDefaultUpdate(e) => {
+                (|| ::std::option::Option::Some(e.account_id.to_string()))()
+            }
+            Self::SyncUpdatesAvailable(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::ProcessorSyncUpdatesAvailable(e) => {
+                (|| ::std::option::Option::Some(e.account_id.to_string()))()
+            }
+            Self::RecurringTransactionsUpdate(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::ProcessorRecurringTransactionsUpdate(e) => {
+                (|| ::std::option::Option::Some(e.account_id.to_string()))()
+            }
+            Self::HistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::ProcessorHistoricalUpdate(e) => {
+                (|| ::std::option::Option::Some(e.account_id.to_string()))()
+            }
+            Self::InitialUpdate(e) => {
+                (|| ::std::option::Option::Some(e.item_id.to_string()))()
+            }
+            Self::ProcessorInitialUpdate(e) => {
+                (|| ::std::option::Option::Some(e.account_id.to_string()))()
+            }
+            Self::TransferEventsUpdate(_) => None,
+            Self::RecurringNewTransfer(e) => {
+                (|| ::std::option::Option::Some(e.transfer_id.to_string()))()
+            }
+            Self::RecurringTransferSkipped(e) => {
+                (|| ::std::option::Option::Some(e.recurring_transfer_id.to_string()))()
+            }
+            Self::RecurringCancelled(e) => {
+                (|| ::std::option::Option::Some(e.recurring_transfer_id.to_string()))()
+            }
+            Self::TransferPlatformOnboardingUpdate(e) => {
+                (|| ::std::option::Option::Some(e.originator_client_id.to_string()))()
+            }
+            Self::WalletTransactionStatusUpdate(e) => {
+                (|| ::std::option::Option::Some(e.payment_id.as_option()?.to_string()))()
+            }
+            Self::Unknown(u) => {
+                [
+                    "item_id",
+                    "account_id",
+                    "asset_report_id",
+                    "payment_id",
+                    "consent_id",
+                    "transaction_id",
+                    "transfer_id",
+                    "recurring_transfer_id",
+                    "identity_verification_id",
+                    "screening_id",
+                    "entity_screening_id",
+                    "beacon_user_id",
+                    "beacon_report_id",
+                    "beacon_report_syndication_id",
+                    "beacon_duplicate_id",
+                    "link_session_id",
+                    "link_delivery_session_id",
+                    "issue_id",
+                    "originator_client_id",
+                    "end_customer_client_id",
+                    "wallet_id",
+                    "user_id",
+                    "institution_id",
+                ]
+                    .iter()
+                    .find_map(|path| crate::runtime::id_at(&u.raw, path))
+            }
+        }
+    }
+    /// The provider's own id of this delivery, when it sends one.
+    #[allow(clippy::redundant_closure_call)]
+    pub fn delivery_id(&self) -> ::std::option::Option<::std::string::String> {
+        match self {
+            Self::AssetsProductReady(_) => None,
+            Self::AssetsError(_) => None,
+            Self::AuthDefaultUpdate(_) => None,
+            Self::AutomaticallyVerified(_) => None,
+            Self::VerificationExpired(_) => None,
+            Self::ProductPermissionsRequiredAuth(_) => None,
+            Self::FallbackAuthMicrodepositAutoVerified(_) => None,
+            Self::FallbackAuthMicrodepositVerificationExpired(_) => None,
+            Self::HostedMMDVerification(_) => None,
+            Self::BankTransfersEventsUpdate(_) => None,
+            Self::BaseReportsError(_) => None,
+            Self::BeaconUserStatusUpdated(_) => None,
+            Self::BeaconReportCreated(_) => None,
+            Self::BeaconReportUpdated(_) => None,
+            Self::BeaconReportSyndicationCreated(_) => None,
+            Self::BeaconDuplicateDetected(_) => None,
+            Self::CashFlowUpdatesInsights(_) => None,
+            Self::CashFlowUpdatesNSF(_) => None,
+            Self::CashFlowUpdatesNewIncomeStream(_) => None,
+            Self::CashFlowUpdatesExpectedDepositMissed(_) => None,
+            Self::CashFlowUpdatesLowBalance(_) => None,
+            Self::CashFlowUpdatesLargeDeposit(_) => None,
+            Self::CashFlowUpdatesNewLoanPayment(_) => None,
+            Self::CashFlowUpdatesInsightsV2(_) => None,
+            Self::CraCheckReportReady(_) => None,
+            Self::CraCheckReportFailed(_) => None,
+            Self::CraUpgradeFailed(_) => None,
+            Self::CraUserCheckReportReady(_) => None,
+            Self::CraUserCheckReportFailed(_) => None,
+            Self::CraBankIncomeComplete(_) => None,
+            Self::CraBankIncomeError(_) => None,
+            Self::CraPartnerInsightsComplete(_) => None,
+            Self::CraPartnerInsightsError(_) => None,
+            Self::InstitutionStatusAlert(_) => None,
+            Self::EntityScreeningStatusUpdated(_) => None,
+            Self::HoldingsDefaultUpdate(_) => None,
+            Self::IdentityDefaultUpdate(_) => None,
+            Self::ProductPermissionsRequiredIdentity(_) => None,
+            Self::IdentityVerificationStepUpdated(_) => None,
+            Self::IdentityVerificationRetried(_) => None,
+            Self::IdentityVerificationStatusUpdated(_) => None,
+            Self::ItemProductReady(_) => None,
+            Self::IncomeVerificationStatus(_) => None,
+            Self::IncomeVerificationRiskSignalsStatus(_) => None,
+            Self::BankIncomeComplete(_) => None,
+            Self::IncomeVerificationRefreshReconnectNeeded(_) => None,
+            Self::BankIncomeRefreshUpdate(_) => None,
+            Self::BankIncomeRefreshComplete(_) => None,
+            Self::InvestmentsDefaultUpdate(_) => None,
+            Self::InvestmentsHistoricalUpdate(_) => None,
+            Self::IssueResolved(_) => None,
+            Self::WebhookUpdateAcknowledged(_) => None,
+            Self::PendingExpiration(_) => None,
+            Self::ItemError(_) => None,
+            Self::ItemLoginRepaired(_) => None,
+            Self::PendingDisconnect(_) => None,
+            Self::UserPermissionRevoked(_) => None,
+            Self::NewAccountsAvailable(_) => None,
+            Self::UserAccountRevoked(_) => None,
+            Self::LayerAuthenticationPassed(_) => None,
+            Self::LiabilitiesDefaultUpdate(_) => None,
+            Self::LinkEvents(_) => None,
+            Self::ItemAddResult(_) => None,
+            Self::LinkSessionFinished(_) => None,
+            Self::LinkUserDeliveryStatus(_) => None,
+            Self::LinkDeliveryCallback(_) => None,
+            Self::PartnerEndCustomerOAuthStatusUpdated(_) => None,
+            Self::PaymentStatusUpdate(_) => None,
+            Self::PaymentInitiationConsentStatusUpdate(_) => None,
+            Self::ProcessorTokenWebhookUpdate(_) => None,
+            Self::ProtectUserEvent(_) => None,
+            Self::ScreeningStatusUpdated(_) => None,
+            Self::StatementsRefreshComplete(_) => None,
+            Self::TransactionsRemoved(_) => None,
+            Self::ProcessorTransactionsRemoved(_) => None,
+            Self::DefaultUpdate(_) => None,
+            Self::ProcessorDefaultUpdate(_) => None,
+            Self::SyncUpdatesAvailable(_) => None,
+            Self::ProcessorSyncUpdatesAvailable(_) => None,
+            Self::RecurringTransactionsUpdate(_) => None,
+            Self::ProcessorRecurringTransactionsUpdate(_) => None,
+            Self::HistoricalUpdate(_) => None,
+            Self::ProcessorHistoricalUpdate(_) => None,
+            Self::InitialUpdate(_) => None,
+            Self::ProcessorInitialUpdate(_) => None,
+            Self::TransferEventsUpdate(_) => None,
+            Self::RecurringNewTransfer(_) => None,
+            Self::RecurringTransferSkipped(_) => None,
+            Self::RecurringCancelled(_) => None,
+            Self::TransferPlatformOnboardingUpdate(_) => None,
+            Self::WalletTransactionStatusUpdate(_) => None,
+            Self::Unknown(_) => None,
+        }
+    }
+    /** The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since
+ the provider sends no delivery id. Byte-identical redeliveries share it.*/
+    pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
+        self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
     }
 }

@@ -188,4 +188,35 @@ impl Event {
             Self::Unknown(_) => "Unknown",
         }
     }
+    /// The id of what the event is about (an item, link, account, ...), when it has one.
+    #[allow(clippy::redundant_closure_call)]
+    pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {
+        match self {
+            Self::SyncAccount(e) => {
+                (|| ::std::option::Option::Some(e.account.id.to_string()))()
+            }
+            Self::SyncError(e) => {
+                (|| ::std::option::Option::Some(e.account.id.to_string()))()
+            }
+            Self::Unknown(u) => {
+                ["account.id"]
+                    .iter()
+                    .find_map(|path| crate::runtime::id_at(&u.raw, path))
+            }
+        }
+    }
+    /// The provider's own id of this delivery, when it sends one.
+    #[allow(clippy::redundant_closure_call)]
+    pub fn delivery_id(&self) -> ::std::option::Option<::std::string::String> {
+        match self {
+            Self::SyncAccount(_) => None,
+            Self::SyncError(_) => None,
+            Self::Unknown(_) => None,
+        }
+    }
+    /** The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since
+ the provider sends no delivery id. Byte-identical redeliveries share it.*/
+    pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
+        self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
+    }
 }

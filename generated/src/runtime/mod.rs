@@ -11,7 +11,7 @@ mod time_types;
 
 pub use decimal::Decimal;
 pub use error::ParseError;
-pub use nullable::{required_nullable, Nullable};
+pub use nullable::{optional_non_null, required_nullable, Nullable};
 pub use payload::Payload;
 pub use probe::{probe, Probe};
 pub use time_types::{Date, DateTime, UnixMs, UnixS};
@@ -30,5 +30,30 @@ pub struct UnknownEvent {
 impl serde::Serialize for UnknownEvent {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.raw.serialize(s)
+    }
+}
+
+/// `sha256:` and the hex SHA-256 of `body`: the idempotency key of a delivery from a
+/// provider that sends no delivery id. Computed over the raw bytes, so it is stable
+/// across languages and never depends on re-serialization.
+pub fn body_digest(body: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(body);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// The string or integer at a dotted path of a JSON value (for events the spec does not
+/// know, which have no struct to read from).
+pub fn id_at(value: &serde_json::Value, path: &str) -> Option<String> {
+    let v = path.split('.').try_fold(value, |v, k| v.get(k))?;
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }

@@ -53,3 +53,11 @@ pub fn required_nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 ) -> Result<Option<T>, D::Error> {
     Option::<T>::deserialize(d)
 }
+
+/// For a field that may be absent but, when present, must not be `null`: serde would
+/// otherwise read `null` as `None`, accepting what the spec (and the JSON Schema) refuse.
+pub fn optional_non_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
