@@ -135,7 +135,7 @@ fn doc_attr(text: &str) -> TokenStream {
     let lines: Vec<String> = text
         .trim()
         .lines()
-        .map(|l| format!(" {}", l.trim_end()))
+        .map(|l| format!(" {}", l.trim()))
         .collect();
     quote! { #(#[doc = #lines])* }
 }
@@ -455,10 +455,10 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
         Some(path) => quote!(Self::Unknown(u) => crate::runtime::id_at(&u.raw, #path),),
         None => quote!(Self::Unknown(_) => None,),
     };
-    let key_doc = match &p.spec.envelope.idempotency_key {
+    let key_doc = doc_attr(&match &p.spec.envelope.idempotency_key {
         Some(path) => format!(" The delivery's idempotency key: the provider's own id at `{path}`, or, when\n an event lacks it, `sha256:` and the hex SHA-256 of the raw body."),
         None => " The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since\n the provider sends no delivery id. Byte-identical redeliveries share it.".to_owned(),
-    };
+    });
     let d_len = Literal::usize_unsuffixed(n);
     let enum_doc = format!(
         " Every event of this provider, chosen by {}.",
@@ -540,7 +540,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
                 }
             }
 
-            #[doc = #key_doc]
+            #key_doc
             pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
                 self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
             }

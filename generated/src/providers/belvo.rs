@@ -2569,8 +2569,8 @@ impl Event {
             Self::Unknown(u) => crate::runtime::id_at(&u.raw, "webhook_id"),
         }
     }
-    /** The delivery's idempotency key: the provider's own id at `webhook_id`, or, when
- an event lacks it, `sha256:` and the hex SHA-256 of the raw body.*/
+    /// The delivery's idempotency key: the provider's own id at `webhook_id`, or, when
+    /// an event lacks it, `sha256:` and the hex SHA-256 of the raw body.
     pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
         self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
     }

@@ -5125,8 +5125,8 @@ impl Event {
             Self::Unknown(_) => None,
         }
     }
-    /** The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since
- the provider sends no delivery id. Byte-identical redeliveries share it.*/
+    /// The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since
+    /// the provider sends no delivery id. Byte-identical redeliveries share it.
     pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
         self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
     }
