@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use crate::yaml::{Path, Pos, Positions};
+use serde_json::Value;
+
+use crate::yaml::{Path, Pos, Positions, Seg};
 
 /// One problem in a spec file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,7 @@ impl std::error::Error for SpecError {}
 pub(crate) struct Reporter<'a> {
     file: &'a str,
     positions: &'a Positions,
+    doc: Option<&'a Value>,
     pub(crate) found: Vec<Diagnostic>,
 }
 
@@ -66,13 +69,24 @@ impl<'a> Reporter<'a> {
         Reporter {
             file,
             positions,
+            doc: None,
             found: Vec::new(),
         }
     }
 
+    /// Lets the reporter see the document the positions belong to, so that an error about
+    /// a whole mapping or list points at its key (see [`node_pos`]).
+    pub(crate) fn with_document(mut self, doc: &'a Value) -> Self {
+        self.doc = Some(doc);
+        self
+    }
+
     /// An error about the value at `path`.
     pub(crate) fn at(&mut self, path: &Path, message: impl Into<String>) -> &mut Diagnostic {
-        let pos = self.positions.value(path);
+        let pos = match self.doc {
+            Some(doc) => node_pos(self.positions, doc, path),
+            None => self.positions.value(path),
+        };
         self.push(pos, path, message.into())
     }
 
@@ -113,15 +127,68 @@ impl Diagnostic {
     }
 }
 
-/// The closest candidate to a misspelt word, if any is close enough to suggest.
+/// The closest candidate to a misspelt word, if any is close enough to suggest: one that
+/// differs only in case, else one within a few edits (one for short words, so that `GET`
+/// does not suggest `PUT`).
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(word)) {
+        return Some(c);
+    }
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d < c.len())
+        .filter(|(d, c)| *d <= 1.max(c.chars().count() / 3) && *d < c.chars().count())
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// Where to point for the node at `path` (or its nearest existing ancestor).
+///
+/// A scalar: its value. A mapping or list: the key naming it, or, for a list item, where
+/// its first entry starts; the parser's own start of a block mapping is where its first
+/// *value* begins, which would point at an unrelated line. An empty value (`key:` with
+/// nothing after it): its key, since the value's position is wherever the next token is.
+pub(crate) fn node_pos(positions: &Positions, doc: &Value, path: &Path) -> Pos {
+    let mut path = path.clone();
+    let value = loop {
+        if let Some(v) = lookup(doc, &path) {
+            break v;
+        }
+        match path.parent() {
+            Some(p) => path = p,
+            None => return positions.value(&path),
+        }
+    };
+    let has_key = matches!(path.0.last(), Some(Seg::Key(_)));
+    match value {
+        Value::Object(_) | Value::Array(_) | Value::Null if has_key => positions.key(&path),
+        _ => start_of(positions, value, &path),
+    }
+}
+
+/// The first position inside the node at `path`: its own, or its first entry's if earlier.
+fn start_of(positions: &Positions, value: &Value, path: &Path) -> Pos {
+    let own = positions.value(path);
+    let first = match value {
+        Value::Object(m) => m.keys().map(|k| positions.key(&path.key(k.clone()))).min(),
+        Value::Array(a) => a.first().map(|v| start_of(positions, v, &path.index(0))),
+        _ => None,
+    };
+    first.map_or(own, |f| f.min(own))
+}
+
+/// The value at `path` in `doc`.
+pub(crate) fn lookup<'v>(doc: &'v Value, path: &Path) -> Option<&'v Value> {
+    let mut cur = doc;
+    for seg in &path.0 {
+        cur = match seg {
+            Seg::Key(k) => cur.get(k)?,
+            Seg::Index(i) => cur.get(i)?,
+        };
+    }
+    Some(cur)
 }
