@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::emit_docs;
 use crate::emit_rust;
 use crate::ir::{lower, Provider};
 use crate::load::{load_dir, LoadedSpec};
@@ -44,12 +45,22 @@ pub fn outputs(root: &Path) -> Result<(Vec<LoadedSpec>, Vec<Output>), SpecError>
         path: PathBuf::from("generated/src/providers/mod.rs"),
         contents: emit_rust::providers_mod(&providers),
     });
+    for p in &providers {
+        outputs.push(Output {
+            path: PathBuf::from(format!("generated/docs/{}.md", p.name)),
+            contents: emit_docs::provider_doc(p),
+        });
+    }
+    outputs.push(Output {
+        path: PathBuf::from("generated/docs/README.md"),
+        contents: emit_docs::index(&providers),
+    });
     Ok((specs, outputs))
 }
 
 /// Directories whose `@generated` files all come from [`outputs`]; a marked file there
 /// that is no longer produced is stale too.
-pub const GENERATED_DIRS: &[&str] = &["generated/src/providers"];
+pub const GENERATED_DIRS: &[&str] = &["generated/src/providers", "generated/docs"];
 
 /// Files under [`GENERATED_DIRS`] marked `@generated` that `outputs` no longer produces.
 pub fn orphans(root: &Path, outputs: &[Output]) -> Vec<PathBuf> {

@@ -14,6 +14,7 @@ pub mod yaml;
 pub use diagnostic::{Diagnostic, SpecError};
 pub use load::{load_dir, load_file, load_str, LoadedSpec};
 pub use model::ProviderSpec;
+pub mod emit_docs;
 pub mod emit_rust;
 pub mod generate;
 pub mod ir;

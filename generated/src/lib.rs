@@ -6,6 +6,10 @@
 //! Each provider is a module ([`belvo`], [`bridge`], [`plaid`], [`vezgo`], ...) with one
 //! struct per event and an `Event` enum whose `parse` picks the event by the provider's
 //! discriminator. [`runtime`] is the small hand-written part those modules build on.
+//!
+//! A readable catalogue of each provider (delivery and retry rules, how to authenticate a
+//! delivery, every event with its fields) is generated into the crate's `docs/` directory:
+//! `generated/docs/<provider>.md`, with an index in `generated/docs/README.md`.
 
 // Emitted files are formatted by prettyplease when generated; rustfmt would rewrite
 // them and make `cargo xtask generate --check` fail.
