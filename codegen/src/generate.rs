@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::emit_docs;
 use crate::emit_rust;
+use crate::emit_schema;
 use crate::ir::{lower, Provider};
 use crate::load::{load_dir, LoadedSpec};
 use crate::model::ProviderSpec;
@@ -46,6 +47,9 @@ pub fn outputs(root: &Path) -> Result<(Vec<LoadedSpec>, Vec<Output>), SpecError>
         contents: emit_rust::providers_mod(&providers),
     });
     for p in &providers {
+        outputs.extend(emit_schema::provider_schemas(p));
+    }
+    for p in &providers {
         outputs.push(Output {
             path: PathBuf::from(format!("generated/docs/{}.md", p.name)),
             contents: emit_docs::provider_doc(p),
@@ -60,7 +64,11 @@ pub fn outputs(root: &Path) -> Result<(Vec<LoadedSpec>, Vec<Output>), SpecError>
 
 /// Directories whose `@generated` files all come from [`outputs`]; a marked file there
 /// that is no longer produced is stale too.
-pub const GENERATED_DIRS: &[&str] = &["generated/src/providers", "generated/docs"];
+pub const GENERATED_DIRS: &[&str] = &[
+    "generated/src/providers",
+    "generated/docs",
+    emit_schema::DIR,
+];
 
 /// Files under [`GENERATED_DIRS`] marked `@generated` that `outputs` no longer produces.
 pub fn orphans(root: &Path, outputs: &[Output]) -> Vec<PathBuf> {
@@ -69,11 +77,29 @@ pub fn orphans(root: &Path, outputs: &[Output]) -> Vec<PathBuf> {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };
+        // The files of `dir` and of its subdirectories (schemas sit in one per provider).
+        let mut files = Vec::new();
         for entry in entries.flatten() {
             let rel = Path::new(dir).join(entry.file_name());
-            let marked = std::fs::read_to_string(entry.path())
-                .ok()
-                .is_some_and(|t| t.lines().next().is_some_and(|l| l.contains("@generated")));
+            if entry.path().is_dir() {
+                let inner = std::fs::read_dir(entry.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten();
+                files.extend(inner.map(|e| (rel.join(e.file_name()), e.path())));
+            } else {
+                files.push((rel, entry.path()));
+            }
+        }
+        for (rel, full) in files {
+            // JSON has no comments: every `.json` file under the schema directory is ours.
+            let marked = if rel.starts_with(emit_schema::DIR) {
+                rel.extension().is_some_and(|x| x == "json")
+            } else {
+                std::fs::read_to_string(&full)
+                    .ok()
+                    .is_some_and(|t| t.lines().next().is_some_and(|l| l.contains("@generated")))
+            };
             if marked && !outputs.iter().any(|o| o.path == rel) {
                 found.push(rel);
             }

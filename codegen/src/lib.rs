@@ -16,6 +16,7 @@ pub use load::{load_dir, load_file, load_str, LoadedSpec};
 pub use model::ProviderSpec;
 pub mod emit_docs;
 pub mod emit_rust;
+pub mod emit_schema;
 pub mod generate;
 pub mod ir;
 pub mod scaffold;
