@@ -386,7 +386,6 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
     let selector_names = selectors(p);
     let n = p.discriminator.len();
     let d_idents: Vec<Ident> = (0..n).map(|i| format_ident!("d{}", i)).collect();
-    let d_index: Vec<Literal> = (0..n).map(Literal::usize_unsuffixed).collect();
 
     let arms = p.dispatch.iter().map(|arm| {
         let pattern: Vec<Literal> = arm.when.iter().map(|v| Literal::string(v)).collect();
@@ -405,24 +404,31 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
                     let mut conds: Vec<TokenStream> = Vec::new();
                     conds.extend(s.present.iter().map(|k| {
                         let i = idx(k);
-                        quote!(probe.has(#i))
+                        quote!(sel.has(#i))
                     }));
                     conds.extend(s.absent.iter().map(|k| {
                         let i = idx(k);
-                        quote!(!probe.has(#i))
+                        quote!(!sel.has(#i))
                     }));
                     conds.extend(s.json_type.iter().map(|(k, t)| {
                         let i = idx(k);
                         let ty = serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-                        quote!(probe.is(#i, #ty))
+                        quote!(sel.is(#i, #ty))
                     }));
                     quote! { if #(#conds)&&* { #parse } }
                 }
             }
         });
-        let fallthrough = arm.default.is_none().then(|| quote!(return Self::unknown(body, probe.values);));
+        let fallthrough = arm.default.is_none().then(|| quote!(return Self::unknown(body, [#(#d_idents),*]);));
+        // Selector fields are read only for arms that have shape variants, so most
+        // bodies are probed just up to their discriminator.
+        let selectors = (!arm.variants.is_empty()).then(|| quote!(let sel = crate::runtime::selectors(body, Self::SELECTORS)?;));
+        // Dispatch jumps on a hash of the discriminator values instead of comparing
+        // strings arm by arm; the guard confirms the values, so collisions stay correct.
+        let hash = Literal::u64_suffixed(discriminator_hash(&arm.when));
+        let checks = d_idents.iter().zip(&pattern).map(|(d, v)| quote!(&*#d == #v));
         quote! {
-            (#(#pattern,)*) => { #(#tries)* #fallthrough }
+            #hash if #(#checks)&&* => { #selectors #(#tries)* #fallthrough }
         }
     });
     let subject_arms = p.events.iter().map(|e| {
@@ -460,6 +466,12 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
         None => " The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since\n the provider sends no delivery id. Byte-identical redeliveries share it.".to_owned(),
     });
     let d_len = Literal::usize_unsuffixed(n);
+    let selectors_const = (!selector_names.is_empty()).then(|| {
+        quote! {
+            /// Top-level fields whose presence or type tells shape variants apart.
+            const SELECTORS: &'static [&'static str] = &[#(#selector_names),*];
+        }
+    });
     let enum_doc = format!(
         " Every event of this provider, chosen by {}.",
         p.discriminator
@@ -484,32 +496,30 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             /// The body fields whose values pick the event.
             pub const DISCRIMINATOR: [&'static str; #d_len] = [#(#discriminator),*];
 
-            /// Top-level fields whose presence or type tells shape variants apart.
-            const SELECTORS: &'static [&'static str] = &[#(#selector_names),*];
+            #selectors_const
 
             /// Parses a delivery body. An event the spec does not know is
             /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
             /// discriminator or breaks a known event's shape is a [`crate::runtime::ParseError`].
             pub fn parse(body: &[u8]) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-                let probe = crate::runtime::probe(body, &Self::DISCRIMINATOR, Self::SELECTORS)?;
-                #(let #d_idents = probe.values[#d_index].as_deref().unwrap_or_default();)*
-                match (#(#d_idents,)*) {
+                let [#(#d_idents),*] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
+                match crate::runtime::discriminator_hash(&[#(&*#d_idents),*]) {
                     #(#arms)*
                     _ => {}
                 }
-                Self::unknown(body, probe.values)
+                Self::unknown(body, [#(#d_idents),*])
             }
 
             fn unknown(
                 body: &[u8],
-                values: ::std::vec::Vec<::std::option::Option<::std::borrow::Cow<'_, str>>>,
+                values: [::std::borrow::Cow<'_, str>; #d_len],
             ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
                 let raw = ::serde_json::from_slice(body)
                     .map_err(|e| crate::runtime::ParseError::NotJson { message: e.to_string() })?;
                 let discriminator = Self::DISCRIMINATOR
                     .iter()
                     .zip(values)
-                    .map(|(k, v)| (*k, v.map(|v| v.into_owned()).unwrap_or_default()))
+                    .map(|(k, v)| (*k, v.into_owned()))
                     .collect();
                 Ok(Self::Unknown(crate::runtime::UnknownEvent { discriminator, raw }))
             }
@@ -521,6 +531,13 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
                     Self::Unknown(_) => "Unknown",
                 }
             }
+
+            /// Each event's name with a parser straight into its struct, skipping dispatch:
+            /// the baseline `cargo bench -p hookspec` measures [`Event::parse`] against.
+            #[doc(hidden)]
+            pub const DIRECT_PARSERS: &'static [(&'static str, crate::runtime::DirectParser<Self>)] = &[
+                #((#names, |b| ::serde_json::from_slice::<#bodies>(b).map(Self::#variants)),)*
+            ];
 
             /// The id of what the event is about (an item, link, account, ...), when it has one.
             #[allow(clippy::redundant_closure_call)] // closures give `?` a scope per arm
@@ -546,6 +563,19 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             }
         }
     }
+}
+
+/// FNV-1a over each value followed by a 0xff separator; must equal
+/// `hookspec::runtime::discriminator_hash` (the example tests prove every event dispatches).
+fn discriminator_hash(values: &[String]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for v in values {
+        for &b in v.as_bytes().iter().chain(&[0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 /// `Some(<value as String>)` reached through `e`, with `?` at every optional step.

@@ -2034,223 +2034,253 @@ pub enum Event {
 impl Event {
     /// The body fields whose values pick the event.
     pub const DISCRIMINATOR: [&'static str; 2] = ["webhook_type", "webhook_code"];
-    /// Top-level fields whose presence or type tells shape variants apart.
-    const SELECTORS: &'static [&'static str] = &[];
     /// Parses a delivery body. An event the spec does not know is
     /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
     /// discriminator or breaks a known event's shape is a [`crate::runtime::ParseError`].
     pub fn parse(
         body: &[u8],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-        let probe = crate::runtime::probe(body, &Self::DISCRIMINATOR, Self::SELECTORS)?;
-        let d0 = probe.values[0].as_deref().unwrap_or_default();
-        let d1 = probe.values[1].as_deref().unwrap_or_default();
-        match (d0, d1) {
-            ("ACCOUNTS", "historical_update") => {
+        let [d0, d1] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
+        match crate::runtime::discriminator_hash(&[&*d0, &*d1]) {
+            14598307943697596643u64 if &*d0 == "ACCOUNTS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     AccountsHistoricalUpdate,
                 >("AccountsHistoricalUpdate", body)
                     .map(Self::AccountsHistoricalUpdate);
             }
-            ("ACCOUNTS", "new_accounts_available") => {
+            9951956170594067582u64 if &*d0 == "ACCOUNTS"
+                && &*d1 == "new_accounts_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     AccountsNewAccountsAvailable,
                 >("AccountsNewAccountsAvailable", body)
                     .map(Self::AccountsNewAccountsAvailable);
             }
-            ("TRANSACTIONS", "historical_update") => {
+            16928626096524382036u64 if &*d0 == "TRANSACTIONS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     TransactionsHistoricalUpdate,
                 >("TransactionsHistoricalUpdate", body)
                     .map(Self::TransactionsHistoricalUpdate);
             }
-            ("TRANSACTIONS", "new_transactions_available") => {
+            9500361149196499956u64 if &*d0 == "TRANSACTIONS"
+                && &*d1 == "new_transactions_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     TransactionsNewTransactionsAvailable,
                 >("TransactionsNewTransactionsAvailable", body)
                     .map(Self::TransactionsNewTransactionsAvailable);
             }
-            ("TRANSACTIONS", "transactions_updated") => {
+            1414748093539218765u64 if &*d0 == "TRANSACTIONS"
+                && &*d1 == "transactions_updated" => {
                 return crate::runtime::ParseError::parse_event::<
                     TransactionsUpdated,
                 >("TransactionsUpdated", body)
                     .map(Self::TransactionsUpdated);
             }
-            ("TRANSACTIONS", "transactions_deleted") => {
+            609467539838204255u64 if &*d0 == "TRANSACTIONS"
+                && &*d1 == "transactions_deleted" => {
                 return crate::runtime::ParseError::parse_event::<
                     TransactionsDeleted,
                 >("TransactionsDeleted", body)
                     .map(Self::TransactionsDeleted);
             }
-            ("LINK", "invalid_credentials") => {
+            13639352030460047169u64 if &*d0 == "LINK"
+                && &*d1 == "invalid_credentials" => {
                 return crate::runtime::ParseError::parse_event::<
                     LinkInvalidCredentials,
                 >("LinkInvalidCredentials", body)
                     .map(Self::LinkInvalidCredentials);
             }
-            ("LINK", "token_required") => {
+            7980038745689419338u64 if &*d0 == "LINK" && &*d1 == "token_required" => {
                 return crate::runtime::ParseError::parse_event::<
                     LinkTokenRequired,
                 >("LinkTokenRequired", body)
                     .map(Self::LinkTokenRequired);
             }
-            ("OWNERS", "historical_update") => {
+            11962679293721475259u64 if &*d0 == "OWNERS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     OwnersHistoricalUpdate,
                 >("OwnersHistoricalUpdate", body)
                     .map(Self::OwnersHistoricalUpdate);
             }
-            ("OWNERS", "new_owners_available") => {
+            3531820758126117390u64 if &*d0 == "OWNERS"
+                && &*d1 == "new_owners_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     OwnersNewOwnersAvailable,
                 >("OwnersNewOwnersAvailable", body)
                     .map(Self::OwnersNewOwnersAvailable);
             }
-            ("BILLS", "historical_update") => {
+            14909271752468778275u64 if &*d0 == "BILLS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     BillsHistoricalUpdate,
                 >("BillsHistoricalUpdate", body)
                     .map(Self::BillsHistoricalUpdate);
             }
-            ("BILLS", "new_bills_available") => {
+            1010360207295999742u64 if &*d0 == "BILLS"
+                && &*d1 == "new_bills_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     BillsNewBillsAvailable,
                 >("BillsNewBillsAvailable", body)
                     .map(Self::BillsNewBillsAvailable);
             }
-            ("INCOMES", "historical_update") => {
+            15663764437460407845u64 if &*d0 == "INCOMES"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     IncomesHistoricalUpdate,
                 >("IncomesHistoricalUpdate", body)
                     .map(Self::IncomesHistoricalUpdate);
             }
-            ("RECURRING_EXPENSES", "historical_update") => {
+            4394379513096422632u64 if &*d0 == "RECURRING_EXPENSES"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     RecurringExpensesHistoricalUpdate,
                 >("RecurringExpensesHistoricalUpdate", body)
                     .map(Self::RecurringExpensesHistoricalUpdate);
             }
-            ("INVOICES", "initial_inflow_update") => {
+            14294883452242313761u64 if &*d0 == "INVOICES"
+                && &*d1 == "initial_inflow_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvoicesInitialInflowUpdate,
                 >("InvoicesInitialInflowUpdate", body)
                     .map(Self::InvoicesInitialInflowUpdate);
             }
-            ("INVOICES", "initial_outflow_update") => {
+            17980974150432255656u64 if &*d0 == "INVOICES"
+                && &*d1 == "initial_outflow_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvoicesInitialOutflowUpdate,
                 >("InvoicesInitialOutflowUpdate", body)
                     .map(Self::InvoicesInitialOutflowUpdate);
             }
-            ("INVOICES", "historical_inflow_update") => {
+            14693282411911299825u64 if &*d0 == "INVOICES"
+                && &*d1 == "historical_inflow_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvoicesHistoricalInflowUpdate,
                 >("InvoicesHistoricalInflowUpdate", body)
                     .map(Self::InvoicesHistoricalInflowUpdate);
             }
-            ("INVOICES", "historical_outflow_update") => {
+            11450661223510917976u64 if &*d0 == "INVOICES"
+                && &*d1 == "historical_outflow_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvoicesHistoricalOutflowUpdate,
                 >("InvoicesHistoricalOutflowUpdate", body)
                     .map(Self::InvoicesHistoricalOutflowUpdate);
             }
-            ("TAX_RETURNS", "historical_update") => {
+            11176591935422525958u64 if &*d0 == "TAX_RETURNS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     TaxReturnsHistoricalUpdate,
                 >("TaxReturnsHistoricalUpdate", body)
                     .map(Self::TaxReturnsHistoricalUpdate);
             }
-            ("TAX_RETURNS", "new_tax_returns_available") => {
+            10801399514401651290u64 if &*d0 == "TAX_RETURNS"
+                && &*d1 == "new_tax_returns_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     TaxReturnsNewTaxReturnsAvailable,
                 >("TaxReturnsNewTaxReturnsAvailable", body)
                     .map(Self::TaxReturnsNewTaxReturnsAvailable);
             }
-            ("TAX_STATUS", "historical_update") => {
+            9593540685539891415u64 if &*d0 == "TAX_STATUS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     TaxStatusHistoricalUpdate,
                 >("TaxStatusHistoricalUpdate", body)
                     .map(Self::TaxStatusHistoricalUpdate);
             }
-            ("TAX_COMPLIANCE_STATUS", "historical_update") => {
+            4783922059077419273u64 if &*d0 == "TAX_COMPLIANCE_STATUS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     TaxComplianceStatusHistoricalUpdate,
                 >("TaxComplianceStatusHistoricalUpdate", body)
                     .map(Self::TaxComplianceStatusHistoricalUpdate);
             }
-            ("TAX_RETENTIONS", "historical_update") => {
+            2239747675228856088u64 if &*d0 == "TAX_RETENTIONS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     TaxRetentionsHistoricalUpdate,
                 >("TaxRetentionsHistoricalUpdate", body)
                     .map(Self::TaxRetentionsHistoricalUpdate);
             }
-            ("TAX_DECLARATIONS", "historical_update") => {
+            3003747536010718434u64 if &*d0 == "TAX_DECLARATIONS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     TaxDeclarationsHistoricalUpdate,
                 >("TaxDeclarationsHistoricalUpdate", body)
                     .map(Self::TaxDeclarationsHistoricalUpdate);
             }
-            ("EMPLOYMENT_RECORDS", "historical_update") => {
+            5351093303268426026u64 if &*d0 == "EMPLOYMENT_RECORDS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     EmploymentRecordsHistoricalUpdate,
                 >("EmploymentRecordsHistoricalUpdate", body)
                     .map(Self::EmploymentRecordsHistoricalUpdate);
             }
-            ("EMPLOYMENT_RECORDS", "employment_changes") => {
+            2632077093628610800u64 if &*d0 == "EMPLOYMENT_RECORDS"
+                && &*d1 == "employment_changes" => {
                 return crate::runtime::ParseError::parse_event::<
                     EmploymentRecordsEmploymentChanges,
                 >("EmploymentRecordsEmploymentChanges", body)
                     .map(Self::EmploymentRecordsEmploymentChanges);
             }
-            ("EMPLOYMENTS", "historical_update") => {
+            12950797750111840324u64 if &*d0 == "EMPLOYMENTS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     EmploymentsHistoricalUpdate,
                 >("EmploymentsHistoricalUpdate", body)
                     .map(Self::EmploymentsHistoricalUpdate);
             }
-            ("EMPLOYMENTS", "new_employments_available") => {
+            15855722294753714670u64 if &*d0 == "EMPLOYMENTS"
+                && &*d1 == "new_employments_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     EmploymentsNewEmploymentsAvailable,
                 >("EmploymentsNewEmploymentsAvailable", body)
                     .map(Self::EmploymentsNewEmploymentsAvailable);
             }
-            ("INVESTMENTS", "historical_update") => {
+            6245999945760378355u64 if &*d0 == "INVESTMENTS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentsHistoricalUpdate,
                 >("InvestmentsHistoricalUpdate", body)
                     .map(Self::InvestmentsHistoricalUpdate);
             }
-            ("INVESTMENTS", "new_investments_available") => {
+            15256700156054195278u64 if &*d0 == "INVESTMENTS"
+                && &*d1 == "new_investments_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentsNewInvestmentsAvailable,
                 >("InvestmentsNewInvestmentsAvailable", body)
                     .map(Self::InvestmentsNewInvestmentsAvailable);
             }
-            ("INVESTMENT_TRANSACTIONS", "historical_update") => {
+            12917608743423177224u64 if &*d0 == "INVESTMENT_TRANSACTIONS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentTransactionsHistoricalUpdate,
                 >("InvestmentTransactionsHistoricalUpdate", body)
                     .map(Self::InvestmentTransactionsHistoricalUpdate);
             }
-            ("INVESTMENTS_PORTFOLIOS", "historical_update") => {
+            7099211076956049741u64 if &*d0 == "INVESTMENTS_PORTFOLIOS"
+                && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentsPortfoliosHistoricalUpdate,
                 >("InvestmentsPortfoliosHistoricalUpdate", body)
                     .map(Self::InvestmentsPortfoliosHistoricalUpdate);
             }
-            ("INVESTMENTS_PORTFOLIOS", "new_investments_portfolios_available") => {
+            11304292430522704838u64 if &*d0 == "INVESTMENTS_PORTFOLIOS"
+                && &*d1 == "new_investments_portfolios_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable,
                 >("InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable", body)
                     .map(Self::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable);
             }
-            ("CONSENT", "openfinance_consent_about_to_expire") => {
+            9285279497683654654u64 if &*d0 == "CONSENT"
+                && &*d1 == "openfinance_consent_about_to_expire" => {
                 return crate::runtime::ParseError::parse_event::<
                     OpenfinanceConsentAboutToExpire,
                 >("OpenfinanceConsentAboutToExpire", body)
                     .map(Self::OpenfinanceConsentAboutToExpire);
             }
-            ("CONSENT", "openfinance_consent_expired") => {
+            11732510256901200072u64 if &*d0 == "CONSENT"
+                && &*d1 == "openfinance_consent_expired" => {
                 return crate::runtime::ParseError::parse_event::<
                     OpenfinanceConsentExpired,
                 >("OpenfinanceConsentExpired", body)
@@ -2258,11 +2288,11 @@ impl Event {
             }
             _ => {}
         }
-        Self::unknown(body, probe.values)
+        Self::unknown(body, [d0, d1])
     }
     fn unknown(
         body: &[u8],
-        values: ::std::vec::Vec<::std::option::Option<::std::borrow::Cow<'_, str>>>,
+        values: [::std::borrow::Cow<'_, str>; 2],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
         let raw = ::serde_json::from_slice(body)
             .map_err(|e| crate::runtime::ParseError::NotJson {
@@ -2271,7 +2301,7 @@ impl Event {
         let discriminator = Self::DISCRIMINATOR
             .iter()
             .zip(values)
-            .map(|(k, v)| (*k, v.map(|v| v.into_owned()).unwrap_or_default()))
+            .map(|(k, v)| (*k, v.into_owned()))
             .collect();
         Ok(
             Self::Unknown(crate::runtime::UnknownEvent {
@@ -2343,6 +2373,261 @@ impl Event {
             Self::Unknown(_) => "Unknown",
         }
     }
+    /// Each event's name with a parser straight into its struct, skipping dispatch:
+    /// the baseline `cargo bench -p hookspec` measures [`Event::parse`] against.
+    #[doc(hidden)]
+    pub const DIRECT_PARSERS: &'static [(
+        &'static str,
+        crate::runtime::DirectParser<Self>,
+    )] = &[
+        (
+            "AccountsHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<AccountsHistoricalUpdate>(b)
+                    .map(Self::AccountsHistoricalUpdate)
+            },
+        ),
+        (
+            "AccountsNewAccountsAvailable",
+            |b| {
+                ::serde_json::from_slice::<AccountsNewAccountsAvailable>(b)
+                    .map(Self::AccountsNewAccountsAvailable)
+            },
+        ),
+        (
+            "TransactionsHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<TransactionsHistoricalUpdate>(b)
+                    .map(Self::TransactionsHistoricalUpdate)
+            },
+        ),
+        (
+            "TransactionsNewTransactionsAvailable",
+            |b| {
+                ::serde_json::from_slice::<TransactionsNewTransactionsAvailable>(b)
+                    .map(Self::TransactionsNewTransactionsAvailable)
+            },
+        ),
+        (
+            "TransactionsUpdated",
+            |b| {
+                ::serde_json::from_slice::<TransactionsUpdated>(b)
+                    .map(Self::TransactionsUpdated)
+            },
+        ),
+        (
+            "TransactionsDeleted",
+            |b| {
+                ::serde_json::from_slice::<TransactionsDeleted>(b)
+                    .map(Self::TransactionsDeleted)
+            },
+        ),
+        (
+            "LinkInvalidCredentials",
+            |b| {
+                ::serde_json::from_slice::<LinkInvalidCredentials>(b)
+                    .map(Self::LinkInvalidCredentials)
+            },
+        ),
+        (
+            "LinkTokenRequired",
+            |b| {
+                ::serde_json::from_slice::<LinkTokenRequired>(b)
+                    .map(Self::LinkTokenRequired)
+            },
+        ),
+        (
+            "OwnersHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<OwnersHistoricalUpdate>(b)
+                    .map(Self::OwnersHistoricalUpdate)
+            },
+        ),
+        (
+            "OwnersNewOwnersAvailable",
+            |b| {
+                ::serde_json::from_slice::<OwnersNewOwnersAvailable>(b)
+                    .map(Self::OwnersNewOwnersAvailable)
+            },
+        ),
+        (
+            "BillsHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<BillsHistoricalUpdate>(b)
+                    .map(Self::BillsHistoricalUpdate)
+            },
+        ),
+        (
+            "BillsNewBillsAvailable",
+            |b| {
+                ::serde_json::from_slice::<BillsNewBillsAvailable>(b)
+                    .map(Self::BillsNewBillsAvailable)
+            },
+        ),
+        (
+            "IncomesHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<IncomesHistoricalUpdate>(b)
+                    .map(Self::IncomesHistoricalUpdate)
+            },
+        ),
+        (
+            "RecurringExpensesHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<RecurringExpensesHistoricalUpdate>(b)
+                    .map(Self::RecurringExpensesHistoricalUpdate)
+            },
+        ),
+        (
+            "InvoicesInitialInflowUpdate",
+            |b| {
+                ::serde_json::from_slice::<InvoicesInitialInflowUpdate>(b)
+                    .map(Self::InvoicesInitialInflowUpdate)
+            },
+        ),
+        (
+            "InvoicesInitialOutflowUpdate",
+            |b| {
+                ::serde_json::from_slice::<InvoicesInitialOutflowUpdate>(b)
+                    .map(Self::InvoicesInitialOutflowUpdate)
+            },
+        ),
+        (
+            "InvoicesHistoricalInflowUpdate",
+            |b| {
+                ::serde_json::from_slice::<InvoicesHistoricalInflowUpdate>(b)
+                    .map(Self::InvoicesHistoricalInflowUpdate)
+            },
+        ),
+        (
+            "InvoicesHistoricalOutflowUpdate",
+            |b| {
+                ::serde_json::from_slice::<InvoicesHistoricalOutflowUpdate>(b)
+                    .map(Self::InvoicesHistoricalOutflowUpdate)
+            },
+        ),
+        (
+            "TaxReturnsHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<TaxReturnsHistoricalUpdate>(b)
+                    .map(Self::TaxReturnsHistoricalUpdate)
+            },
+        ),
+        (
+            "TaxReturnsNewTaxReturnsAvailable",
+            |b| {
+                ::serde_json::from_slice::<TaxReturnsNewTaxReturnsAvailable>(b)
+                    .map(Self::TaxReturnsNewTaxReturnsAvailable)
+            },
+        ),
+        (
+            "TaxStatusHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<TaxStatusHistoricalUpdate>(b)
+                    .map(Self::TaxStatusHistoricalUpdate)
+            },
+        ),
+        (
+            "TaxComplianceStatusHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<TaxComplianceStatusHistoricalUpdate>(b)
+                    .map(Self::TaxComplianceStatusHistoricalUpdate)
+            },
+        ),
+        (
+            "TaxRetentionsHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<TaxRetentionsHistoricalUpdate>(b)
+                    .map(Self::TaxRetentionsHistoricalUpdate)
+            },
+        ),
+        (
+            "TaxDeclarationsHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<TaxDeclarationsHistoricalUpdate>(b)
+                    .map(Self::TaxDeclarationsHistoricalUpdate)
+            },
+        ),
+        (
+            "EmploymentRecordsHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<EmploymentRecordsHistoricalUpdate>(b)
+                    .map(Self::EmploymentRecordsHistoricalUpdate)
+            },
+        ),
+        (
+            "EmploymentRecordsEmploymentChanges",
+            |b| {
+                ::serde_json::from_slice::<EmploymentRecordsEmploymentChanges>(b)
+                    .map(Self::EmploymentRecordsEmploymentChanges)
+            },
+        ),
+        (
+            "EmploymentsHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<EmploymentsHistoricalUpdate>(b)
+                    .map(Self::EmploymentsHistoricalUpdate)
+            },
+        ),
+        (
+            "EmploymentsNewEmploymentsAvailable",
+            |b| {
+                ::serde_json::from_slice::<EmploymentsNewEmploymentsAvailable>(b)
+                    .map(Self::EmploymentsNewEmploymentsAvailable)
+            },
+        ),
+        (
+            "InvestmentsHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<InvestmentsHistoricalUpdate>(b)
+                    .map(Self::InvestmentsHistoricalUpdate)
+            },
+        ),
+        (
+            "InvestmentsNewInvestmentsAvailable",
+            |b| {
+                ::serde_json::from_slice::<InvestmentsNewInvestmentsAvailable>(b)
+                    .map(Self::InvestmentsNewInvestmentsAvailable)
+            },
+        ),
+        (
+            "InvestmentTransactionsHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<InvestmentTransactionsHistoricalUpdate>(b)
+                    .map(Self::InvestmentTransactionsHistoricalUpdate)
+            },
+        ),
+        (
+            "InvestmentsPortfoliosHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<InvestmentsPortfoliosHistoricalUpdate>(b)
+                    .map(Self::InvestmentsPortfoliosHistoricalUpdate)
+            },
+        ),
+        (
+            "InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable",
+            |b| {
+                ::serde_json::from_slice::<
+                    InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable,
+                >(b)
+                    .map(Self::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable)
+            },
+        ),
+        (
+            "OpenfinanceConsentAboutToExpire",
+            |b| {
+                ::serde_json::from_slice::<OpenfinanceConsentAboutToExpire>(b)
+                    .map(Self::OpenfinanceConsentAboutToExpire)
+            },
+        ),
+        (
+            "OpenfinanceConsentExpired",
+            |b| {
+                ::serde_json::from_slice::<OpenfinanceConsentExpired>(b)
+                    .map(Self::OpenfinanceConsentExpired)
+            },
+        ),
+    ];
     /// The id of what the event is about (an item, link, account, ...), when it has one.
     #[allow(clippy::redundant_closure_call)]
     pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {

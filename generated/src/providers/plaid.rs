@@ -4016,30 +4016,30 @@ impl Event {
     pub fn parse(
         body: &[u8],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-        let probe = crate::runtime::probe(body, &Self::DISCRIMINATOR, Self::SELECTORS)?;
-        let d0 = probe.values[0].as_deref().unwrap_or_default();
-        let d1 = probe.values[1].as_deref().unwrap_or_default();
-        match (d0, d1) {
-            ("ASSETS", "PRODUCT_READY") => {
+        let [d0, d1] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
+        match crate::runtime::discriminator_hash(&[&*d0, &*d1]) {
+            5380456612002056797u64 if &*d0 == "ASSETS" && &*d1 == "PRODUCT_READY" => {
                 return crate::runtime::ParseError::parse_event::<
                     AssetsProductReady,
                 >("AssetsProductReady", body)
                     .map(Self::AssetsProductReady);
             }
-            ("ASSETS", "ERROR") => {
+            5838710346018916522u64 if &*d0 == "ASSETS" && &*d1 == "ERROR" => {
                 return crate::runtime::ParseError::parse_event::<
                     AssetsError,
                 >("AssetsError", body)
                     .map(Self::AssetsError);
             }
-            ("AUTH", "DEFAULT_UPDATE") => {
+            9469659888833801280u64 if &*d0 == "AUTH" && &*d1 == "DEFAULT_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     AuthDefaultUpdate,
                 >("AuthDefaultUpdate", body)
                     .map(Self::AuthDefaultUpdate);
             }
-            ("AUTH", "AUTOMATICALLY_VERIFIED") => {
-                if probe.is(0, "string") {
+            17537062316355336687u64 if &*d0 == "AUTH"
+                && &*d1 == "AUTOMATICALLY_VERIFIED" => {
+                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                if sel.is(0, "string") {
                     return crate::runtime::ParseError::parse_event::<
                         FallbackAuthMicrodepositAutoVerified,
                     >("FallbackAuthMicrodepositAutoVerified", body)
@@ -4050,8 +4050,10 @@ impl Event {
                 >("AutomaticallyVerified", body)
                     .map(Self::AutomaticallyVerified);
             }
-            ("AUTH", "VERIFICATION_EXPIRED") => {
-                if probe.is(0, "string") {
+            8258785666096519766u64 if &*d0 == "AUTH"
+                && &*d1 == "VERIFICATION_EXPIRED" => {
+                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                if sel.is(0, "string") {
                     return crate::runtime::ParseError::parse_event::<
                         FallbackAuthMicrodepositVerificationExpired,
                     >("FallbackAuthMicrodepositVerificationExpired", body)
@@ -4062,404 +4064,460 @@ impl Event {
                 >("VerificationExpired", body)
                     .map(Self::VerificationExpired);
             }
-            ("AUTH", "PRODUCT_PERMISSIONS_REQUIRED") => {
+            4025892466078924993u64 if &*d0 == "AUTH"
+                && &*d1 == "PRODUCT_PERMISSIONS_REQUIRED" => {
                 return crate::runtime::ParseError::parse_event::<
                     ProductPermissionsRequiredAuth,
                 >("ProductPermissionsRequiredAuth", body)
                     .map(Self::ProductPermissionsRequiredAuth);
             }
-            ("AUTH", "SMS_MICRODEPOSITS_VERIFICATION") => {
+            10394466030780422962u64 if &*d0 == "AUTH"
+                && &*d1 == "SMS_MICRODEPOSITS_VERIFICATION" => {
                 return crate::runtime::ParseError::parse_event::<
                     HostedMMDVerification,
                 >("HostedMMDVerification", body)
                     .map(Self::HostedMMDVerification);
             }
-            ("BANK_TRANSFERS", "BANK_TRANSFERS_EVENTS_UPDATE") => {
+            14174321592261403117u64 if &*d0 == "BANK_TRANSFERS"
+                && &*d1 == "BANK_TRANSFERS_EVENTS_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     BankTransfersEventsUpdate,
                 >("BankTransfersEventsUpdate", body)
                     .map(Self::BankTransfersEventsUpdate);
             }
-            ("BASE_REPORT", "ERROR") => {
+            11188183753665996239u64 if &*d0 == "BASE_REPORT" && &*d1 == "ERROR" => {
                 return crate::runtime::ParseError::parse_event::<
                     BaseReportsError,
                 >("BaseReportsError", body)
                     .map(Self::BaseReportsError);
             }
-            ("BEACON", "USER_STATUS_UPDATED") => {
+            12176167377634669397u64 if &*d0 == "BEACON"
+                && &*d1 == "USER_STATUS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     BeaconUserStatusUpdated,
                 >("BeaconUserStatusUpdated", body)
                     .map(Self::BeaconUserStatusUpdated);
             }
-            ("BEACON", "REPORT_CREATED") => {
+            6853626098445442460u64 if &*d0 == "BEACON" && &*d1 == "REPORT_CREATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     BeaconReportCreated,
                 >("BeaconReportCreated", body)
                     .map(Self::BeaconReportCreated);
             }
-            ("BEACON", "REPORT_UPDATED") => {
+            1729817723596730637u64 if &*d0 == "BEACON" && &*d1 == "REPORT_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     BeaconReportUpdated,
                 >("BeaconReportUpdated", body)
                     .map(Self::BeaconReportUpdated);
             }
-            ("BEACON", "REPORT_SYNDICATION_CREATED") => {
+            11624006716574497840u64 if &*d0 == "BEACON"
+                && &*d1 == "REPORT_SYNDICATION_CREATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     BeaconReportSyndicationCreated,
                 >("BeaconReportSyndicationCreated", body)
                     .map(Self::BeaconReportSyndicationCreated);
             }
-            ("BEACON", "DUPLICATE_DETECTED") => {
+            6531815598181437775u64 if &*d0 == "BEACON"
+                && &*d1 == "DUPLICATE_DETECTED" => {
                 return crate::runtime::ParseError::parse_event::<
                     BeaconDuplicateDetected,
                 >("BeaconDuplicateDetected", body)
                     .map(Self::BeaconDuplicateDetected);
             }
-            ("CASH_FLOW_UPDATES", "INSIGHTS_UPDATED") => {
+            15389958131582976771u64 if &*d0 == "CASH_FLOW_UPDATES"
+                && &*d1 == "INSIGHTS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesInsights,
                 >("CashFlowUpdatesInsights", body)
                     .map(Self::CashFlowUpdatesInsights);
             }
-            ("CASH_FLOW_UPDATES", "NSF_OVERDRAFT_DETECTED") => {
+            8161799534089543520u64 if &*d0 == "CASH_FLOW_UPDATES"
+                && &*d1 == "NSF_OVERDRAFT_DETECTED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesNSF,
                 >("CashFlowUpdatesNSF", body)
                     .map(Self::CashFlowUpdatesNSF);
             }
-            ("CASH_FLOW_UPDATES", "NEW_INCOME_STREAM_DETECTED") => {
+            3665371089692270136u64 if &*d0 == "CASH_FLOW_UPDATES"
+                && &*d1 == "NEW_INCOME_STREAM_DETECTED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesNewIncomeStream,
                 >("CashFlowUpdatesNewIncomeStream", body)
                     .map(Self::CashFlowUpdatesNewIncomeStream);
             }
-            ("CASH_FLOW_UPDATES", "EXPECTED_DEPOSIT_MISSED") => {
+            5226178407899642347u64 if &*d0 == "CASH_FLOW_UPDATES"
+                && &*d1 == "EXPECTED_DEPOSIT_MISSED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesExpectedDepositMissed,
                 >("CashFlowUpdatesExpectedDepositMissed", body)
                     .map(Self::CashFlowUpdatesExpectedDepositMissed);
             }
-            ("CASH_FLOW_UPDATES", "LOW_BALANCE_DETECTED") => {
+            13028769865832677008u64 if &*d0 == "CASH_FLOW_UPDATES"
+                && &*d1 == "LOW_BALANCE_DETECTED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesLowBalance,
                 >("CashFlowUpdatesLowBalance", body)
                     .map(Self::CashFlowUpdatesLowBalance);
             }
-            ("CASH_FLOW_UPDATES", "LARGE_DEPOSIT_DETECTED") => {
+            7781077783791263487u64 if &*d0 == "CASH_FLOW_UPDATES"
+                && &*d1 == "LARGE_DEPOSIT_DETECTED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesLargeDeposit,
                 >("CashFlowUpdatesLargeDeposit", body)
                     .map(Self::CashFlowUpdatesLargeDeposit);
             }
-            ("CASH_FLOW_UPDATES", "NEW_LOAN_PAYMENT_DETECTED") => {
+            11864937049116569791u64 if &*d0 == "CASH_FLOW_UPDATES"
+                && &*d1 == "NEW_LOAN_PAYMENT_DETECTED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesNewLoanPayment,
                 >("CashFlowUpdatesNewLoanPayment", body)
                     .map(Self::CashFlowUpdatesNewLoanPayment);
             }
-            ("CASH_FLOW_UPDATES", "CASH_FLOW_INSIGHTS_UPDATED") => {
+            489644559352679168u64 if &*d0 == "CASH_FLOW_UPDATES"
+                && &*d1 == "CASH_FLOW_INSIGHTS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesInsightsV2,
                 >("CashFlowUpdatesInsightsV2", body)
                     .map(Self::CashFlowUpdatesInsightsV2);
             }
-            ("CHECK_REPORT", "CHECK_REPORT_READY") => {
+            13790885433747822305u64 if &*d0 == "CHECK_REPORT"
+                && &*d1 == "CHECK_REPORT_READY" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraCheckReportReady,
                 >("CraCheckReportReady", body)
                     .map(Self::CraCheckReportReady);
             }
-            ("CHECK_REPORT", "CHECK_REPORT_FAILED") => {
+            18026135338309674145u64 if &*d0 == "CHECK_REPORT"
+                && &*d1 == "CHECK_REPORT_FAILED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraCheckReportFailed,
                 >("CraCheckReportFailed", body)
                     .map(Self::CraCheckReportFailed);
             }
-            ("CHECK_REPORT", "UPGRADE_FAILED") => {
+            15729762307293735392u64 if &*d0 == "CHECK_REPORT"
+                && &*d1 == "UPGRADE_FAILED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraUpgradeFailed,
                 >("CraUpgradeFailed", body)
                     .map(Self::CraUpgradeFailed);
             }
-            ("CHECK_REPORT", "USER_CHECK_REPORT_READY") => {
+            1512842624998187831u64 if &*d0 == "CHECK_REPORT"
+                && &*d1 == "USER_CHECK_REPORT_READY" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraUserCheckReportReady,
                 >("CraUserCheckReportReady", body)
                     .map(Self::CraUserCheckReportReady);
             }
-            ("CHECK_REPORT", "USER_CHECK_REPORT_FAILED") => {
+            2317908633485402747u64 if &*d0 == "CHECK_REPORT"
+                && &*d1 == "USER_CHECK_REPORT_FAILED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraUserCheckReportFailed,
                 >("CraUserCheckReportFailed", body)
                     .map(Self::CraUserCheckReportFailed);
             }
-            ("CRA_INCOME", "BANK_INCOME_COMPLETE") => {
+            3694967104204793087u64 if &*d0 == "CRA_INCOME"
+                && &*d1 == "BANK_INCOME_COMPLETE" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraBankIncomeComplete,
                 >("CraBankIncomeComplete", body)
                     .map(Self::CraBankIncomeComplete);
             }
-            ("CRA_INCOME", "ERROR") => {
+            11193480421735600995u64 if &*d0 == "CRA_INCOME" && &*d1 == "ERROR" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraBankIncomeError,
                 >("CraBankIncomeError", body)
                     .map(Self::CraBankIncomeError);
             }
-            ("CRA_INSIGHTS", "PARTNER_INSIGHTS_COMPLETE") => {
+            10903567199466001403u64 if &*d0 == "CRA_INSIGHTS"
+                && &*d1 == "PARTNER_INSIGHTS_COMPLETE" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraPartnerInsightsComplete,
                 >("CraPartnerInsightsComplete", body)
                     .map(Self::CraPartnerInsightsComplete);
             }
-            ("CRA_INSIGHTS", "PARTNER_INSIGHTS_ERROR") => {
+            10020340431159906598u64 if &*d0 == "CRA_INSIGHTS"
+                && &*d1 == "PARTNER_INSIGHTS_ERROR" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraPartnerInsightsError,
                 >("CraPartnerInsightsError", body)
                     .map(Self::CraPartnerInsightsError);
             }
-            ("DASHBOARD_CONFIGURED_ALERT", "INSTITUTION_STATUS_ALERT_TRIGGERED") => {
+            6612357940866690029u64 if &*d0 == "DASHBOARD_CONFIGURED_ALERT"
+                && &*d1 == "INSTITUTION_STATUS_ALERT_TRIGGERED" => {
                 return crate::runtime::ParseError::parse_event::<
                     InstitutionStatusAlert,
                 >("InstitutionStatusAlert", body)
                     .map(Self::InstitutionStatusAlert);
             }
-            ("ENTITY_SCREENING", "STATUS_UPDATED") => {
+            9967719368294280549u64 if &*d0 == "ENTITY_SCREENING"
+                && &*d1 == "STATUS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     EntityScreeningStatusUpdated,
                 >("EntityScreeningStatusUpdated", body)
                     .map(Self::EntityScreeningStatusUpdated);
             }
-            ("HOLDINGS", "DEFAULT_UPDATE") => {
+            17490337415891160282u64 if &*d0 == "HOLDINGS"
+                && &*d1 == "DEFAULT_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     HoldingsDefaultUpdate,
                 >("HoldingsDefaultUpdate", body)
                     .map(Self::HoldingsDefaultUpdate);
             }
-            ("IDENTITY", "DEFAULT_UPDATE") => {
+            15620957585331432548u64 if &*d0 == "IDENTITY"
+                && &*d1 == "DEFAULT_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     IdentityDefaultUpdate,
                 >("IdentityDefaultUpdate", body)
                     .map(Self::IdentityDefaultUpdate);
             }
-            ("IDENTITY", "PRODUCT_PERMISSIONS_REQUIRED") => {
+            14420541191079980989u64 if &*d0 == "IDENTITY"
+                && &*d1 == "PRODUCT_PERMISSIONS_REQUIRED" => {
                 return crate::runtime::ParseError::parse_event::<
                     ProductPermissionsRequiredIdentity,
                 >("ProductPermissionsRequiredIdentity", body)
                     .map(Self::ProductPermissionsRequiredIdentity);
             }
-            ("IDENTITY_VERIFICATION", "STEP_UPDATED") => {
+            4903041306440818147u64 if &*d0 == "IDENTITY_VERIFICATION"
+                && &*d1 == "STEP_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     IdentityVerificationStepUpdated,
                 >("IdentityVerificationStepUpdated", body)
                     .map(Self::IdentityVerificationStepUpdated);
             }
-            ("IDENTITY_VERIFICATION", "RETRIED") => {
+            3319565836666812540u64 if &*d0 == "IDENTITY_VERIFICATION"
+                && &*d1 == "RETRIED" => {
                 return crate::runtime::ParseError::parse_event::<
                     IdentityVerificationRetried,
                 >("IdentityVerificationRetried", body)
                     .map(Self::IdentityVerificationRetried);
             }
-            ("IDENTITY_VERIFICATION", "STATUS_UPDATED") => {
+            17622424334530287619u64 if &*d0 == "IDENTITY_VERIFICATION"
+                && &*d1 == "STATUS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     IdentityVerificationStatusUpdated,
                 >("IdentityVerificationStatusUpdated", body)
                     .map(Self::IdentityVerificationStatusUpdated);
             }
-            ("INCOME", "PRODUCT_READY") => {
+            12629108165559959859u64 if &*d0 == "INCOME" && &*d1 == "PRODUCT_READY" => {
                 return crate::runtime::ParseError::parse_event::<
                     ItemProductReady,
                 >("ItemProductReady", body)
                     .map(Self::ItemProductReady);
             }
-            ("INCOME", "INCOME_VERIFICATION") => {
+            4898021967638791907u64 if &*d0 == "INCOME"
+                && &*d1 == "INCOME_VERIFICATION" => {
                 return crate::runtime::ParseError::parse_event::<
                     IncomeVerificationStatus,
                 >("IncomeVerificationStatus", body)
                     .map(Self::IncomeVerificationStatus);
             }
-            ("INCOME", "INCOME_VERIFICATION_RISK_SIGNALS") => {
+            18386321849367933759u64 if &*d0 == "INCOME"
+                && &*d1 == "INCOME_VERIFICATION_RISK_SIGNALS" => {
                 return crate::runtime::ParseError::parse_event::<
                     IncomeVerificationRiskSignalsStatus,
                 >("IncomeVerificationRiskSignalsStatus", body)
                     .map(Self::IncomeVerificationRiskSignalsStatus);
             }
-            ("INCOME", "BANK_INCOME_COMPLETE") => {
+            5043297148174978882u64 if &*d0 == "INCOME"
+                && &*d1 == "BANK_INCOME_COMPLETE" => {
                 return crate::runtime::ParseError::parse_event::<
                     BankIncomeComplete,
                 >("BankIncomeComplete", body)
                     .map(Self::BankIncomeComplete);
             }
-            ("INCOME", "INCOME_VERIFICATION_REFRESH_RECONNECT_NEEDED") => {
+            6036176721826016961u64 if &*d0 == "INCOME"
+                && &*d1 == "INCOME_VERIFICATION_REFRESH_RECONNECT_NEEDED" => {
                 return crate::runtime::ParseError::parse_event::<
                     IncomeVerificationRefreshReconnectNeeded,
                 >("IncomeVerificationRefreshReconnectNeeded", body)
                     .map(Self::IncomeVerificationRefreshReconnectNeeded);
             }
-            ("INCOME", "BANK_INCOME_REFRESH_UPDATE") => {
+            13477152534921594044u64 if &*d0 == "INCOME"
+                && &*d1 == "BANK_INCOME_REFRESH_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     BankIncomeRefreshUpdate,
                 >("BankIncomeRefreshUpdate", body)
                     .map(Self::BankIncomeRefreshUpdate);
             }
-            ("INCOME", "BANK_INCOME_REFRESH_COMPLETE") => {
+            7427265382515142770u64 if &*d0 == "INCOME"
+                && &*d1 == "BANK_INCOME_REFRESH_COMPLETE" => {
                 return crate::runtime::ParseError::parse_event::<
                     BankIncomeRefreshComplete,
                 >("BankIncomeRefreshComplete", body)
                     .map(Self::BankIncomeRefreshComplete);
             }
-            ("INVESTMENTS_TRANSACTIONS", "DEFAULT_UPDATE") => {
+            2989532747560957084u64 if &*d0 == "INVESTMENTS_TRANSACTIONS"
+                && &*d1 == "DEFAULT_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentsDefaultUpdate,
                 >("InvestmentsDefaultUpdate", body)
                     .map(Self::InvestmentsDefaultUpdate);
             }
-            ("INVESTMENTS_TRANSACTIONS", "HISTORICAL_UPDATE") => {
+            1005875568064706601u64 if &*d0 == "INVESTMENTS_TRANSACTIONS"
+                && &*d1 == "HISTORICAL_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentsHistoricalUpdate,
                 >("InvestmentsHistoricalUpdate", body)
                     .map(Self::InvestmentsHistoricalUpdate);
             }
-            ("ISSUES", "ISSUE_RESOLVED") => {
+            7408795366482115711u64 if &*d0 == "ISSUES" && &*d1 == "ISSUE_RESOLVED" => {
                 return crate::runtime::ParseError::parse_event::<
                     IssueResolved,
                 >("IssueResolved", body)
                     .map(Self::IssueResolved);
             }
-            ("ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED") => {
+            67725442562419214u64 if &*d0 == "ITEM"
+                && &*d1 == "WEBHOOK_UPDATE_ACKNOWLEDGED" => {
                 return crate::runtime::ParseError::parse_event::<
                     WebhookUpdateAcknowledged,
                 >("WebhookUpdateAcknowledged", body)
                     .map(Self::WebhookUpdateAcknowledged);
             }
-            ("ITEM", "PENDING_EXPIRATION") => {
+            170888283879913259u64 if &*d0 == "ITEM" && &*d1 == "PENDING_EXPIRATION" => {
                 return crate::runtime::ParseError::parse_event::<
                     PendingExpiration,
                 >("PendingExpiration", body)
                     .map(Self::PendingExpiration);
             }
-            ("ITEM", "ERROR") => {
+            8131829765507139988u64 if &*d0 == "ITEM" && &*d1 == "ERROR" => {
                 return crate::runtime::ParseError::parse_event::<
                     ItemError,
                 >("ItemError", body)
                     .map(Self::ItemError);
             }
-            ("ITEM", "LOGIN_REPAIRED") => {
+            17102960725083609262u64 if &*d0 == "ITEM" && &*d1 == "LOGIN_REPAIRED" => {
                 return crate::runtime::ParseError::parse_event::<
                     ItemLoginRepaired,
                 >("ItemLoginRepaired", body)
                     .map(Self::ItemLoginRepaired);
             }
-            ("ITEM", "PENDING_DISCONNECT") => {
+            10152387160431329230u64 if &*d0 == "ITEM"
+                && &*d1 == "PENDING_DISCONNECT" => {
                 return crate::runtime::ParseError::parse_event::<
                     PendingDisconnect,
                 >("PendingDisconnect", body)
                     .map(Self::PendingDisconnect);
             }
-            ("ITEM", "USER_PERMISSION_REVOKED") => {
+            11014752957673211612u64 if &*d0 == "ITEM"
+                && &*d1 == "USER_PERMISSION_REVOKED" => {
                 return crate::runtime::ParseError::parse_event::<
                     UserPermissionRevoked,
                 >("UserPermissionRevoked", body)
                     .map(Self::UserPermissionRevoked);
             }
-            ("ITEM", "NEW_ACCOUNTS_AVAILABLE") => {
+            7283624136571141485u64 if &*d0 == "ITEM"
+                && &*d1 == "NEW_ACCOUNTS_AVAILABLE" => {
                 return crate::runtime::ParseError::parse_event::<
                     NewAccountsAvailable,
                 >("NewAccountsAvailable", body)
                     .map(Self::NewAccountsAvailable);
             }
-            ("ITEM", "USER_ACCOUNT_REVOKED") => {
+            14255970681396882930u64 if &*d0 == "ITEM"
+                && &*d1 == "USER_ACCOUNT_REVOKED" => {
                 return crate::runtime::ParseError::parse_event::<
                     UserAccountRevoked,
                 >("UserAccountRevoked", body)
                     .map(Self::UserAccountRevoked);
             }
-            ("LAYER", "LAYER_AUTHENTICATION_PASSED") => {
+            8046261650560765131u64 if &*d0 == "LAYER"
+                && &*d1 == "LAYER_AUTHENTICATION_PASSED" => {
                 return crate::runtime::ParseError::parse_event::<
                     LayerAuthenticationPassed,
                 >("LayerAuthenticationPassed", body)
                     .map(Self::LayerAuthenticationPassed);
             }
-            ("LIABILITIES", "DEFAULT_UPDATE") => {
+            5681005770197447599u64 if &*d0 == "LIABILITIES"
+                && &*d1 == "DEFAULT_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     LiabilitiesDefaultUpdate,
                 >("LiabilitiesDefaultUpdate", body)
                     .map(Self::LiabilitiesDefaultUpdate);
             }
-            ("LINK", "EVENTS") => {
+            10164220352427724728u64 if &*d0 == "LINK" && &*d1 == "EVENTS" => {
                 return crate::runtime::ParseError::parse_event::<
                     LinkEvents,
                 >("LinkEvents", body)
                     .map(Self::LinkEvents);
             }
-            ("LINK", "ITEM_ADD_RESULT") => {
+            1159381375279978092u64 if &*d0 == "LINK" && &*d1 == "ITEM_ADD_RESULT" => {
                 return crate::runtime::ParseError::parse_event::<
                     ItemAddResult,
                 >("ItemAddResult", body)
                     .map(Self::ItemAddResult);
             }
-            ("LINK", "SESSION_FINISHED") => {
+            13534894282405222334u64 if &*d0 == "LINK" && &*d1 == "SESSION_FINISHED" => {
                 return crate::runtime::ParseError::parse_event::<
                     LinkSessionFinished,
                 >("LinkSessionFinished", body)
                     .map(Self::LinkSessionFinished);
             }
-            ("LINK_DELIVERY", "DELIVERY_STATUS") => {
+            847813693484622807u64 if &*d0 == "LINK_DELIVERY"
+                && &*d1 == "DELIVERY_STATUS" => {
                 return crate::runtime::ParseError::parse_event::<
                     LinkUserDeliveryStatus,
                 >("LinkUserDeliveryStatus", body)
                     .map(Self::LinkUserDeliveryStatus);
             }
-            ("LINK_DELIVERY", "LINK_CALLBACK") => {
+            5972318381847623776u64 if &*d0 == "LINK_DELIVERY"
+                && &*d1 == "LINK_CALLBACK" => {
                 return crate::runtime::ParseError::parse_event::<
                     LinkDeliveryCallback,
                 >("LinkDeliveryCallback", body)
                     .map(Self::LinkDeliveryCallback);
             }
-            ("PARTNER", "END_CUSTOMER_OAUTH_STATUS_UPDATED") => {
+            13661524557085205764u64 if &*d0 == "PARTNER"
+                && &*d1 == "END_CUSTOMER_OAUTH_STATUS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     PartnerEndCustomerOAuthStatusUpdated,
                 >("PartnerEndCustomerOAuthStatusUpdated", body)
                     .map(Self::PartnerEndCustomerOAuthStatusUpdated);
             }
-            ("PAYMENT_INITIATION", "PAYMENT_STATUS_UPDATE") => {
+            5809689716775948517u64 if &*d0 == "PAYMENT_INITIATION"
+                && &*d1 == "PAYMENT_STATUS_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     PaymentStatusUpdate,
                 >("PaymentStatusUpdate", body)
                     .map(Self::PaymentStatusUpdate);
             }
-            ("PAYMENT_INITIATION", "CONSENT_STATUS_UPDATE") => {
+            13864658677455372521u64 if &*d0 == "PAYMENT_INITIATION"
+                && &*d1 == "CONSENT_STATUS_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     PaymentInitiationConsentStatusUpdate,
                 >("PaymentInitiationConsentStatusUpdate", body)
                     .map(Self::PaymentInitiationConsentStatusUpdate);
             }
-            ("PROCESSOR_TOKEN", "WEBHOOK_UPDATE_ACKNOWLEDGED") => {
+            16407804195173206759u64 if &*d0 == "PROCESSOR_TOKEN"
+                && &*d1 == "WEBHOOK_UPDATE_ACKNOWLEDGED" => {
                 return crate::runtime::ParseError::parse_event::<
                     ProcessorTokenWebhookUpdate,
                 >("ProcessorTokenWebhookUpdate", body)
                     .map(Self::ProcessorTokenWebhookUpdate);
             }
-            ("PROTECT", "PROTECT_USER_EVENT") => {
+            6597374321648612094u64 if &*d0 == "PROTECT"
+                && &*d1 == "PROTECT_USER_EVENT" => {
                 return crate::runtime::ParseError::parse_event::<
                     ProtectUserEvent,
                 >("ProtectUserEvent", body)
                     .map(Self::ProtectUserEvent);
             }
-            ("SCREENING", "STATUS_UPDATED") => {
+            17150707106243578811u64 if &*d0 == "SCREENING"
+                && &*d1 == "STATUS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     ScreeningStatusUpdated,
                 >("ScreeningStatusUpdated", body)
                     .map(Self::ScreeningStatusUpdated);
             }
-            ("STATEMENTS", "STATEMENTS_REFRESH_COMPLETE") => {
+            14135321947627381585u64 if &*d0 == "STATEMENTS"
+                && &*d1 == "STATEMENTS_REFRESH_COMPLETE" => {
                 return crate::runtime::ParseError::parse_event::<
                     StatementsRefreshComplete,
                 >("StatementsRefreshComplete", body)
                     .map(Self::StatementsRefreshComplete);
             }
-            ("TRANSACTIONS", "TRANSACTIONS_REMOVED") => {
-                if probe.has(1) && !probe.has(2) {
+            10402504942678127996u64 if &*d0 == "TRANSACTIONS"
+                && &*d1 == "TRANSACTIONS_REMOVED" => {
+                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                if sel.has(1) && !sel.has(2) {
                     return crate::runtime::ParseError::parse_event::<
                         ProcessorTransactionsRemoved,
                     >("ProcessorTransactionsRemoved", body)
@@ -4470,8 +4528,10 @@ impl Event {
                 >("TransactionsRemoved", body)
                     .map(Self::TransactionsRemoved);
             }
-            ("TRANSACTIONS", "DEFAULT_UPDATE") => {
-                if probe.has(1) && !probe.has(2) {
+            4736723316744815311u64 if &*d0 == "TRANSACTIONS"
+                && &*d1 == "DEFAULT_UPDATE" => {
+                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                if sel.has(1) && !sel.has(2) {
                     return crate::runtime::ParseError::parse_event::<
                         ProcessorDefaultUpdate,
                     >("ProcessorDefaultUpdate", body)
@@ -4482,8 +4542,10 @@ impl Event {
                 >("DefaultUpdate", body)
                     .map(Self::DefaultUpdate);
             }
-            ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE") => {
-                if probe.has(1) && !probe.has(2) {
+            3870462590809984620u64 if &*d0 == "TRANSACTIONS"
+                && &*d1 == "SYNC_UPDATES_AVAILABLE" => {
+                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                if sel.has(1) && !sel.has(2) {
                     return crate::runtime::ParseError::parse_event::<
                         ProcessorSyncUpdatesAvailable,
                     >("ProcessorSyncUpdatesAvailable", body)
@@ -4494,8 +4556,10 @@ impl Event {
                 >("SyncUpdatesAvailable", body)
                     .map(Self::SyncUpdatesAvailable);
             }
-            ("TRANSACTIONS", "RECURRING_TRANSACTIONS_UPDATE") => {
-                if probe.has(1) && !probe.has(2) {
+            6194368259778980385u64 if &*d0 == "TRANSACTIONS"
+                && &*d1 == "RECURRING_TRANSACTIONS_UPDATE" => {
+                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                if sel.has(1) && !sel.has(2) {
                     return crate::runtime::ParseError::parse_event::<
                         ProcessorRecurringTransactionsUpdate,
                     >("ProcessorRecurringTransactionsUpdate", body)
@@ -4506,8 +4570,10 @@ impl Event {
                 >("RecurringTransactionsUpdate", body)
                     .map(Self::RecurringTransactionsUpdate);
             }
-            ("TRANSACTIONS", "HISTORICAL_UPDATE") => {
-                if probe.has(1) && !probe.has(2) {
+            9863987657489059540u64 if &*d0 == "TRANSACTIONS"
+                && &*d1 == "HISTORICAL_UPDATE" => {
+                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                if sel.has(1) && !sel.has(2) {
                     return crate::runtime::ParseError::parse_event::<
                         ProcessorHistoricalUpdate,
                     >("ProcessorHistoricalUpdate", body)
@@ -4518,8 +4584,10 @@ impl Event {
                 >("HistoricalUpdate", body)
                     .map(Self::HistoricalUpdate);
             }
-            ("TRANSACTIONS", "INITIAL_UPDATE") => {
-                if probe.has(1) && !probe.has(2) {
+            1323475377823380662u64 if &*d0 == "TRANSACTIONS"
+                && &*d1 == "INITIAL_UPDATE" => {
+                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                if sel.has(1) && !sel.has(2) {
                     return crate::runtime::ParseError::parse_event::<
                         ProcessorInitialUpdate,
                     >("ProcessorInitialUpdate", body)
@@ -4530,37 +4598,43 @@ impl Event {
                 >("InitialUpdate", body)
                     .map(Self::InitialUpdate);
             }
-            ("TRANSFER", "TRANSFER_EVENTS_UPDATE") => {
+            4348037877739913717u64 if &*d0 == "TRANSFER"
+                && &*d1 == "TRANSFER_EVENTS_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     TransferEventsUpdate,
                 >("TransferEventsUpdate", body)
                     .map(Self::TransferEventsUpdate);
             }
-            ("TRANSFER", "RECURRING_NEW_TRANSFER") => {
+            12626683186123327196u64 if &*d0 == "TRANSFER"
+                && &*d1 == "RECURRING_NEW_TRANSFER" => {
                 return crate::runtime::ParseError::parse_event::<
                     RecurringNewTransfer,
                 >("RecurringNewTransfer", body)
                     .map(Self::RecurringNewTransfer);
             }
-            ("TRANSFER", "RECURRING_TRANSFER_SKIPPED") => {
+            3608656514076559892u64 if &*d0 == "TRANSFER"
+                && &*d1 == "RECURRING_TRANSFER_SKIPPED" => {
                 return crate::runtime::ParseError::parse_event::<
                     RecurringTransferSkipped,
                 >("RecurringTransferSkipped", body)
                     .map(Self::RecurringTransferSkipped);
             }
-            ("TRANSFER", "RECURRING_CANCELLED") => {
+            13624107936067243771u64 if &*d0 == "TRANSFER"
+                && &*d1 == "RECURRING_CANCELLED" => {
                 return crate::runtime::ParseError::parse_event::<
                     RecurringCancelled,
                 >("RecurringCancelled", body)
                     .map(Self::RecurringCancelled);
             }
-            ("TRANSFER", "PLATFORM_ONBOARDING_UPDATE") => {
+            15307283918677833165u64 if &*d0 == "TRANSFER"
+                && &*d1 == "PLATFORM_ONBOARDING_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     TransferPlatformOnboardingUpdate,
                 >("TransferPlatformOnboardingUpdate", body)
                     .map(Self::TransferPlatformOnboardingUpdate);
             }
-            ("WALLET", "WALLET_TRANSACTION_STATUS_UPDATE") => {
+            6928071984717573767u64 if &*d0 == "WALLET"
+                && &*d1 == "WALLET_TRANSACTION_STATUS_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     WalletTransactionStatusUpdate,
                 >("WalletTransactionStatusUpdate", body)
@@ -4568,11 +4642,11 @@ impl Event {
             }
             _ => {}
         }
-        Self::unknown(body, probe.values)
+        Self::unknown(body, [d0, d1])
     }
     fn unknown(
         body: &[u8],
-        values: ::std::vec::Vec<::std::option::Option<::std::borrow::Cow<'_, str>>>,
+        values: [::std::borrow::Cow<'_, str>; 2],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
         let raw = ::serde_json::from_slice(body)
             .map_err(|e| crate::runtime::ParseError::NotJson {
@@ -4581,7 +4655,7 @@ impl Event {
         let discriminator = Self::DISCRIMINATOR
             .iter()
             .zip(values)
-            .map(|(k, v)| (*k, v.map(|v| v.into_owned()).unwrap_or_default()))
+            .map(|(k, v)| (*k, v.into_owned()))
             .collect();
         Ok(
             Self::Unknown(crate::runtime::UnknownEvent {
@@ -4709,6 +4783,629 @@ impl Event {
             Self::Unknown(_) => "Unknown",
         }
     }
+    /// Each event's name with a parser straight into its struct, skipping dispatch:
+    /// the baseline `cargo bench -p hookspec` measures [`Event::parse`] against.
+    #[doc(hidden)]
+    pub const DIRECT_PARSERS: &'static [(
+        &'static str,
+        crate::runtime::DirectParser<Self>,
+    )] = &[
+        (
+            "AssetsProductReady",
+            |b| {
+                ::serde_json::from_slice::<AssetsProductReady>(b)
+                    .map(Self::AssetsProductReady)
+            },
+        ),
+        (
+            "AssetsError",
+            |b| ::serde_json::from_slice::<AssetsError>(b).map(Self::AssetsError),
+        ),
+        (
+            "AuthDefaultUpdate",
+            |b| {
+                ::serde_json::from_slice::<AuthDefaultUpdate>(b)
+                    .map(Self::AuthDefaultUpdate)
+            },
+        ),
+        (
+            "AutomaticallyVerified",
+            |b| {
+                ::serde_json::from_slice::<AutomaticallyVerified>(b)
+                    .map(Self::AutomaticallyVerified)
+            },
+        ),
+        (
+            "VerificationExpired",
+            |b| {
+                ::serde_json::from_slice::<VerificationExpired>(b)
+                    .map(Self::VerificationExpired)
+            },
+        ),
+        (
+            "ProductPermissionsRequiredAuth",
+            |b| {
+                ::serde_json::from_slice::<ProductPermissionsRequiredAuth>(b)
+                    .map(Self::ProductPermissionsRequiredAuth)
+            },
+        ),
+        (
+            "FallbackAuthMicrodepositAutoVerified",
+            |b| {
+                ::serde_json::from_slice::<FallbackAuthMicrodepositAutoVerified>(b)
+                    .map(Self::FallbackAuthMicrodepositAutoVerified)
+            },
+        ),
+        (
+            "FallbackAuthMicrodepositVerificationExpired",
+            |b| {
+                ::serde_json::from_slice::<
+                    FallbackAuthMicrodepositVerificationExpired,
+                >(b)
+                    .map(Self::FallbackAuthMicrodepositVerificationExpired)
+            },
+        ),
+        (
+            "HostedMMDVerification",
+            |b| {
+                ::serde_json::from_slice::<HostedMMDVerification>(b)
+                    .map(Self::HostedMMDVerification)
+            },
+        ),
+        (
+            "BankTransfersEventsUpdate",
+            |b| {
+                ::serde_json::from_slice::<BankTransfersEventsUpdate>(b)
+                    .map(Self::BankTransfersEventsUpdate)
+            },
+        ),
+        (
+            "BaseReportsError",
+            |b| {
+                ::serde_json::from_slice::<BaseReportsError>(b)
+                    .map(Self::BaseReportsError)
+            },
+        ),
+        (
+            "BeaconUserStatusUpdated",
+            |b| {
+                ::serde_json::from_slice::<BeaconUserStatusUpdated>(b)
+                    .map(Self::BeaconUserStatusUpdated)
+            },
+        ),
+        (
+            "BeaconReportCreated",
+            |b| {
+                ::serde_json::from_slice::<BeaconReportCreated>(b)
+                    .map(Self::BeaconReportCreated)
+            },
+        ),
+        (
+            "BeaconReportUpdated",
+            |b| {
+                ::serde_json::from_slice::<BeaconReportUpdated>(b)
+                    .map(Self::BeaconReportUpdated)
+            },
+        ),
+        (
+            "BeaconReportSyndicationCreated",
+            |b| {
+                ::serde_json::from_slice::<BeaconReportSyndicationCreated>(b)
+                    .map(Self::BeaconReportSyndicationCreated)
+            },
+        ),
+        (
+            "BeaconDuplicateDetected",
+            |b| {
+                ::serde_json::from_slice::<BeaconDuplicateDetected>(b)
+                    .map(Self::BeaconDuplicateDetected)
+            },
+        ),
+        (
+            "CashFlowUpdatesInsights",
+            |b| {
+                ::serde_json::from_slice::<CashFlowUpdatesInsights>(b)
+                    .map(Self::CashFlowUpdatesInsights)
+            },
+        ),
+        (
+            "CashFlowUpdatesNSF",
+            |b| {
+                ::serde_json::from_slice::<CashFlowUpdatesNSF>(b)
+                    .map(Self::CashFlowUpdatesNSF)
+            },
+        ),
+        (
+            "CashFlowUpdatesNewIncomeStream",
+            |b| {
+                ::serde_json::from_slice::<CashFlowUpdatesNewIncomeStream>(b)
+                    .map(Self::CashFlowUpdatesNewIncomeStream)
+            },
+        ),
+        (
+            "CashFlowUpdatesExpectedDepositMissed",
+            |b| {
+                ::serde_json::from_slice::<CashFlowUpdatesExpectedDepositMissed>(b)
+                    .map(Self::CashFlowUpdatesExpectedDepositMissed)
+            },
+        ),
+        (
+            "CashFlowUpdatesLowBalance",
+            |b| {
+                ::serde_json::from_slice::<CashFlowUpdatesLowBalance>(b)
+                    .map(Self::CashFlowUpdatesLowBalance)
+            },
+        ),
+        (
+            "CashFlowUpdatesLargeDeposit",
+            |b| {
+                ::serde_json::from_slice::<CashFlowUpdatesLargeDeposit>(b)
+                    .map(Self::CashFlowUpdatesLargeDeposit)
+            },
+        ),
+        (
+            "CashFlowUpdatesNewLoanPayment",
+            |b| {
+                ::serde_json::from_slice::<CashFlowUpdatesNewLoanPayment>(b)
+                    .map(Self::CashFlowUpdatesNewLoanPayment)
+            },
+        ),
+        (
+            "CashFlowUpdatesInsightsV2",
+            |b| {
+                ::serde_json::from_slice::<CashFlowUpdatesInsightsV2>(b)
+                    .map(Self::CashFlowUpdatesInsightsV2)
+            },
+        ),
+        (
+            "CraCheckReportReady",
+            |b| {
+                ::serde_json::from_slice::<CraCheckReportReady>(b)
+                    .map(Self::CraCheckReportReady)
+            },
+        ),
+        (
+            "CraCheckReportFailed",
+            |b| {
+                ::serde_json::from_slice::<CraCheckReportFailed>(b)
+                    .map(Self::CraCheckReportFailed)
+            },
+        ),
+        (
+            "CraUpgradeFailed",
+            |b| {
+                ::serde_json::from_slice::<CraUpgradeFailed>(b)
+                    .map(Self::CraUpgradeFailed)
+            },
+        ),
+        (
+            "CraUserCheckReportReady",
+            |b| {
+                ::serde_json::from_slice::<CraUserCheckReportReady>(b)
+                    .map(Self::CraUserCheckReportReady)
+            },
+        ),
+        (
+            "CraUserCheckReportFailed",
+            |b| {
+                ::serde_json::from_slice::<CraUserCheckReportFailed>(b)
+                    .map(Self::CraUserCheckReportFailed)
+            },
+        ),
+        (
+            "CraBankIncomeComplete",
+            |b| {
+                ::serde_json::from_slice::<CraBankIncomeComplete>(b)
+                    .map(Self::CraBankIncomeComplete)
+            },
+        ),
+        (
+            "CraBankIncomeError",
+            |b| {
+                ::serde_json::from_slice::<CraBankIncomeError>(b)
+                    .map(Self::CraBankIncomeError)
+            },
+        ),
+        (
+            "CraPartnerInsightsComplete",
+            |b| {
+                ::serde_json::from_slice::<CraPartnerInsightsComplete>(b)
+                    .map(Self::CraPartnerInsightsComplete)
+            },
+        ),
+        (
+            "CraPartnerInsightsError",
+            |b| {
+                ::serde_json::from_slice::<CraPartnerInsightsError>(b)
+                    .map(Self::CraPartnerInsightsError)
+            },
+        ),
+        (
+            "InstitutionStatusAlert",
+            |b| {
+                ::serde_json::from_slice::<InstitutionStatusAlert>(b)
+                    .map(Self::InstitutionStatusAlert)
+            },
+        ),
+        (
+            "EntityScreeningStatusUpdated",
+            |b| {
+                ::serde_json::from_slice::<EntityScreeningStatusUpdated>(b)
+                    .map(Self::EntityScreeningStatusUpdated)
+            },
+        ),
+        (
+            "HoldingsDefaultUpdate",
+            |b| {
+                ::serde_json::from_slice::<HoldingsDefaultUpdate>(b)
+                    .map(Self::HoldingsDefaultUpdate)
+            },
+        ),
+        (
+            "IdentityDefaultUpdate",
+            |b| {
+                ::serde_json::from_slice::<IdentityDefaultUpdate>(b)
+                    .map(Self::IdentityDefaultUpdate)
+            },
+        ),
+        (
+            "ProductPermissionsRequiredIdentity",
+            |b| {
+                ::serde_json::from_slice::<ProductPermissionsRequiredIdentity>(b)
+                    .map(Self::ProductPermissionsRequiredIdentity)
+            },
+        ),
+        (
+            "IdentityVerificationStepUpdated",
+            |b| {
+                ::serde_json::from_slice::<IdentityVerificationStepUpdated>(b)
+                    .map(Self::IdentityVerificationStepUpdated)
+            },
+        ),
+        (
+            "IdentityVerificationRetried",
+            |b| {
+                ::serde_json::from_slice::<IdentityVerificationRetried>(b)
+                    .map(Self::IdentityVerificationRetried)
+            },
+        ),
+        (
+            "IdentityVerificationStatusUpdated",
+            |b| {
+                ::serde_json::from_slice::<IdentityVerificationStatusUpdated>(b)
+                    .map(Self::IdentityVerificationStatusUpdated)
+            },
+        ),
+        (
+            "ItemProductReady",
+            |b| {
+                ::serde_json::from_slice::<ItemProductReady>(b)
+                    .map(Self::ItemProductReady)
+            },
+        ),
+        (
+            "IncomeVerificationStatus",
+            |b| {
+                ::serde_json::from_slice::<IncomeVerificationStatus>(b)
+                    .map(Self::IncomeVerificationStatus)
+            },
+        ),
+        (
+            "IncomeVerificationRiskSignalsStatus",
+            |b| {
+                ::serde_json::from_slice::<IncomeVerificationRiskSignalsStatus>(b)
+                    .map(Self::IncomeVerificationRiskSignalsStatus)
+            },
+        ),
+        (
+            "BankIncomeComplete",
+            |b| {
+                ::serde_json::from_slice::<BankIncomeComplete>(b)
+                    .map(Self::BankIncomeComplete)
+            },
+        ),
+        (
+            "IncomeVerificationRefreshReconnectNeeded",
+            |b| {
+                ::serde_json::from_slice::<IncomeVerificationRefreshReconnectNeeded>(b)
+                    .map(Self::IncomeVerificationRefreshReconnectNeeded)
+            },
+        ),
+        (
+            "BankIncomeRefreshUpdate",
+            |b| {
+                ::serde_json::from_slice::<BankIncomeRefreshUpdate>(b)
+                    .map(Self::BankIncomeRefreshUpdate)
+            },
+        ),
+        (
+            "BankIncomeRefreshComplete",
+            |b| {
+                ::serde_json::from_slice::<BankIncomeRefreshComplete>(b)
+                    .map(Self::BankIncomeRefreshComplete)
+            },
+        ),
+        (
+            "InvestmentsDefaultUpdate",
+            |b| {
+                ::serde_json::from_slice::<InvestmentsDefaultUpdate>(b)
+                    .map(Self::InvestmentsDefaultUpdate)
+            },
+        ),
+        (
+            "InvestmentsHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<InvestmentsHistoricalUpdate>(b)
+                    .map(Self::InvestmentsHistoricalUpdate)
+            },
+        ),
+        (
+            "IssueResolved",
+            |b| ::serde_json::from_slice::<IssueResolved>(b).map(Self::IssueResolved),
+        ),
+        (
+            "WebhookUpdateAcknowledged",
+            |b| {
+                ::serde_json::from_slice::<WebhookUpdateAcknowledged>(b)
+                    .map(Self::WebhookUpdateAcknowledged)
+            },
+        ),
+        (
+            "PendingExpiration",
+            |b| {
+                ::serde_json::from_slice::<PendingExpiration>(b)
+                    .map(Self::PendingExpiration)
+            },
+        ),
+        ("ItemError", |b| ::serde_json::from_slice::<ItemError>(b).map(Self::ItemError)),
+        (
+            "ItemLoginRepaired",
+            |b| {
+                ::serde_json::from_slice::<ItemLoginRepaired>(b)
+                    .map(Self::ItemLoginRepaired)
+            },
+        ),
+        (
+            "PendingDisconnect",
+            |b| {
+                ::serde_json::from_slice::<PendingDisconnect>(b)
+                    .map(Self::PendingDisconnect)
+            },
+        ),
+        (
+            "UserPermissionRevoked",
+            |b| {
+                ::serde_json::from_slice::<UserPermissionRevoked>(b)
+                    .map(Self::UserPermissionRevoked)
+            },
+        ),
+        (
+            "NewAccountsAvailable",
+            |b| {
+                ::serde_json::from_slice::<NewAccountsAvailable>(b)
+                    .map(Self::NewAccountsAvailable)
+            },
+        ),
+        (
+            "UserAccountRevoked",
+            |b| {
+                ::serde_json::from_slice::<UserAccountRevoked>(b)
+                    .map(Self::UserAccountRevoked)
+            },
+        ),
+        (
+            "LayerAuthenticationPassed",
+            |b| {
+                ::serde_json::from_slice::<LayerAuthenticationPassed>(b)
+                    .map(Self::LayerAuthenticationPassed)
+            },
+        ),
+        (
+            "LiabilitiesDefaultUpdate",
+            |b| {
+                ::serde_json::from_slice::<LiabilitiesDefaultUpdate>(b)
+                    .map(Self::LiabilitiesDefaultUpdate)
+            },
+        ),
+        (
+            "LinkEvents",
+            |b| ::serde_json::from_slice::<LinkEvents>(b).map(Self::LinkEvents),
+        ),
+        (
+            "ItemAddResult",
+            |b| ::serde_json::from_slice::<ItemAddResult>(b).map(Self::ItemAddResult),
+        ),
+        (
+            "LinkSessionFinished",
+            |b| {
+                ::serde_json::from_slice::<LinkSessionFinished>(b)
+                    .map(Self::LinkSessionFinished)
+            },
+        ),
+        (
+            "LinkUserDeliveryStatus",
+            |b| {
+                ::serde_json::from_slice::<LinkUserDeliveryStatus>(b)
+                    .map(Self::LinkUserDeliveryStatus)
+            },
+        ),
+        (
+            "LinkDeliveryCallback",
+            |b| {
+                ::serde_json::from_slice::<LinkDeliveryCallback>(b)
+                    .map(Self::LinkDeliveryCallback)
+            },
+        ),
+        (
+            "PartnerEndCustomerOAuthStatusUpdated",
+            |b| {
+                ::serde_json::from_slice::<PartnerEndCustomerOAuthStatusUpdated>(b)
+                    .map(Self::PartnerEndCustomerOAuthStatusUpdated)
+            },
+        ),
+        (
+            "PaymentStatusUpdate",
+            |b| {
+                ::serde_json::from_slice::<PaymentStatusUpdate>(b)
+                    .map(Self::PaymentStatusUpdate)
+            },
+        ),
+        (
+            "PaymentInitiationConsentStatusUpdate",
+            |b| {
+                ::serde_json::from_slice::<PaymentInitiationConsentStatusUpdate>(b)
+                    .map(Self::PaymentInitiationConsentStatusUpdate)
+            },
+        ),
+        (
+            "ProcessorTokenWebhookUpdate",
+            |b| {
+                ::serde_json::from_slice::<ProcessorTokenWebhookUpdate>(b)
+                    .map(Self::ProcessorTokenWebhookUpdate)
+            },
+        ),
+        (
+            "ProtectUserEvent",
+            |b| {
+                ::serde_json::from_slice::<ProtectUserEvent>(b)
+                    .map(Self::ProtectUserEvent)
+            },
+        ),
+        (
+            "ScreeningStatusUpdated",
+            |b| {
+                ::serde_json::from_slice::<ScreeningStatusUpdated>(b)
+                    .map(Self::ScreeningStatusUpdated)
+            },
+        ),
+        (
+            "StatementsRefreshComplete",
+            |b| {
+                ::serde_json::from_slice::<StatementsRefreshComplete>(b)
+                    .map(Self::StatementsRefreshComplete)
+            },
+        ),
+        (
+            "TransactionsRemoved",
+            |b| {
+                ::serde_json::from_slice::<TransactionsRemoved>(b)
+                    .map(Self::TransactionsRemoved)
+            },
+        ),
+        (
+            "ProcessorTransactionsRemoved",
+            |b| {
+                ::serde_json::from_slice::<ProcessorTransactionsRemoved>(b)
+                    .map(Self::ProcessorTransactionsRemoved)
+            },
+        ),
+        (
+            "DefaultUpdate",
+            |b| ::serde_json::from_slice::<DefaultUpdate>(b).map(Self::DefaultUpdate),
+        ),
+        (
+            "ProcessorDefaultUpdate",
+            |b| {
+                ::serde_json::from_slice::<ProcessorDefaultUpdate>(b)
+                    .map(Self::ProcessorDefaultUpdate)
+            },
+        ),
+        (
+            "SyncUpdatesAvailable",
+            |b| {
+                ::serde_json::from_slice::<SyncUpdatesAvailable>(b)
+                    .map(Self::SyncUpdatesAvailable)
+            },
+        ),
+        (
+            "ProcessorSyncUpdatesAvailable",
+            |b| {
+                ::serde_json::from_slice::<ProcessorSyncUpdatesAvailable>(b)
+                    .map(Self::ProcessorSyncUpdatesAvailable)
+            },
+        ),
+        (
+            "RecurringTransactionsUpdate",
+            |b| {
+                ::serde_json::from_slice::<RecurringTransactionsUpdate>(b)
+                    .map(Self::RecurringTransactionsUpdate)
+            },
+        ),
+        (
+            "ProcessorRecurringTransactionsUpdate",
+            |b| {
+                ::serde_json::from_slice::<ProcessorRecurringTransactionsUpdate>(b)
+                    .map(Self::ProcessorRecurringTransactionsUpdate)
+            },
+        ),
+        (
+            "HistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<HistoricalUpdate>(b)
+                    .map(Self::HistoricalUpdate)
+            },
+        ),
+        (
+            "ProcessorHistoricalUpdate",
+            |b| {
+                ::serde_json::from_slice::<ProcessorHistoricalUpdate>(b)
+                    .map(Self::ProcessorHistoricalUpdate)
+            },
+        ),
+        (
+            "InitialUpdate",
+            |b| ::serde_json::from_slice::<InitialUpdate>(b).map(Self::InitialUpdate),
+        ),
+        (
+            "ProcessorInitialUpdate",
+            |b| {
+                ::serde_json::from_slice::<ProcessorInitialUpdate>(b)
+                    .map(Self::ProcessorInitialUpdate)
+            },
+        ),
+        (
+            "TransferEventsUpdate",
+            |b| {
+                ::serde_json::from_slice::<TransferEventsUpdate>(b)
+                    .map(Self::TransferEventsUpdate)
+            },
+        ),
+        (
+            "RecurringNewTransfer",
+            |b| {
+                ::serde_json::from_slice::<RecurringNewTransfer>(b)
+                    .map(Self::RecurringNewTransfer)
+            },
+        ),
+        (
+            "RecurringTransferSkipped",
+            |b| {
+                ::serde_json::from_slice::<RecurringTransferSkipped>(b)
+                    .map(Self::RecurringTransferSkipped)
+            },
+        ),
+        (
+            "RecurringCancelled",
+            |b| {
+                ::serde_json::from_slice::<RecurringCancelled>(b)
+                    .map(Self::RecurringCancelled)
+            },
+        ),
+        (
+            "TransferPlatformOnboardingUpdate",
+            |b| {
+                ::serde_json::from_slice::<TransferPlatformOnboardingUpdate>(b)
+                    .map(Self::TransferPlatformOnboardingUpdate)
+            },
+        ),
+        (
+            "WalletTransactionStatusUpdate",
+            |b| {
+                ::serde_json::from_slice::<WalletTransactionStatusUpdate>(b)
+                    .map(Self::WalletTransactionStatusUpdate)
+            },
+        ),
+    ];
     /// The id of what the event is about (an item, link, account, ...), when it has one.
     #[allow(clippy::redundant_closure_call)]
     pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {

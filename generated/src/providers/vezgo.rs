@@ -133,24 +133,21 @@ pub enum Event {
 impl Event {
     /// The body fields whose values pick the event.
     pub const DISCRIMINATOR: [&'static str; 1] = ["hook"];
-    /// Top-level fields whose presence or type tells shape variants apart.
-    const SELECTORS: &'static [&'static str] = &[];
     /// Parses a delivery body. An event the spec does not know is
     /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
     /// discriminator or breaks a known event's shape is a [`crate::runtime::ParseError`].
     pub fn parse(
         body: &[u8],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-        let probe = crate::runtime::probe(body, &Self::DISCRIMINATOR, Self::SELECTORS)?;
-        let d0 = probe.values[0].as_deref().unwrap_or_default();
-        match (d0,) {
-            ("SyncAccount",) => {
+        let [d0] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
+        match crate::runtime::discriminator_hash(&[&*d0]) {
+            12405348197466873630u64 if &*d0 == "SyncAccount" => {
                 return crate::runtime::ParseError::parse_event::<
                     SyncAccount,
                 >("SyncAccount", body)
                     .map(Self::SyncAccount);
             }
-            ("SyncError",) => {
+            3287485712122217881u64 if &*d0 == "SyncError" => {
                 return crate::runtime::ParseError::parse_event::<
                     SyncError,
                 >("SyncError", body)
@@ -158,11 +155,11 @@ impl Event {
             }
             _ => {}
         }
-        Self::unknown(body, probe.values)
+        Self::unknown(body, [d0])
     }
     fn unknown(
         body: &[u8],
-        values: ::std::vec::Vec<::std::option::Option<::std::borrow::Cow<'_, str>>>,
+        values: [::std::borrow::Cow<'_, str>; 1],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
         let raw = ::serde_json::from_slice(body)
             .map_err(|e| crate::runtime::ParseError::NotJson {
@@ -171,7 +168,7 @@ impl Event {
         let discriminator = Self::DISCRIMINATOR
             .iter()
             .zip(values)
-            .map(|(k, v)| (*k, v.map(|v| v.into_owned()).unwrap_or_default()))
+            .map(|(k, v)| (*k, v.into_owned()))
             .collect();
         Ok(
             Self::Unknown(crate::runtime::UnknownEvent {
@@ -188,6 +185,19 @@ impl Event {
             Self::Unknown(_) => "Unknown",
         }
     }
+    /// Each event's name with a parser straight into its struct, skipping dispatch:
+    /// the baseline `cargo bench -p hookspec` measures [`Event::parse`] against.
+    #[doc(hidden)]
+    pub const DIRECT_PARSERS: &'static [(
+        &'static str,
+        crate::runtime::DirectParser<Self>,
+    )] = &[
+        (
+            "SyncAccount",
+            |b| ::serde_json::from_slice::<SyncAccount>(b).map(Self::SyncAccount),
+        ),
+        ("SyncError", |b| ::serde_json::from_slice::<SyncError>(b).map(Self::SyncError)),
+    ];
     /// The id of what the event is about (an item, link, account, ...), when it has one.
     #[allow(clippy::redundant_closure_call)]
     pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {

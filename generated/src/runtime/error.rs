@@ -48,6 +48,7 @@ impl std::error::Error for ParseError {}
 impl ParseError {
     /// Parses `body` as `T` for `event`; on failure re-reads it tracking the path, so the
     /// error names the field (the fast path pays nothing for this).
+    #[inline(never)] // one frame per event type keeps `Event::parse`'s own frame small
     pub fn parse_event<T: serde::de::DeserializeOwned>(
         event: &'static str,
         body: &[u8],

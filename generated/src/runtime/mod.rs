@@ -7,13 +7,14 @@ mod error;
 mod nullable;
 mod payload;
 mod probe;
+mod scan;
 mod time_types;
 
 pub use decimal::Decimal;
 pub use error::ParseError;
 pub use nullable::{optional_non_null, required_nullable, Nullable};
 pub use payload::Payload;
-pub use probe::{probe, Probe};
+pub use probe::{discriminators, selectors, Selectors};
 pub use time_types::{Date, DateTime, UnixMs, UnixS};
 
 /// An event the spec does not know: its discriminator values and the whole body.
@@ -57,3 +58,21 @@ pub fn id_at(value: &serde_json::Value, path: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// FNV-1a over each discriminator value followed by a 0xff separator: generated dispatch
+/// jumps on it instead of comparing strings arm by arm. The code generator computes the
+/// same function at generation time.
+#[inline]
+pub fn discriminator_hash(values: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for v in values {
+        for &b in v.as_bytes().iter().chain(&[0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// A parser straight into one event's struct, without dispatch (benchmark baseline).
+pub type DirectParser<E> = fn(&[u8]) -> Result<E, serde_json::Error>;

@@ -1,36 +1,103 @@
+//! Reading what dispatch needs from a body before choosing the event's type.
+
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::ParseError;
+use super::{scan, ParseError};
 
-/// What dispatch needs from a body before choosing the event's type: the discriminator
-/// values, and which of a few fields are present and with what JSON type.
-#[derive(Debug, Default)]
-pub struct Probe<'a> {
-    /// Discriminator values, in the order asked for.
-    pub values: Vec<Option<Cow<'a, str>>>,
-    /// For each asked-for selector field: its JSON type (`"null"`, `"string"`, ...) or
-    /// `None` when absent.
-    pub present: Vec<Option<&'static str>>,
+/// The discriminator values of `body`, in the order of `fields`, borrowed where possible.
+///
+/// A byte scan stops as soon as it has every field, without parsing the rest; the chosen
+/// event's own parse checks the whole body anyway. Anything unusual (escapes, malformed
+/// JSON, a missing or non-string discriminator) falls back to a full serde pass, which
+/// gives the precise error.
+pub fn discriminators<'a, const N: usize>(
+    body: &'a [u8],
+    fields: &[&'static str; N],
+) -> Result<[Cow<'a, str>; N], ParseError> {
+    match scan_discriminators(body, fields) {
+        Some(found) => Ok(found.map(Cow::Borrowed)),
+        None => {
+            let full = probe_with_serde(body, fields, &[])?;
+            let mut values = full.values.into_iter();
+            Ok(std::array::from_fn(|_| {
+                values.next().flatten().unwrap_or_default()
+            }))
+        }
+    }
 }
 
-impl Probe<'_> {
-    /// Whether selector field `i` is present.
+/// The fast path: stops at the last discriminator; `None` sends the body to serde.
+fn scan_discriminators<'a, const N: usize>(
+    body: &'a [u8],
+    fields: &[&'static str; N],
+) -> Option<[&'a str; N]> {
+    let mut found: [Option<&'a str>; N] = [None; N];
+    let mut missing = N;
+    let mut members = scan::Members::new(body)?;
+    while missing > 0 {
+        let key = members.key()??;
+        match fields.iter().position(|f| f.as_bytes() == key) {
+            // A repeated discriminator is for serde to judge.
+            Some(i) if found[i].is_none() => {
+                found[i] = Some(std::str::from_utf8(members.string()?).ok()?);
+                missing -= 1;
+            }
+            Some(_) => return None,
+            None => {
+                members.skip()?;
+            }
+        }
+    }
+    Some(found.map(Option::unwrap_or_default))
+}
+
+/// Presence and JSON type of a few top-level fields, for telling shape variants apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selectors(Vec<Option<&'static str>>);
+
+impl Selectors {
+    /// Whether field `i` is present.
     pub fn has(&self, i: usize) -> bool {
-        self.present[i].is_some()
+        self.0[i].is_some()
     }
 
-    /// Whether selector field `i` has JSON type `ty`.
+    /// Whether field `i` has JSON type `ty` (`"null"`, `"string"`, `"number"`, ...).
     pub fn is(&self, i: usize, ty: &str) -> bool {
-        self.present[i] == Some(ty)
+        self.0[i] == Some(ty)
     }
 }
 
-/// Reads the top level of `body` once, borrowing the discriminator strings and skipping
-/// everything else without allocating.
-pub fn probe<'a>(
+/// Reads which of `fields` the top level of `body` has, and with what JSON type.
+pub fn selectors(body: &[u8], fields: &[&'static str]) -> Result<Selectors, ParseError> {
+    let scanned = (|| {
+        let mut present = vec![None; fields.len()];
+        let mut members = scan::Members::new(body)?;
+        while let Some(key) = members.key()? {
+            let kind = members.skip()?;
+            if let Some(i) = fields.iter().position(|f| f.as_bytes() == key) {
+                present[i] = Some(kind);
+            }
+        }
+        Some(present)
+    })();
+    match scanned {
+        Some(present) => Ok(Selectors(present)),
+        None => probe_with_serde(body, &[], fields).map(|p| Selectors(p.present)),
+    }
+}
+
+/// Everything the serde fallback reads.
+#[derive(Debug, Default)]
+struct Probe<'a> {
+    values: Vec<Option<Cow<'a, str>>>,
+    present: Vec<Option<&'static str>>,
+}
+
+/// The full serde pass: exact errors for malformed bodies.
+fn probe_with_serde<'a>(
     body: &'a [u8],
     discriminators: &[&'static str],
     selectors: &[&'static str],
@@ -191,37 +258,54 @@ mod tests {
     #[test]
     fn finds_discriminators_and_selectors() {
         let body = br#"{"webhook_type": "TRANSACTIONS", "x": {"a": [1, 2]}, "account_id": "a", "error": null, "webhook_code": "DEFAULT_UPDATE", "n": 1.5}"#;
-        let p = probe(
-            body,
-            &["webhook_type", "webhook_code"],
-            &["item_id", "account_id", "error", "n"],
-        )
-        .unwrap();
-        assert_eq!(p.values[0].as_deref(), Some("TRANSACTIONS"));
-        assert_eq!(p.values[1].as_deref(), Some("DEFAULT_UPDATE"));
-        assert!(!p.has(0));
-        assert!(p.is(1, "string"));
-        assert!(p.is(2, "null"));
-        assert!(p.is(3, "number"));
+        let [t, c] = discriminators(body, &["webhook_type", "webhook_code"]).unwrap();
+        assert_eq!((&*t, &*c), ("TRANSACTIONS", "DEFAULT_UPDATE"));
+        assert!(matches!(t, Cow::Borrowed(_)), "the fast path borrows");
+        let s = selectors(body, &["item_id", "account_id", "error", "n"]).unwrap();
+        assert!(!s.has(0));
+        assert!(s.is(1, "string"));
+        assert!(s.is(2, "null"));
+        assert!(s.is(3, "number"));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_serde() {
+        let bodies: &[&[u8]] = &[
+            br#"{"type": "a", "content": {"x": [1, {"type": "nested"}], "s": "q\"}"}, "sel": -1.5e3}"#,
+            br#"{"content": {"type": "inner"}, "timestamp": 1, "type": "outer"}"#,
+            br#"  {"t\u0079pe": "escaped key", "type": "b"}"#,
+            br#"{"type": "esc\"aped"}"#,
+            br#"{"other": true, "type": "c", "sel": null}"#,
+            br#"{"sel": [1, "]"], "type": "d"}"#,
+        ];
+        for body in bodies {
+            let text = String::from_utf8_lossy(body);
+            let slow = probe_with_serde(body, &["type"], &["sel"]).unwrap();
+            let [fast] = discriminators(body, &["type"]).unwrap();
+            assert_eq!(Some(fast), slow.values[0].clone(), "{text}");
+            assert_eq!(selectors(body, &["sel"]).unwrap().0, slow.present, "{text}");
+        }
     }
 
     #[test]
     fn refuses_bodies_without_a_discriminator() {
         assert!(matches!(
-            probe(b"{\"a\": 1}", &["type"], &[]),
+            discriminators(b"{\"a\": 1}", &["type"]),
             Err(ParseError::Discriminator { field: "type", .. })
         ));
         assert!(matches!(
-            probe(b"{\"type\": 1}", &["type"], &[]),
+            discriminators(b"{\"type\": 1}", &["type"]),
             Err(ParseError::Discriminator { .. })
         ));
         assert!(matches!(
-            probe(b"[1]", &["type"], &[]),
+            discriminators(b"[1]", &["type"]),
             Err(ParseError::NotJson { .. })
         ));
         assert!(matches!(
-            probe(b"{\"type\": \"a\"} x", &["type"], &[]),
+            discriminators(br#"{"type": "unterminated"#, &["type"]),
             Err(ParseError::NotJson { .. })
         ));
+        // Trailing bytes are left for the event's own parse to refuse (see the crate's tests).
+        assert!(discriminators(b"{\"type\": \"a\"} x", &["type"]).is_ok());
     }
 }

@@ -1,0 +1,196 @@
+//! The byte-level scan behind the probes' fast path: steps through the top-level members
+//! of a JSON object without parsing numbers or nested values. Every method answers `None`
+//! for anything but plain, well-formed JSON, and the caller then falls back to serde.
+
+/// A cursor over the top-level members of a JSON object.
+pub(super) struct Members<'a> {
+    b: &'a [u8],
+    i: usize,
+    first: bool,
+}
+
+impl<'a> Members<'a> {
+    /// Starts at the object's opening brace.
+    pub(super) fn new(b: &'a [u8]) -> Option<Self> {
+        let i = skip_ws(b, 0);
+        (b.get(i) == Some(&b'{')).then_some(Members {
+            b,
+            i: i + 1,
+            first: true,
+        })
+    }
+
+    /// The next key (`Some(None)` after the last member), leaving the cursor on its value.
+    pub(super) fn key(&mut self) -> Option<Option<&'a [u8]>> {
+        let mut i = skip_ws(self.b, self.i);
+        match self.b.get(i)? {
+            b'}' => return Some(None),
+            b',' if !self.first => i = skip_ws(self.b, i + 1),
+            b'"' if self.first => {}
+            _ => return None,
+        }
+        self.first = false;
+        let (key, end) = plain_string(self.b, i)?;
+        let colon = skip_ws(self.b, end);
+        if self.b.get(colon) != Some(&b':') {
+            return None;
+        }
+        self.i = skip_ws(self.b, colon + 1);
+        Some(Some(key))
+    }
+
+    /// The value as a string without escapes.
+    pub(super) fn string(&mut self) -> Option<&'a [u8]> {
+        let (text, end) = plain_string(self.b, self.i)?;
+        self.i = end;
+        Some(text)
+    }
+
+    /// Skips the value, answering its JSON type.
+    pub(super) fn skip(&mut self) -> Option<&'static str> {
+        let (kind, end) = value(self.b, self.i)?;
+        self.i = end;
+        Some(kind)
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// Bytes that end the fast reading of a string: a quote, a backslash or a control byte.
+const STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// A string without escapes or control characters at `i`: its text and the index after
+/// its closing quote.
+fn plain_string(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let mut j = i + 1;
+    while j < b.len() && !STOP[b[j] as usize] {
+        j += 1;
+    }
+    (b.get(j) == Some(&b'"')).then(|| (&b[i + 1..j], j + 1))
+}
+
+/// Skips the value at `i`: its JSON type and the index just after it.
+fn value(b: &[u8], i: usize) -> Option<(&'static str, usize)> {
+    match *b.get(i)? {
+        b'"' => Some(("string", skip_string(b, i)?)),
+        b'{' => Some(("object", skip_nested(b, i)?)),
+        b'[' => Some(("array", skip_nested(b, i)?)),
+        b't' if b[i..].starts_with(b"true") => Some(("boolean", i + 4)),
+        b'f' if b[i..].starts_with(b"false") => Some(("boolean", i + 5)),
+        b'n' if b[i..].starts_with(b"null") => Some(("null", i + 4)),
+        b'-' | b'0'..=b'9' => {
+            let len = b[i..]
+                .iter()
+                .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                .unwrap_or(b.len() - i);
+            Some(("number", i + len))
+        }
+        _ => None,
+    }
+}
+
+/// The index after the string starting at `i` (escapes allowed).
+fn skip_string(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    while j < b.len() {
+        match b[j] {
+            b'"' => return Some(j + 1),
+            b'\\' => j += 2,
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// The index after the object or array starting at `i`.
+fn skip_nested(b: &[u8], i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut j = i;
+    loop {
+        match *b.get(j)? {
+            b'"' => {
+                j = skip_string(b, j)?;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(body: &[u8]) -> Option<Vec<(String, &'static str)>> {
+        let mut m = Members::new(body)?;
+        let mut out = Vec::new();
+        while let Some(k) = m.key()? {
+            out.push((String::from_utf8_lossy(k).into_owned(), m.skip()?));
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn walks_pretty_and_compact_bodies() {
+        let body = b"{\n  \"a\": \"x\",\n  \"b\": {\"c\": [1, \"]\", {\"d\": null}]},\n  \"e\": -1.5e3, \"f\": true, \"g\": \"q\\\"\"\n}\n";
+        let m = members(body).unwrap();
+        let kinds: Vec<(&str, &str)> = m.iter().map(|(k, t)| (k.as_str(), *t)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("a", "string"),
+                ("b", "object"),
+                ("e", "number"),
+                ("f", "boolean"),
+                ("g", "string")
+            ]
+        );
+        assert_eq!(members(b" { } ").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn gives_up_on_what_it_cannot_read() {
+        for body in [
+            &b"[1]"[..],
+            b"{\"a\" 1}",
+            b"{\"a\": 1",
+            b"{\"a\": 1 \"b\": 2}",
+            b"{\"k\\u0061\": 1}",
+            b"{\"a\": ]}",
+            b"",
+            b"{,\"a\": 1}",
+            b"{\"a\": 1,}",
+        ] {
+            assert!(members(body).is_none(), "{}", String::from_utf8_lossy(body));
+        }
+        let mut m = Members::new(b"{\"a\": \"x\\\"y\"}").unwrap();
+        assert_eq!(m.key(), Some(Some(&b"a"[..])));
+        assert_eq!(m.string(), None, "escaped values take the serde path");
+    }
+}
