@@ -341,9 +341,20 @@ fn emit_enum(e: &EnumDef) -> TokenStream {
             #doc
             ///
             /// Closed: a value the spec does not list is a parse error.
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize)]
             pub enum #name {
                 #(#[doc = #variant_docs] #[serde(rename = #values)] #variants,)*
+            }
+
+            // Only a JSON string is a value; serde's derive would also take `{"value": null}`.
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                    let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+                    match &*s {
+                        #(#values => Ok(Self::#variants),)*
+                        other => Err(<D::Error as ::serde::de::Error>::unknown_variant(other, &[#(#values),*])),
+                    }
+                }
             }
 
             impl #name {

@@ -60,3 +60,17 @@ fn naming_is_resolved_once_and_stably() {
     let arm = &p.dispatch[0];
     assert_eq!((arm.variants.as_slice(), arm.default), (&[1][..], Some(0)));
 }
+
+#[test]
+fn schemas() {
+    let p = fixture();
+    for out in hookspec_codegen::emit_schema::provider_schemas(&p) {
+        let name = out
+            .path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".schema.json", "");
+        insta::assert_snapshot!(format!("schema_{name}"), out.contents);
+    }
+}

@@ -668,10 +668,9 @@ fn value_at<'v>(body: &'v Value, path: &[Seg]) -> &'v Value {
 fn known_disagreements_are_pinned() {
     let schemas = all_schemas();
 
-    // 1. A closed enum written as a one-entry object `{"<value>": null}`: serde's derived
-    //    enum reads it as the unit variant (the externally tagged form), so the Rust parse
-    //    succeeds; the schema's `enum` refuses it. The Rust emitter's closed enums are the
-    //    ones that are too lenient here.
+    // 1. (Fixed) A closed enum written as a one-entry object `{"<value>": null}`: serde's
+    //    derived enum read it as the unit variant; the generated enums now take strings
+    //    only, so Rust and the schema both refuse it.
     let (i, example, m) = first_mutation(&schemas, "closed enum: value not listed");
     let listed = value_at(&example, &m.path).as_str().unwrap().to_owned();
     let p = &schemas[i].ir;
@@ -683,7 +682,7 @@ fn known_disagreements_are_pinned() {
         },
     );
     let r = rust(&p.name, &body);
-    assert!(r.ok, "closed enum as a map: {r:?}");
+    assert!(!r.ok, "closed enum as a map: {r:?}");
     assert!(!schemas[i].events.is_valid(&body));
 
     // 2. An integer written with a fraction or an exponent (`7.0`, `7e0`): `i64` refuses the

@@ -9,16 +9,7 @@
 /// The Plaid environment a webhook comes from.
 ///
 /// Closed: a value the spec does not list is a parse error.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize)]
 pub enum WebhookEnvironment {
     /// `sandbox`
     #[serde(rename = "sandbox")]
@@ -26,6 +17,25 @@ pub enum WebhookEnvironment {
     /// `production`
     #[serde(rename = "production")]
     Production,
+}
+impl<'de> ::serde::Deserialize<'de> for WebhookEnvironment {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        match &*s {
+            "sandbox" => Ok(Self::Sandbox),
+            "production" => Ok(Self::Production),
+            other => {
+                Err(
+                    <D::Error as ::serde::de::Error>::unknown_variant(
+                        other,
+                        &["sandbox", "production"],
+                    ),
+                )
+            }
+        }
+    }
 }
 impl WebhookEnvironment {
     /// The value as the provider spells it.
@@ -235,16 +245,7 @@ impl<'de> ::serde::Deserialize<'de> for PlaidErrorType {
 /// Whether a piece of work succeeded. Plaid declares several identical enums for this (BankIncomeCompleteResult, BankIncomeRefreshCompleteResult, CraBankIncomeCompleteResult, StatementsRefreshCompleteResult, LinkDeliveryWebhookDeliveryStatus); they share this type.
 ///
 /// Closed: a value the spec does not list is a parse error.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize)]
 pub enum CompletionResult {
     /// `SUCCESS`
     #[serde(rename = "SUCCESS")]
@@ -252,6 +253,25 @@ pub enum CompletionResult {
     /// `FAILURE`
     #[serde(rename = "FAILURE")]
     Failure,
+}
+impl<'de> ::serde::Deserialize<'de> for CompletionResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        match &*s {
+            "SUCCESS" => Ok(Self::Success),
+            "FAILURE" => Ok(Self::Failure),
+            other => {
+                Err(
+                    <D::Error as ::serde::de::Error>::unknown_variant(
+                        other,
+                        &["SUCCESS", "FAILURE"],
+                    ),
+                )
+            }
+        }
+    }
 }
 impl CompletionResult {
     /// The value as the provider spells it.
