@@ -556,6 +556,24 @@ fn explain(
             path,
         );
     }
+    // With serde_json's `arbitrary_precision` (on for the whole workspace), a number that
+    // does not fit an integer field is reported this tersely; say what was expected.
+    if raw == "invalid number" {
+        let found_value = lookup(doc, &path);
+        let kind = match found_value {
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "invalid value",
+            _ => "wrong type",
+        };
+        return (
+            format!(
+                "{kind}: expected a whole number (0 or more), found {}",
+                found_words("", found_value)
+            ),
+            type_hint(found_value, "u32", &path),
+            pos,
+            path,
+        );
+    }
     for (prefix, kind) in [
         ("invalid type: ", "wrong type"),
         ("invalid value: ", "invalid value"),
