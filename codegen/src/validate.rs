@@ -52,6 +52,12 @@ pub(crate) fn validate(spec: &ProviderSpec, file: &str, r: &mut Reporter<'_>) {
     if spec.title.trim().is_empty() {
         r.at(&root.key("title"), "title must not be empty");
     }
+    if spec.docs.is_empty() {
+        r.at(
+            &root.key("docs"),
+            "list at least one link to the provider's webhook documentation",
+        );
+    }
     for (i, url) in spec.docs.iter().enumerate() {
         if crate::check::check_format(url, Format::Uri).is_err() || !url.starts_with("http") {
             r.at(
@@ -125,6 +131,32 @@ fn delivery(d: &Delivery, p: &Path, r: &mut Reporter<'_>) {
     }
     if d.timeout.get().is_zero() {
         r.at(&p.key("timeout"), "timeout must be longer than zero");
+    }
+    for (i, ip) in d.source_ips.iter().enumerate() {
+        if d.source_ips[..i].contains(ip) {
+            r.at(
+                &p.key("source_ips").index(i),
+                format!("{ip} is listed twice"),
+            );
+        }
+    }
+    if let Success::Only(codes) = &d.success {
+        for (i, c) in codes.iter().enumerate() {
+            if codes[..i].contains(c) {
+                r.at(
+                    &p.key("success").key("only").index(i),
+                    format!("{c} is listed twice"),
+                );
+            }
+        }
+    }
+    for (i, h) in d.headers.iter().enumerate() {
+        if h.description.trim().is_empty() {
+            r.at(
+                &p.key("headers").index(i).key("description"),
+                format!("say what header `{}` carries", h.name),
+            );
+        }
     }
     if let Success::Only(codes) = &d.success {
         let sp = p.key("success").key("only");
@@ -569,10 +601,10 @@ fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
                         &p.key("when"),
                         format!("missing discriminator value for `{d}`"),
                     )
-                    .hint(format!(
-                        "every event gives a value for each of {}",
-                        spec.discriminator.join(", ")
-                    ));
+                    .hint(match spec.discriminator.as_slice() {
+                        [only] => format!("add `{only}: <value>` to `when`"),
+                        all => format!("every event gives a value for each of {}", all.join(", ")),
+                    });
                 }
                 Some(v) if v.is_empty() => {
                     r.at(
@@ -580,7 +612,29 @@ fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
                         "discriminator value must not be empty",
                     );
                 }
-                Some(_) => {}
+                Some(v) => {
+                    // A closed-enum discriminator only ever carries its listed values.
+                    let closed = spec
+                        .envelope
+                        .fields
+                        .get(d)
+                        .and_then(|s| resolve(spec, s))
+                        .filter(|s| s.kind == Some(Kind::Enum) && !s.open.unwrap_or(false));
+                    if let Some(values) = closed.and_then(|s| s.values.as_ref()) {
+                        if !values.contains(v) {
+                            let dm = r.at(
+                                &p.key("when").key(d.clone()),
+                                format!("`{v}` is not one of the values of the closed enum `{d}`, so this event can never be chosen"),
+                            );
+                            match did_you_mean(v, values.iter().map(String::as_str)) {
+                                Some(m) => dm.hint(format!("did you mean `{m}`?")),
+                                None => dm.hint(format!(
+                                    "add it to the enum's `values`, or make the enum `open: true`"
+                                )),
+                            }
+                        }
+                    }
+                }
             }
         }
         for k in e.when.keys() {
@@ -647,7 +701,13 @@ fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
             }
         }
     }
-    for (i, e) in spec.events.iter().enumerate() {
+    // Examples are checked against shapes; with a dangling `ref` every example would
+    // repeat that error, so they wait until the references resolve.
+    let dangling = r
+        .found
+        .iter()
+        .any(|d| d.message.starts_with("unknown type `"));
+    for (i, e) in spec.events.iter().enumerate().filter(|_| !dangling) {
         for (n, text) in e.examples.iter().enumerate() {
             example(spec, e, text, &root.index(i).key("examples").index(n), r);
         }
@@ -661,24 +721,82 @@ fn select(spec: &ProviderSpec, e: &Event, sel: &Select, p: &Path, r: &mut Report
             "an empty `select` matches everything; give `present`, `absent` or `json_type`",
         );
     }
-    let known = |k: &str| {
-        spec.envelope.fields.contains_key(k)
-            || (spec.envelope.payload_field.is_none() && e.fields.contains_key(k))
+    let top_level = |k: &str| {
+        spec.envelope.fields.get(k).or_else(|| {
+            spec.envelope
+                .payload_field
+                .is_none()
+                .then(|| e.fields.get(k))
+                .flatten()
+        })
     };
-    let named = sel
-        .present
-        .iter()
-        .map(|k| ("present", k))
-        .chain(sel.absent.iter().map(|k| ("absent", k)))
-        .chain(sel.json_type.keys().map(|k| ("json_type", k)));
-    for (list, k) in named {
-        if !known(k) && list != "absent" {
+    for (i, k) in sel.present.iter().enumerate() {
+        if top_level(k).is_none() {
             r.at(
-                &p.key(list),
+                &p.key("present").index(i),
                 format!("`{k}` is not a top-level field of event `{}`", e.name),
             );
         }
     }
+    for (i, k) in sel.absent.iter().enumerate() {
+        if spec.envelope.fields.get(k).is_some_and(|s| s.is_required()) {
+            r.at(&p.key("absent").index(i), format!("`{k}` is a required envelope field, so it is never absent and this variant can never match"));
+        }
+    }
+    for (k, want) in &sel.json_type {
+        let kp = p.key("json_type").key(k.clone());
+        match top_level(k) {
+            None => {
+                r.at_key(
+                    &kp,
+                    format!("`{k}` is not a top-level field of event `{}`", e.name),
+                );
+            }
+            Some(shape) => {
+                let allowed = json_types(spec, shape);
+                if !allowed.contains(want) {
+                    let names: Vec<String> = allowed
+                        .iter()
+                        .map(|t| format!("`{}`", json_type_name(*t)))
+                        .collect();
+                    r.at(&kp, format!("`{k}` is declared as {}, so it is never `{}` and this variant can never match", names.join(" or "), json_type_name(*want)));
+                }
+            }
+        }
+    }
+}
+
+/// The JSON types a value of `shape` can have (every type for `any`).
+fn json_types(spec: &ProviderSpec, shape: &Shape) -> Vec<JsonType> {
+    let Some(resolved) = resolve(spec, shape) else {
+        return Vec::new();
+    };
+    let mut out = match resolved.kind {
+        Some(Kind::String) | Some(Kind::Enum) => vec![JsonType::String],
+        Some(Kind::Integer) | Some(Kind::Decimal) => vec![JsonType::Number],
+        Some(Kind::Boolean) => vec![JsonType::Boolean],
+        Some(Kind::Array) => vec![JsonType::Array],
+        Some(Kind::Object) | Some(Kind::Map) => vec![JsonType::Object],
+        Some(Kind::Any) | None => vec![
+            JsonType::Null,
+            JsonType::Boolean,
+            JsonType::Number,
+            JsonType::String,
+            JsonType::Array,
+            JsonType::Object,
+        ],
+    };
+    if (shape.nullable || resolved.nullable) && !out.contains(&JsonType::Null) {
+        out.push(JsonType::Null);
+    }
+    out
+}
+
+fn json_type_name(t: JsonType) -> String {
+    serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn example(spec: &ProviderSpec, e: &Event, text: &str, p: &Path, r: &mut Reporter<'_>) {
