@@ -628,9 +628,9 @@ fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
                             );
                             match did_you_mean(v, values.iter().map(String::as_str)) {
                                 Some(m) => dm.hint(format!("did you mean `{m}`?")),
-                                None => dm.hint(format!(
-                                    "add it to the enum's `values`, or make the enum `open: true`"
-                                )),
+                                None => dm.hint(
+                                    "add it to the enum's `values`, or make the enum `open: true`",
+                                ),
                             }
                         }
                     }
