@@ -61,6 +61,7 @@ pub(crate) struct Reporter<'a> {
     file: &'a str,
     positions: &'a Positions,
     doc: Option<&'a Value>,
+    source: Option<&'a str>,
     pub(crate) found: Vec<Diagnostic>,
 }
 
@@ -70,6 +71,7 @@ impl<'a> Reporter<'a> {
             file,
             positions,
             doc: None,
+            source: None,
             found: Vec::new(),
         }
     }
@@ -87,6 +89,29 @@ impl<'a> Reporter<'a> {
             Some(doc) => node_pos(self.positions, doc, path),
             None => self.positions.value(path),
         };
+        self.push(pos, path, message.into())
+    }
+
+    /// Lets the reporter read the spec's text, to point inside block scalars.
+    pub(crate) fn with_source(mut self, source: &'a str) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// An error at `line`/`column` (1-based) of the text of the block scalar at `path`
+    /// (an example's JSON); falls back to the scalar itself when it is not a block.
+    pub(crate) fn inside(
+        &mut self,
+        path: &Path,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let start = self.positions.value(path);
+        let pos = self
+            .source
+            .and_then(|src| block_line(src, start, line, column))
+            .unwrap_or(start);
         self.push(pos, path, message.into())
     }
 
@@ -125,6 +150,35 @@ impl Diagnostic {
     pub(crate) fn hint(&mut self, hint: impl Into<String>) {
         self.hint = Some(hint.into());
     }
+}
+
+/// Where `line`/`column` of a literal or folded block scalar's content falls in the file,
+/// given the scalar's position (its indicator, or its content's first character).
+fn block_line(src: &str, start: Pos, line: usize, column: usize) -> Option<Pos> {
+    let lines: Vec<&str> = src.lines().collect();
+    let at_start = lines
+        .get(start.line.checked_sub(1)?)?
+        .get(start.column.checked_sub(1)?..)?;
+    let is_indicator = |t: &str| {
+        let t = t.trim_end();
+        (t.starts_with('|') || t.starts_with('>')) && t.len() <= 3
+    };
+    if is_indicator(at_start) {
+        // The position is the indicator: the content starts on the next non-empty line.
+        let first = (start.line..lines.len()).find(|&i| !lines[i].trim().is_empty())?;
+        let indent = lines[first].len() - lines[first].trim_start().len();
+        return Some(Pos {
+            line: first + line,
+            column: indent + column,
+        });
+    }
+    // The position is the content's first character, right below the indicator.
+    let above = lines.get(start.line.checked_sub(2)?)?;
+    let indicator = above.trim_end().rsplit(' ').next()?;
+    is_indicator(indicator).then(|| Pos {
+        line: start.line + line - 1,
+        column: start.column - 1 + column,
+    })
 }
 
 /// The closest candidate to a misspelt word, if any is close enough to suggest: one that

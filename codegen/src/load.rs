@@ -86,7 +86,9 @@ pub fn load_str(file: &str, text: &str) -> Result<ProviderSpec, SpecError> {
     }
     let spec: ProviderSpec = serde_path_to_error::deserialize(value.clone())
         .map_err(|e| serde_error(file, &positions, &value, e))?;
-    let mut reporter = Reporter::new(file, &positions).with_document(&value);
+    let mut reporter = Reporter::new(file, &positions)
+        .with_document(&value)
+        .with_source(text);
     validate::validate(&spec, file, &mut reporter);
     reporter.finish()?;
     Ok(spec)

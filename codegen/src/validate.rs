@@ -799,6 +799,30 @@ fn json_type_name(t: JsonType) -> String {
         .unwrap_or_default()
 }
 
+/// A best guess at where the value at a JSON path sits in an example's text: the last
+/// `"key":` of the path found in order, else the start.
+fn line_of(text: &str, json_path: &str) -> (usize, usize) {
+    let (mut offset, mut at) = (0, 0);
+    for key in json_path
+        .split(['.', '['])
+        .skip(1)
+        .filter(|k| !k.ends_with(']'))
+    {
+        let quoted = format!("\"{key}\"");
+        match text[offset..].find(&quoted) {
+            Some(i) => {
+                at = offset + i;
+                offset = at + quoted.len();
+            }
+            None => break,
+        }
+    }
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = at - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}
+
 fn example(spec: &ProviderSpec, e: &Event, text: &str, p: &Path, r: &mut Reporter<'_>) {
     let label = format!(
         "event `{}` example {}",
@@ -813,16 +837,23 @@ fn example(spec: &ProviderSpec, e: &Event, text: &str, p: &Path, r: &mut Reporte
     let body: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(err) => {
-            r.at(
+            let message = err.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message);
+            r.inside(
                 p,
-                format!("{label} is not valid JSON: {err} (line and column inside the example)"),
+                err.line(),
+                err.column(),
+                format!("{label} is not valid JSON: {message}"),
             );
             return;
         }
     };
     for v in check_event_body(spec, e, &body) {
-        r.at(
+        let (line, column) = line_of(text, &v.path);
+        r.inside(
             p,
+            line,
+            column,
             format!(
                 "{label} does not match its shape at `{}`: {}",
                 v.path, v.message

@@ -149,15 +149,14 @@ fn a_broken_example_is_caught_with_its_path() {
         d.message
     );
     assert!(d.message.contains("$.user.loginName"), "{}", d.message);
-    let line_of_example = text
+    // The diagnostic points at the offending key inside the example's JSON.
+    let (row, line) = text
         .lines()
-        .position(|l| l.contains("\"hook\": \"SyncAccount\""))
+        .enumerate()
+        .find(|(_, l)| l.contains("\"loginName\": \"user@example.com\""))
         .unwrap();
-    // The diagnostic points at the example's block, just above its first JSON line.
-    assert!(
-        d.pos.line <= line_of_example + 1 && d.pos.line + 3 >= line_of_example,
-        "{d}"
-    );
+    let column = line.find("\"loginName\"").unwrap() + 1;
+    assert_eq!((d.pos.line, d.pos.column), (row + 1, column), "{d}");
 }
 
 #[test]
