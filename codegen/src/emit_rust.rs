@@ -384,6 +384,31 @@ fn selectors(p: &Provider) -> Vec<String> {
     out
 }
 
+/// The conditions on the selectors that pick a shape variant.
+fn select_conds(s: &crate::model::Select, selector_names: &[String]) -> Vec<TokenStream> {
+    let idx = |k: &String| {
+        Literal::usize_unsuffixed(selector_names.iter().position(|x| x == k).unwrap_or(0))
+    };
+    let mut conds: Vec<TokenStream> = Vec::new();
+    conds.extend(s.present.iter().map(|k| {
+        let i = idx(k);
+        quote!(sel.has(#i))
+    }));
+    conds.extend(s.absent.iter().map(|k| {
+        let i = idx(k);
+        quote!(!sel.has(#i))
+    }));
+    conds.extend(s.json_type.iter().map(|(k, t)| {
+        let i = idx(k);
+        let ty = serde_json::to_value(t)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        quote!(sel.is(#i, #ty))
+    }));
+    conds
+}
+
 fn emit_event_enum(p: &Provider) -> TokenStream {
     let variants: Vec<Ident> = p.events.iter().map(|e| ident(&e.name)).collect();
     let bodies: Vec<Ident> = p.events.iter().map(|e| ident(&e.body_type)).collect();
@@ -411,21 +436,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             match &e.select {
                 None => parse,
                 Some(s) => {
-                    let idx = |k: &String| Literal::usize_unsuffixed(selector_names.iter().position(|x| x == k).unwrap_or(0));
-                    let mut conds: Vec<TokenStream> = Vec::new();
-                    conds.extend(s.present.iter().map(|k| {
-                        let i = idx(k);
-                        quote!(sel.has(#i))
-                    }));
-                    conds.extend(s.absent.iter().map(|k| {
-                        let i = idx(k);
-                        quote!(!sel.has(#i))
-                    }));
-                    conds.extend(s.json_type.iter().map(|(k, t)| {
-                        let i = idx(k);
-                        let ty = serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-                        quote!(sel.is(#i, #ty))
-                    }));
+                    let conds = select_conds(s, &selector_names);
                     quote! { if #(#conds)&&* { #parse } }
                 }
             }
@@ -441,6 +452,53 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
         quote! {
             #hash if #(#checks)&&* => { #selectors #(#tries)* #fallthrough }
         }
+    });
+    // The same arms for the one-pass path, reading the struct from the live map.
+    let unknown_fast =
+        quote!(map.unknown(&Self::DISCRIMINATOR, [#(#d_idents),*], out, Self::Unknown));
+    let fast_arms = p.dispatch.iter().map(|arm| {
+        let ordered = arm
+            .variants
+            .iter()
+            .chain(&arm.default)
+            .map(|&i| &p.events[i]);
+        let tries = ordered.map(|e| {
+            let variant = ident(&e.name);
+            let body = ident(&e.body_type);
+            let read = quote!(return map.read::<#body, _>(out, Self::#variant););
+            match &e.select {
+                None => read,
+                Some(s) => {
+                    let conds = select_conds(s, &selector_names);
+                    quote! { if #(#conds)&&* { #read } }
+                }
+            }
+        });
+        let fallthrough = arm.default.is_none().then(|| quote!(return #unknown_fast;));
+        let selectors = (!arm.variants.is_empty()).then(|| quote! {
+            let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else { return Ok(()) };
+        });
+        let hash = Literal::u64_suffixed(discriminator_hash(&arm.when));
+        let checks = d_idents
+            .iter()
+            .zip(&arm.when)
+            .map(|(d, v)| quote!(#d == #v));
+        quote! {
+            #hash if #(#checks)&&* => { #selectors #(#tries)* #fallthrough }
+        }
+    });
+    // Reading a discriminator that comes last is safe only when every event's struct
+    // declares every discriminator field (see `runtime::single_pass`).
+    let tail = p.events.iter().all(|e| {
+        p.types.iter().any(|t| match t {
+            TypeDef::Struct(s) => {
+                s.name == e.body_type
+                    && p.discriminator
+                        .iter()
+                        .all(|d| s.fields.iter().any(|f| &f.json == d))
+            }
+            TypeDef::Enum(_) => false,
+        })
     });
     let subject_arms = p.events.iter().map(|e| {
         let variant = ident(&e.name);
@@ -491,6 +549,29 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             .collect::<Vec<_>>()
             .join(" and ")
     );
+    // The body is only needed to read selectors.
+    let body_param = if selector_names.is_empty() {
+        format_ident!("_body")
+    } else {
+        format_ident!("body")
+    };
+    let dispatch = quote! {
+        impl crate::runtime::Dispatch<#d_len> for Event {
+            fn dispatch<'de, A: ::serde::de::MapAccess<'de>>(
+                #body_param: &'de [u8],
+                values: [&'de str; #d_len],
+                map: &mut crate::runtime::Replay<'de, A, #d_len>,
+                out: &mut ::std::option::Option<Self>,
+            ) -> ::std::result::Result<(), A::Error> {
+                let [#(#d_idents),*] = values;
+                match crate::runtime::discriminator_hash(&[#(#d_idents),*]) {
+                    #(#fast_arms)*
+                    _ => {}
+                }
+                #unknown_fast
+            }
+        }
+    };
     quote! {
         #[doc = #enum_doc]
         #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
@@ -513,6 +594,18 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
             /// discriminator or breaks a known event's shape is a [`crate::runtime::ParseError`].
             pub fn parse(body: &[u8]) -> ::std::result::Result<Self, crate::runtime::ParseError> {
+                // One pass over plain bodies; anything else (and every error) takes the
+                // two-pass path, which names the failing field.
+                let mut event = None;
+                crate::runtime::single_pass::<Self, #d_len>(body, &Self::DISCRIMINATOR, #tail, &mut event);
+                match event {
+                    Some(event) => Ok(event),
+                    None => Self::parse_two_pass(body),
+                }
+            }
+
+            /// Probes the discriminator, then parses the chosen event's struct.
+            fn parse_two_pass(body: &[u8]) -> ::std::result::Result<Self, crate::runtime::ParseError> {
                 let [#(#d_idents),*] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
                 match crate::runtime::discriminator_hash(&[#(&*#d_idents),*]) {
                     #(#arms)*
@@ -573,6 +666,8 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
                 self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
             }
         }
+
+        #dispatch
     }
 }
 

@@ -2040,6 +2040,20 @@ impl Event {
     pub fn parse(
         body: &[u8],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
+        let mut event = None;
+        crate::runtime::single_pass::<
+            Self,
+            2,
+        >(body, &Self::DISCRIMINATOR, true, &mut event);
+        match event {
+            Some(event) => Ok(event),
+            None => Self::parse_two_pass(body),
+        }
+    }
+    /// Probes the discriminator, then parses the chosen event's struct.
+    fn parse_two_pass(
+        body: &[u8],
+    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
         let [d0, d1] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
         match crate::runtime::discriminator_hash(&[&*d0, &*d1]) {
             14598307943697596643u64 if &*d0 == "ACCOUNTS"
@@ -2858,5 +2872,278 @@ impl Event {
     /// an event lacks it, `sha256:` and the hex SHA-256 of the raw body.
     pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
         self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
+    }
+}
+impl crate::runtime::Dispatch<2> for Event {
+    fn dispatch<'de, A: ::serde::de::MapAccess<'de>>(
+        _body: &'de [u8],
+        values: [&'de str; 2],
+        map: &mut crate::runtime::Replay<'de, A, 2>,
+        out: &mut ::std::option::Option<Self>,
+    ) -> ::std::result::Result<(), A::Error> {
+        let [d0, d1] = values;
+        match crate::runtime::discriminator_hash(&[d0, d1]) {
+            14598307943697596643u64 if d0 == "ACCOUNTS" && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        AccountsHistoricalUpdate,
+                        _,
+                    >(out, Self::AccountsHistoricalUpdate);
+            }
+            9951956170594067582u64 if d0 == "ACCOUNTS"
+                && d1 == "new_accounts_available" => {
+                return map
+                    .read::<
+                        AccountsNewAccountsAvailable,
+                        _,
+                    >(out, Self::AccountsNewAccountsAvailable);
+            }
+            16928626096524382036u64 if d0 == "TRANSACTIONS"
+                && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        TransactionsHistoricalUpdate,
+                        _,
+                    >(out, Self::TransactionsHistoricalUpdate);
+            }
+            9500361149196499956u64 if d0 == "TRANSACTIONS"
+                && d1 == "new_transactions_available" => {
+                return map
+                    .read::<
+                        TransactionsNewTransactionsAvailable,
+                        _,
+                    >(out, Self::TransactionsNewTransactionsAvailable);
+            }
+            1414748093539218765u64 if d0 == "TRANSACTIONS"
+                && d1 == "transactions_updated" => {
+                return map
+                    .read::<TransactionsUpdated, _>(out, Self::TransactionsUpdated);
+            }
+            609467539838204255u64 if d0 == "TRANSACTIONS"
+                && d1 == "transactions_deleted" => {
+                return map
+                    .read::<TransactionsDeleted, _>(out, Self::TransactionsDeleted);
+            }
+            13639352030460047169u64 if d0 == "LINK" && d1 == "invalid_credentials" => {
+                return map
+                    .read::<
+                        LinkInvalidCredentials,
+                        _,
+                    >(out, Self::LinkInvalidCredentials);
+            }
+            7980038745689419338u64 if d0 == "LINK" && d1 == "token_required" => {
+                return map.read::<LinkTokenRequired, _>(out, Self::LinkTokenRequired);
+            }
+            11962679293721475259u64 if d0 == "OWNERS" && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        OwnersHistoricalUpdate,
+                        _,
+                    >(out, Self::OwnersHistoricalUpdate);
+            }
+            3531820758126117390u64 if d0 == "OWNERS" && d1 == "new_owners_available" => {
+                return map
+                    .read::<
+                        OwnersNewOwnersAvailable,
+                        _,
+                    >(out, Self::OwnersNewOwnersAvailable);
+            }
+            14909271752468778275u64 if d0 == "BILLS" && d1 == "historical_update" => {
+                return map
+                    .read::<BillsHistoricalUpdate, _>(out, Self::BillsHistoricalUpdate);
+            }
+            1010360207295999742u64 if d0 == "BILLS" && d1 == "new_bills_available" => {
+                return map
+                    .read::<
+                        BillsNewBillsAvailable,
+                        _,
+                    >(out, Self::BillsNewBillsAvailable);
+            }
+            15663764437460407845u64 if d0 == "INCOMES" && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        IncomesHistoricalUpdate,
+                        _,
+                    >(out, Self::IncomesHistoricalUpdate);
+            }
+            4394379513096422632u64 if d0 == "RECURRING_EXPENSES"
+                && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        RecurringExpensesHistoricalUpdate,
+                        _,
+                    >(out, Self::RecurringExpensesHistoricalUpdate);
+            }
+            14294883452242313761u64 if d0 == "INVOICES"
+                && d1 == "initial_inflow_update" => {
+                return map
+                    .read::<
+                        InvoicesInitialInflowUpdate,
+                        _,
+                    >(out, Self::InvoicesInitialInflowUpdate);
+            }
+            17980974150432255656u64 if d0 == "INVOICES"
+                && d1 == "initial_outflow_update" => {
+                return map
+                    .read::<
+                        InvoicesInitialOutflowUpdate,
+                        _,
+                    >(out, Self::InvoicesInitialOutflowUpdate);
+            }
+            14693282411911299825u64 if d0 == "INVOICES"
+                && d1 == "historical_inflow_update" => {
+                return map
+                    .read::<
+                        InvoicesHistoricalInflowUpdate,
+                        _,
+                    >(out, Self::InvoicesHistoricalInflowUpdate);
+            }
+            11450661223510917976u64 if d0 == "INVOICES"
+                && d1 == "historical_outflow_update" => {
+                return map
+                    .read::<
+                        InvoicesHistoricalOutflowUpdate,
+                        _,
+                    >(out, Self::InvoicesHistoricalOutflowUpdate);
+            }
+            11176591935422525958u64 if d0 == "TAX_RETURNS"
+                && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        TaxReturnsHistoricalUpdate,
+                        _,
+                    >(out, Self::TaxReturnsHistoricalUpdate);
+            }
+            10801399514401651290u64 if d0 == "TAX_RETURNS"
+                && d1 == "new_tax_returns_available" => {
+                return map
+                    .read::<
+                        TaxReturnsNewTaxReturnsAvailable,
+                        _,
+                    >(out, Self::TaxReturnsNewTaxReturnsAvailable);
+            }
+            9593540685539891415u64 if d0 == "TAX_STATUS"
+                && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        TaxStatusHistoricalUpdate,
+                        _,
+                    >(out, Self::TaxStatusHistoricalUpdate);
+            }
+            4783922059077419273u64 if d0 == "TAX_COMPLIANCE_STATUS"
+                && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        TaxComplianceStatusHistoricalUpdate,
+                        _,
+                    >(out, Self::TaxComplianceStatusHistoricalUpdate);
+            }
+            2239747675228856088u64 if d0 == "TAX_RETENTIONS"
+                && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        TaxRetentionsHistoricalUpdate,
+                        _,
+                    >(out, Self::TaxRetentionsHistoricalUpdate);
+            }
+            3003747536010718434u64 if d0 == "TAX_DECLARATIONS"
+                && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        TaxDeclarationsHistoricalUpdate,
+                        _,
+                    >(out, Self::TaxDeclarationsHistoricalUpdate);
+            }
+            5351093303268426026u64 if d0 == "EMPLOYMENT_RECORDS"
+                && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        EmploymentRecordsHistoricalUpdate,
+                        _,
+                    >(out, Self::EmploymentRecordsHistoricalUpdate);
+            }
+            2632077093628610800u64 if d0 == "EMPLOYMENT_RECORDS"
+                && d1 == "employment_changes" => {
+                return map
+                    .read::<
+                        EmploymentRecordsEmploymentChanges,
+                        _,
+                    >(out, Self::EmploymentRecordsEmploymentChanges);
+            }
+            12950797750111840324u64 if d0 == "EMPLOYMENTS"
+                && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        EmploymentsHistoricalUpdate,
+                        _,
+                    >(out, Self::EmploymentsHistoricalUpdate);
+            }
+            15855722294753714670u64 if d0 == "EMPLOYMENTS"
+                && d1 == "new_employments_available" => {
+                return map
+                    .read::<
+                        EmploymentsNewEmploymentsAvailable,
+                        _,
+                    >(out, Self::EmploymentsNewEmploymentsAvailable);
+            }
+            6245999945760378355u64 if d0 == "INVESTMENTS"
+                && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        InvestmentsHistoricalUpdate,
+                        _,
+                    >(out, Self::InvestmentsHistoricalUpdate);
+            }
+            15256700156054195278u64 if d0 == "INVESTMENTS"
+                && d1 == "new_investments_available" => {
+                return map
+                    .read::<
+                        InvestmentsNewInvestmentsAvailable,
+                        _,
+                    >(out, Self::InvestmentsNewInvestmentsAvailable);
+            }
+            12917608743423177224u64 if d0 == "INVESTMENT_TRANSACTIONS"
+                && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        InvestmentTransactionsHistoricalUpdate,
+                        _,
+                    >(out, Self::InvestmentTransactionsHistoricalUpdate);
+            }
+            7099211076956049741u64 if d0 == "INVESTMENTS_PORTFOLIOS"
+                && d1 == "historical_update" => {
+                return map
+                    .read::<
+                        InvestmentsPortfoliosHistoricalUpdate,
+                        _,
+                    >(out, Self::InvestmentsPortfoliosHistoricalUpdate);
+            }
+            11304292430522704838u64 if d0 == "INVESTMENTS_PORTFOLIOS"
+                && d1 == "new_investments_portfolios_available" => {
+                return map
+                    .read::<
+                        InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable,
+                        _,
+                    >(out, Self::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable);
+            }
+            9285279497683654654u64 if d0 == "CONSENT"
+                && d1 == "openfinance_consent_about_to_expire" => {
+                return map
+                    .read::<
+                        OpenfinanceConsentAboutToExpire,
+                        _,
+                    >(out, Self::OpenfinanceConsentAboutToExpire);
+            }
+            11732510256901200072u64 if d0 == "CONSENT"
+                && d1 == "openfinance_consent_expired" => {
+                return map
+                    .read::<
+                        OpenfinanceConsentExpired,
+                        _,
+                    >(out, Self::OpenfinanceConsentExpired);
+            }
+            _ => {}
+        }
+        map.unknown(&Self::DISCRIMINATOR, [d0, d1], out, Self::Unknown)
     }
 }

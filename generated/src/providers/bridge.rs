@@ -559,6 +559,20 @@ impl Event {
     pub fn parse(
         body: &[u8],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
+        let mut event = None;
+        crate::runtime::single_pass::<
+            Self,
+            1,
+        >(body, &Self::DISCRIMINATOR, true, &mut event);
+        match event {
+            Some(event) => Ok(event),
+            None => Self::parse_two_pass(body),
+        }
+    }
+    /// Probes the discriminator, then parses the chosen event's struct.
+    fn parse_two_pass(
+        body: &[u8],
+    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
         let [d0] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
         match crate::runtime::discriminator_hash(&[&*d0]) {
             9367025380697091509u64 if &*d0 == "item.created" => {
@@ -816,5 +830,60 @@ impl Event {
     /// the provider sends no delivery id. Byte-identical redeliveries share it.
     pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
         self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
+    }
+}
+impl crate::runtime::Dispatch<1> for Event {
+    fn dispatch<'de, A: ::serde::de::MapAccess<'de>>(
+        _body: &'de [u8],
+        values: [&'de str; 1],
+        map: &mut crate::runtime::Replay<'de, A, 1>,
+        out: &mut ::std::option::Option<Self>,
+    ) -> ::std::result::Result<(), A::Error> {
+        let [d0] = values;
+        match crate::runtime::discriminator_hash(&[d0]) {
+            9367025380697091509u64 if d0 == "item.created" => {
+                return map.read::<ItemCreated, _>(out, Self::ItemCreated);
+            }
+            14520876590912932519u64 if d0 == "item.refreshed" => {
+                return map.read::<ItemRefreshed, _>(out, Self::ItemRefreshed);
+            }
+            18137960661784898542u64 if d0 == "item.deleted" => {
+                return map.read::<ItemDeleted, _>(out, Self::ItemDeleted);
+            }
+            16498861914827652918u64 if d0 == "item.account.created" => {
+                return map.read::<ItemAccountCreated, _>(out, Self::ItemAccountCreated);
+            }
+            17295068006658884783u64 if d0 == "item.account.updated" => {
+                return map.read::<ItemAccountUpdated, _>(out, Self::ItemAccountUpdated);
+            }
+            6495411833123942257u64 if d0 == "item.account.deleted" => {
+                return map.read::<ItemAccountDeleted, _>(out, Self::ItemAccountDeleted);
+            }
+            15904705778253171898u64 if d0 == "user.deleted" => {
+                return map.read::<UserDeleted, _>(out, Self::UserDeleted);
+            }
+            5583060682292362210u64 if d0 == "payment.transaction.created" => {
+                return map
+                    .read::<
+                        PaymentTransactionCreated,
+                        _,
+                    >(out, Self::PaymentTransactionCreated);
+            }
+            7389386426886731363u64 if d0 == "payment.transaction.updated" => {
+                return map
+                    .read::<
+                        PaymentTransactionUpdated,
+                        _,
+                    >(out, Self::PaymentTransactionUpdated);
+            }
+            13652424302637371413u64 if d0 == "payment.link.updated" => {
+                return map.read::<PaymentLinkUpdated, _>(out, Self::PaymentLinkUpdated);
+            }
+            18163803609766241791u64 if d0 == "TEST_EVENT" => {
+                return map.read::<TestEvent, _>(out, Self::TestEvent);
+            }
+            _ => {}
+        }
+        map.unknown(&Self::DISCRIMINATOR, [d0], out, Self::Unknown)
     }
 }

@@ -4036,6 +4036,20 @@ impl Event {
     pub fn parse(
         body: &[u8],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
+        let mut event = None;
+        crate::runtime::single_pass::<
+            Self,
+            2,
+        >(body, &Self::DISCRIMINATOR, true, &mut event);
+        match event {
+            Some(event) => Ok(event),
+            None => Self::parse_two_pass(body),
+        }
+    }
+    /// Probes the discriminator, then parses the chosen event's struct.
+    fn parse_two_pass(
+        body: &[u8],
+    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
         let [d0, d1] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
         match crate::runtime::discriminator_hash(&[&*d0, &*d1]) {
             5380456612002056797u64 if &*d0 == "ASSETS" && &*d1 == "PRODUCT_READY" => {
@@ -5846,5 +5860,587 @@ impl Event {
     /// the provider sends no delivery id. Byte-identical redeliveries share it.
     pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
         self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
+    }
+}
+impl crate::runtime::Dispatch<2> for Event {
+    fn dispatch<'de, A: ::serde::de::MapAccess<'de>>(
+        body: &'de [u8],
+        values: [&'de str; 2],
+        map: &mut crate::runtime::Replay<'de, A, 2>,
+        out: &mut ::std::option::Option<Self>,
+    ) -> ::std::result::Result<(), A::Error> {
+        let [d0, d1] = values;
+        match crate::runtime::discriminator_hash(&[d0, d1]) {
+            5380456612002056797u64 if d0 == "ASSETS" && d1 == "PRODUCT_READY" => {
+                return map.read::<AssetsProductReady, _>(out, Self::AssetsProductReady);
+            }
+            5838710346018916522u64 if d0 == "ASSETS" && d1 == "ERROR" => {
+                return map.read::<AssetsError, _>(out, Self::AssetsError);
+            }
+            9469659888833801280u64 if d0 == "AUTH" && d1 == "DEFAULT_UPDATE" => {
+                return map.read::<AuthDefaultUpdate, _>(out, Self::AuthDefaultUpdate);
+            }
+            17537062316355336687u64 if d0 == "AUTH"
+                && d1 == "AUTOMATICALLY_VERIFIED" => {
+                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
+                    return Ok(())
+                };
+                if sel.is(0, "string") {
+                    return map
+                        .read::<
+                            FallbackAuthMicrodepositAutoVerified,
+                            _,
+                        >(out, Self::FallbackAuthMicrodepositAutoVerified);
+                }
+                return map
+                    .read::<AutomaticallyVerified, _>(out, Self::AutomaticallyVerified);
+            }
+            8258785666096519766u64 if d0 == "AUTH" && d1 == "VERIFICATION_EXPIRED" => {
+                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
+                    return Ok(())
+                };
+                if sel.is(0, "string") {
+                    return map
+                        .read::<
+                            FallbackAuthMicrodepositVerificationExpired,
+                            _,
+                        >(out, Self::FallbackAuthMicrodepositVerificationExpired);
+                }
+                return map
+                    .read::<VerificationExpired, _>(out, Self::VerificationExpired);
+            }
+            4025892466078924993u64 if d0 == "AUTH"
+                && d1 == "PRODUCT_PERMISSIONS_REQUIRED" => {
+                return map
+                    .read::<
+                        ProductPermissionsRequiredAuth,
+                        _,
+                    >(out, Self::ProductPermissionsRequiredAuth);
+            }
+            10394466030780422962u64 if d0 == "AUTH"
+                && d1 == "SMS_MICRODEPOSITS_VERIFICATION" => {
+                return map
+                    .read::<HostedMMDVerification, _>(out, Self::HostedMMDVerification);
+            }
+            14174321592261403117u64 if d0 == "BANK_TRANSFERS"
+                && d1 == "BANK_TRANSFERS_EVENTS_UPDATE" => {
+                return map
+                    .read::<
+                        BankTransfersEventsUpdate,
+                        _,
+                    >(out, Self::BankTransfersEventsUpdate);
+            }
+            11188183753665996239u64 if d0 == "BASE_REPORT" && d1 == "ERROR" => {
+                return map.read::<BaseReportsError, _>(out, Self::BaseReportsError);
+            }
+            12176167377634669397u64 if d0 == "BEACON" && d1 == "USER_STATUS_UPDATED" => {
+                return map
+                    .read::<
+                        BeaconUserStatusUpdated,
+                        _,
+                    >(out, Self::BeaconUserStatusUpdated);
+            }
+            6853626098445442460u64 if d0 == "BEACON" && d1 == "REPORT_CREATED" => {
+                return map
+                    .read::<BeaconReportCreated, _>(out, Self::BeaconReportCreated);
+            }
+            1729817723596730637u64 if d0 == "BEACON" && d1 == "REPORT_UPDATED" => {
+                return map
+                    .read::<BeaconReportUpdated, _>(out, Self::BeaconReportUpdated);
+            }
+            11624006716574497840u64 if d0 == "BEACON"
+                && d1 == "REPORT_SYNDICATION_CREATED" => {
+                return map
+                    .read::<
+                        BeaconReportSyndicationCreated,
+                        _,
+                    >(out, Self::BeaconReportSyndicationCreated);
+            }
+            6531815598181437775u64 if d0 == "BEACON" && d1 == "DUPLICATE_DETECTED" => {
+                return map
+                    .read::<
+                        BeaconDuplicateDetected,
+                        _,
+                    >(out, Self::BeaconDuplicateDetected);
+            }
+            15389958131582976771u64 if d0 == "CASH_FLOW_UPDATES"
+                && d1 == "INSIGHTS_UPDATED" => {
+                return map
+                    .read::<
+                        CashFlowUpdatesInsights,
+                        _,
+                    >(out, Self::CashFlowUpdatesInsights);
+            }
+            8161799534089543520u64 if d0 == "CASH_FLOW_UPDATES"
+                && d1 == "NSF_OVERDRAFT_DETECTED" => {
+                return map.read::<CashFlowUpdatesNSF, _>(out, Self::CashFlowUpdatesNSF);
+            }
+            3665371089692270136u64 if d0 == "CASH_FLOW_UPDATES"
+                && d1 == "NEW_INCOME_STREAM_DETECTED" => {
+                return map
+                    .read::<
+                        CashFlowUpdatesNewIncomeStream,
+                        _,
+                    >(out, Self::CashFlowUpdatesNewIncomeStream);
+            }
+            5226178407899642347u64 if d0 == "CASH_FLOW_UPDATES"
+                && d1 == "EXPECTED_DEPOSIT_MISSED" => {
+                return map
+                    .read::<
+                        CashFlowUpdatesExpectedDepositMissed,
+                        _,
+                    >(out, Self::CashFlowUpdatesExpectedDepositMissed);
+            }
+            13028769865832677008u64 if d0 == "CASH_FLOW_UPDATES"
+                && d1 == "LOW_BALANCE_DETECTED" => {
+                return map
+                    .read::<
+                        CashFlowUpdatesLowBalance,
+                        _,
+                    >(out, Self::CashFlowUpdatesLowBalance);
+            }
+            7781077783791263487u64 if d0 == "CASH_FLOW_UPDATES"
+                && d1 == "LARGE_DEPOSIT_DETECTED" => {
+                return map
+                    .read::<
+                        CashFlowUpdatesLargeDeposit,
+                        _,
+                    >(out, Self::CashFlowUpdatesLargeDeposit);
+            }
+            11864937049116569791u64 if d0 == "CASH_FLOW_UPDATES"
+                && d1 == "NEW_LOAN_PAYMENT_DETECTED" => {
+                return map
+                    .read::<
+                        CashFlowUpdatesNewLoanPayment,
+                        _,
+                    >(out, Self::CashFlowUpdatesNewLoanPayment);
+            }
+            489644559352679168u64 if d0 == "CASH_FLOW_UPDATES"
+                && d1 == "CASH_FLOW_INSIGHTS_UPDATED" => {
+                return map
+                    .read::<
+                        CashFlowUpdatesInsightsV2,
+                        _,
+                    >(out, Self::CashFlowUpdatesInsightsV2);
+            }
+            13790885433747822305u64 if d0 == "CHECK_REPORT"
+                && d1 == "CHECK_REPORT_READY" => {
+                return map
+                    .read::<CraCheckReportReady, _>(out, Self::CraCheckReportReady);
+            }
+            18026135338309674145u64 if d0 == "CHECK_REPORT"
+                && d1 == "CHECK_REPORT_FAILED" => {
+                return map
+                    .read::<CraCheckReportFailed, _>(out, Self::CraCheckReportFailed);
+            }
+            15729762307293735392u64 if d0 == "CHECK_REPORT"
+                && d1 == "UPGRADE_FAILED" => {
+                return map.read::<CraUpgradeFailed, _>(out, Self::CraUpgradeFailed);
+            }
+            1512842624998187831u64 if d0 == "CHECK_REPORT"
+                && d1 == "USER_CHECK_REPORT_READY" => {
+                return map
+                    .read::<
+                        CraUserCheckReportReady,
+                        _,
+                    >(out, Self::CraUserCheckReportReady);
+            }
+            2317908633485402747u64 if d0 == "CHECK_REPORT"
+                && d1 == "USER_CHECK_REPORT_FAILED" => {
+                return map
+                    .read::<
+                        CraUserCheckReportFailed,
+                        _,
+                    >(out, Self::CraUserCheckReportFailed);
+            }
+            3694967104204793087u64 if d0 == "CRA_INCOME"
+                && d1 == "BANK_INCOME_COMPLETE" => {
+                return map
+                    .read::<CraBankIncomeComplete, _>(out, Self::CraBankIncomeComplete);
+            }
+            11193480421735600995u64 if d0 == "CRA_INCOME" && d1 == "ERROR" => {
+                return map.read::<CraBankIncomeError, _>(out, Self::CraBankIncomeError);
+            }
+            10903567199466001403u64 if d0 == "CRA_INSIGHTS"
+                && d1 == "PARTNER_INSIGHTS_COMPLETE" => {
+                return map
+                    .read::<
+                        CraPartnerInsightsComplete,
+                        _,
+                    >(out, Self::CraPartnerInsightsComplete);
+            }
+            10020340431159906598u64 if d0 == "CRA_INSIGHTS"
+                && d1 == "PARTNER_INSIGHTS_ERROR" => {
+                return map
+                    .read::<
+                        CraPartnerInsightsError,
+                        _,
+                    >(out, Self::CraPartnerInsightsError);
+            }
+            6612357940866690029u64 if d0 == "DASHBOARD_CONFIGURED_ALERT"
+                && d1 == "INSTITUTION_STATUS_ALERT_TRIGGERED" => {
+                return map
+                    .read::<
+                        InstitutionStatusAlert,
+                        _,
+                    >(out, Self::InstitutionStatusAlert);
+            }
+            9967719368294280549u64 if d0 == "ENTITY_SCREENING"
+                && d1 == "STATUS_UPDATED" => {
+                return map
+                    .read::<
+                        EntityScreeningStatusUpdated,
+                        _,
+                    >(out, Self::EntityScreeningStatusUpdated);
+            }
+            17490337415891160282u64 if d0 == "HOLDINGS" && d1 == "DEFAULT_UPDATE" => {
+                return map
+                    .read::<HoldingsDefaultUpdate, _>(out, Self::HoldingsDefaultUpdate);
+            }
+            15620957585331432548u64 if d0 == "IDENTITY" && d1 == "DEFAULT_UPDATE" => {
+                return map
+                    .read::<IdentityDefaultUpdate, _>(out, Self::IdentityDefaultUpdate);
+            }
+            14420541191079980989u64 if d0 == "IDENTITY"
+                && d1 == "PRODUCT_PERMISSIONS_REQUIRED" => {
+                return map
+                    .read::<
+                        ProductPermissionsRequiredIdentity,
+                        _,
+                    >(out, Self::ProductPermissionsRequiredIdentity);
+            }
+            4903041306440818147u64 if d0 == "IDENTITY_VERIFICATION"
+                && d1 == "STEP_UPDATED" => {
+                return map
+                    .read::<
+                        IdentityVerificationStepUpdated,
+                        _,
+                    >(out, Self::IdentityVerificationStepUpdated);
+            }
+            3319565836666812540u64 if d0 == "IDENTITY_VERIFICATION"
+                && d1 == "RETRIED" => {
+                return map
+                    .read::<
+                        IdentityVerificationRetried,
+                        _,
+                    >(out, Self::IdentityVerificationRetried);
+            }
+            17622424334530287619u64 if d0 == "IDENTITY_VERIFICATION"
+                && d1 == "STATUS_UPDATED" => {
+                return map
+                    .read::<
+                        IdentityVerificationStatusUpdated,
+                        _,
+                    >(out, Self::IdentityVerificationStatusUpdated);
+            }
+            12629108165559959859u64 if d0 == "INCOME" && d1 == "PRODUCT_READY" => {
+                return map.read::<ItemProductReady, _>(out, Self::ItemProductReady);
+            }
+            4898021967638791907u64 if d0 == "INCOME" && d1 == "INCOME_VERIFICATION" => {
+                return map
+                    .read::<
+                        IncomeVerificationStatus,
+                        _,
+                    >(out, Self::IncomeVerificationStatus);
+            }
+            18386321849367933759u64 if d0 == "INCOME"
+                && d1 == "INCOME_VERIFICATION_RISK_SIGNALS" => {
+                return map
+                    .read::<
+                        IncomeVerificationRiskSignalsStatus,
+                        _,
+                    >(out, Self::IncomeVerificationRiskSignalsStatus);
+            }
+            5043297148174978882u64 if d0 == "INCOME" && d1 == "BANK_INCOME_COMPLETE" => {
+                return map.read::<BankIncomeComplete, _>(out, Self::BankIncomeComplete);
+            }
+            6036176721826016961u64 if d0 == "INCOME"
+                && d1 == "INCOME_VERIFICATION_REFRESH_RECONNECT_NEEDED" => {
+                return map
+                    .read::<
+                        IncomeVerificationRefreshReconnectNeeded,
+                        _,
+                    >(out, Self::IncomeVerificationRefreshReconnectNeeded);
+            }
+            13477152534921594044u64 if d0 == "INCOME"
+                && d1 == "BANK_INCOME_REFRESH_UPDATE" => {
+                return map
+                    .read::<
+                        BankIncomeRefreshUpdate,
+                        _,
+                    >(out, Self::BankIncomeRefreshUpdate);
+            }
+            7427265382515142770u64 if d0 == "INCOME"
+                && d1 == "BANK_INCOME_REFRESH_COMPLETE" => {
+                return map
+                    .read::<
+                        BankIncomeRefreshComplete,
+                        _,
+                    >(out, Self::BankIncomeRefreshComplete);
+            }
+            2989532747560957084u64 if d0 == "INVESTMENTS_TRANSACTIONS"
+                && d1 == "DEFAULT_UPDATE" => {
+                return map
+                    .read::<
+                        InvestmentsDefaultUpdate,
+                        _,
+                    >(out, Self::InvestmentsDefaultUpdate);
+            }
+            1005875568064706601u64 if d0 == "INVESTMENTS_TRANSACTIONS"
+                && d1 == "HISTORICAL_UPDATE" => {
+                return map
+                    .read::<
+                        InvestmentsHistoricalUpdate,
+                        _,
+                    >(out, Self::InvestmentsHistoricalUpdate);
+            }
+            7408795366482115711u64 if d0 == "ISSUES" && d1 == "ISSUE_RESOLVED" => {
+                return map.read::<IssueResolved, _>(out, Self::IssueResolved);
+            }
+            67725442562419214u64 if d0 == "ITEM"
+                && d1 == "WEBHOOK_UPDATE_ACKNOWLEDGED" => {
+                return map
+                    .read::<
+                        WebhookUpdateAcknowledged,
+                        _,
+                    >(out, Self::WebhookUpdateAcknowledged);
+            }
+            170888283879913259u64 if d0 == "ITEM" && d1 == "PENDING_EXPIRATION" => {
+                return map.read::<PendingExpiration, _>(out, Self::PendingExpiration);
+            }
+            8131829765507139988u64 if d0 == "ITEM" && d1 == "ERROR" => {
+                return map.read::<ItemError, _>(out, Self::ItemError);
+            }
+            17102960725083609262u64 if d0 == "ITEM" && d1 == "LOGIN_REPAIRED" => {
+                return map.read::<ItemLoginRepaired, _>(out, Self::ItemLoginRepaired);
+            }
+            10152387160431329230u64 if d0 == "ITEM" && d1 == "PENDING_DISCONNECT" => {
+                return map.read::<PendingDisconnect, _>(out, Self::PendingDisconnect);
+            }
+            11014752957673211612u64 if d0 == "ITEM"
+                && d1 == "USER_PERMISSION_REVOKED" => {
+                return map
+                    .read::<UserPermissionRevoked, _>(out, Self::UserPermissionRevoked);
+            }
+            7283624136571141485u64 if d0 == "ITEM" && d1 == "NEW_ACCOUNTS_AVAILABLE" => {
+                return map
+                    .read::<NewAccountsAvailable, _>(out, Self::NewAccountsAvailable);
+            }
+            14255970681396882930u64 if d0 == "ITEM" && d1 == "USER_ACCOUNT_REVOKED" => {
+                return map.read::<UserAccountRevoked, _>(out, Self::UserAccountRevoked);
+            }
+            8046261650560765131u64 if d0 == "LAYER"
+                && d1 == "LAYER_AUTHENTICATION_PASSED" => {
+                return map
+                    .read::<
+                        LayerAuthenticationPassed,
+                        _,
+                    >(out, Self::LayerAuthenticationPassed);
+            }
+            5681005770197447599u64 if d0 == "LIABILITIES" && d1 == "DEFAULT_UPDATE" => {
+                return map
+                    .read::<
+                        LiabilitiesDefaultUpdate,
+                        _,
+                    >(out, Self::LiabilitiesDefaultUpdate);
+            }
+            10164220352427724728u64 if d0 == "LINK" && d1 == "EVENTS" => {
+                return map.read::<LinkEvents, _>(out, Self::LinkEvents);
+            }
+            1159381375279978092u64 if d0 == "LINK" && d1 == "ITEM_ADD_RESULT" => {
+                return map.read::<ItemAddResult, _>(out, Self::ItemAddResult);
+            }
+            13534894282405222334u64 if d0 == "LINK" && d1 == "SESSION_FINISHED" => {
+                return map
+                    .read::<LinkSessionFinished, _>(out, Self::LinkSessionFinished);
+            }
+            847813693484622807u64 if d0 == "LINK_DELIVERY"
+                && d1 == "DELIVERY_STATUS" => {
+                return map
+                    .read::<
+                        LinkUserDeliveryStatus,
+                        _,
+                    >(out, Self::LinkUserDeliveryStatus);
+            }
+            5972318381847623776u64 if d0 == "LINK_DELIVERY" && d1 == "LINK_CALLBACK" => {
+                return map
+                    .read::<LinkDeliveryCallback, _>(out, Self::LinkDeliveryCallback);
+            }
+            13661524557085205764u64 if d0 == "PARTNER"
+                && d1 == "END_CUSTOMER_OAUTH_STATUS_UPDATED" => {
+                return map
+                    .read::<
+                        PartnerEndCustomerOAuthStatusUpdated,
+                        _,
+                    >(out, Self::PartnerEndCustomerOAuthStatusUpdated);
+            }
+            5809689716775948517u64 if d0 == "PAYMENT_INITIATION"
+                && d1 == "PAYMENT_STATUS_UPDATE" => {
+                return map
+                    .read::<PaymentStatusUpdate, _>(out, Self::PaymentStatusUpdate);
+            }
+            13864658677455372521u64 if d0 == "PAYMENT_INITIATION"
+                && d1 == "CONSENT_STATUS_UPDATE" => {
+                return map
+                    .read::<
+                        PaymentInitiationConsentStatusUpdate,
+                        _,
+                    >(out, Self::PaymentInitiationConsentStatusUpdate);
+            }
+            16407804195173206759u64 if d0 == "PROCESSOR_TOKEN"
+                && d1 == "WEBHOOK_UPDATE_ACKNOWLEDGED" => {
+                return map
+                    .read::<
+                        ProcessorTokenWebhookUpdate,
+                        _,
+                    >(out, Self::ProcessorTokenWebhookUpdate);
+            }
+            6597374321648612094u64 if d0 == "PROTECT" && d1 == "PROTECT_USER_EVENT" => {
+                return map.read::<ProtectUserEvent, _>(out, Self::ProtectUserEvent);
+            }
+            17150707106243578811u64 if d0 == "SCREENING" && d1 == "STATUS_UPDATED" => {
+                return map
+                    .read::<
+                        ScreeningStatusUpdated,
+                        _,
+                    >(out, Self::ScreeningStatusUpdated);
+            }
+            14135321947627381585u64 if d0 == "STATEMENTS"
+                && d1 == "STATEMENTS_REFRESH_COMPLETE" => {
+                return map
+                    .read::<
+                        StatementsRefreshComplete,
+                        _,
+                    >(out, Self::StatementsRefreshComplete);
+            }
+            10402504942678127996u64 if d0 == "TRANSACTIONS"
+                && d1 == "TRANSACTIONS_REMOVED" => {
+                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
+                    return Ok(())
+                };
+                if sel.has(1) && !sel.has(2) {
+                    return map
+                        .read::<
+                            ProcessorTransactionsRemoved,
+                            _,
+                        >(out, Self::ProcessorTransactionsRemoved);
+                }
+                return map
+                    .read::<TransactionsRemoved, _>(out, Self::TransactionsRemoved);
+            }
+            4736723316744815311u64 if d0 == "TRANSACTIONS" && d1 == "DEFAULT_UPDATE" => {
+                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
+                    return Ok(())
+                };
+                if sel.has(1) && !sel.has(2) {
+                    return map
+                        .read::<
+                            ProcessorDefaultUpdate,
+                            _,
+                        >(out, Self::ProcessorDefaultUpdate);
+                }
+                return map.read::<DefaultUpdate, _>(out, Self::DefaultUpdate);
+            }
+            3870462590809984620u64 if d0 == "TRANSACTIONS"
+                && d1 == "SYNC_UPDATES_AVAILABLE" => {
+                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
+                    return Ok(())
+                };
+                if sel.has(1) && !sel.has(2) {
+                    return map
+                        .read::<
+                            ProcessorSyncUpdatesAvailable,
+                            _,
+                        >(out, Self::ProcessorSyncUpdatesAvailable);
+                }
+                return map
+                    .read::<SyncUpdatesAvailable, _>(out, Self::SyncUpdatesAvailable);
+            }
+            6194368259778980385u64 if d0 == "TRANSACTIONS"
+                && d1 == "RECURRING_TRANSACTIONS_UPDATE" => {
+                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
+                    return Ok(())
+                };
+                if sel.has(1) && !sel.has(2) {
+                    return map
+                        .read::<
+                            ProcessorRecurringTransactionsUpdate,
+                            _,
+                        >(out, Self::ProcessorRecurringTransactionsUpdate);
+                }
+                return map
+                    .read::<
+                        RecurringTransactionsUpdate,
+                        _,
+                    >(out, Self::RecurringTransactionsUpdate);
+            }
+            9863987657489059540u64 if d0 == "TRANSACTIONS"
+                && d1 == "HISTORICAL_UPDATE" => {
+                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
+                    return Ok(())
+                };
+                if sel.has(1) && !sel.has(2) {
+                    return map
+                        .read::<
+                            ProcessorHistoricalUpdate,
+                            _,
+                        >(out, Self::ProcessorHistoricalUpdate);
+                }
+                return map.read::<HistoricalUpdate, _>(out, Self::HistoricalUpdate);
+            }
+            1323475377823380662u64 if d0 == "TRANSACTIONS" && d1 == "INITIAL_UPDATE" => {
+                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
+                    return Ok(())
+                };
+                if sel.has(1) && !sel.has(2) {
+                    return map
+                        .read::<
+                            ProcessorInitialUpdate,
+                            _,
+                        >(out, Self::ProcessorInitialUpdate);
+                }
+                return map.read::<InitialUpdate, _>(out, Self::InitialUpdate);
+            }
+            4348037877739913717u64 if d0 == "TRANSFER"
+                && d1 == "TRANSFER_EVENTS_UPDATE" => {
+                return map
+                    .read::<TransferEventsUpdate, _>(out, Self::TransferEventsUpdate);
+            }
+            12626683186123327196u64 if d0 == "TRANSFER"
+                && d1 == "RECURRING_NEW_TRANSFER" => {
+                return map
+                    .read::<RecurringNewTransfer, _>(out, Self::RecurringNewTransfer);
+            }
+            3608656514076559892u64 if d0 == "TRANSFER"
+                && d1 == "RECURRING_TRANSFER_SKIPPED" => {
+                return map
+                    .read::<
+                        RecurringTransferSkipped,
+                        _,
+                    >(out, Self::RecurringTransferSkipped);
+            }
+            13624107936067243771u64 if d0 == "TRANSFER"
+                && d1 == "RECURRING_CANCELLED" => {
+                return map.read::<RecurringCancelled, _>(out, Self::RecurringCancelled);
+            }
+            15307283918677833165u64 if d0 == "TRANSFER"
+                && d1 == "PLATFORM_ONBOARDING_UPDATE" => {
+                return map
+                    .read::<
+                        TransferPlatformOnboardingUpdate,
+                        _,
+                    >(out, Self::TransferPlatformOnboardingUpdate);
+            }
+            6928071984717573767u64 if d0 == "WALLET"
+                && d1 == "WALLET_TRANSACTION_STATUS_UPDATE" => {
+                return map
+                    .read::<
+                        WalletTransactionStatusUpdate,
+                        _,
+                    >(out, Self::WalletTransactionStatusUpdate);
+            }
+            _ => {}
+        }
+        map.unknown(&Self::DISCRIMINATOR, [d0, d1], out, Self::Unknown)
     }
 }

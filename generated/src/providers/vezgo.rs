@@ -139,6 +139,20 @@ impl Event {
     pub fn parse(
         body: &[u8],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
+        let mut event = None;
+        crate::runtime::single_pass::<
+            Self,
+            1,
+        >(body, &Self::DISCRIMINATOR, true, &mut event);
+        match event {
+            Some(event) => Ok(event),
+            None => Self::parse_two_pass(body),
+        }
+    }
+    /// Probes the discriminator, then parses the chosen event's struct.
+    fn parse_two_pass(
+        body: &[u8],
+    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
         let [d0] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
         match crate::runtime::discriminator_hash(&[&*d0]) {
             12405348197466873630u64 if &*d0 == "SyncAccount" => {
@@ -228,5 +242,25 @@ impl Event {
     /// the provider sends no delivery id. Byte-identical redeliveries share it.
     pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
         self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
+    }
+}
+impl crate::runtime::Dispatch<1> for Event {
+    fn dispatch<'de, A: ::serde::de::MapAccess<'de>>(
+        _body: &'de [u8],
+        values: [&'de str; 1],
+        map: &mut crate::runtime::Replay<'de, A, 1>,
+        out: &mut ::std::option::Option<Self>,
+    ) -> ::std::result::Result<(), A::Error> {
+        let [d0] = values;
+        match crate::runtime::discriminator_hash(&[d0]) {
+            12405348197466873630u64 if d0 == "SyncAccount" => {
+                return map.read::<SyncAccount, _>(out, Self::SyncAccount);
+            }
+            3287485712122217881u64 if d0 == "SyncError" => {
+                return map.read::<SyncError, _>(out, Self::SyncError);
+            }
+            _ => {}
+        }
+        map.unknown(&Self::DISCRIMINATOR, [d0], out, Self::Unknown)
     }
 }

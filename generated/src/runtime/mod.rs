@@ -8,6 +8,7 @@ mod nullable;
 mod payload;
 mod probe;
 mod scan;
+mod single;
 mod time_types;
 
 pub use decimal::Decimal;
@@ -15,6 +16,7 @@ pub use error::ParseError;
 pub use nullable::{optional_non_null, required_nullable, Nullable};
 pub use payload::Payload;
 pub use probe::{discriminators, selectors, Selectors};
+pub use single::{single_pass, Dispatch, Replay};
 pub use time_types::{Date, DateTime, UnixMs, UnixS};
 
 /// An event the spec does not know: its discriminator values and the whole body.

@@ -30,7 +30,7 @@ pub fn discriminators<'a, const N: usize>(
 }
 
 /// The fast path: stops at the last discriminator; `None` sends the body to serde.
-fn scan_discriminators<'a, const N: usize>(
+pub(super) fn scan_discriminators<'a, const N: usize>(
     body: &'a [u8],
     fields: &[&'static str; N],
 ) -> Option<[&'a str; N]> {

@@ -143,6 +143,69 @@ fn skip_nested(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
+/// The values of `fields` when they are the object's last members, read backwards from
+/// the closing brace, e.g. `..., "type": "item.created"}`. `None` unless every field is
+/// among the trailing members, once each, with a plain string value.
+///
+/// Sound for well-formed JSON only: a quote found walking back over plain text is a real
+/// delimiter when whitespace, a colon, a comma or a brace precedes it (inside a string a
+/// quote must follow a backslash). Callers parse the whole body anyway.
+pub(super) fn trailing<'a, const N: usize>(
+    b: &'a [u8],
+    fields: &[&'static str; N],
+) -> Option<[&'a str; N]> {
+    let mut found: [Option<&'a str>; N] = [None; N];
+    let mut j = skip_ws_back(b, b.len());
+    if j == 0 || b[j - 1] != b'}' {
+        return None;
+    }
+    j -= 1;
+    for _ in 0..N {
+        let (value, start) = plain_string_back(b, skip_ws_back(b, j))?;
+        let colon = skip_ws_back(b, start);
+        if colon == 0 || b[colon - 1] != b':' {
+            return None;
+        }
+        let (key, key_start) = plain_string_back(b, skip_ws_back(b, colon - 1))?;
+        let before = skip_ws_back(b, key_start);
+        if before == 0 || !matches!(b[before - 1], b',' | b'{') {
+            return None;
+        }
+        let i = fields.iter().position(|f| f.as_bytes() == key)?;
+        if found[i].is_some() {
+            return None;
+        }
+        found[i] = Some(std::str::from_utf8(value).ok()?);
+        j = before - 1;
+    }
+    let mut out = [""; N];
+    for (o, f) in out.iter_mut().zip(found) {
+        *o = f?;
+    }
+    Some(out)
+}
+
+fn skip_ws_back(b: &[u8], mut i: usize) -> usize {
+    while i > 0 && matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r') {
+        i -= 1;
+    }
+    i
+}
+
+/// The string without escapes or control characters that ends just before `end`: its
+/// text and the index of its opening quote.
+fn plain_string_back(b: &[u8], end: usize) -> Option<(&[u8], usize)> {
+    if end == 0 || b[end - 1] != b'"' {
+        return None;
+    }
+    let close = end - 1;
+    let mut i = close;
+    while i > 0 && !STOP[b[i - 1] as usize] {
+        i -= 1;
+    }
+    (i > 0 && b[i - 1] == b'"').then(|| (&b[i..close], i - 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +255,39 @@ mod tests {
         let mut m = Members::new(b"{\"a\": \"x\\\"y\"}").unwrap();
         assert_eq!(m.key(), Some(Some(&b"a"[..])));
         assert_eq!(m.string(), None, "escaped values take the serde path");
+    }
+
+    #[test]
+    fn reads_trailing_members_backwards() {
+        let body =
+            b"{\"content\": {\"type\": \"x\"}, \"code\": \"c\",\n \"type\" : \"item.created\" }\n";
+        assert_eq!(trailing(body, &["type"]), Some(["item.created"]));
+        assert_eq!(
+            trailing(body, &["type", "code"]),
+            Some(["item.created", "c"])
+        );
+        for body in [
+            &b"{\"type\": \"a\", \"x\": 1}"[..],
+            b"{\"type\": \"a\\\"b\"}",
+            b"{\"type\": 1}",
+            b"\"type\": \"a\"}",
+            b"{\"type\": \"a\", \"type\": \"b\"}",
+            b"",
+            b"}",
+            b"\"}",
+        ] {
+            assert_eq!(
+                trailing(body, &["type", "type2"]).map(|[a, _]| a),
+                None,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert_eq!(trailing(b"{\"type\": \"a\"}", &["type"]), Some(["a"]));
+        assert_eq!(
+            trailing(b"{\"type\": \"a\", \"type\": \"b\"}", &["type"]),
+            Some(["b"])
+        );
+        assert_eq!(trailing(b"{\"t\\\"\": \"a\"}", &["type"]), None);
     }
 }
