@@ -604,8 +604,11 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
                 }
             }
 
-            /// Probes the discriminator, then parses the chosen event's struct.
-            fn parse_two_pass(body: &[u8]) -> ::std::result::Result<Self, crate::runtime::ParseError> {
+            /// Probes the discriminator, then parses the chosen event's struct: the path for
+            /// unusual bodies and for every error. Public so tests can hold the one-pass
+            /// [`Event::parse`] to the same results.
+            #[doc(hidden)]
+            pub fn parse_two_pass(body: &[u8]) -> ::std::result::Result<Self, crate::runtime::ParseError> {
                 let [#(#d_idents),*] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
                 match crate::runtime::discriminator_hash(&[#(&*#d_idents),*]) {
                     #(#arms)*

@@ -4046,8 +4046,11 @@ impl Event {
             None => Self::parse_two_pass(body),
         }
     }
-    /// Probes the discriminator, then parses the chosen event's struct.
-    fn parse_two_pass(
+    /// Probes the discriminator, then parses the chosen event's struct: the path for
+    /// unusual bodies and for every error. Public so tests can hold the one-pass
+    /// [`Event::parse`] to the same results.
+    #[doc(hidden)]
+    pub fn parse_two_pass(
         body: &[u8],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
         let [d0, d1] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
