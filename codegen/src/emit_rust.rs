@@ -444,10 +444,11 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
         let fallthrough = arm.default.is_none().then(|| quote!(return Self::unknown(body, [#(#d_idents),*]);));
         // Selector fields are read only for arms that have shape variants, so most
         // bodies are probed just up to their discriminator.
-        let selectors = (!arm.variants.is_empty()).then(|| quote!(let sel = crate::runtime::selectors(body, Self::SELECTORS)?;));
+        let stop = selector_stop(p, arm, &selector_names);
+        let selectors = (!arm.variants.is_empty()).then(|| quote!(let sel = crate::runtime::selectors(body, Self::SELECTORS, #stop)?;));
         // Dispatch jumps on a hash of the discriminator values instead of comparing
         // strings arm by arm; the guard confirms the values, so collisions stay correct.
-        let hash = Literal::u64_suffixed(discriminator_hash(&arm.when));
+        let hash = Literal::u64_suffixed(discriminator_hash(&arm.when[arm.when.len() - 1..]));
         let checks = d_idents.iter().zip(&pattern).map(|(d, v)| quote!(&*#d == #v));
         quote! {
             #hash if #(#checks)&&* => { #selectors #(#tries)* #fallthrough }
@@ -475,10 +476,11 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             }
         });
         let fallthrough = arm.default.is_none().then(|| quote!(return #unknown_fast;));
+        let stop = selector_stop(p, arm, &selector_names);
         let selectors = (!arm.variants.is_empty()).then(|| quote! {
-            let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else { return Ok(()) };
+            let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS, #stop) else { return Ok(()) };
         });
-        let hash = Literal::u64_suffixed(discriminator_hash(&arm.when));
+        let hash = Literal::u64_suffixed(discriminator_hash(&arm.when[arm.when.len() - 1..]));
         let checks = d_idents
             .iter()
             .zip(&arm.when)
@@ -535,6 +537,12 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
         None => " The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since\n the provider sends no delivery id. Byte-identical redeliveries share it.".to_owned(),
     });
     let d_len = Literal::usize_unsuffixed(n);
+    // Only the last discriminator value is hashed (Plaid's `webhook_code` varies most);
+    // arms sharing it are told apart by their guards.
+    let last_d = d_idents
+        .last()
+        .cloned()
+        .unwrap_or_else(|| format_ident!("d0"));
     let selectors_const = (!selector_names.is_empty()).then(|| {
         quote! {
             /// Top-level fields whose presence or type tells shape variants apart.
@@ -564,7 +572,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
                 out: &mut ::std::option::Option<Self>,
             ) -> ::std::result::Result<(), A::Error> {
                 let [#(#d_idents),*] = values;
-                match crate::runtime::discriminator_hash(&[#(#d_idents),*]) {
+                match crate::runtime::discriminator_hash(&[#last_d]) {
                     #(#fast_arms)*
                     _ => {}
                 }
@@ -610,7 +618,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             #[doc(hidden)]
             pub fn parse_two_pass(body: &[u8]) -> ::std::result::Result<Self, crate::runtime::ParseError> {
                 let [#(#d_idents),*] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
-                match crate::runtime::discriminator_hash(&[#(&*#d_idents),*]) {
+                match crate::runtime::discriminator_hash(&[&*#last_d]) {
                     #(#arms)*
                     _ => {}
                 }
@@ -671,6 +679,46 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
         }
 
         #dispatch
+    }
+}
+
+/// For an arm with exactly one shape variant: the selector index of a field at whose sight
+/// the scan may stop, because seeing it settles the variant whatever else the body holds
+/// (a field the variant needs absent, or the only field its condition is about).
+fn selector_stop(
+    p: &Provider,
+    arm: &crate::ir::DispatchArm,
+    selector_names: &[String],
+) -> TokenStream {
+    let decisive = |s: &crate::model::Select| -> Option<String> {
+        // Seeing a field the variant needs absent rules it out; when the whole condition
+        // is about one field, seeing that field settles it either way.
+        let fields: Vec<&String> = s
+            .present
+            .iter()
+            .chain(&s.absent)
+            .chain(s.json_type.keys())
+            .collect();
+        match (s.absent.first(), fields.as_slice()) {
+            (Some(k), _) => Some(k.clone()),
+            (None, [only]) => Some((*only).clone()),
+            _ => None,
+        }
+    };
+    let stop = match arm.variants.as_slice() {
+        [only] => p.events[*only]
+            .select
+            .as_ref()
+            .and_then(decisive)
+            .and_then(|k| selector_names.iter().position(|x| *x == k)),
+        _ => None,
+    };
+    match stop {
+        Some(i) => {
+            let i = Literal::usize_unsuffixed(i);
+            quote!(::std::option::Option::Some(#i))
+        }
+        None => quote!(::std::option::Option::None),
     }
 }
 

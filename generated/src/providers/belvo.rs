@@ -2058,245 +2058,245 @@ impl Event {
         body: &[u8],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
         let [d0, d1] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
-        match crate::runtime::discriminator_hash(&[&*d0, &*d1]) {
-            14598307943697596643u64 if &*d0 == "ACCOUNTS"
+        match crate::runtime::discriminator_hash(&[&*d1]) {
+            12617159289064212172u64 if &*d0 == "ACCOUNTS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     AccountsHistoricalUpdate,
                 >("AccountsHistoricalUpdate", body)
                     .map(Self::AccountsHistoricalUpdate);
             }
-            9951956170594067582u64 if &*d0 == "ACCOUNTS"
+            13683621244642626283u64 if &*d0 == "ACCOUNTS"
                 && &*d1 == "new_accounts_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     AccountsNewAccountsAvailable,
                 >("AccountsNewAccountsAvailable", body)
                     .map(Self::AccountsNewAccountsAvailable);
             }
-            16928626096524382036u64 if &*d0 == "TRANSACTIONS"
+            12617159289064212172u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     TransactionsHistoricalUpdate,
                 >("TransactionsHistoricalUpdate", body)
                     .map(Self::TransactionsHistoricalUpdate);
             }
-            9500361149196499956u64 if &*d0 == "TRANSACTIONS"
+            16968172374807129884u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "new_transactions_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     TransactionsNewTransactionsAvailable,
                 >("TransactionsNewTransactionsAvailable", body)
                     .map(Self::TransactionsNewTransactionsAvailable);
             }
-            1414748093539218765u64 if &*d0 == "TRANSACTIONS"
+            12558442632169499429u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "transactions_updated" => {
                 return crate::runtime::ParseError::parse_event::<
                     TransactionsUpdated,
                 >("TransactionsUpdated", body)
                     .map(Self::TransactionsUpdated);
             }
-            609467539838204255u64 if &*d0 == "TRANSACTIONS"
+            18051435532228743591u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "transactions_deleted" => {
                 return crate::runtime::ParseError::parse_event::<
                     TransactionsDeleted,
                 >("TransactionsDeleted", body)
                     .map(Self::TransactionsDeleted);
             }
-            13639352030460047169u64 if &*d0 == "LINK"
+            1776397810819052930u64 if &*d0 == "LINK"
                 && &*d1 == "invalid_credentials" => {
                 return crate::runtime::ParseError::parse_event::<
                     LinkInvalidCredentials,
                 >("LinkInvalidCredentials", body)
                     .map(Self::LinkInvalidCredentials);
             }
-            7980038745689419338u64 if &*d0 == "LINK" && &*d1 == "token_required" => {
+            10924627498701113559u64 if &*d0 == "LINK" && &*d1 == "token_required" => {
                 return crate::runtime::ParseError::parse_event::<
                     LinkTokenRequired,
                 >("LinkTokenRequired", body)
                     .map(Self::LinkTokenRequired);
             }
-            11962679293721475259u64 if &*d0 == "OWNERS"
+            12617159289064212172u64 if &*d0 == "OWNERS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     OwnersHistoricalUpdate,
                 >("OwnersHistoricalUpdate", body)
                     .map(Self::OwnersHistoricalUpdate);
             }
-            3531820758126117390u64 if &*d0 == "OWNERS"
+            2399213524706921211u64 if &*d0 == "OWNERS"
                 && &*d1 == "new_owners_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     OwnersNewOwnersAvailable,
                 >("OwnersNewOwnersAvailable", body)
                     .map(Self::OwnersNewOwnersAvailable);
             }
-            14909271752468778275u64 if &*d0 == "BILLS"
+            12617159289064212172u64 if &*d0 == "BILLS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     BillsHistoricalUpdate,
                 >("BillsHistoricalUpdate", body)
                     .map(Self::BillsHistoricalUpdate);
             }
-            1010360207295999742u64 if &*d0 == "BILLS"
+            10518708782857764509u64 if &*d0 == "BILLS"
                 && &*d1 == "new_bills_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     BillsNewBillsAvailable,
                 >("BillsNewBillsAvailable", body)
                     .map(Self::BillsNewBillsAvailable);
             }
-            15663764437460407845u64 if &*d0 == "INCOMES"
+            12617159289064212172u64 if &*d0 == "INCOMES"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     IncomesHistoricalUpdate,
                 >("IncomesHistoricalUpdate", body)
                     .map(Self::IncomesHistoricalUpdate);
             }
-            4394379513096422632u64 if &*d0 == "RECURRING_EXPENSES"
+            12617159289064212172u64 if &*d0 == "RECURRING_EXPENSES"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     RecurringExpensesHistoricalUpdate,
                 >("RecurringExpensesHistoricalUpdate", body)
                     .map(Self::RecurringExpensesHistoricalUpdate);
             }
-            14294883452242313761u64 if &*d0 == "INVOICES"
+            159052126204073954u64 if &*d0 == "INVOICES"
                 && &*d1 == "initial_inflow_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvoicesInitialInflowUpdate,
                 >("InvoicesInitialInflowUpdate", body)
                     .map(Self::InvoicesInitialInflowUpdate);
             }
-            17980974150432255656u64 if &*d0 == "INVOICES"
+            17340703415228751417u64 if &*d0 == "INVOICES"
                 && &*d1 == "initial_outflow_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvoicesInitialOutflowUpdate,
                 >("InvoicesInitialOutflowUpdate", body)
                     .map(Self::InvoicesInitialOutflowUpdate);
             }
-            14693282411911299825u64 if &*d0 == "INVOICES"
+            2700556336211605168u64 if &*d0 == "INVOICES"
                 && &*d1 == "historical_inflow_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvoicesHistoricalInflowUpdate,
                 >("InvoicesHistoricalInflowUpdate", body)
                     .map(Self::InvoicesHistoricalInflowUpdate);
             }
-            11450661223510917976u64 if &*d0 == "INVOICES"
+            12656926867592949099u64 if &*d0 == "INVOICES"
                 && &*d1 == "historical_outflow_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvoicesHistoricalOutflowUpdate,
                 >("InvoicesHistoricalOutflowUpdate", body)
                     .map(Self::InvoicesHistoricalOutflowUpdate);
             }
-            11176591935422525958u64 if &*d0 == "TAX_RETURNS"
+            12617159289064212172u64 if &*d0 == "TAX_RETURNS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     TaxReturnsHistoricalUpdate,
                 >("TaxReturnsHistoricalUpdate", body)
                     .map(Self::TaxReturnsHistoricalUpdate);
             }
-            10801399514401651290u64 if &*d0 == "TAX_RETURNS"
+            8754789145192149032u64 if &*d0 == "TAX_RETURNS"
                 && &*d1 == "new_tax_returns_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     TaxReturnsNewTaxReturnsAvailable,
                 >("TaxReturnsNewTaxReturnsAvailable", body)
                     .map(Self::TaxReturnsNewTaxReturnsAvailable);
             }
-            9593540685539891415u64 if &*d0 == "TAX_STATUS"
+            12617159289064212172u64 if &*d0 == "TAX_STATUS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     TaxStatusHistoricalUpdate,
                 >("TaxStatusHistoricalUpdate", body)
                     .map(Self::TaxStatusHistoricalUpdate);
             }
-            4783922059077419273u64 if &*d0 == "TAX_COMPLIANCE_STATUS"
+            12617159289064212172u64 if &*d0 == "TAX_COMPLIANCE_STATUS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     TaxComplianceStatusHistoricalUpdate,
                 >("TaxComplianceStatusHistoricalUpdate", body)
                     .map(Self::TaxComplianceStatusHistoricalUpdate);
             }
-            2239747675228856088u64 if &*d0 == "TAX_RETENTIONS"
+            12617159289064212172u64 if &*d0 == "TAX_RETENTIONS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     TaxRetentionsHistoricalUpdate,
                 >("TaxRetentionsHistoricalUpdate", body)
                     .map(Self::TaxRetentionsHistoricalUpdate);
             }
-            3003747536010718434u64 if &*d0 == "TAX_DECLARATIONS"
+            12617159289064212172u64 if &*d0 == "TAX_DECLARATIONS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     TaxDeclarationsHistoricalUpdate,
                 >("TaxDeclarationsHistoricalUpdate", body)
                     .map(Self::TaxDeclarationsHistoricalUpdate);
             }
-            5351093303268426026u64 if &*d0 == "EMPLOYMENT_RECORDS"
+            12617159289064212172u64 if &*d0 == "EMPLOYMENT_RECORDS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     EmploymentRecordsHistoricalUpdate,
                 >("EmploymentRecordsHistoricalUpdate", body)
                     .map(Self::EmploymentRecordsHistoricalUpdate);
             }
-            2632077093628610800u64 if &*d0 == "EMPLOYMENT_RECORDS"
+            6382090750823876334u64 if &*d0 == "EMPLOYMENT_RECORDS"
                 && &*d1 == "employment_changes" => {
                 return crate::runtime::ParseError::parse_event::<
                     EmploymentRecordsEmploymentChanges,
                 >("EmploymentRecordsEmploymentChanges", body)
                     .map(Self::EmploymentRecordsEmploymentChanges);
             }
-            12950797750111840324u64 if &*d0 == "EMPLOYMENTS"
+            12617159289064212172u64 if &*d0 == "EMPLOYMENTS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     EmploymentsHistoricalUpdate,
                 >("EmploymentsHistoricalUpdate", body)
                     .map(Self::EmploymentsHistoricalUpdate);
             }
-            15855722294753714670u64 if &*d0 == "EMPLOYMENTS"
+            1261671601596932438u64 if &*d0 == "EMPLOYMENTS"
                 && &*d1 == "new_employments_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     EmploymentsNewEmploymentsAvailable,
                 >("EmploymentsNewEmploymentsAvailable", body)
                     .map(Self::EmploymentsNewEmploymentsAvailable);
             }
-            6245999945760378355u64 if &*d0 == "INVESTMENTS"
+            12617159289064212172u64 if &*d0 == "INVESTMENTS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentsHistoricalUpdate,
                 >("InvestmentsHistoricalUpdate", body)
                     .map(Self::InvestmentsHistoricalUpdate);
             }
-            15256700156054195278u64 if &*d0 == "INVESTMENTS"
+            227480087748846849u64 if &*d0 == "INVESTMENTS"
                 && &*d1 == "new_investments_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentsNewInvestmentsAvailable,
                 >("InvestmentsNewInvestmentsAvailable", body)
                     .map(Self::InvestmentsNewInvestmentsAvailable);
             }
-            12917608743423177224u64 if &*d0 == "INVESTMENT_TRANSACTIONS"
+            12617159289064212172u64 if &*d0 == "INVESTMENT_TRANSACTIONS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentTransactionsHistoricalUpdate,
                 >("InvestmentTransactionsHistoricalUpdate", body)
                     .map(Self::InvestmentTransactionsHistoricalUpdate);
             }
-            7099211076956049741u64 if &*d0 == "INVESTMENTS_PORTFOLIOS"
+            12617159289064212172u64 if &*d0 == "INVESTMENTS_PORTFOLIOS"
                 && &*d1 == "historical_update" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentsPortfoliosHistoricalUpdate,
                 >("InvestmentsPortfoliosHistoricalUpdate", body)
                     .map(Self::InvestmentsPortfoliosHistoricalUpdate);
             }
-            11304292430522704838u64 if &*d0 == "INVESTMENTS_PORTFOLIOS"
+            16615935410933168393u64 if &*d0 == "INVESTMENTS_PORTFOLIOS"
                 && &*d1 == "new_investments_portfolios_available" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable,
                 >("InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable", body)
                     .map(Self::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable);
             }
-            9285279497683654654u64 if &*d0 == "CONSENT"
+            17721923303321159301u64 if &*d0 == "CONSENT"
                 && &*d1 == "openfinance_consent_about_to_expire" => {
                 return crate::runtime::ParseError::parse_event::<
                     OpenfinanceConsentAboutToExpire,
                 >("OpenfinanceConsentAboutToExpire", body)
                     .map(Self::OpenfinanceConsentAboutToExpire);
             }
-            11732510256901200072u64 if &*d0 == "CONSENT"
+            11466185124621996899u64 if &*d0 == "CONSENT"
                 && &*d1 == "openfinance_consent_expired" => {
                 return crate::runtime::ParseError::parse_event::<
                     OpenfinanceConsentExpired,
@@ -2885,15 +2885,15 @@ impl crate::runtime::Dispatch<2> for Event {
         out: &mut ::std::option::Option<Self>,
     ) -> ::std::result::Result<(), A::Error> {
         let [d0, d1] = values;
-        match crate::runtime::discriminator_hash(&[d0, d1]) {
-            14598307943697596643u64 if d0 == "ACCOUNTS" && d1 == "historical_update" => {
+        match crate::runtime::discriminator_hash(&[d1]) {
+            12617159289064212172u64 if d0 == "ACCOUNTS" && d1 == "historical_update" => {
                 return map
                     .read::<
                         AccountsHistoricalUpdate,
                         _,
                     >(out, Self::AccountsHistoricalUpdate);
             }
-            9951956170594067582u64 if d0 == "ACCOUNTS"
+            13683621244642626283u64 if d0 == "ACCOUNTS"
                 && d1 == "new_accounts_available" => {
                 return map
                     .read::<
@@ -2901,7 +2901,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::AccountsNewAccountsAvailable);
             }
-            16928626096524382036u64 if d0 == "TRANSACTIONS"
+            12617159289064212172u64 if d0 == "TRANSACTIONS"
                 && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -2909,7 +2909,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::TransactionsHistoricalUpdate);
             }
-            9500361149196499956u64 if d0 == "TRANSACTIONS"
+            16968172374807129884u64 if d0 == "TRANSACTIONS"
                 && d1 == "new_transactions_available" => {
                 return map
                     .read::<
@@ -2917,59 +2917,59 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::TransactionsNewTransactionsAvailable);
             }
-            1414748093539218765u64 if d0 == "TRANSACTIONS"
+            12558442632169499429u64 if d0 == "TRANSACTIONS"
                 && d1 == "transactions_updated" => {
                 return map
                     .read::<TransactionsUpdated, _>(out, Self::TransactionsUpdated);
             }
-            609467539838204255u64 if d0 == "TRANSACTIONS"
+            18051435532228743591u64 if d0 == "TRANSACTIONS"
                 && d1 == "transactions_deleted" => {
                 return map
                     .read::<TransactionsDeleted, _>(out, Self::TransactionsDeleted);
             }
-            13639352030460047169u64 if d0 == "LINK" && d1 == "invalid_credentials" => {
+            1776397810819052930u64 if d0 == "LINK" && d1 == "invalid_credentials" => {
                 return map
                     .read::<
                         LinkInvalidCredentials,
                         _,
                     >(out, Self::LinkInvalidCredentials);
             }
-            7980038745689419338u64 if d0 == "LINK" && d1 == "token_required" => {
+            10924627498701113559u64 if d0 == "LINK" && d1 == "token_required" => {
                 return map.read::<LinkTokenRequired, _>(out, Self::LinkTokenRequired);
             }
-            11962679293721475259u64 if d0 == "OWNERS" && d1 == "historical_update" => {
+            12617159289064212172u64 if d0 == "OWNERS" && d1 == "historical_update" => {
                 return map
                     .read::<
                         OwnersHistoricalUpdate,
                         _,
                     >(out, Self::OwnersHistoricalUpdate);
             }
-            3531820758126117390u64 if d0 == "OWNERS" && d1 == "new_owners_available" => {
+            2399213524706921211u64 if d0 == "OWNERS" && d1 == "new_owners_available" => {
                 return map
                     .read::<
                         OwnersNewOwnersAvailable,
                         _,
                     >(out, Self::OwnersNewOwnersAvailable);
             }
-            14909271752468778275u64 if d0 == "BILLS" && d1 == "historical_update" => {
+            12617159289064212172u64 if d0 == "BILLS" && d1 == "historical_update" => {
                 return map
                     .read::<BillsHistoricalUpdate, _>(out, Self::BillsHistoricalUpdate);
             }
-            1010360207295999742u64 if d0 == "BILLS" && d1 == "new_bills_available" => {
+            10518708782857764509u64 if d0 == "BILLS" && d1 == "new_bills_available" => {
                 return map
                     .read::<
                         BillsNewBillsAvailable,
                         _,
                     >(out, Self::BillsNewBillsAvailable);
             }
-            15663764437460407845u64 if d0 == "INCOMES" && d1 == "historical_update" => {
+            12617159289064212172u64 if d0 == "INCOMES" && d1 == "historical_update" => {
                 return map
                     .read::<
                         IncomesHistoricalUpdate,
                         _,
                     >(out, Self::IncomesHistoricalUpdate);
             }
-            4394379513096422632u64 if d0 == "RECURRING_EXPENSES"
+            12617159289064212172u64 if d0 == "RECURRING_EXPENSES"
                 && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -2977,7 +2977,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::RecurringExpensesHistoricalUpdate);
             }
-            14294883452242313761u64 if d0 == "INVOICES"
+            159052126204073954u64 if d0 == "INVOICES"
                 && d1 == "initial_inflow_update" => {
                 return map
                     .read::<
@@ -2985,7 +2985,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::InvoicesInitialInflowUpdate);
             }
-            17980974150432255656u64 if d0 == "INVOICES"
+            17340703415228751417u64 if d0 == "INVOICES"
                 && d1 == "initial_outflow_update" => {
                 return map
                     .read::<
@@ -2993,7 +2993,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::InvoicesInitialOutflowUpdate);
             }
-            14693282411911299825u64 if d0 == "INVOICES"
+            2700556336211605168u64 if d0 == "INVOICES"
                 && d1 == "historical_inflow_update" => {
                 return map
                     .read::<
@@ -3001,7 +3001,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::InvoicesHistoricalInflowUpdate);
             }
-            11450661223510917976u64 if d0 == "INVOICES"
+            12656926867592949099u64 if d0 == "INVOICES"
                 && d1 == "historical_outflow_update" => {
                 return map
                     .read::<
@@ -3009,7 +3009,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::InvoicesHistoricalOutflowUpdate);
             }
-            11176591935422525958u64 if d0 == "TAX_RETURNS"
+            12617159289064212172u64 if d0 == "TAX_RETURNS"
                 && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -3017,7 +3017,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::TaxReturnsHistoricalUpdate);
             }
-            10801399514401651290u64 if d0 == "TAX_RETURNS"
+            8754789145192149032u64 if d0 == "TAX_RETURNS"
                 && d1 == "new_tax_returns_available" => {
                 return map
                     .read::<
@@ -3025,7 +3025,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::TaxReturnsNewTaxReturnsAvailable);
             }
-            9593540685539891415u64 if d0 == "TAX_STATUS"
+            12617159289064212172u64 if d0 == "TAX_STATUS"
                 && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -3033,7 +3033,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::TaxStatusHistoricalUpdate);
             }
-            4783922059077419273u64 if d0 == "TAX_COMPLIANCE_STATUS"
+            12617159289064212172u64 if d0 == "TAX_COMPLIANCE_STATUS"
                 && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -3041,7 +3041,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::TaxComplianceStatusHistoricalUpdate);
             }
-            2239747675228856088u64 if d0 == "TAX_RETENTIONS"
+            12617159289064212172u64 if d0 == "TAX_RETENTIONS"
                 && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -3049,7 +3049,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::TaxRetentionsHistoricalUpdate);
             }
-            3003747536010718434u64 if d0 == "TAX_DECLARATIONS"
+            12617159289064212172u64 if d0 == "TAX_DECLARATIONS"
                 && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -3057,7 +3057,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::TaxDeclarationsHistoricalUpdate);
             }
-            5351093303268426026u64 if d0 == "EMPLOYMENT_RECORDS"
+            12617159289064212172u64 if d0 == "EMPLOYMENT_RECORDS"
                 && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -3065,7 +3065,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::EmploymentRecordsHistoricalUpdate);
             }
-            2632077093628610800u64 if d0 == "EMPLOYMENT_RECORDS"
+            6382090750823876334u64 if d0 == "EMPLOYMENT_RECORDS"
                 && d1 == "employment_changes" => {
                 return map
                     .read::<
@@ -3073,7 +3073,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::EmploymentRecordsEmploymentChanges);
             }
-            12950797750111840324u64 if d0 == "EMPLOYMENTS"
+            12617159289064212172u64 if d0 == "EMPLOYMENTS"
                 && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -3081,7 +3081,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::EmploymentsHistoricalUpdate);
             }
-            15855722294753714670u64 if d0 == "EMPLOYMENTS"
+            1261671601596932438u64 if d0 == "EMPLOYMENTS"
                 && d1 == "new_employments_available" => {
                 return map
                     .read::<
@@ -3089,7 +3089,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::EmploymentsNewEmploymentsAvailable);
             }
-            6245999945760378355u64 if d0 == "INVESTMENTS"
+            12617159289064212172u64 if d0 == "INVESTMENTS"
                 && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -3097,7 +3097,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::InvestmentsHistoricalUpdate);
             }
-            15256700156054195278u64 if d0 == "INVESTMENTS"
+            227480087748846849u64 if d0 == "INVESTMENTS"
                 && d1 == "new_investments_available" => {
                 return map
                     .read::<
@@ -3105,7 +3105,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::InvestmentsNewInvestmentsAvailable);
             }
-            12917608743423177224u64 if d0 == "INVESTMENT_TRANSACTIONS"
+            12617159289064212172u64 if d0 == "INVESTMENT_TRANSACTIONS"
                 && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -3113,7 +3113,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::InvestmentTransactionsHistoricalUpdate);
             }
-            7099211076956049741u64 if d0 == "INVESTMENTS_PORTFOLIOS"
+            12617159289064212172u64 if d0 == "INVESTMENTS_PORTFOLIOS"
                 && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -3121,7 +3121,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::InvestmentsPortfoliosHistoricalUpdate);
             }
-            11304292430522704838u64 if d0 == "INVESTMENTS_PORTFOLIOS"
+            16615935410933168393u64 if d0 == "INVESTMENTS_PORTFOLIOS"
                 && d1 == "new_investments_portfolios_available" => {
                 return map
                     .read::<
@@ -3129,7 +3129,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable);
             }
-            9285279497683654654u64 if d0 == "CONSENT"
+            17721923303321159301u64 if d0 == "CONSENT"
                 && d1 == "openfinance_consent_about_to_expire" => {
                 return map
                     .read::<
@@ -3137,7 +3137,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::OpenfinanceConsentAboutToExpire);
             }
-            11732510256901200072u64 if d0 == "CONSENT"
+            11466185124621996899u64 if d0 == "CONSENT"
                 && d1 == "openfinance_consent_expired" => {
                 return map
                     .read::<

@@ -4054,28 +4054,32 @@ impl Event {
         body: &[u8],
     ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
         let [d0, d1] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
-        match crate::runtime::discriminator_hash(&[&*d0, &*d1]) {
-            5380456612002056797u64 if &*d0 == "ASSETS" && &*d1 == "PRODUCT_READY" => {
+        match crate::runtime::discriminator_hash(&[&*d1]) {
+            8633432225558470685u64 if &*d0 == "ASSETS" && &*d1 == "PRODUCT_READY" => {
                 return crate::runtime::ParseError::parse_event::<
                     AssetsProductReady,
                 >("AssetsProductReady", body)
                     .map(Self::AssetsProductReady);
             }
-            5838710346018916522u64 if &*d0 == "ASSETS" && &*d1 == "ERROR" => {
+            306657990149585002u64 if &*d0 == "ASSETS" && &*d1 == "ERROR" => {
                 return crate::runtime::ParseError::parse_event::<
                     AssetsError,
                 >("AssetsError", body)
                     .map(Self::AssetsError);
             }
-            9469659888833801280u64 if &*d0 == "AUTH" && &*d1 == "DEFAULT_UPDATE" => {
+            12454997252795464215u64 if &*d0 == "AUTH" && &*d1 == "DEFAULT_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     AuthDefaultUpdate,
                 >("AuthDefaultUpdate", body)
                     .map(Self::AuthDefaultUpdate);
             }
-            17537062316355336687u64 if &*d0 == "AUTH"
+            16104972076337922220u64 if &*d0 == "AUTH"
                 && &*d1 == "AUTOMATICALLY_VERIFIED" => {
-                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                let sel = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(0),
+                )?;
                 if sel.is(0, "string") {
                     return crate::runtime::ParseError::parse_event::<
                         FallbackAuthMicrodepositAutoVerified,
@@ -4087,9 +4091,13 @@ impl Event {
                 >("AutomaticallyVerified", body)
                     .map(Self::AutomaticallyVerified);
             }
-            8258785666096519766u64 if &*d0 == "AUTH"
+            16776578413110728613u64 if &*d0 == "AUTH"
                 && &*d1 == "VERIFICATION_EXPIRED" => {
-                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                let sel = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(0),
+                )?;
                 if sel.is(0, "string") {
                     return crate::runtime::ParseError::parse_event::<
                         FallbackAuthMicrodepositVerificationExpired,
@@ -4101,459 +4109,462 @@ impl Event {
                 >("VerificationExpired", body)
                     .map(Self::VerificationExpired);
             }
-            4025892466078924993u64 if &*d0 == "AUTH"
+            13008494560870141842u64 if &*d0 == "AUTH"
                 && &*d1 == "PRODUCT_PERMISSIONS_REQUIRED" => {
                 return crate::runtime::ParseError::parse_event::<
                     ProductPermissionsRequiredAuth,
                 >("ProductPermissionsRequiredAuth", body)
                     .map(Self::ProductPermissionsRequiredAuth);
             }
-            10394466030780422962u64 if &*d0 == "AUTH"
+            9070831209448545693u64 if &*d0 == "AUTH"
                 && &*d1 == "SMS_MICRODEPOSITS_VERIFICATION" => {
                 return crate::runtime::ParseError::parse_event::<
                     HostedMMDVerification,
                 >("HostedMMDVerification", body)
                     .map(Self::HostedMMDVerification);
             }
-            14174321592261403117u64 if &*d0 == "BANK_TRANSFERS"
+            14912617113353128157u64 if &*d0 == "BANK_TRANSFERS"
                 && &*d1 == "BANK_TRANSFERS_EVENTS_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     BankTransfersEventsUpdate,
                 >("BankTransfersEventsUpdate", body)
                     .map(Self::BankTransfersEventsUpdate);
             }
-            11188183753665996239u64 if &*d0 == "BASE_REPORT" && &*d1 == "ERROR" => {
+            306657990149585002u64 if &*d0 == "BASE_REPORT" && &*d1 == "ERROR" => {
                 return crate::runtime::ParseError::parse_event::<
                     BaseReportsError,
                 >("BaseReportsError", body)
                     .map(Self::BaseReportsError);
             }
-            12176167377634669397u64 if &*d0 == "BEACON"
+            8133629061348392254u64 if &*d0 == "BEACON"
                 && &*d1 == "USER_STATUS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     BeaconUserStatusUpdated,
                 >("BeaconUserStatusUpdated", body)
                     .map(Self::BeaconUserStatusUpdated);
             }
-            6853626098445442460u64 if &*d0 == "BEACON" && &*d1 == "REPORT_CREATED" => {
+            1200193933327088321u64 if &*d0 == "BEACON" && &*d1 == "REPORT_CREATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     BeaconReportCreated,
                 >("BeaconReportCreated", body)
                     .map(Self::BeaconReportCreated);
             }
-            1729817723596730637u64 if &*d0 == "BEACON" && &*d1 == "REPORT_UPDATED" => {
+            16586155706205730988u64 if &*d0 == "BEACON" && &*d1 == "REPORT_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     BeaconReportUpdated,
                 >("BeaconReportUpdated", body)
                     .map(Self::BeaconReportUpdated);
             }
-            11624006716574497840u64 if &*d0 == "BEACON"
+            6847697857845591905u64 if &*d0 == "BEACON"
                 && &*d1 == "REPORT_SYNDICATION_CREATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     BeaconReportSyndicationCreated,
                 >("BeaconReportSyndicationCreated", body)
                     .map(Self::BeaconReportSyndicationCreated);
             }
-            6531815598181437775u64 if &*d0 == "BEACON"
+            3428175640883718614u64 if &*d0 == "BEACON"
                 && &*d1 == "DUPLICATE_DETECTED" => {
                 return crate::runtime::ParseError::parse_event::<
                     BeaconDuplicateDetected,
                 >("BeaconDuplicateDetected", body)
                     .map(Self::BeaconDuplicateDetected);
             }
-            15389958131582976771u64 if &*d0 == "CASH_FLOW_UPDATES"
+            8747717041353419213u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "INSIGHTS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesInsights,
                 >("CashFlowUpdatesInsights", body)
                     .map(Self::CashFlowUpdatesInsights);
             }
-            8161799534089543520u64 if &*d0 == "CASH_FLOW_UPDATES"
+            12588266280099439898u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "NSF_OVERDRAFT_DETECTED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesNSF,
                 >("CashFlowUpdatesNSF", body)
                     .map(Self::CashFlowUpdatesNSF);
             }
-            3665371089692270136u64 if &*d0 == "CASH_FLOW_UPDATES"
+            13827226672211477098u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "NEW_INCOME_STREAM_DETECTED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesNewIncomeStream,
                 >("CashFlowUpdatesNewIncomeStream", body)
                     .map(Self::CashFlowUpdatesNewIncomeStream);
             }
-            5226178407899642347u64 if &*d0 == "CASH_FLOW_UPDATES"
+            17723243135129767401u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "EXPECTED_DEPOSIT_MISSED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesExpectedDepositMissed,
                 >("CashFlowUpdatesExpectedDepositMissed", body)
                     .map(Self::CashFlowUpdatesExpectedDepositMissed);
             }
-            13028769865832677008u64 if &*d0 == "CASH_FLOW_UPDATES"
+            12999462121430588910u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "LOW_BALANCE_DETECTED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesLowBalance,
                 >("CashFlowUpdatesLowBalance", body)
                     .map(Self::CashFlowUpdatesLowBalance);
             }
-            7781077783791263487u64 if &*d0 == "CASH_FLOW_UPDATES"
+            9579385204123079673u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "LARGE_DEPOSIT_DETECTED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesLargeDeposit,
                 >("CashFlowUpdatesLargeDeposit", body)
                     .map(Self::CashFlowUpdatesLargeDeposit);
             }
-            11864937049116569791u64 if &*d0 == "CASH_FLOW_UPDATES"
+            7450023466592638189u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "NEW_LOAN_PAYMENT_DETECTED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesNewLoanPayment,
                 >("CashFlowUpdatesNewLoanPayment", body)
                     .map(Self::CashFlowUpdatesNewLoanPayment);
             }
-            489644559352679168u64 if &*d0 == "CASH_FLOW_UPDATES"
+            13546636943411954686u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "CASH_FLOW_INSIGHTS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CashFlowUpdatesInsightsV2,
                 >("CashFlowUpdatesInsightsV2", body)
                     .map(Self::CashFlowUpdatesInsightsV2);
             }
-            13790885433747822305u64 if &*d0 == "CHECK_REPORT"
+            3701710285229989403u64 if &*d0 == "CHECK_REPORT"
                 && &*d1 == "CHECK_REPORT_READY" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraCheckReportReady,
                 >("CraCheckReportReady", body)
                     .map(Self::CraCheckReportReady);
             }
-            18026135338309674145u64 if &*d0 == "CHECK_REPORT"
+            3767637021409644935u64 if &*d0 == "CHECK_REPORT"
                 && &*d1 == "CHECK_REPORT_FAILED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraCheckReportFailed,
                 >("CraCheckReportFailed", body)
                     .map(Self::CraCheckReportFailed);
             }
-            15729762307293735392u64 if &*d0 == "CHECK_REPORT"
+            14774950390127927766u64 if &*d0 == "CHECK_REPORT"
                 && &*d1 == "UPGRADE_FAILED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraUpgradeFailed,
                 >("CraUpgradeFailed", body)
                     .map(Self::CraUpgradeFailed);
             }
-            1512842624998187831u64 if &*d0 == "CHECK_REPORT"
+            4182607206514176641u64 if &*d0 == "CHECK_REPORT"
                 && &*d1 == "USER_CHECK_REPORT_READY" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraUserCheckReportReady,
                 >("CraUserCheckReportReady", body)
                     .map(Self::CraUserCheckReportReady);
             }
-            2317908633485402747u64 if &*d0 == "CHECK_REPORT"
+            13078629707956861185u64 if &*d0 == "CHECK_REPORT"
                 && &*d1 == "USER_CHECK_REPORT_FAILED" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraUserCheckReportFailed,
                 >("CraUserCheckReportFailed", body)
                     .map(Self::CraUserCheckReportFailed);
             }
-            3694967104204793087u64 if &*d0 == "CRA_INCOME"
+            2556540917293501540u64 if &*d0 == "CRA_INCOME"
                 && &*d1 == "BANK_INCOME_COMPLETE" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraBankIncomeComplete,
                 >("CraBankIncomeComplete", body)
                     .map(Self::CraBankIncomeComplete);
             }
-            11193480421735600995u64 if &*d0 == "CRA_INCOME" && &*d1 == "ERROR" => {
+            306657990149585002u64 if &*d0 == "CRA_INCOME" && &*d1 == "ERROR" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraBankIncomeError,
                 >("CraBankIncomeError", body)
                     .map(Self::CraBankIncomeError);
             }
-            10903567199466001403u64 if &*d0 == "CRA_INSIGHTS"
+            1998450474592034952u64 if &*d0 == "CRA_INSIGHTS"
                 && &*d1 == "PARTNER_INSIGHTS_COMPLETE" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraPartnerInsightsComplete,
                 >("CraPartnerInsightsComplete", body)
                     .map(Self::CraPartnerInsightsComplete);
             }
-            10020340431159906598u64 if &*d0 == "CRA_INSIGHTS"
+            15611106737580425611u64 if &*d0 == "CRA_INSIGHTS"
                 && &*d1 == "PARTNER_INSIGHTS_ERROR" => {
                 return crate::runtime::ParseError::parse_event::<
                     CraPartnerInsightsError,
                 >("CraPartnerInsightsError", body)
                     .map(Self::CraPartnerInsightsError);
             }
-            6612357940866690029u64 if &*d0 == "DASHBOARD_CONFIGURED_ALERT"
+            4807228402792298956u64 if &*d0 == "DASHBOARD_CONFIGURED_ALERT"
                 && &*d1 == "INSTITUTION_STATUS_ALERT_TRIGGERED" => {
                 return crate::runtime::ParseError::parse_event::<
                     InstitutionStatusAlert,
                 >("InstitutionStatusAlert", body)
                     .map(Self::InstitutionStatusAlert);
             }
-            9967719368294280549u64 if &*d0 == "ENTITY_SCREENING"
+            1061295086937481072u64 if &*d0 == "ENTITY_SCREENING"
                 && &*d1 == "STATUS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     EntityScreeningStatusUpdated,
                 >("EntityScreeningStatusUpdated", body)
                     .map(Self::EntityScreeningStatusUpdated);
             }
-            17490337415891160282u64 if &*d0 == "HOLDINGS"
+            12454997252795464215u64 if &*d0 == "HOLDINGS"
                 && &*d1 == "DEFAULT_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     HoldingsDefaultUpdate,
                 >("HoldingsDefaultUpdate", body)
                     .map(Self::HoldingsDefaultUpdate);
             }
-            15620957585331432548u64 if &*d0 == "IDENTITY"
+            12454997252795464215u64 if &*d0 == "IDENTITY"
                 && &*d1 == "DEFAULT_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     IdentityDefaultUpdate,
                 >("IdentityDefaultUpdate", body)
                     .map(Self::IdentityDefaultUpdate);
             }
-            14420541191079980989u64 if &*d0 == "IDENTITY"
+            13008494560870141842u64 if &*d0 == "IDENTITY"
                 && &*d1 == "PRODUCT_PERMISSIONS_REQUIRED" => {
                 return crate::runtime::ParseError::parse_event::<
                     ProductPermissionsRequiredIdentity,
                 >("ProductPermissionsRequiredIdentity", body)
                     .map(Self::ProductPermissionsRequiredIdentity);
             }
-            4903041306440818147u64 if &*d0 == "IDENTITY_VERIFICATION"
+            15913601656917152240u64 if &*d0 == "IDENTITY_VERIFICATION"
                 && &*d1 == "STEP_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     IdentityVerificationStepUpdated,
                 >("IdentityVerificationStepUpdated", body)
                     .map(Self::IdentityVerificationStepUpdated);
             }
-            3319565836666812540u64 if &*d0 == "IDENTITY_VERIFICATION"
+            3579379739967772429u64 if &*d0 == "IDENTITY_VERIFICATION"
                 && &*d1 == "RETRIED" => {
                 return crate::runtime::ParseError::parse_event::<
                     IdentityVerificationRetried,
                 >("IdentityVerificationRetried", body)
                     .map(Self::IdentityVerificationRetried);
             }
-            17622424334530287619u64 if &*d0 == "IDENTITY_VERIFICATION"
+            1061295086937481072u64 if &*d0 == "IDENTITY_VERIFICATION"
                 && &*d1 == "STATUS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     IdentityVerificationStatusUpdated,
                 >("IdentityVerificationStatusUpdated", body)
                     .map(Self::IdentityVerificationStatusUpdated);
             }
-            12629108165559959859u64 if &*d0 == "INCOME" && &*d1 == "PRODUCT_READY" => {
+            8633432225558470685u64 if &*d0 == "INCOME" && &*d1 == "PRODUCT_READY" => {
                 return crate::runtime::ParseError::parse_event::<
                     ItemProductReady,
                 >("ItemProductReady", body)
                     .map(Self::ItemProductReady);
             }
-            4898021967638791907u64 if &*d0 == "INCOME"
+            9339942811749785369u64 if &*d0 == "INCOME"
                 && &*d1 == "INCOME_VERIFICATION" => {
                 return crate::runtime::ParseError::parse_event::<
                     IncomeVerificationStatus,
                 >("IncomeVerificationStatus", body)
                     .map(Self::IncomeVerificationStatus);
             }
-            18386321849367933759u64 if &*d0 == "INCOME"
+            3632436113541154029u64 if &*d0 == "INCOME"
                 && &*d1 == "INCOME_VERIFICATION_RISK_SIGNALS" => {
                 return crate::runtime::ParseError::parse_event::<
                     IncomeVerificationRiskSignalsStatus,
                 >("IncomeVerificationRiskSignalsStatus", body)
                     .map(Self::IncomeVerificationRiskSignalsStatus);
             }
-            5043297148174978882u64 if &*d0 == "INCOME"
+            2556540917293501540u64 if &*d0 == "INCOME"
                 && &*d1 == "BANK_INCOME_COMPLETE" => {
                 return crate::runtime::ParseError::parse_event::<
                     BankIncomeComplete,
                 >("BankIncomeComplete", body)
                     .map(Self::BankIncomeComplete);
             }
-            6036176721826016961u64 if &*d0 == "INCOME"
+            16495568928053331267u64 if &*d0 == "INCOME"
                 && &*d1 == "INCOME_VERIFICATION_REFRESH_RECONNECT_NEEDED" => {
                 return crate::runtime::ParseError::parse_event::<
                     IncomeVerificationRefreshReconnectNeeded,
                 >("IncomeVerificationRefreshReconnectNeeded", body)
                     .map(Self::IncomeVerificationRefreshReconnectNeeded);
             }
-            13477152534921594044u64 if &*d0 == "INCOME"
+            8855222038872662434u64 if &*d0 == "INCOME"
                 && &*d1 == "BANK_INCOME_REFRESH_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     BankIncomeRefreshUpdate,
                 >("BankIncomeRefreshUpdate", body)
                     .map(Self::BankIncomeRefreshUpdate);
             }
-            7427265382515142770u64 if &*d0 == "INCOME"
+            8859879081614910128u64 if &*d0 == "INCOME"
                 && &*d1 == "BANK_INCOME_REFRESH_COMPLETE" => {
                 return crate::runtime::ParseError::parse_event::<
                     BankIncomeRefreshComplete,
                 >("BankIncomeRefreshComplete", body)
                     .map(Self::BankIncomeRefreshComplete);
             }
-            2989532747560957084u64 if &*d0 == "INVESTMENTS_TRANSACTIONS"
+            12454997252795464215u64 if &*d0 == "INVESTMENTS_TRANSACTIONS"
                 && &*d1 == "DEFAULT_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentsDefaultUpdate,
                 >("InvestmentsDefaultUpdate", body)
                     .map(Self::InvestmentsDefaultUpdate);
             }
-            1005875568064706601u64 if &*d0 == "INVESTMENTS_TRANSACTIONS"
+            1720121515819544460u64 if &*d0 == "INVESTMENTS_TRANSACTIONS"
                 && &*d1 == "HISTORICAL_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     InvestmentsHistoricalUpdate,
                 >("InvestmentsHistoricalUpdate", body)
                     .map(Self::InvestmentsHistoricalUpdate);
             }
-            7408795366482115711u64 if &*d0 == "ISSUES" && &*d1 == "ISSUE_RESOLVED" => {
+            5713676124401046838u64 if &*d0 == "ISSUES" && &*d1 == "ISSUE_RESOLVED" => {
                 return crate::runtime::ParseError::parse_event::<
                     IssueResolved,
                 >("IssueResolved", body)
                     .map(Self::IssueResolved);
             }
-            67725442562419214u64 if &*d0 == "ITEM"
+            11150033470673816688u64 if &*d0 == "ITEM"
                 && &*d1 == "WEBHOOK_UPDATE_ACKNOWLEDGED" => {
                 return crate::runtime::ParseError::parse_event::<
                     WebhookUpdateAcknowledged,
                 >("WebhookUpdateAcknowledged", body)
                     .map(Self::WebhookUpdateAcknowledged);
             }
-            170888283879913259u64 if &*d0 == "ITEM" && &*d1 == "PENDING_EXPIRATION" => {
+            3491674330588187241u64 if &*d0 == "ITEM" && &*d1 == "PENDING_EXPIRATION" => {
                 return crate::runtime::ParseError::parse_event::<
                     PendingExpiration,
                 >("PendingExpiration", body)
                     .map(Self::PendingExpiration);
             }
-            8131829765507139988u64 if &*d0 == "ITEM" && &*d1 == "ERROR" => {
+            306657990149585002u64 if &*d0 == "ITEM" && &*d1 == "ERROR" => {
                 return crate::runtime::ParseError::parse_event::<
                     ItemError,
                 >("ItemError", body)
                     .map(Self::ItemError);
             }
-            17102960725083609262u64 if &*d0 == "ITEM" && &*d1 == "LOGIN_REPAIRED" => {
+            4156596955307211232u64 if &*d0 == "ITEM" && &*d1 == "LOGIN_REPAIRED" => {
                 return crate::runtime::ParseError::parse_event::<
                     ItemLoginRepaired,
                 >("ItemLoginRepaired", body)
                     .map(Self::ItemLoginRepaired);
             }
-            10152387160431329230u64 if &*d0 == "ITEM"
-                && &*d1 == "PENDING_DISCONNECT" => {
+            3826165756431919696u64 if &*d0 == "ITEM" && &*d1 == "PENDING_DISCONNECT" => {
                 return crate::runtime::ParseError::parse_event::<
                     PendingDisconnect,
                 >("PendingDisconnect", body)
                     .map(Self::PendingDisconnect);
             }
-            11014752957673211612u64 if &*d0 == "ITEM"
+            8342385136112573966u64 if &*d0 == "ITEM"
                 && &*d1 == "USER_PERMISSION_REVOKED" => {
                 return crate::runtime::ParseError::parse_event::<
                     UserPermissionRevoked,
                 >("UserPermissionRevoked", body)
                     .map(Self::UserPermissionRevoked);
             }
-            7283624136571141485u64 if &*d0 == "ITEM"
+            9698643678285187627u64 if &*d0 == "ITEM"
                 && &*d1 == "NEW_ACCOUNTS_AVAILABLE" => {
                 return crate::runtime::ParseError::parse_event::<
                     NewAccountsAvailable,
                 >("NewAccountsAvailable", body)
                     .map(Self::NewAccountsAvailable);
             }
-            14255970681396882930u64 if &*d0 == "ITEM"
+            16421204303383068012u64 if &*d0 == "ITEM"
                 && &*d1 == "USER_ACCOUNT_REVOKED" => {
                 return crate::runtime::ParseError::parse_event::<
                     UserAccountRevoked,
                 >("UserAccountRevoked", body)
                     .map(Self::UserAccountRevoked);
             }
-            8046261650560765131u64 if &*d0 == "LAYER"
+            8034758841092872733u64 if &*d0 == "LAYER"
                 && &*d1 == "LAYER_AUTHENTICATION_PASSED" => {
                 return crate::runtime::ParseError::parse_event::<
                     LayerAuthenticationPassed,
                 >("LayerAuthenticationPassed", body)
                     .map(Self::LayerAuthenticationPassed);
             }
-            5681005770197447599u64 if &*d0 == "LIABILITIES"
+            12454997252795464215u64 if &*d0 == "LIABILITIES"
                 && &*d1 == "DEFAULT_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     LiabilitiesDefaultUpdate,
                 >("LiabilitiesDefaultUpdate", body)
                     .map(Self::LiabilitiesDefaultUpdate);
             }
-            10164220352427724728u64 if &*d0 == "LINK" && &*d1 == "EVENTS" => {
+            11697926083316572097u64 if &*d0 == "LINK" && &*d1 == "EVENTS" => {
                 return crate::runtime::ParseError::parse_event::<
                     LinkEvents,
                 >("LinkEvents", body)
                     .map(Self::LinkEvents);
             }
-            1159381375279978092u64 if &*d0 == "LINK" && &*d1 == "ITEM_ADD_RESULT" => {
+            13061527882410691951u64 if &*d0 == "LINK" && &*d1 == "ITEM_ADD_RESULT" => {
                 return crate::runtime::ParseError::parse_event::<
                     ItemAddResult,
                 >("ItemAddResult", body)
                     .map(Self::ItemAddResult);
             }
-            13534894282405222334u64 if &*d0 == "LINK" && &*d1 == "SESSION_FINISHED" => {
+            4582519714539323227u64 if &*d0 == "LINK" && &*d1 == "SESSION_FINISHED" => {
                 return crate::runtime::ParseError::parse_event::<
                     LinkSessionFinished,
                 >("LinkSessionFinished", body)
                     .map(Self::LinkSessionFinished);
             }
-            847813693484622807u64 if &*d0 == "LINK_DELIVERY"
+            2178418422432674477u64 if &*d0 == "LINK_DELIVERY"
                 && &*d1 == "DELIVERY_STATUS" => {
                 return crate::runtime::ParseError::parse_event::<
                     LinkUserDeliveryStatus,
                 >("LinkUserDeliveryStatus", body)
                     .map(Self::LinkUserDeliveryStatus);
             }
-            5972318381847623776u64 if &*d0 == "LINK_DELIVERY"
+            16606856420400686910u64 if &*d0 == "LINK_DELIVERY"
                 && &*d1 == "LINK_CALLBACK" => {
                 return crate::runtime::ParseError::parse_event::<
                     LinkDeliveryCallback,
                 >("LinkDeliveryCallback", body)
                     .map(Self::LinkDeliveryCallback);
             }
-            13661524557085205764u64 if &*d0 == "PARTNER"
+            6512576884118995335u64 if &*d0 == "PARTNER"
                 && &*d1 == "END_CUSTOMER_OAUTH_STATUS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     PartnerEndCustomerOAuthStatusUpdated,
                 >("PartnerEndCustomerOAuthStatusUpdated", body)
                     .map(Self::PartnerEndCustomerOAuthStatusUpdated);
             }
-            5809689716775948517u64 if &*d0 == "PAYMENT_INITIATION"
+            4410338620890762685u64 if &*d0 == "PAYMENT_INITIATION"
                 && &*d1 == "PAYMENT_STATUS_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     PaymentStatusUpdate,
                 >("PaymentStatusUpdate", body)
                     .map(Self::PaymentStatusUpdate);
             }
-            13864658677455372521u64 if &*d0 == "PAYMENT_INITIATION"
+            11164128051875408161u64 if &*d0 == "PAYMENT_INITIATION"
                 && &*d1 == "CONSENT_STATUS_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     PaymentInitiationConsentStatusUpdate,
                 >("PaymentInitiationConsentStatusUpdate", body)
                     .map(Self::PaymentInitiationConsentStatusUpdate);
             }
-            16407804195173206759u64 if &*d0 == "PROCESSOR_TOKEN"
+            11150033470673816688u64 if &*d0 == "PROCESSOR_TOKEN"
                 && &*d1 == "WEBHOOK_UPDATE_ACKNOWLEDGED" => {
                 return crate::runtime::ParseError::parse_event::<
                     ProcessorTokenWebhookUpdate,
                 >("ProcessorTokenWebhookUpdate", body)
                     .map(Self::ProcessorTokenWebhookUpdate);
             }
-            6597374321648612094u64 if &*d0 == "PROTECT"
+            3355023729323641010u64 if &*d0 == "PROTECT"
                 && &*d1 == "PROTECT_USER_EVENT" => {
                 return crate::runtime::ParseError::parse_event::<
                     ProtectUserEvent,
                 >("ProtectUserEvent", body)
                     .map(Self::ProtectUserEvent);
             }
-            17150707106243578811u64 if &*d0 == "SCREENING"
+            1061295086937481072u64 if &*d0 == "SCREENING"
                 && &*d1 == "STATUS_UPDATED" => {
                 return crate::runtime::ParseError::parse_event::<
                     ScreeningStatusUpdated,
                 >("ScreeningStatusUpdated", body)
                     .map(Self::ScreeningStatusUpdated);
             }
-            14135321947627381585u64 if &*d0 == "STATEMENTS"
+            3878761485850019364u64 if &*d0 == "STATEMENTS"
                 && &*d1 == "STATEMENTS_REFRESH_COMPLETE" => {
                 return crate::runtime::ParseError::parse_event::<
                     StatementsRefreshComplete,
                 >("StatementsRefreshComplete", body)
                     .map(Self::StatementsRefreshComplete);
             }
-            10402504942678127996u64 if &*d0 == "TRANSACTIONS"
+            3865822838812109268u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "TRANSACTIONS_REMOVED" => {
-                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                let sel = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(2),
+                )?;
                 if sel.has(1) && !sel.has(2) {
                     return crate::runtime::ParseError::parse_event::<
                         ProcessorTransactionsRemoved,
@@ -4565,9 +4576,13 @@ impl Event {
                 >("TransactionsRemoved", body)
                     .map(Self::TransactionsRemoved);
             }
-            4736723316744815311u64 if &*d0 == "TRANSACTIONS"
+            12454997252795464215u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "DEFAULT_UPDATE" => {
-                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                let sel = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(2),
+                )?;
                 if sel.has(1) && !sel.has(2) {
                     return crate::runtime::ParseError::parse_event::<
                         ProcessorDefaultUpdate,
@@ -4579,9 +4594,13 @@ impl Event {
                 >("DefaultUpdate", body)
                     .map(Self::DefaultUpdate);
             }
-            3870462590809984620u64 if &*d0 == "TRANSACTIONS"
+            7969182053635091940u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "SYNC_UPDATES_AVAILABLE" => {
-                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                let sel = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(2),
+                )?;
                 if sel.has(1) && !sel.has(2) {
                     return crate::runtime::ParseError::parse_event::<
                         ProcessorSyncUpdatesAvailable,
@@ -4593,9 +4612,13 @@ impl Event {
                 >("SyncUpdatesAvailable", body)
                     .map(Self::SyncUpdatesAvailable);
             }
-            6194368259778980385u64 if &*d0 == "TRANSACTIONS"
+            18002661334573652505u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "RECURRING_TRANSACTIONS_UPDATE" => {
-                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                let sel = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(2),
+                )?;
                 if sel.has(1) && !sel.has(2) {
                     return crate::runtime::ParseError::parse_event::<
                         ProcessorRecurringTransactionsUpdate,
@@ -4607,9 +4630,13 @@ impl Event {
                 >("RecurringTransactionsUpdate", body)
                     .map(Self::RecurringTransactionsUpdate);
             }
-            9863987657489059540u64 if &*d0 == "TRANSACTIONS"
+            1720121515819544460u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "HISTORICAL_UPDATE" => {
-                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                let sel = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(2),
+                )?;
                 if sel.has(1) && !sel.has(2) {
                     return crate::runtime::ParseError::parse_event::<
                         ProcessorHistoricalUpdate,
@@ -4621,9 +4648,13 @@ impl Event {
                 >("HistoricalUpdate", body)
                     .map(Self::HistoricalUpdate);
             }
-            1323475377823380662u64 if &*d0 == "TRANSACTIONS"
+            4202768383621845982u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "INITIAL_UPDATE" => {
-                let sel = crate::runtime::selectors(body, Self::SELECTORS)?;
+                let sel = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(2),
+                )?;
                 if sel.has(1) && !sel.has(2) {
                     return crate::runtime::ParseError::parse_event::<
                         ProcessorInitialUpdate,
@@ -4635,42 +4666,42 @@ impl Event {
                 >("InitialUpdate", body)
                     .map(Self::InitialUpdate);
             }
-            4348037877739913717u64 if &*d0 == "TRANSFER"
+            8565355104874938663u64 if &*d0 == "TRANSFER"
                 && &*d1 == "TRANSFER_EVENTS_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     TransferEventsUpdate,
                 >("TransferEventsUpdate", body)
                     .map(Self::TransferEventsUpdate);
             }
-            12626683186123327196u64 if &*d0 == "TRANSFER"
+            15800082393784496586u64 if &*d0 == "TRANSFER"
                 && &*d1 == "RECURRING_NEW_TRANSFER" => {
                 return crate::runtime::ParseError::parse_event::<
                     RecurringNewTransfer,
                 >("RecurringNewTransfer", body)
                     .map(Self::RecurringNewTransfer);
             }
-            3608656514076559892u64 if &*d0 == "TRANSFER"
+            15991289661659868714u64 if &*d0 == "TRANSFER"
                 && &*d1 == "RECURRING_TRANSFER_SKIPPED" => {
                 return crate::runtime::ParseError::parse_event::<
                     RecurringTransferSkipped,
                 >("RecurringTransferSkipped", body)
                     .map(Self::RecurringTransferSkipped);
             }
-            13624107936067243771u64 if &*d0 == "TRANSFER"
+            15324351262245247657u64 if &*d0 == "TRANSFER"
                 && &*d1 == "RECURRING_CANCELLED" => {
                 return crate::runtime::ParseError::parse_event::<
                     RecurringCancelled,
                 >("RecurringCancelled", body)
                     .map(Self::RecurringCancelled);
             }
-            15307283918677833165u64 if &*d0 == "TRANSFER"
+            16758073034206885959u64 if &*d0 == "TRANSFER"
                 && &*d1 == "PLATFORM_ONBOARDING_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     TransferPlatformOnboardingUpdate,
                 >("TransferPlatformOnboardingUpdate", body)
                     .map(Self::TransferPlatformOnboardingUpdate);
             }
-            6928071984717573767u64 if &*d0 == "WALLET"
+            148928952755153027u64 if &*d0 == "WALLET"
                 && &*d1 == "WALLET_TRANSACTION_STATUS_UPDATE" => {
                 return crate::runtime::ParseError::parse_event::<
                     WalletTransactionStatusUpdate,
@@ -5873,21 +5904,23 @@ impl crate::runtime::Dispatch<2> for Event {
         out: &mut ::std::option::Option<Self>,
     ) -> ::std::result::Result<(), A::Error> {
         let [d0, d1] = values;
-        match crate::runtime::discriminator_hash(&[d0, d1]) {
-            5380456612002056797u64 if d0 == "ASSETS" && d1 == "PRODUCT_READY" => {
+        match crate::runtime::discriminator_hash(&[d1]) {
+            8633432225558470685u64 if d0 == "ASSETS" && d1 == "PRODUCT_READY" => {
                 return map.read::<AssetsProductReady, _>(out, Self::AssetsProductReady);
             }
-            5838710346018916522u64 if d0 == "ASSETS" && d1 == "ERROR" => {
+            306657990149585002u64 if d0 == "ASSETS" && d1 == "ERROR" => {
                 return map.read::<AssetsError, _>(out, Self::AssetsError);
             }
-            9469659888833801280u64 if d0 == "AUTH" && d1 == "DEFAULT_UPDATE" => {
+            12454997252795464215u64 if d0 == "AUTH" && d1 == "DEFAULT_UPDATE" => {
                 return map.read::<AuthDefaultUpdate, _>(out, Self::AuthDefaultUpdate);
             }
-            17537062316355336687u64 if d0 == "AUTH"
+            16104972076337922220u64 if d0 == "AUTH"
                 && d1 == "AUTOMATICALLY_VERIFIED" => {
-                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
-                    return Ok(())
-                };
+                let Ok(sel) = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(0),
+                ) else { return Ok(()) };
                 if sel.is(0, "string") {
                     return map
                         .read::<
@@ -5898,10 +5931,12 @@ impl crate::runtime::Dispatch<2> for Event {
                 return map
                     .read::<AutomaticallyVerified, _>(out, Self::AutomaticallyVerified);
             }
-            8258785666096519766u64 if d0 == "AUTH" && d1 == "VERIFICATION_EXPIRED" => {
-                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
-                    return Ok(())
-                };
+            16776578413110728613u64 if d0 == "AUTH" && d1 == "VERIFICATION_EXPIRED" => {
+                let Ok(sel) = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(0),
+                ) else { return Ok(()) };
                 if sel.is(0, "string") {
                     return map
                         .read::<
@@ -5912,7 +5947,7 @@ impl crate::runtime::Dispatch<2> for Event {
                 return map
                     .read::<VerificationExpired, _>(out, Self::VerificationExpired);
             }
-            4025892466078924993u64 if d0 == "AUTH"
+            13008494560870141842u64 if d0 == "AUTH"
                 && d1 == "PRODUCT_PERMISSIONS_REQUIRED" => {
                 return map
                     .read::<
@@ -5920,12 +5955,12 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::ProductPermissionsRequiredAuth);
             }
-            10394466030780422962u64 if d0 == "AUTH"
+            9070831209448545693u64 if d0 == "AUTH"
                 && d1 == "SMS_MICRODEPOSITS_VERIFICATION" => {
                 return map
                     .read::<HostedMMDVerification, _>(out, Self::HostedMMDVerification);
             }
-            14174321592261403117u64 if d0 == "BANK_TRANSFERS"
+            14912617113353128157u64 if d0 == "BANK_TRANSFERS"
                 && d1 == "BANK_TRANSFERS_EVENTS_UPDATE" => {
                 return map
                     .read::<
@@ -5933,25 +5968,25 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::BankTransfersEventsUpdate);
             }
-            11188183753665996239u64 if d0 == "BASE_REPORT" && d1 == "ERROR" => {
+            306657990149585002u64 if d0 == "BASE_REPORT" && d1 == "ERROR" => {
                 return map.read::<BaseReportsError, _>(out, Self::BaseReportsError);
             }
-            12176167377634669397u64 if d0 == "BEACON" && d1 == "USER_STATUS_UPDATED" => {
+            8133629061348392254u64 if d0 == "BEACON" && d1 == "USER_STATUS_UPDATED" => {
                 return map
                     .read::<
                         BeaconUserStatusUpdated,
                         _,
                     >(out, Self::BeaconUserStatusUpdated);
             }
-            6853626098445442460u64 if d0 == "BEACON" && d1 == "REPORT_CREATED" => {
+            1200193933327088321u64 if d0 == "BEACON" && d1 == "REPORT_CREATED" => {
                 return map
                     .read::<BeaconReportCreated, _>(out, Self::BeaconReportCreated);
             }
-            1729817723596730637u64 if d0 == "BEACON" && d1 == "REPORT_UPDATED" => {
+            16586155706205730988u64 if d0 == "BEACON" && d1 == "REPORT_UPDATED" => {
                 return map
                     .read::<BeaconReportUpdated, _>(out, Self::BeaconReportUpdated);
             }
-            11624006716574497840u64 if d0 == "BEACON"
+            6847697857845591905u64 if d0 == "BEACON"
                 && d1 == "REPORT_SYNDICATION_CREATED" => {
                 return map
                     .read::<
@@ -5959,14 +5994,14 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::BeaconReportSyndicationCreated);
             }
-            6531815598181437775u64 if d0 == "BEACON" && d1 == "DUPLICATE_DETECTED" => {
+            3428175640883718614u64 if d0 == "BEACON" && d1 == "DUPLICATE_DETECTED" => {
                 return map
                     .read::<
                         BeaconDuplicateDetected,
                         _,
                     >(out, Self::BeaconDuplicateDetected);
             }
-            15389958131582976771u64 if d0 == "CASH_FLOW_UPDATES"
+            8747717041353419213u64 if d0 == "CASH_FLOW_UPDATES"
                 && d1 == "INSIGHTS_UPDATED" => {
                 return map
                     .read::<
@@ -5974,11 +6009,11 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::CashFlowUpdatesInsights);
             }
-            8161799534089543520u64 if d0 == "CASH_FLOW_UPDATES"
+            12588266280099439898u64 if d0 == "CASH_FLOW_UPDATES"
                 && d1 == "NSF_OVERDRAFT_DETECTED" => {
                 return map.read::<CashFlowUpdatesNSF, _>(out, Self::CashFlowUpdatesNSF);
             }
-            3665371089692270136u64 if d0 == "CASH_FLOW_UPDATES"
+            13827226672211477098u64 if d0 == "CASH_FLOW_UPDATES"
                 && d1 == "NEW_INCOME_STREAM_DETECTED" => {
                 return map
                     .read::<
@@ -5986,7 +6021,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::CashFlowUpdatesNewIncomeStream);
             }
-            5226178407899642347u64 if d0 == "CASH_FLOW_UPDATES"
+            17723243135129767401u64 if d0 == "CASH_FLOW_UPDATES"
                 && d1 == "EXPECTED_DEPOSIT_MISSED" => {
                 return map
                     .read::<
@@ -5994,7 +6029,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::CashFlowUpdatesExpectedDepositMissed);
             }
-            13028769865832677008u64 if d0 == "CASH_FLOW_UPDATES"
+            12999462121430588910u64 if d0 == "CASH_FLOW_UPDATES"
                 && d1 == "LOW_BALANCE_DETECTED" => {
                 return map
                     .read::<
@@ -6002,7 +6037,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::CashFlowUpdatesLowBalance);
             }
-            7781077783791263487u64 if d0 == "CASH_FLOW_UPDATES"
+            9579385204123079673u64 if d0 == "CASH_FLOW_UPDATES"
                 && d1 == "LARGE_DEPOSIT_DETECTED" => {
                 return map
                     .read::<
@@ -6010,7 +6045,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::CashFlowUpdatesLargeDeposit);
             }
-            11864937049116569791u64 if d0 == "CASH_FLOW_UPDATES"
+            7450023466592638189u64 if d0 == "CASH_FLOW_UPDATES"
                 && d1 == "NEW_LOAN_PAYMENT_DETECTED" => {
                 return map
                     .read::<
@@ -6018,7 +6053,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::CashFlowUpdatesNewLoanPayment);
             }
-            489644559352679168u64 if d0 == "CASH_FLOW_UPDATES"
+            13546636943411954686u64 if d0 == "CASH_FLOW_UPDATES"
                 && d1 == "CASH_FLOW_INSIGHTS_UPDATED" => {
                 return map
                     .read::<
@@ -6026,21 +6061,21 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::CashFlowUpdatesInsightsV2);
             }
-            13790885433747822305u64 if d0 == "CHECK_REPORT"
+            3701710285229989403u64 if d0 == "CHECK_REPORT"
                 && d1 == "CHECK_REPORT_READY" => {
                 return map
                     .read::<CraCheckReportReady, _>(out, Self::CraCheckReportReady);
             }
-            18026135338309674145u64 if d0 == "CHECK_REPORT"
+            3767637021409644935u64 if d0 == "CHECK_REPORT"
                 && d1 == "CHECK_REPORT_FAILED" => {
                 return map
                     .read::<CraCheckReportFailed, _>(out, Self::CraCheckReportFailed);
             }
-            15729762307293735392u64 if d0 == "CHECK_REPORT"
+            14774950390127927766u64 if d0 == "CHECK_REPORT"
                 && d1 == "UPGRADE_FAILED" => {
                 return map.read::<CraUpgradeFailed, _>(out, Self::CraUpgradeFailed);
             }
-            1512842624998187831u64 if d0 == "CHECK_REPORT"
+            4182607206514176641u64 if d0 == "CHECK_REPORT"
                 && d1 == "USER_CHECK_REPORT_READY" => {
                 return map
                     .read::<
@@ -6048,7 +6083,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::CraUserCheckReportReady);
             }
-            2317908633485402747u64 if d0 == "CHECK_REPORT"
+            13078629707956861185u64 if d0 == "CHECK_REPORT"
                 && d1 == "USER_CHECK_REPORT_FAILED" => {
                 return map
                     .read::<
@@ -6056,15 +6091,15 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::CraUserCheckReportFailed);
             }
-            3694967104204793087u64 if d0 == "CRA_INCOME"
+            2556540917293501540u64 if d0 == "CRA_INCOME"
                 && d1 == "BANK_INCOME_COMPLETE" => {
                 return map
                     .read::<CraBankIncomeComplete, _>(out, Self::CraBankIncomeComplete);
             }
-            11193480421735600995u64 if d0 == "CRA_INCOME" && d1 == "ERROR" => {
+            306657990149585002u64 if d0 == "CRA_INCOME" && d1 == "ERROR" => {
                 return map.read::<CraBankIncomeError, _>(out, Self::CraBankIncomeError);
             }
-            10903567199466001403u64 if d0 == "CRA_INSIGHTS"
+            1998450474592034952u64 if d0 == "CRA_INSIGHTS"
                 && d1 == "PARTNER_INSIGHTS_COMPLETE" => {
                 return map
                     .read::<
@@ -6072,7 +6107,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::CraPartnerInsightsComplete);
             }
-            10020340431159906598u64 if d0 == "CRA_INSIGHTS"
+            15611106737580425611u64 if d0 == "CRA_INSIGHTS"
                 && d1 == "PARTNER_INSIGHTS_ERROR" => {
                 return map
                     .read::<
@@ -6080,7 +6115,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::CraPartnerInsightsError);
             }
-            6612357940866690029u64 if d0 == "DASHBOARD_CONFIGURED_ALERT"
+            4807228402792298956u64 if d0 == "DASHBOARD_CONFIGURED_ALERT"
                 && d1 == "INSTITUTION_STATUS_ALERT_TRIGGERED" => {
                 return map
                     .read::<
@@ -6088,7 +6123,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::InstitutionStatusAlert);
             }
-            9967719368294280549u64 if d0 == "ENTITY_SCREENING"
+            1061295086937481072u64 if d0 == "ENTITY_SCREENING"
                 && d1 == "STATUS_UPDATED" => {
                 return map
                     .read::<
@@ -6096,15 +6131,15 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::EntityScreeningStatusUpdated);
             }
-            17490337415891160282u64 if d0 == "HOLDINGS" && d1 == "DEFAULT_UPDATE" => {
+            12454997252795464215u64 if d0 == "HOLDINGS" && d1 == "DEFAULT_UPDATE" => {
                 return map
                     .read::<HoldingsDefaultUpdate, _>(out, Self::HoldingsDefaultUpdate);
             }
-            15620957585331432548u64 if d0 == "IDENTITY" && d1 == "DEFAULT_UPDATE" => {
+            12454997252795464215u64 if d0 == "IDENTITY" && d1 == "DEFAULT_UPDATE" => {
                 return map
                     .read::<IdentityDefaultUpdate, _>(out, Self::IdentityDefaultUpdate);
             }
-            14420541191079980989u64 if d0 == "IDENTITY"
+            13008494560870141842u64 if d0 == "IDENTITY"
                 && d1 == "PRODUCT_PERMISSIONS_REQUIRED" => {
                 return map
                     .read::<
@@ -6112,7 +6147,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::ProductPermissionsRequiredIdentity);
             }
-            4903041306440818147u64 if d0 == "IDENTITY_VERIFICATION"
+            15913601656917152240u64 if d0 == "IDENTITY_VERIFICATION"
                 && d1 == "STEP_UPDATED" => {
                 return map
                     .read::<
@@ -6120,7 +6155,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::IdentityVerificationStepUpdated);
             }
-            3319565836666812540u64 if d0 == "IDENTITY_VERIFICATION"
+            3579379739967772429u64 if d0 == "IDENTITY_VERIFICATION"
                 && d1 == "RETRIED" => {
                 return map
                     .read::<
@@ -6128,7 +6163,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::IdentityVerificationRetried);
             }
-            17622424334530287619u64 if d0 == "IDENTITY_VERIFICATION"
+            1061295086937481072u64 if d0 == "IDENTITY_VERIFICATION"
                 && d1 == "STATUS_UPDATED" => {
                 return map
                     .read::<
@@ -6136,17 +6171,17 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::IdentityVerificationStatusUpdated);
             }
-            12629108165559959859u64 if d0 == "INCOME" && d1 == "PRODUCT_READY" => {
+            8633432225558470685u64 if d0 == "INCOME" && d1 == "PRODUCT_READY" => {
                 return map.read::<ItemProductReady, _>(out, Self::ItemProductReady);
             }
-            4898021967638791907u64 if d0 == "INCOME" && d1 == "INCOME_VERIFICATION" => {
+            9339942811749785369u64 if d0 == "INCOME" && d1 == "INCOME_VERIFICATION" => {
                 return map
                     .read::<
                         IncomeVerificationStatus,
                         _,
                     >(out, Self::IncomeVerificationStatus);
             }
-            18386321849367933759u64 if d0 == "INCOME"
+            3632436113541154029u64 if d0 == "INCOME"
                 && d1 == "INCOME_VERIFICATION_RISK_SIGNALS" => {
                 return map
                     .read::<
@@ -6154,10 +6189,10 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::IncomeVerificationRiskSignalsStatus);
             }
-            5043297148174978882u64 if d0 == "INCOME" && d1 == "BANK_INCOME_COMPLETE" => {
+            2556540917293501540u64 if d0 == "INCOME" && d1 == "BANK_INCOME_COMPLETE" => {
                 return map.read::<BankIncomeComplete, _>(out, Self::BankIncomeComplete);
             }
-            6036176721826016961u64 if d0 == "INCOME"
+            16495568928053331267u64 if d0 == "INCOME"
                 && d1 == "INCOME_VERIFICATION_REFRESH_RECONNECT_NEEDED" => {
                 return map
                     .read::<
@@ -6165,7 +6200,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::IncomeVerificationRefreshReconnectNeeded);
             }
-            13477152534921594044u64 if d0 == "INCOME"
+            8855222038872662434u64 if d0 == "INCOME"
                 && d1 == "BANK_INCOME_REFRESH_UPDATE" => {
                 return map
                     .read::<
@@ -6173,7 +6208,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::BankIncomeRefreshUpdate);
             }
-            7427265382515142770u64 if d0 == "INCOME"
+            8859879081614910128u64 if d0 == "INCOME"
                 && d1 == "BANK_INCOME_REFRESH_COMPLETE" => {
                 return map
                     .read::<
@@ -6181,7 +6216,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::BankIncomeRefreshComplete);
             }
-            2989532747560957084u64 if d0 == "INVESTMENTS_TRANSACTIONS"
+            12454997252795464215u64 if d0 == "INVESTMENTS_TRANSACTIONS"
                 && d1 == "DEFAULT_UPDATE" => {
                 return map
                     .read::<
@@ -6189,7 +6224,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::InvestmentsDefaultUpdate);
             }
-            1005875568064706601u64 if d0 == "INVESTMENTS_TRANSACTIONS"
+            1720121515819544460u64 if d0 == "INVESTMENTS_TRANSACTIONS"
                 && d1 == "HISTORICAL_UPDATE" => {
                 return map
                     .read::<
@@ -6197,10 +6232,10 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::InvestmentsHistoricalUpdate);
             }
-            7408795366482115711u64 if d0 == "ISSUES" && d1 == "ISSUE_RESOLVED" => {
+            5713676124401046838u64 if d0 == "ISSUES" && d1 == "ISSUE_RESOLVED" => {
                 return map.read::<IssueResolved, _>(out, Self::IssueResolved);
             }
-            67725442562419214u64 if d0 == "ITEM"
+            11150033470673816688u64 if d0 == "ITEM"
                 && d1 == "WEBHOOK_UPDATE_ACKNOWLEDGED" => {
                 return map
                     .read::<
@@ -6208,31 +6243,31 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::WebhookUpdateAcknowledged);
             }
-            170888283879913259u64 if d0 == "ITEM" && d1 == "PENDING_EXPIRATION" => {
+            3491674330588187241u64 if d0 == "ITEM" && d1 == "PENDING_EXPIRATION" => {
                 return map.read::<PendingExpiration, _>(out, Self::PendingExpiration);
             }
-            8131829765507139988u64 if d0 == "ITEM" && d1 == "ERROR" => {
+            306657990149585002u64 if d0 == "ITEM" && d1 == "ERROR" => {
                 return map.read::<ItemError, _>(out, Self::ItemError);
             }
-            17102960725083609262u64 if d0 == "ITEM" && d1 == "LOGIN_REPAIRED" => {
+            4156596955307211232u64 if d0 == "ITEM" && d1 == "LOGIN_REPAIRED" => {
                 return map.read::<ItemLoginRepaired, _>(out, Self::ItemLoginRepaired);
             }
-            10152387160431329230u64 if d0 == "ITEM" && d1 == "PENDING_DISCONNECT" => {
+            3826165756431919696u64 if d0 == "ITEM" && d1 == "PENDING_DISCONNECT" => {
                 return map.read::<PendingDisconnect, _>(out, Self::PendingDisconnect);
             }
-            11014752957673211612u64 if d0 == "ITEM"
+            8342385136112573966u64 if d0 == "ITEM"
                 && d1 == "USER_PERMISSION_REVOKED" => {
                 return map
                     .read::<UserPermissionRevoked, _>(out, Self::UserPermissionRevoked);
             }
-            7283624136571141485u64 if d0 == "ITEM" && d1 == "NEW_ACCOUNTS_AVAILABLE" => {
+            9698643678285187627u64 if d0 == "ITEM" && d1 == "NEW_ACCOUNTS_AVAILABLE" => {
                 return map
                     .read::<NewAccountsAvailable, _>(out, Self::NewAccountsAvailable);
             }
-            14255970681396882930u64 if d0 == "ITEM" && d1 == "USER_ACCOUNT_REVOKED" => {
+            16421204303383068012u64 if d0 == "ITEM" && d1 == "USER_ACCOUNT_REVOKED" => {
                 return map.read::<UserAccountRevoked, _>(out, Self::UserAccountRevoked);
             }
-            8046261650560765131u64 if d0 == "LAYER"
+            8034758841092872733u64 if d0 == "LAYER"
                 && d1 == "LAYER_AUTHENTICATION_PASSED" => {
                 return map
                     .read::<
@@ -6240,24 +6275,24 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::LayerAuthenticationPassed);
             }
-            5681005770197447599u64 if d0 == "LIABILITIES" && d1 == "DEFAULT_UPDATE" => {
+            12454997252795464215u64 if d0 == "LIABILITIES" && d1 == "DEFAULT_UPDATE" => {
                 return map
                     .read::<
                         LiabilitiesDefaultUpdate,
                         _,
                     >(out, Self::LiabilitiesDefaultUpdate);
             }
-            10164220352427724728u64 if d0 == "LINK" && d1 == "EVENTS" => {
+            11697926083316572097u64 if d0 == "LINK" && d1 == "EVENTS" => {
                 return map.read::<LinkEvents, _>(out, Self::LinkEvents);
             }
-            1159381375279978092u64 if d0 == "LINK" && d1 == "ITEM_ADD_RESULT" => {
+            13061527882410691951u64 if d0 == "LINK" && d1 == "ITEM_ADD_RESULT" => {
                 return map.read::<ItemAddResult, _>(out, Self::ItemAddResult);
             }
-            13534894282405222334u64 if d0 == "LINK" && d1 == "SESSION_FINISHED" => {
+            4582519714539323227u64 if d0 == "LINK" && d1 == "SESSION_FINISHED" => {
                 return map
                     .read::<LinkSessionFinished, _>(out, Self::LinkSessionFinished);
             }
-            847813693484622807u64 if d0 == "LINK_DELIVERY"
+            2178418422432674477u64 if d0 == "LINK_DELIVERY"
                 && d1 == "DELIVERY_STATUS" => {
                 return map
                     .read::<
@@ -6265,11 +6300,12 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::LinkUserDeliveryStatus);
             }
-            5972318381847623776u64 if d0 == "LINK_DELIVERY" && d1 == "LINK_CALLBACK" => {
+            16606856420400686910u64 if d0 == "LINK_DELIVERY"
+                && d1 == "LINK_CALLBACK" => {
                 return map
                     .read::<LinkDeliveryCallback, _>(out, Self::LinkDeliveryCallback);
             }
-            13661524557085205764u64 if d0 == "PARTNER"
+            6512576884118995335u64 if d0 == "PARTNER"
                 && d1 == "END_CUSTOMER_OAUTH_STATUS_UPDATED" => {
                 return map
                     .read::<
@@ -6277,12 +6313,12 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::PartnerEndCustomerOAuthStatusUpdated);
             }
-            5809689716775948517u64 if d0 == "PAYMENT_INITIATION"
+            4410338620890762685u64 if d0 == "PAYMENT_INITIATION"
                 && d1 == "PAYMENT_STATUS_UPDATE" => {
                 return map
                     .read::<PaymentStatusUpdate, _>(out, Self::PaymentStatusUpdate);
             }
-            13864658677455372521u64 if d0 == "PAYMENT_INITIATION"
+            11164128051875408161u64 if d0 == "PAYMENT_INITIATION"
                 && d1 == "CONSENT_STATUS_UPDATE" => {
                 return map
                     .read::<
@@ -6290,7 +6326,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::PaymentInitiationConsentStatusUpdate);
             }
-            16407804195173206759u64 if d0 == "PROCESSOR_TOKEN"
+            11150033470673816688u64 if d0 == "PROCESSOR_TOKEN"
                 && d1 == "WEBHOOK_UPDATE_ACKNOWLEDGED" => {
                 return map
                     .read::<
@@ -6298,17 +6334,17 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::ProcessorTokenWebhookUpdate);
             }
-            6597374321648612094u64 if d0 == "PROTECT" && d1 == "PROTECT_USER_EVENT" => {
+            3355023729323641010u64 if d0 == "PROTECT" && d1 == "PROTECT_USER_EVENT" => {
                 return map.read::<ProtectUserEvent, _>(out, Self::ProtectUserEvent);
             }
-            17150707106243578811u64 if d0 == "SCREENING" && d1 == "STATUS_UPDATED" => {
+            1061295086937481072u64 if d0 == "SCREENING" && d1 == "STATUS_UPDATED" => {
                 return map
                     .read::<
                         ScreeningStatusUpdated,
                         _,
                     >(out, Self::ScreeningStatusUpdated);
             }
-            14135321947627381585u64 if d0 == "STATEMENTS"
+            3878761485850019364u64 if d0 == "STATEMENTS"
                 && d1 == "STATEMENTS_REFRESH_COMPLETE" => {
                 return map
                     .read::<
@@ -6316,11 +6352,13 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::StatementsRefreshComplete);
             }
-            10402504942678127996u64 if d0 == "TRANSACTIONS"
+            3865822838812109268u64 if d0 == "TRANSACTIONS"
                 && d1 == "TRANSACTIONS_REMOVED" => {
-                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
-                    return Ok(())
-                };
+                let Ok(sel) = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(2),
+                ) else { return Ok(()) };
                 if sel.has(1) && !sel.has(2) {
                     return map
                         .read::<
@@ -6331,10 +6369,13 @@ impl crate::runtime::Dispatch<2> for Event {
                 return map
                     .read::<TransactionsRemoved, _>(out, Self::TransactionsRemoved);
             }
-            4736723316744815311u64 if d0 == "TRANSACTIONS" && d1 == "DEFAULT_UPDATE" => {
-                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
-                    return Ok(())
-                };
+            12454997252795464215u64 if d0 == "TRANSACTIONS"
+                && d1 == "DEFAULT_UPDATE" => {
+                let Ok(sel) = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(2),
+                ) else { return Ok(()) };
                 if sel.has(1) && !sel.has(2) {
                     return map
                         .read::<
@@ -6344,11 +6385,13 @@ impl crate::runtime::Dispatch<2> for Event {
                 }
                 return map.read::<DefaultUpdate, _>(out, Self::DefaultUpdate);
             }
-            3870462590809984620u64 if d0 == "TRANSACTIONS"
+            7969182053635091940u64 if d0 == "TRANSACTIONS"
                 && d1 == "SYNC_UPDATES_AVAILABLE" => {
-                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
-                    return Ok(())
-                };
+                let Ok(sel) = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(2),
+                ) else { return Ok(()) };
                 if sel.has(1) && !sel.has(2) {
                     return map
                         .read::<
@@ -6359,11 +6402,13 @@ impl crate::runtime::Dispatch<2> for Event {
                 return map
                     .read::<SyncUpdatesAvailable, _>(out, Self::SyncUpdatesAvailable);
             }
-            6194368259778980385u64 if d0 == "TRANSACTIONS"
+            18002661334573652505u64 if d0 == "TRANSACTIONS"
                 && d1 == "RECURRING_TRANSACTIONS_UPDATE" => {
-                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
-                    return Ok(())
-                };
+                let Ok(sel) = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(2),
+                ) else { return Ok(()) };
                 if sel.has(1) && !sel.has(2) {
                     return map
                         .read::<
@@ -6377,11 +6422,13 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::RecurringTransactionsUpdate);
             }
-            9863987657489059540u64 if d0 == "TRANSACTIONS"
+            1720121515819544460u64 if d0 == "TRANSACTIONS"
                 && d1 == "HISTORICAL_UPDATE" => {
-                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
-                    return Ok(())
-                };
+                let Ok(sel) = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(2),
+                ) else { return Ok(()) };
                 if sel.has(1) && !sel.has(2) {
                     return map
                         .read::<
@@ -6391,10 +6438,12 @@ impl crate::runtime::Dispatch<2> for Event {
                 }
                 return map.read::<HistoricalUpdate, _>(out, Self::HistoricalUpdate);
             }
-            1323475377823380662u64 if d0 == "TRANSACTIONS" && d1 == "INITIAL_UPDATE" => {
-                let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS) else {
-                    return Ok(())
-                };
+            4202768383621845982u64 if d0 == "TRANSACTIONS" && d1 == "INITIAL_UPDATE" => {
+                let Ok(sel) = crate::runtime::selectors(
+                    body,
+                    Self::SELECTORS,
+                    ::std::option::Option::Some(2),
+                ) else { return Ok(()) };
                 if sel.has(1) && !sel.has(2) {
                     return map
                         .read::<
@@ -6404,17 +6453,17 @@ impl crate::runtime::Dispatch<2> for Event {
                 }
                 return map.read::<InitialUpdate, _>(out, Self::InitialUpdate);
             }
-            4348037877739913717u64 if d0 == "TRANSFER"
+            8565355104874938663u64 if d0 == "TRANSFER"
                 && d1 == "TRANSFER_EVENTS_UPDATE" => {
                 return map
                     .read::<TransferEventsUpdate, _>(out, Self::TransferEventsUpdate);
             }
-            12626683186123327196u64 if d0 == "TRANSFER"
+            15800082393784496586u64 if d0 == "TRANSFER"
                 && d1 == "RECURRING_NEW_TRANSFER" => {
                 return map
                     .read::<RecurringNewTransfer, _>(out, Self::RecurringNewTransfer);
             }
-            3608656514076559892u64 if d0 == "TRANSFER"
+            15991289661659868714u64 if d0 == "TRANSFER"
                 && d1 == "RECURRING_TRANSFER_SKIPPED" => {
                 return map
                     .read::<
@@ -6422,11 +6471,11 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::RecurringTransferSkipped);
             }
-            13624107936067243771u64 if d0 == "TRANSFER"
+            15324351262245247657u64 if d0 == "TRANSFER"
                 && d1 == "RECURRING_CANCELLED" => {
                 return map.read::<RecurringCancelled, _>(out, Self::RecurringCancelled);
             }
-            15307283918677833165u64 if d0 == "TRANSFER"
+            16758073034206885959u64 if d0 == "TRANSFER"
                 && d1 == "PLATFORM_ONBOARDING_UPDATE" => {
                 return map
                     .read::<
@@ -6434,7 +6483,7 @@ impl crate::runtime::Dispatch<2> for Event {
                         _,
                     >(out, Self::TransferPlatformOnboardingUpdate);
             }
-            6928071984717573767u64 if d0 == "WALLET"
+            148928952755153027u64 if d0 == "WALLET"
                 && d1 == "WALLET_TRANSACTION_STATUS_UPDATE" => {
                 return map
                     .read::<

@@ -71,7 +71,15 @@ impl Selectors {
 }
 
 /// Reads which of `fields` the top level of `body` has, and with what JSON type.
-pub fn selectors(body: &[u8], fields: &[&'static str]) -> Result<Selectors, ParseError> {
+///
+/// `stop`: a field whose sight alone settles the choice (the generator passes one only for
+/// an arm with a single shape variant, when seeing the field decides that variant); the
+/// scan ends there, and fields not yet seen read as absent, which cannot change the outcome.
+pub fn selectors(
+    body: &[u8],
+    fields: &[&'static str],
+    stop: Option<usize>,
+) -> Result<Selectors, ParseError> {
     let scanned = (|| {
         let mut present = vec![None; fields.len()];
         let mut members = scan::Members::new(body)?;
@@ -79,6 +87,9 @@ pub fn selectors(body: &[u8], fields: &[&'static str]) -> Result<Selectors, Pars
             let kind = members.skip()?;
             if let Some(i) = fields.iter().position(|f| f.as_bytes() == key) {
                 present[i] = Some(kind);
+                if stop == Some(i) {
+                    break;
+                }
             }
         }
         Some(present)
@@ -261,11 +272,22 @@ mod tests {
         let [t, c] = discriminators(body, &["webhook_type", "webhook_code"]).unwrap();
         assert_eq!((&*t, &*c), ("TRANSACTIONS", "DEFAULT_UPDATE"));
         assert!(matches!(t, Cow::Borrowed(_)), "the fast path borrows");
-        let s = selectors(body, &["item_id", "account_id", "error", "n"]).unwrap();
+        let s = selectors(body, &["item_id", "account_id", "error", "n"], None).unwrap();
         assert!(!s.has(0));
         assert!(s.is(1, "string"));
         assert!(s.is(2, "null"));
         assert!(s.is(3, "number"));
+    }
+
+    #[test]
+    fn selector_scan_stops_at_the_deciding_field() {
+        let body = br#"{"item_id": "i", "x": 1, "account_id": "a"}"#;
+        let all = selectors(body, &["account_id", "item_id"], None).unwrap();
+        assert!(all.has(0) && all.has(1));
+        // Stopping at `item_id` leaves `account_id` unread: absent as far as the caller
+        // knows, which is only passed when seeing `item_id` already decides.
+        let stopped = selectors(body, &["account_id", "item_id"], Some(1)).unwrap();
+        assert!(!stopped.has(0) && stopped.has(1));
     }
 
     #[test]
@@ -283,7 +305,11 @@ mod tests {
             let slow = probe_with_serde(body, &["type"], &["sel"]).unwrap();
             let [fast] = discriminators(body, &["type"]).unwrap();
             assert_eq!(Some(fast), slow.values[0].clone(), "{text}");
-            assert_eq!(selectors(body, &["sel"]).unwrap().0, slow.present, "{text}");
+            assert_eq!(
+                selectors(body, &["sel"], None).unwrap().0,
+                slow.present,
+                "{text}"
+            );
         }
     }
 
