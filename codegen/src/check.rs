@@ -133,20 +133,15 @@ impl<'s> Checker<'s> {
             );
             return;
         };
-        // The provider's error shape may stand in for any event's payload.
-        if let Some(err_ty) = &self.spec.envelope.payload_error {
+        // The provider's error shape stands in for the payload when its marker key is
+        // there, the same rule the runtime and the schemas apply.
+        if let (Some(err_ty), Some(marker)) = (
+            &self.spec.envelope.payload_error,
+            self.spec.payload_error_marker(),
+        ) {
             if let Some(shape) = self.spec.types.get(err_ty) {
-                let mut probe = Checker {
-                    spec: self.spec,
-                    out: Vec::new(),
-                };
-                probe.value(data, shape, path);
-                let looks_like_error = shape
-                    .fields
-                    .as_ref()
-                    .is_some_and(|f| f.keys().any(|k| obj.contains_key(k)));
-                if probe.out.is_empty() || looks_like_error {
-                    self.out.extend(probe.out);
+                if obj.contains_key(marker) {
+                    self.value(data, shape, path);
                     return;
                 }
             }

@@ -669,7 +669,7 @@ impl<'a> Doc<'a> {
 
     /// A type as readable text, e.g. `string (uuid)` or `array of [PlaidError](#...)`.
     fn type_text(&self, t: &TypeRef, format: Option<Format>) -> String {
-        let fmt = format.map(format_name);
+        let fmt = format.map(crate::model::spelling);
         match t {
             TypeRef::String => match fmt {
                 Some(f) => format!("string ({f})"),
@@ -1179,13 +1179,6 @@ fn select_text(s: &Select) -> String {
         parts.push(format!("`{f}` is {t}"));
     }
     and_list(&parts)
-}
-
-fn format_name(f: Format) -> String {
-    serde_json::to_value(f)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 fn event_anchor(name: &str) -> String {

@@ -19,9 +19,11 @@ pub fn provider_module(p: &Provider) -> String {
         TypeDef::Enum(e) => emit_enum(e),
     });
     let event = emit_event_enum(p);
+    let error_shape = emit_error_shape(p);
     let tokens = quote! {
         #module_doc
         #(#types)*
+        #error_shape
         #event
     };
     format_tokens(&header(&format!("spec/{}.yaml", p.name)), tokens)
@@ -289,6 +291,21 @@ fn emit_struct(s: &StructDef, p: &Provider) -> TokenStream {
             #payload
             #extra
         }
+    }
+}
+
+/// Tells the runtime's `Payload` which key marks the provider's error shape.
+fn emit_error_shape(p: &Provider) -> TokenStream {
+    match (&p.payload_error, &p.payload_error_marker) {
+        (Some(ty), Some(marker)) => {
+            let ty = ident(ty);
+            quote! {
+                impl crate::runtime::ErrorShape for #ty {
+                    const MARKER: &'static str = #marker;
+                }
+            }
+        }
+        _ => quote!(),
     }
 }
 

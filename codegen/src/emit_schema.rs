@@ -217,16 +217,16 @@ fn payload_schema(p: &Provider, e: &EventDef, used: &mut BTreeSet<String>) -> Va
             m.insert("$ref".into(), reference(data, used));
         }
         Some(err) => {
+            let marker = p.payload_error_marker.as_deref().unwrap_or_default();
             m.insert(
                 "$comment".into(),
-                "An object with an `errors` key is the error shape; anything else must be the event's data."
-                    .into(),
+                format!("An object with the key `{marker}` is the error shape; anything else must be the event's data.").into(),
             );
             m.insert(
                 "anyOf".into(),
                 json!([
-                    {"not": {"required": ["errors"]}, "$ref": reference(data, used)},
-                    {"required": ["errors"], "$ref": reference(err, used)},
+                    {"not": {"required": [marker]}, "$ref": reference(data, used)},
+                    {"required": [marker], "$ref": reference(err, used)},
                 ]),
             );
         }

@@ -7,8 +7,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use indexmap::IndexMap;
-
 use crate::model::{self, Format, Kind, ProviderSpec, Shape};
 
 /// One provider, ready to emit.
@@ -32,6 +30,8 @@ pub struct Provider {
     pub payload_field: Option<String>,
     /// The type a payload may hold instead of the event's fields.
     pub payload_error: Option<String>,
+    /// The key whose presence marks a payload as that error type.
+    pub payload_error_marker: Option<String>,
     /// The envelope's fields (shared by every event struct).
     pub envelope: Vec<FieldDef>,
     /// The discriminator lowered to a dispatch table, one arm per distinct value tuple.
@@ -312,6 +312,7 @@ pub fn lower(spec: &ProviderSpec) -> Provider {
             .payload_error
             .as_ref()
             .map(|t| l.shared.get(t).cloned().unwrap_or_else(|| t.clone())),
+        payload_error_marker: spec.payload_error_marker().map(str::to_owned),
         envelope,
         spec: spec.clone(),
     }
@@ -401,17 +402,11 @@ impl<'s> Lowerer<'s> {
         }
     }
 
-    /// The shape a reference chain ends at.
+    /// The shape a reference chain ends at (`None` when `s` is no reference).
     fn resolve(&self, s: &Shape) -> Option<&'s Shape> {
-        let mut cur = s.reference.as_ref()?;
-        for _ in 0..64 {
-            let t = self.spec.types.get(cur)?;
-            match &t.reference {
-                Some(next) => cur = next,
-                None => return Some(t),
-            }
-        }
-        None
+        s.reference.as_ref()?;
+        self.spec
+            .resolve(self.spec.types.get(s.reference.as_ref()?)?)
     }
 
     fn type_ref(&mut self, suggested: &str, s: &Shape) -> TypeRef {
@@ -704,15 +699,6 @@ pub fn rust_ident(s: &str) -> String {
         k if KEYWORDS.contains(&k) => format!("r#{k}"),
         _ => s.to_owned(),
     }
-}
-
-/// The event's discriminator values as a map, for emitters that print them.
-pub fn when_map(p: &Provider, e: &EventDef) -> IndexMap<String, String> {
-    p.discriminator
-        .iter()
-        .cloned()
-        .zip(e.when.iter().cloned())
-        .collect()
 }
 
 #[cfg(test)]

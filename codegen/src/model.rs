@@ -45,6 +45,40 @@ pub struct ProviderSpec {
     pub events: Vec<Event>,
 }
 
+impl ProviderSpec {
+    /// The shape a chain of `ref`s ends at (`s` itself when it is no reference); `None` for
+    /// a dangling reference or a cycle of pure aliases.
+    pub fn resolve<'s>(&'s self, mut s: &'s Shape) -> Option<&'s Shape> {
+        for _ in 0..=self.types.len() {
+            match &s.reference {
+                Some(name) => s = self.types.get(name)?,
+                None => return Some(s),
+            }
+        }
+        None
+    }
+
+    /// The key that marks a payload as the provider's error shape: the first field of the
+    /// `payload_error` type. Loader, runtime and schemas all decide by it.
+    pub fn payload_error_marker(&self) -> Option<&str> {
+        let ty = self.types.get(self.envelope.payload_error.as_ref()?)?;
+        self.resolve(ty)?
+            .fields
+            .as_ref()?
+            .keys()
+            .next()
+            .map(String::as_str)
+    }
+}
+
+/// How a unit enum of the model is spelled in YAML (`decimal`, `date-time`, `string`).
+pub fn spelling<T: Serialize>(value: T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// The transport facts of a delivery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

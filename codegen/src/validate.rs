@@ -486,6 +486,16 @@ fn envelope(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
             );
         }
         ctx.reference(pe, &ep.key("payload_error"), r);
+        // Its first field is the key that marks a payload as the error shape.
+        let is_object_with_fields = spec.types.get(pe).and_then(|t| spec.resolve(t)).map(|t| {
+            t.kind == Some(Kind::Object) && t.fields.as_ref().is_some_and(|f| !f.is_empty())
+        });
+        if is_object_with_fields == Some(false) {
+            r.at(
+                &ep.key("payload_error"),
+                format!("`{pe}` must be an object type with at least one field: its first field marks a payload as the error shape"),
+            );
+        }
     }
     for (i, path) in spec.envelope.subject.iter().enumerate() {
         let found: Vec<Option<&Shape>> = spec
@@ -538,24 +548,14 @@ pub(crate) fn field_at<'s>(
         _ => return None,
     };
     for part in parts {
-        let resolved = resolve(spec, cur)?;
+        let resolved = spec.resolve(cur)?;
         cur = resolved.fields.as_ref()?.get(part)?;
     }
     Some(cur)
 }
 
-fn resolve<'s>(spec: &'s ProviderSpec, mut s: &'s Shape) -> Option<&'s Shape> {
-    for _ in 0..64 {
-        match &s.reference {
-            Some(name) => s = spec.types.get(name)?,
-            None => return Some(s),
-        }
-    }
-    None
-}
-
 fn id_like(spec: &ProviderSpec, s: &Shape) -> bool {
-    resolve(spec, s).is_some_and(|t| {
+    spec.resolve(s).is_some_and(|t| {
         matches!(t.kind, Some(Kind::String) | Some(Kind::Integer))
             && t.format.is_none_or(|f| matches!(f, Format::Uuid))
     })
@@ -618,7 +618,7 @@ fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
                         .envelope
                         .fields
                         .get(d)
-                        .and_then(|s| resolve(spec, s))
+                        .and_then(|s| spec.resolve(s))
                         .filter(|s| s.kind == Some(Kind::Enum) && !s.open.unwrap_or(false));
                     if let Some(values) = closed.and_then(|s| s.values.as_ref()) {
                         if !values.contains(v) {
@@ -757,9 +757,9 @@ fn select(spec: &ProviderSpec, e: &Event, sel: &Select, p: &Path, r: &mut Report
                 if !allowed.contains(want) {
                     let names: Vec<String> = allowed
                         .iter()
-                        .map(|t| format!("`{}`", json_type_name(*t)))
+                        .map(|t| format!("`{}`", spelling(*t)))
                         .collect();
-                    r.at(&kp, format!("`{k}` is declared as {}, so it is never `{}` and this variant can never match", names.join(" or "), json_type_name(*want)));
+                    r.at(&kp, format!("`{k}` is declared as {}, so it is never `{}` and this variant can never match", names.join(" or "), spelling(*want)));
                 }
             }
         }
@@ -768,7 +768,7 @@ fn select(spec: &ProviderSpec, e: &Event, sel: &Select, p: &Path, r: &mut Report
 
 /// The JSON types a value of `shape` can have (every type for `any`).
 fn json_types(spec: &ProviderSpec, shape: &Shape) -> Vec<JsonType> {
-    let Some(resolved) = resolve(spec, shape) else {
+    let Some(resolved) = spec.resolve(shape) else {
         return Vec::new();
     };
     let mut out = match resolved.kind {
@@ -790,13 +790,6 @@ fn json_types(spec: &ProviderSpec, shape: &Shape) -> Vec<JsonType> {
         out.push(JsonType::Null);
     }
     out
-}
-
-fn json_type_name(t: JsonType) -> String {
-    serde_json::to_value(t)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// A best guess at where the value at a JSON path sits in an example's text: the last
@@ -954,7 +947,7 @@ impl Ctx<'_> {
             if set && !allowed(key) {
                 r.at(
                     &p.key(key),
-                    format!("`{key}` does not apply to `type: {}`", kind_name(kind)),
+                    format!("`{key}` does not apply to `type: {}`", spelling(kind)),
                 );
             }
         }
@@ -964,9 +957,9 @@ impl Ctx<'_> {
                     &p.key("format"),
                     format!(
                         "format `{}` applies to `{}`, not `{}`",
-                        format_name(f),
-                        kind_name(f.applies_to()),
-                        kind_name(kind)
+                        spelling(f),
+                        spelling(f.applies_to()),
+                        spelling(kind)
                     ),
                 );
             }
@@ -975,7 +968,7 @@ impl Ctx<'_> {
             Kind::Array | Kind::Map => match &s.items {
                 Some(items) => self.shape(items, &p.key("items"), Position::Type, r),
                 None => {
-                    r.at(p, format!("`type: {}` needs `items` (use `items: {{type: any}}` when anything goes)", kind_name(kind)));
+                    r.at(p, format!("`type: {}` needs `items` (use `items: {{type: any}}` when anything goes)", spelling(kind)));
                 }
             },
             Kind::Object => {
@@ -1023,18 +1016,4 @@ fn alias_cycles(types: &IndexMap<String, Shape>, p: &Path, r: &mut Reporter<'_>)
             cur = next;
         }
     }
-}
-
-fn kind_name(k: Kind) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn format_name(f: Format) -> String {
-    serde_json::to_value(f)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }

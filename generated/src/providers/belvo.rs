@@ -1880,6 +1880,9 @@ pub struct OpenfinanceConsentExpired {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::ErrorShape for ErrorData {
+    const MARKER: &'static str = "errors";
+}
 /// Every event of this provider, chosen by `webhook_type` and `webhook_code`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 #[serde(untagged)]

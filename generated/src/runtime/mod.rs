@@ -14,7 +14,7 @@ mod time_types;
 pub use decimal::Decimal;
 pub use error::ParseError;
 pub use nullable::{optional_non_null, required_nullable, Nullable};
-pub use payload::Payload;
+pub use payload::{ErrorShape, Payload};
 pub use probe::{discriminators, selectors, Selectors};
 pub use single::{single_pass, Dispatch, Replay};
 pub use time_types::{Date, DateTime, UnixMs, UnixS};

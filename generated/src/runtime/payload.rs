@@ -30,12 +30,21 @@ impl<T: Serialize, E: Serialize> Serialize for Payload<T, E> {
     }
 }
 
-impl<'de, T: DeserializeOwned, E: DeserializeOwned> Deserialize<'de> for Payload<T, E> {
+/// The provider's error shape, and the key whose presence marks it (the first field of
+/// the spec's `payload_error` type; the loader and the schemas decide by the same key).
+pub trait ErrorShape {
+    /// The marking key.
+    const MARKER: &'static str;
+}
+
+impl<'de, T: DeserializeOwned, E: DeserializeOwned + ErrorShape> Deserialize<'de>
+    for Payload<T, E>
+{
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // The error shape is told apart by its `errors` key; each branch keeps serde's
-        // own message so a broken payload still says which field failed.
+        // Each branch keeps serde's own message, so a broken payload still says which
+        // field failed.
         let value = serde_json::Value::deserialize(d)?;
-        let is_error = value.get("errors").is_some();
+        let is_error = value.get(E::MARKER).is_some();
         if is_error {
             E::deserialize(value)
                 .map(Payload::Error)
