@@ -417,13 +417,43 @@ fn select_conds(s: &crate::model::Select, selector_names: &[String]) -> Vec<Toke
     }));
     conds.extend(s.json_type.iter().map(|(k, t)| {
         let i = idx(k);
-        let ty = serde_json::to_value(t)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let ty = crate::model::spelling(*t);
         quote!(sel.is(#i, #ty))
     }));
     conds
+}
+
+/// One dispatch arm. It jumps on a hash of the last discriminator value (the guard
+/// confirms every value, so collisions stay correct), reads the selector fields when the
+/// arm has shape variants, tries the variants then the default with `take`, and ends with
+/// `unknown` when no event fits.
+fn dispatch_arm(
+    p: &Provider,
+    arm: &crate::ir::DispatchArm,
+    selector_names: &[String],
+    values: Vec<TokenStream>,
+    selectors: TokenStream,
+    take: impl Fn(&EventDef) -> TokenStream,
+    unknown: TokenStream,
+) -> TokenStream {
+    let tries = arm.variants.iter().chain(&arm.default).map(|&i| {
+        let e = &p.events[i];
+        let take = take(e);
+        match &e.select {
+            None => take,
+            Some(s) => {
+                let conds = select_conds(s, selector_names);
+                quote! { if #(#conds)&&* { #take } }
+            }
+        }
+    });
+    let selectors = (!arm.variants.is_empty()).then_some(selectors);
+    let fallthrough = arm.default.is_none().then_some(unknown);
+    let hash = Literal::u64_suffixed(discriminator_hash(&arm.when[arm.when.len() - 1..]));
+    let checks = values.iter().zip(&arm.when).map(|(d, v)| quote!(#d == #v));
+    quote! {
+        #hash if #(#checks)&&* => { #selectors #(#tries)* #fallthrough }
+    }
 }
 
 fn emit_event_enum(p: &Provider) -> TokenStream {
@@ -440,71 +470,40 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
     let n = p.discriminator.len();
     let d_idents: Vec<Ident> = (0..n).map(|i| format_ident!("d{}", i)).collect();
 
+    // Selector fields are read only for arms that have shape variants, so most bodies are
+    // probed just up to their discriminator.
     let arms = p.dispatch.iter().map(|arm| {
-        let pattern: Vec<Literal> = arm.when.iter().map(|v| Literal::string(v)).collect();
-        let ordered = arm.variants.iter().chain(&arm.default).map(|&i| &p.events[i]);
-        let tries = ordered.map(|e| {
-            let variant = ident(&e.name);
-            let body = ident(&e.body_type);
-            let name = &e.name;
-            let parse = quote! {
-                return crate::runtime::ParseError::parse_event::<#body>(#name, body).map(Self::#variant);
-            };
-            match &e.select {
-                None => parse,
-                Some(s) => {
-                    let conds = select_conds(s, &selector_names);
-                    quote! { if #(#conds)&&* { #parse } }
-                }
-            }
-        });
-        let fallthrough = arm.default.is_none().then(|| quote!(return Self::unknown(body, [#(#d_idents),*]);));
-        // Selector fields are read only for arms that have shape variants, so most
-        // bodies are probed just up to their discriminator.
         let stop = selector_stop(p, arm, &selector_names);
-        let selectors = (!arm.variants.is_empty()).then(|| quote!(let sel = crate::runtime::selectors(body, Self::SELECTORS, #stop)?;));
-        // Dispatch jumps on a hash of the discriminator values instead of comparing
-        // strings arm by arm; the guard confirms the values, so collisions stay correct.
-        let hash = Literal::u64_suffixed(discriminator_hash(&arm.when[arm.when.len() - 1..]));
-        let checks = d_idents.iter().zip(&pattern).map(|(d, v)| quote!(&*#d == #v));
-        quote! {
-            #hash if #(#checks)&&* => { #selectors #(#tries)* #fallthrough }
-        }
+        dispatch_arm(
+            p,
+            arm,
+            &selector_names,
+            d_idents.iter().map(|d| quote!(&*#d)).collect(),
+            quote!(let sel = crate::runtime::selectors(body, Self::SELECTORS, #stop)?;),
+            |e| {
+                let (variant, body, name) = (ident(&e.name), ident(&e.body_type), &e.name);
+                quote!(return crate::runtime::ParseError::parse_event::<#body>(#name, body).map(Self::#variant);)
+            },
+            quote!(return Self::unknown(body, [#(#d_idents),*]);),
+        )
     });
-    // The same arms for the one-pass path, reading the struct from the live map.
     let unknown_fast =
         quote!(map.unknown(&Self::DISCRIMINATOR, [#(#d_idents),*], out, Self::Unknown));
+    // The same arms for the one-pass path, reading the struct from the live map.
     let fast_arms = p.dispatch.iter().map(|arm| {
-        let ordered = arm
-            .variants
-            .iter()
-            .chain(&arm.default)
-            .map(|&i| &p.events[i]);
-        let tries = ordered.map(|e| {
-            let variant = ident(&e.name);
-            let body = ident(&e.body_type);
-            let read = quote!(return map.read::<#body, _>(out, Self::#variant););
-            match &e.select {
-                None => read,
-                Some(s) => {
-                    let conds = select_conds(s, &selector_names);
-                    quote! { if #(#conds)&&* { #read } }
-                }
-            }
-        });
-        let fallthrough = arm.default.is_none().then(|| quote!(return #unknown_fast;));
         let stop = selector_stop(p, arm, &selector_names);
-        let selectors = (!arm.variants.is_empty()).then(|| quote! {
-            let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS, #stop) else { return Ok(()) };
-        });
-        let hash = Literal::u64_suffixed(discriminator_hash(&arm.when[arm.when.len() - 1..]));
-        let checks = d_idents
-            .iter()
-            .zip(&arm.when)
-            .map(|(d, v)| quote!(#d == #v));
-        quote! {
-            #hash if #(#checks)&&* => { #selectors #(#tries)* #fallthrough }
-        }
+        dispatch_arm(
+            p,
+            arm,
+            &selector_names,
+            d_idents.iter().map(|d| quote!(#d)).collect(),
+            quote!(let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS, #stop) else { return Ok(()) };),
+            |e| {
+                let (variant, body) = (ident(&e.name), ident(&e.body_type));
+                quote!(return map.read::<#body, _>(out, Self::#variant);)
+            },
+            quote!(return #unknown_fast;),
+        )
     });
     // Reading a discriminator that comes last is safe only when every event's struct
     // declares every discriminator field (see `runtime::single_pass`).
