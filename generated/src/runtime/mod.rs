@@ -10,6 +10,7 @@ mod probe;
 mod scan;
 mod single;
 mod time_types;
+pub mod verify;
 
 pub use decimal::Decimal;
 pub use error::ParseError;
