@@ -4,8 +4,9 @@
 //! receiver survives what the provider sends. It reads the same validated spec model as
 //! the code generator ([`hookspec_codegen`]), so a provider added as YAML is testable
 //! with no Rust written.
-//!
-//! This crate is the next stage of the pipeline; today it only re-exports the loader the
-//! suite is built on.
+
+pub mod cases;
+pub mod http;
+pub mod specs;
 
 pub use hookspec_codegen::{load_dir, LoadedSpec};
