@@ -218,6 +218,8 @@ pub struct Exchange {
     pub observed: Observed,
     /// From the start of the connection to the response head (or to the verdict).
     pub elapsed: Duration,
+    /// The response headers, when there was a response.
+    pub response_headers: Vec<(String, String)>,
 }
 
 /// Sends `request` on a new connection and observes the answer within `limits`.
@@ -226,10 +228,21 @@ pub async fn exchange(request: Outgoing, limits: Limits) -> Exchange {
     let deadline = start + limits.deadline;
     let head = tokio::time::timeout_at(deadline, send(request)).await;
     let elapsed = start.elapsed();
+    let mut response_headers = Vec::new();
     let observed = match head {
         Err(_) => Observed::Hung,
         Ok(Err(observed)) => observed,
         Ok(Ok((response, connection))) => {
+            response_headers = response
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
             // A body that stalls gets at most one more second past the deadline.
             let body_deadline = deadline.max(Instant::now()) + Duration::from_secs(1);
             let observed = read_response(response, limits.max_response_bytes, body_deadline).await;
@@ -237,7 +250,11 @@ pub async fn exchange(request: Outgoing, limits: Limits) -> Exchange {
             observed
         }
     };
-    Exchange { observed, elapsed }
+    Exchange {
+        observed,
+        elapsed,
+        response_headers,
+    }
 }
 
 /// Aborts the task driving a connection when dropped, so a receiver that never closes
