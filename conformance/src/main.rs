@@ -1,1 +1,260 @@
-fn main() {}
+//! `hookspec-conformance`: plays webhook providers against a receiver and reports.
+//!
+//! Exit codes: 0 every case passed, 1 a case failed, 2 usage or spec error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use hookspec_conformance::{Credentials, Report, Suite};
+
+#[derive(Parser)]
+#[command(name = "hookspec-conformance", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the cases against a receiver.
+    Run(Box<RunArgs>),
+    /// Print the id of every case, one per line.
+    List(ListArgs),
+}
+
+#[derive(clap::Args)]
+struct Selection {
+    /// Providers to play (default: all).
+    #[arg(long = "provider", value_name = "NAME")]
+    providers: Vec<String>,
+    /// Read the specs from this directory instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    spec_dir: Option<PathBuf>,
+    /// Run only cases whose id matches (`plaid/deliver/*`); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    only: Vec<String>,
+    /// Skip cases whose id matches; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    skip: Vec<String>,
+    /// Add the retry cases: replay the provider's retry schedule.
+    #[arg(long)]
+    retry: bool,
+    /// Multiply every retry delay by this (0.001 turns 30 s into 30 ms).
+    #[arg(long, value_name = "F", requires = "retry", default_value_t = 1.0)]
+    time_scale: f64,
+}
+
+#[derive(clap::Args)]
+struct ListArgs {
+    #[command(flatten)]
+    selection: Selection,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    selection: Selection,
+    /// The receiver's base URL; each provider is played at `URL/<provider>`.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// The full URL of one provider's endpoint; repeatable.
+    #[arg(long, value_name = "NAME=URL", value_parser = parse_pair)]
+    provider_url: Vec<(String, String)>,
+    /// `Authorization: Basic` credentials the receiver expects.
+    #[arg(long, value_name = "USER:PASS", value_parser = parse_basic)]
+    basic: Option<(String, String)>,
+    /// `Authorization: Bearer` token the receiver expects.
+    #[arg(long, value_name = "TOKEN")]
+    bearer: Option<String>,
+    /// HMAC signing secret the receiver verifies with, newest first; repeatable.
+    #[arg(long = "secret", value_name = "S")]
+    secrets: Vec<String>,
+    /// Account id sent in identifying headers (Vezgo's x-client-id).
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// Cases running at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    concurrency: usize,
+    /// Wait this long for a response head before calling the receiver hung (default: the
+    /// provider's timeout plus 2 s).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    hang_bound: Option<Duration>,
+    /// Bound on the whole run.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10m")]
+    run_bound: Duration,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Pretty)]
+    format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Save every exchange under this directory, one JSON-lines file per case.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A table with a progress bar while running.
+    Pretty,
+    /// One JSON document.
+    Json,
+    /// JUnit XML.
+    Junit,
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    let (name, url) = s
+        .split_once('=')
+        .ok_or_else(|| "expected NAME=URL".to_owned())?;
+    Ok((name.to_owned(), url.to_owned()))
+}
+
+fn parse_basic(s: &str) -> Result<(String, String), String> {
+    // The value is a credential: the error must not echo it.
+    let (user, password) = s
+        .split_once(':')
+        .ok_or_else(|| "expected USER:PASS".to_owned())?;
+    Ok((user.to_owned(), password.to_owned()))
+}
+
+const USAGE_OR_SPEC_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::List(args) => list(&args.selection),
+        Command::Run(args) => {
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the async runtime: {e}");
+                    return ExitCode::from(USAGE_OR_SPEC_ERROR);
+                }
+            };
+            runtime.block_on(run(*args))
+        }
+    }
+}
+
+fn suite(selection: &Selection) -> Suite {
+    let suite = match &selection.spec_dir {
+        Some(dir) => Suite::all(dir),
+        None => Suite::builtin(),
+    };
+    let mut suite = suite.select_providers(&selection.providers);
+    for g in &selection.only {
+        suite = suite.only(g);
+    }
+    for g in &selection.skip {
+        suite = suite.skip(g);
+    }
+    if selection.retry {
+        suite = suite.retry(selection.time_scale);
+    }
+    suite
+}
+
+fn list(selection: &Selection) -> ExitCode {
+    match suite(selection).cases() {
+        Ok(cases) => {
+            for c in cases {
+                println!("{}", c.id);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(USAGE_OR_SPEC_ERROR)
+        }
+    }
+}
+
+async fn run(args: RunArgs) -> ExitCode {
+    let Some(url) = args.url.clone() else {
+        eprintln!("error: --url is required: the receiver's base URL, e.g. http://127.0.0.1:8080");
+        return ExitCode::from(USAGE_OR_SPEC_ERROR);
+    };
+    let mut suite = suite(&args.selection)
+        .credentials(Credentials {
+            basic: args.basic.clone(),
+            bearer: args.bearer.clone(),
+            secrets: args.secrets.clone(),
+            client_id: args.client_id.clone(),
+        })
+        .concurrency(args.concurrency)
+        .run_bound(args.run_bound);
+    if let Some(b) = args.hang_bound {
+        suite = suite.hang_bound(b);
+    }
+    for (name, u) in &args.provider_url {
+        suite = suite.provider_url(name, u);
+    }
+    if let Some(dir) = &args.record {
+        suite = suite.record(dir);
+    }
+    let total = match suite.cases() {
+        Ok(c) => c.len() as u64,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(USAGE_OR_SPEC_ERROR);
+        }
+    };
+    let bar = (args.format == Format::Pretty).then(|| progress_bar(total));
+    if let Some(bar) = bar.clone() {
+        suite = suite.on_case(move |case| {
+            bar.set_message(case.id.clone());
+            bar.inc(1);
+        });
+    }
+    let report = match suite.run(&url).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(USAGE_OR_SPEC_ERROR);
+        }
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Err(e) = write_report(&report, args.format, args.out.as_deref()) {
+        eprintln!("error: cannot write the report: {e}");
+        return ExitCode::from(USAGE_OR_SPEC_ERROR);
+    }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn write_report(
+    report: &Report,
+    format: Format,
+    out: Option<&std::path::Path>,
+) -> std::io::Result<()> {
+    let text = match format {
+        Format::Pretty => report.to_pretty(),
+        Format::Json => report.to_json() + "\n",
+        Format::Junit => report.to_junit(),
+    };
+    match out {
+        Some(path) => std::fs::write(path, text),
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(text.as_bytes())
+        }
+    }
+}
