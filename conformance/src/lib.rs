@@ -17,6 +17,7 @@
 
 pub mod cases;
 pub mod http;
+pub mod keys;
 pub mod provider;
 pub mod record;
 pub mod report;
