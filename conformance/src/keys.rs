@@ -23,6 +23,9 @@ pub const KEY_PATH: &str = "/webhook_verification_key/get";
 /// The suite's own path that rotates the signing key (answers the new `kid`).
 pub const ROTATE_PATH: &str = "/hookspec/rotate";
 
+/// The `kid` of the first key of a ring made by the CLI.
+pub const FIRST_KID: &str = "hookspec-plaid-key-1";
+
 /// One signing key and its public JWK.
 #[derive(Clone)]
 struct Entry {

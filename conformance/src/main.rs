@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use hookspec_conformance::keys::{self, KeyRing, KeyServer};
 use hookspec_conformance::{Credentials, Report, Suite};
 
 #[derive(Parser)]
@@ -74,6 +75,12 @@ struct RunArgs {
     /// Account id sent in identifying headers (Vezgo's x-client-id).
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
+    /// Where the Plaid key endpoint listens (default: an ephemeral loopback port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    plaid_keys_listen: std::net::SocketAddr,
+    /// Sign Plaid webhooks with this P-256 key (PKCS#8 or SEC1 PEM) instead of a fresh one.
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
     /// Cases running at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     concurrency: usize,
@@ -177,12 +184,36 @@ async fn run(args: RunArgs) -> ExitCode {
         eprintln!("error: --url is required: the receiver's base URL, e.g. http://127.0.0.1:8080");
         return ExitCode::from(USAGE_OR_SPEC_ERROR);
     };
-    let mut suite = suite(&args.selection)
+    let suite = suite(&args.selection);
+    let plays_plaid = suite
+        .specs()
+        .is_ok_and(|specs| specs.iter().any(|s| s.provider == "plaid"));
+    let mut key_server = None;
+    let mut plaid_keys = None;
+    if plays_plaid {
+        match plaid_key_endpoint(&args).await {
+            Ok((ring, server)) => {
+                eprintln!(
+                    "plaid key endpoint: {} (POST {}); point the receiver's Plaid base URL here",
+                    server.url(),
+                    hookspec_conformance::keys::KEY_PATH
+                );
+                plaid_keys = Some(ring);
+                key_server = Some(server);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(USAGE_OR_SPEC_ERROR);
+            }
+        }
+    }
+    let mut suite = suite
         .credentials(Credentials {
             basic: args.basic.clone(),
             bearer: args.bearer.clone(),
             secrets: args.secrets.clone(),
             client_id: args.client_id.clone(),
+            plaid_keys,
         })
         .concurrency(args.concurrency)
         .run_bound(args.run_bound);
@@ -219,6 +250,9 @@ async fn run(args: RunArgs) -> ExitCode {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    if let Some(server) = key_server {
+        server.shutdown().await;
+    }
     if let Err(e) = write_report(&report, args.format, args.out.as_deref()) {
         eprintln!("error: cannot write the report: {e}");
         return ExitCode::from(USAGE_OR_SPEC_ERROR);
@@ -228,6 +262,26 @@ async fn run(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The Plaid signing keys and the endpoint serving them.
+async fn plaid_key_endpoint(args: &RunArgs) -> Result<(KeyRing, KeyServer), String> {
+    let key = match &args.signing_key {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read --signing-key {}: {e}", path.display()))?;
+            keys::key_from_pem(&pem)
+                .map_err(|e| format!("--signing-key {}: {e}", path.display()))?
+        }
+        None => keys::random_key(),
+    };
+    let ring = KeyRing::new(key, keys::FIRST_KID);
+    let listener = tokio::net::TcpListener::bind(args.plaid_keys_listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.plaid_keys_listen))?;
+    let server = KeyServer::start(listener, ring.clone())
+        .map_err(|e| format!("cannot start the Plaid key endpoint: {e}"))?;
+    Ok((ring, server))
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {

@@ -16,6 +16,9 @@ pub struct Credentials {
     pub secrets: Vec<String>,
     /// The account id sent in identifying headers (Vezgo's `x-client-id`).
     pub client_id: Option<String>,
+    /// The keys Plaid webhooks are signed with, served by a [`crate::keys::KeyServer`]
+    /// the receiver fetches them from. `None`: one fixed test key.
+    pub plaid_keys: Option<crate::keys::KeyRing>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -25,6 +28,7 @@ impl std::fmt::Debug for Credentials {
             .field("bearer", &self.bearer.as_ref().map(|_| "[set]"))
             .field("secrets", &self.secrets.len())
             .field("client_id", &self.client_id)
+            .field("plaid_keys", &self.plaid_keys)
             .finish()
     }
 }
