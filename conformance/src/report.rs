@@ -258,11 +258,7 @@ impl Report {
             .min(64);
         let mut out = String::new();
         let _ = writeln!(out, "receiver: {}", self.receiver);
-        let _ = writeln!(
-            out,
-            "{:<4}  {:<id_width$}  {}",
-            "", "case", "observed (expected)"
-        );
+        let _ = writeln!(out, "{:<4}  {:<id_width$}  observed (expected)", "", "case");
         for case in &self.cases {
             let mark = match case.outcome {
                 Outcome::Pass => "ok",
