@@ -26,16 +26,16 @@ pub const ROTATE_PATH: &str = "/hookspec/rotate";
 /// The `kid` of the first key of a ring made by the CLI.
 pub const FIRST_KID: &str = "hookspec-plaid-key-1";
 
-/// One signing key and its public JWK.
+/// One key the endpoint serves: its JWK as served, and the signing half when the suite
+/// signs with it.
 #[derive(Clone)]
 struct Entry {
     kid: String,
-    key: SigningKey,
-    created_at: u64,
-    expired_at: Option<u64>,
+    jwk: Value,
+    key: Option<SigningKey>,
 }
 
-/// The keys the suite signs Plaid webhooks with; the last one is current.
+/// The keys the endpoint serves; the last one with a signing half is current.
 #[derive(Clone)]
 pub struct KeyRing {
     entries: Arc<RwLock<Vec<Entry>>>,
@@ -56,45 +56,60 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// `key`'s JWK, created now and live.
+fn live_jwk(key: &SigningKey, kid: &str) -> Value {
+    let mut jwk = hookspec_signer::public_jwk(key, kid);
+    jwk["created_at"] = json!(unix_now());
+    jwk["expired_at"] = Value::Null;
+    jwk
+}
+
 impl KeyRing {
     /// A ring whose current key is `key`, named `kid`.
     pub fn new(key: SigningKey, kid: &str) -> KeyRing {
         KeyRing {
             entries: Arc::new(RwLock::new(vec![Entry {
                 kid: kid.to_owned(),
-                key,
-                created_at: unix_now(),
-                expired_at: None,
+                jwk: live_jwk(&key, kid),
+                key: Some(key),
             }])),
             generation: Arc::new(AtomicU64::new(1)),
         }
     }
 
-    /// Adds a key the endpoint serves as already expired (for the expired-key attack).
-    pub fn add_expired(&self, key: SigningKey, kid: &str) {
-        let now = unix_now();
-        if let Ok(mut entries) = self.entries.write() {
-            // Inserted before the current key, which stays last.
-            let at = entries.len().saturating_sub(1);
-            entries.insert(
-                at,
-                Entry {
-                    kid: kid.to_owned(),
-                    key,
-                    created_at: now.saturating_sub(86_400),
-                    expired_at: Some(now),
-                },
-            );
+    /// Serves these JWKs too (e.g. a signer's retired key), unless their `kid` is known.
+    pub fn publish(&self, jwks: &[Value]) {
+        let Ok(mut entries) = self.entries.write() else {
+            return;
+        };
+        for jwk in jwks {
+            let Some(kid) = jwk.get("kid").and_then(Value::as_str) else {
+                continue;
+            };
+            if !entries.iter().any(|e| e.kid == kid) {
+                // Served only: the current key stays the last one that signs.
+                entries.insert(
+                    0,
+                    Entry {
+                        kid: kid.to_owned(),
+                        jwk: jwk.clone(),
+                        key: None,
+                    },
+                );
+            }
         }
     }
 
     /// The current signing key and its `kid`.
     pub fn current(&self) -> Option<(SigningKey, String)> {
         let entries = self.entries.read().ok()?;
-        entries.last().map(|e| (e.key.clone(), e.kid.clone()))
+        entries
+            .iter()
+            .rev()
+            .find_map(|e| Some((e.key.clone()?, e.kid.clone())))
     }
 
-    /// Every key id, current last.
+    /// Every key id served.
     pub fn kids(&self) -> Vec<String> {
         self.entries
             .read()
@@ -109,28 +124,23 @@ impl KeyRing {
         let kid = format!("hookspec-plaid-key-{n}");
         if let Ok(mut entries) = self.entries.write() {
             for e in entries.iter_mut() {
-                e.expired_at.get_or_insert(now);
+                if e.jwk.get("expired_at").is_none_or(Value::is_null) {
+                    e.jwk["expired_at"] = json!(now);
+                }
             }
             entries.push(Entry {
                 kid: kid.clone(),
-                key,
-                created_at: now,
-                expired_at: None,
+                jwk: live_jwk(&key, &kid),
+                key: Some(key),
             });
         }
         kid
     }
 
-    /// The public JWK of `kid` as Plaid serves it, `expired_at` included.
+    /// The public JWK of `kid` as Plaid serves it, `created_at` and `expired_at` included.
     pub fn jwk(&self, kid: &str) -> Option<Value> {
         let entries = self.entries.read().ok()?;
-        let e = entries.iter().find(|e| e.kid == kid)?;
-        let mut jwk = hookspec_signer::public_jwk(&e.key, &e.kid);
-        if let Some(obj) = jwk.as_object_mut() {
-            obj.insert("created_at".into(), json!(e.created_at));
-            obj.insert("expired_at".into(), json!(e.expired_at));
-        }
-        Some(jwk)
+        entries.iter().find(|e| e.kid == kid).map(|e| e.jwk.clone())
     }
 }
 

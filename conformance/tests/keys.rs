@@ -100,3 +100,17 @@ fn keys_load_from_pkcs8_pem_and_bad_pem_is_an_error_without_key_material() {
         key_from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap_err();
     assert!(!err.contains("AAAA"));
 }
+
+#[tokio::test]
+async fn published_keys_are_served_as_given_and_do_not_become_current() {
+    let ring = KeyRing::new(test_signing_key("plaid"), "kid-1");
+    let mut retired = public_jwk(&test_signing_key("retired"), "kid-1-retired");
+    retired["expired_at"] = json!(1);
+    ring.publish(&[retired.clone()]);
+    assert_eq!(ring.current().unwrap().1, "kid-1");
+    let server = server(ring).await;
+    let (status, body) = post(&server, KEY_PATH, r#"{"key_id": "kid-1-retired"}"#).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["key"], retired);
+    server.shutdown().await;
+}
