@@ -214,6 +214,7 @@ async fn run(args: RunArgs) -> ExitCode {
             secrets: args.secrets.clone(),
             client_id: args.client_id.clone(),
             plaid_keys,
+            test_defaults: false,
         })
         .concurrency(args.concurrency)
         .run_bound(args.run_bound);
