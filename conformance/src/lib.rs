@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bundled;
 pub mod cases;
 pub mod http;
 pub mod keys;
