@@ -57,7 +57,8 @@ struct ListArgs {
 struct RunArgs {
     #[command(flatten)]
     selection: Selection,
-    /// The receiver's base URL; each provider is played at `URL/<provider>`.
+    /// The receiver's base URL; each provider is played at `URL/<provider>`. Without it,
+    /// the bundled reference receiver is started on loopback and played.
     #[arg(long, value_name = "URL")]
     url: Option<String>,
     /// The full URL of one provider's endpoint; repeatable.
@@ -180,14 +181,15 @@ fn list(selection: &Selection) -> ExitCode {
 }
 
 async fn run(args: RunArgs) -> ExitCode {
-    let Some(url) = args.url.clone() else {
-        eprintln!("error: --url is required: the receiver's base URL, e.g. http://127.0.0.1:8080");
-        return ExitCode::from(USAGE_OR_SPEC_ERROR);
-    };
     let suite = suite(&args.selection);
-    let plays_plaid = suite
-        .specs()
-        .is_ok_and(|specs| specs.iter().any(|s| s.provider == "plaid"));
+    let specs = match suite.specs() {
+        Ok(s) => s.to_vec(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(USAGE_OR_SPEC_ERROR);
+        }
+    };
+    let plays_plaid = specs.iter().any(|s| s.provider == "plaid");
     let mut key_server = None;
     let mut plaid_keys = None;
     if plays_plaid {
@@ -207,15 +209,36 @@ async fn run(args: RunArgs) -> ExitCode {
             }
         }
     }
+    // Without --url the bundled reference receiver is played, with matching credentials.
+    let mut bundled = None;
+    let url = match &args.url {
+        Some(u) => u.clone(),
+        None => {
+            let keys_url = key_server.as_ref().map(KeyServer::url);
+            match hookspec_conformance::bundled::start(&specs, keys_url.as_deref(), &[]).await {
+                Ok(r) => {
+                    eprintln!("reference receiver: {}", r.url());
+                    let url = r.url();
+                    bundled = Some(r);
+                    url
+                }
+                Err(e) => {
+                    eprintln!("error: cannot start the reference receiver: {e}");
+                    return ExitCode::from(USAGE_OR_SPEC_ERROR);
+                }
+            }
+        }
+    };
+    let given = Credentials {
+        basic: args.basic.clone(),
+        bearer: args.bearer.clone(),
+        secrets: args.secrets.clone(),
+        client_id: args.client_id.clone(),
+        plaid_keys,
+        test_defaults: bundled.is_some(),
+    };
     let mut suite = suite
-        .credentials(Credentials {
-            basic: args.basic.clone(),
-            bearer: args.bearer.clone(),
-            secrets: args.secrets.clone(),
-            client_id: args.client_id.clone(),
-            plaid_keys,
-            test_defaults: false,
-        })
+        .credentials(given)
         .concurrency(args.concurrency)
         .run_bound(args.run_bound);
     if let Some(b) = args.hang_bound {
@@ -250,6 +273,9 @@ async fn run(args: RunArgs) -> ExitCode {
     };
     if let Some(bar) = bar {
         bar.finish_and_clear();
+    }
+    if let Some(receiver) = bundled {
+        receiver.shutdown(Duration::from_secs(1)).await;
     }
     if let Some(server) = key_server {
         server.shutdown().await;
