@@ -418,6 +418,7 @@ struct Target {
     timeout: Duration,
     deliveries: AtomicUsize,
     rejected: AtomicUsize,
+    copies: AtomicUsize,
 }
 
 impl Target {
@@ -446,6 +447,7 @@ impl Target {
             side,
             deliveries: AtomicUsize::new(0),
             rejected: AtomicUsize::new(0),
+            copies: AtomicUsize::new(0),
         })
     }
 
@@ -463,6 +465,34 @@ impl Target {
             headers,
             body,
         }
+    }
+
+    /// `body` as a delivery the receiver has not seen yet, so only the idempotency case
+    /// sends a duplicate: the spec's idempotency key (Belvo's `webhook_id`) gets a
+    /// suffix in the raw text; a key derived from the raw body changes with trailing
+    /// whitespace, which leaves the JSON as it was.
+    fn fresh(&self, body: &Bytes) -> Bytes {
+        let n = self.copies.fetch_add(1, Ordering::Relaxed);
+        if let Some(path) = &self.spec().envelope.idempotency_key {
+            let id = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| {
+                    path.split('.')
+                        .try_fold(&v, |v, k| v.get(k))
+                        .and_then(|id| id.as_str().map(str::to_owned))
+                });
+            let text = std::str::from_utf8(body).ok();
+            if let (Some(id), Some(text)) = (id, text) {
+                let quoted = serde_json::Value::String(id.clone()).to_string();
+                let unique = serde_json::Value::String(format!("{id}-{n}")).to_string();
+                if text.contains(&quoted) {
+                    return Bytes::from(text.replacen(&quoted, &unique, 1));
+                }
+            }
+        }
+        let mut copy = body.to_vec();
+        copy.resize(body.len() + n, b' ');
+        Bytes::from(copy)
     }
 
     /// A validly signed delivery of `body`.
@@ -598,8 +628,11 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
             };
             let mut s = Seen::new(expected);
             let mut observed = Vec::new();
+            // The idempotency case sends one delivery twice; every other body is new.
+            let same = (case.check == Check::Idempotency).then(|| t.fresh(&bodies[0]));
             for body in bodies {
-                let x = t.send(ctx, case, t.delivery(body.clone())).await;
+                let body = same.clone().unwrap_or_else(|| t.fresh(body));
+                let x = t.send(ctx, case, t.delivery(body)).await;
                 s.add(&x);
                 let (ok, words) = t.judge_delivery(&x);
                 s.fail_unless(ok);
@@ -633,7 +666,7 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
                 t.expect_success(),
                 humanize(t.timeout / 4)
             ));
-            let x = t.send(ctx, case, t.delivery(body.clone())).await;
+            let x = t.send(ctx, case, t.delivery(t.fresh(body))).await;
             s.add(&x);
             let (ok, words) = t.judge_delivery(&x);
             s.fail_unless(ok);
@@ -683,6 +716,11 @@ async fn run_hostile(
         _ => "no 5xx, then still alive",
     };
     let mut s = Seen::new(expected.to_owned());
+    let body = if hostile.must_refuse() {
+        body.clone()
+    } else {
+        t.fresh(body)
+    };
     let mut request = t.delivery(body.clone());
     match hostile {
         Hostile::WrongContentType => {
@@ -721,7 +759,7 @@ async fn run_hostile(
     s.observed = x.observed.to_string();
     // The probe shows whether the hostile request killed the receiver.
     let probe_body = cases::probe_body(t.spec()).unwrap_or_default();
-    let probe = t.send(ctx, case, t.delivery(probe_body)).await;
+    let probe = t.send(ctx, case, t.delivery(t.fresh(&probe_body))).await;
     let (alive, words) = t.judge_delivery(&probe);
     s.liveness = Some(if alive {
         format!("alive ({words})")
@@ -744,6 +782,8 @@ async fn run_retry(t: &Target, ctx: &RunContext, case: &Case, body: &Bytes) -> S
         delays.len() + 1,
         t.expect_success()
     ));
+    // Every attempt carries the same delivery, as a provider's retries do.
+    let body = t.fresh(body);
     let start = Instant::now();
     let mut attempts = Vec::new();
     let mut scheduled = Duration::ZERO;
