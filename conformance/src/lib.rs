@@ -5,7 +5,27 @@
 //! the code generator ([`hookspec_codegen`]), so a provider added as YAML is testable
 //! with no Rust written.
 //!
-//! This crate is the next stage of the pipeline; today it only re-exports the loader the
-//! suite is built on.
+//! ```no_run
+//! # async fn f() -> Result<(), hookspec_conformance::SuiteError> {
+//! let report = hookspec_conformance::Suite::provider("plaid")
+//!     .run("http://127.0.0.1:8080")
+//!     .await?;
+//! hookspec_conformance::report::redacted_settings()
+//!     .bind(|| insta::assert_yaml_snapshot!(report));
+//! # Ok(()) }
+//! ```
+
+pub mod bundled;
+pub mod cases;
+pub mod http;
+pub mod keys;
+pub mod provider;
+pub mod record;
+pub mod report;
+pub mod specs;
+pub mod suite;
 
 pub use hookspec_codegen::{load_dir, LoadedSpec};
+pub use provider::Credentials;
+pub use report::{Outcome, Report, REDACTIONS};
+pub use suite::{Suite, SuiteError};

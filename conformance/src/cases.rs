@@ -1,0 +1,609 @@
+//! The cases of one provider, derived from its validated spec.
+//!
+//! A case is plain data: what to send and what the provider would expect back. Signing
+//! happens when a case runs (timestamps must be fresh), so cases hold raw bodies only.
+
+use bytes::Bytes;
+use hookspec_codegen::model::{Kind, ProviderSpec, Shape};
+use serde::Serialize;
+use serde_json::Value;
+
+/// What a case checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// A documented example is acknowledged.
+    Deliver,
+    /// Payloads the spec does not list yet (new fields, events, enum values) are acknowledged.
+    Tolerate,
+    /// The same delivery twice is acknowledged twice.
+    Idempotency,
+    /// Related events in reverse order are each acknowledged.
+    Ordering,
+    /// A forged or damaged credential is refused.
+    Auth,
+    /// Hostile bodies are refused without killing the receiver.
+    Robustness,
+    /// The receiver answers well within the provider's timeout.
+    Latency,
+    /// Deliveries that fail are retried on the provider's schedule.
+    Retry,
+}
+
+impl Check {
+    /// The id segment, e.g. `deliver`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::Deliver => "deliver",
+            Check::Tolerate => "tolerate",
+            Check::Idempotency => "idempotency",
+            Check::Ordering => "ordering",
+            Check::Auth => "auth",
+            Check::Robustness => "robustness",
+            Check::Latency => "latency",
+            Check::Retry => "retry",
+        }
+    }
+}
+
+/// A hostile request of the robustness check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hostile {
+    /// Validly signed bytes that are not JSON.
+    MalformedJson,
+    /// A valid delivery labelled `text/plain`.
+    WrongContentType,
+    /// A validly signed empty body.
+    EmptyBody,
+    /// A validly signed 10 MiB body.
+    Oversized,
+    /// A valid delivery sent a few bytes at a time.
+    SlowBody,
+}
+
+impl Hostile {
+    /// Every hostile request, in report order.
+    pub const ALL: [Hostile; 5] = [
+        Hostile::MalformedJson,
+        Hostile::WrongContentType,
+        Hostile::EmptyBody,
+        Hostile::Oversized,
+        Hostile::SlowBody,
+    ];
+
+    /// The id segment, e.g. `malformed-json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hostile::MalformedJson => "malformed-json",
+            Hostile::WrongContentType => "wrong-content-type",
+            Hostile::EmptyBody => "empty-body",
+            Hostile::Oversized => "oversized-body",
+            Hostile::SlowBody => "slow-body",
+        }
+    }
+
+    /// Whether the body is garbage a receiver must refuse (not merely survive).
+    pub fn must_refuse(self) -> bool {
+        matches!(
+            self,
+            Hostile::MalformedJson | Hostile::EmptyBody | Hostile::Oversized
+        )
+    }
+}
+
+/// Size of the oversized body.
+pub const OVERSIZED_BYTES: usize = 10 * 1024 * 1024;
+
+/// What a case sends.
+#[derive(Clone, Debug)]
+pub enum Plan {
+    /// Each body in order, validly signed; each must be acknowledged in time.
+    Deliver {
+        /// The bodies.
+        bodies: Vec<Bytes>,
+    },
+    /// A body with a forged or damaged credential; must be refused.
+    Refuse {
+        /// Index into the provider side's attack list.
+        attack: usize,
+        /// The body.
+        body: Bytes,
+    },
+    /// A hostile request followed by a liveness probe.
+    Hostile {
+        /// Which one.
+        hostile: Hostile,
+        /// The body to send (already hostile).
+        body: Bytes,
+    },
+    /// A valid delivery judged by response time.
+    Latency {
+        /// The body.
+        body: Bytes,
+    },
+    /// A delivery retried on the provider's schedule until acknowledged or given up.
+    Retry {
+        /// The body.
+        body: Bytes,
+    },
+    /// Not run.
+    Skip {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One case.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// Stable id, `<provider>/<check>/<name>`.
+    pub id: String,
+    /// Provider name.
+    pub provider: String,
+    /// What it checks.
+    pub check: Check,
+    /// What it sends.
+    pub plan: Plan,
+}
+
+impl Case {
+    fn new(provider: &str, check: Check, name: &str, plan: Plan) -> Case {
+        Case {
+            id: format!("{provider}/{}/{name}", check.as_str()),
+            provider: provider.to_owned(),
+            check,
+            plan,
+        }
+    }
+}
+
+/// A documented example: the event's discriminator name and the body as the provider sends it.
+#[derive(Clone, Debug)]
+pub struct Example {
+    /// `TRANSACTIONS.SYNC_UPDATES_AVAILABLE`, with `#2`... for further examples of it.
+    pub name: String,
+    /// The verbatim body.
+    pub body: Bytes,
+}
+
+/// Every documented example of every event, in spec order, with unique names.
+pub fn examples(spec: &ProviderSpec) -> Vec<Example> {
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    let mut out = Vec::new();
+    for event in &spec.events {
+        let key: Vec<&str> = spec
+            .discriminator
+            .iter()
+            .map(|d| event.when.get(d).map_or("", String::as_str))
+            .collect();
+        let key = key.join(".");
+        for example in &event.examples {
+            let n = seen.entry(key.clone()).or_default();
+            *n += 1;
+            let name = if *n == 1 {
+                key.clone()
+            } else {
+                format!("{key}#{n}")
+            };
+            out.push(Example {
+                name,
+                body: Bytes::from(example.trim_end().to_owned()),
+            });
+        }
+    }
+    out
+}
+
+/// The body every liveness probe and single-delivery case uses: the first example.
+pub fn probe_body(spec: &ProviderSpec) -> Option<Bytes> {
+    examples(spec).into_iter().next().map(|e| e.body)
+}
+
+/// The cases of `spec` that need no credentials, in report order. `auth` cases are added
+/// by the caller, which knows the attacks its signer can mount; `retry` only on request.
+pub fn cases(spec: &ProviderSpec, auth: Vec<Case>, retry: bool) -> Vec<Case> {
+    let p = spec.provider.as_str();
+    let examples = examples(spec);
+    let mut out: Vec<Case> = examples
+        .iter()
+        .map(|e| {
+            Case::new(
+                p,
+                Check::Deliver,
+                &e.name,
+                Plan::Deliver {
+                    bodies: vec![e.body.clone()],
+                },
+            )
+        })
+        .collect();
+    let Some(first) = examples.first() else {
+        return out;
+    };
+    let first_json: Option<Value> = serde_json::from_slice(&first.body).ok();
+
+    if let Some(v) = &first_json {
+        out.push(Case::new(
+            p,
+            Check::Tolerate,
+            "extra-field",
+            Plan::Deliver {
+                bodies: vec![pretty(&with_extra_fields(spec, v.clone()))],
+            },
+        ));
+        out.push(Case::new(
+            p,
+            Check::Tolerate,
+            "unknown-event",
+            Plan::Deliver {
+                bodies: vec![pretty(&as_unknown_event(spec, v.clone()))],
+            },
+        ));
+    }
+    if let Some(body) = examples
+        .iter()
+        .find_map(|e| with_unknown_enum_value(spec, &e.body))
+    {
+        out.push(Case::new(
+            p,
+            Check::Tolerate,
+            "unknown-enum-value",
+            Plan::Deliver {
+                bodies: vec![pretty(&body)],
+            },
+        ));
+    }
+
+    out.push(Case::new(
+        p,
+        Check::Idempotency,
+        "same-delivery-twice",
+        Plan::Deliver {
+            bodies: vec![first.body.clone(), first.body.clone()],
+        },
+    ));
+    if let Some(group) = related_group(spec, &examples) {
+        out.push(Case::new(
+            p,
+            Check::Ordering,
+            "same-subject-reversed",
+            Plan::Deliver {
+                bodies: group.into_iter().rev().collect(),
+            },
+        ));
+    }
+
+    out.extend(auth);
+
+    for hostile in Hostile::ALL {
+        out.push(Case::new(
+            p,
+            Check::Robustness,
+            hostile.as_str(),
+            Plan::Hostile {
+                hostile,
+                body: hostile_body(hostile, &first.body),
+            },
+        ));
+    }
+    out.push(Case::new(
+        p,
+        Check::Latency,
+        "first-example",
+        Plan::Latency {
+            body: first.body.clone(),
+        },
+    ));
+    if retry {
+        out.push(Case::new(
+            p,
+            Check::Retry,
+            "schedule",
+            Plan::Retry {
+                body: first.body.clone(),
+            },
+        ));
+    }
+    out
+}
+
+/// An `auth` case for the attack at `index` of the provider side's list.
+pub fn auth_case(spec: &ProviderSpec, name: &str, index: usize) -> Option<Case> {
+    let body = probe_body(spec)?;
+    Some(Case::new(
+        &spec.provider,
+        Check::Auth,
+        name,
+        Plan::Refuse {
+            attack: index,
+            body,
+        },
+    ))
+}
+
+/// A skipped `auth` case saying why no attack could be mounted.
+pub fn auth_skipped(spec: &ProviderSpec, reason: &str) -> Case {
+    Case::new(
+        &spec.provider,
+        Check::Auth,
+        "credentials",
+        Plan::Skip {
+            reason: reason.to_owned(),
+        },
+    )
+}
+
+fn pretty(v: &Value) -> Bytes {
+    Bytes::from(serde_json::to_string_pretty(v).unwrap_or_default())
+}
+
+const EXTRA_FIELD: &str = "hookspec_unlisted_field";
+
+/// Adds an unlisted field at the top level and inside the payload object.
+fn with_extra_fields(spec: &ProviderSpec, mut v: Value) -> Value {
+    let extra = serde_json::json!({"added_by": "hookspec", "nested": [1, "two", null]});
+    if let Some(payload) = &spec.envelope.payload_field {
+        if let Some(inner) = v.get_mut(payload).and_then(Value::as_object_mut) {
+            inner.insert(EXTRA_FIELD.to_owned(), extra.clone());
+        }
+    }
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(EXTRA_FIELD.to_owned(), extra);
+    }
+    v
+}
+
+/// Replaces the last discriminator value with one no event has, in the same letter case.
+fn as_unknown_event(spec: &ProviderSpec, mut v: Value) -> Value {
+    let Some(field) = spec.discriminator.last() else {
+        return v;
+    };
+    let current = v.get(field).and_then(Value::as_str).unwrap_or_default();
+    let upper = current.chars().any(char::is_uppercase) && !current.chars().any(char::is_lowercase);
+    let mut unknown = if upper {
+        "HOOKSPEC_UNKNOWN_EVENT".to_owned()
+    } else if current.contains('.') {
+        "hookspec.unknown_event".to_owned()
+    } else {
+        "hookspec_unknown_event".to_owned()
+    };
+    while spec
+        .events
+        .iter()
+        .any(|e| e.when.get(field) == Some(&unknown))
+    {
+        unknown.push('_');
+    }
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(field.clone(), Value::String(unknown));
+    }
+    v
+}
+
+const UNKNOWN_ENUM_VALUE: &str = "HOOKSPEC_UNKNOWN_VALUE";
+
+/// The example with its first open-enum value replaced by one the spec does not list;
+/// `None` when the example reaches no open enum.
+fn with_unknown_enum_value(spec: &ProviderSpec, body: &[u8]) -> Option<Value> {
+    let mut v: Value = serde_json::from_slice(body).ok()?;
+    let event = event_of(spec, &v)?;
+    let mut pointer = None;
+    for (name, shape) in &spec.envelope.fields {
+        if let Some(value) = v.get(name) {
+            pointer = open_enum_at(spec, shape, value, format!("/{}", escape(name)));
+        }
+        if pointer.is_some() {
+            break;
+        }
+    }
+    if pointer.is_none() {
+        let (base, payload) = match &spec.envelope.payload_field {
+            Some(p) => (format!("/{}", escape(p)), v.get(p)?),
+            None => (String::new(), &v),
+        };
+        pointer = event.fields.iter().find_map(|(name, shape)| {
+            let value = payload.get(name)?;
+            open_enum_at(spec, shape, value, format!("{base}/{}", escape(name)))
+        });
+    }
+    *v.pointer_mut(&pointer?)? = Value::String(UNKNOWN_ENUM_VALUE.to_owned());
+    Some(v)
+}
+
+/// The event an example belongs to, by its discriminator values (shape variants share
+/// them, but share their open enums' reachability too, so the first is good enough).
+fn event_of<'s>(spec: &'s ProviderSpec, v: &Value) -> Option<&'s hookspec_codegen::model::Event> {
+    spec.events.iter().find(|e| {
+        spec.discriminator
+            .iter()
+            .all(|d| v.get(d).and_then(Value::as_str) == e.when.get(d).map(String::as_str))
+    })
+}
+
+fn open_enum_at(spec: &ProviderSpec, shape: &Shape, value: &Value, at: String) -> Option<String> {
+    let shape = spec.resolve(shape)?;
+    match shape.kind? {
+        Kind::Enum if shape.open == Some(true) && value.is_string() => Some(at),
+        Kind::Object => shape.fields.as_ref()?.iter().find_map(|(name, field)| {
+            open_enum_at(
+                spec,
+                field,
+                value.get(name)?,
+                format!("{at}/{}", escape(name)),
+            )
+        }),
+        Kind::Array => {
+            let items = shape.items.as_deref()?;
+            value
+                .as_array()?
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| open_enum_at(spec, items, item, format!("{at}/{i}")))
+        }
+        Kind::Map => {
+            let items = shape.items.as_deref()?;
+            value.as_object()?.iter().find_map(|(k, item)| {
+                open_enum_at(spec, items, item, format!("{at}/{}", escape(k)))
+            })
+        }
+        _ => None,
+    }
+}
+
+/// JSON pointer escaping of one key.
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Examples about the same subject, in document order: the largest group sharing a
+/// subject value; failing that, the first examples with the same subject path rewritten
+/// to share the first one's value. `None` when fewer than two examples have a subject.
+fn related_group(spec: &ProviderSpec, examples: &[crate::cases::Example]) -> Option<Vec<Bytes>> {
+    let parsed: Vec<(usize, String, Value)> = examples
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let v: Value = serde_json::from_slice(&e.body).ok()?;
+            let path = spec
+                .envelope
+                .subject
+                .iter()
+                .find(|p| subject_value(&v, p).is_some())?
+                .clone();
+            Some((i, path, v))
+        })
+        .collect();
+    let mut groups: indexmap::IndexMap<(String, String), Vec<usize>> = Default::default();
+    for (i, path, v) in &parsed {
+        let value = subject_value(v, path)?.to_string();
+        groups.entry((path.clone(), value)).or_default().push(*i);
+    }
+    let best = groups
+        .values()
+        .max_by(|a, b| a.len().cmp(&b.len()).then(std::cmp::Ordering::Greater));
+    if let Some(g) = best.filter(|g| g.len() >= 2) {
+        return Some(
+            g.iter()
+                .take(3)
+                .map(|&i| examples[i].body.clone())
+                .collect(),
+        );
+    }
+    // No two examples share a subject: make three of them share the first one's.
+    let (_, path, first) = parsed.first()?;
+    let shared = subject_value(first, path)?.clone();
+    let group: Vec<Bytes> = parsed
+        .iter()
+        .filter(|(_, p, _)| p == path)
+        .take(3)
+        .map(|(_, _, v)| {
+            let mut v = v.clone();
+            if let Some(slot) = subject_slot(&mut v, path) {
+                *slot = shared.clone();
+            }
+            pretty(&v)
+        })
+        .collect();
+    (group.len() >= 2).then_some(group)
+}
+
+fn subject_value<'v>(v: &'v Value, dotted: &str) -> Option<&'v Value> {
+    let found = dotted.split('.').try_fold(v, |v, k| v.get(k))?;
+    (!found.is_null()).then_some(found)
+}
+
+fn subject_slot<'v>(v: &'v mut Value, dotted: &str) -> Option<&'v mut Value> {
+    dotted.split('.').try_fold(v, |v, k| v.get_mut(k))
+}
+
+/// The hostile variant of a valid body.
+fn hostile_body(hostile: Hostile, valid: &Bytes) -> Bytes {
+    match hostile {
+        // Cut in the middle of the document: an unterminated object.
+        Hostile::MalformedJson => {
+            let mut cut = valid[..valid.len() / 2].to_vec();
+            cut.extend_from_slice(b"\"unterminated");
+            Bytes::from(cut)
+        }
+        Hostile::WrongContentType | Hostile::SlowBody => valid.clone(),
+        Hostile::EmptyBody => Bytes::new(),
+        Hostile::Oversized => {
+            let mut big = Vec::with_capacity(OVERSIZED_BYTES + 32);
+            big.extend_from_slice(b"{\"padding\": \"");
+            big.resize(OVERSIZED_BYTES - 2, b'x');
+            big.extend_from_slice(b"\"}");
+            Bytes::from(big)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str) -> ProviderSpec {
+        crate::specs::builtin(name).expect("builtin spec")
+    }
+
+    #[test]
+    fn deliver_ids_join_discriminator_values_and_number_repeats() {
+        let cases = cases(&spec("plaid"), Vec::new(), false);
+        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        assert!(ids.contains(&"plaid/deliver/TRANSACTIONS.SYNC_UPDATES_AVAILABLE"));
+        let unique: std::collections::BTreeSet<&&str> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "ids are unique");
+    }
+
+    #[test]
+    fn unknown_event_is_not_a_known_event() {
+        for name in ["plaid", "belvo", "bridge", "vezgo"] {
+            let s = spec(name);
+            let first: Value = serde_json::from_slice(&probe_body(&s).unwrap()).unwrap();
+            let unknown = as_unknown_event(&s, first);
+            assert!(event_of(&s, &unknown).is_none(), "{name}");
+        }
+    }
+
+    #[test]
+    fn unknown_enum_value_lands_on_an_open_enum() {
+        let s = spec("belvo");
+        let cases = cases(&s, Vec::new(), false);
+        let case = cases
+            .iter()
+            .find(|c| c.id == "belvo/tolerate/unknown-enum-value")
+            .expect("belvo has open enums in its examples");
+        let Plan::Deliver { bodies } = &case.plan else {
+            panic!("deliver plan")
+        };
+        let text = std::str::from_utf8(&bodies[0]).unwrap();
+        assert!(text.contains(UNKNOWN_ENUM_VALUE));
+    }
+
+    #[test]
+    fn ordering_group_shares_one_subject() {
+        let s = spec("vezgo");
+        let group = related_group(&s, &examples(&s)).expect("two vezgo examples");
+        let subjects: Vec<String> = group
+            .iter()
+            .map(|b| {
+                let v: Value = serde_json::from_slice(b).unwrap();
+                subject_value(&v, "account.id").unwrap().to_string()
+            })
+            .collect();
+        assert!(subjects.len() >= 2);
+        assert!(subjects.windows(2).all(|w| w[0] == w[1]));
+    }
+
+    #[test]
+    fn hostile_bodies() {
+        let valid = Bytes::from_static(b"{\"a\": \"b\"}");
+        assert!(
+            serde_json::from_slice::<Value>(&hostile_body(Hostile::MalformedJson, &valid)).is_err()
+        );
+        assert_eq!(
+            hostile_body(Hostile::Oversized, &valid).len(),
+            OVERSIZED_BYTES
+        );
+        assert!(serde_json::from_slice::<Value>(&hostile_body(Hostile::Oversized, &valid)).is_ok());
+    }
+}

@@ -1,0 +1,341 @@
+//! `hookspec-conformance`: plays webhook providers against a receiver and reports.
+//!
+//! Exit codes: 0 every case passed, 1 a case failed, 2 usage or spec error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use hookspec_conformance::keys::{self, KeyRing, KeyServer};
+use hookspec_conformance::{Credentials, Report, Suite};
+
+#[derive(Parser)]
+#[command(name = "hookspec-conformance", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the cases against a receiver.
+    Run(Box<RunArgs>),
+    /// Print the id of every case, one per line.
+    List(ListArgs),
+}
+
+#[derive(clap::Args)]
+struct Selection {
+    /// Providers to play (default: all).
+    #[arg(long = "provider", value_name = "NAME")]
+    providers: Vec<String>,
+    /// Read the specs from this directory instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    spec_dir: Option<PathBuf>,
+    /// Run only cases whose id matches (`plaid/deliver/*`); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    only: Vec<String>,
+    /// Skip cases whose id matches; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    skip: Vec<String>,
+    /// Add the retry cases: replay the provider's retry schedule.
+    #[arg(long)]
+    retry: bool,
+    /// Multiply every retry delay by this (0.001 turns 30 s into 30 ms).
+    #[arg(long, value_name = "F", requires = "retry", default_value_t = 1.0)]
+    time_scale: f64,
+}
+
+#[derive(clap::Args)]
+struct ListArgs {
+    #[command(flatten)]
+    selection: Selection,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    selection: Selection,
+    /// The receiver's base URL; each provider is played at `URL/<provider>`. Without it,
+    /// the bundled reference receiver is started on loopback and played.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// The full URL of one provider's endpoint; repeatable.
+    #[arg(long, value_name = "NAME=URL", value_parser = parse_pair)]
+    provider_url: Vec<(String, String)>,
+    /// `Authorization: Basic` credentials the receiver expects.
+    #[arg(long, value_name = "USER:PASS", value_parser = parse_basic)]
+    basic: Option<(String, String)>,
+    /// `Authorization: Bearer` token the receiver expects.
+    #[arg(long, value_name = "TOKEN")]
+    bearer: Option<String>,
+    /// HMAC signing secret the receiver verifies with, newest first; repeatable.
+    #[arg(long = "secret", value_name = "S")]
+    secrets: Vec<String>,
+    /// Account id sent in identifying headers (Vezgo's x-client-id).
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// Where the Plaid key endpoint listens (default: an ephemeral loopback port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    plaid_keys_listen: std::net::SocketAddr,
+    /// Sign Plaid webhooks with this P-256 key (PKCS#8 or SEC1 PEM) instead of a fresh one.
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
+    /// Cases running at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    concurrency: usize,
+    /// Wait this long for a response head before calling the receiver hung (default: the
+    /// provider's timeout plus 2 s).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    hang_bound: Option<Duration>,
+    /// Bound on the whole run.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10m")]
+    run_bound: Duration,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Pretty)]
+    format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Save every exchange under this directory, one JSON-lines file per case.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A table with a progress bar while running.
+    Pretty,
+    /// One JSON document.
+    Json,
+    /// JUnit XML.
+    Junit,
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    let (name, url) = s
+        .split_once('=')
+        .ok_or_else(|| "expected NAME=URL".to_owned())?;
+    Ok((name.to_owned(), url.to_owned()))
+}
+
+fn parse_basic(s: &str) -> Result<(String, String), String> {
+    // The value is a credential: the error must not echo it.
+    let (user, password) = s
+        .split_once(':')
+        .ok_or_else(|| "expected USER:PASS".to_owned())?;
+    Ok((user.to_owned(), password.to_owned()))
+}
+
+const USAGE_OR_SPEC_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::List(args) => list(&args.selection),
+        Command::Run(args) => {
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the async runtime: {e}");
+                    return ExitCode::from(USAGE_OR_SPEC_ERROR);
+                }
+            };
+            runtime.block_on(run(*args))
+        }
+    }
+}
+
+fn suite(selection: &Selection) -> Suite {
+    let suite = match &selection.spec_dir {
+        Some(dir) => Suite::all(dir),
+        None => Suite::builtin(),
+    };
+    let mut suite = suite.select_providers(&selection.providers);
+    for g in &selection.only {
+        suite = suite.only(g);
+    }
+    for g in &selection.skip {
+        suite = suite.skip(g);
+    }
+    if selection.retry {
+        suite = suite.retry(selection.time_scale);
+    }
+    suite
+}
+
+fn list(selection: &Selection) -> ExitCode {
+    match suite(selection).cases() {
+        Ok(cases) => {
+            for c in cases {
+                println!("{}", c.id);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(USAGE_OR_SPEC_ERROR)
+        }
+    }
+}
+
+async fn run(args: RunArgs) -> ExitCode {
+    let suite = suite(&args.selection);
+    let specs = match suite.specs() {
+        Ok(s) => s.to_vec(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(USAGE_OR_SPEC_ERROR);
+        }
+    };
+    let plays_plaid = specs.iter().any(|s| s.provider == "plaid");
+    let mut key_server = None;
+    let mut plaid_keys = None;
+    if plays_plaid {
+        match plaid_key_endpoint(&args).await {
+            Ok((ring, server)) => {
+                eprintln!(
+                    "plaid key endpoint: {} (POST {}); point the receiver's Plaid base URL here",
+                    server.url(),
+                    hookspec_conformance::keys::KEY_PATH
+                );
+                plaid_keys = Some(ring);
+                key_server = Some(server);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(USAGE_OR_SPEC_ERROR);
+            }
+        }
+    }
+    // Without --url the bundled reference receiver is played, with matching credentials.
+    let mut bundled = None;
+    let url = match &args.url {
+        Some(u) => u.clone(),
+        None => {
+            let keys_url = key_server.as_ref().map(KeyServer::url);
+            match hookspec_conformance::bundled::start(&specs, keys_url.as_deref(), &[]).await {
+                Ok(r) => {
+                    eprintln!("reference receiver: {}", r.url());
+                    let url = r.url();
+                    bundled = Some(r);
+                    url
+                }
+                Err(e) => {
+                    eprintln!("error: cannot start the reference receiver: {e}");
+                    return ExitCode::from(USAGE_OR_SPEC_ERROR);
+                }
+            }
+        }
+    };
+    let given = Credentials {
+        basic: args.basic.clone(),
+        bearer: args.bearer.clone(),
+        secrets: args.secrets.clone(),
+        client_id: args.client_id.clone(),
+        plaid_keys,
+        test_defaults: bundled.is_some(),
+    };
+    let mut suite = suite
+        .credentials(given)
+        .concurrency(args.concurrency)
+        .run_bound(args.run_bound);
+    if let Some(b) = args.hang_bound {
+        suite = suite.hang_bound(b);
+    }
+    for (name, u) in &args.provider_url {
+        suite = suite.provider_url(name, u);
+    }
+    if let Some(dir) = &args.record {
+        suite = suite.record(dir);
+    }
+    let total = match suite.cases() {
+        Ok(c) => c.len() as u64,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(USAGE_OR_SPEC_ERROR);
+        }
+    };
+    let bar = (args.format == Format::Pretty).then(|| progress_bar(total));
+    if let Some(bar) = bar.clone() {
+        suite = suite.on_case(move |case| {
+            bar.set_message(case.id.clone());
+            bar.inc(1);
+        });
+    }
+    let report = match suite.run(&url).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(USAGE_OR_SPEC_ERROR);
+        }
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Some(receiver) = bundled {
+        receiver.shutdown(Duration::from_secs(1)).await;
+    }
+    if let Some(server) = key_server {
+        server.shutdown().await;
+    }
+    if let Err(e) = write_report(&report, args.format, args.out.as_deref()) {
+        eprintln!("error: cannot write the report: {e}");
+        return ExitCode::from(USAGE_OR_SPEC_ERROR);
+    }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The Plaid signing keys and the endpoint serving them.
+async fn plaid_key_endpoint(args: &RunArgs) -> Result<(KeyRing, KeyServer), String> {
+    let key = match &args.signing_key {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read --signing-key {}: {e}", path.display()))?;
+            keys::key_from_pem(&pem)
+                .map_err(|e| format!("--signing-key {}: {e}", path.display()))?
+        }
+        None => keys::random_key(),
+    };
+    let ring = KeyRing::new(key, keys::FIRST_KID);
+    let listener = tokio::net::TcpListener::bind(args.plaid_keys_listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.plaid_keys_listen))?;
+    let server = KeyServer::start(listener, ring.clone())
+        .map_err(|e| format!("cannot start the Plaid key endpoint: {e}"))?;
+    Ok((ring, server))
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn write_report(
+    report: &Report,
+    format: Format,
+    out: Option<&std::path::Path>,
+) -> std::io::Result<()> {
+    let text = match format {
+        Format::Pretty => report.to_pretty(),
+        Format::Json => report.to_json() + "\n",
+        Format::Junit => report.to_junit(),
+    };
+    match out {
+        Some(path) => std::fs::write(path, text),
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(text.as_bytes())
+        }
+    }
+}

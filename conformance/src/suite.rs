@@ -1,0 +1,846 @@
+//! The suite: which providers and cases to run, against which URL, within which bounds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use hookspec_codegen::model::{ProviderSpec, Success};
+use hookspec_codegen::SpecError;
+use tokio::time::Instant;
+
+use crate::cases::{self, Case, Check, Hostile, Plan};
+use crate::http::{exchange, Exchange, Limits, Observed, Outgoing, OutgoingBody};
+use crate::provider::{Credentials, ProviderSide};
+use crate::record::Recorder;
+use crate::report::{AttemptReport, CaseReport, LatencyBucket, Outcome, Report};
+
+/// Why a suite could not run.
+#[derive(Debug)]
+pub enum SuiteError {
+    /// No built-in spec has this name.
+    UnknownProvider(String),
+    /// A spec failed to load or validate.
+    Spec(SpecError),
+    /// An `--only`/`--skip` pattern is not a valid glob.
+    BadGlob(String),
+    /// A receiver URL is not an absolute `http://` URL.
+    BadUrl(String),
+    /// The record directory could not be written.
+    Record(std::io::Error),
+}
+
+impl std::fmt::Display for SuiteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SuiteError::UnknownProvider(p) => write!(
+                f,
+                "no spec for provider `{p}` (built in: {})",
+                crate::specs::builtin_names().join(", ")
+            ),
+            SuiteError::Spec(e) => write!(f, "{e}"),
+            SuiteError::BadGlob(e) => write!(f, "bad case pattern: {e}"),
+            SuiteError::BadUrl(e) => write!(f, "bad receiver URL: {e}"),
+            SuiteError::Record(e) => write!(f, "cannot record exchanges: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SuiteError {}
+
+/// Called with each case's report as soon as it is done.
+pub type Progress = Arc<dyn Fn(&CaseReport) + Send + Sync>;
+
+/// A conformance run, built step by step:
+///
+/// ```no_run
+/// # async fn f() -> Result<(), hookspec_conformance::SuiteError> {
+/// let report = hookspec_conformance::Suite::provider("vezgo")
+///     .skip("*/robustness/oversized-body")
+///     .run("http://127.0.0.1:8080")
+///     .await?;
+/// assert!(report.passed());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Suite {
+    specs: Result<Vec<ProviderSpec>, Arc<SuiteError>>,
+    credentials: Credentials,
+    only: Vec<String>,
+    skip: Vec<String>,
+    concurrency: usize,
+    hang_bound: Option<Duration>,
+    run_bound: Duration,
+    retry_time_scale: Option<f64>,
+    provider_urls: BTreeMap<String, String>,
+    max_response_bytes: usize,
+    slow_body: Duration,
+    record: Option<PathBuf>,
+    progress: Option<Progress>,
+}
+
+/// Deliveries a provider's circuit breaker needs to see before it judges a rejection rate.
+/// Providers do not publish one; without any, a single failed first attempt would be
+/// "100% rejected".
+pub const BREAKER_MIN_DELIVERIES: usize = 10;
+
+/// Default bound on a whole run.
+pub const DEFAULT_RUN_BOUND: Duration = Duration::from_secs(600);
+
+/// How long past the provider's timeout the suite still waits for a response head, so a
+/// late answer is told apart from none at all.
+pub const HANG_GRACE: Duration = Duration::from_secs(2);
+
+impl Suite {
+    fn with_specs(specs: Result<Vec<ProviderSpec>, SuiteError>) -> Suite {
+        Suite {
+            specs: specs.map_err(Arc::new),
+            credentials: Credentials::default(),
+            only: Vec::new(),
+            skip: Vec::new(),
+            concurrency: 4,
+            hang_bound: None,
+            run_bound: DEFAULT_RUN_BOUND,
+            retry_time_scale: None,
+            provider_urls: BTreeMap::new(),
+            max_response_bytes: crate::http::DEFAULT_MAX_RESPONSE_BYTES,
+            slow_body: Duration::from_secs(2),
+            record: None,
+            progress: None,
+        }
+    }
+
+    /// The built-in spec of one provider. An unknown name is reported by [`Suite::run`].
+    pub fn provider(name: &str) -> Suite {
+        Suite::providers([name])
+    }
+
+    /// The built-in specs of several providers.
+    pub fn providers<'a>(names: impl IntoIterator<Item = &'a str>) -> Suite {
+        let specs = names
+            .into_iter()
+            .map(|n| {
+                crate::specs::builtin(n).ok_or_else(|| SuiteError::UnknownProvider(n.to_owned()))
+            })
+            .collect();
+        Suite::with_specs(specs)
+    }
+
+    /// Every built-in provider.
+    pub fn builtin() -> Suite {
+        Suite::with_specs(crate::specs::builtin_all().map_err(SuiteError::Spec))
+    }
+
+    /// Every spec in `spec_dir`.
+    pub fn all(spec_dir: impl AsRef<Path>) -> Suite {
+        Suite::with_specs(crate::specs::load_dir(spec_dir.as_ref()).map_err(SuiteError::Spec))
+    }
+
+    /// Given specs, already validated.
+    pub fn from_specs(specs: Vec<ProviderSpec>) -> Suite {
+        Suite::with_specs(Ok(specs))
+    }
+
+    /// Keeps only the providers named (all of them when `names` is empty).
+    pub fn select_providers(mut self, names: &[String]) -> Suite {
+        if names.is_empty() {
+            return self;
+        }
+        if let Ok(specs) = &mut self.specs {
+            if let Some(missing) = names
+                .iter()
+                .find(|n| !specs.iter().any(|s| &s.provider == *n))
+            {
+                self.specs = Err(Arc::new(SuiteError::UnknownProvider(missing.clone())));
+            } else {
+                specs.retain(|s| names.contains(&s.provider));
+            }
+        }
+        self
+    }
+
+    /// What the receiver was configured with.
+    pub fn credentials(mut self, credentials: Credentials) -> Suite {
+        self.credentials = credentials;
+        self
+    }
+
+    /// Runs only cases whose id matches `glob` (may be given several times).
+    pub fn only(mut self, glob: &str) -> Suite {
+        self.only.push(glob.to_owned());
+        self
+    }
+
+    /// Skips cases whose id matches `glob` (may be given several times).
+    pub fn skip(mut self, glob: &str) -> Suite {
+        self.skip.push(glob.to_owned());
+        self
+    }
+
+    /// How many cases run at once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Suite {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// How long to wait for a response head before calling the receiver hung (default:
+    /// the provider's timeout plus [`HANG_GRACE`]).
+    pub fn hang_bound(mut self, bound: Duration) -> Suite {
+        self.hang_bound = Some(bound);
+        self
+    }
+
+    /// Bound on the whole run; cases unfinished by then fail.
+    pub fn run_bound(mut self, bound: Duration) -> Suite {
+        self.run_bound = bound;
+        self
+    }
+
+    /// Adds the `retry` cases, replaying the provider's schedule with every delay
+    /// multiplied by `time_scale` (e.g. `0.001`: Plaid's 30 s become 30 ms).
+    pub fn retry(mut self, time_scale: f64) -> Suite {
+        self.retry_time_scale = Some(time_scale.max(0.0));
+        self
+    }
+
+    /// The full URL of one provider's endpoint, instead of `<url>/<provider>`.
+    pub fn provider_url(mut self, provider: &str, url: &str) -> Suite {
+        self.provider_urls
+            .insert(provider.to_owned(), url.to_owned());
+        self
+    }
+
+    /// Cap on response body bytes read per exchange.
+    pub fn max_response_bytes(mut self, n: usize) -> Suite {
+        self.max_response_bytes = n;
+        self
+    }
+
+    /// How long the slow-body case takes to send its body.
+    pub fn slow_body(mut self, total: Duration) -> Suite {
+        self.slow_body = total;
+        self
+    }
+
+    /// Saves every exchange under `dir`, one JSON file per case.
+    pub fn record(mut self, dir: impl Into<PathBuf>) -> Suite {
+        self.record = Some(dir.into());
+        self
+    }
+
+    /// Calls `f` with each case's report when it is done.
+    pub fn on_case(mut self, f: impl Fn(&CaseReport) + Send + Sync + 'static) -> Suite {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// The specs of the run.
+    pub fn specs(&self) -> Result<&[ProviderSpec], SuiteError> {
+        self.specs.as_deref().map_err(|e| clone_error(e))
+    }
+
+    /// Every case of the run, filtered by `only`/`skip`, in report order.
+    pub fn cases(&self) -> Result<Vec<Case>, SuiteError> {
+        Ok(self.plan()?.into_iter().map(|(_, c)| c).collect())
+    }
+
+    fn sides(&self) -> Result<Vec<Arc<ProviderSide>>, SuiteError> {
+        Ok(self
+            .specs()?
+            .iter()
+            .map(|s| Arc::new(ProviderSide::new(s.clone(), &self.credentials)))
+            .collect())
+    }
+
+    fn plan(&self) -> Result<Vec<(usize, Case)>, SuiteError> {
+        let only = globs(&self.only)?;
+        let skip = globs(&self.skip)?;
+        let mut out = Vec::new();
+        for (i, side) in self.sides()?.iter().enumerate() {
+            let spec = side.spec();
+            let mut auth: Vec<Case> = side
+                .attacks()
+                .iter()
+                .enumerate()
+                .filter_map(|(k, name)| cases::auth_case(spec, name, k))
+                .collect();
+            if let Some(reason) = side.no_attack_reason() {
+                auth.push(cases::auth_skipped(spec, &reason));
+            }
+            for case in cases::cases(spec, auth, self.retry_time_scale.is_some()) {
+                let keep = only.as_ref().is_none_or(|g| g.is_match(&case.id))
+                    && !skip.as_ref().is_some_and(|g| g.is_match(&case.id));
+                if keep {
+                    out.push((i, case));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs every case against the receiver at `url` (providers at `<url>/<provider>`).
+    pub async fn run(&self, url: &str) -> Result<Report, SuiteError> {
+        let started = Instant::now();
+        let sides = self.sides()?;
+        let plan = self.plan()?;
+        let mut targets = Vec::new();
+        for side in &sides {
+            let p = &side.spec().provider;
+            let endpoint = match self.provider_urls.get(p) {
+                Some(u) => u.clone(),
+                None => format!("{}/{p}", url.trim_end_matches('/')),
+            };
+            targets.push(Arc::new(Target::new(
+                side.clone(),
+                &endpoint,
+                self.hang_bound,
+                self.max_response_bytes,
+            )?));
+        }
+        let recorder = match &self.record {
+            Some(dir) => Some(Arc::new(Recorder::new(dir).map_err(SuiteError::Record)?)),
+            None => None,
+        };
+        let ctx = Arc::new(RunContext {
+            slow_body: self.slow_body,
+            retry_time_scale: self.retry_time_scale.unwrap_or(1.0),
+            recorder,
+        });
+        let deadline = started + self.run_bound;
+        // Retry cases judge the provider's circuit breaker on what came before them.
+        let (retries, first): (Vec<_>, Vec<_>) = plan
+            .into_iter()
+            .enumerate()
+            .partition(|(_, (_, c))| c.check == Check::Retry);
+        let mut reports = Vec::new();
+        for phase in [first, retries] {
+            let done: Vec<(usize, CaseReport)> = futures_util::stream::iter(phase)
+                .map(|(order, (t, case))| {
+                    let target = targets[t].clone();
+                    let ctx = ctx.clone();
+                    let progress = self.progress.clone();
+                    let run_bound = self.run_bound;
+                    async move {
+                        let report =
+                            match tokio::time::timeout_at(deadline, run_case(&target, &ctx, &case))
+                                .await
+                            {
+                                Ok(r) => r,
+                                Err(_) => unfinished(&case, run_bound),
+                            };
+                        if let Some(p) = progress {
+                            p(&report);
+                        }
+                        (order, report)
+                    }
+                })
+                .buffer_unordered(self.concurrency)
+                .collect()
+                .await;
+            reports.extend(done);
+        }
+        reports.sort_by_key(|(order, _)| *order);
+        Ok(Report::new(
+            url.to_owned(),
+            reports.into_iter().map(|(_, r)| r).collect(),
+            started.elapsed(),
+        ))
+    }
+}
+
+fn clone_error(e: &SuiteError) -> SuiteError {
+    match e {
+        SuiteError::UnknownProvider(p) => SuiteError::UnknownProvider(p.clone()),
+        SuiteError::Spec(s) => SuiteError::Spec(s.clone()),
+        SuiteError::BadGlob(s) => SuiteError::BadGlob(s.clone()),
+        SuiteError::BadUrl(s) => SuiteError::BadUrl(s.clone()),
+        SuiteError::Record(io) => {
+            SuiteError::Record(std::io::Error::new(io.kind(), io.to_string()))
+        }
+    }
+}
+
+fn globs(patterns: &[String]) -> Result<Option<GlobSet>, SuiteError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        // `*` must not stop at `/`: `plaid/*` means every plaid case.
+        let glob = globset::GlobBuilder::new(p)
+            .literal_separator(false)
+            .build()
+            .or_else(|_| Glob::new(p))
+            .map_err(|e| SuiteError::BadGlob(e.to_string()))?;
+        b.add(glob);
+    }
+    b.build()
+        .map(Some)
+        .map_err(|e| SuiteError::BadGlob(e.to_string()))
+}
+
+fn unfinished(case: &Case, bound: Duration) -> CaseReport {
+    CaseReport {
+        id: case.id.clone(),
+        provider: case.provider.clone(),
+        check: case.check.as_str().to_owned(),
+        outcome: Outcome::Fail,
+        expected: "finished within the run's bound".to_owned(),
+        observed: format!(
+            "not finished: the run's bound of {} ran out",
+            humanize(bound)
+        ),
+        elapsed_ms: 0,
+        latency_bucket: None,
+        body_digest: None,
+        liveness: None,
+        attempts: None,
+        warnings: Vec::new(),
+    }
+}
+
+/// Settings shared by every case of a run.
+struct RunContext {
+    slow_body: Duration,
+    retry_time_scale: f64,
+    recorder: Option<Arc<Recorder>>,
+}
+
+/// One provider's endpoint and what the provider expects of it.
+struct Target {
+    side: Arc<ProviderSide>,
+    url: http::Uri,
+    limits: Limits,
+    timeout: Duration,
+    deliveries: AtomicUsize,
+    rejected: AtomicUsize,
+    copies: AtomicUsize,
+}
+
+impl Target {
+    fn new(
+        side: Arc<ProviderSide>,
+        endpoint: &str,
+        hang_bound: Option<Duration>,
+        max_response_bytes: usize,
+    ) -> Result<Target, SuiteError> {
+        let url: http::Uri = endpoint
+            .parse()
+            .map_err(|e| SuiteError::BadUrl(format!("{endpoint}: {e}")))?;
+        if url.scheme_str() != Some("http") || url.authority().is_none() {
+            return Err(SuiteError::BadUrl(format!(
+                "{endpoint}: only absolute http:// URLs are supported"
+            )));
+        }
+        let timeout = side.spec().delivery.timeout.get();
+        Ok(Target {
+            url,
+            limits: Limits {
+                deadline: hang_bound.unwrap_or(timeout + HANG_GRACE),
+                max_response_bytes,
+            },
+            timeout,
+            side,
+            deliveries: AtomicUsize::new(0),
+            rejected: AtomicUsize::new(0),
+            copies: AtomicUsize::new(0),
+        })
+    }
+
+    fn spec(&self) -> &ProviderSpec {
+        self.side.spec()
+    }
+
+    fn request(&self, headers: Vec<(String, String)>, body: OutgoingBody) -> Outgoing {
+        Outgoing {
+            method: match self.spec().delivery.method {
+                hookspec_codegen::model::HttpMethod::Post => http::Method::POST,
+                hookspec_codegen::model::HttpMethod::Put => http::Method::PUT,
+            },
+            url: self.url.clone(),
+            headers,
+            body,
+        }
+    }
+
+    /// `body` as a delivery the receiver has not seen yet, so only the idempotency case
+    /// sends a duplicate: the spec's idempotency key (Belvo's `webhook_id`) gets a
+    /// suffix in the raw text; a key derived from the raw body changes with trailing
+    /// whitespace, which leaves the JSON as it was.
+    fn fresh(&self, body: &Bytes) -> Bytes {
+        let n = self.copies.fetch_add(1, Ordering::Relaxed);
+        if let Some(path) = &self.spec().envelope.idempotency_key {
+            let id = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| {
+                    path.split('.')
+                        .try_fold(&v, |v, k| v.get(k))
+                        .and_then(|id| id.as_str().map(str::to_owned))
+                });
+            let text = std::str::from_utf8(body).ok();
+            if let (Some(id), Some(text)) = (id, text) {
+                let quoted = serde_json::Value::String(id.clone()).to_string();
+                let unique = serde_json::Value::String(format!("{id}-{n}")).to_string();
+                if text.contains(&quoted) {
+                    return Bytes::from(text.replacen(&quoted, &unique, 1));
+                }
+            }
+        }
+        let mut copy = body.to_vec();
+        copy.resize(body.len() + n, b' ');
+        Bytes::from(copy)
+    }
+
+    /// A validly signed delivery of `body`.
+    fn delivery(&self, body: Bytes) -> Outgoing {
+        let headers = self.side.sign(&body, SystemTime::now());
+        self.request(headers, OutgoingBody::Full(body))
+    }
+
+    fn success(&self, code: u16) -> bool {
+        match &self.spec().delivery.success {
+            Success::Any2xx => (200..300).contains(&code),
+            Success::Only(codes) => codes.contains(&code),
+        }
+    }
+
+    /// `200 within 10s`.
+    fn expect_success(&self) -> String {
+        let status = match &self.spec().delivery.success {
+            Success::Any2xx => "2xx".to_owned(),
+            Success::Only(codes) => codes
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" or "),
+        };
+        format!("{status} within {}", humanize(self.timeout))
+    }
+
+    /// Whether a valid delivery was acknowledged in time, and the words for what happened.
+    fn judge_delivery(&self, x: &Exchange) -> (bool, String) {
+        self.deliveries.fetch_add(1, Ordering::Relaxed);
+        let ok = match x.observed.status() {
+            Some(code) if self.success(code) => {
+                if x.elapsed > self.timeout {
+                    self.rejected.fetch_add(1, Ordering::Relaxed);
+                    return (
+                        false,
+                        format!(
+                            "{} after the {} timeout",
+                            x.observed,
+                            humanize(self.timeout)
+                        ),
+                    );
+                }
+                true
+            }
+            _ => false,
+        };
+        if !ok {
+            self.rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        (ok, x.observed.to_string())
+    }
+
+    /// Fraction of this run's deliveries to the provider that were not acknowledged;
+    /// `None` below [`BREAKER_MIN_DELIVERIES`], where a fraction says little.
+    fn rejected_fraction(&self) -> Option<f64> {
+        let total = self.deliveries.load(Ordering::Relaxed);
+        (total >= BREAKER_MIN_DELIVERIES)
+            .then(|| self.rejected.load(Ordering::Relaxed) as f64 / total as f64)
+    }
+
+    async fn send(&self, ctx: &RunContext, case: &Case, request: Outgoing) -> Exchange {
+        let recorded = ctx.recorder.as_ref().map(|_| request.clone());
+        let x = exchange(request, self.limits).await;
+        if let (Some(r), Some(req)) = (&ctx.recorder, recorded) {
+            r.exchange(&case.id, &req, &x);
+        }
+        x
+    }
+}
+
+/// What one case saw, before it is turned into a report.
+struct Seen {
+    outcome: Outcome,
+    expected: String,
+    observed: String,
+    elapsed: Duration,
+    slowest: Option<Duration>,
+    last: Option<Observed>,
+    liveness: Option<String>,
+    attempts: Option<Vec<AttemptReport>>,
+    warnings: Vec<String>,
+}
+
+impl Seen {
+    fn new(expected: String) -> Seen {
+        Seen {
+            outcome: Outcome::Pass,
+            expected,
+            observed: String::new(),
+            elapsed: Duration::ZERO,
+            slowest: None,
+            last: None,
+            liveness: None,
+            attempts: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, x: &Exchange) {
+        self.elapsed += x.elapsed;
+        if x.observed.status().is_some() {
+            self.slowest = Some(self.slowest.unwrap_or_default().max(x.elapsed));
+        }
+        self.last = Some(x.observed.clone());
+    }
+
+    fn fail_unless(&mut self, ok: bool) {
+        if !ok {
+            self.outcome = Outcome::Fail;
+        }
+    }
+}
+
+async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
+    let seen = match &case.plan {
+        Plan::Skip { reason } => {
+            let mut s = Seen::new("-".to_owned());
+            s.outcome = Outcome::Skip;
+            s.observed = reason.clone();
+            s
+        }
+        Plan::Deliver { bodies } => {
+            let expected = if bodies.len() == 1 {
+                t.expect_success()
+            } else {
+                format!(
+                    "each of {} acknowledged: {}",
+                    bodies.len(),
+                    t.expect_success()
+                )
+            };
+            let mut s = Seen::new(expected);
+            let mut observed = Vec::new();
+            // The idempotency case sends one delivery twice; every other body is new.
+            let same = (case.check == Check::Idempotency).then(|| t.fresh(&bodies[0]));
+            for body in bodies {
+                let body = same.clone().unwrap_or_else(|| t.fresh(body));
+                let x = t.send(ctx, case, t.delivery(body)).await;
+                s.add(&x);
+                let (ok, words) = t.judge_delivery(&x);
+                s.fail_unless(ok);
+                observed.push(words);
+            }
+            s.observed = observed.join(", ");
+            s
+        }
+        Plan::Refuse { attack, body } => {
+            let mut s = Seen::new("refused with 401 or 403".to_owned());
+            match t.side.attack(*attack, body, SystemTime::now()) {
+                Some((headers, body)) => {
+                    let x = t
+                        .send(ctx, case, t.request(headers, OutgoingBody::Full(body)))
+                        .await;
+                    s.add(&x);
+                    s.fail_unless(matches!(x.observed.status(), Some(401 | 403)));
+                    s.observed = x.observed.to_string();
+                }
+                None => {
+                    s.outcome = Outcome::Skip;
+                    s.observed = "this attack does not apply to the given credentials".to_owned();
+                }
+            }
+            s
+        }
+        Plan::Hostile { hostile, body } => run_hostile(t, ctx, case, *hostile, body).await,
+        Plan::Latency { body } => {
+            let mut s = Seen::new(format!(
+                "{} (warn over {})",
+                t.expect_success(),
+                humanize(t.timeout / 4)
+            ));
+            let x = t.send(ctx, case, t.delivery(t.fresh(body))).await;
+            s.add(&x);
+            let (ok, words) = t.judge_delivery(&x);
+            s.fail_unless(ok);
+            s.observed = words;
+            s
+        }
+        Plan::Retry { body } => run_retry(t, ctx, case, body).await,
+    };
+    let latency_bucket = seen.slowest.map(|d| LatencyBucket::of(d, t.timeout));
+    let mut warnings = seen.warnings;
+    if latency_bucket == Some(LatencyBucket::Slow) && seen.outcome == Outcome::Pass {
+        warnings.push(format!(
+            "answered after more than a quarter of the {} timeout",
+            humanize(t.timeout)
+        ));
+    }
+    CaseReport {
+        id: case.id.clone(),
+        provider: case.provider.clone(),
+        check: case.check.as_str().to_owned(),
+        outcome: seen.outcome,
+        expected: seen.expected,
+        observed: seen.observed,
+        elapsed_ms: seen.elapsed.as_millis() as u64,
+        latency_bucket,
+        body_digest: seen
+            .last
+            .as_ref()
+            .and_then(Observed::body)
+            .map(|b| b.sha256.clone()),
+        liveness: seen.liveness,
+        attempts: seen.attempts,
+        warnings,
+    }
+}
+
+async fn run_hostile(
+    t: &Target,
+    ctx: &RunContext,
+    case: &Case,
+    hostile: Hostile,
+    body: &Bytes,
+) -> Seen {
+    let expected = match hostile {
+        Hostile::Oversized => "4xx (ideally 413) or the connection closed, then still alive",
+        h if h.must_refuse() => "4xx, then still alive",
+        _ => "no 5xx, then still alive",
+    };
+    let mut s = Seen::new(expected.to_owned());
+    let body = if hostile.must_refuse() {
+        body.clone()
+    } else {
+        t.fresh(body)
+    };
+    let mut request = t.delivery(body.clone());
+    match hostile {
+        Hostile::WrongContentType => {
+            for (name, value) in &mut request.headers {
+                if name.eq_ignore_ascii_case("content-type") {
+                    *value = "text/plain; charset=utf-8".to_owned();
+                }
+            }
+        }
+        Hostile::SlowBody => {
+            let chunks = 10;
+            request.body = OutgoingBody::Trickle {
+                bytes: body.clone(),
+                chunks,
+                interval: ctx.slow_body / chunks as u32,
+            };
+        }
+        _ => {}
+    }
+    let x = t.send(ctx, case, request).await;
+    s.add(&x);
+    if hostile == Hostile::SlowBody {
+        // Its time is the suite's own pacing, not the receiver's latency.
+        s.slowest = None;
+    }
+    let ok = match (&x.observed, hostile) {
+        (Observed::Status { code, .. }, h) if h.must_refuse() => (400..500).contains(code),
+        (Observed::Status { code, .. }, _) => {
+            (200..300).contains(code) || (400..500).contains(code)
+        }
+        // A receiver may answer 413 and close before reading everything we send.
+        (Observed::Reset { .. }, Hostile::Oversized) => true,
+        _ => false,
+    };
+    s.fail_unless(ok);
+    s.observed = x.observed.to_string();
+    // The probe shows whether the hostile request killed the receiver.
+    let probe_body = cases::probe_body(t.spec()).unwrap_or_default();
+    let probe = t.send(ctx, case, t.delivery(t.fresh(&probe_body))).await;
+    let (alive, words) = t.judge_delivery(&probe);
+    s.liveness = Some(if alive {
+        format!("alive ({words})")
+    } else {
+        format!("dead ({words})")
+    });
+    s.fail_unless(alive);
+    s
+}
+
+async fn run_retry(t: &Target, ctx: &RunContext, case: &Case, body: &Bytes) -> Seen {
+    let retry = &t.spec().delivery.retry;
+    let delays: Vec<Duration> = retry
+        .delays()
+        .into_iter()
+        .map(|d| d.mul_f64(ctx.retry_time_scale))
+        .collect();
+    let mut s = Seen::new(format!(
+        "acknowledged by the last of {} attempts ({})",
+        delays.len() + 1,
+        t.expect_success()
+    ));
+    // Every attempt carries the same delivery, as a provider's retries do.
+    let body = t.fresh(body);
+    let start = Instant::now();
+    let mut attempts = Vec::new();
+    let mut scheduled = Duration::ZERO;
+    let mut verdict = None;
+    for attempt in 0..=delays.len() {
+        if attempt > 0 {
+            if let Some(breaker) = &retry.circuit_breaker {
+                let fraction = t.rejected_fraction().unwrap_or(0.0);
+                if fraction > breaker.rejected_over {
+                    verdict = Some(format!(
+                        "lost: the provider stops retrying after {:.0}% of this run's deliveries were rejected (over {:.0}%)",
+                        fraction * 100.0,
+                        breaker.rejected_over * 100.0
+                    ));
+                    break;
+                }
+            }
+            scheduled += delays[attempt - 1];
+            tokio::time::sleep_until(start + scheduled).await;
+        }
+        let x = t.send(ctx, case, t.delivery(body.clone())).await;
+        s.add(&x);
+        let (ok, words) = t.judge_delivery(&x);
+        attempts.push(AttemptReport {
+            attempt: attempt as u32 + 1,
+            scheduled_ms: scheduled.as_millis() as u64,
+            observed: words,
+            elapsed_ms: x.elapsed.as_millis() as u64,
+        });
+        if ok {
+            verdict = Some(if attempt == 0 {
+                "delivered at the first attempt".to_owned()
+            } else {
+                format!("delivered at attempt {}", attempt + 1)
+            });
+            break;
+        }
+    }
+    let delivered = verdict
+        .as_deref()
+        .is_some_and(|v| v.starts_with("delivered"));
+    s.observed = verdict.unwrap_or_else(|| {
+        format!(
+            "lost: not acknowledged by any of {} attempts",
+            attempts.len()
+        )
+    });
+    s.fail_unless(delivered);
+    s.attempts = Some(attempts);
+    s
+}
+
+/// `10s`, `250ms`: short, exact for the durations specs use.
+pub(crate) fn humanize(d: Duration) -> String {
+    if d.subsec_millis() == 0 && d.as_secs() > 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}

@@ -1,0 +1,213 @@
+//! The suite against the bundled reference receiver: the clean receiver passes every
+//! case of every provider.
+
+use std::time::Duration;
+
+use hookspec_conformance::keys::{KeyRing, KeyServer, FIRST_KID};
+use hookspec_conformance::report::{CaseReport, LatencyBucket};
+use hookspec_conformance::{bundled, Credentials, Outcome, Suite};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_receiver_passes_every_case() {
+    let specs = hookspec_conformance::specs::builtin_all().unwrap();
+    let ring = KeyRing::new(hookspec_signer::test_signing_key("plaid suite"), FIRST_KID);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let keys = KeyServer::start(listener, ring.clone()).unwrap();
+    let receiver = bundled::start(&specs, Some(&keys.url()), &[])
+        .await
+        .unwrap();
+    let report = Suite::from_specs(specs)
+        .credentials(Credentials {
+            plaid_keys: Some(ring),
+            ..Credentials::test()
+        })
+        .slow_body(Duration::from_millis(200))
+        .concurrency(8)
+        .run_bound(Duration::from_secs(120))
+        .run(&receiver.url())
+        .await
+        .unwrap();
+    receiver.shutdown(Duration::from_secs(1)).await;
+    keys.shutdown().await;
+    let failed: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| c.outcome == Outcome::Fail)
+        .map(|c| format!("{}: {} (expected {})", c.id, c.observed, c.expected))
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert_eq!(report.summary.skipped, 0, "{}", report.to_pretty());
+}
+
+/// Every case but the documented deliveries (each fault is about something else).
+const ALL_BUT_DELIVER: &[&str] = &[
+    "*/tolerate/*",
+    "*/idempotency/*",
+    "*/ordering/*",
+    "*/auth/*",
+    "*/robustness/*",
+    "*/latency/*",
+    "plaid/deliver/ITEM.ERROR",
+];
+
+/// Runs the suite (only `only` cases) against the reference receiver with `fault` on;
+/// returns the failed cases.
+async fn failed_with(fault: bundled::Fault, only: &[&str]) -> Vec<CaseReport> {
+    let specs = hookspec_conformance::specs::builtin_all().unwrap();
+    let ring = KeyRing::new(hookspec_signer::test_signing_key("plaid suite"), FIRST_KID);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let keys = KeyServer::start(listener, ring.clone()).unwrap();
+    let receiver = bundled::start(&specs, Some(&keys.url()), &[fault])
+        .await
+        .unwrap();
+    let mut suite = Suite::from_specs(specs)
+        .credentials(Credentials {
+            plaid_keys: Some(ring),
+            ..Credentials::test()
+        })
+        .slow_body(Duration::from_millis(200))
+        .hang_bound(Duration::from_millis(1500))
+        .concurrency(8)
+        .run_bound(Duration::from_secs(60));
+    for glob in only {
+        suite = suite.only(glob);
+    }
+    let report = suite.run(&receiver.url()).await.unwrap();
+    receiver.shutdown(Duration::from_millis(200)).await;
+    keys.shutdown().await;
+    report
+        .cases
+        .into_iter()
+        .filter(|c| c.outcome == Outcome::Fail)
+        .collect()
+}
+
+fn ids(cases: &[CaseReport]) -> Vec<&str> {
+    cases.iter().map(|c| c.id.as_str()).collect()
+}
+
+fn each_provider(check: &str) -> Vec<String> {
+    ["belvo", "bridge", "plaid", "vezgo"]
+        .iter()
+        .map(|p| format!("{p}/{check}"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_auth_check_fails_every_auth_case_and_nothing_else() {
+    let failed = failed_with(bundled::Fault::NoAuthCheck, ALL_BUT_DELIVER).await;
+    let all_auth: Vec<String> = Suite::builtin()
+        .credentials(Credentials::test())
+        .only("*/auth/*")
+        .cases()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids(&failed), all_auth);
+    assert!(failed.iter().all(|c| c.observed.starts_with('2')));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_any_signature_fails_the_forgery_cases() {
+    let failed = failed_with(bundled::Fault::AcceptAnySignature, ALL_BUT_DELIVER).await;
+    let ids = ids(&failed);
+    assert!(ids.iter().all(|id| id.contains("/auth/")), "{ids:?}");
+    for forged in [
+        "plaid/auth/alg-none",
+        "plaid/auth/alg-hs256",
+        "plaid/auth/tampered-body",
+        "plaid/auth/expired-key",
+        "bridge/auth/wrong-secret",
+        "bridge/auth/other-scheme-only",
+        "vezgo/auth/unknown-client",
+    ] {
+        assert!(ids.contains(&forged), "{forged} in {ids:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejecting_without_answering_is_called_hung() {
+    let failed = failed_with(bundled::Fault::RejectWithoutAnswer, &["*/auth/*"]).await;
+    assert!(!failed.is_empty());
+    for case in &failed {
+        assert_eq!(
+            case.observed, "hung: no response before the deadline",
+            "{}",
+            case.id
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_on_unknown_events_fails_the_unknown_event_cases() {
+    let failed = failed_with(bundled::Fault::FailOnUnknownEvent, ALL_BUT_DELIVER).await;
+    assert_eq!(ids(&failed), each_provider("tolerate/unknown-event"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_on_duplicates_fails_the_idempotency_cases() {
+    let failed = failed_with(bundled::Fault::FailOnDuplicate, ALL_BUT_DELIVER).await;
+    assert_eq!(
+        ids(&failed),
+        each_provider("idempotency/same-delivery-twice")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_malformed_json_fails_the_garbage_cases() {
+    let failed = failed_with(bundled::Fault::AcceptMalformedJson, ALL_BUT_DELIVER).await;
+    let mut expected = each_provider("robustness/malformed-json");
+    expected.extend(each_provider("robustness/empty-body"));
+    expected.sort();
+    let mut got = ids(&failed);
+    got.sort();
+    assert_eq!(got, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_for_oversized_bodies_fails_only_oversized_cases() {
+    let failed = failed_with(bundled::Fault::ServerErrorOnOversize, ALL_BUT_DELIVER).await;
+    let ids = ids(&failed);
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter()
+            .all(|id| id.ends_with("/robustness/oversized-body")),
+        "{ids:?}"
+    );
+    assert!(failed.iter().all(|c| c.observed == "500"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dying_after_malformed_json_shows_in_the_liveness_probe() {
+    let failed = failed_with(
+        bundled::Fault::DieAfterMalformed,
+        &["vezgo/robustness/malformed-json"],
+    )
+    .await;
+    assert_eq!(ids(&failed), ["vezgo/robustness/malformed-json"]);
+    let liveness = failed[0].liveness.as_deref().unwrap();
+    assert!(liveness.starts_with("dead ("), "{liveness}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledging_after_the_timeout_fails_latency() {
+    // Vezgo's timeout is 10 s; the slow receiver answers after 10.5 s, inside the hang
+    // bound, so the suite sees the late 200 rather than silence.
+    let specs = vec![hookspec_conformance::specs::builtin("vezgo").unwrap()];
+    let receiver = bundled::start(&specs, None, &[bundled::Fault::SlowAck])
+        .await
+        .unwrap();
+    let report = Suite::provider("vezgo")
+        .credentials(Credentials::test())
+        .only("vezgo/latency/*")
+        .run_bound(Duration::from_secs(30))
+        .run(&receiver.url())
+        .await
+        .unwrap();
+    receiver.shutdown(Duration::from_millis(200)).await;
+    let case = &report.cases[0];
+    assert_eq!(case.outcome, Outcome::Fail);
+    assert_eq!(case.observed, "200 after the 10s timeout");
+    assert_eq!(case.latency_bucket, Some(LatencyBucket::Late));
+}
