@@ -4,6 +4,7 @@
 
 mod decimal;
 mod error;
+mod follow_up;
 mod nullable;
 mod payload;
 mod probe;
@@ -14,6 +15,7 @@ pub mod verify;
 
 pub use decimal::Decimal;
 pub use error::ParseError;
+pub use follow_up::*;
 pub use nullable::{optional_non_null, required_nullable, Nullable};
 pub use payload::{ErrorShape, Payload};
 pub use probe::{discriminators, selectors, Selectors};
