@@ -21,12 +21,14 @@ pub fn provider_module(p: &Provider) -> String {
     let event = emit_event_enum(p);
     let error_shape = emit_error_shape(p);
     let follow_ups = crate::emit_follow_up::items(p);
+    let receiving = crate::emit_handler::receiving(p);
     let tokens = quote! {
         #module_doc
         #(#types)*
         #error_shape
         #event
         #follow_ups
+        #receiving
     };
     format_tokens(&header(&format!("spec/{}.yaml", p.name)), tokens)
 }
@@ -86,6 +88,49 @@ pub fn providers_mod(providers: &[Provider]) -> String {
         pub fn parse(provider: &str, body: &[u8]) -> ::std::option::Option<::std::result::Result<AnyEvent, crate::runtime::ParseError>> {
             match provider {
                 #(#names => Some(#modules::Event::parse(body).map(AnyEvent::#variants)),)*
+                _ => None,
+            }
+        }
+
+        /// How `provider` authenticates deliveries (its module's `AUTH`); `None` when there is
+        /// no such provider.
+        pub fn auth(provider: &str) -> ::std::option::Option<&'static [crate::runtime::verify::AuthScheme]> {
+            match provider {
+                #(#names => Some(#modules::AUTH),)*
+                _ => None,
+            }
+        }
+
+        /// `provider`'s delivery rules (its module's `DELIVERY`); `None` when there is no
+        /// such provider.
+        pub fn delivery(provider: &str) -> ::std::option::Option<&'static crate::runtime::verify::DeliveryRules> {
+            match provider {
+                #(#names => Some(&#modules::DELIVERY),)*
+                _ => None,
+            }
+        }
+
+        /// The receiving configuration for `provider` (see each module's `config`); `None`
+        /// when there is no such provider.
+        pub fn config(
+            provider: &str,
+            credentials: crate::runtime::verify::Credentials,
+        ) -> ::std::option::Option<::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError>> {
+            match provider {
+                #(#names => Some(#modules::config(credentials)),)*
+                _ => None,
+            }
+        }
+
+        /// An axum router for `provider`, for a receiver that handles every provider through
+        /// the generic [`crate::runtime::Receiver`]; `None` when there is no such provider.
+        #[cfg(feature = "axum")]
+        pub fn router<R>(provider: &str, receiver: R, config: crate::runtime::Config) -> ::std::option::Option<::axum::Router>
+        where
+            R: #(crate::runtime::Receiver<#modules::Webhooks> +)* Clone,
+        {
+            match provider {
+                #(#names => Some(crate::runtime::axum::router::<#modules::Webhooks, R>(receiver, config)),)*
                 _ => None,
             }
         }

@@ -525,6 +525,9 @@ impl<'s> Lowerer<'s> {
             "Payload",
             "Config",
             "FollowUp",
+            "Webhooks",
+            "AUTH",
+            "DELIVERY",
         ] {
             names.taken.insert(reserved.to_owned());
         }

@@ -58,11 +58,25 @@ fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
+/// `generated/test-vectors/<provider>.json`: signed deliveries and attacks with their
+/// expected outcome, for verifiers in any language (see `hookspec_signer::test_vectors`).
+fn test_vectors(spec: &hookspec_codegen::model::ProviderSpec) -> generate::Output {
+    let mut contents = serde_json::to_string_pretty(&hookspec_signer::test_vectors(spec))
+        .expect("JSON values always serialize");
+    contents.push('\n');
+    generate::Output {
+        path: PathBuf::from(format!("generated/test-vectors/{}.json", spec.provider)),
+        contents,
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
     let root = workspace_root();
     match cli.command {
         Command::Generate { check } => {
-            let (_, outputs) = generate::outputs(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (specs, mut outputs) =
+                generate::outputs(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
+            outputs.extend(specs.iter().map(|s| test_vectors(&s.spec)));
             let stale = generate::stale(&root, &outputs);
             let orphans = generate::orphans(&root, &outputs);
             if check {

@@ -4689,3 +4689,557 @@ impl Event {
         }
     }
 }
+///How Belvo authenticates a delivery, from `spec/belvo.yaml`; every scheme applies.
+pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
+    crate::runtime::verify::AuthScheme::Authorization(crate::runtime::verify::AuthorizationScheme {
+        header: "Authorization",
+        basic: true,
+        bearer: true,
+        required: false,
+    }),
+];
+///Belvo's delivery rules a receiver acts on.
+pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
+    content_type: "application/json",
+    source_ips: &[
+        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(3, 130, 254, 46)),
+        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(18, 220, 61, 186)),
+        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(18, 223, 45, 212)),
+    ],
+    timeout: ::std::time::Duration::new(5, 0),
+    success: crate::runtime::verify::SuccessStatus::Any2xx,
+};
+///Belvo as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Webhooks;
+impl crate::runtime::Provider for Webhooks {
+    const NAME: &'static str = "belvo";
+    const AUTH: &'static [crate::runtime::verify::AuthScheme] = AUTH;
+    const DELIVERY: &'static crate::runtime::verify::DeliveryRules = &DELIVERY;
+    type Event = Event;
+    fn parse(body: &[u8]) -> ::std::result::Result<Event, crate::runtime::ParseError> {
+        Event::parse(body)
+    }
+    fn event_name(event: &Event) -> &'static str {
+        event.name()
+    }
+    fn idempotency_key(event: &Event, body: &[u8]) -> ::std::string::String {
+        event.idempotency_key(body)
+    }
+    fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
+        event.subject_id()
+    }
+}
+/**Business logic for Belvo deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
+
+Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).*/
+pub trait Handler: Send + Sync + 'static {
+    /// Called with every verified, parsed delivery before it is handled; answer
+    /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
+    /// without handling it again. The default treats every delivery as new.
+    fn claim(
+        &self,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+        let _ = delivery;
+        async { crate::runtime::Claim::New }
+    }
+    /// Called when handling a claimed delivery failed or timed out, so the provider's
+    /// retry is not taken for a duplicate. The default does nothing.
+    fn release(
+        &self,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ()> + Send {
+        let _ = delivery;
+        async {}
+    }
+    /// Routes an event to its method. Override it to see every event in one place
+    /// (logging, a queue); the per-event methods are then not called unless this
+    /// calls them.
+    fn handle(
+        &self,
+        event: Event,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        async move {
+            match event {
+                Event::AccountsHistoricalUpdate(e) => {
+                    self.on_accounts_historical_update(e, delivery).await
+                }
+                Event::AccountsNewAccountsAvailable(e) => {
+                    self.on_accounts_new_accounts_available(e, delivery).await
+                }
+                Event::TransactionsHistoricalUpdate(e) => {
+                    self.on_transactions_historical_update(e, delivery).await
+                }
+                Event::TransactionsNewTransactionsAvailable(e) => {
+                    self.on_transactions_new_transactions_available(e, delivery).await
+                }
+                Event::TransactionsUpdated(e) => {
+                    self.on_transactions_updated(e, delivery).await
+                }
+                Event::TransactionsDeleted(e) => {
+                    self.on_transactions_deleted(e, delivery).await
+                }
+                Event::LinkInvalidCredentials(e) => {
+                    self.on_link_invalid_credentials(e, delivery).await
+                }
+                Event::LinkTokenRequired(e) => {
+                    self.on_link_token_required(e, delivery).await
+                }
+                Event::OwnersHistoricalUpdate(e) => {
+                    self.on_owners_historical_update(e, delivery).await
+                }
+                Event::OwnersNewOwnersAvailable(e) => {
+                    self.on_owners_new_owners_available(e, delivery).await
+                }
+                Event::BillsHistoricalUpdate(e) => {
+                    self.on_bills_historical_update(e, delivery).await
+                }
+                Event::BillsNewBillsAvailable(e) => {
+                    self.on_bills_new_bills_available(e, delivery).await
+                }
+                Event::IncomesHistoricalUpdate(e) => {
+                    self.on_incomes_historical_update(e, delivery).await
+                }
+                Event::RecurringExpensesHistoricalUpdate(e) => {
+                    self.on_recurring_expenses_historical_update(e, delivery).await
+                }
+                Event::InvoicesInitialInflowUpdate(e) => {
+                    self.on_invoices_initial_inflow_update(e, delivery).await
+                }
+                Event::InvoicesInitialOutflowUpdate(e) => {
+                    self.on_invoices_initial_outflow_update(e, delivery).await
+                }
+                Event::InvoicesHistoricalInflowUpdate(e) => {
+                    self.on_invoices_historical_inflow_update(e, delivery).await
+                }
+                Event::InvoicesHistoricalOutflowUpdate(e) => {
+                    self.on_invoices_historical_outflow_update(e, delivery).await
+                }
+                Event::TaxReturnsHistoricalUpdate(e) => {
+                    self.on_tax_returns_historical_update(e, delivery).await
+                }
+                Event::TaxReturnsNewTaxReturnsAvailable(e) => {
+                    self.on_tax_returns_new_tax_returns_available(e, delivery).await
+                }
+                Event::TaxStatusHistoricalUpdate(e) => {
+                    self.on_tax_status_historical_update(e, delivery).await
+                }
+                Event::TaxComplianceStatusHistoricalUpdate(e) => {
+                    self.on_tax_compliance_status_historical_update(e, delivery).await
+                }
+                Event::TaxRetentionsHistoricalUpdate(e) => {
+                    self.on_tax_retentions_historical_update(e, delivery).await
+                }
+                Event::TaxDeclarationsHistoricalUpdate(e) => {
+                    self.on_tax_declarations_historical_update(e, delivery).await
+                }
+                Event::EmploymentRecordsHistoricalUpdate(e) => {
+                    self.on_employment_records_historical_update(e, delivery).await
+                }
+                Event::EmploymentRecordsEmploymentChanges(e) => {
+                    self.on_employment_records_employment_changes(e, delivery).await
+                }
+                Event::EmploymentsHistoricalUpdate(e) => {
+                    self.on_employments_historical_update(e, delivery).await
+                }
+                Event::EmploymentsNewEmploymentsAvailable(e) => {
+                    self.on_employments_new_employments_available(e, delivery).await
+                }
+                Event::InvestmentsHistoricalUpdate(e) => {
+                    self.on_investments_historical_update(e, delivery).await
+                }
+                Event::InvestmentsNewInvestmentsAvailable(e) => {
+                    self.on_investments_new_investments_available(e, delivery).await
+                }
+                Event::InvestmentTransactionsHistoricalUpdate(e) => {
+                    self.on_investment_transactions_historical_update(e, delivery).await
+                }
+                Event::InvestmentsPortfoliosHistoricalUpdate(e) => {
+                    self.on_investments_portfolios_historical_update(e, delivery).await
+                }
+                Event::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable(e) => {
+                    self.on_investments_portfolios_new_investments_portfolios_available(
+                            e,
+                            delivery,
+                        )
+                        .await
+                }
+                Event::OpenfinanceConsentAboutToExpire(e) => {
+                    self.on_openfinance_consent_about_to_expire(e, delivery).await
+                }
+                Event::OpenfinanceConsentExpired(e) => {
+                    self.on_openfinance_consent_expired(e, delivery).await
+                }
+                Event::Unknown(e) => self.on_unknown(e, delivery).await,
+            }
+        }
+    }
+    /// An event the spec does not know. The default acknowledges it: providers add
+    /// events without notice, and refusing one only triggers retries.
+    fn on_unknown(
+        &self,
+        event: crate::runtime::UnknownEvent,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `AccountsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_accounts_historical_update(
+        &self,
+        event: AccountsHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `AccountsNewAccountsAvailable` delivery. The default acknowledges it and does nothing.
+    fn on_accounts_new_accounts_available(
+        &self,
+        event: AccountsNewAccountsAvailable,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TransactionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_transactions_historical_update(
+        &self,
+        event: TransactionsHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TransactionsNewTransactionsAvailable` delivery. The default acknowledges it and does nothing.
+    fn on_transactions_new_transactions_available(
+        &self,
+        event: TransactionsNewTransactionsAvailable,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TransactionsUpdated` delivery. The default acknowledges it and does nothing.
+    fn on_transactions_updated(
+        &self,
+        event: TransactionsUpdated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TransactionsDeleted` delivery. The default acknowledges it and does nothing.
+    fn on_transactions_deleted(
+        &self,
+        event: TransactionsDeleted,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `LinkInvalidCredentials` delivery. The default acknowledges it and does nothing.
+    fn on_link_invalid_credentials(
+        &self,
+        event: LinkInvalidCredentials,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `LinkTokenRequired` delivery. The default acknowledges it and does nothing.
+    fn on_link_token_required(
+        &self,
+        event: LinkTokenRequired,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `OwnersHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_owners_historical_update(
+        &self,
+        event: OwnersHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `OwnersNewOwnersAvailable` delivery. The default acknowledges it and does nothing.
+    fn on_owners_new_owners_available(
+        &self,
+        event: OwnersNewOwnersAvailable,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `BillsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_bills_historical_update(
+        &self,
+        event: BillsHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `BillsNewBillsAvailable` delivery. The default acknowledges it and does nothing.
+    fn on_bills_new_bills_available(
+        &self,
+        event: BillsNewBillsAvailable,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `IncomesHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_incomes_historical_update(
+        &self,
+        event: IncomesHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `RecurringExpensesHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_recurring_expenses_historical_update(
+        &self,
+        event: RecurringExpensesHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InvoicesInitialInflowUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_invoices_initial_inflow_update(
+        &self,
+        event: InvoicesInitialInflowUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InvoicesInitialOutflowUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_invoices_initial_outflow_update(
+        &self,
+        event: InvoicesInitialOutflowUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InvoicesHistoricalInflowUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_invoices_historical_inflow_update(
+        &self,
+        event: InvoicesHistoricalInflowUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InvoicesHistoricalOutflowUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_invoices_historical_outflow_update(
+        &self,
+        event: InvoicesHistoricalOutflowUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TaxReturnsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_tax_returns_historical_update(
+        &self,
+        event: TaxReturnsHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TaxReturnsNewTaxReturnsAvailable` delivery. The default acknowledges it and does nothing.
+    fn on_tax_returns_new_tax_returns_available(
+        &self,
+        event: TaxReturnsNewTaxReturnsAvailable,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TaxStatusHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_tax_status_historical_update(
+        &self,
+        event: TaxStatusHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TaxComplianceStatusHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_tax_compliance_status_historical_update(
+        &self,
+        event: TaxComplianceStatusHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TaxRetentionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_tax_retentions_historical_update(
+        &self,
+        event: TaxRetentionsHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TaxDeclarationsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_tax_declarations_historical_update(
+        &self,
+        event: TaxDeclarationsHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `EmploymentRecordsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_employment_records_historical_update(
+        &self,
+        event: EmploymentRecordsHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `EmploymentRecordsEmploymentChanges` delivery. The default acknowledges it and does nothing.
+    fn on_employment_records_employment_changes(
+        &self,
+        event: EmploymentRecordsEmploymentChanges,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `EmploymentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_employments_historical_update(
+        &self,
+        event: EmploymentsHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `EmploymentsNewEmploymentsAvailable` delivery. The default acknowledges it and does nothing.
+    fn on_employments_new_employments_available(
+        &self,
+        event: EmploymentsNewEmploymentsAvailable,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InvestmentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_investments_historical_update(
+        &self,
+        event: InvestmentsHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InvestmentsNewInvestmentsAvailable` delivery. The default acknowledges it and does nothing.
+    fn on_investments_new_investments_available(
+        &self,
+        event: InvestmentsNewInvestmentsAvailable,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InvestmentTransactionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_investment_transactions_historical_update(
+        &self,
+        event: InvestmentTransactionsHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InvestmentsPortfoliosHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_investments_portfolios_historical_update(
+        &self,
+        event: InvestmentsPortfoliosHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable` delivery. The default acknowledges it and does nothing.
+    fn on_investments_portfolios_new_investments_portfolios_available(
+        &self,
+        event: InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `OpenfinanceConsentAboutToExpire` delivery. The default acknowledges it and does nothing.
+    fn on_openfinance_consent_about_to_expire(
+        &self,
+        event: OpenfinanceConsentAboutToExpire,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `OpenfinanceConsentExpired` delivery. The default acknowledges it and does nothing.
+    fn on_openfinance_consent_expired(
+        &self,
+        event: OpenfinanceConsentExpired,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+}
+///A receiving configuration for Belvo: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
+pub fn config(
+    credentials: crate::runtime::verify::Credentials,
+) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
+    crate::runtime::Config::new::<Webhooks>(credentials)
+}
+///Verifies, parses and dispatches one Belvo delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
+pub async fn receive<H: Handler>(
+    handler: &H,
+    config: &crate::runtime::Config,
+    request: &crate::runtime::verify::Request<'_>,
+    now: ::std::time::SystemTime,
+) -> crate::runtime::Receipt {
+    crate::runtime::receive::<Webhooks, H>(handler, config, request, now).await
+}
+impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
+    fn claim(
+        &self,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+        Handler::claim(self, delivery)
+    }
+    fn release(
+        &self,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ()> + Send {
+        Handler::release(self, delivery)
+    }
+    fn handle(
+        &self,
+        event: Event,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        Handler::handle(self, event, delivery)
+    }
+}
+///An axum router receiving Belvo deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
+#[cfg(feature = "axum")]
+pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
+    crate::runtime::axum::router::<Webhooks, H>(handler, config)
+}

@@ -890,3 +890,261 @@ impl crate::runtime::Dispatch<1> for Event {
         map.unknown(&Self::DISCRIMINATOR, [d0], out, Self::Unknown)
     }
 }
+///How Bridge authenticates a delivery, from `spec/bridge.yaml`; every scheme applies.
+pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
+    crate::runtime::verify::AuthScheme::Hmac(crate::runtime::verify::HmacScheme {
+        header: "BridgeApi-Signature",
+        algorithm: crate::runtime::verify::HmacAlgorithm::Sha256,
+        encoding: crate::runtime::verify::Encoding::HexUpper,
+        signed: "{body}",
+        separator: ::std::option::Option::Some(","),
+        label_separator: ::std::option::Option::Some("="),
+        label: ::std::option::Option::Some("v1"),
+        timestamp: ::std::option::Option::None,
+        secret_encoding: crate::runtime::verify::SecretEncoding::Utf8,
+        secret_prefix: ::std::option::Option::None,
+    }),
+];
+///Bridge's delivery rules a receiver acts on.
+pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
+    content_type: "application/json",
+    source_ips: &[
+        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(63, 32, 31, 5)),
+        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 215, 247, 62)),
+        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(34, 249, 92, 209)),
+    ],
+    timeout: ::std::time::Duration::new(30, 0),
+    success: crate::runtime::verify::SuccessStatus::Only(&[200]),
+};
+///Bridge as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Webhooks;
+impl crate::runtime::Provider for Webhooks {
+    const NAME: &'static str = "bridge";
+    const AUTH: &'static [crate::runtime::verify::AuthScheme] = AUTH;
+    const DELIVERY: &'static crate::runtime::verify::DeliveryRules = &DELIVERY;
+    type Event = Event;
+    fn parse(body: &[u8]) -> ::std::result::Result<Event, crate::runtime::ParseError> {
+        Event::parse(body)
+    }
+    fn event_name(event: &Event) -> &'static str {
+        event.name()
+    }
+    fn idempotency_key(event: &Event, body: &[u8]) -> ::std::string::String {
+        event.idempotency_key(body)
+    }
+    fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
+        event.subject_id()
+    }
+}
+/**Business logic for Bridge deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
+
+Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).*/
+pub trait Handler: Send + Sync + 'static {
+    /// Called with every verified, parsed delivery before it is handled; answer
+    /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
+    /// without handling it again. The default treats every delivery as new.
+    fn claim(
+        &self,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+        let _ = delivery;
+        async { crate::runtime::Claim::New }
+    }
+    /// Called when handling a claimed delivery failed or timed out, so the provider's
+    /// retry is not taken for a duplicate. The default does nothing.
+    fn release(
+        &self,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ()> + Send {
+        let _ = delivery;
+        async {}
+    }
+    /// Routes an event to its method. Override it to see every event in one place
+    /// (logging, a queue); the per-event methods are then not called unless this
+    /// calls them.
+    fn handle(
+        &self,
+        event: Event,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        async move {
+            match event {
+                Event::ItemCreated(e) => self.on_item_created(e, delivery).await,
+                Event::ItemRefreshed(e) => self.on_item_refreshed(e, delivery).await,
+                Event::ItemDeleted(e) => self.on_item_deleted(e, delivery).await,
+                Event::ItemAccountCreated(e) => {
+                    self.on_item_account_created(e, delivery).await
+                }
+                Event::ItemAccountUpdated(e) => {
+                    self.on_item_account_updated(e, delivery).await
+                }
+                Event::ItemAccountDeleted(e) => {
+                    self.on_item_account_deleted(e, delivery).await
+                }
+                Event::UserDeleted(e) => self.on_user_deleted(e, delivery).await,
+                Event::PaymentTransactionCreated(e) => {
+                    self.on_payment_transaction_created(e, delivery).await
+                }
+                Event::PaymentTransactionUpdated(e) => {
+                    self.on_payment_transaction_updated(e, delivery).await
+                }
+                Event::PaymentLinkUpdated(e) => {
+                    self.on_payment_link_updated(e, delivery).await
+                }
+                Event::TestEvent(e) => self.on_test_event(e, delivery).await,
+                Event::Unknown(e) => self.on_unknown(e, delivery).await,
+            }
+        }
+    }
+    /// An event the spec does not know. The default acknowledges it: providers add
+    /// events without notice, and refusing one only triggers retries.
+    fn on_unknown(
+        &self,
+        event: crate::runtime::UnknownEvent,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ItemCreated` delivery. The default acknowledges it and does nothing.
+    fn on_item_created(
+        &self,
+        event: ItemCreated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ItemRefreshed` delivery. The default acknowledges it and does nothing.
+    fn on_item_refreshed(
+        &self,
+        event: ItemRefreshed,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ItemDeleted` delivery. The default acknowledges it and does nothing.
+    fn on_item_deleted(
+        &self,
+        event: ItemDeleted,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ItemAccountCreated` delivery. The default acknowledges it and does nothing.
+    fn on_item_account_created(
+        &self,
+        event: ItemAccountCreated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ItemAccountUpdated` delivery. The default acknowledges it and does nothing.
+    fn on_item_account_updated(
+        &self,
+        event: ItemAccountUpdated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ItemAccountDeleted` delivery. The default acknowledges it and does nothing.
+    fn on_item_account_deleted(
+        &self,
+        event: ItemAccountDeleted,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `UserDeleted` delivery. The default acknowledges it and does nothing.
+    fn on_user_deleted(
+        &self,
+        event: UserDeleted,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `PaymentTransactionCreated` delivery. The default acknowledges it and does nothing.
+    fn on_payment_transaction_created(
+        &self,
+        event: PaymentTransactionCreated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `PaymentTransactionUpdated` delivery. The default acknowledges it and does nothing.
+    fn on_payment_transaction_updated(
+        &self,
+        event: PaymentTransactionUpdated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `PaymentLinkUpdated` delivery. The default acknowledges it and does nothing.
+    fn on_payment_link_updated(
+        &self,
+        event: PaymentLinkUpdated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TestEvent` delivery. The default acknowledges it and does nothing.
+    fn on_test_event(
+        &self,
+        event: TestEvent,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+}
+///A receiving configuration for Bridge: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
+pub fn config(
+    credentials: crate::runtime::verify::Credentials,
+) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
+    crate::runtime::Config::new::<Webhooks>(credentials)
+}
+///Verifies, parses and dispatches one Bridge delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
+pub async fn receive<H: Handler>(
+    handler: &H,
+    config: &crate::runtime::Config,
+    request: &crate::runtime::verify::Request<'_>,
+    now: ::std::time::SystemTime,
+) -> crate::runtime::Receipt {
+    crate::runtime::receive::<Webhooks, H>(handler, config, request, now).await
+}
+impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
+    fn claim(
+        &self,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+        Handler::claim(self, delivery)
+    }
+    fn release(
+        &self,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ()> + Send {
+        Handler::release(self, delivery)
+    }
+    fn handle(
+        &self,
+        event: Event,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        Handler::handle(self, event, delivery)
+    }
+}
+///An axum router receiving Bridge deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
+#[cfg(feature = "axum")]
+pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
+    crate::runtime::axum::router::<Webhooks, H>(handler, config)
+}

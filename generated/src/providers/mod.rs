@@ -59,3 +59,75 @@ pub fn parse(
         _ => None,
     }
 }
+/// How `provider` authenticates deliveries (its module's `AUTH`); `None` when there is
+/// no such provider.
+pub fn auth(
+    provider: &str,
+) -> ::std::option::Option<&'static [crate::runtime::verify::AuthScheme]> {
+    match provider {
+        "belvo" => Some(belvo::AUTH),
+        "bridge" => Some(bridge::AUTH),
+        "plaid" => Some(plaid::AUTH),
+        "vezgo" => Some(vezgo::AUTH),
+        _ => None,
+    }
+}
+/// `provider`'s delivery rules (its module's `DELIVERY`); `None` when there is no
+/// such provider.
+pub fn delivery(
+    provider: &str,
+) -> ::std::option::Option<&'static crate::runtime::verify::DeliveryRules> {
+    match provider {
+        "belvo" => Some(&belvo::DELIVERY),
+        "bridge" => Some(&bridge::DELIVERY),
+        "plaid" => Some(&plaid::DELIVERY),
+        "vezgo" => Some(&vezgo::DELIVERY),
+        _ => None,
+    }
+}
+/// The receiving configuration for `provider` (see each module's `config`); `None`
+/// when there is no such provider.
+pub fn config(
+    provider: &str,
+    credentials: crate::runtime::verify::Credentials,
+) -> ::std::option::Option<
+    ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError>,
+> {
+    match provider {
+        "belvo" => Some(belvo::config(credentials)),
+        "bridge" => Some(bridge::config(credentials)),
+        "plaid" => Some(plaid::config(credentials)),
+        "vezgo" => Some(vezgo::config(credentials)),
+        _ => None,
+    }
+}
+/// An axum router for `provider`, for a receiver that handles every provider through
+/// the generic [`crate::runtime::Receiver`]; `None` when there is no such provider.
+#[cfg(feature = "axum")]
+pub fn router<R>(
+    provider: &str,
+    receiver: R,
+    config: crate::runtime::Config,
+) -> ::std::option::Option<::axum::Router>
+where
+    R: crate::runtime::Receiver<belvo::Webhooks>
+        + crate::runtime::Receiver<bridge::Webhooks>
+        + crate::runtime::Receiver<plaid::Webhooks>
+        + crate::runtime::Receiver<vezgo::Webhooks> + Clone,
+{
+    match provider {
+        "belvo" => {
+            Some(crate::runtime::axum::router::<belvo::Webhooks, R>(receiver, config))
+        }
+        "bridge" => {
+            Some(crate::runtime::axum::router::<bridge::Webhooks, R>(receiver, config))
+        }
+        "plaid" => {
+            Some(crate::runtime::axum::router::<plaid::Webhooks, R>(receiver, config))
+        }
+        "vezgo" => {
+            Some(crate::runtime::axum::router::<vezgo::Webhooks, R>(receiver, config))
+        }
+        _ => None,
+    }
+}

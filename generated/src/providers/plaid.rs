@@ -7814,3 +7814,1232 @@ impl Event {
         }
     }
 }
+///How Plaid authenticates a delivery, from `spec/plaid.yaml`; every scheme applies.
+pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
+    crate::runtime::verify::AuthScheme::Jwt(crate::runtime::verify::JwtScheme {
+        header: "Plaid-Verification",
+        algorithms: &[crate::runtime::verify::JwtAlgorithm::Es256],
+        issued_at_claim: "iat",
+        max_age: ::std::time::Duration::new(300, 0),
+        future_skew: ::std::time::Duration::new(60, 0),
+        body_hash_claim: "request_body_sha256",
+        body_hash_encoding: crate::runtime::verify::Encoding::HexLower,
+        key_endpoint: crate::runtime::verify::KeyEndpoint {
+            method: "POST",
+            path: "/webhook_verification_key/get",
+            kid_header: "kid",
+            request_key_field: "key_id",
+            credential_fields: &["client_id", "secret"],
+            response_key_field: "key",
+            expired_field: ::std::option::Option::Some("expired_at"),
+            base_urls: &[
+                ("sandbox", "https://sandbox.plaid.com"),
+                ("production", "https://production.plaid.com"),
+            ],
+        },
+    }),
+];
+///Plaid's delivery rules a receiver acts on.
+pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
+    content_type: "application/json",
+    source_ips: &[
+        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 21, 26, 131)),
+        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 21, 47, 157)),
+        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 41, 247, 19)),
+        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 88, 82, 239)),
+    ],
+    timeout: ::std::time::Duration::new(10, 0),
+    success: crate::runtime::verify::SuccessStatus::Only(&[200]),
+};
+///Plaid as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Webhooks;
+impl crate::runtime::Provider for Webhooks {
+    const NAME: &'static str = "plaid";
+    const AUTH: &'static [crate::runtime::verify::AuthScheme] = AUTH;
+    const DELIVERY: &'static crate::runtime::verify::DeliveryRules = &DELIVERY;
+    type Event = Event;
+    fn parse(body: &[u8]) -> ::std::result::Result<Event, crate::runtime::ParseError> {
+        Event::parse(body)
+    }
+    fn event_name(event: &Event) -> &'static str {
+        event.name()
+    }
+    fn idempotency_key(event: &Event, body: &[u8]) -> ::std::string::String {
+        event.idempotency_key(body)
+    }
+    fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
+        event.subject_id()
+    }
+}
+/**Business logic for Plaid deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
+
+Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).*/
+pub trait Handler: Send + Sync + 'static {
+    /// Called with every verified, parsed delivery before it is handled; answer
+    /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
+    /// without handling it again. The default treats every delivery as new.
+    fn claim(
+        &self,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+        let _ = delivery;
+        async { crate::runtime::Claim::New }
+    }
+    /// Called when handling a claimed delivery failed or timed out, so the provider's
+    /// retry is not taken for a duplicate. The default does nothing.
+    fn release(
+        &self,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ()> + Send {
+        let _ = delivery;
+        async {}
+    }
+    /// Routes an event to its method. Override it to see every event in one place
+    /// (logging, a queue); the per-event methods are then not called unless this
+    /// calls them.
+    fn handle(
+        &self,
+        event: Event,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        async move {
+            match event {
+                Event::AssetsProductReady(e) => {
+                    self.on_assets_product_ready(e, delivery).await
+                }
+                Event::AssetsError(e) => self.on_assets_error(e, delivery).await,
+                Event::AuthDefaultUpdate(e) => {
+                    self.on_auth_default_update(e, delivery).await
+                }
+                Event::AutomaticallyVerified(e) => {
+                    self.on_automatically_verified(e, delivery).await
+                }
+                Event::VerificationExpired(e) => {
+                    self.on_verification_expired(e, delivery).await
+                }
+                Event::ProductPermissionsRequiredAuth(e) => {
+                    self.on_product_permissions_required_auth(e, delivery).await
+                }
+                Event::FallbackAuthMicrodepositAutoVerified(e) => {
+                    self.on_fallback_auth_microdeposit_auto_verified(e, delivery).await
+                }
+                Event::FallbackAuthMicrodepositVerificationExpired(e) => {
+                    self.on_fallback_auth_microdeposit_verification_expired(e, delivery)
+                        .await
+                }
+                Event::HostedMMDVerification(e) => {
+                    self.on_hosted_mmd_verification(e, delivery).await
+                }
+                Event::BankTransfersEventsUpdate(e) => {
+                    self.on_bank_transfers_events_update(e, delivery).await
+                }
+                Event::BaseReportsError(e) => {
+                    self.on_base_reports_error(e, delivery).await
+                }
+                Event::BeaconUserStatusUpdated(e) => {
+                    self.on_beacon_user_status_updated(e, delivery).await
+                }
+                Event::BeaconReportCreated(e) => {
+                    self.on_beacon_report_created(e, delivery).await
+                }
+                Event::BeaconReportUpdated(e) => {
+                    self.on_beacon_report_updated(e, delivery).await
+                }
+                Event::BeaconReportSyndicationCreated(e) => {
+                    self.on_beacon_report_syndication_created(e, delivery).await
+                }
+                Event::BeaconDuplicateDetected(e) => {
+                    self.on_beacon_duplicate_detected(e, delivery).await
+                }
+                Event::CashFlowUpdatesInsights(e) => {
+                    self.on_cash_flow_updates_insights(e, delivery).await
+                }
+                Event::CashFlowUpdatesNSF(e) => {
+                    self.on_cash_flow_updates_nsf(e, delivery).await
+                }
+                Event::CashFlowUpdatesNewIncomeStream(e) => {
+                    self.on_cash_flow_updates_new_income_stream(e, delivery).await
+                }
+                Event::CashFlowUpdatesExpectedDepositMissed(e) => {
+                    self.on_cash_flow_updates_expected_deposit_missed(e, delivery).await
+                }
+                Event::CashFlowUpdatesLowBalance(e) => {
+                    self.on_cash_flow_updates_low_balance(e, delivery).await
+                }
+                Event::CashFlowUpdatesLargeDeposit(e) => {
+                    self.on_cash_flow_updates_large_deposit(e, delivery).await
+                }
+                Event::CashFlowUpdatesNewLoanPayment(e) => {
+                    self.on_cash_flow_updates_new_loan_payment(e, delivery).await
+                }
+                Event::CashFlowUpdatesInsightsV2(e) => {
+                    self.on_cash_flow_updates_insights_v2(e, delivery).await
+                }
+                Event::CraCheckReportReady(e) => {
+                    self.on_cra_check_report_ready(e, delivery).await
+                }
+                Event::CraCheckReportFailed(e) => {
+                    self.on_cra_check_report_failed(e, delivery).await
+                }
+                Event::CraUpgradeFailed(e) => {
+                    self.on_cra_upgrade_failed(e, delivery).await
+                }
+                Event::CraUserCheckReportReady(e) => {
+                    self.on_cra_user_check_report_ready(e, delivery).await
+                }
+                Event::CraUserCheckReportFailed(e) => {
+                    self.on_cra_user_check_report_failed(e, delivery).await
+                }
+                Event::CraBankIncomeComplete(e) => {
+                    self.on_cra_bank_income_complete(e, delivery).await
+                }
+                Event::CraBankIncomeError(e) => {
+                    self.on_cra_bank_income_error(e, delivery).await
+                }
+                Event::CraPartnerInsightsComplete(e) => {
+                    self.on_cra_partner_insights_complete(e, delivery).await
+                }
+                Event::CraPartnerInsightsError(e) => {
+                    self.on_cra_partner_insights_error(e, delivery).await
+                }
+                Event::InstitutionStatusAlert(e) => {
+                    self.on_institution_status_alert(e, delivery).await
+                }
+                Event::EntityScreeningStatusUpdated(e) => {
+                    self.on_entity_screening_status_updated(e, delivery).await
+                }
+                Event::HoldingsDefaultUpdate(e) => {
+                    self.on_holdings_default_update(e, delivery).await
+                }
+                Event::IdentityDefaultUpdate(e) => {
+                    self.on_identity_default_update(e, delivery).await
+                }
+                Event::ProductPermissionsRequiredIdentity(e) => {
+                    self.on_product_permissions_required_identity(e, delivery).await
+                }
+                Event::IdentityVerificationStepUpdated(e) => {
+                    self.on_identity_verification_step_updated(e, delivery).await
+                }
+                Event::IdentityVerificationRetried(e) => {
+                    self.on_identity_verification_retried(e, delivery).await
+                }
+                Event::IdentityVerificationStatusUpdated(e) => {
+                    self.on_identity_verification_status_updated(e, delivery).await
+                }
+                Event::ItemProductReady(e) => {
+                    self.on_item_product_ready(e, delivery).await
+                }
+                Event::IncomeVerificationStatus(e) => {
+                    self.on_income_verification_status(e, delivery).await
+                }
+                Event::IncomeVerificationRiskSignalsStatus(e) => {
+                    self.on_income_verification_risk_signals_status(e, delivery).await
+                }
+                Event::BankIncomeComplete(e) => {
+                    self.on_bank_income_complete(e, delivery).await
+                }
+                Event::IncomeVerificationRefreshReconnectNeeded(e) => {
+                    self.on_income_verification_refresh_reconnect_needed(e, delivery)
+                        .await
+                }
+                Event::BankIncomeRefreshUpdate(e) => {
+                    self.on_bank_income_refresh_update(e, delivery).await
+                }
+                Event::BankIncomeRefreshComplete(e) => {
+                    self.on_bank_income_refresh_complete(e, delivery).await
+                }
+                Event::InvestmentsDefaultUpdate(e) => {
+                    self.on_investments_default_update(e, delivery).await
+                }
+                Event::InvestmentsHistoricalUpdate(e) => {
+                    self.on_investments_historical_update(e, delivery).await
+                }
+                Event::IssueResolved(e) => self.on_issue_resolved(e, delivery).await,
+                Event::WebhookUpdateAcknowledged(e) => {
+                    self.on_webhook_update_acknowledged(e, delivery).await
+                }
+                Event::PendingExpiration(e) => {
+                    self.on_pending_expiration(e, delivery).await
+                }
+                Event::ItemError(e) => self.on_item_error(e, delivery).await,
+                Event::ItemLoginRepaired(e) => {
+                    self.on_item_login_repaired(e, delivery).await
+                }
+                Event::PendingDisconnect(e) => {
+                    self.on_pending_disconnect(e, delivery).await
+                }
+                Event::UserPermissionRevoked(e) => {
+                    self.on_user_permission_revoked(e, delivery).await
+                }
+                Event::NewAccountsAvailable(e) => {
+                    self.on_new_accounts_available(e, delivery).await
+                }
+                Event::UserAccountRevoked(e) => {
+                    self.on_user_account_revoked(e, delivery).await
+                }
+                Event::LayerAuthenticationPassed(e) => {
+                    self.on_layer_authentication_passed(e, delivery).await
+                }
+                Event::LiabilitiesDefaultUpdate(e) => {
+                    self.on_liabilities_default_update(e, delivery).await
+                }
+                Event::LinkEvents(e) => self.on_link_events(e, delivery).await,
+                Event::ItemAddResult(e) => self.on_item_add_result(e, delivery).await,
+                Event::LinkSessionFinished(e) => {
+                    self.on_link_session_finished(e, delivery).await
+                }
+                Event::LinkUserDeliveryStatus(e) => {
+                    self.on_link_user_delivery_status(e, delivery).await
+                }
+                Event::LinkDeliveryCallback(e) => {
+                    self.on_link_delivery_callback(e, delivery).await
+                }
+                Event::PartnerEndCustomerOAuthStatusUpdated(e) => {
+                    self.on_partner_end_customer_o_auth_status_updated(e, delivery).await
+                }
+                Event::PaymentStatusUpdate(e) => {
+                    self.on_payment_status_update(e, delivery).await
+                }
+                Event::PaymentInitiationConsentStatusUpdate(e) => {
+                    self.on_payment_initiation_consent_status_update(e, delivery).await
+                }
+                Event::ProcessorTokenWebhookUpdate(e) => {
+                    self.on_processor_token_webhook_update(e, delivery).await
+                }
+                Event::ProtectUserEvent(e) => {
+                    self.on_protect_user_event(e, delivery).await
+                }
+                Event::ScreeningStatusUpdated(e) => {
+                    self.on_screening_status_updated(e, delivery).await
+                }
+                Event::StatementsRefreshComplete(e) => {
+                    self.on_statements_refresh_complete(e, delivery).await
+                }
+                Event::TransactionsRemoved(e) => {
+                    self.on_transactions_removed(e, delivery).await
+                }
+                Event::ProcessorTransactionsRemoved(e) => {
+                    self.on_processor_transactions_removed(e, delivery).await
+                }
+                Event::DefaultUpdate(e) => self.on_default_update(e, delivery).await,
+                Event::ProcessorDefaultUpdate(e) => {
+                    self.on_processor_default_update(e, delivery).await
+                }
+                Event::SyncUpdatesAvailable(e) => {
+                    self.on_sync_updates_available(e, delivery).await
+                }
+                Event::ProcessorSyncUpdatesAvailable(e) => {
+                    self.on_processor_sync_updates_available(e, delivery).await
+                }
+                Event::RecurringTransactionsUpdate(e) => {
+                    self.on_recurring_transactions_update(e, delivery).await
+                }
+                Event::ProcessorRecurringTransactionsUpdate(e) => {
+                    self.on_processor_recurring_transactions_update(e, delivery).await
+                }
+                Event::HistoricalUpdate(e) => {
+                    self.on_historical_update(e, delivery).await
+                }
+                Event::ProcessorHistoricalUpdate(e) => {
+                    self.on_processor_historical_update(e, delivery).await
+                }
+                Event::InitialUpdate(e) => self.on_initial_update(e, delivery).await,
+                Event::ProcessorInitialUpdate(e) => {
+                    self.on_processor_initial_update(e, delivery).await
+                }
+                Event::TransferEventsUpdate(e) => {
+                    self.on_transfer_events_update(e, delivery).await
+                }
+                Event::RecurringNewTransfer(e) => {
+                    self.on_recurring_new_transfer(e, delivery).await
+                }
+                Event::RecurringTransferSkipped(e) => {
+                    self.on_recurring_transfer_skipped(e, delivery).await
+                }
+                Event::RecurringCancelled(e) => {
+                    self.on_recurring_cancelled(e, delivery).await
+                }
+                Event::TransferPlatformOnboardingUpdate(e) => {
+                    self.on_transfer_platform_onboarding_update(e, delivery).await
+                }
+                Event::WalletTransactionStatusUpdate(e) => {
+                    self.on_wallet_transaction_status_update(e, delivery).await
+                }
+                Event::Unknown(e) => self.on_unknown(e, delivery).await,
+            }
+        }
+    }
+    /// An event the spec does not know. The default acknowledges it: providers add
+    /// events without notice, and refusing one only triggers retries.
+    fn on_unknown(
+        &self,
+        event: crate::runtime::UnknownEvent,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `AssetsProductReady` delivery. The default acknowledges it and does nothing.
+    fn on_assets_product_ready(
+        &self,
+        event: AssetsProductReady,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `AssetsError` delivery. The default acknowledges it and does nothing.
+    fn on_assets_error(
+        &self,
+        event: AssetsError,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `AuthDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_auth_default_update(
+        &self,
+        event: AuthDefaultUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `AutomaticallyVerified` delivery. The default acknowledges it and does nothing.
+    fn on_automatically_verified(
+        &self,
+        event: AutomaticallyVerified,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `VerificationExpired` delivery. The default acknowledges it and does nothing.
+    fn on_verification_expired(
+        &self,
+        event: VerificationExpired,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ProductPermissionsRequiredAuth` delivery. The default acknowledges it and does nothing.
+    fn on_product_permissions_required_auth(
+        &self,
+        event: ProductPermissionsRequiredAuth,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `FallbackAuthMicrodepositAutoVerified` delivery. The default acknowledges it and does nothing.
+    fn on_fallback_auth_microdeposit_auto_verified(
+        &self,
+        event: FallbackAuthMicrodepositAutoVerified,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `FallbackAuthMicrodepositVerificationExpired` delivery. The default acknowledges it and does nothing.
+    fn on_fallback_auth_microdeposit_verification_expired(
+        &self,
+        event: FallbackAuthMicrodepositVerificationExpired,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `HostedMMDVerification` delivery. The default acknowledges it and does nothing.
+    fn on_hosted_mmd_verification(
+        &self,
+        event: HostedMMDVerification,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `BankTransfersEventsUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_bank_transfers_events_update(
+        &self,
+        event: BankTransfersEventsUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `BaseReportsError` delivery. The default acknowledges it and does nothing.
+    fn on_base_reports_error(
+        &self,
+        event: BaseReportsError,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `BeaconUserStatusUpdated` delivery. The default acknowledges it and does nothing.
+    fn on_beacon_user_status_updated(
+        &self,
+        event: BeaconUserStatusUpdated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `BeaconReportCreated` delivery. The default acknowledges it and does nothing.
+    fn on_beacon_report_created(
+        &self,
+        event: BeaconReportCreated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `BeaconReportUpdated` delivery. The default acknowledges it and does nothing.
+    fn on_beacon_report_updated(
+        &self,
+        event: BeaconReportUpdated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `BeaconReportSyndicationCreated` delivery. The default acknowledges it and does nothing.
+    fn on_beacon_report_syndication_created(
+        &self,
+        event: BeaconReportSyndicationCreated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `BeaconDuplicateDetected` delivery. The default acknowledges it and does nothing.
+    fn on_beacon_duplicate_detected(
+        &self,
+        event: BeaconDuplicateDetected,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CashFlowUpdatesInsights` delivery. The default acknowledges it and does nothing.
+    ///
+    /// The provider marks this event deprecated.
+    fn on_cash_flow_updates_insights(
+        &self,
+        event: CashFlowUpdatesInsights,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CashFlowUpdatesNSF` delivery. The default acknowledges it and does nothing.
+    fn on_cash_flow_updates_nsf(
+        &self,
+        event: CashFlowUpdatesNSF,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CashFlowUpdatesNewIncomeStream` delivery. The default acknowledges it and does nothing.
+    fn on_cash_flow_updates_new_income_stream(
+        &self,
+        event: CashFlowUpdatesNewIncomeStream,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CashFlowUpdatesExpectedDepositMissed` delivery. The default acknowledges it and does nothing.
+    fn on_cash_flow_updates_expected_deposit_missed(
+        &self,
+        event: CashFlowUpdatesExpectedDepositMissed,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CashFlowUpdatesLowBalance` delivery. The default acknowledges it and does nothing.
+    fn on_cash_flow_updates_low_balance(
+        &self,
+        event: CashFlowUpdatesLowBalance,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CashFlowUpdatesLargeDeposit` delivery. The default acknowledges it and does nothing.
+    fn on_cash_flow_updates_large_deposit(
+        &self,
+        event: CashFlowUpdatesLargeDeposit,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CashFlowUpdatesNewLoanPayment` delivery. The default acknowledges it and does nothing.
+    fn on_cash_flow_updates_new_loan_payment(
+        &self,
+        event: CashFlowUpdatesNewLoanPayment,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CashFlowUpdatesInsightsV2` delivery. The default acknowledges it and does nothing.
+    fn on_cash_flow_updates_insights_v2(
+        &self,
+        event: CashFlowUpdatesInsightsV2,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CraCheckReportReady` delivery. The default acknowledges it and does nothing.
+    fn on_cra_check_report_ready(
+        &self,
+        event: CraCheckReportReady,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CraCheckReportFailed` delivery. The default acknowledges it and does nothing.
+    fn on_cra_check_report_failed(
+        &self,
+        event: CraCheckReportFailed,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CraUpgradeFailed` delivery. The default acknowledges it and does nothing.
+    fn on_cra_upgrade_failed(
+        &self,
+        event: CraUpgradeFailed,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CraUserCheckReportReady` delivery. The default acknowledges it and does nothing.
+    fn on_cra_user_check_report_ready(
+        &self,
+        event: CraUserCheckReportReady,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CraUserCheckReportFailed` delivery. The default acknowledges it and does nothing.
+    fn on_cra_user_check_report_failed(
+        &self,
+        event: CraUserCheckReportFailed,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CraBankIncomeComplete` delivery. The default acknowledges it and does nothing.
+    fn on_cra_bank_income_complete(
+        &self,
+        event: CraBankIncomeComplete,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CraBankIncomeError` delivery. The default acknowledges it and does nothing.
+    fn on_cra_bank_income_error(
+        &self,
+        event: CraBankIncomeError,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CraPartnerInsightsComplete` delivery. The default acknowledges it and does nothing.
+    fn on_cra_partner_insights_complete(
+        &self,
+        event: CraPartnerInsightsComplete,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `CraPartnerInsightsError` delivery. The default acknowledges it and does nothing.
+    fn on_cra_partner_insights_error(
+        &self,
+        event: CraPartnerInsightsError,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InstitutionStatusAlert` delivery. The default acknowledges it and does nothing.
+    fn on_institution_status_alert(
+        &self,
+        event: InstitutionStatusAlert,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `EntityScreeningStatusUpdated` delivery. The default acknowledges it and does nothing.
+    fn on_entity_screening_status_updated(
+        &self,
+        event: EntityScreeningStatusUpdated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `HoldingsDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_holdings_default_update(
+        &self,
+        event: HoldingsDefaultUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `IdentityDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_identity_default_update(
+        &self,
+        event: IdentityDefaultUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ProductPermissionsRequiredIdentity` delivery. The default acknowledges it and does nothing.
+    fn on_product_permissions_required_identity(
+        &self,
+        event: ProductPermissionsRequiredIdentity,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `IdentityVerificationStepUpdated` delivery. The default acknowledges it and does nothing.
+    fn on_identity_verification_step_updated(
+        &self,
+        event: IdentityVerificationStepUpdated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `IdentityVerificationRetried` delivery. The default acknowledges it and does nothing.
+    fn on_identity_verification_retried(
+        &self,
+        event: IdentityVerificationRetried,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `IdentityVerificationStatusUpdated` delivery. The default acknowledges it and does nothing.
+    fn on_identity_verification_status_updated(
+        &self,
+        event: IdentityVerificationStatusUpdated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ItemProductReady` delivery. The default acknowledges it and does nothing.
+    fn on_item_product_ready(
+        &self,
+        event: ItemProductReady,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `IncomeVerificationStatus` delivery. The default acknowledges it and does nothing.
+    fn on_income_verification_status(
+        &self,
+        event: IncomeVerificationStatus,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `IncomeVerificationRiskSignalsStatus` delivery. The default acknowledges it and does nothing.
+    fn on_income_verification_risk_signals_status(
+        &self,
+        event: IncomeVerificationRiskSignalsStatus,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `BankIncomeComplete` delivery. The default acknowledges it and does nothing.
+    fn on_bank_income_complete(
+        &self,
+        event: BankIncomeComplete,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `IncomeVerificationRefreshReconnectNeeded` delivery. The default acknowledges it and does nothing.
+    fn on_income_verification_refresh_reconnect_needed(
+        &self,
+        event: IncomeVerificationRefreshReconnectNeeded,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `BankIncomeRefreshUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_bank_income_refresh_update(
+        &self,
+        event: BankIncomeRefreshUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `BankIncomeRefreshComplete` delivery. The default acknowledges it and does nothing.
+    fn on_bank_income_refresh_complete(
+        &self,
+        event: BankIncomeRefreshComplete,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InvestmentsDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_investments_default_update(
+        &self,
+        event: InvestmentsDefaultUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InvestmentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_investments_historical_update(
+        &self,
+        event: InvestmentsHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `IssueResolved` delivery. The default acknowledges it and does nothing.
+    fn on_issue_resolved(
+        &self,
+        event: IssueResolved,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `WebhookUpdateAcknowledged` delivery. The default acknowledges it and does nothing.
+    fn on_webhook_update_acknowledged(
+        &self,
+        event: WebhookUpdateAcknowledged,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `PendingExpiration` delivery. The default acknowledges it and does nothing.
+    fn on_pending_expiration(
+        &self,
+        event: PendingExpiration,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ItemError` delivery. The default acknowledges it and does nothing.
+    fn on_item_error(
+        &self,
+        event: ItemError,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ItemLoginRepaired` delivery. The default acknowledges it and does nothing.
+    fn on_item_login_repaired(
+        &self,
+        event: ItemLoginRepaired,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `PendingDisconnect` delivery. The default acknowledges it and does nothing.
+    fn on_pending_disconnect(
+        &self,
+        event: PendingDisconnect,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `UserPermissionRevoked` delivery. The default acknowledges it and does nothing.
+    fn on_user_permission_revoked(
+        &self,
+        event: UserPermissionRevoked,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `NewAccountsAvailable` delivery. The default acknowledges it and does nothing.
+    fn on_new_accounts_available(
+        &self,
+        event: NewAccountsAvailable,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `UserAccountRevoked` delivery. The default acknowledges it and does nothing.
+    fn on_user_account_revoked(
+        &self,
+        event: UserAccountRevoked,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `LayerAuthenticationPassed` delivery. The default acknowledges it and does nothing.
+    fn on_layer_authentication_passed(
+        &self,
+        event: LayerAuthenticationPassed,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `LiabilitiesDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_liabilities_default_update(
+        &self,
+        event: LiabilitiesDefaultUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `LinkEvents` delivery. The default acknowledges it and does nothing.
+    fn on_link_events(
+        &self,
+        event: LinkEvents,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ItemAddResult` delivery. The default acknowledges it and does nothing.
+    fn on_item_add_result(
+        &self,
+        event: ItemAddResult,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `LinkSessionFinished` delivery. The default acknowledges it and does nothing.
+    fn on_link_session_finished(
+        &self,
+        event: LinkSessionFinished,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `LinkUserDeliveryStatus` delivery. The default acknowledges it and does nothing.
+    fn on_link_user_delivery_status(
+        &self,
+        event: LinkUserDeliveryStatus,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `LinkDeliveryCallback` delivery. The default acknowledges it and does nothing.
+    fn on_link_delivery_callback(
+        &self,
+        event: LinkDeliveryCallback,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `PartnerEndCustomerOAuthStatusUpdated` delivery. The default acknowledges it and does nothing.
+    fn on_partner_end_customer_o_auth_status_updated(
+        &self,
+        event: PartnerEndCustomerOAuthStatusUpdated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `PaymentStatusUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_payment_status_update(
+        &self,
+        event: PaymentStatusUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `PaymentInitiationConsentStatusUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_payment_initiation_consent_status_update(
+        &self,
+        event: PaymentInitiationConsentStatusUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ProcessorTokenWebhookUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_processor_token_webhook_update(
+        &self,
+        event: ProcessorTokenWebhookUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ProtectUserEvent` delivery. The default acknowledges it and does nothing.
+    fn on_protect_user_event(
+        &self,
+        event: ProtectUserEvent,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ScreeningStatusUpdated` delivery. The default acknowledges it and does nothing.
+    fn on_screening_status_updated(
+        &self,
+        event: ScreeningStatusUpdated,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `StatementsRefreshComplete` delivery. The default acknowledges it and does nothing.
+    fn on_statements_refresh_complete(
+        &self,
+        event: StatementsRefreshComplete,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TransactionsRemoved` delivery. The default acknowledges it and does nothing.
+    fn on_transactions_removed(
+        &self,
+        event: TransactionsRemoved,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ProcessorTransactionsRemoved` delivery. The default acknowledges it and does nothing.
+    fn on_processor_transactions_removed(
+        &self,
+        event: ProcessorTransactionsRemoved,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `DefaultUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_default_update(
+        &self,
+        event: DefaultUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ProcessorDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_processor_default_update(
+        &self,
+        event: ProcessorDefaultUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `SyncUpdatesAvailable` delivery. The default acknowledges it and does nothing.
+    fn on_sync_updates_available(
+        &self,
+        event: SyncUpdatesAvailable,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ProcessorSyncUpdatesAvailable` delivery. The default acknowledges it and does nothing.
+    fn on_processor_sync_updates_available(
+        &self,
+        event: ProcessorSyncUpdatesAvailable,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `RecurringTransactionsUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_recurring_transactions_update(
+        &self,
+        event: RecurringTransactionsUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ProcessorRecurringTransactionsUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_processor_recurring_transactions_update(
+        &self,
+        event: ProcessorRecurringTransactionsUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `HistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_historical_update(
+        &self,
+        event: HistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ProcessorHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_processor_historical_update(
+        &self,
+        event: ProcessorHistoricalUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `InitialUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_initial_update(
+        &self,
+        event: InitialUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `ProcessorInitialUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_processor_initial_update(
+        &self,
+        event: ProcessorInitialUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TransferEventsUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_transfer_events_update(
+        &self,
+        event: TransferEventsUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `RecurringNewTransfer` delivery. The default acknowledges it and does nothing.
+    fn on_recurring_new_transfer(
+        &self,
+        event: RecurringNewTransfer,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `RecurringTransferSkipped` delivery. The default acknowledges it and does nothing.
+    fn on_recurring_transfer_skipped(
+        &self,
+        event: RecurringTransferSkipped,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `RecurringCancelled` delivery. The default acknowledges it and does nothing.
+    fn on_recurring_cancelled(
+        &self,
+        event: RecurringCancelled,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `TransferPlatformOnboardingUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_transfer_platform_onboarding_update(
+        &self,
+        event: TransferPlatformOnboardingUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+    ///A `WalletTransactionStatusUpdate` delivery. The default acknowledges it and does nothing.
+    fn on_wallet_transaction_status_update(
+        &self,
+        event: WalletTransactionStatusUpdate,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        let _ = (event, delivery);
+        async { Ok(()) }
+    }
+}
+///A receiving configuration for Plaid: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
+pub fn config(
+    credentials: crate::runtime::verify::Credentials,
+) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
+    crate::runtime::Config::new::<Webhooks>(credentials)
+}
+///Verifies, parses and dispatches one Plaid delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
+pub async fn receive<H: Handler>(
+    handler: &H,
+    config: &crate::runtime::Config,
+    request: &crate::runtime::verify::Request<'_>,
+    now: ::std::time::SystemTime,
+) -> crate::runtime::Receipt {
+    crate::runtime::receive::<Webhooks, H>(handler, config, request, now).await
+}
+impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
+    fn claim(
+        &self,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+        Handler::claim(self, delivery)
+    }
+    fn release(
+        &self,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ()> + Send {
+        Handler::release(self, delivery)
+    }
+    fn handle(
+        &self,
+        event: Event,
+        delivery: &crate::runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        Handler::handle(self, event, delivery)
+    }
+}
+///An axum router receiving Plaid deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
+#[cfg(feature = "axum")]
+pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
+    crate::runtime::axum::router::<Webhooks, H>(handler, config)
+}

@@ -8,10 +8,13 @@ mod follow_up;
 mod nullable;
 mod payload;
 mod probe;
+mod receive;
 mod scan;
 mod single;
 mod time_types;
 pub mod verify;
+#[cfg(feature = "axum")]
+pub mod axum;
 
 pub use decimal::Decimal;
 pub use error::ParseError;
@@ -19,6 +22,10 @@ pub use follow_up::*;
 pub use nullable::{optional_non_null, required_nullable, Nullable};
 pub use payload::{ErrorShape, Payload};
 pub use probe::{discriminators, selectors, Selectors};
+pub use receive::{
+    receive, Claim, Config, Delivery, Handled, HandlerError, Outcome, Provider, Receipt, Receiver,
+    DEFAULT_BODY_LIMIT,
+};
 pub use single::{single_pass, Dispatch, Replay};
 pub use time_types::{Date, DateTime, UnixMs, UnixS};
 

@@ -1,5 +1,210 @@
 //! Verifying that a delivery comes from the provider, driven by the spec's data.
+//!
+//! A [`Verifier`] is built once from a provider's static schemes (`plaid::AUTH`, ...),
+//! its delivery rules and the receiver's [`Credentials`], then checks each delivery's raw
+//! body bytes and header map, with the clock passed in:
+//!
+//! 1. the source address, when the provider publishes addresses (see [`SourceIpCheck`]);
+//! 2. every auth scheme the provider lists, in order: a JWT (ES256 only, key by `kid`
+//!    through a cached [`KeySource`], issue time, body digest), an HMAC (any configured
+//!    secret, any entry with the accepted label), a configured `Authorization` value, an
+//!    identifying header.
+//!
+//! Failures are typed ([`VerifyError`]) and carry no secret.
 
+mod authorization;
+mod credentials;
+mod encoding;
+mod error;
+mod hmac_signature;
+#[cfg(feature = "http-keys")]
+mod http_keys;
+mod jwt;
+mod key_cache;
+mod keys;
 mod scheme;
+mod secret;
+mod source_ip;
 
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use http::HeaderMap;
+
+pub use credentials::{Credentials, SourceIpCheck};
+pub use error::{ConfigError, VerifyError};
+#[cfg(feature = "http-keys")]
+pub use http_keys::HttpKeySource;
+pub use key_cache::{DEFAULT_KEY_REFRESH, DEFAULT_KEY_RETRY};
+pub use keys::{Jwk, KeyError, KeyFuture, KeySource, StaticKeys};
 pub use scheme::*;
+pub use secret::Secret;
+
+use authorization::{AuthorizationCheck, IdentifyingCheck};
+use hmac_signature::HmacCheck;
+use jwt::JwtCheck;
+use key_cache::KeyCache;
+use source_ip::SourcePolicy;
+
+/// One delivery as received: the header map, the raw body bytes (never a re-serialized
+/// body: signatures cover the exact bytes) and the socket's peer address when known.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// Request headers.
+    pub headers: &'a HeaderMap,
+    /// The body exactly as received.
+    pub body: &'a [u8],
+    /// The address of the connecting socket; `None` when the transport does not say.
+    pub peer: Option<IpAddr>,
+}
+
+/// Checks deliveries against a provider's schemes. Cheap to clone (shared inside),
+/// `Send + Sync`; its `Debug` shows no secret.
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    schemes: &'static [AuthScheme],
+    delivery: &'static DeliveryRules,
+    checks: Vec<Check>,
+    source: Option<SourcePolicy>,
+    unverified: bool,
+}
+
+enum Check {
+    Authorization(AuthorizationCheck),
+    Hmac(HmacCheck),
+    Jwt(JwtCheck),
+    Identifying(IdentifyingCheck),
+}
+
+impl Verifier {
+    /// A verifier for a provider's `schemes` and `delivery` rules with the receiver's
+    /// `credentials`. Fails when a scheme needs something the credentials lack (unless
+    /// they are [`unverified`](Credentials::unverified)).
+    pub fn new(
+        schemes: &'static [AuthScheme],
+        delivery: &'static DeliveryRules,
+        mut credentials: Credentials,
+    ) -> Result<Self, ConfigError> {
+        let source = match credentials.source_ips {
+            SourceIpCheck::Enforce => SourcePolicy::new(
+                delivery.source_ips,
+                &credentials.allow_ips,
+                &credentials.trusted_proxies,
+            ),
+            SourceIpCheck::Off => None,
+        };
+        let unverified = credentials.unverified;
+        let (refresh, retry) = credentials.refresh_and_retry();
+        let mut key_source = credentials.key_source.take();
+        let mut checks = Vec::new();
+        for scheme in schemes.iter().filter(|_| !unverified) {
+            checks.push(match scheme {
+                AuthScheme::Authorization(s) => {
+                    Check::Authorization(AuthorizationCheck::new(s, &credentials)?)
+                }
+                AuthScheme::Hmac(s) => Check::Hmac(HmacCheck::new(s, &credentials.hmac_secrets)?),
+                AuthScheme::Jwt(s) => Check::Jwt(JwtCheck {
+                    scheme: s,
+                    cache: KeyCache::new(
+                        key_source.take().ok_or(ConfigError::MissingKeySource)?,
+                        refresh,
+                        retry,
+                    ),
+                }),
+                AuthScheme::IdentifyingHeader(s) => {
+                    Check::Identifying(IdentifyingCheck::new(s, &credentials)?)
+                }
+            });
+        }
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                schemes,
+                delivery,
+                checks,
+                source,
+                unverified,
+            }),
+        })
+    }
+
+    /// Whether `request` comes from the provider, judged at `now`. Checks the source
+    /// address, then every scheme in the spec's order, and stops at the first failure.
+    pub async fn verify(&self, request: &Request<'_>, now: SystemTime) -> Result<(), VerifyError> {
+        let inner = &*self.inner;
+        if let Some(source) = &inner.source {
+            source.check(request.headers, request.peer)?;
+        }
+        for check in &inner.checks {
+            match check {
+                Check::Authorization(c) => c.verify(request.headers)?,
+                Check::Hmac(c) => c.verify(request.headers, request.body, now)?,
+                Check::Jwt(c) => c.verify(request.headers, request.body, now).await?,
+                Check::Identifying(c) => c.verify(request.headers)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The schemes this verifier checks.
+    pub fn schemes(&self) -> &'static [AuthScheme] {
+        self.inner.schemes
+    }
+
+    /// The provider's delivery rules it was built with.
+    pub fn delivery(&self) -> &'static DeliveryRules {
+        self.inner.delivery
+    }
+
+    /// Whether signature and credential checks were turned off with
+    /// [`Credentials::unverified`].
+    pub fn is_unverified(&self) -> bool {
+        self.inner.unverified
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let checks: Vec<&str> = self
+            .inner
+            .checks
+            .iter()
+            .map(|c| match c {
+                Check::Authorization(c) => c.scheme.header,
+                Check::Hmac(c) => c.header(),
+                Check::Jwt(c) => c.scheme.header,
+                Check::Identifying(c) => c.scheme.header,
+            })
+            .collect();
+        f.debug_struct("Verifier")
+            .field("checked_headers", &checks)
+            .field("source_ips", &self.inner.source)
+            .field("unverified", &self.inner.unverified)
+            .finish()
+    }
+}
+
+/// A header's value as text: missing or non-ASCII headers are typed errors.
+fn header_text<'h>(headers: &'h HeaderMap, header: &'static str) -> Result<&'h str, VerifyError> {
+    headers
+        .get(header)
+        .ok_or(VerifyError::MissingHeader { header })?
+        .to_str()
+        .map_err(|_| VerifyError::MalformedHeader {
+            header,
+            reason: "not visible ASCII",
+        })
+}
+
+/// `now` in Unix seconds (negative before 1970).
+fn unix_seconds(now: SystemTime) -> i64 {
+    match now.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}

@@ -1,0 +1,376 @@
+//! The receiving side of a provider module: its auth and delivery rules as static data for
+//! the runtime's verifier, the `Handler` trait with one method per event, and the glue that
+//! runs verify -> parse -> dispatch (plus an axum router behind the `axum` feature).
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ir::Provider;
+use crate::model::{
+    AuthScheme, AuthorizationKind, HmacAlgorithm, JwtAlgorithm, KeySource, SecretEncoding,
+    SignatureEncoding, Success,
+};
+
+/// Everything a provider module needs to receive deliveries.
+pub fn receiving(p: &Provider) -> TokenStream {
+    let rules = rules(p);
+    let handler = handler_trait(p);
+    let glue = glue(p);
+    quote! { #rules #handler #glue }
+}
+
+fn duration(d: std::time::Duration) -> TokenStream {
+    let secs = Literal::u64_unsuffixed(d.as_secs());
+    let nanos = Literal::u32_unsuffixed(d.subsec_nanos());
+    quote! { ::std::time::Duration::new(#secs, #nanos) }
+}
+
+fn opt_str(s: Option<&str>) -> TokenStream {
+    match s {
+        Some(s) => quote! { ::std::option::Option::Some(#s) },
+        None => quote! { ::std::option::Option::None },
+    }
+}
+
+fn encoding(e: SignatureEncoding) -> TokenStream {
+    match e {
+        SignatureEncoding::HexUpper => quote! { crate::runtime::verify::Encoding::HexUpper },
+        SignatureEncoding::HexLower => quote! { crate::runtime::verify::Encoding::HexLower },
+        SignatureEncoding::Base64 => quote! { crate::runtime::verify::Encoding::Base64 },
+        SignatureEncoding::Base64url => quote! { crate::runtime::verify::Encoding::Base64Url },
+    }
+}
+
+fn auth_scheme(a: &AuthScheme) -> TokenStream {
+    match a {
+        AuthScheme::Authorization(a) => {
+            let header = &a.header;
+            let basic = a.schemes.contains(&AuthorizationKind::Basic);
+            let bearer = a.schemes.contains(&AuthorizationKind::Bearer);
+            let required = a.required;
+            quote! {
+                crate::runtime::verify::AuthScheme::Authorization(crate::runtime::verify::AuthorizationScheme {
+                    header: #header, basic: #basic, bearer: #bearer, required: #required,
+                })
+            }
+        }
+        AuthScheme::Hmac(h) => {
+            let header = &h.header;
+            let algorithm = match h.algorithm {
+                HmacAlgorithm::Sha256 => quote! { Sha256 },
+                HmacAlgorithm::Sha512 => quote! { Sha512 },
+                HmacAlgorithm::Sha1 => quote! { Sha1 },
+            };
+            let enc = encoding(h.encoding);
+            let signed = &h.signed;
+            let separator = opt_str(h.format.separator.as_deref());
+            let label_separator = opt_str(h.format.label_separator.as_deref());
+            let label = opt_str(h.format.scheme.as_deref());
+            let timestamp = match &h.timestamp {
+                Some(t) => {
+                    let th = opt_str(t.header.as_deref());
+                    let tl = opt_str(t.label.as_deref());
+                    let tol = duration(t.tolerance.get());
+                    quote! {
+                        ::std::option::Option::Some(crate::runtime::verify::SignedTimestamp {
+                            header: #th, label: #tl, tolerance: #tol,
+                        })
+                    }
+                }
+                None => quote! { ::std::option::Option::None },
+            };
+            let secret_encoding = match h.secret.encoding {
+                SecretEncoding::Utf8 => quote! { Utf8 },
+                SecretEncoding::Base64 => quote! { Base64 },
+            };
+            let prefix = opt_str(h.secret.strip_prefix.as_deref());
+            quote! {
+                crate::runtime::verify::AuthScheme::Hmac(crate::runtime::verify::HmacScheme {
+                    header: #header,
+                    algorithm: crate::runtime::verify::HmacAlgorithm::#algorithm,
+                    encoding: #enc,
+                    signed: #signed,
+                    separator: #separator,
+                    label_separator: #label_separator,
+                    label: #label,
+                    timestamp: #timestamp,
+                    secret_encoding: crate::runtime::verify::SecretEncoding::#secret_encoding,
+                    secret_prefix: #prefix,
+                })
+            }
+        }
+        AuthScheme::Jwt(j) => {
+            let header = &j.header;
+            let algorithms = j.algorithms.iter().map(|a| match a {
+                JwtAlgorithm::ES256 => quote! { crate::runtime::verify::JwtAlgorithm::Es256 },
+            });
+            let iat = &j.issued_at_claim;
+            let max_age = duration(j.max_age.get());
+            let skew = duration(j.future_skew.get());
+            let claim = &j.body_hash.claim;
+            let enc = encoding(j.body_hash.encoding);
+            let KeySource::Endpoint(k) = &j.key_source;
+            let (method, path, kid, req, resp) = (
+                &k.method,
+                &k.path,
+                &k.kid_header,
+                &k.request_key_field,
+                &k.response_key_field,
+            );
+            let creds = &k.credential_fields;
+            let expired = opt_str(k.expired_field.as_deref());
+            let envs = k.base_urls.keys();
+            let urls = k.base_urls.values();
+            quote! {
+                crate::runtime::verify::AuthScheme::Jwt(crate::runtime::verify::JwtScheme {
+                    header: #header,
+                    algorithms: &[#(#algorithms),*],
+                    issued_at_claim: #iat,
+                    max_age: #max_age,
+                    future_skew: #skew,
+                    body_hash_claim: #claim,
+                    body_hash_encoding: #enc,
+                    key_endpoint: crate::runtime::verify::KeyEndpoint {
+                        method: #method,
+                        path: #path,
+                        kid_header: #kid,
+                        request_key_field: #req,
+                        credential_fields: &[#(#creds),*],
+                        response_key_field: #resp,
+                        expired_field: #expired,
+                        base_urls: &[#((#envs, #urls)),*],
+                    },
+                })
+            }
+        }
+        AuthScheme::IdentifyingHeader(i) => {
+            let header = &i.header;
+            quote! {
+                crate::runtime::verify::AuthScheme::IdentifyingHeader(
+                    crate::runtime::verify::IdentifyingHeaderScheme { header: #header }
+                )
+            }
+        }
+    }
+}
+
+fn ip(addr: &std::net::IpAddr) -> TokenStream {
+    match addr {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets().map(Literal::u8_unsuffixed);
+            quote! { ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(#a, #b, #c, #d)) }
+        }
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments().map(Literal::u16_unsuffixed);
+            quote! { ::std::net::IpAddr::V6(::std::net::Ipv6Addr::new(#(#s),*)) }
+        }
+    }
+}
+
+fn rules(p: &Provider) -> TokenStream {
+    let spec = &p.spec;
+    let schemes = spec.auth.iter().map(auth_scheme);
+    let d = &spec.delivery;
+    let content_type = &d.content_type;
+    let ips = d.source_ips.iter().map(ip);
+    let timeout = duration(d.timeout.get());
+    let success = match &d.success {
+        Success::Any2xx => quote! { crate::runtime::verify::SuccessStatus::Any2xx },
+        Success::Only(list) => {
+            let list = list.iter().map(|s| Literal::u16_unsuffixed(*s));
+            quote! { crate::runtime::verify::SuccessStatus::Only(&[#(#list),*]) }
+        }
+    };
+    let name = &p.name;
+    let title = &p.title;
+    let auth_doc = format!(
+        "How {title} authenticates a delivery, from `spec/{name}.yaml`; every scheme applies."
+    );
+    let delivery_doc = format!("{title}'s delivery rules a receiver acts on.");
+    let marker_doc = format!(
+        "{title} as a [`crate::runtime::Provider`]: the generic receiving code's handle on \
+         this module's auth rules, parser and idempotency keys."
+    );
+    quote! {
+        #[doc = #auth_doc]
+        pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[#(#schemes),*];
+        #[doc = #delivery_doc]
+        pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
+            content_type: #content_type,
+            source_ips: &[#(#ips),*],
+            timeout: #timeout,
+            success: #success,
+        };
+        #[doc = #marker_doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct Webhooks;
+        impl crate::runtime::Provider for Webhooks {
+            const NAME: &'static str = #name;
+            const AUTH: &'static [crate::runtime::verify::AuthScheme] = AUTH;
+            const DELIVERY: &'static crate::runtime::verify::DeliveryRules = &DELIVERY;
+            type Event = Event;
+            fn parse(body: &[u8]) -> ::std::result::Result<Event, crate::runtime::ParseError> {
+                Event::parse(body)
+            }
+            fn event_name(event: &Event) -> &'static str {
+                event.name()
+            }
+            fn idempotency_key(event: &Event, body: &[u8]) -> ::std::string::String {
+                event.idempotency_key(body)
+            }
+            fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
+                event.subject_id()
+            }
+        }
+    }
+}
+
+fn handler_trait(p: &Provider) -> TokenStream {
+    let title = &p.title;
+    let methods = p.events.iter().map(|e| {
+        let method = format_ident!("on_{}", e.method);
+        let ty = format_ident!("{}", e.body_type);
+        let doc = format!(
+            "A `{}` delivery. The default acknowledges it and does nothing.",
+            e.name
+        );
+        let deprecated = if e.deprecated {
+            quote! { #[doc = ""] #[doc = " The provider marks this event deprecated."] }
+        } else {
+            quote! {}
+        };
+        quote! {
+            #[doc = #doc]
+            #deprecated
+            fn #method(
+                &self,
+                event: #ty,
+                delivery: &crate::runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+                let _ = (event, delivery);
+                async { Ok(()) }
+            }
+        }
+    });
+    let arms = p.events.iter().map(|e| {
+        let variant = format_ident!("{}", e.name);
+        let method = format_ident!("on_{}", e.method);
+        quote! { Event::#variant(e) => self.#method(e, delivery).await, }
+    });
+    let trait_doc = format!(
+        "Business logic for {title} deliveries: one method per event, each acknowledging by \
+         default, so a receiver overrides only the events it cares about.\n\n\
+         Verification, parsing, idempotency and the HTTP status are handled around it by \
+         [`receive`] (and [`router`] with the `axum` feature). Return an error to make the \
+         provider retry (the delivery is answered 500)."
+    );
+    quote! {
+        #[doc = #trait_doc]
+        pub trait Handler: Send + Sync + 'static {
+            /// Called with every verified, parsed delivery before it is handled; answer
+            /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
+            /// without handling it again. The default treats every delivery as new.
+            fn claim(
+                &self,
+                delivery: &crate::runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+                let _ = delivery;
+                async { crate::runtime::Claim::New }
+            }
+            /// Called when handling a claimed delivery failed or timed out, so the provider's
+            /// retry is not taken for a duplicate. The default does nothing.
+            fn release(
+                &self,
+                delivery: &crate::runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = ()> + Send {
+                let _ = delivery;
+                async {}
+            }
+            /// Routes an event to its method. Override it to see every event in one place
+            /// (logging, a queue); the per-event methods are then not called unless this
+            /// calls them.
+            fn handle(
+                &self,
+                event: Event,
+                delivery: &crate::runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+                async move {
+                    match event {
+                        #(#arms)*
+                        Event::Unknown(e) => self.on_unknown(e, delivery).await,
+                    }
+                }
+            }
+            /// An event the spec does not know. The default acknowledges it: providers add
+            /// events without notice, and refusing one only triggers retries.
+            fn on_unknown(
+                &self,
+                event: crate::runtime::UnknownEvent,
+                delivery: &crate::runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+                let _ = (event, delivery);
+                async { Ok(()) }
+            }
+            #(#methods)*
+        }
+    }
+}
+
+fn glue(p: &Provider) -> TokenStream {
+    let title = &p.title;
+    let config_doc = format!(
+        "A receiving configuration for {title}: the verifier built from [`AUTH`] and \
+         [`DELIVERY`] with your credentials, and the default body limit and handler timeout."
+    );
+    let receive_doc = format!(
+        "Verifies, parses and dispatches one {title} delivery to `handler`, and says which \
+         HTTP status to answer with. `now` is the clock verification uses."
+    );
+    let router_doc = format!(
+        "An axum router receiving {title} deliveries at `/` (nest it under your path): body \
+         limit, handler timeout below the provider's and a `tracing` span per delivery."
+    );
+    quote! {
+        #[doc = #config_doc]
+        pub fn config(
+            credentials: crate::runtime::verify::Credentials,
+        ) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
+            crate::runtime::Config::new::<Webhooks>(credentials)
+        }
+        #[doc = #receive_doc]
+        pub async fn receive<H: Handler>(
+            handler: &H,
+            config: &crate::runtime::Config,
+            request: &crate::runtime::verify::Request<'_>,
+            now: ::std::time::SystemTime,
+        ) -> crate::runtime::Receipt {
+            crate::runtime::receive::<Webhooks, H>(handler, config, request, now).await
+        }
+        impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
+            fn claim(
+                &self,
+                delivery: &crate::runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+                Handler::claim(self, delivery)
+            }
+            fn release(
+                &self,
+                delivery: &crate::runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = ()> + Send {
+                Handler::release(self, delivery)
+            }
+            fn handle(
+                &self,
+                event: Event,
+                delivery: &crate::runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+                Handler::handle(self, event, delivery)
+            }
+        }
+        #[doc = #router_doc]
+        #[cfg(feature = "axum")]
+        pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
+            crate::runtime::axum::router::<Webhooks, H>(handler, config)
+        }
+    }
+}

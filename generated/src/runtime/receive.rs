@@ -1,0 +1,301 @@
+//! Receiving one delivery: verify -> parse -> claim -> handle, and the HTTP status the
+//! provider expects for each outcome. Generic over the provider; the generated modules
+//! plug in their rules ([`Provider`]) and handler traits ([`Receiver`]).
+
+use std::fmt;
+use std::future::Future;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use super::verify::{AuthScheme, ConfigError, Credentials, DeliveryRules, Request, Verifier, VerifyError};
+use super::ParseError;
+
+/// A provider module seen by the generic receiving code. Implemented by each generated
+/// module's `Webhooks` marker.
+pub trait Provider: Send + Sync + 'static {
+    /// The spec name (`plaid`).
+    const NAME: &'static str;
+    /// How deliveries are authenticated.
+    const AUTH: &'static [AuthScheme];
+    /// Delivery rules (content type, source addresses, timeout, success status).
+    const DELIVERY: &'static DeliveryRules;
+    /// The provider's event enum.
+    type Event: Send + 'static;
+    /// Parses a raw body.
+    fn parse(body: &[u8]) -> Result<Self::Event, ParseError>;
+    /// The spec's name of the event (`"Unknown"` for events the spec does not know).
+    fn event_name(event: &Self::Event) -> &'static str;
+    /// The delivery's idempotency key.
+    fn idempotency_key(event: &Self::Event, body: &[u8]) -> String;
+    /// The id of what the event is about.
+    fn subject_id(event: &Self::Event) -> Option<String>;
+}
+
+/// What a handler learns about the delivery besides the event itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The provider's spec name.
+    pub provider: &'static str,
+    /// The spec's name of the event.
+    pub event: &'static str,
+    /// The provider's delivery id, or `sha256:` of the raw body when it sends none.
+    pub idempotency_key: String,
+    /// The id of what the event is about (item, link, account), when it has one.
+    pub subject_id: Option<String>,
+    /// When the delivery was received (the clock verification used).
+    pub received_at: SystemTime,
+    /// The sending address, as the transport saw it.
+    pub peer: Option<IpAddr>,
+}
+
+/// Whether a delivery is new; the answer of a handler's idempotency hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Not seen before: handle it.
+    New,
+    /// Already handled: acknowledge without handling it again.
+    Duplicate,
+}
+
+/// A handler's verdict: `Ok` acknowledges the delivery, an error makes the provider retry.
+pub type Handled = Result<(), HandlerError>;
+
+/// A handler's failure. It is answered with 500 so the provider retries; the message is
+/// logged, never sent back.
+pub struct HandlerError(String);
+
+impl HandlerError {
+    /// An error with a message for the logs.
+    pub fn new(message: impl Into<String>) -> Self {
+        HandlerError(message.into())
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<E: std::error::Error> From<E> for HandlerError {
+    fn from(e: E) -> Self {
+        HandlerError(e.to_string())
+    }
+}
+
+impl fmt::Debug for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("HandlerError").field(&self.0).finish()
+    }
+}
+
+impl fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The generic face of a generated `Handler` trait, implemented for every handler.
+pub trait Receiver<P: Provider>: Send + Sync + 'static {
+    /// The idempotency hook.
+    fn claim(&self, delivery: &Delivery) -> impl Future<Output = Claim> + Send;
+    /// Undoes a claim after a failed or timed-out handling.
+    fn release(&self, delivery: &Delivery) -> impl Future<Output = ()> + Send;
+    /// Handles a parsed event.
+    fn handle(&self, event: P::Event, delivery: &Delivery) -> impl Future<Output = Handled> + Send;
+}
+
+/// How one provider's deliveries are received.
+#[derive(Debug, Clone)]
+pub struct Config {
+    verifier: Verifier,
+    delivery: &'static DeliveryRules,
+    body_limit: usize,
+    handler_timeout: Duration,
+}
+
+/// Bodies above this are refused with 413 unless the limit is changed. Aggregator
+/// notifications are a few KiB; a megabyte leaves room without inviting memory abuse.
+pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+
+impl Config {
+    /// A configuration for provider `P` with the given credentials. The handler timeout
+    /// defaults to four fifths of the provider's own timeout, so a slow handler is answered
+    /// with 503 (and retried) before the provider gives up on the connection.
+    pub fn new<P: Provider>(credentials: Credentials) -> Result<Self, ConfigError> {
+        Ok(Config {
+            verifier: Verifier::new(P::AUTH, P::DELIVERY, credentials)?,
+            delivery: P::DELIVERY,
+            body_limit: DEFAULT_BODY_LIMIT,
+            handler_timeout: P::DELIVERY.timeout * 4 / 5,
+        })
+    }
+
+    /// Refuse bodies longer than `bytes` with 413.
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Give up on a handler after `timeout` and answer 503.
+    pub fn with_handler_timeout(mut self, timeout: Duration) -> Self {
+        self.handler_timeout = timeout;
+        self
+    }
+
+    /// The body limit in bytes.
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
+    /// The handler timeout.
+    pub fn handler_timeout(&self) -> Duration {
+        self.handler_timeout
+    }
+
+    /// The provider's delivery rules.
+    pub fn delivery(&self) -> &'static DeliveryRules {
+        self.delivery
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+}
+
+/// How a delivery ended.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Verified, parsed and handled (an unknown event included).
+    Accepted,
+    /// Verified and parsed, and the idempotency hook had seen it: acknowledged unhandled.
+    Duplicate,
+    /// The body was over the limit.
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Verification failed.
+    Unauthenticated(VerifyError),
+    /// The `Content-Type` is not the provider's.
+    UnsupportedMediaType,
+    /// The body is not a well-formed event.
+    Malformed(ParseError),
+    /// The handler returned an error.
+    HandlerFailed(HandlerError),
+    /// The handler did not finish within the handler timeout.
+    TimedOut,
+}
+
+impl Outcome {
+    /// A short stable name for logs and metrics.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Duplicate => "duplicate",
+            Outcome::TooLarge { .. } => "too_large",
+            Outcome::Unauthenticated(_) => "unauthenticated",
+            Outcome::UnsupportedMediaType => "unsupported_media_type",
+            Outcome::Malformed(_) => "malformed",
+            Outcome::HandlerFailed(_) => "handler_failed",
+            Outcome::TimedOut => "timed_out",
+        }
+    }
+}
+
+/// The result of receiving one delivery: the status to answer with and why.
+#[derive(Debug)]
+pub struct Receipt {
+    /// The HTTP status the provider expects for this outcome.
+    pub status: u16,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The delivery, once the body parsed.
+    pub delivery: Option<Delivery>,
+}
+
+impl Receipt {
+    fn refused(status: u16, outcome: Outcome) -> Self {
+        Receipt {
+            status,
+            outcome,
+            delivery: None,
+        }
+    }
+}
+
+/// Whether a `Content-Type` value names the provider's media type (parameters such as
+/// `charset` ignored). A missing header is accepted: some senders omit it.
+fn media_type_matches(request: &Request<'_>, expected: &str) -> bool {
+    let Some(value) = request.headers.get(http::header::CONTENT_TYPE) else {
+        return true;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let media = value.split(';').next().unwrap_or_default().trim();
+    media.eq_ignore_ascii_case(expected)
+}
+
+/// Receives one delivery for provider `P`: size check, verification on the raw bytes,
+/// content type, parse, idempotency claim, then the handler under the handler timeout.
+///
+/// Statuses: the provider's success status for handled, unknown and duplicate events; 413
+/// over the body limit; 401 or 403 when verification fails; 415 for a foreign content
+/// type; 400 for a malformed body; 500 when the handler fails; 503 when it times out.
+pub async fn receive<P: Provider, R: Receiver<P>>(
+    receiver: &R,
+    config: &Config,
+    request: &Request<'_>,
+    now: SystemTime,
+) -> Receipt {
+    if request.body.len() > config.body_limit {
+        return Receipt::refused(
+            413,
+            Outcome::TooLarge {
+                limit: config.body_limit,
+            },
+        );
+    }
+    if let Err(e) = config.verifier.verify(request, now).await {
+        return Receipt::refused(e.status(), Outcome::Unauthenticated(e));
+    }
+    if !media_type_matches(request, config.delivery.content_type) {
+        return Receipt::refused(415, Outcome::UnsupportedMediaType);
+    }
+    let event = match P::parse(request.body) {
+        Ok(event) => event,
+        Err(e) => return Receipt::refused(400, Outcome::Malformed(e)),
+    };
+    let delivery = Delivery {
+        provider: P::NAME,
+        event: P::event_name(&event),
+        idempotency_key: P::idempotency_key(&event, request.body),
+        subject_id: P::subject_id(&event),
+        received_at: now,
+        peer: request.peer,
+    };
+    let ack = config.delivery.success.ack();
+    if receiver.claim(&delivery).await == Claim::Duplicate {
+        return Receipt {
+            status: ack,
+            outcome: Outcome::Duplicate,
+            delivery: Some(delivery),
+        };
+    }
+    let handled = tokio::time::timeout(config.handler_timeout, receiver.handle(event, &delivery)).await;
+    let (status, outcome) = match handled {
+        Ok(Ok(())) => (ack, Outcome::Accepted),
+        Ok(Err(e)) => (500, Outcome::HandlerFailed(e)),
+        Err(_) => (503, Outcome::TimedOut),
+    };
+    if !matches!(outcome, Outcome::Accepted) {
+        receiver.release(&delivery).await;
+    }
+    Receipt {
+        status,
+        outcome,
+        delivery: Some(delivery),
+    }
+}

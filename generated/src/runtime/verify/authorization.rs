@@ -1,0 +1,99 @@
+//! Static credentials: a configured `Authorization` value (Belvo) and identifying
+//! headers (Vezgo's `x-client-id`).
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use http::HeaderMap;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::credentials::Credentials;
+use super::error::{ConfigError, VerifyError};
+use super::header_text;
+use super::scheme::{AuthorizationScheme, IdentifyingHeaderScheme};
+
+pub(crate) struct AuthorizationCheck {
+    pub(crate) scheme: &'static AuthorizationScheme,
+    // SHA-256 of each accepted header value: comparing digests of equal length keeps the
+    // comparison constant-time without leaking the credential's length.
+    expected: Vec<[u8; 32]>,
+}
+
+impl AuthorizationCheck {
+    pub(crate) fn new(
+        scheme: &'static AuthorizationScheme,
+        credentials: &Credentials,
+    ) -> Result<Self, ConfigError> {
+        let mut expected = Vec::new();
+        if let Some((user, password)) = &credentials.basic {
+            if !scheme.basic {
+                return Err(ConfigError::AuthorizationNotAllowed { kind: "basic" });
+            }
+            let pair = format!("{user}:{}", password.expose());
+            expected.push(digest(
+                format!("Basic {}", STANDARD.encode(pair)).as_bytes(),
+            ));
+        }
+        if let Some(token) = &credentials.bearer {
+            if !scheme.bearer {
+                return Err(ConfigError::AuthorizationNotAllowed { kind: "bearer" });
+            }
+            expected.push(digest(format!("Bearer {}", token.expose()).as_bytes()));
+        }
+        if expected.is_empty() {
+            return Err(ConfigError::MissingAuthorization);
+        }
+        Ok(AuthorizationCheck { scheme, expected })
+    }
+
+    pub(crate) fn verify(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
+        let header = self.scheme.header;
+        let value = headers
+            .get(header)
+            .ok_or(VerifyError::MissingHeader { header })?;
+        let got = digest(value.as_bytes());
+        let mut matched = subtle::Choice::from(0);
+        for want in &self.expected {
+            matched |= got.ct_eq(want);
+        }
+        if bool::from(matched) {
+            Ok(())
+        } else {
+            Err(VerifyError::WrongCredentials)
+        }
+    }
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+pub(crate) struct IdentifyingCheck {
+    pub(crate) scheme: &'static IdentifyingHeaderScheme,
+    client_ids: Vec<String>,
+}
+
+impl IdentifyingCheck {
+    pub(crate) fn new(
+        scheme: &'static IdentifyingHeaderScheme,
+        credentials: &Credentials,
+    ) -> Result<Self, ConfigError> {
+        if credentials.client_ids.is_empty() {
+            return Err(ConfigError::MissingClientId);
+        }
+        Ok(IdentifyingCheck {
+            scheme,
+            client_ids: credentials.client_ids.clone(),
+        })
+    }
+
+    pub(crate) fn verify(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
+        // Not a secret, so a plain comparison is enough.
+        let value = header_text(headers, self.scheme.header)?.trim();
+        if self.client_ids.iter().any(|id| id == value) {
+            Ok(())
+        } else {
+            Err(VerifyError::UnknownClient)
+        }
+    }
+}

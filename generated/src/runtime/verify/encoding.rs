@@ -1,0 +1,85 @@
+//! Reading signatures and digests written as hex or base64, into stack buffers.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+
+use super::scheme::Encoding;
+
+/// Buffer size for a decoded signature or digest: the largest read is 64 bytes (SHA-512,
+/// ES256), plus room for base64's conservative length estimate.
+pub(crate) const DECODE_BUF: usize = 72;
+
+/// `text` decoded per `encoding` into `out`; the number of bytes, or `None` when it is not
+/// valid or longer than `out`.
+pub(crate) fn decode_into(encoding: Encoding, text: &[u8], out: &mut [u8]) -> Option<usize> {
+    match encoding {
+        Encoding::HexUpper | Encoding::HexLower => decode_hex(text, out),
+        Encoding::Base64 => STANDARD.decode_slice(text, out).ok(),
+        Encoding::Base64Url => URL_SAFE_NO_PAD.decode_slice(text, out).ok(),
+    }
+}
+
+/// Hex in either case, as senders differ from what they document.
+fn decode_hex(text: &[u8], out: &mut [u8]) -> Option<usize> {
+    if !text.len().is_multiple_of(2) || text.len() / 2 > out.len() {
+        return None;
+    }
+    for (pair, slot) in text.chunks_exact(2).zip(out.iter_mut()) {
+        *slot = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+    }
+    Some(text.len() / 2)
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_either_case_and_rejects_odd_or_foreign() {
+        let mut out = [0u8; 4];
+        assert_eq!(decode_into(Encoding::HexUpper, b"0aFf", &mut out), Some(2));
+        assert_eq!(&out[..2], &[0x0a, 0xff]);
+        assert_eq!(decode_into(Encoding::HexLower, b"0aF", &mut out), None);
+        assert_eq!(decode_into(Encoding::HexLower, b"zz", &mut out), None);
+        assert_eq!(
+            decode_into(Encoding::HexLower, b"0011223344", &mut out),
+            None
+        );
+    }
+
+    #[test]
+    fn base64_variants() {
+        let mut out = [0u8; 8];
+        assert_eq!(decode_into(Encoding::Base64, b"+/8=", &mut out), Some(2));
+        assert_eq!(&out[..2], &[0xfb, 0xff]);
+        assert_eq!(decode_into(Encoding::Base64Url, b"-_8", &mut out), Some(2));
+        assert_eq!(decode_into(Encoding::Base64Url, b"-_8=", &mut out), None);
+    }
+
+    #[test]
+    fn sixty_four_bytes_fit_the_buffer_in_every_encoding() {
+        let raw = [0xa5u8; 64];
+        let mut out = [0u8; DECODE_BUF];
+        for (enc, text) in [
+            (Encoding::Base64, STANDARD.encode(raw)),
+            (Encoding::Base64Url, URL_SAFE_NO_PAD.encode(raw)),
+            (Encoding::HexLower, "a5".repeat(64)),
+        ] {
+            assert_eq!(
+                decode_into(enc, text.as_bytes(), &mut out),
+                Some(64),
+                "{enc:?}"
+            );
+            assert_eq!(out[..64], raw);
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! An HMAC of the request in a header, with the layout (template, labels, encoding,
+//! timestamp) read from the scheme (Bridge's `BridgeApi-Signature: v1=<HEX>,v1=<HEX>`).
+
+use std::fmt;
+use std::time::SystemTime;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use http::HeaderMap;
+use sha1::Sha1;
+use sha2::{Sha256, Sha512};
+use subtle::ConstantTimeEq;
+
+use super::encoding::{decode_into, DECODE_BUF};
+use super::error::{ConfigError, VerifyError};
+use super::jwt::check_age;
+use super::scheme::{HmacAlgorithm, HmacScheme, SecretEncoding};
+use super::secret::Secret;
+use super::{header_text, unix_seconds};
+
+/// Signatures with the accepted label read from one header at most (rotation sends two).
+const MAX_ENTRIES: usize = 8;
+/// Pieces a signed template may have.
+const MAX_PARTS: usize = 16;
+
+/// One piece of the signed template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Literal(&'static str),
+    Body,
+    Timestamp,
+    Header(&'static str),
+}
+
+/// A secret's keyed HMAC state, computed once: each delivery clones it instead of hashing
+/// the key again.
+#[derive(Clone)]
+enum Keyed {
+    Sha256(Hmac<Sha256>),
+    Sha512(Hmac<Sha512>),
+    Sha1(Hmac<Sha1>),
+}
+
+impl Keyed {
+    /// `None` only if the MAC refused the key length, which HMAC never does.
+    fn new(algorithm: HmacAlgorithm, key: &[u8]) -> Option<Self> {
+        Some(match algorithm {
+            HmacAlgorithm::Sha256 => Keyed::Sha256(Hmac::new_from_slice(key).ok()?),
+            HmacAlgorithm::Sha512 => Keyed::Sha512(Hmac::new_from_slice(key).ok()?),
+            HmacAlgorithm::Sha1 => Keyed::Sha1(Hmac::new_from_slice(key).ok()?),
+        })
+    }
+
+    /// The MAC of the concatenated `pieces` into `out`; its length.
+    fn tag(&self, pieces: &[&[u8]], out: &mut [u8; DECODE_BUF]) -> usize {
+        fn run<M: Mac + Clone>(keyed: &M, pieces: &[&[u8]], out: &mut [u8]) -> usize {
+            let mut mac = keyed.clone();
+            for p in pieces {
+                mac.update(p);
+            }
+            let tag = mac.finalize().into_bytes();
+            out[..tag.len()].copy_from_slice(&tag);
+            tag.len()
+        }
+        match self {
+            Keyed::Sha256(m) => run(m, pieces, out),
+            Keyed::Sha512(m) => run(m, pieces, out),
+            Keyed::Sha1(m) => run(m, pieces, out),
+        }
+    }
+}
+
+pub(crate) struct HmacCheck {
+    scheme: &'static HmacScheme,
+    parts: Vec<Part>,
+    keys: Vec<Keyed>,
+    tag_len: usize,
+}
+
+impl fmt::Debug for HmacCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HmacCheck")
+            .field("header", &self.scheme.header)
+            .field("algorithm", &self.scheme.algorithm)
+            .field("secrets", &self.keys.len())
+            .finish()
+    }
+}
+
+impl HmacCheck {
+    pub(crate) fn header(&self) -> &'static str {
+        self.scheme.header
+    }
+
+    pub(crate) fn new(
+        scheme: &'static HmacScheme,
+        secrets: &[Secret],
+    ) -> Result<Self, ConfigError> {
+        if secrets.is_empty() {
+            return Err(ConfigError::MissingHmacSecret);
+        }
+        let parts = parse_template(scheme.signed)?;
+        if parts.contains(&Part::Timestamp) && scheme.timestamp.is_none() {
+            return Err(ConfigError::BadTemplate {
+                reason: "`{timestamp}` is signed but the scheme says where no timestamp is".into(),
+            });
+        }
+        let keys = secrets
+            .iter()
+            .enumerate()
+            .map(|(index, s)| {
+                key_bytes(scheme, s.expose())
+                    .and_then(|key| Keyed::new(scheme.algorithm, &key))
+                    .ok_or(ConfigError::BadSecretEncoding { index })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let tag_len = match scheme.algorithm {
+            HmacAlgorithm::Sha256 => 32,
+            HmacAlgorithm::Sha512 => 64,
+            HmacAlgorithm::Sha1 => 20,
+        };
+        Ok(HmacCheck {
+            scheme,
+            parts,
+            keys,
+            tag_len,
+        })
+    }
+
+    pub(crate) fn verify(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), VerifyError> {
+        let scheme = self.scheme;
+        let header = scheme.header;
+        let malformed = |reason| VerifyError::MalformedHeader { header, reason };
+        let value = header_text(headers, header)?;
+
+        let mut entries = [[0u8; DECODE_BUF]; MAX_ENTRIES];
+        let (mut accepted, mut well_formed) = (0usize, 0usize);
+        let mut timestamp: Option<&str> = None;
+        let ts_label = scheme.timestamp.and_then(|t| t.label);
+        for entry in entries_of(value, scheme.separator)
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let (label, signature) = match scheme.label_separator.and_then(|s| entry.split_once(s))
+            {
+                Some((label, signature)) => (Some(label.trim()), signature.trim()),
+                None => (None, entry),
+            };
+            if label.is_some() && label == ts_label {
+                timestamp = Some(signature);
+                continue;
+            }
+            if scheme.label.is_some() && label != scheme.label {
+                continue; // another scheme (`v0=`): never tried, so it cannot weaken the check
+            }
+            accepted += 1;
+            if well_formed == MAX_ENTRIES {
+                return Err(malformed("too many signatures"));
+            }
+            if decode_into(
+                scheme.encoding,
+                signature.as_bytes(),
+                &mut entries[well_formed],
+            ) == Some(self.tag_len)
+            {
+                well_formed += 1;
+            }
+        }
+        if accepted == 0 {
+            return Err(VerifyError::NoAcceptedScheme { header });
+        }
+        if well_formed == 0 {
+            return Err(malformed(
+                "no signature has the expected length and encoding",
+            ));
+        }
+
+        let timestamp = match scheme.timestamp {
+            None => None,
+            Some(ts) => {
+                let text = match ts.header {
+                    Some(name) => header_text(headers, name)?,
+                    None => timestamp.ok_or(malformed("no signed timestamp"))?,
+                };
+                let seconds: i64 = text.trim().parse().map_err(|_| match ts.header {
+                    Some(name) => VerifyError::MalformedHeader {
+                        header: name,
+                        reason: "timestamp is not Unix seconds",
+                    },
+                    None => malformed("timestamp is not Unix seconds"),
+                })?;
+                Some((text, seconds, ts.tolerance.as_secs()))
+            }
+        };
+
+        let mut pieces: [&[u8]; MAX_PARTS] = [&[]; MAX_PARTS];
+        for (slot, part) in pieces.iter_mut().zip(&self.parts) {
+            *slot = match part {
+                Part::Literal(text) => text.as_bytes(),
+                Part::Body => body,
+                Part::Timestamp => timestamp.map_or(&[][..], |(text, _, _)| text.as_bytes()),
+                Part::Header(name) => header_text(headers, name)?.as_bytes(),
+            };
+        }
+        let pieces = &pieces[..self.parts.len()];
+
+        let mut tag = [0u8; DECODE_BUF];
+        let mut matched = subtle::Choice::from(0);
+        for key in &self.keys {
+            let n = key.tag(pieces, &mut tag);
+            for entry in &entries[..well_formed] {
+                matched |= tag[..n].ct_eq(&entry[..n]);
+            }
+        }
+        if !bool::from(matched) {
+            return Err(VerifyError::NoMatchingSignature);
+        }
+        if let Some((_, seconds, tolerance)) = timestamp {
+            check_age(seconds, unix_seconds(now), tolerance, tolerance)?;
+        }
+        Ok(())
+    }
+}
+
+/// The entries of a header value: split on `separator`, or the whole value.
+fn entries_of<'v>(
+    value: &'v str,
+    separator: Option<&'static str>,
+) -> impl Iterator<Item = &'v str> {
+    let mut rest = Some(value);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match separator.and_then(|s| current.split_once(s)) {
+            Some((entry, more)) => {
+                rest = Some(more);
+                Some(entry)
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
+/// The HMAC key a configured secret stands for: prefix removed, then decoded.
+fn key_bytes(scheme: &HmacScheme, secret: &str) -> Option<Vec<u8>> {
+    let secret = scheme
+        .secret_prefix
+        .and_then(|p| secret.strip_prefix(p))
+        .unwrap_or(secret);
+    match scheme.secret_encoding {
+        SecretEncoding::Utf8 => Some(secret.as_bytes().to_vec()),
+        SecretEncoding::Base64 => STANDARD.decode(secret).ok(),
+    }
+}
+
+fn parse_template(template: &'static str) -> Result<Vec<Part>, ConfigError> {
+    let bad = |reason: String| ConfigError::BadTemplate { reason };
+    let mut parts = Vec::new();
+    let mut rest = template;
+    while !rest.is_empty() {
+        let Some(open) = rest.find('{') else {
+            parts.push(Part::Literal(rest));
+            break;
+        };
+        if open > 0 {
+            parts.push(Part::Literal(&rest[..open]));
+        }
+        let close = rest[open..]
+            .find('}')
+            .ok_or_else(|| bad(format!("unclosed `{{` in `{template}`")))?
+            + open;
+        parts.push(match &rest[open + 1..close] {
+            "body" => Part::Body,
+            "timestamp" => Part::Timestamp,
+            name => match name.strip_prefix("header:") {
+                Some(h) if !h.is_empty() => Part::Header(h),
+                _ => return Err(bad(format!("unknown placeholder `{{{name}}}`"))),
+            },
+        });
+        rest = &rest[close + 1..];
+    }
+    if parts.len() > MAX_PARTS {
+        return Err(bad(format!("more than {MAX_PARTS} pieces")));
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates() {
+        assert_eq!(parse_template("{body}").unwrap(), vec![Part::Body]);
+        assert_eq!(
+            parse_template("v0:{timestamp}:{body}").unwrap(),
+            vec![
+                Part::Literal("v0:"),
+                Part::Timestamp,
+                Part::Literal(":"),
+                Part::Body
+            ]
+        );
+        assert_eq!(
+            parse_template("{header:webhook-id}.{body}").unwrap(),
+            vec![Part::Header("webhook-id"), Part::Literal("."), Part::Body]
+        );
+        assert!(parse_template("{body").is_err());
+        assert!(parse_template("{nonce}.{body}").is_err());
+        assert!(parse_template("{header:}").is_err());
+    }
+}

@@ -1,0 +1,147 @@
+//! Fetching JWT keys from the provider's key endpoint (Plaid's
+//! `/webhook_verification_key/get`), as the scheme describes it.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::keys::{Jwk, KeyError, KeyFuture, KeySource};
+use super::scheme::KeyEndpoint;
+use super::secret::Secret;
+
+/// How long one key request may take before it counts as failed.
+pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Asks the provider's key endpoint for a key by id: sends the scheme's request (the key
+/// id in `request_key_field`, plus each of `credential_fields`) to the base URL + path
+/// and reads the JWK from `response_key_field`.
+///
+/// A 4xx answer other than 401, 403, 408 and 429 means the provider does not know the key
+/// ([`KeyError::NotFound`]); those four, 5xx and network errors are
+/// [`KeyError::Unavailable`] and are retried later.
+#[derive(Clone)]
+pub struct HttpKeySource {
+    client: reqwest::Client,
+    endpoint: &'static KeyEndpoint,
+    url: String,
+    credentials: Vec<(String, Secret)>,
+}
+
+impl HttpKeySource {
+    /// A source calling `base_url` (e.g. `https://sandbox.plaid.com`, or a local mock)
+    /// with a client that gives up after [`DEFAULT_FETCH_TIMEOUT`].
+    pub fn new(endpoint: &'static KeyEndpoint, base_url: &str) -> Result<Self, KeyError> {
+        let client = reqwest::Client::builder()
+            .timeout(DEFAULT_FETCH_TIMEOUT)
+            .build()
+            .map_err(|e| KeyError::Unavailable(format!("HTTP client: {e}")))?;
+        Ok(Self::with_client(endpoint, base_url, client))
+    }
+
+    /// The same with the scheme's base URL for `environment` (`sandbox`, `production`);
+    /// `None` when the spec names no such environment.
+    pub fn for_environment(
+        endpoint: &'static KeyEndpoint,
+        environment: &str,
+    ) -> Option<Result<Self, KeyError>> {
+        let (_, base) = endpoint
+            .base_urls
+            .iter()
+            .find(|(env, _)| *env == environment)?;
+        Some(Self::new(endpoint, base))
+    }
+
+    /// A source using `client` (its timeouts, proxies and TLS settings).
+    pub fn with_client(
+        endpoint: &'static KeyEndpoint,
+        base_url: &str,
+        client: reqwest::Client,
+    ) -> Self {
+        HttpKeySource {
+            client,
+            endpoint,
+            url: format!("{}{}", base_url.trim_end_matches('/'), endpoint.path),
+            credentials: Vec::new(),
+        }
+    }
+
+    /// The value of one of the scheme's credential fields (Plaid: `client_id`, `secret`).
+    pub fn credential(mut self, field: impl Into<String>, value: impl Into<Secret>) -> Self {
+        self.credentials.push((field.into(), value.into()));
+        self
+    }
+
+    async fn request(&self, kid: &str) -> Result<Jwk, KeyError> {
+        let mut body = serde_json::Map::new();
+        for field in self.endpoint.credential_fields {
+            let (_, value) = self
+                .credentials
+                .iter()
+                .find(|(name, _)| name == field)
+                .ok_or_else(|| {
+                    KeyError::Unavailable(format!("credential `{field}` is not configured"))
+                })?;
+            body.insert((*field).to_owned(), value.expose().into());
+        }
+        body.insert(self.endpoint.request_key_field.to_owned(), kid.into());
+        let method = reqwest::Method::from_bytes(self.endpoint.method.as_bytes())
+            .map_err(|_| KeyError::Unavailable("the scheme's HTTP method is invalid".into()))?;
+        let body = serde_json::to_vec(&body).map_err(|_| KeyError::Invalid("request body"))?;
+        let response = self
+            .client
+            .request(method, &self.url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            // Without the URL: it is not secret, but the error text is all that is needed.
+            .map_err(|e| KeyError::Unavailable(describe(&e)))?;
+        let status = response.status();
+        if status.is_client_error() && ![401, 403, 408, 429].contains(&status.as_u16()) {
+            return Err(KeyError::NotFound);
+        }
+        if !status.is_success() {
+            return Err(KeyError::Unavailable(format!(
+                "key endpoint answered {status}"
+            )));
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| KeyError::Unavailable(describe(&e)))?;
+        let answer: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|_| KeyError::Invalid("the key endpoint did not answer JSON"))?;
+        let key = answer
+            .get(self.endpoint.response_key_field)
+            .ok_or(KeyError::Invalid("the answer holds no key"))?;
+        Jwk::from_json(key, self.endpoint.expired_field)
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "could not read the answer"
+    } else {
+        "request failed"
+    };
+    format!("key endpoint {what}")
+}
+
+impl KeySource for HttpKeySource {
+    fn fetch<'a>(&'a self, kid: &'a str) -> KeyFuture<'a> {
+        Box::pin(self.request(kid))
+    }
+}
+
+impl fmt::Debug for HttpKeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fields: Vec<&str> = self.credentials.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("HttpKeySource")
+            .field("url", &self.url)
+            .field("credential_fields", &fields)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,803 @@
+//! The verifier against requests signed with real keys by `hookspec-signer`: every
+//! attack per provider, source addresses and proxies, key and secret rotation, the key
+//! cache, configuration errors, secrets kept out of output, and garbage headers.
+
+mod common;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use common::{at, body, header_map, spec};
+use hookspec::runtime::verify::*;
+use hookspec_signer::{Attack, Signer, SigningCredentials, VECTOR_CLOCK};
+
+const NOW: u64 = VECTOR_CLOCK;
+
+fn verifier(provider: &str, credentials: Credentials) -> Verifier {
+    let s = spec(provider);
+    Verifier::new(common::schemes(s), common::delivery(s), credentials).expect("verifier")
+}
+
+async fn run(
+    v: &Verifier,
+    headers: &[(String, String)],
+    body: &[u8],
+    peer: Option<IpAddr>,
+    now: SystemTime,
+) -> Result<(), VerifyError> {
+    let headers = header_map(headers);
+    v.verify(
+        &Request {
+            headers: &headers,
+            body,
+            peer,
+        },
+        now,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn every_attack_is_refused_with_its_error_and_honest_requests_pass() {
+    let expected_attacks: &[(&str, &[Attack])] = &[
+        ("belvo", &[Attack::MissingHeader, Attack::WrongCredentials]),
+        (
+            "bridge",
+            &[
+                Attack::MissingHeader,
+                Attack::WrongSecret,
+                Attack::TamperedBody,
+                Attack::OtherSchemeOnly,
+                Attack::TruncatedSignature,
+            ],
+        ),
+        (
+            "plaid",
+            &[
+                Attack::MissingHeader,
+                Attack::WrongKey,
+                Attack::TamperedBody,
+                Attack::ExpiredIat,
+                Attack::FutureIat,
+                Attack::AlgNone,
+                Attack::AlgHs256,
+                Attack::UnknownKid,
+                Attack::ExpiredKey,
+                Attack::TruncatedSignature,
+            ],
+        ),
+        ("vezgo", &[Attack::MissingHeader, Attack::UnknownClient]),
+    ];
+    for (provider, attacks) in expected_attacks {
+        let s = spec(provider);
+        let signer = Signer::new(s, SigningCredentials::test(s));
+        assert_eq!(&signer.attacks(), attacks, "{provider}");
+        let v = verifier(provider, common::test_credentials(s));
+        // Every example of every event, honestly signed, passes.
+        for example in s.events.iter().flat_map(|e| &e.examples) {
+            let headers = signer.sign(example.as_bytes(), at(NOW));
+            assert_eq!(
+                run(&v, &headers, example.as_bytes(), None, at(NOW)).await,
+                Ok(()),
+                "{provider}"
+            );
+        }
+        let body = body(s);
+        for attack in signer.attacks() {
+            let forged = signer.attack(attack, &body, at(NOW)).expect("applies");
+            let err = run(&v, &forged.headers, &forged.body, None, at(NOW))
+                .await
+                .expect_err(attack.id());
+            assert_eq!(
+                err.kind(),
+                forged.expected_error,
+                "{provider} {}: {err}",
+                attack.id()
+            );
+            assert_eq!(
+                err.status(),
+                if err.kind() == "unknown_client" {
+                    403
+                } else {
+                    401
+                }
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn jwt_age_limits_are_inclusive_and_use_the_given_clock() {
+    let s = spec("plaid");
+    let signer = Signer::new(s, SigningCredentials::test(s));
+    let v = verifier("plaid", common::test_credentials(s));
+    let body = body(s);
+    let headers = signer.sign(&body, at(NOW));
+    // Five minutes old is still fine, one second more is not; one minute ahead likewise.
+    assert_eq!(run(&v, &headers, &body, None, at(NOW + 300)).await, Ok(()));
+    assert_eq!(
+        run(&v, &headers, &body, None, at(NOW + 301)).await,
+        Err(VerifyError::TokenTooOld { age_secs: 301 })
+    );
+    assert_eq!(run(&v, &headers, &body, None, at(NOW - 60)).await, Ok(()));
+    assert_eq!(
+        run(&v, &headers, &body, None, at(NOW - 61)).await,
+        Err(VerifyError::TokenFromFuture { ahead_secs: 61 })
+    );
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn net(s: &str) -> ipnet::IpNet {
+    s.parse().unwrap()
+}
+
+#[tokio::test]
+async fn source_addresses_and_forwarded_for() {
+    let s = spec("bridge");
+    let signer = Signer::new(s, SigningCredentials::test(s));
+    let body = body(s);
+    let signed = signer.sign(&body, at(NOW));
+    let with_xff = |xff: &str| {
+        let mut h = signed.clone();
+        h.push(("X-Forwarded-For".into(), xff.into()));
+        h
+    };
+    let bridge_ip = "63.32.31.5";
+    let enforce = || common::test_credentials(s).source_ips(SourceIpCheck::Enforce);
+
+    let v = verifier("bridge", enforce());
+    assert_eq!(
+        run(&v, &signed, &body, Some(ip(bridge_ip)), at(NOW)).await,
+        Ok(())
+    );
+    // IPv4-mapped IPv6 peers are the same address.
+    assert_eq!(
+        run(&v, &signed, &body, Some(ip("::ffff:63.32.31.5")), at(NOW)).await,
+        Ok(())
+    );
+    let wrong = run(&v, &signed, &body, Some(ip("203.0.113.9")), at(NOW))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        wrong,
+        VerifyError::SourceNotAllowed {
+            ip: ip("203.0.113.9")
+        }
+    );
+    assert_eq!(wrong.status(), 403);
+    // Without trusted proxies the header is ignored, whichever way it points.
+    let spoofed = with_xff(bridge_ip);
+    assert_eq!(
+        run(&v, &spoofed, &body, Some(ip("203.0.113.9")), at(NOW)).await,
+        Err(VerifyError::SourceNotAllowed {
+            ip: ip("203.0.113.9")
+        })
+    );
+    assert_eq!(
+        run(
+            &v,
+            &with_xff("203.0.113.9"),
+            &body,
+            Some(ip(bridge_ip)),
+            at(NOW)
+        )
+        .await,
+        Ok(())
+    );
+    // A peer without a known address cannot be checked.
+    assert_eq!(run(&v, &signed, &body, None, at(NOW)).await, Ok(()));
+
+    // Behind a trusted proxy the client is the right-most untrusted entry.
+    let v = verifier("bridge", enforce().trusted_proxies([net("10.0.0.0/8")]));
+    let proxy = Some(ip("10.1.2.3"));
+    assert_eq!(
+        run(&v, &with_xff(bridge_ip), &body, proxy, at(NOW)).await,
+        Ok(())
+    );
+    assert_eq!(
+        run(
+            &v,
+            &with_xff(&format!("{bridge_ip}, 10.9.9.9")),
+            &body,
+            proxy,
+            at(NOW)
+        )
+        .await,
+        Ok(())
+    );
+    // A client that writes the provider's address in front gains nothing.
+    assert_eq!(
+        run(
+            &v,
+            &with_xff(&format!("{bridge_ip}, 198.51.100.7")),
+            &body,
+            proxy,
+            at(NOW)
+        )
+        .await,
+        Err(VerifyError::SourceNotAllowed {
+            ip: ip("198.51.100.7")
+        })
+    );
+    // A spoofed header from a peer that is not a trusted proxy is ignored.
+    assert_eq!(
+        run(
+            &v,
+            &with_xff(bridge_ip),
+            &body,
+            Some(ip("198.51.100.7")),
+            at(NOW)
+        )
+        .await,
+        Err(VerifyError::SourceNotAllowed {
+            ip: ip("198.51.100.7")
+        })
+    );
+    // The proxy itself without a header is not the provider.
+    assert_eq!(
+        run(&v, &signed, &body, proxy, at(NOW)).await,
+        Err(VerifyError::SourceNotAllowed { ip: ip("10.1.2.3") })
+    );
+    assert_eq!(
+        run(&v, &with_xff("not-an-ip"), &body, proxy, at(NOW))
+            .await
+            .unwrap_err()
+            .kind(),
+        "malformed_header"
+    );
+
+    // Extra allowed nets, and the check turned off.
+    let v = verifier("bridge", enforce().allow_ips([net("127.0.0.0/8")]));
+    assert_eq!(
+        run(&v, &signed, &body, Some(ip("127.0.0.1")), at(NOW)).await,
+        Ok(())
+    );
+    let v = verifier(
+        "bridge",
+        common::test_credentials(s).source_ips(SourceIpCheck::Off),
+    );
+    assert_eq!(
+        run(&v, &signed, &body, Some(ip("203.0.113.9")), at(NOW)).await,
+        Ok(())
+    );
+}
+
+#[tokio::test]
+async fn bridge_secret_rotation() {
+    let s = spec("bridge");
+    let body = body(s);
+    let (old, new) = (
+        "bridge secret before rotation",
+        "bridge secret after rotation",
+    );
+    let sign = |secrets: &[&str]| {
+        let mut c = SigningCredentials::test(s);
+        c.hmac_secrets = secrets.iter().map(|x| x.to_string()).collect();
+        Signer::new(s, c).sign(&body, at(NOW))
+    };
+    let both = sign(&[new, old]);
+    assert_eq!(both[0].1.matches("v1=").count(), 2);
+    let creds = || Credentials::new().source_ips(SourceIpCheck::Off);
+    // During the overlap the receiver holds both secrets: either entry may match.
+    let during = verifier("bridge", creds().hmac_secret(old).hmac_secret(new));
+    for headers in [sign(&[old]), sign(&[new]), both.clone()] {
+        assert_eq!(run(&during, &headers, &body, None, at(NOW)).await, Ok(()));
+    }
+    // Once the old secret is dropped, its signature alone no longer passes.
+    let after = verifier("bridge", creds().hmac_secret(new));
+    assert_eq!(run(&after, &both, &body, None, at(NOW)).await, Ok(()));
+    assert_eq!(
+        run(&after, &sign(&[old]), &body, None, at(NOW)).await,
+        Err(VerifyError::NoMatchingSignature)
+    );
+    // Entries of other labels are skipped even when they hold a valid MAC.
+    let mixed = vec![(both[0].0.clone(), format!("v0=garbage,{}", both[0].1))];
+    assert_eq!(run(&after, &mixed, &body, None, at(NOW)).await, Ok(()));
+}
+
+/// A key source that counts fetches and serves what the test puts in it.
+#[derive(Clone, Default)]
+struct Counting {
+    keys: Arc<Mutex<HashMap<String, Result<Jwk, KeyError>>>>,
+    fetches: Arc<AtomicUsize>,
+    delay: Duration,
+}
+
+impl Counting {
+    fn put(&self, kid: &str, key: Result<Jwk, KeyError>) {
+        self.keys.lock().unwrap().insert(kid.to_owned(), key);
+    }
+    fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+}
+
+impl KeySource for Counting {
+    fn fetch<'a>(&'a self, kid: &'a str) -> KeyFuture<'a> {
+        Box::pin(async move {
+            self.fetches.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+            self.keys
+                .lock()
+                .unwrap()
+                .get(kid)
+                .cloned()
+                .unwrap_or(Err(KeyError::NotFound))
+        })
+    }
+}
+
+fn jwk(signing: &SigningCredentials, kid: &str) -> Jwk {
+    let key = signing.jwt_key.as_ref().expect("JWT key");
+    Jwk::from_json(&hookspec_signer::public_jwk(key, kid), Some("expired_at")).unwrap()
+}
+
+fn plaid_signer(label: &str, kid: &str) -> (SigningCredentials, Signer<'static>) {
+    let s = spec("plaid");
+    let mut c = SigningCredentials::test(s);
+    c.jwt_key = Some(hookspec_signer::test_signing_key(label));
+    c.kid = kid.to_owned();
+    (c.clone(), Signer::new(s, c))
+}
+
+#[tokio::test]
+async fn plaid_key_rotation_fetches_the_new_kid_and_refuses_the_retired_key() {
+    let s = spec("plaid");
+    let body = body(s);
+    let source = Counting::default();
+    let (old_creds, old) = plaid_signer("plaid rotation old", "kid-old");
+    let (new_creds, new) = plaid_signer("plaid rotation new", "kid-new");
+    source.put("kid-old", Ok(jwk(&old_creds, "kid-old")));
+    let refresh = Duration::from_secs(600);
+    let v = verifier(
+        "plaid",
+        Credentials::new()
+            .source_ips(SourceIpCheck::Off)
+            .key_source(source.clone())
+            .key_refresh(refresh),
+    );
+    assert_eq!(
+        run(&v, &old.sign(&body, at(NOW)), &body, None, at(NOW)).await,
+        Ok(())
+    );
+    assert_eq!(
+        run(&v, &old.sign(&body, at(NOW + 1)), &body, None, at(NOW + 1)).await,
+        Ok(())
+    );
+    assert_eq!(source.fetches(), 1, "the second delivery uses the cache");
+
+    // Plaid rotates: a new key appears and the old one gets expired_at.
+    source.put("kid-new", Ok(jwk(&new_creds, "kid-new")));
+    source.put(
+        "kid-old",
+        Ok(jwk(&old_creds, "kid-old").retired(Some(NOW as i64))),
+    );
+    let t = NOW + 10;
+    assert_eq!(
+        run(&v, &new.sign(&body, at(t)), &body, None, at(t)).await,
+        Ok(())
+    );
+    assert_eq!(source.fetches(), 2, "an unknown kid is fetched");
+    // Until the refresh interval the cached old key is still believed...
+    assert_eq!(
+        run(&v, &old.sign(&body, at(t)), &body, None, at(t)).await,
+        Ok(())
+    );
+    // ...then it is fetched again and refused.
+    let later = NOW + refresh.as_secs() + 1;
+    assert_eq!(
+        run(&v, &old.sign(&body, at(later)), &body, None, at(later)).await,
+        Err(VerifyError::ExpiredKey {
+            kid: "kid-old".into()
+        })
+    );
+    assert_eq!(source.fetches(), 3);
+    assert_eq!(
+        run(&v, &new.sign(&body, at(t)), &body, None, at(t)).await,
+        Ok(())
+    );
+    assert_eq!(source.fetches(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_for_a_new_kid_fetch_it_once() {
+    let s = spec("plaid");
+    let body = Arc::new(body(s));
+    let source = Counting {
+        delay: Duration::from_millis(50),
+        ..Counting::default()
+    };
+    let (creds, signer) = plaid_signer("plaid single flight", "kid-sf");
+    source.put("kid-sf", Ok(jwk(&creds, "kid-sf")));
+    let v = verifier(
+        "plaid",
+        Credentials::new()
+            .source_ips(SourceIpCheck::Off)
+            .key_source(source.clone()),
+    );
+    let headers = Arc::new(signer.sign(&body, at(NOW)));
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let (v, headers, body) = (v.clone(), headers.clone(), body.clone());
+            tokio::spawn(async move { run(&v, &headers, &body, None, at(NOW)).await })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), Ok(()));
+    }
+    assert_eq!(source.fetches(), 1);
+}
+
+#[tokio::test]
+async fn failed_fetches_are_retried_after_a_while_not_cached_forever() {
+    let s = spec("plaid");
+    let body = body(s);
+    let source = Counting::default();
+    let (creds, signer) = plaid_signer("plaid flaky", "kid-flaky");
+    source.put("kid-flaky", Err(KeyError::Unavailable("down".into())));
+    let retry = Duration::from_secs(10);
+    let v = verifier(
+        "plaid",
+        Credentials::new()
+            .source_ips(SourceIpCheck::Off)
+            .key_source(source.clone())
+            .key_retry(retry),
+    );
+    let headers = signer.sign(&body, at(NOW));
+    let err = run(&v, &headers, &body, None, at(NOW)).await.unwrap_err();
+    assert_eq!(err.kind(), "key_unavailable");
+    assert_eq!(err.status(), 503);
+    source.put("kid-flaky", Ok(jwk(&creds, "kid-flaky")));
+    // Within the retry window the failure is remembered (no second fetch)...
+    assert_eq!(
+        run(&v, &headers, &body, None, at(NOW + 1))
+            .await
+            .unwrap_err()
+            .kind(),
+        "key_unavailable"
+    );
+    assert_eq!(source.fetches(), 1);
+    // ...after it, the key is asked for again.
+    assert_eq!(run(&v, &headers, &body, None, at(NOW + 11)).await, Ok(()));
+    assert_eq!(source.fetches(), 2);
+    // An outage during a later refresh keeps the key it has.
+    source.put("kid-flaky", Err(KeyError::Unavailable("down again".into())));
+    let later = NOW + 2 * 3600;
+    assert_eq!(
+        run(&v, &signer.sign(&body, at(later)), &body, None, at(later)).await,
+        Ok(())
+    );
+    assert_eq!(source.fetches(), 3);
+}
+
+#[test]
+fn configuration_errors_name_what_is_missing() {
+    let err = |p: &str, c: Credentials| {
+        let s = spec(p);
+        Verifier::new(common::schemes(s), common::delivery(s), c).unwrap_err()
+    };
+    assert_eq!(
+        err("plaid", Credentials::new()),
+        ConfigError::MissingKeySource
+    );
+    assert_eq!(
+        err("bridge", Credentials::new()),
+        ConfigError::MissingHmacSecret
+    );
+    assert_eq!(
+        err("belvo", Credentials::new()),
+        ConfigError::MissingAuthorization
+    );
+    assert_eq!(
+        err("vezgo", Credentials::new()),
+        ConfigError::MissingClientId
+    );
+    for p in ["plaid", "bridge", "belvo", "vezgo"] {
+        let s = spec(p);
+        let v = Verifier::new(
+            common::schemes(s),
+            common::delivery(s),
+            Credentials::new().unverified(),
+        )
+        .unwrap();
+        assert!(v.is_unverified());
+    }
+    // A base64 secret that is not base64.
+    static B64: [AuthScheme; 1] = [AuthScheme::Hmac(HmacScheme {
+        header: "webhook-signature",
+        algorithm: HmacAlgorithm::Sha256,
+        encoding: Encoding::Base64,
+        signed: "{body}",
+        separator: Some(" "),
+        label_separator: Some(","),
+        label: Some("v1"),
+        timestamp: None,
+        secret_encoding: SecretEncoding::Base64,
+        secret_prefix: Some("whsec_"),
+    })];
+    let delivery = common::delivery(spec("bridge"));
+    let c = Credentials::new()
+        .hmac_secret("whsec_c2VjcmV0")
+        .hmac_secret("whsec_not base64!");
+    assert_eq!(
+        Verifier::new(&B64, delivery, c).unwrap_err(),
+        ConfigError::BadSecretEncoding { index: 1 }
+    );
+}
+
+#[tokio::test]
+async fn unverified_accepts_unsigned_requests() {
+    let v = verifier(
+        "plaid",
+        Credentials::new()
+            .unverified()
+            .source_ips(SourceIpCheck::Off),
+    );
+    assert_eq!(run(&v, &[], b"{}", None, at(NOW)).await, Ok(()));
+    // The source check still applies unless turned off.
+    let v = verifier("plaid", Credentials::new().unverified());
+    assert_eq!(
+        run(&v, &[], b"{}", Some(ip("203.0.113.9")), at(NOW))
+            .await
+            .unwrap_err()
+            .kind(),
+        "source_not_allowed"
+    );
+}
+
+#[tokio::test]
+async fn no_secret_in_debug_or_errors() {
+    let secrets = [
+        "hookspec test password",
+        "hookspec test secret for bridge #1",
+        "plaid-api-secret-value",
+    ];
+    let c = Credentials::new()
+        .basic("user", secrets[0])
+        .hmac_secret(secrets[1])
+        .key_source(
+            HttpKeySource::new(&PLAID_ENDPOINT, "http://127.0.0.1:9")
+                .unwrap()
+                .credential("secret", secrets[2]),
+        );
+    let mut text = format!(
+        "{c:?} {:?} {:?}",
+        Secret::from(secrets[1]),
+        HttpKeySource::new(&PLAID_ENDPOINT, "http://x")
+            .unwrap()
+            .credential("secret", secrets[2])
+    );
+    for p in ["plaid", "bridge", "belvo", "vezgo"] {
+        let s = spec(p);
+        let signer = Signer::new(s, SigningCredentials::test(s));
+        let v = verifier(p, common::test_credentials(s));
+        text += &format!("{v:?} {:?}", signer.credentials());
+        for attack in signer.attacks() {
+            let forged = signer.attack(attack, &body(s), at(NOW)).unwrap();
+            let e = run(&v, &forged.headers, &forged.body, None, at(NOW))
+                .await
+                .unwrap_err();
+            text += &format!("{e} {e:?}");
+        }
+    }
+    for s in secrets {
+        assert!(!text.contains(s), "`{s}` leaked");
+    }
+    assert!(text.contains("Secret(redacted)"));
+}
+
+#[tokio::test]
+async fn garbage_and_truncated_headers_never_panic_or_pass() {
+    let garbage = [
+        "",
+        " ",
+        ".",
+        "..",
+        "...",
+        "a.b.c",
+        "v1=",
+        "v1=zz",
+        ",,,",
+        "=",
+        "Basic",
+        "Bearer ",
+        "\t",
+        "eyJhbGciOiJFUzI1NiJ9..",
+        "eyJ9.eyJ9.AAAA",
+        "v1=v1=v1",
+        "%%%",
+    ];
+    for p in ["plaid", "bridge", "belvo", "vezgo"] {
+        let s = spec(p);
+        let signer = Signer::new(s, SigningCredentials::test(s));
+        let v = verifier(p, common::test_credentials(s));
+        let body = body(s);
+        let honest = signer.sign(&body, at(NOW));
+        for (i, (name, value)) in honest.iter().enumerate() {
+            let mut candidates: Vec<String> = garbage.iter().map(|g| g.to_string()).collect();
+            candidates.extend((0..value.len()).map(|n| value[..n].to_owned()));
+            for bad in candidates {
+                let mut h = honest.clone();
+                h[i] = (name.clone(), bad.clone());
+                let outcome = run(&v, &h, &body, None, at(NOW)).await;
+                assert!(outcome.is_err(), "{p}: `{name}: {bad}` passed");
+            }
+        }
+        // Bodies cut short fail too.
+        for n in [0, 1, body.len() / 2, body.len() - 1] {
+            let outcome = run(&v, &honest, &body[..n], None, at(NOW)).await;
+            if !matches!(p, "belvo" | "vezgo") {
+                assert!(outcome.is_err(), "{p}: a body cut at {n} passed");
+            }
+        }
+    }
+}
+
+static PLAID_ENDPOINT: KeyEndpoint = KeyEndpoint {
+    method: "POST",
+    path: "/webhook_verification_key/get",
+    kid_header: "kid",
+    request_key_field: "key_id",
+    credential_fields: &["client_id", "secret"],
+    response_key_field: "key",
+    expired_field: Some("expired_at"),
+    base_urls: &[("sandbox", "https://sandbox.plaid.com")],
+};
+
+/// Other providers' signature layouts, written as spec data only (no code): each is
+/// signed by the signer from the model and checked by the verifier from static data.
+#[tokio::test]
+async fn hmac_layouts_of_other_providers_are_spec_data() {
+    use hookspec_codegen::duration::Duration as D;
+    use hookspec_codegen::model as m;
+    let five_minutes = D(Duration::from_secs(300));
+    let hmac = |header: &str,
+                algorithm,
+                encoding,
+                signed: &str,
+                format: (Option<&str>, Option<&str>, Option<&str>)| m::HmacAuth {
+        header: header.into(),
+        algorithm,
+        encoding,
+        signed: signed.into(),
+        format: m::SignatureFormat {
+            separator: format.0.map(Into::into),
+            label_separator: format.1.map(Into::into),
+            scheme: format.2.map(Into::into),
+        },
+        timestamp: None,
+        secret: m::SecretFormat::default(),
+        rotation: None,
+        description: None,
+    };
+    let stripe = m::HmacAuth {
+        timestamp: Some(m::SignedTimestamp {
+            header: None,
+            label: Some("t".into()),
+            tolerance: five_minutes,
+        }),
+        ..hmac(
+            "Stripe-Signature",
+            m::HmacAlgorithm::Sha256,
+            m::SignatureEncoding::HexLower,
+            "{timestamp}.{body}",
+            (Some(","), Some("="), Some("v1")),
+        )
+    };
+    let github = hmac(
+        "X-Hub-Signature-256",
+        m::HmacAlgorithm::Sha256,
+        m::SignatureEncoding::HexLower,
+        "{body}",
+        (None, Some("="), Some("sha256")),
+    );
+    let standard = m::HmacAuth {
+        timestamp: Some(m::SignedTimestamp {
+            header: Some("webhook-timestamp".into()),
+            label: None,
+            tolerance: five_minutes,
+        }),
+        secret: m::SecretFormat {
+            encoding: m::SecretEncoding::Base64,
+            strip_prefix: Some("whsec_".into()),
+        },
+        ..hmac(
+            "webhook-signature",
+            m::HmacAlgorithm::Sha256,
+            m::SignatureEncoding::Base64,
+            "{header:webhook-id}.{timestamp}.{body}",
+            (Some(" "), Some(","), Some("v1")),
+        )
+    };
+    let sha512 = hmac(
+        "X-Sig",
+        m::HmacAlgorithm::Sha512,
+        m::SignatureEncoding::Base64url,
+        "{body}",
+        (None, None, None),
+    );
+    let sha1 = hmac(
+        "X-Sig",
+        m::HmacAlgorithm::Sha1,
+        m::SignatureEncoding::HexUpper,
+        "{body}",
+        (None, None, None),
+    );
+
+    for (name, scheme) in [
+        ("stripe", stripe),
+        ("github", github),
+        ("standard", standard),
+        ("sha512", sha512),
+        ("sha1", sha1),
+    ] {
+        let mut s = spec("bridge").clone();
+        s.auth = vec![m::AuthScheme::Hmac(scheme.clone())];
+        s.delivery.headers = vec![m::Header {
+            name: "webhook-id".into(),
+            description: "delivery id".into(),
+            value: Some("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W".into()),
+            example: None,
+        }];
+        let s: &'static m::ProviderSpec = Box::leak(Box::new(s));
+        let signer = Signer::new(s, SigningCredentials::test(s));
+        let v = Verifier::new(
+            common::schemes(s),
+            common::delivery(s),
+            common::test_credentials(s),
+        )
+        .unwrap();
+        let body = body(s);
+        let honest = signer.sign(&body, at(NOW));
+        assert_eq!(
+            run(&v, &honest, &body, None, at(NOW)).await,
+            Ok(()),
+            "{name}: {honest:?}"
+        );
+        let attacks = signer.attacks();
+        assert!(
+            attacks.contains(&Attack::TamperedBody) && attacks.contains(&Attack::WrongSecret),
+            "{name}"
+        );
+        assert_eq!(
+            scheme.timestamp.is_some(),
+            attacks.contains(&Attack::ExpiredIat),
+            "{name}"
+        );
+        assert_eq!(
+            scheme.format.scheme.is_some(),
+            attacks.contains(&Attack::OtherSchemeOnly),
+            "{name}"
+        );
+        for attack in attacks {
+            let forged = signer.attack(attack, &body, at(NOW)).unwrap();
+            let err = run(&v, &forged.headers, &forged.body, None, at(NOW))
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), forged.expected_error, "{name} {}", attack.id());
+        }
+        if scheme.timestamp.is_some() {
+            // The signed timestamp is bound: changing it breaks the MAC.
+            let moved: Vec<(String, String)> = honest
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.clone(),
+                        v.replace(&NOW.to_string(), &(NOW + 1).to_string()),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                run(&v, &moved, &body, None, at(NOW)).await,
+                Err(VerifyError::NoMatchingSignature),
+                "{name}"
+            );
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Misbehaviours the receiver can be told to have, one per way real receivers fail. The
+//! conformance suite's own tests switch each on and check that exactly the case meant to
+//! catch it fails. None is on by default, and the clean paths above never consult them
+//! except to ask whether one is on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use hookspec::runtime::verify::{AuthScheme, Credentials};
+use hookspec::runtime::{Config, Delivery, HandlerError};
+use tokio::sync::Notify;
+
+use crate::log::EventLog;
+
+/// One misbehaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    /// Verifies nothing: any request with a well-formed body is accepted.
+    NoAuthCheck,
+    /// Requires the auth headers to be present but never checks their values.
+    AcceptAnySignature,
+    /// Accepts a JWT issued far in the future.
+    AcceptFutureIat,
+    /// Decides to refuse (401/403) and then never sends the answer, like a handler that
+    /// sets the status and forgets to end the response.
+    RejectWithoutAnswer,
+    /// Answers 500 to an event the spec does not know.
+    FailOnUnknownEvent,
+    /// Answers 500 when the body has a field the spec does not know.
+    CrashOnExtraField,
+    /// Answers 500 to a delivery it has seen before.
+    FailOnDuplicate,
+    /// Acknowledges only after the provider's timeout has passed.
+    SlowAck,
+    /// Answers 200 to a body that is not JSON.
+    AcceptMalformedJson,
+    /// Answers 500 instead of 413 to a body over the limit.
+    ServerErrorOnOversize,
+    /// Stops serving altogether after receiving a malformed body.
+    DieAfterMalformed,
+}
+
+pub(crate) fn adjust_credentials(faults: &[Fault], credentials: Credentials) -> Credentials {
+    let mut c = credentials;
+    if faults.contains(&Fault::NoAuthCheck) || faults.contains(&Fault::AcceptAnySignature) {
+        c = c.unverified();
+    }
+    c
+}
+
+pub(crate) fn adjust_config(faults: &[Fault], provider: &str, config: Config) -> Config {
+    match (faults.contains(&Fault::SlowAck), hookspec::delivery(provider)) {
+        // Let the slow handler run past the provider's timeout instead of being cut off.
+        (true, Some(rules)) => config.with_handler_timeout(rules.timeout * 3),
+        _ => config,
+    }
+}
+
+/// What a handler does under the faults, decided before it awaits anything.
+pub(crate) enum Verdict {
+    Proceed,
+    Fail(&'static str),
+    Sleep(Duration),
+}
+
+impl Verdict {
+    pub(crate) async fn settle(self) -> Result<(), HandlerError> {
+        match self {
+            Verdict::Proceed => Ok(()),
+            Verdict::Fail(why) => Err(HandlerError::new(why)),
+            Verdict::Sleep(d) => {
+                tokio::time::sleep(d).await;
+                Ok(())
+            }
+        }
+    }
+}
+
+pub(crate) fn on_handle(faults: &[Fault], log: &EventLog, delivery: &Delivery) -> Verdict {
+    if faults.contains(&Fault::FailOnUnknownEvent) && delivery.event == "Unknown" {
+        return Verdict::Fail("fault: unknown event");
+    }
+    if faults.contains(&Fault::FailOnDuplicate)
+        && !log.claim(delivery.provider, &delivery.idempotency_key)
+    {
+        return Verdict::Fail("fault: duplicate delivery");
+    }
+    if faults.contains(&Fault::SlowAck) {
+        if let Some(rules) = hookspec::delivery(delivery.provider) {
+            return Verdict::Sleep(rules.timeout + Duration::from_millis(500));
+        }
+    }
+    Verdict::Proceed
+}
+
+/// Wraps a provider's router with the faults that act on the raw request or response.
+pub(crate) fn wrap(faults: &[Fault], provider: &str, router: Router, died: Arc<Notify>) -> Router {
+    let on: Vec<Fault> = faults
+        .iter()
+        .copied()
+        .filter(|f| {
+            matches!(
+                f,
+                Fault::AcceptAnySignature
+                    | Fault::RejectWithoutAnswer
+                    | Fault::CrashOnExtraField
+                    | Fault::AcceptMalformedJson
+                    | Fault::ServerErrorOnOversize
+                    | Fault::DieAfterMalformed
+            )
+        })
+        .collect();
+    if on.is_empty() {
+        return router;
+    }
+    let auth_headers: Vec<&'static str> = hookspec::auth(provider)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| match s {
+            AuthScheme::Jwt(j) => Some(j.header),
+            AuthScheme::Hmac(h) => Some(h.header),
+            AuthScheme::Authorization(a) if a.required => Some(a.header),
+            AuthScheme::IdentifyingHeader(i) => Some(i.header),
+            _ => None,
+        })
+        .collect();
+    let provider = provider.to_owned();
+    let state = Arc::new((on, auth_headers, provider, died));
+    router.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+        let state = state.clone();
+        async move {
+            let (on, auth_headers, provider, died) = &*state;
+            misbehave(on, auth_headers, provider, died, request, next).await
+        }
+    }))
+}
+
+async fn misbehave(
+    on: &[Fault],
+    auth_headers: &[&'static str],
+    provider: &str,
+    died: &Notify,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let limit = hookspec::runtime::DEFAULT_BODY_LIMIT;
+    let Ok(bytes) = axum::body::to_bytes(body, limit + 1).await else {
+        return fault_or(on, Fault::ServerErrorOnOversize, StatusCode::PAYLOAD_TOO_LARGE);
+    };
+    if bytes.len() > limit {
+        return fault_or(on, Fault::ServerErrorOnOversize, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let json = serde_json::from_slice::<serde_json::Value>(&bytes);
+    if json.is_err() {
+        if on.contains(&Fault::DieAfterMalformed) {
+            died.notify_one();
+            return StatusCode::BAD_REQUEST.into_response();
+        }
+        if on.contains(&Fault::AcceptMalformedJson) {
+            return StatusCode::OK.into_response();
+        }
+    }
+    if on.contains(&Fault::AcceptAnySignature)
+        && auth_headers.iter().any(|h| !parts.headers.contains_key(*h))
+    {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if let (true, Ok(raw)) = (on.contains(&Fault::CrashOnExtraField), &json) {
+        // The typed event re-serialized drops what the spec does not know; any difference
+        // from the raw body is an unknown field (or value), which this fault chokes on.
+        if let Some(Ok(event)) = hookspec::parse(provider, &bytes) {
+            let typed = serde_json::to_value(&event).unwrap_or_default();
+            if &typed != raw && event.name() != "Unknown" {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        }
+    }
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let refused = matches!(response.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+    if on.contains(&Fault::RejectWithoutAnswer) && refused {
+        std::future::pending::<()>().await;
+    }
+    response
+}
+
+fn fault_or(on: &[Fault], fault: Fault, status: StatusCode) -> Response {
+    if on.contains(&fault) {
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    } else {
+        status.into_response()
+    }
+}

@@ -1,0 +1,72 @@
+//! The in-memory log of accepted events, deduplicated by idempotency key.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+
+/// One accepted event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoggedEvent {
+    /// Provider spec name.
+    pub provider: String,
+    /// The spec's event name (`Unknown` for events the spec does not know).
+    pub event: String,
+    /// The delivery's idempotency key.
+    pub idempotency_key: String,
+    /// What the event is about, when it says.
+    pub subject_id: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    events: Vec<LoggedEvent>,
+    // Keys claimed by deliveries being handled or already stored, per provider.
+    claimed: HashSet<(String, String)>,
+}
+
+/// Accepted events, each stored once. Cloning shares the log.
+#[derive(Debug, Clone, Default)]
+pub struct EventLog(Arc<Mutex<Inner>>);
+
+impl EventLog {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A handler that panicked mid-update leaves nothing half-written here (each update
+        // is one push or insert), so a poisoned lock is still consistent.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Claims a key: `true` when it was not seen before.
+    pub fn claim(&self, provider: &str, key: &str) -> bool {
+        self.lock()
+            .claimed
+            .insert((provider.to_owned(), key.to_owned()))
+    }
+
+    /// Gives a claim back after a failed handling, so the provider's retry is handled.
+    pub fn release(&self, provider: &str, key: &str) {
+        self.lock()
+            .claimed
+            .remove(&(provider.to_owned(), key.to_owned()));
+    }
+
+    /// Stores an accepted event.
+    pub fn push(&self, event: LoggedEvent) {
+        self.lock().events.push(event);
+    }
+
+    /// The accepted events in arrival order.
+    pub fn events(&self) -> Vec<LoggedEvent> {
+        self.lock().events.clone()
+    }
+
+    /// How many events were accepted.
+    pub fn len(&self) -> usize {
+        self.lock().events.len()
+    }
+
+    /// Whether no event was accepted yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

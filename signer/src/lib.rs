@@ -1,0 +1,22 @@
+//! # hookspec-signer
+//!
+//! The provider's side of hookspec's authentication schemes: signs deliveries the way a
+//! spec ([`ProviderSpec`]) says the provider does, builds the attacks a receiver must
+//! refuse, and writes cross-language test vectors.
+//!
+//! Everything made by [`SigningCredentials::test`] is **test material made for this
+//! purpose**: keys and secrets are derived from public labels, so they are not secret and
+//! must never guard anything real.
+
+mod attack;
+mod keys;
+mod sign;
+mod vectors;
+
+pub use attack::Attack;
+pub use keys::{public_jwk, test_signing_key};
+pub use sign::{AuthorizationValue, SignedRequest, Signer, SigningCredentials};
+pub use vectors::{test_vectors, VECTOR_CLOCK};
+
+#[doc(no_inline)]
+pub use hookspec_codegen::model::ProviderSpec;
