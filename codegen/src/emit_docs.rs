@@ -1466,6 +1466,51 @@ fn escape_html(text: &str) -> String {
     out
 }
 
+/// How to receive this provider's deliveries with the generated Rust module.
+fn receiving(p: &Provider, out: &mut String) {
+    let m = &p.module;
+    let example = p
+        .events
+        .first()
+        .map(|e| format!(" (`{}` is handled by `on_{}`)", e.name, e.method))
+        .unwrap_or_default();
+    let ack = match &p.spec.delivery.success {
+        crate::model::Success::Any2xx => "200".to_owned(),
+        crate::model::Success::Only(list) => list
+            .first()
+            .map(u16::to_string)
+            .unwrap_or_else(|| "200".to_owned()),
+    };
+    let _ = writeln!(
+        out,
+        "## <a id=\"receiving-in-rust\"></a>Receiving in Rust\n"
+    );
+    let _ = writeln!(
+        out,
+        "Implement `hookspec::{m}::Handler`: it has one method per event, named `on_` and the \
+         event's name in snake case{example}, plus `on_unknown`; each acknowledges by default, \
+         so override only the events you act on. `claim` and `release` are the idempotency \
+         hook, keyed by the delivery's idempotency key.\n"
+    );
+    let _ = writeln!(
+        out,
+        "`hookspec::{m}::config(credentials)` builds the verifier from the authentication rules \
+         above; `hookspec::{m}::router(handler, config)` (cargo feature `axum`) or \
+         `hookspec::{m}::receive` then verify the raw body, parse it, claim it and call the \
+         handler. The answer: {ack} for handled, unknown and duplicate events; 401 or 403 when \
+         verification fails; 400 for a malformed body; 413 over the body limit; 415 for \
+         another content type; 500 when the handler fails and 503 when it runs out of time \
+         (four fifths of the provider's timeout by default), so the provider retries.\n"
+    );
+    let _ = writeln!(
+        out,
+        "Receivers in other languages can check their verification against \
+         `generated/test-vectors/{}.json`: signed requests with a fixed clock, the test keys \
+         or secrets used, and the expected outcome of each.\n",
+        p.name
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1496,46 +1541,4 @@ mod tests {
         assert_eq!(cell("a | b\nc"), "a \\| b c");
         assert_eq!(cell("x <y> `<z>`"), "x &lt;y> `<z>`");
     }
-}
-
-/// How to receive this provider's deliveries with the generated Rust module.
-fn receiving(p: &Provider, out: &mut String) {
-    let m = &p.module;
-    let example = p
-        .events
-        .first()
-        .map(|e| format!(" (`{}` is handled by `on_{}`)", e.name, e.method))
-        .unwrap_or_default();
-    let ack = match &p.spec.delivery.success {
-        crate::model::Success::Any2xx => "200".to_owned(),
-        crate::model::Success::Only(list) => list
-            .first()
-            .map(u16::to_string)
-            .unwrap_or_else(|| "200".to_owned()),
-    };
-    let _ = writeln!(out, "## <a id=\"receiving-in-rust\"></a>Receiving in Rust\n");
-    let _ = writeln!(
-        out,
-        "Implement `hookspec::{m}::Handler`: it has one method per event, named `on_` and the \
-         event's name in snake case{example}, plus `on_unknown`; each acknowledges by default, \
-         so override only the events you act on. `claim` and `release` are the idempotency \
-         hook, keyed by the delivery's idempotency key.\n"
-    );
-    let _ = writeln!(
-        out,
-        "`hookspec::{m}::config(credentials)` builds the verifier from the authentication rules \
-         above; `hookspec::{m}::router(handler, config)` (cargo feature `axum`) or \
-         `hookspec::{m}::receive` then verify the raw body, parse it, claim it and call the \
-         handler. The answer: {ack} for handled, unknown and duplicate events; 401 or 403 when \
-         verification fails; 400 for a malformed body; 413 over the body limit; 415 for \
-         another content type; 500 when the handler fails and 503 when it runs out of time \
-         (four fifths of the provider's timeout by default), so the provider retries.\n"
-    );
-    let _ = writeln!(
-        out,
-        "Receivers in other languages can check their verification against \
-         `generated/test-vectors/{}.json`: signed requests with a fixed clock, the test keys \
-         or secrets used, and the expected outcome of each.\n",
-        p.name
-    );
 }

@@ -16,7 +16,9 @@ use hookspec_signer::{Signer, SigningCredentials};
 
 fn vezgo_spec() -> ProviderSpec {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/vezgo.yaml");
-    hookspec_codegen::load_file(&file).expect("vezgo spec loads").spec
+    hookspec_codegen::load_file(&file)
+        .expect("vezgo spec loads")
+        .spec
 }
 
 #[derive(Default)]
@@ -29,7 +31,12 @@ struct Accounts {
 
 impl Handler for Accounts {
     async fn claim(&self, delivery: &Delivery) -> Claim {
-        if self.seen.lock().unwrap().insert(delivery.idempotency_key.clone()) {
+        if self
+            .seen
+            .lock()
+            .unwrap()
+            .insert(delivery.idempotency_key.clone())
+        {
             Claim::New
         } else {
             Claim::Duplicate
@@ -44,7 +51,10 @@ impl Handler for Accounts {
         if self.stall {
             tokio::time::sleep(Duration::from_secs(30)).await;
         }
-        self.synced.lock().unwrap().push(event.account.id.to_string());
+        self.synced
+            .lock()
+            .unwrap()
+            .push(event.account.id.to_string());
         Ok(())
     }
 
@@ -64,7 +74,9 @@ struct Rig {
 impl Rig {
     fn new() -> Self {
         let spec = vezgo_spec();
-        let client_id = SigningCredentials::test(&spec).client_id.expect("vezgo test client id");
+        let client_id = SigningCredentials::test(&spec)
+            .client_id
+            .expect("vezgo test client id");
         let credentials = Credentials::new()
             .client_id(client_id)
             .source_ips(SourceIpCheck::Off);
@@ -77,7 +89,12 @@ impl Rig {
         e.examples[0].as_bytes().to_vec()
     }
 
-    async fn send(&self, handler: &Accounts, body: &[u8], signed: bool) -> hookspec::runtime::Receipt {
+    async fn send(
+        &self,
+        handler: &Accounts,
+        body: &[u8],
+        signed: bool,
+    ) -> hookspec::runtime::Receipt {
         let now = SystemTime::now();
         let mut headers = http::HeaderMap::new();
         headers.insert("content-type", "application/json".parse().unwrap());
@@ -90,7 +107,11 @@ impl Rig {
                 );
             }
         }
-        let request = Request { headers: &headers, body, peer: None };
+        let request = Request {
+            headers: &headers,
+            body,
+            peer: None,
+        };
         vezgo::receive(handler, &self.config, &request, now).await
     }
 }
@@ -102,7 +123,11 @@ async fn handled_events_reach_their_method_and_are_acknowledged() {
     let body = rig.example("SyncAccount");
     let receipt = rig.send(&handler, &body, true).await;
     assert_eq!(receipt.status, 200);
-    assert!(matches!(receipt.outcome, Outcome::Accepted), "{:?}", receipt.outcome);
+    assert!(
+        matches!(receipt.outcome, Outcome::Accepted),
+        "{:?}",
+        receipt.outcome
+    );
     let delivery = receipt.delivery.expect("parsed delivery");
     assert_eq!(delivery.event, "SyncAccount");
     assert!(delivery.idempotency_key.starts_with("sha256:"));
@@ -138,7 +163,10 @@ async fn failures_map_to_the_statuses_the_provider_retries_on() {
 
     let unknown = br#"{"hook":"AccountDeleted","user":{"id":"u","loginName":"n"},"account":{"id":"a","provider":"p"}}"#;
     let receipt = rig.send(&handler, unknown, true).await;
-    assert_eq!((receipt.status, receipt.delivery.unwrap().event), (200, "Unknown"));
+    assert_eq!(
+        (receipt.status, receipt.delivery.unwrap().event),
+        (200, "Unknown")
+    );
 }
 
 #[tokio::test]
@@ -148,9 +176,15 @@ async fn a_stalled_handler_is_cut_off_before_the_providers_timeout() {
         stall: true,
         ..Accounts::default()
     };
-    let short = rig.config.clone().with_handler_timeout(Duration::from_millis(50));
+    let short = rig
+        .config
+        .clone()
+        .with_handler_timeout(Duration::from_millis(50));
     assert!(rig.config.handler_timeout() < hookspec::vezgo::DELIVERY.timeout);
-    let rig = Rig { config: short, ..rig };
+    let rig = Rig {
+        config: short,
+        ..rig
+    };
     let receipt = rig.send(&handler, &rig.example("SyncAccount"), true).await;
     assert_eq!(receipt.status, 503);
     assert!(matches!(receipt.outcome, Outcome::TimedOut));
@@ -164,7 +198,9 @@ async fn a_body_over_the_limit_is_refused_before_anything_else() {
         config: rig.config.clone().with_body_limit(16),
         ..rig
     };
-    let receipt = rig.send(&Accounts::default(), &rig.example("SyncAccount"), false).await;
+    let receipt = rig
+        .send(&Accounts::default(), &rig.example("SyncAccount"), false)
+        .await;
     assert_eq!(receipt.status, 413);
     assert!(matches!(receipt.outcome, Outcome::TooLarge { limit: 16 }));
 }

@@ -47,16 +47,25 @@ pub enum Fault {
     DieAfterMalformed,
 }
 
+/// How far in the future a JWT may be issued with [`Fault::AcceptFutureIat`] on.
+const FUTURE_SKEW_FAULT: Duration = Duration::from_secs(24 * 3600);
+
 pub(crate) fn adjust_credentials(faults: &[Fault], credentials: Credentials) -> Credentials {
     let mut c = credentials;
     if faults.contains(&Fault::NoAuthCheck) || faults.contains(&Fault::AcceptAnySignature) {
         c = c.unverified();
     }
+    if faults.contains(&Fault::AcceptFutureIat) {
+        c = c.future_skew(FUTURE_SKEW_FAULT);
+    }
     c
 }
 
 pub(crate) fn adjust_config(faults: &[Fault], provider: &str, config: Config) -> Config {
-    match (faults.contains(&Fault::SlowAck), hookspec::delivery(provider)) {
+    match (
+        faults.contains(&Fault::SlowAck),
+        hookspec::delivery(provider),
+    ) {
         // Let the slow handler run past the provider's timeout instead of being cut off.
         (true, Some(rules)) => config.with_handler_timeout(rules.timeout * 3),
         _ => config,
@@ -133,13 +142,15 @@ pub(crate) fn wrap(faults: &[Fault], provider: &str, router: Router, died: Arc<N
         .collect();
     let provider = provider.to_owned();
     let state = Arc::new((on, auth_headers, provider, died));
-    router.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
-        let state = state.clone();
-        async move {
-            let (on, auth_headers, provider, died) = &*state;
-            misbehave(on, auth_headers, provider, died, request, next).await
-        }
-    }))
+    router.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| {
+            let state = state.clone();
+            async move {
+                let (on, auth_headers, provider, died) = &*state;
+                misbehave(on, auth_headers, provider, died, request, next).await
+            }
+        },
+    ))
 }
 
 async fn misbehave(
@@ -153,10 +164,18 @@ async fn misbehave(
     let (parts, body) = request.into_parts();
     let limit = hookspec::runtime::DEFAULT_BODY_LIMIT;
     let Ok(bytes) = axum::body::to_bytes(body, limit + 1).await else {
-        return fault_or(on, Fault::ServerErrorOnOversize, StatusCode::PAYLOAD_TOO_LARGE);
+        return fault_or(
+            on,
+            Fault::ServerErrorOnOversize,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        );
     };
     if bytes.len() > limit {
-        return fault_or(on, Fault::ServerErrorOnOversize, StatusCode::PAYLOAD_TOO_LARGE);
+        return fault_or(
+            on,
+            Fault::ServerErrorOnOversize,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        );
     }
     let json = serde_json::from_slice::<serde_json::Value>(&bytes);
     if json.is_err() {
@@ -186,7 +205,10 @@ async fn misbehave(
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    let refused = matches!(response.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+    let refused = matches!(
+        response.status(),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+    );
     if on.contains(&Fault::RejectWithoutAnswer) && refused {
         std::future::pending::<()>().await;
     }

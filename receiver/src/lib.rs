@@ -139,11 +139,16 @@ impl<P: Provider> Receiver<P> for Recorder {
     }
 
     fn release(&self, delivery: &Delivery) -> impl Future<Output = ()> + Send {
-        self.log.release(delivery.provider, &delivery.idempotency_key);
+        self.log
+            .release(delivery.provider, &delivery.idempotency_key);
         async {}
     }
 
-    fn handle(&self, _event: P::Event, delivery: &Delivery) -> impl Future<Output = Handled> + Send {
+    fn handle(
+        &self,
+        _event: P::Event,
+        delivery: &Delivery,
+    ) -> impl Future<Output = Handled> + Send {
         let verdict = faults::on_handle(&self.faults, &self.log, delivery);
         let entry = LoggedEvent {
             provider: delivery.provider.to_owned(),
@@ -170,7 +175,12 @@ pub fn app(config: &ReceiverConfig, log: EventLog, died: Arc<Notify>) -> anyhow:
     let mut app = Router::new();
     for provider in &config.providers {
         let receiving = hookspec::config(provider, config.credentials(provider)?)
-            .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}; known: {:?}", hookspec::PROVIDERS))?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no provider named {provider:?}; known: {:?}",
+                    hookspec::PROVIDERS
+                )
+            })?
             .map_err(|e| anyhow::anyhow!("{provider}: {e}"))?;
         let receiving = faults::adjust_config(&config.faults, provider, receiving);
         let router = hookspec::router(provider, recorder.clone(), receiving)
@@ -210,7 +220,10 @@ impl RunningReceiver {
 }
 
 /// Starts the receiver on `listener` in the background.
-pub async fn start(config: ReceiverConfig, listener: TcpListener) -> anyhow::Result<RunningReceiver> {
+pub async fn start(
+    config: ReceiverConfig,
+    listener: TcpListener,
+) -> anyhow::Result<RunningReceiver> {
     let addr = listener.local_addr()?;
     let log = EventLog::default();
     let stop = Arc::new(Notify::new());

@@ -66,7 +66,11 @@ async fn main() -> anyhow::Result<()> {
         config.providers = args.providers;
     }
     config.secrets = Secrets {
-        basic: args.basic.as_deref().map(|b| split_pair(b, ':', "--basic")).transpose()?,
+        basic: args
+            .basic
+            .as_deref()
+            .map(|b| split_pair(b, ':', "--basic"))
+            .transpose()?,
         bearer: args.bearer,
         hmac_secrets: args.secrets,
         client_ids: args.client_ids,

@@ -9,7 +9,9 @@ use std::time::{Duration, SystemTime};
 
 use axum::routing::post;
 use hookspec_codegen::model::ProviderSpec;
-use hookspec_reference_receiver::{start, Fault, KeyServer, ReceiverConfig, RunningReceiver, Secrets};
+use hookspec_reference_receiver::{
+    start, Fault, KeyServer, ReceiverConfig, RunningReceiver, Secrets,
+};
 use hookspec_signer::{public_jwk, Signer, SigningCredentials};
 
 fn specs() -> Vec<ProviderSpec> {
@@ -22,12 +24,18 @@ fn specs() -> Vec<ProviderSpec> {
 }
 
 fn spec<'a>(specs: &'a [ProviderSpec], name: &str) -> &'a ProviderSpec {
-    specs.iter().find(|s| s.provider == name).expect("provider spec")
+    specs
+        .iter()
+        .find(|s| s.provider == name)
+        .expect("provider spec")
 }
 
 /// A stand-in for Plaid's key endpoint serving the test key; counts its calls.
 async fn key_server(creds: &SigningCredentials) -> (String, Arc<AtomicUsize>) {
-    let key = creds.jwt_key.clone().expect("plaid test credentials have a key");
+    let key = creds
+        .jwt_key
+        .clone()
+        .expect("plaid test credentials have a key");
     let jwk = public_jwk(&key, &creds.kid);
     let kid = creds.kid.clone();
     let calls = Arc::new(AtomicUsize::new(0));
@@ -124,7 +132,11 @@ impl Rig {
         for (k, v) in headers {
             req = req.header(k, v);
         }
-        req.send().await.expect("receiver answers").status().as_u16()
+        req.send()
+            .await
+            .expect("receiver answers")
+            .status()
+            .as_u16()
     }
 
     async fn deliver(&self, provider: &str, body: &[u8]) -> u16 {
@@ -166,7 +178,9 @@ async fn every_documented_example_is_received_verified_and_logged_once() {
     let mut keys = std::collections::BTreeSet::new();
     for s in &rig.specs {
         for example in s.events.iter().flat_map(|e| &e.examples) {
-            let event = hookspec::parse(&s.provider, example.as_bytes()).unwrap().unwrap();
+            let event = hookspec::parse(&s.provider, example.as_bytes())
+                .unwrap()
+                .unwrap();
             let key = match event {
                 hookspec::AnyEvent::Plaid(e) => e.idempotency_key(example.as_bytes()),
                 hookspec::AnyEvent::Belvo(e) => e.idempotency_key(example.as_bytes()),
@@ -178,9 +192,16 @@ async fn every_documented_example_is_received_verified_and_logged_once() {
         }
     }
     assert_eq!(logged, keys);
-    assert!(expected > keys.len() && keys.len() > 90, "{} keys of {expected}", keys.len());
+    assert!(
+        expected > keys.len() && keys.len() > 90,
+        "{} keys of {expected}",
+        keys.len()
+    );
     for provider in ["plaid", "belvo", "bridge", "vezgo"] {
-        assert!(after.iter().any(|e| e.provider == provider), "{provider} logged nothing");
+        assert!(
+            after.iter().any(|e| e.provider == provider),
+            "{provider} logged nothing"
+        );
     }
     // Plaid's one test key was fetched once and then served from the cache.
     assert_eq!(rig.key_calls.load(Ordering::SeqCst), 1);

@@ -80,7 +80,13 @@ async fn deliver_in_span<P: Provider, R: Receiver<P>>(
         body: &body,
         peer,
     };
-    let receipt = receive::<P, R>(&shared.receiver, &shared.config, &request, SystemTime::now()).await;
+    let receipt = receive::<P, R>(
+        &shared.receiver,
+        &shared.config,
+        &request,
+        SystemTime::now(),
+    )
+    .await;
     if let Some(d) = &receipt.delivery {
         span.record("event", d.event);
         span.record("idempotency_key", d.idempotency_key.as_str());

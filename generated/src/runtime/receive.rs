@@ -7,7 +7,9 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
-use super::verify::{AuthScheme, ConfigError, Credentials, DeliveryRules, Request, Verifier, VerifyError};
+use super::verify::{
+    AuthScheme, ConfigError, Credentials, DeliveryRules, Request, Verifier, VerifyError,
+};
 use super::ParseError;
 
 /// A provider module seen by the generic receiving code. Implemented by each generated
@@ -284,7 +286,8 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
             delivery: Some(delivery),
         };
     }
-    let handled = tokio::time::timeout(config.handler_timeout, receiver.handle(event, &delivery)).await;
+    let handled =
+        tokio::time::timeout(config.handler_timeout, receiver.handle(event, &delivery)).await;
     let (status, outcome) = match handled {
         Ok(Ok(())) => (ack, Outcome::Accepted),
         Ok(Err(e)) => (500, Outcome::HandlerFailed(e)),

@@ -35,6 +35,7 @@ pub struct Credentials {
     pub(crate) key_source: Option<Box<dyn KeySource>>,
     pub(crate) key_refresh: Option<Duration>,
     pub(crate) key_retry: Option<Duration>,
+    pub(crate) future_skew: Option<Duration>,
     pub(crate) trusted_proxies: Vec<IpNet>,
     pub(crate) source_ips: SourceIpCheck,
     pub(crate) allow_ips: Vec<IpNet>,
@@ -118,6 +119,14 @@ impl Credentials {
     /// [`source_ips`](Self::source_ips).
     pub fn unverified(mut self) -> Self {
         self.unverified = true;
+        self
+    }
+
+    /// How far in the future a JWT's issue time may be, instead of the spec's
+    /// `future_skew` (one minute for Plaid). Widen it only for a host whose clock is known
+    /// to run behind: every second of it lets a token issued ahead of time be used early.
+    pub fn future_skew(mut self, skew: Duration) -> Self {
+        self.future_skew = Some(skew);
         self
     }
 

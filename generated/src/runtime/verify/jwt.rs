@@ -24,6 +24,8 @@ const MAX_KID_LEN: usize = 256;
 pub(crate) struct JwtCheck {
     pub(crate) scheme: &'static JwtScheme,
     pub(crate) cache: KeyCache,
+    /// The scheme's `future_skew` unless the credentials override it.
+    pub(crate) future_skew: std::time::Duration,
 }
 
 impl JwtCheck {
@@ -103,7 +105,7 @@ impl JwtCheck {
             issued_at,
             unix_seconds(now),
             self.scheme.max_age.as_secs(),
-            self.scheme.future_skew.as_secs(),
+            self.future_skew.as_secs(),
         )?;
 
         let claimed = claims

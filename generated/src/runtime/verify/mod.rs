@@ -111,6 +111,7 @@ impl Verifier {
                 AuthScheme::Hmac(s) => Check::Hmac(HmacCheck::new(s, &credentials.hmac_secrets)?),
                 AuthScheme::Jwt(s) => Check::Jwt(JwtCheck {
                     scheme: s,
+                    future_skew: credentials.future_skew.unwrap_or(s.future_skew),
                     cache: KeyCache::new(
                         key_source.take().ok_or(ConfigError::MissingKeySource)?,
                         refresh,
