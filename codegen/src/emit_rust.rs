@@ -20,12 +20,14 @@ pub fn provider_module(p: &Provider) -> String {
     });
     let event = emit_event_enum(p);
     let error_shape = emit_error_shape(p);
+    let follow_ups = crate::emit_follow_up::items(p);
     let receiving = crate::emit_handler::receiving(p);
     let tokens = quote! {
         #module_doc
         #(#types)*
         #error_shape
         #event
+        #follow_ups
         #receiving
     };
     format_tokens(&header(&format!("spec/{}.yaml", p.name)), tokens)

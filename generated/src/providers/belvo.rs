@@ -3153,6 +3153,1542 @@ impl crate::runtime::Dispatch<2> for Event {
         map.unknown(&Self::DISCRIMINATOR, [d0, d1], out, Self::Unknown)
     }
 }
+/// Belvo's API as the webhook flow uses it: base URLs, credentials and every endpoint.
+pub const API: crate::runtime::Api = crate::runtime::Api {
+    base_urls: &[
+        ("sandbox", "https://sandbox.belvo.com"),
+        ("production", "https://api.belvo.com"),
+    ],
+    auth: crate::runtime::ApiAuth::Basic {
+        user: "secret_id",
+        password: "secret_password",
+    },
+    error: ::std::option::Option::Some((
+        400u16,
+        "[\n  {\n    \"code\": \"required\",\n    \"message\": \"This field is required.\",\n    \"field\": \"link\",\n    \"request_id\": \"9e7b283c6efa449c9c028a16b5c249fd\"\n  }\n]\n",
+    )),
+    endpoints: &[
+        ENDPOINT_WEBHOOKS_CREATE,
+        ENDPOINT_LINK_DETAIL,
+        ENDPOINT_ACCOUNTS_LIST,
+        ENDPOINT_TRANSACTIONS_LIST,
+        ENDPOINT_OWNERS_LIST,
+        ENDPOINT_BILLS_LIST,
+        ENDPOINT_INCOMES_LIST,
+        ENDPOINT_RECURRING_EXPENSES_LIST,
+        ENDPOINT_INVOICES_LIST,
+        ENDPOINT_TAX_RETURNS_LIST,
+        ENDPOINT_TAX_STATUS_LIST,
+        ENDPOINT_TAX_COMPLIANCE_STATUS_LIST,
+        ENDPOINT_TAX_RETENTIONS_LIST,
+        ENDPOINT_TAX_DECLARATIONS_LIST,
+        ENDPOINT_EMPLOYMENT_RECORDS_LIST,
+        ENDPOINT_EMPLOYMENTS_LIST,
+        ENDPOINT_INVESTMENTS_LIST,
+        ENDPOINT_INVESTMENT_TRANSACTIONS_LIST,
+        ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST,
+    ],
+};
+/// `POST /api/webhooks/`: Registers a receiver URL for the environment the call is made in.
+///
+/// Assumed: Not in Belvo's 1.35 API reference; the path and the `url` and `authorization_header` fields come from a third-party model of Belvo's webhooks API.
+pub const ENDPOINT_WEBHOOKS_CREATE: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "webhooks_create",
+    method: "POST",
+    path: "/api/webhooks/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "url",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "authorization_header",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 201u16,
+    example_response: "{\n  \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n  \"url\": \"https://example.com/webhooks/belvo\"\n}\n",
+};
+/// `GET /api/links/{id}/`: One link with its `status` (`valid`, `invalid`, `unconfirmed`, `token_required`) and refresh settings; after a LINK or CONSENT event it tells whether the user must act (update the credentials or renew the consent in Belvo's widget).
+pub const ENDPOINT_LINK_DETAIL: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "link_detail",
+    method: "GET",
+    path: "/api/links/{id}/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "id",
+            location: crate::runtime::ParamIn::Path,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"id\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n  \"institution\": \"erebor_mx_retail\",\n  \"access_mode\": \"recurrent\",\n  \"last_accessed_at\": \"2021-03-09T10:28:40.000Z\",\n  \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n  \"external_id\": \"your_external_id\",\n  \"institution_user_id\": \"fake-institution-user-id\",\n  \"status\": \"invalid\",\n  \"created_by\": \"fake-user-id\",\n  \"refresh_rate\": \"7d\"\n}\n",
+};
+/// `GET /api/accounts/`: The link's bank accounts. Paginated: follow `next` until it is null.
+pub const ENDPOINT_ACCOUNTS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "accounts_list",
+    method: "GET",
+    path: "/api/accounts/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"category\": \"CHECKING_ACCOUNT\",\n      \"type\": \"Cuentas de efectivo\",\n      \"name\": \"Cuenta Perfiles- M.N. - MXN-666\",\n      \"currency\": \"MXN\",\n      \"balance\": {\n        \"current\": 5874.13,\n        \"available\": 5621.12\n      }\n    }\n  ]\n}\n",
+};
+/// `GET /api/transactions/`: The link's transactions. Paginated: follow `next` until it is null.
+pub const ENDPOINT_TRANSACTIONS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "transactions_list",
+    method: "GET",
+    path: "/api/transactions/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"value_date\": \"2019-10-23\",\n      \"accounting_date\": \"2019-10-23T13:01:41.000Z\",\n      \"amount\": 2145.45,\n      \"currency\": \"MXN\",\n      \"description\": \"SEVEN BUDDHAS RFC:XXXXXXXXXX\",\n      \"type\": \"OUTFLOW\",\n      \"status\": \"PROCESSED\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/owners/`: The people who own the link's accounts. Paginated: follow `next` until it is null.
+pub const ENDPOINT_OWNERS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "owners_list",
+    method: "GET",
+    path: "/api/owners/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"display_name\": \"John Doe\",\n      \"email\": \"johndoe@belvo.com\",\n      \"phone_number\": \"+52-XXX-XXX-XXXX\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/br/bills/`: The link's credit card bills (Brazil). Paginated: follow `next` until it is null.
+///
+/// Assumed: Belvo's 1.35 API reference has no bills endpoint; the path follows the Brazilian resources' `/api/br/` prefix and is assumed.
+pub const ENDPOINT_BILLS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "bills_list",
+    method: "GET",
+    path: "/api/br/bills/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"bill_name\": \"ABRIL/2022\",\n      \"total_amount\": 1234.56,\n      \"currency\": \"BRL\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/incomes/`: The link's income analysis: income streams found in its transactions. Paginated: follow `next` until it is null.
+pub const ENDPOINT_INCOMES_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "incomes_list",
+    method: "GET",
+    path: "/api/incomes/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"account\": {\n        \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\"\n      },\n      \"currency\": \"MXN\",\n      \"income_streams\": []\n    }\n  ]\n}\n",
+};
+/// `GET /api/recurring-expenses/`: Recurring payments found in the link's transactions. Paginated: follow `next` until it is null.
+pub const ENDPOINT_RECURRING_EXPENSES_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "recurring_expenses_list",
+    method: "GET",
+    path: "/api/recurring-expenses/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"name\": \"NETFLIX\",\n      \"frequency\": \"MONTHLY\",\n      \"average_transaction_amount\": 250,\n      \"currency\": \"MXN\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/invoices/`: The link's electronic invoices (Mexico), filtered by direction with `type`. Paginated: follow `next` until it is null.
+pub const ENDPOINT_INVOICES_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "invoices_list",
+    method: "GET",
+    path: "/api/invoices/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "type",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"invoice_identification\": \"7C4A0D3B-9E5A-4C2E-8F23-7D1A5A1E0C2B\",\n      \"invoice_date\": \"2019-12-01\",\n      \"type\": \"INFLOW\",\n      \"total_amount\": 1160,\n      \"currency\": \"MXN\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/tax-returns/`: The link's yearly and monthly tax returns (Mexico). Paginated: follow `next` until it is null.
+pub const ENDPOINT_TAX_RETURNS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "tax_returns_list",
+    method: "GET",
+    path: "/api/tax-returns/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"ejercicio\": 2017,\n      \"tipo_declaracion\": \"Normal\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/tax-status/`: The link's tax status certificate (Mexico). Paginated: follow `next` until it is null.
+pub const ENDPOINT_TAX_STATUS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "tax_status_list",
+    method: "GET",
+    path: "/api/tax-status/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"official_name\": \"ACME SA DE CV\",\n      \"place_and_date_of_issuance\": \"CUAUHTEMOC , CIUDAD DE MEXICO A 17 DE AGOSTO DE 2020\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/tax-compliance-status/`: The link's tax compliance opinion (Mexico). Paginated: follow `next` until it is null.
+pub const ENDPOINT_TAX_COMPLIANCE_STATUS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "tax_compliance_status_list",
+    method: "GET",
+    path: "/api/tax-compliance-status/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"status\": \"POSITIVE\",\n      \"outcome\": \"POSITIVE\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/tax-retentions/`: The link's tax retention documents (Mexico). Paginated: follow `next` until it is null.
+pub const ENDPOINT_TAX_RETENTIONS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "tax_retentions_list",
+    method: "GET",
+    path: "/api/tax-retentions/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"code\": \"14\",\n      \"issued_at\": \"2023-08-20T00:00:00Z\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/tax-declarations/`: The link's yearly tax declarations (Colombia). Paginated: follow `next` until it is null.
+pub const ENDPOINT_TAX_DECLARATIONS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "tax_declarations_list",
+    method: "GET",
+    path: "/api/tax-declarations/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"year\": 2021,\n      \"declaration_type\": \"INDIVIDUAL\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/employment-records/`: The link's employment record profiles (Mexico). Paginated: follow `next` until it is null.
+///
+/// Assumed: Belvo's 1.35 reference lists no `link` filter for this endpoint; it is assumed to filter like every other list endpoint.
+pub const ENDPOINT_EMPLOYMENT_RECORDS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "employment_records_list",
+    method: "GET",
+    path: "/api/employment-records/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"personal_data\": {\n        \"first_name\": \"JOHN\",\n        \"last_name\": \"DOE\"\n      },\n      \"employment_records\": []\n    }\n  ]\n}\n",
+};
+/// `GET /api/co/employments/`: The link's employments (Colombia; Brazil's are under `/api/br/employments/`). Paginated: follow `next` until it is null.
+///
+/// Assumed: Not in Belvo's 1.35 API reference; the path and its `link` and `created_at__range` filters come from Belvo's Colombia employments webhook page.
+pub const ENDPOINT_EMPLOYMENTS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "employments_list",
+    method: "GET",
+    path: "/api/co/employments/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"employer_name\": \"ACME S.A.S\",\n      \"start_date\": \"2020-01-15\",\n      \"state\": \"ACTIVE\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/br/investments/`: The link's investment accounts (Brazil, preview). Paginated: follow `next` until it is null.
+///
+/// Assumed: Not in Belvo's 1.35 API reference (the product is a preview); the path follows the Brazilian resources' `/api/br/` prefix and is assumed.
+pub const ENDPOINT_INVESTMENTS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "investments_list",
+    method: "GET",
+    path: "/api/br/investments/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"name\": \"CDB Banco XP\",\n      \"type\": \"FIXED_INCOME\",\n      \"currency\": \"BRL\",\n      \"balance\": {\n        \"gross\": 1000.5\n      }\n    }\n  ]\n}\n",
+};
+/// `GET /api/br/investment-transactions/`: Transactions of the link's investment accounts (Brazil, preview). Paginated: follow `next` until it is null.
+///
+/// Assumed: Not in Belvo's 1.35 API reference (the product is a preview); the path follows the Brazilian resources' `/api/br/` prefix and is assumed.
+pub const ENDPOINT_INVESTMENT_TRANSACTIONS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "investment_transactions_list",
+    method: "GET",
+    path: "/api/br/investment-transactions/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"type\": \"PURCHASE\",\n      \"amount\": 500,\n      \"currency\": \"BRL\",\n      \"settlement_date\": \"2023-04-04\"\n    }\n  ]\n}\n",
+};
+/// `GET /investments/portfolios/`: The link's investment portfolios and their instruments. Paginated: follow `next` until it is null.
+pub const ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "investments_portfolios_list",
+    method: "GET",
+    path: "/investments/portfolios/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"name\": \"Fondos de Inversion\",\n      \"type\": \"FUNDS\",\n      \"balance_type\": \"ASSET\",\n      \"currency\": \"MXN\"\n    }\n  ]\n}\n",
+};
+/// The follow-up of [`AccountsHistoricalUpdate`]: `accounts_list`.
+pub const FOLLOW_UP_ACCOUNTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ACCOUNTS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`AccountsNewAccountsAvailable`]: `accounts_list`.
+pub const FOLLOW_UP_ACCOUNTS_NEW_ACCOUNTS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ACCOUNTS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`TransactionsHistoricalUpdate`]: `transactions_list`.
+pub const FOLLOW_UP_TRANSACTIONS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`TransactionsNewTransactionsAvailable`]: `transactions_list`.
+pub const FOLLOW_UP_TRANSACTIONS_NEW_TRANSACTIONS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`TransactionsUpdated`]: `transactions_list`.
+pub const FOLLOW_UP_TRANSACTIONS_UPDATED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`TransactionsDeleted`]: `transactions_list`.
+pub const FOLLOW_UP_TRANSACTIONS_DELETED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`LinkInvalidCredentials`]: `link_detail`.
+pub const FOLLOW_UP_LINK_INVALID_CREDENTIALS: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_LINK_DETAIL,
+    bindings: &[("id", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`LinkTokenRequired`]: `link_detail`.
+pub const FOLLOW_UP_LINK_TOKEN_REQUIRED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_LINK_DETAIL,
+    bindings: &[("id", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`OwnersHistoricalUpdate`]: `owners_list`.
+pub const FOLLOW_UP_OWNERS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_OWNERS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`OwnersNewOwnersAvailable`]: `owners_list`.
+pub const FOLLOW_UP_OWNERS_NEW_OWNERS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_OWNERS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`BillsHistoricalUpdate`]: `bills_list`.
+pub const FOLLOW_UP_BILLS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_BILLS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`BillsNewBillsAvailable`]: `bills_list`.
+pub const FOLLOW_UP_BILLS_NEW_BILLS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_BILLS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`IncomesHistoricalUpdate`]: `incomes_list`.
+pub const FOLLOW_UP_INCOMES_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INCOMES_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`RecurringExpensesHistoricalUpdate`]: `recurring_expenses_list`.
+pub const FOLLOW_UP_RECURRING_EXPENSES_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_RECURRING_EXPENSES_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`InvoicesInitialInflowUpdate`]: `invoices_list`.
+pub const FOLLOW_UP_INVOICES_INITIAL_INFLOW_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVOICES_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("type", crate::runtime::Binding::Literal("\"INFLOW\"")),
+    ],
+};
+/// The follow-up of [`InvoicesInitialOutflowUpdate`]: `invoices_list`.
+pub const FOLLOW_UP_INVOICES_INITIAL_OUTFLOW_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVOICES_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("type", crate::runtime::Binding::Literal("\"OUTFLOW\"")),
+    ],
+};
+/// The follow-up of [`InvoicesHistoricalInflowUpdate`]: `invoices_list`.
+pub const FOLLOW_UP_INVOICES_HISTORICAL_INFLOW_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVOICES_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("type", crate::runtime::Binding::Literal("\"INFLOW\"")),
+    ],
+};
+/// The follow-up of [`InvoicesHistoricalOutflowUpdate`]: `invoices_list`.
+pub const FOLLOW_UP_INVOICES_HISTORICAL_OUTFLOW_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVOICES_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("type", crate::runtime::Binding::Literal("\"OUTFLOW\"")),
+    ],
+};
+/// The follow-up of [`TaxReturnsHistoricalUpdate`]: `tax_returns_list`.
+pub const FOLLOW_UP_TAX_RETURNS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TAX_RETURNS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`TaxReturnsNewTaxReturnsAvailable`]: `tax_returns_list`.
+pub const FOLLOW_UP_TAX_RETURNS_NEW_TAX_RETURNS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TAX_RETURNS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`TaxStatusHistoricalUpdate`]: `tax_status_list`.
+pub const FOLLOW_UP_TAX_STATUS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TAX_STATUS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`TaxComplianceStatusHistoricalUpdate`]: `tax_compliance_status_list`.
+pub const FOLLOW_UP_TAX_COMPLIANCE_STATUS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TAX_COMPLIANCE_STATUS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`TaxRetentionsHistoricalUpdate`]: `tax_retentions_list`.
+pub const FOLLOW_UP_TAX_RETENTIONS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TAX_RETENTIONS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`TaxDeclarationsHistoricalUpdate`]: `tax_declarations_list`.
+pub const FOLLOW_UP_TAX_DECLARATIONS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TAX_DECLARATIONS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`EmploymentRecordsHistoricalUpdate`]: `employment_records_list`.
+pub const FOLLOW_UP_EMPLOYMENT_RECORDS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_EMPLOYMENT_RECORDS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`EmploymentRecordsEmploymentChanges`]: `employment_records_list`.
+pub const FOLLOW_UP_EMPLOYMENT_RECORDS_EMPLOYMENT_CHANGES: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_EMPLOYMENT_RECORDS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`EmploymentsHistoricalUpdate`]: `employments_list`.
+pub const FOLLOW_UP_EMPLOYMENTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_EMPLOYMENTS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`EmploymentsNewEmploymentsAvailable`]: `employments_list`.
+pub const FOLLOW_UP_EMPLOYMENTS_NEW_EMPLOYMENTS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_EMPLOYMENTS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`InvestmentsHistoricalUpdate`]: `investments_list`.
+pub const FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`InvestmentsNewInvestmentsAvailable`]: `investments_list`.
+pub const FOLLOW_UP_INVESTMENTS_NEW_INVESTMENTS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`InvestmentTransactionsHistoricalUpdate`]: `investment_transactions_list`.
+pub const FOLLOW_UP_INVESTMENT_TRANSACTIONS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENT_TRANSACTIONS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`InvestmentsPortfoliosHistoricalUpdate`]: `investments_portfolios_list`.
+pub const FOLLOW_UP_INVESTMENTS_PORTFOLIOS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable`]: `investments_portfolios_list`.
+pub const FOLLOW_UP_INVESTMENTS_PORTFOLIOS_NEW_INVESTMENTS_PORTFOLIOS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`OpenfinanceConsentAboutToExpire`]: `link_detail`.
+pub const FOLLOW_UP_OPENFINANCE_CONSENT_ABOUT_TO_EXPIRE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_LINK_DETAIL,
+    bindings: &[("id", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`OpenfinanceConsentExpired`]: `link_detail`.
+pub const FOLLOW_UP_OPENFINANCE_CONSENT_EXPIRED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_LINK_DETAIL,
+    bindings: &[("id", crate::runtime::Binding::Payload("link_id"))],
+};
+impl AccountsHistoricalUpdate {
+    /// The call to make next: `GET /api/accounts/` (accounts_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_ACCOUNTS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl AccountsNewAccountsAvailable {
+    /// The call to make next: `GET /api/accounts/` (accounts_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_ACCOUNTS_NEW_ACCOUNTS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TransactionsHistoricalUpdate {
+    /// The call to make next: `GET /api/transactions/` (transactions_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TRANSACTIONS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TransactionsNewTransactionsAvailable {
+    /// The call to make next: `GET /api/transactions/` (transactions_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TRANSACTIONS_NEW_TRANSACTIONS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TransactionsUpdated {
+    /// The call to make next: `GET /api/transactions/` (transactions_list).
+    /// - `link`: the payload's `link_id`
+    ///
+    /// Re-read the link's transactions and replace the ones listed in `updated_transactions`.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TRANSACTIONS_UPDATED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TransactionsDeleted {
+    /// The call to make next: `GET /api/transactions/` (transactions_list).
+    /// - `link`: the payload's `link_id`
+    ///
+    /// The ids in `deleted_transactions` are gone; re-reading the link's transactions confirms what remains.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TRANSACTIONS_DELETED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl LinkInvalidCredentials {
+    /// The call to make next: `GET /api/links/{id}/` (link_detail).
+    /// - `id`: the payload's `link_id`
+    ///
+    /// The link stays unusable until the user enters new credentials in Belvo's widget (update mode).
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_LINK_INVALID_CREDENTIALS,
+            &body,
+            ctx,
+        )
+    }
+}
+impl LinkTokenRequired {
+    /// The call to make next: `GET /api/links/{id}/` (link_detail).
+    /// - `id`: the payload's `link_id`
+    ///
+    /// The institution wants a new MFA token; the user supplies it through Belvo's widget.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_LINK_TOKEN_REQUIRED, &body, ctx)
+    }
+}
+impl OwnersHistoricalUpdate {
+    /// The call to make next: `GET /api/owners/` (owners_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_OWNERS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl OwnersNewOwnersAvailable {
+    /// The call to make next: `GET /api/owners/` (owners_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_OWNERS_NEW_OWNERS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl BillsHistoricalUpdate {
+    /// The call to make next: `GET /api/br/bills/` (bills_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_BILLS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl BillsNewBillsAvailable {
+    /// The call to make next: `GET /api/br/bills/` (bills_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_BILLS_NEW_BILLS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl IncomesHistoricalUpdate {
+    /// The call to make next: `GET /api/incomes/` (incomes_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INCOMES_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl RecurringExpensesHistoricalUpdate {
+    /// The call to make next: `GET /api/recurring-expenses/` (recurring_expenses_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_RECURRING_EXPENSES_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvoicesInitialInflowUpdate {
+    /// The call to make next: `GET /api/invoices/` (invoices_list).
+    /// - `link`: the payload's `link_id`
+    /// - `type`: `"INFLOW"`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVOICES_INITIAL_INFLOW_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvoicesInitialOutflowUpdate {
+    /// The call to make next: `GET /api/invoices/` (invoices_list).
+    /// - `link`: the payload's `link_id`
+    /// - `type`: `"OUTFLOW"`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVOICES_INITIAL_OUTFLOW_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvoicesHistoricalInflowUpdate {
+    /// The call to make next: `GET /api/invoices/` (invoices_list).
+    /// - `link`: the payload's `link_id`
+    /// - `type`: `"INFLOW"`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVOICES_HISTORICAL_INFLOW_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvoicesHistoricalOutflowUpdate {
+    /// The call to make next: `GET /api/invoices/` (invoices_list).
+    /// - `link`: the payload's `link_id`
+    /// - `type`: `"OUTFLOW"`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVOICES_HISTORICAL_OUTFLOW_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TaxReturnsHistoricalUpdate {
+    /// The call to make next: `GET /api/tax-returns/` (tax_returns_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TAX_RETURNS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TaxReturnsNewTaxReturnsAvailable {
+    /// The call to make next: `GET /api/tax-returns/` (tax_returns_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TAX_RETURNS_NEW_TAX_RETURNS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TaxStatusHistoricalUpdate {
+    /// The call to make next: `GET /api/tax-status/` (tax_status_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TAX_STATUS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TaxComplianceStatusHistoricalUpdate {
+    /// The call to make next: `GET /api/tax-compliance-status/` (tax_compliance_status_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TAX_COMPLIANCE_STATUS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TaxRetentionsHistoricalUpdate {
+    /// The call to make next: `GET /api/tax-retentions/` (tax_retentions_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TAX_RETENTIONS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TaxDeclarationsHistoricalUpdate {
+    /// The call to make next: `GET /api/tax-declarations/` (tax_declarations_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TAX_DECLARATIONS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl EmploymentRecordsHistoricalUpdate {
+    /// The call to make next: `GET /api/employment-records/` (employment_records_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_EMPLOYMENT_RECORDS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl EmploymentRecordsEmploymentChanges {
+    /// The call to make next: `GET /api/employment-records/` (employment_records_list).
+    /// - `link`: the payload's `link_id`
+    ///
+    /// Compare the profiles with the ones stored to see what changed.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_EMPLOYMENT_RECORDS_EMPLOYMENT_CHANGES,
+            &body,
+            ctx,
+        )
+    }
+}
+impl EmploymentsHistoricalUpdate {
+    /// The call to make next: `GET /api/co/employments/` (employments_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_EMPLOYMENTS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl EmploymentsNewEmploymentsAvailable {
+    /// The call to make next: `GET /api/co/employments/` (employments_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_EMPLOYMENTS_NEW_EMPLOYMENTS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentsHistoricalUpdate {
+    /// The call to make next: `GET /api/br/investments/` (investments_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentsNewInvestmentsAvailable {
+    /// The call to make next: `GET /api/br/investments/` (investments_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENTS_NEW_INVESTMENTS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentTransactionsHistoricalUpdate {
+    /// The call to make next: `GET /api/br/investment-transactions/` (investment_transactions_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENT_TRANSACTIONS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentsPortfoliosHistoricalUpdate {
+    /// The call to make next: `GET /investments/portfolios/` (investments_portfolios_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENTS_PORTFOLIOS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable {
+    /// The call to make next: `GET /investments/portfolios/` (investments_portfolios_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENTS_PORTFOLIOS_NEW_INVESTMENTS_PORTFOLIOS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl OpenfinanceConsentAboutToExpire {
+    /// The call to make next: `GET /api/links/{id}/` (link_detail).
+    /// - `id`: the payload's `link_id`
+    ///
+    /// Renewing the consent happens in Belvo's widget; the link's status shows whether it is still valid.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_OPENFINANCE_CONSENT_ABOUT_TO_EXPIRE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl OpenfinanceConsentExpired {
+    /// The call to make next: `GET /api/links/{id}/` (link_detail).
+    /// - `id`: the payload's `link_id`
+    ///
+    /// The link stops refreshing until the user renews the consent in Belvo's widget.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_OPENFINANCE_CONSENT_EXPIRED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl Event {
+    /// The call to make back to the provider after this event, when the spec names
+    /// one; `None` for events without a follow-up and for unknown events.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> ::std::option::Option<crate::runtime::FollowUp> {
+        match self {
+            Self::AccountsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::AccountsNewAccountsAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TransactionsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TransactionsNewTransactionsAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TransactionsUpdated(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::TransactionsDeleted(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::LinkInvalidCredentials(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::LinkTokenRequired(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::OwnersHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::OwnersNewOwnersAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::BillsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::BillsNewBillsAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::IncomesHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::RecurringExpensesHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvoicesInitialInflowUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvoicesInitialOutflowUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvoicesHistoricalInflowUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvoicesHistoricalOutflowUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TaxReturnsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TaxReturnsNewTaxReturnsAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TaxStatusHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TaxComplianceStatusHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TaxRetentionsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TaxDeclarationsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::EmploymentRecordsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::EmploymentRecordsEmploymentChanges(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::EmploymentsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::EmploymentsNewEmploymentsAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentsNewInvestmentsAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentTransactionsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentsPortfoliosHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::OpenfinanceConsentAboutToExpire(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::OpenfinanceConsentExpired(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::Unknown(_) => ::std::option::Option::None,
+        }
+    }
+}
 ///How Belvo authenticates a delivery, from `spec/belvo.yaml`; every scheme applies.
 pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
     crate::runtime::verify::AuthScheme::Authorization(crate::runtime::verify::AuthorizationScheme {

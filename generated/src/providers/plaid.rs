@@ -6496,6 +6496,1324 @@ impl crate::runtime::Dispatch<2> for Event {
         map.unknown(&Self::DISCRIMINATOR, [d0, d1], out, Self::Unknown)
     }
 }
+/// Plaid's API as the webhook flow uses it: base URLs, credentials and every endpoint.
+pub const API: crate::runtime::Api = crate::runtime::Api {
+    base_urls: &[
+        ("sandbox", "https://sandbox.plaid.com"),
+        ("production", "https://production.plaid.com"),
+    ],
+    auth: crate::runtime::ApiAuth::BodyFields(&["client_id", "secret"]),
+    error: ::std::option::Option::Some((
+        400u16,
+        "{\n  \"display_message\": null,\n  \"documentation_url\": \"https://plaid.com/docs/errors/invalid-input/#invalid_access_token\",\n  \"error_code\": \"INVALID_ACCESS_TOKEN\",\n  \"error_message\": \"provided access token is in an invalid format. expected format: access-<environment>-<identifier>\",\n  \"error_type\": \"INVALID_INPUT\",\n  \"request_id\": \"HNTDNrA8F1shFEW\",\n  \"suggested_action\": null\n}\n",
+    )),
+    endpoints: &[
+        ENDPOINT_WEBHOOK_VERIFICATION_KEY_GET,
+        ENDPOINT_LINK_TOKEN_CREATE,
+        ENDPOINT_ITEM_WEBHOOK_UPDATE,
+        ENDPOINT_TRANSACTIONS_SYNC,
+        ENDPOINT_TRANSACTIONS_GET,
+        ENDPOINT_TRANSACTIONS_RECURRING_GET,
+        ENDPOINT_ITEM_GET,
+        ENDPOINT_ACCOUNTS_GET,
+        ENDPOINT_AUTH_GET,
+        ENDPOINT_IDENTITY_GET,
+        ENDPOINT_INVESTMENTS_HOLDINGS_GET,
+        ENDPOINT_INVESTMENTS_TRANSACTIONS_GET,
+        ENDPOINT_LIABILITIES_GET,
+        ENDPOINT_ASSET_REPORT_GET,
+        ENDPOINT_CREDIT_BANK_INCOME_GET,
+        ENDPOINT_TRANSFER_EVENT_SYNC,
+        ENDPOINT_TRANSFER_RECURRING_GET,
+    ],
+};
+/// `POST /webhook_verification_key/get`: The public JWK that signed a webhook's `Plaid-Verification` token, looked up by the token header's `kid`. A key with `expired_at` set is retired and must be refused.
+pub const ENDPOINT_WEBHOOK_VERIFICATION_KEY_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "webhook_verification_key_get",
+    method: "POST",
+    path: "/webhook_verification_key/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "key_id",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"key\": {\n    \"alg\": \"ES256\",\n    \"created_at\": 1560466150,\n    \"crv\": \"P-256\",\n    \"expired_at\": null,\n    \"kid\": \"bfbd5111-8e33-4643-8ced-b2e642a72f3c\",\n    \"kty\": \"EC\",\n    \"use\": \"sig\",\n    \"x\": \"hKXLGIjWvCBv-cP5euCTxl8g9GLG9zHo_3pO5NN1DwQ\",\n    \"y\": \"shhexqPB7YffGn6fR6h2UhTSuCtPmfzQJ6ENVIoO4Ys\"\n  },\n  \"request_id\": \"RZ6Omi1bzzwDaLo\"\n}\n",
+};
+/// `POST /link/token/create`: A short-lived Link token to start Link with; its `webhook` becomes the webhook URL of the Items the session creates.
+pub const ENDPOINT_LINK_TOKEN_CREATE: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "link_token_create",
+    method: "POST",
+    path: "/link/token/create",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "client_name",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "language",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "country_codes",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "user",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "products",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "webhook",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"link_token\": \"link-sandbox-af1a0311-da53-4636-b754-dd15cc058176\",\n  \"expiration\": \"2020-03-27T12:56:34Z\",\n  \"request_id\": \"XQVgFigpGHXkb0b\"\n}\n",
+};
+/// `POST /item/webhook/update`: Points an Item's webhooks at a new URL.
+pub const ENDPOINT_ITEM_WEBHOOK_UPDATE: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "item_webhook_update",
+    method: "POST",
+    path: "/item/webhook/update",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "webhook",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"item\": {\n    \"item_id\": \"wz666MBjYWTp2PDzzggYhM6oWWmBb\",\n    \"institution_id\": \"ins_109508\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"transactions\"]\n  },\n  \"request_id\": \"vYK11LNTfRoAMbj\"\n}\n",
+};
+/// `POST /transactions/sync`: Transactions added, modified and removed since the cursor. Call it again with `next_cursor` until `has_more` is false, then store the last cursor for the next webhook.
+pub const ENDPOINT_TRANSACTIONS_SYNC: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "transactions_sync",
+    method: "POST",
+    path: "/transactions/sync",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "cursor",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "count",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"transactions_update_status\": \"HISTORICAL_UPDATE_COMPLETE\",\n  \"accounts\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"balances\": {\"available\": 110.94, \"current\": 110.94, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"added\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"amount\": 72.1,\n      \"iso_currency_code\": \"USD\",\n      \"date\": \"2023-09-24\",\n      \"name\": \"PURCHASE WM SUPERCENTER #1700\",\n      \"merchant_name\": \"Walmart\",\n      \"pending\": false,\n      \"transaction_id\": \"lPNjeW1nR6CDn5okmGQ6hEpMo4lLNoSrzqDje\"\n    }\n  ],\n  \"modified\": [],\n  \"removed\": [{\"transaction_id\": \"CmdQTNgems8BT1B7ibkoUXVPyAeehT3Tmzk0l\"}],\n  \"next_cursor\": \"tVUUL15lYQN5rBnfDIc1I8xudpGdIlw9nsgeXWvhOfkECvUeR663i3Dt1uf/94S8ASkitgLcIiOSqNwzzp+bh89kirazha5vuZHBb2ZA5NtCDkkV\",\n  \"has_more\": false,\n  \"request_id\": \"Wvhy9PZHQLV8njG\"\n}\n",
+};
+/// `POST /transactions/get`: The Item's transactions between two dates, paginated with `options.offset`; the older interface that DEFAULT_UPDATE, INITIAL_UPDATE and HISTORICAL_UPDATE go with.
+pub const ENDPOINT_TRANSACTIONS_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "transactions_get",
+    method: "POST",
+    path: "/transactions/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "start_date",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "end_date",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "options",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"balances\": {\"available\": 110, \"current\": 110, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"transactions\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"amount\": 2307.21,\n      \"iso_currency_code\": \"USD\",\n      \"date\": \"2017-01-29\",\n      \"name\": \"Apple Store\",\n      \"merchant_name\": \"Apple\",\n      \"pending\": false,\n      \"transaction_id\": \"lPNjeW1nR6CDn5okmGQ6hEpMo4lLNoSrzqDje\"\n    }\n  ],\n  \"total_transactions\": 1,\n  \"item\": {\n    \"item_id\": \"wz666MBjYWTp2PDzzggYhM6oWWmBb\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\", \"identity\"],\n    \"billed_products\": [\"transactions\"]\n  },\n  \"request_id\": \"45QSn\"\n}\n",
+};
+/// `POST /transactions/recurring/get`: The Item's recurring inflow and outflow streams.
+pub const ENDPOINT_TRANSACTIONS_RECURRING_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "transactions_recurring_get",
+    method: "POST",
+    path: "/transactions/recurring/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "account_ids",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"inflow_streams\": [\n    {\n      \"account_id\": \"lPNjeW1nR6CDn5okmGQ6hEpMo4lLNoSrzqDje\",\n      \"stream_id\": \"no86Eox18VHMvaOVL7gPUM9ap3aR1LsAVZ5nc\",\n      \"description\": \"Platypus Payroll\",\n      \"frequency\": \"SEMI_MONTHLY\",\n      \"is_active\": true,\n      \"status\": \"MATURE\"\n    }\n  ],\n  \"outflow_streams\": [],\n  \"updated_datetime\": \"2022-05-01T00:00:00Z\",\n  \"request_id\": \"tbFyCEqkU774ZGG\"\n}\n",
+};
+/// `POST /item/get`: The Item and its status: its `error` (e.g. ITEM_LOGIN_REQUIRED, which needs Link in update mode), products, consent expiry and last webhook.
+pub const ENDPOINT_ITEM_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "item_get",
+    method: "POST",
+    path: "/item/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"item\": {\n    \"item_id\": \"Ed6bjNrDLJfGvZWwnkQlfxwoNz54B5C97ejBr\",\n    \"institution_id\": \"ins_109508\",\n    \"webhook\": \"https://plaid.com/example/hook\",\n    \"error\": null,\n    \"available_products\": [\"balance\", \"auth\"],\n    \"billed_products\": [\"identity\", \"transactions\"],\n    \"consent_expiration_time\": \"2024-03-16T15:53:00Z\",\n    \"update_type\": \"background\"\n  },\n  \"status\": {\n    \"transactions\": {\"last_successful_update\": \"2019-02-15T15:52:39Z\", \"last_failed_update\": \"2019-01-22T04:32:00Z\"},\n    \"last_webhook\": {\"sent_at\": \"2019-02-15T15:53:00Z\", \"code_sent\": \"DEFAULT_UPDATE\"}\n  },\n  \"request_id\": \"m8MDnv9okwxFNBV\"\n}\n",
+};
+/// `POST /accounts/get`: The Item's accounts as Plaid last saw them (an account the user revoked is gone).
+pub const ENDPOINT_ACCOUNTS_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "accounts_get",
+    method: "POST",
+    path: "/accounts/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"blgvvBlXw3cq5GMPwqB6s6q4dLKB9WcVqGDGo\",\n      \"balances\": {\"available\": 100, \"current\": 110, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"item\": {\n    \"item_id\": \"eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\", \"identity\"],\n    \"billed_products\": [\"auth\", \"transactions\"]\n  },\n  \"request_id\": \"bkVE1BHWMAZ9Rnr\"\n}\n",
+};
+/// `POST /auth/get`: Account and routing numbers of the Item's checking and savings accounts.
+pub const ENDPOINT_AUTH_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "auth_get",
+    method: "POST",
+    path: "/auth/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"vzeNDwK7KQIm4yEog683uElbp9GRLEFXGK98D\",\n      \"balances\": {\"available\": 100, \"current\": 110, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"numbers\": {\n    \"ach\": [\n      {\"account\": \"9900009606\", \"account_id\": \"vzeNDwK7KQIm4yEog683uElbp9GRLEFXGK98D\", \"routing\": \"011401533\", \"wire_routing\": \"021000021\"}\n    ],\n    \"eft\": [],\n    \"international\": [],\n    \"bacs\": []\n  },\n  \"item\": {\n    \"item_id\": \"Ed6bjNrDLJfGvZWwnkQlfxwoNz54B5C97ejBr\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\", \"identity\"],\n    \"billed_products\": [\"auth\"]\n  },\n  \"request_id\": \"m8MDnv9okwxFNBV\"\n}\n",
+};
+/// `POST /identity/get`: Names, addresses, e-mails and phone numbers the institution holds for each account's owners.
+pub const ENDPOINT_IDENTITY_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "identity_get",
+    method: "POST",
+    path: "/identity/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"name\": \"Plaid Checking\",\n      \"owners\": [\n        {\n          \"names\": [\"Alberta Bobbeth Charleson\"],\n          \"emails\": [{\"data\": \"accountholder0@example.com\", \"primary\": true, \"type\": \"primary\"}],\n          \"phone_numbers\": [{\"data\": \"1112223333\", \"primary\": false, \"type\": \"home\"}],\n          \"addresses\": []\n        }\n      ]\n    }\n  ],\n  \"item\": {\n    \"item_id\": \"eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"identity\"]\n  },\n  \"request_id\": \"3nARps6TOYtbACO\"\n}\n",
+};
+/// `POST /investments/holdings/get`: The Item's investment accounts, their holdings and the securities held.
+pub const ENDPOINT_INVESTMENTS_HOLDINGS_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "investments_holdings_get",
+    method: "POST",
+    path: "/investments/holdings/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"5Bvpj4QknlhVWk7GygpwfVKdd133GoCxB814g\",\n      \"balances\": {\"available\": 43200, \"current\": 43200, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"4444\",\n      \"name\": \"Plaid Money Market\",\n      \"subtype\": \"money market\",\n      \"type\": \"investment\"\n    }\n  ],\n  \"holdings\": [\n    {\n      \"account_id\": \"5Bvpj4QknlhVWk7GygpwfVKdd133GoCxB814g\",\n      \"security_id\": \"d6ePmbPxgWCWmMVv66q9iPV94n91vMtov5Are\",\n      \"institution_price\": 1,\n      \"institution_value\": 0.01,\n      \"quantity\": 0.01,\n      \"iso_currency_code\": \"USD\"\n    }\n  ],\n  \"securities\": [\n    {\"security_id\": \"d6ePmbPxgWCWmMVv66q9iPV94n91vMtov5Are\", \"name\": \"U S Dollar\", \"type\": \"cash\", \"is_cash_equivalent\": true}\n  ],\n  \"item\": {\n    \"item_id\": \"Ed6bjNrDLJfGvZWwnkQlfxwoNz54B5C97ejBr\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"investments\"]\n  },\n  \"request_id\": \"l68wb8zpS0hqmsJ\"\n}\n",
+};
+/// `POST /investments/transactions/get`: The Item's investment transactions between two dates, paginated with `options.offset`.
+pub const ENDPOINT_INVESTMENTS_TRANSACTIONS_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "investments_transactions_get",
+    method: "POST",
+    path: "/investments/transactions/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "start_date",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "end_date",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "options",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"item\": {\n    \"item_id\": \"Ed6bjNrDLJfGvZWwnkQlfxwoNz54B5C97ejBr\",\n    \"institution_id\": \"ins_12\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"investments\"]\n  },\n  \"accounts\": [\n    {\n      \"account_id\": \"5e66Dl6jNatx3nXPGwZ7UkJed4z6KBcZA4Rbe\",\n      \"balances\": {\"available\": 100, \"current\": 110, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"securities\": [],\n  \"investment_transactions\": [\n    {\n      \"account_id\": \"rz99ex9ZQotvnjXdgQLEsR81e3ArPgulVWjGj\",\n      \"amount\": -8.72,\n      \"date\": \"2020-05-28\",\n      \"investment_transaction_id\": \"oq99Pz97joHQem4BNjXECev1E4B6L6sRzwANW\",\n      \"name\": \"INCOME DIV DIVIDEND RECEIVED\",\n      \"quantity\": 0,\n      \"type\": \"cash\",\n      \"subtype\": \"dividend\"\n    }\n  ],\n  \"total_investment_transactions\": 1,\n  \"request_id\": \"iv4q3ZlytOOthkv\"\n}\n",
+};
+/// `POST /liabilities/get`: Credit card, mortgage and student loan details of the Item's accounts.
+pub const ENDPOINT_LIABILITIES_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "liabilities_get",
+    method: "POST",
+    path: "/liabilities/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"dVzbVMLjrxTnLjX4G66XUp5GLklm4oiZy88yK\",\n      \"balances\": {\"available\": null, \"current\": 410, \"iso_currency_code\": \"USD\", \"limit\": 2000, \"unofficial_currency_code\": null},\n      \"mask\": \"3333\",\n      \"name\": \"Plaid Credit Card\",\n      \"subtype\": \"credit card\",\n      \"type\": \"credit\"\n    }\n  ],\n  \"item\": {\n    \"item_id\": \"eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"liabilities\"]\n  },\n  \"liabilities\": {\n    \"credit\": [\n      {\n        \"account_id\": \"dVzbVMLjrxTnLjX4G66XUp5GLklm4oiZy88yK\",\n        \"is_overdue\": false,\n        \"last_payment_amount\": 168.25,\n        \"last_statement_balance\": 1708.77,\n        \"minimum_payment_amount\": 20\n      }\n    ],\n    \"mortgage\": [],\n    \"student\": []\n  },\n  \"request_id\": \"dTnnm60WgKGLnKL\"\n}\n",
+};
+/// `POST /asset_report/get`: The finished Asset Report, looked up by the `asset_report_token` returned when it was requested.
+pub const ENDPOINT_ASSET_REPORT_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "asset_report_get",
+    method: "POST",
+    path: "/asset_report/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "asset_report_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "include_insights",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Boolean,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"report\": {\n    \"asset_report_id\": \"028e8404-a013-4a45-ac9e-002482f9cafc\",\n    \"client_report_id\": \"client_report_id_1221\",\n    \"date_generated\": \"2023-03-30T18:27:37Z\",\n    \"days_requested\": 90,\n    \"items\": [\n      {\n        \"item_id\": \"eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6\",\n        \"institution_id\": \"ins_109508\",\n        \"institution_name\": \"First Platypus Bank\",\n        \"date_last_updated\": \"2023-03-30T18:25:26Z\",\n        \"accounts\": []\n      }\n    ]\n  },\n  \"warnings\": [],\n  \"request_id\": \"GVzMdiDd8DDAQK4\"\n}\n",
+};
+/// `POST /credit/bank_income/get`: The income Plaid found in a user's linked bank accounts, by the user's `user_token`.
+pub const ENDPOINT_CREDIT_BANK_INCOME_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "credit_bank_income_get",
+    method: "POST",
+    path: "/credit/bank_income/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "user_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "options",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"bank_income\": [\n    {\n      \"bank_income_id\": \"dacc92a0-cb59-43a5-ba24-1b1c07a03f28\",\n      \"days_requested\": 90,\n      \"generated_time\": \"2024-08-21T18:18:37Z\",\n      \"items\": []\n    }\n  ],\n  \"request_id\": \"LhQf0THi8SH1yJm\"\n}\n",
+};
+/// `POST /transfer/event/sync`: Transfer events after a given `event_id`, in order. Keep the highest `event_id` seen and sync from it on every TRANSFER_EVENTS_UPDATE until `has_more` is false.
+pub const ENDPOINT_TRANSFER_EVENT_SYNC: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "transfer_event_sync",
+    method: "POST",
+    path: "/transfer/event/sync",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "after_id",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Number,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "count",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"transfer_events\": [\n    {\n      \"account_id\": \"3gE5gnRzNyfXpBK5wEEKcymJ5albGVUqg77gr\",\n      \"transfer_amount\": \"12.34\",\n      \"transfer_id\": \"460cbe92-2dcc-8eae-5ad6-b37d0ec90fd9\",\n      \"transfer_type\": \"credit\",\n      \"event_id\": 1,\n      \"event_type\": \"pending\",\n      \"failure_reason\": null,\n      \"timestamp\": \"2019-12-09T17:27:15Z\"\n    }\n  ],\n  \"has_more\": true,\n  \"request_id\": \"mdqfuVxeoza6mhu\"\n}\n",
+};
+/// `POST /transfer/recurring/get`: A recurring transfer's schedule, status and the transfers it has made.
+pub const ENDPOINT_TRANSFER_RECURRING_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "transfer_recurring_get",
+    method: "POST",
+    path: "/transfer/recurring/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "recurring_transfer_id",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"recurring_transfer\": {\n    \"recurring_transfer_id\": \"460cbe92-2dcc-8eae-5ad6-b37d0ec90fd9\",\n    \"created\": \"2022-07-05T12:48:37Z\",\n    \"next_origination_date\": \"2022-10-28\",\n    \"status\": \"active\",\n    \"amount\": \"12.34\",\n    \"transfer_ids\": [\"271ef220-dbf8-caeb-a7dc-a2b3e8a80963\"]\n  },\n  \"request_id\": \"saKrIBuEB9qJZno\"\n}\n",
+};
+/// The follow-up of [`AssetsProductReady`]: `asset_report_get`.
+pub const FOLLOW_UP_ASSETS_PRODUCT_READY: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ASSET_REPORT_GET,
+    bindings: &[
+        (
+            "asset_report_token",
+            crate::runtime::Binding::Caller {
+                name: "asset_report_token",
+                key: ::std::option::Option::Some("asset_report_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`AuthDefaultUpdate`]: `auth_get`.
+pub const FOLLOW_UP_AUTH_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_AUTH_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`AutomaticallyVerified`]: `auth_get`.
+pub const FOLLOW_UP_AUTOMATICALLY_VERIFIED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_AUTH_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`VerificationExpired`]: `auth_get`.
+pub const FOLLOW_UP_VERIFICATION_EXPIRED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_AUTH_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`HoldingsDefaultUpdate`]: `investments_holdings_get`.
+pub const FOLLOW_UP_HOLDINGS_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_HOLDINGS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`IdentityDefaultUpdate`]: `identity_get`.
+pub const FOLLOW_UP_IDENTITY_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_IDENTITY_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`BankIncomeComplete`]: `credit_bank_income_get`.
+pub const FOLLOW_UP_BANK_INCOME_COMPLETE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_CREDIT_BANK_INCOME_GET,
+    bindings: &[
+        (
+            "user_token",
+            crate::runtime::Binding::Caller {
+                name: "user_token",
+                key: ::std::option::Option::Some("user_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`BankIncomeRefreshComplete`]: `credit_bank_income_get`.
+pub const FOLLOW_UP_BANK_INCOME_REFRESH_COMPLETE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_CREDIT_BANK_INCOME_GET,
+    bindings: &[
+        (
+            "user_token",
+            crate::runtime::Binding::Caller {
+                name: "user_token",
+                key: ::std::option::Option::Some("user_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`InvestmentsDefaultUpdate`]: `investments_transactions_get`.
+pub const FOLLOW_UP_INVESTMENTS_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_TRANSACTIONS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+        (
+            "start_date",
+            crate::runtime::Binding::Caller {
+                name: "start_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+        (
+            "end_date",
+            crate::runtime::Binding::Caller {
+                name: "end_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+    ],
+};
+/// The follow-up of [`InvestmentsHistoricalUpdate`]: `investments_transactions_get`.
+pub const FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_TRANSACTIONS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+        (
+            "start_date",
+            crate::runtime::Binding::Caller {
+                name: "start_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+        (
+            "end_date",
+            crate::runtime::Binding::Caller {
+                name: "end_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+    ],
+};
+/// The follow-up of [`WebhookUpdateAcknowledged`]: `item_get`.
+pub const FOLLOW_UP_WEBHOOK_UPDATE_ACKNOWLEDGED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ITEM_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`PendingExpiration`]: `item_get`.
+pub const FOLLOW_UP_PENDING_EXPIRATION: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ITEM_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`ItemError`]: `item_get`.
+pub const FOLLOW_UP_ITEM_ERROR: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ITEM_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`ItemLoginRepaired`]: `item_get`.
+pub const FOLLOW_UP_ITEM_LOGIN_REPAIRED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ITEM_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`PendingDisconnect`]: `item_get`.
+pub const FOLLOW_UP_PENDING_DISCONNECT: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ITEM_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`UserPermissionRevoked`]: `item_get`.
+pub const FOLLOW_UP_USER_PERMISSION_REVOKED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ITEM_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`UserAccountRevoked`]: `accounts_get`.
+pub const FOLLOW_UP_USER_ACCOUNT_REVOKED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ACCOUNTS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`LiabilitiesDefaultUpdate`]: `liabilities_get`.
+pub const FOLLOW_UP_LIABILITIES_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_LIABILITIES_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`DefaultUpdate`]: `transactions_get`.
+pub const FOLLOW_UP_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+        (
+            "start_date",
+            crate::runtime::Binding::Caller {
+                name: "start_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+        (
+            "end_date",
+            crate::runtime::Binding::Caller {
+                name: "end_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+    ],
+};
+/// The follow-up of [`SyncUpdatesAvailable`]: `transactions_sync`.
+pub const FOLLOW_UP_SYNC_UPDATES_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_SYNC,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+        (
+            "cursor",
+            crate::runtime::Binding::Caller {
+                name: "cursor",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`RecurringTransactionsUpdate`]: `transactions_recurring_get`.
+pub const FOLLOW_UP_RECURRING_TRANSACTIONS_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_RECURRING_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`HistoricalUpdate`]: `transactions_get`.
+pub const FOLLOW_UP_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+        (
+            "start_date",
+            crate::runtime::Binding::Caller {
+                name: "start_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+        (
+            "end_date",
+            crate::runtime::Binding::Caller {
+                name: "end_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+    ],
+};
+/// The follow-up of [`InitialUpdate`]: `transactions_get`.
+pub const FOLLOW_UP_INITIAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+        (
+            "start_date",
+            crate::runtime::Binding::Caller {
+                name: "start_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+        (
+            "end_date",
+            crate::runtime::Binding::Caller {
+                name: "end_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+    ],
+};
+/// The follow-up of [`TransferEventsUpdate`]: `transfer_event_sync`.
+pub const FOLLOW_UP_TRANSFER_EVENTS_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSFER_EVENT_SYNC,
+    bindings: &[
+        (
+            "after_id",
+            crate::runtime::Binding::Caller {
+                name: "after_id",
+                key: ::std::option::Option::None,
+            },
+        ),
+    ],
+};
+/// The follow-up of [`RecurringNewTransfer`]: `transfer_recurring_get`.
+pub const FOLLOW_UP_RECURRING_NEW_TRANSFER: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSFER_RECURRING_GET,
+    bindings: &[
+        (
+            "recurring_transfer_id",
+            crate::runtime::Binding::Payload("recurring_transfer_id"),
+        ),
+    ],
+};
+/// The follow-up of [`RecurringTransferSkipped`]: `transfer_recurring_get`.
+pub const FOLLOW_UP_RECURRING_TRANSFER_SKIPPED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSFER_RECURRING_GET,
+    bindings: &[
+        (
+            "recurring_transfer_id",
+            crate::runtime::Binding::Payload("recurring_transfer_id"),
+        ),
+    ],
+};
+/// The follow-up of [`RecurringCancelled`]: `transfer_recurring_get`.
+pub const FOLLOW_UP_RECURRING_CANCELLED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSFER_RECURRING_GET,
+    bindings: &[
+        (
+            "recurring_transfer_id",
+            crate::runtime::Binding::Payload("recurring_transfer_id"),
+        ),
+    ],
+};
+impl AssetsProductReady {
+    /// The call to make next: `POST /asset_report/get` (asset_report_get).
+    /// - `asset_report_token`: your `asset_report_token` for the payload's `asset_report_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_ASSETS_PRODUCT_READY,
+            &body,
+            ctx,
+        )
+    }
+}
+impl AuthDefaultUpdate {
+    /// The call to make next: `POST /auth/get` (auth_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_AUTH_DEFAULT_UPDATE, &body, ctx)
+    }
+}
+impl AutomaticallyVerified {
+    /// The call to make next: `POST /auth/get` (auth_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_AUTOMATICALLY_VERIFIED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl VerificationExpired {
+    /// The call to make next: `POST /auth/get` (auth_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_VERIFICATION_EXPIRED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl HoldingsDefaultUpdate {
+    /// The call to make next: `POST /investments/holdings/get` (investments_holdings_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_HOLDINGS_DEFAULT_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl IdentityDefaultUpdate {
+    /// The call to make next: `POST /identity/get` (identity_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_IDENTITY_DEFAULT_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl BankIncomeComplete {
+    /// The call to make next: `POST /credit/bank_income/get` (credit_bank_income_get).
+    /// - `user_token`: your `user_token` for the payload's `user_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_BANK_INCOME_COMPLETE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl BankIncomeRefreshComplete {
+    /// The call to make next: `POST /credit/bank_income/get` (credit_bank_income_get).
+    /// - `user_token`: your `user_token` for the payload's `user_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_BANK_INCOME_REFRESH_COMPLETE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentsDefaultUpdate {
+    /// The call to make next: `POST /investments/transactions/get` (investments_transactions_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    /// - `start_date`: your `start_date`
+    /// - `end_date`: your `end_date`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENTS_DEFAULT_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentsHistoricalUpdate {
+    /// The call to make next: `POST /investments/transactions/get` (investments_transactions_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    /// - `start_date`: your `start_date`
+    /// - `end_date`: your `end_date`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl WebhookUpdateAcknowledged {
+    /// The call to make next: `POST /item/get` (item_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_WEBHOOK_UPDATE_ACKNOWLEDGED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl PendingExpiration {
+    /// The call to make next: `POST /item/get` (item_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_PENDING_EXPIRATION, &body, ctx)
+    }
+}
+impl ItemError {
+    /// The call to make next: `POST /item/get` (item_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    ///
+    /// An ITEM_LOGIN_REQUIRED error is fixed by sending the user through Link in update mode.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_ITEM_ERROR, &body, ctx)
+    }
+}
+impl ItemLoginRepaired {
+    /// The call to make next: `POST /item/get` (item_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_ITEM_LOGIN_REPAIRED, &body, ctx)
+    }
+}
+impl PendingDisconnect {
+    /// The call to make next: `POST /item/get` (item_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_PENDING_DISCONNECT, &body, ctx)
+    }
+}
+impl UserPermissionRevoked {
+    /// The call to make next: `POST /item/get` (item_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_USER_PERMISSION_REVOKED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl UserAccountRevoked {
+    /// The call to make next: `POST /accounts/get` (accounts_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_USER_ACCOUNT_REVOKED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl LiabilitiesDefaultUpdate {
+    /// The call to make next: `POST /liabilities/get` (liabilities_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_LIABILITIES_DEFAULT_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl DefaultUpdate {
+    /// The call to make next: `POST /transactions/get` (transactions_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    /// - `start_date`: your `start_date`
+    /// - `end_date`: your `end_date`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_DEFAULT_UPDATE, &body, ctx)
+    }
+}
+impl SyncUpdatesAvailable {
+    /// The call to make next: `POST /transactions/sync` (transactions_sync).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    /// - `cursor`: your `cursor` for the payload's `item_id`
+    ///
+    /// Repeat with each `next_cursor` until `has_more` is false, then keep the last cursor for the Item.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_SYNC_UPDATES_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl RecurringTransactionsUpdate {
+    /// The call to make next: `POST /transactions/recurring/get` (transactions_recurring_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_RECURRING_TRANSACTIONS_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl HistoricalUpdate {
+    /// The call to make next: `POST /transactions/get` (transactions_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    /// - `start_date`: your `start_date`
+    /// - `end_date`: your `end_date`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_HISTORICAL_UPDATE, &body, ctx)
+    }
+}
+impl InitialUpdate {
+    /// The call to make next: `POST /transactions/get` (transactions_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    /// - `start_date`: your `start_date`
+    /// - `end_date`: your `end_date`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_INITIAL_UPDATE, &body, ctx)
+    }
+}
+impl TransferEventsUpdate {
+    /// The call to make next: `POST /transfer/event/sync` (transfer_event_sync).
+    /// - `after_id`: your `after_id`
+    ///
+    /// Events arrive coalesced; repeat from the highest `event_id` read until `has_more` is false.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TRANSFER_EVENTS_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl RecurringNewTransfer {
+    /// The call to make next: `POST /transfer/recurring/get` (transfer_recurring_get).
+    /// - `recurring_transfer_id`: the payload's `recurring_transfer_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_RECURRING_NEW_TRANSFER,
+            &body,
+            ctx,
+        )
+    }
+}
+impl RecurringTransferSkipped {
+    /// The call to make next: `POST /transfer/recurring/get` (transfer_recurring_get).
+    /// - `recurring_transfer_id`: the payload's `recurring_transfer_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_RECURRING_TRANSFER_SKIPPED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl RecurringCancelled {
+    /// The call to make next: `POST /transfer/recurring/get` (transfer_recurring_get).
+    /// - `recurring_transfer_id`: the payload's `recurring_transfer_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_RECURRING_CANCELLED, &body, ctx)
+    }
+}
+impl Event {
+    /// The call to make back to the provider after this event, when the spec names
+    /// one; `None` for events without a follow-up and for unknown events.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> ::std::option::Option<crate::runtime::FollowUp> {
+        match self {
+            Self::AssetsProductReady(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::AuthDefaultUpdate(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::AutomaticallyVerified(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::VerificationExpired(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::HoldingsDefaultUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::IdentityDefaultUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::BankIncomeComplete(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::BankIncomeRefreshComplete(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentsDefaultUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::WebhookUpdateAcknowledged(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::PendingExpiration(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::ItemError(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::ItemLoginRepaired(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::PendingDisconnect(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::UserPermissionRevoked(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::UserAccountRevoked(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::LiabilitiesDefaultUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::DefaultUpdate(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::SyncUpdatesAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::RecurringTransactionsUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::HistoricalUpdate(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::InitialUpdate(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::TransferEventsUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::RecurringNewTransfer(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::RecurringTransferSkipped(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::RecurringCancelled(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 ///How Plaid authenticates a delivery, from `spec/plaid.yaml`; every scheme applies.
 pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
     crate::runtime::verify::AuthScheme::Jwt(crate::runtime::verify::JwtScheme {

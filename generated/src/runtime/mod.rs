@@ -4,6 +4,7 @@
 
 mod decimal;
 mod error;
+mod follow_up;
 mod nullable;
 mod payload;
 mod probe;
@@ -17,6 +18,7 @@ pub mod axum;
 
 pub use decimal::Decimal;
 pub use error::ParseError;
+pub use follow_up::*;
 pub use nullable::{optional_non_null, required_nullable, Nullable};
 pub use payload::{ErrorShape, Payload};
 pub use probe::{discriminators, selectors, Selectors};
