@@ -63,6 +63,20 @@ pub struct ErrorData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ErrorData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.errors,
+            &format!("{path}.errors"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// One failure while fetching data from the institution.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RetrievalError {
@@ -73,6 +87,15 @@ pub struct RetrievalError {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for RetrievalError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A kind of change in a person's employment record. Only two values appear in Belvo's example; the full list is not published, so others are kept as they come.
 ///
@@ -127,6 +150,15 @@ pub struct AccountsHistoricalUpdateData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for AccountsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Belvo finished loading the accounts of a link. List them with `GET /api/accounts/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AccountsHistoricalUpdate {
@@ -161,6 +193,20 @@ pub struct AccountsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for AccountsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `AccountsNewAccountsAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AccountsNewAccountsAvailableData {
@@ -169,6 +215,15 @@ pub struct AccountsNewAccountsAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for AccountsNewAccountsAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A scheduled refresh of a recurrent link found accounts that were not there before. Re-list the link's accounts with `GET /api/accounts/?link=<link_id>` and pick up the new ones.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -204,6 +259,20 @@ pub struct AccountsNewAccountsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for AccountsNewAccountsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TransactionsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransactionsHistoricalUpdateData {
@@ -220,6 +289,15 @@ pub struct TransactionsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TransactionsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Belvo finished loading a link's transaction history (roughly the past year, or as much as the institution allows). Page through it with `GET /api/transactions/?link=<link_id>`, optionally bounded by the dates given.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -255,6 +333,20 @@ pub struct TransactionsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TransactionsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TransactionsNewTransactionsAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransactionsNewTransactionsAvailableData {
@@ -277,6 +369,15 @@ pub struct TransactionsNewTransactionsAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TransactionsNewTransactionsAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh of a recurrent link found transactions the institution had not shown before; they can be back-dated, so filter by creation date rather than value date. Fetch them with `GET /api/transactions/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -315,6 +416,20 @@ pub struct TransactionsNewTransactionsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TransactionsNewTransactionsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TransactionsUpdated` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransactionsUpdatedData {
@@ -337,6 +452,15 @@ pub struct TransactionsUpdatedData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TransactionsUpdatedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Transactions Belvo had already delivered were changed at the institution; sent for single and recurrent links. Re-read the affected transactions, e.g. with `GET /api/transactions/<id>/`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -372,6 +496,20 @@ pub struct TransactionsUpdated {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TransactionsUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TransactionsDeleted` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransactionsDeletedData {
@@ -394,6 +532,15 @@ pub struct TransactionsDeletedData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TransactionsDeletedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Transactions Belvo had already delivered no longer exist at the institution; sent for single and recurrent links. Remove them from your own store.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -429,6 +576,20 @@ pub struct TransactionsDeleted {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TransactionsDeleted {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `LinkInvalidCredentials` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkInvalidCredentialsData {
@@ -441,6 +602,15 @@ pub struct LinkInvalidCredentialsData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for LinkInvalidCredentialsData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The stored credentials of a recurrent link stopped working (for example the user changed the password), so refreshes fail. Ask the user to reconnect through the Connect widget in update mode, or send the new password with `PUT /api/links/<link_id>/`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -476,6 +646,20 @@ pub struct LinkInvalidCredentials {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkInvalidCredentials {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `LinkTokenRequired` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkTokenRequiredData {
@@ -503,6 +687,15 @@ pub struct LinkTokenRequiredData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for LinkTokenRequiredData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The institution wants a fresh MFA token before a recurrent link can be refreshed again. Bring the user back to supply it, through the Connect widget in update mode or `PUT /api/links/<link_id>/` with the token.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -538,6 +731,20 @@ pub struct LinkTokenRequired {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkTokenRequired {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `OwnersHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OwnersHistoricalUpdateData {
@@ -546,6 +753,15 @@ pub struct OwnersHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for OwnersHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Belvo finished loading the account holders of a link. Read them with `GET /api/owners/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -581,6 +797,20 @@ pub struct OwnersHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for OwnersHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `OwnersNewOwnersAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OwnersNewOwnersAvailableData {
@@ -589,6 +819,15 @@ pub struct OwnersNewOwnersAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for OwnersNewOwnersAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh of a recurrent link found account holders not seen before. Re-read them with `GET /api/owners/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -624,6 +863,20 @@ pub struct OwnersNewOwnersAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for OwnersNewOwnersAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `BillsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BillsHistoricalUpdateData {
@@ -632,6 +885,15 @@ pub struct BillsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BillsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Belvo finished loading the credit-card bills of a Brazilian link. List them through Belvo's Bills (Brazil) endpoint filtered by the link.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -667,6 +929,20 @@ pub struct BillsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for BillsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `BillsNewBillsAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BillsNewBillsAvailableData {
@@ -680,6 +956,15 @@ pub struct BillsNewBillsAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BillsNewBillsAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh of a Brazilian recurrent link found new bills. Fetch them from the Bills (Brazil) endpoint filtered by the link.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -715,6 +1000,20 @@ pub struct BillsNewBillsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for BillsNewBillsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `IncomesHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IncomesHistoricalUpdateData {
@@ -725,6 +1024,15 @@ pub struct IncomesHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for IncomesHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Belvo's income analysis of a link is ready. Read it with `GET /api/incomes/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -760,6 +1068,20 @@ pub struct IncomesHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IncomesHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `RecurringExpensesHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RecurringExpensesHistoricalUpdateData {
@@ -768,6 +1090,15 @@ pub struct RecurringExpensesHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for RecurringExpensesHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Belvo finished detecting a link's recurring expenses (subscriptions, regular bills). Read them with `GET /api/recurring-expenses/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -803,6 +1134,20 @@ pub struct RecurringExpensesHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for RecurringExpensesHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvoicesInitialInflowUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvoicesInitialInflowUpdateData {
@@ -815,6 +1160,15 @@ pub struct InvoicesInitialInflowUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvoicesInitialInflowUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The invoices the taxpayer received in the last 30 days are loaded (the fast first pass of a fiscal link). List them with `GET /api/invoices/?link=<link_id>` and the inflow filter.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -850,6 +1204,20 @@ pub struct InvoicesInitialInflowUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvoicesInitialInflowUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvoicesInitialOutflowUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvoicesInitialOutflowUpdateData {
@@ -862,6 +1230,15 @@ pub struct InvoicesInitialOutflowUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvoicesInitialOutflowUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The invoices the taxpayer issued in the last 30 days are loaded. List them with `GET /api/invoices/?link=<link_id>` and the outflow filter.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -897,6 +1274,20 @@ pub struct InvoicesInitialOutflowUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvoicesInitialOutflowUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvoicesHistoricalInflowUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvoicesHistoricalInflowUpdateData {
@@ -909,6 +1300,15 @@ pub struct InvoicesHistoricalInflowUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvoicesHistoricalInflowUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The received invoices of the last five years are loaded. List them with `GET /api/invoices/?link=<link_id>` and the inflow filter.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -944,6 +1344,20 @@ pub struct InvoicesHistoricalInflowUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvoicesHistoricalInflowUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvoicesHistoricalOutflowUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvoicesHistoricalOutflowUpdateData {
@@ -956,6 +1370,15 @@ pub struct InvoicesHistoricalOutflowUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvoicesHistoricalOutflowUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The issued invoices of the last five years are loaded. List them with `GET /api/invoices/?link=<link_id>` and the outflow filter.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -990,6 +1413,20 @@ pub struct InvoicesHistoricalOutflowUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvoicesHistoricalOutflowUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Which kind of return this event counts.
 ///
@@ -1050,6 +1487,15 @@ pub struct TaxReturnsHistoricalUpdateData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxReturnsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A fiscal link's tax returns are loaded. Belvo sends this twice, once for the yearly returns (five years) and once for the monthly ones (twelve months); `type` says which. Read them with `GET /api/tax-returns/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxReturnsHistoricalUpdate {
@@ -1084,6 +1530,20 @@ pub struct TaxReturnsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxReturnsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TaxReturnsNewTaxReturnsAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxReturnsNewTaxReturnsAvailableData {
@@ -1097,6 +1557,15 @@ pub struct TaxReturnsNewTaxReturnsAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TaxReturnsNewTaxReturnsAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh of a recurrent fiscal link found tax returns filed since the last one. Read them with `GET /api/tax-returns/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1132,6 +1601,20 @@ pub struct TaxReturnsNewTaxReturnsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxReturnsNewTaxReturnsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TaxStatusHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxStatusHistoricalUpdateData {
@@ -1142,6 +1625,15 @@ pub struct TaxStatusHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TaxStatusHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The taxpayer's tax status certificate (Constancia de Situación Fiscal) is loaded. Read it with `GET /api/tax-status/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1177,6 +1669,20 @@ pub struct TaxStatusHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxStatusHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TaxComplianceStatusHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxComplianceStatusHistoricalUpdateData {
@@ -1185,6 +1691,15 @@ pub struct TaxComplianceStatusHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TaxComplianceStatusHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The taxpayer's compliance opinion (Opinión de Cumplimiento) is loaded. Read it with `GET /api/tax-compliance-status/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1223,6 +1738,20 @@ pub struct TaxComplianceStatusHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxComplianceStatusHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TaxRetentionsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxRetentionsHistoricalUpdateData {
@@ -1235,6 +1764,15 @@ pub struct TaxRetentionsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TaxRetentionsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The last year of tax retention documents is loaded. Read them with `GET /api/tax-retentions/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1270,6 +1808,20 @@ pub struct TaxRetentionsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxRetentionsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TaxDeclarationsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxDeclarationsHistoricalUpdateData {
@@ -1282,6 +1834,15 @@ pub struct TaxDeclarationsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TaxDeclarationsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Colombian taxpayer's tax declarations are loaded. Read them with `GET /api/tax-declarations/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1317,6 +1878,20 @@ pub struct TaxDeclarationsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxDeclarationsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `EmploymentRecordsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmploymentRecordsHistoricalUpdateData {
@@ -1325,6 +1900,15 @@ pub struct EmploymentRecordsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for EmploymentRecordsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Mexican employment link (IMSS, ISSSTE or SAT) is loaded. Read the profiles with `GET /api/employment-records/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1360,6 +1944,20 @@ pub struct EmploymentRecordsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for EmploymentRecordsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `EmploymentRecordsEmploymentChanges` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmploymentRecordsEmploymentChangesData {
@@ -1368,6 +1966,15 @@ pub struct EmploymentRecordsEmploymentChangesData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for EmploymentRecordsEmploymentChangesData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh noticed changes in a person's employment situation, such as a new job or a higher salary. Only sent when Belvo has switched the feature on for you. Re-read the profile with `GET /api/employment-records/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1403,6 +2010,20 @@ pub struct EmploymentRecordsEmploymentChanges {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for EmploymentRecordsEmploymentChanges {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `EmploymentsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmploymentsHistoricalUpdateData {
@@ -1411,6 +2032,15 @@ pub struct EmploymentsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for EmploymentsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The employments of a Colombian or Brazilian link are loaded. For Colombia read them with `GET /api/co/employments/?link=<link_id>`; Brazilian links use Belvo's Employments (Brazil) endpoint in the same way.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1446,6 +2076,20 @@ pub struct EmploymentsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for EmploymentsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `EmploymentsNewEmploymentsAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmploymentsNewEmploymentsAvailableData {
@@ -1454,6 +2098,15 @@ pub struct EmploymentsNewEmploymentsAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for EmploymentsNewEmploymentsAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A scheduled refresh found employments added since the previous notification. For Colombia fetch just those with `GET /api/co/employments/?link=<link_id>&created_at__range=<previous date>,<today>` (dates as YYYY-MM-DD).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1489,6 +2142,20 @@ pub struct EmploymentsNewEmploymentsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for EmploymentsNewEmploymentsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvestmentsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentsHistoricalUpdateData {
@@ -1497,6 +2164,15 @@ pub struct InvestmentsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvestmentsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The investment accounts of a Brazilian link are loaded. Read them through Belvo's Investments (Brazil) endpoint filtered by the link. Belvo calls the product an early preview whose names may still change.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1532,6 +2208,20 @@ pub struct InvestmentsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvestmentsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvestmentsNewInvestmentsAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentsNewInvestmentsAvailableData {
@@ -1545,6 +2235,15 @@ pub struct InvestmentsNewInvestmentsAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvestmentsNewInvestmentsAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh of a Brazilian recurrent link found new investment accounts. Fetch them from the Investments (Brazil) endpoint filtered by the link.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1580,6 +2279,20 @@ pub struct InvestmentsNewInvestmentsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvestmentsNewInvestmentsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvestmentTransactionsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentTransactionsHistoricalUpdateData {
@@ -1596,6 +2309,15 @@ pub struct InvestmentTransactionsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvestmentTransactionsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The transactions of a Brazilian link's investments are loaded. Read them through the Investment Transactions (Brazil) endpoint filtered by the link. Early preview.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1634,6 +2356,20 @@ pub struct InvestmentTransactionsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvestmentTransactionsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvestmentsPortfoliosHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentsPortfoliosHistoricalUpdateData {
@@ -1642,6 +2378,15 @@ pub struct InvestmentsPortfoliosHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvestmentsPortfoliosHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The investment portfolios of a link are loaded (Belvo's older investments product). Read them with `GET /investments/portfolios/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1680,6 +2425,20 @@ pub struct InvestmentsPortfoliosHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvestmentsPortfoliosHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentsPortfoliosNewInvestmentsPortfoliosAvailableData {
@@ -1688,6 +2447,16 @@ pub struct InvestmentsPortfoliosNewInvestmentsPortfoliosAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields
+for InvestmentsPortfoliosNewInvestmentsPortfoliosAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh found portfolios not seen before. Re-read them with `GET /investments/portfolios/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1725,6 +2494,21 @@ pub struct InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields
+for InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// What the app should do; always `renew` so far.
 ///
@@ -1785,6 +2569,15 @@ pub struct OpenfinanceConsentAboutToExpireData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for OpenfinanceConsentAboutToExpireData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The Open Finance consent behind a Brazilian recurrent link runs out within seven days of the link's next refresh. Ask the user to renew it before then, or refreshes will stop. Opt-in: Belvo support switches it on.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OpenfinanceConsentAboutToExpire {
@@ -1819,6 +2612,20 @@ pub struct OpenfinanceConsentAboutToExpire {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for OpenfinanceConsentAboutToExpire {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `OpenfinanceConsentExpired` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OpenfinanceConsentExpiredData {
@@ -1845,6 +2652,15 @@ pub struct OpenfinanceConsentExpiredData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for OpenfinanceConsentExpiredData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The Open Finance consent behind a Brazilian recurrent link has expired, so Belvo can no longer refresh it. Have the user renew the consent to resume updates.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1879,6 +2695,20 @@ pub struct OpenfinanceConsentExpired {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for OpenfinanceConsentExpired {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 impl crate::runtime::ErrorShape for ErrorData {
     const MARKER: &'static str = "errors";
@@ -4689,7 +5519,7 @@ impl Event {
         }
     }
 }
-///How Belvo authenticates a delivery, from `spec/belvo.yaml`; every scheme applies.
+/// How Belvo authenticates a delivery, from `spec/belvo.yaml`; every scheme applies.
 pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
     crate::runtime::verify::AuthScheme::Authorization(crate::runtime::verify::AuthorizationScheme {
         header: "Authorization",
@@ -4698,7 +5528,7 @@ pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
         required: false,
     }),
 ];
-///Belvo's delivery rules a receiver acts on.
+/// Belvo's delivery rules a receiver acts on.
 pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
     content_type: "application/json",
     source_ips: &[
@@ -4709,7 +5539,7 @@ pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::veri
     timeout: ::std::time::Duration::new(5, 0),
     success: crate::runtime::verify::SuccessStatus::Any2xx,
 };
-///Belvo as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+/// Belvo as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Webhooks;
 impl crate::runtime::Provider for Webhooks {
@@ -4730,9 +5560,126 @@ impl crate::runtime::Provider for Webhooks {
         event.subject_id()
     }
 }
-/**Business logic for Belvo deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
-
-Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).*/
+impl Event {
+    /// JSON paths (`$.data.new_field`) of the fields this event carries that the spec
+    /// does not know: what to log when a provider starts sending something new. They
+    /// are kept in the structs' `extra` maps either way. Empty for unknown events.
+    pub fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+        let mut out = ::std::vec::Vec::new();
+        match self {
+            Event::AccountsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::AccountsNewAccountsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransactionsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransactionsNewTransactionsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransactionsUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransactionsDeleted(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LinkInvalidCredentials(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LinkTokenRequired(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::OwnersHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::OwnersNewOwnersAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BillsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BillsNewBillsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IncomesHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::RecurringExpensesHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvoicesInitialInflowUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvoicesInitialOutflowUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvoicesHistoricalInflowUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvoicesHistoricalOutflowUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TaxReturnsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TaxReturnsNewTaxReturnsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TaxStatusHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TaxComplianceStatusHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TaxRetentionsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TaxDeclarationsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::EmploymentRecordsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::EmploymentRecordsEmploymentChanges(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::EmploymentsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::EmploymentsNewEmploymentsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentsNewInvestmentsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentTransactionsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentsPortfoliosHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::OpenfinanceConsentAboutToExpire(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::OpenfinanceConsentExpired(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::Unknown(_) => {}
+        }
+        out
+    }
+}
+/// Business logic for Belvo deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
+///
+/// Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).
 pub trait Handler: Send + Sync + 'static {
     /// Called with every verified, parsed delivery before it is handled; answer
     /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
@@ -4886,7 +5833,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `AccountsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `AccountsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_accounts_historical_update(
         &self,
         event: AccountsHistoricalUpdate,
@@ -4895,7 +5842,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `AccountsNewAccountsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `AccountsNewAccountsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_accounts_new_accounts_available(
         &self,
         event: AccountsNewAccountsAvailable,
@@ -4904,7 +5851,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransactionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TransactionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_transactions_historical_update(
         &self,
         event: TransactionsHistoricalUpdate,
@@ -4913,7 +5860,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransactionsNewTransactionsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `TransactionsNewTransactionsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_transactions_new_transactions_available(
         &self,
         event: TransactionsNewTransactionsAvailable,
@@ -4922,7 +5869,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransactionsUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `TransactionsUpdated` delivery. The default acknowledges it and does nothing.
     fn on_transactions_updated(
         &self,
         event: TransactionsUpdated,
@@ -4931,7 +5878,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransactionsDeleted` delivery. The default acknowledges it and does nothing.
+    /// A `TransactionsDeleted` delivery. The default acknowledges it and does nothing.
     fn on_transactions_deleted(
         &self,
         event: TransactionsDeleted,
@@ -4940,7 +5887,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LinkInvalidCredentials` delivery. The default acknowledges it and does nothing.
+    /// A `LinkInvalidCredentials` delivery. The default acknowledges it and does nothing.
     fn on_link_invalid_credentials(
         &self,
         event: LinkInvalidCredentials,
@@ -4949,7 +5896,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LinkTokenRequired` delivery. The default acknowledges it and does nothing.
+    /// A `LinkTokenRequired` delivery. The default acknowledges it and does nothing.
     fn on_link_token_required(
         &self,
         event: LinkTokenRequired,
@@ -4958,7 +5905,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `OwnersHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `OwnersHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_owners_historical_update(
         &self,
         event: OwnersHistoricalUpdate,
@@ -4967,7 +5914,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `OwnersNewOwnersAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `OwnersNewOwnersAvailable` delivery. The default acknowledges it and does nothing.
     fn on_owners_new_owners_available(
         &self,
         event: OwnersNewOwnersAvailable,
@@ -4976,7 +5923,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BillsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `BillsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_bills_historical_update(
         &self,
         event: BillsHistoricalUpdate,
@@ -4985,7 +5932,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BillsNewBillsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `BillsNewBillsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_bills_new_bills_available(
         &self,
         event: BillsNewBillsAvailable,
@@ -4994,7 +5941,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IncomesHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `IncomesHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_incomes_historical_update(
         &self,
         event: IncomesHistoricalUpdate,
@@ -5003,7 +5950,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `RecurringExpensesHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `RecurringExpensesHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_recurring_expenses_historical_update(
         &self,
         event: RecurringExpensesHistoricalUpdate,
@@ -5012,7 +5959,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvoicesInitialInflowUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvoicesInitialInflowUpdate` delivery. The default acknowledges it and does nothing.
     fn on_invoices_initial_inflow_update(
         &self,
         event: InvoicesInitialInflowUpdate,
@@ -5021,7 +5968,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvoicesInitialOutflowUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvoicesInitialOutflowUpdate` delivery. The default acknowledges it and does nothing.
     fn on_invoices_initial_outflow_update(
         &self,
         event: InvoicesInitialOutflowUpdate,
@@ -5030,7 +5977,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvoicesHistoricalInflowUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvoicesHistoricalInflowUpdate` delivery. The default acknowledges it and does nothing.
     fn on_invoices_historical_inflow_update(
         &self,
         event: InvoicesHistoricalInflowUpdate,
@@ -5039,7 +5986,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvoicesHistoricalOutflowUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvoicesHistoricalOutflowUpdate` delivery. The default acknowledges it and does nothing.
     fn on_invoices_historical_outflow_update(
         &self,
         event: InvoicesHistoricalOutflowUpdate,
@@ -5048,7 +5995,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TaxReturnsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TaxReturnsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_tax_returns_historical_update(
         &self,
         event: TaxReturnsHistoricalUpdate,
@@ -5057,7 +6004,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TaxReturnsNewTaxReturnsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `TaxReturnsNewTaxReturnsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_tax_returns_new_tax_returns_available(
         &self,
         event: TaxReturnsNewTaxReturnsAvailable,
@@ -5066,7 +6013,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TaxStatusHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TaxStatusHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_tax_status_historical_update(
         &self,
         event: TaxStatusHistoricalUpdate,
@@ -5075,7 +6022,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TaxComplianceStatusHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TaxComplianceStatusHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_tax_compliance_status_historical_update(
         &self,
         event: TaxComplianceStatusHistoricalUpdate,
@@ -5084,7 +6031,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TaxRetentionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TaxRetentionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_tax_retentions_historical_update(
         &self,
         event: TaxRetentionsHistoricalUpdate,
@@ -5093,7 +6040,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TaxDeclarationsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TaxDeclarationsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_tax_declarations_historical_update(
         &self,
         event: TaxDeclarationsHistoricalUpdate,
@@ -5102,7 +6049,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `EmploymentRecordsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `EmploymentRecordsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_employment_records_historical_update(
         &self,
         event: EmploymentRecordsHistoricalUpdate,
@@ -5111,7 +6058,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `EmploymentRecordsEmploymentChanges` delivery. The default acknowledges it and does nothing.
+    /// A `EmploymentRecordsEmploymentChanges` delivery. The default acknowledges it and does nothing.
     fn on_employment_records_employment_changes(
         &self,
         event: EmploymentRecordsEmploymentChanges,
@@ -5120,7 +6067,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `EmploymentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `EmploymentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_employments_historical_update(
         &self,
         event: EmploymentsHistoricalUpdate,
@@ -5129,7 +6076,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `EmploymentsNewEmploymentsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `EmploymentsNewEmploymentsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_employments_new_employments_available(
         &self,
         event: EmploymentsNewEmploymentsAvailable,
@@ -5138,7 +6085,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_investments_historical_update(
         &self,
         event: InvestmentsHistoricalUpdate,
@@ -5147,7 +6094,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentsNewInvestmentsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentsNewInvestmentsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_investments_new_investments_available(
         &self,
         event: InvestmentsNewInvestmentsAvailable,
@@ -5156,7 +6103,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentTransactionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentTransactionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_investment_transactions_historical_update(
         &self,
         event: InvestmentTransactionsHistoricalUpdate,
@@ -5165,7 +6112,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentsPortfoliosHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentsPortfoliosHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_investments_portfolios_historical_update(
         &self,
         event: InvestmentsPortfoliosHistoricalUpdate,
@@ -5174,7 +6121,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable` delivery. The default acknowledges it and does nothing.
     fn on_investments_portfolios_new_investments_portfolios_available(
         &self,
         event: InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable,
@@ -5183,7 +6130,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `OpenfinanceConsentAboutToExpire` delivery. The default acknowledges it and does nothing.
+    /// A `OpenfinanceConsentAboutToExpire` delivery. The default acknowledges it and does nothing.
     fn on_openfinance_consent_about_to_expire(
         &self,
         event: OpenfinanceConsentAboutToExpire,
@@ -5192,7 +6139,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `OpenfinanceConsentExpired` delivery. The default acknowledges it and does nothing.
+    /// A `OpenfinanceConsentExpired` delivery. The default acknowledges it and does nothing.
     fn on_openfinance_consent_expired(
         &self,
         event: OpenfinanceConsentExpired,
@@ -5202,13 +6149,13 @@ pub trait Handler: Send + Sync + 'static {
         async { Ok(()) }
     }
 }
-///A receiving configuration for Belvo: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
+/// A receiving configuration for Belvo: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
 pub fn config(
     credentials: crate::runtime::verify::Credentials,
 ) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
     crate::runtime::Config::new::<Webhooks>(credentials)
 }
-///Verifies, parses and dispatches one Belvo delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
+/// Verifies, parses and dispatches one Belvo delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
     handler: &H,
     config: &crate::runtime::Config,
@@ -5238,7 +6185,7 @@ impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
         Handler::handle(self, event, delivery)
     }
 }
-///An axum router receiving Belvo deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
+/// An axum router receiving Belvo deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
 #[cfg(feature = "axum")]
 pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
     crate::runtime::axum::router::<Webhooks, H>(handler, config)

@@ -110,6 +110,15 @@ pub struct PlaidError {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for PlaidError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Broad class of a Plaid error; new classes appear as products are added.
 ///
 /// Open: values the spec does not list are kept in [`Self::Other`].
@@ -1211,6 +1220,20 @@ pub struct LinkEvent {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkEvent {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.event_metadata,
+            &format!("{path}.event_metadata"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Details of a Link event; which keys are present depends on the event.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkEventMetadata {
@@ -1322,6 +1345,15 @@ pub struct LinkEventMetadata {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for LinkEventMetadata {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Names of Link events known to Plaid's schema; more appear over time.
 ///
@@ -1486,6 +1518,15 @@ pub struct LinkDeliveryMetadata {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkDeliveryMetadata {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Channel a Hosted Link session was sent through.
 ///
 /// Open: values the spec does not list are kept in [`Self::Other`].
@@ -1586,6 +1627,25 @@ pub struct LinkCallbackMetadata {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkCallbackMetadata {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.institution,
+            &format!("{path}.institution"),
+            out,
+        );
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.accounts,
+            &format!("{path}.accounts"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Which Link callback fired.
 ///
 /// Open: values the spec does not list are kept in [`Self::Other`].
@@ -1655,6 +1715,15 @@ pub struct LinkDeliveryInstitution {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkDeliveryInstitution {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An account the user selected in Link.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkDeliveryAccount {
@@ -1710,6 +1779,15 @@ pub struct LinkDeliveryAccount {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for LinkDeliveryAccount {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Where an account stands in micro-deposit or database verification.
 ///
@@ -1812,6 +1890,15 @@ pub struct AssetsProductReady {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for AssetsProductReady {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Generating an Asset Report failed; `error` (type ASSET_REPORT_ERROR) says why. Fix the cause, for example an Item needing re-login, and create the report again.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AssetsError {
@@ -1836,6 +1923,20 @@ pub struct AssetsError {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for AssetsError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Account or routing numbers changed for accounts of an Item, for instance after the bank renumbered them. Call /auth/get again and replace the numbers you stored.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1862,6 +1963,20 @@ pub struct AuthDefaultUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for AuthDefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Automated micro-deposit verification succeeded for an account. Its numbers can now be read with /auth/get and used for payments.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AutomaticallyVerified {
@@ -1881,6 +1996,20 @@ pub struct AutomaticallyVerified {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for AutomaticallyVerified {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Plaid could not verify the automated micro-deposits within the allowed window (seven days), so verification failed for good. Ask the user to link the account again, possibly another way.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1902,6 +2031,20 @@ pub struct VerificationExpired {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for VerificationExpired {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An Auth request failed because the user did not grant the access Auth needs. Send the user through Link update mode to grant it.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductPermissionsRequiredAuth {
@@ -1916,6 +2059,15 @@ pub struct ProductPermissionsRequiredAuth {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProductPermissionsRequiredAuth {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Automated micro-deposit verification succeeded for an account, in the alternative shape whose `error` is a plain string. Handle it like the usual AUTOMATICALLY_VERIFIED webhook.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1937,6 +2089,15 @@ pub struct FallbackAuthMicrodepositAutoVerified {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for FallbackAuthMicrodepositAutoVerified {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Automated micro-deposit verification expired for an account, in the alternative shape whose `error` is a plain string. Handle it like the usual VERIFICATION_EXPIRED webhook.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FallbackAuthMicrodepositVerificationExpired {
@@ -1956,6 +2117,15 @@ pub struct FallbackAuthMicrodepositVerificationExpired {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for FallbackAuthMicrodepositVerificationExpired {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The user finished (or failed) verifying Same-Day micro-deposits through the text-message flow Plaid hosts. On success the account's numbers are ready in /auth/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1981,6 +2151,15 @@ pub struct HostedMMDVerification {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for HostedMMDVerification {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// New Bank Transfers events exist, for example progress of the ACH transfers behind micro-deposit verification. Page through them with /bank_transfer/event/sync.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BankTransfersEventsUpdate {
@@ -1993,6 +2172,15 @@ pub struct BankTransfersEventsUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BankTransfersEventsUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Generating a Consumer Report base report failed; `error` (type BASE_REPORT_ERROR) carries the reason.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2012,6 +2200,20 @@ pub struct BaseReportsError {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for BaseReportsError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The status of a Beacon user changed, by a Dashboard action or because of a fraud report on the network. Read the user with /beacon/user/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BeaconUserStatusUpdated {
@@ -2026,6 +2228,15 @@ pub struct BeaconUserStatusUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BeaconUserStatusUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Beacon fraud report was filed against one of your Beacon users. Look at it with /beacon/report/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2042,6 +2253,15 @@ pub struct BeaconReportCreated {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for BeaconReportCreated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Beacon report you filed was changed or deleted. Re-read it with /beacon/report/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BeaconReportUpdated {
@@ -2056,6 +2276,15 @@ pub struct BeaconReportUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BeaconReportUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A fraud report filed by someone else on the Beacon network matches one of your Beacon users. Details come from /beacon/report_syndication/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2072,6 +2301,15 @@ pub struct BeaconReportSyndicationCreated {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for BeaconReportSyndicationCreated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A newly created Beacon user looks like a duplicate of one you already have. Inspect the match with /beacon/duplicate/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BeaconDuplicateDetected {
@@ -2086,6 +2324,15 @@ pub struct BeaconDuplicateDetected {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BeaconDuplicateDetected {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Older, deprecated status webhook of Cash Flow Updates, sent one to four times a day per enrolled Item. Call /cra/monitoring_insights/get for the refreshed insights; newer customers get CASH_FLOW_INSIGHTS_UPDATED instead.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2104,6 +2351,15 @@ pub struct CashFlowUpdatesInsights {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CashFlowUpdatesInsights {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Cash Flow Updates refresh found a non-sufficient-funds or overdraft event. Read the insights with /cra/monitoring_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CashFlowUpdatesNSF {
@@ -2120,6 +2376,15 @@ pub struct CashFlowUpdatesNSF {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CashFlowUpdatesNSF {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Cash Flow Updates refresh found a new source of income for the user. Read the insights with /cra/monitoring_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2138,6 +2403,15 @@ pub struct CashFlowUpdatesNewIncomeStream {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CashFlowUpdatesNewIncomeStream {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Cash Flow Updates refresh noticed that a deposit the user normally receives did not arrive. Read the insights with /cra/monitoring_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CashFlowUpdatesExpectedDepositMissed {
@@ -2154,6 +2428,15 @@ pub struct CashFlowUpdatesExpectedDepositMissed {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CashFlowUpdatesExpectedDepositMissed {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Cash Flow Updates refresh saw an account balance fall below $100. Read the insights with /cra/monitoring_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2172,6 +2455,15 @@ pub struct CashFlowUpdatesLowBalance {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CashFlowUpdatesLowBalance {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Cash Flow Updates refresh saw a deposit above $5,000. Read the insights with /cra/monitoring_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CashFlowUpdatesLargeDeposit {
@@ -2189,6 +2481,15 @@ pub struct CashFlowUpdatesLargeDeposit {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CashFlowUpdatesLargeDeposit {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Cash Flow Updates refresh saw a payment on a loan that was not seen before. Read the insights with /cra/monitoring_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CashFlowUpdatesNewLoanPayment {
@@ -2205,6 +2506,15 @@ pub struct CashFlowUpdatesNewLoanPayment {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CashFlowUpdatesNewLoanPayment {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Current Cash Flow Updates status webhook, sent up to four times a day per enrolled Item, listing any insights the refresh raised. Call /cra/monitoring_insights/get for the details.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2224,6 +2534,15 @@ pub struct CashFlowUpdatesInsightsV2 {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CashFlowUpdatesInsightsV2 {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Plaid Check consumer report is ready. Fetch the parts you need with the Check Report /get endpoints soon, as the data is kept only for a limited time (24 hours).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2249,6 +2568,15 @@ pub struct CraCheckReportReady {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CraCheckReportReady {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Plaid Check consumer report could not be generated. Use /user/items/get to see which Items are in error and ask the user to fix them.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CraCheckReportFailed {
@@ -2267,6 +2595,15 @@ pub struct CraCheckReportFailed {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CraCheckReportFailed {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Upgrading Items for a Plaid Check report failed for the listed Items.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CraUpgradeFailed {
@@ -2283,6 +2620,15 @@ pub struct CraUpgradeFailed {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CraUpgradeFailed {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Plaid Check report created through the user-based flow is ready. Fetch it with the Check Report /get endpoints.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2316,6 +2662,15 @@ pub struct CraUserCheckReportReady {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CraUserCheckReportReady {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Plaid Check report created through the user-based flow could not be generated. Check the user's Items for errors.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CraUserCheckReportFailed {
@@ -2333,6 +2688,15 @@ pub struct CraUserCheckReportFailed {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CraUserCheckReportFailed {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Plaid Check bank income report finished, successfully or not. On success fetch it with /cra/check_report/income_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2356,6 +2720,15 @@ pub struct CraBankIncomeComplete {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CraBankIncomeComplete {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Plaid Check bank income report could not be generated.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CraBankIncomeError {
@@ -2370,6 +2743,15 @@ pub struct CraBankIncomeError {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CraBankIncomeError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Plaid Check partner insights report is ready. Fetch it with /cra/check_report/partner_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2386,6 +2768,15 @@ pub struct CraPartnerInsightsComplete {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CraPartnerInsightsComplete {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Plaid Check partner insights report could not be generated.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CraPartnerInsightsError {
@@ -2400,6 +2791,15 @@ pub struct CraPartnerInsightsError {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CraPartnerInsightsError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// An alert you set up in the Dashboard fired because an institution's connection success rate crossed your threshold. Consider steering users away from it or warning them.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2418,6 +2818,15 @@ pub struct InstitutionStatusAlert {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InstitutionStatusAlert {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Monitor screening of a business entity changed status, for example after a review or an ongoing-monitoring hit. Read it with /watchlist_screening/entity/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EntityScreeningStatusUpdated {
@@ -2432,6 +2841,15 @@ pub struct EntityScreeningStatusUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for EntityScreeningStatusUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Holdings of an investments Item were added or changed, typically after the markets close. Call /investments/holdings/get to refresh them.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2462,6 +2880,20 @@ pub struct HoldingsDefaultUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for HoldingsDefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Plaid noticed changed identity data (names, addresses, phones, e-mails) on accounts of an Item. Call /identity/get to read the new data.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IdentityDefaultUpdate {
@@ -2485,6 +2917,20 @@ pub struct IdentityDefaultUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IdentityDefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An Identity request failed because the user did not grant the access Identity needs. Send the user through Link update mode to grant it.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductPermissionsRequiredIdentity {
@@ -2499,6 +2945,15 @@ pub struct ProductPermissionsRequiredIdentity {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProductPermissionsRequiredIdentity {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The user completed one step of an Identity Verification session. Call /identity_verification/get if you track progress step by step.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2515,6 +2970,15 @@ pub struct IdentityVerificationStepUpdated {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IdentityVerificationStepUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An Identity Verification session was retried, from the Dashboard or through the API. Expect further step and status webhooks for it.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IdentityVerificationRetried {
@@ -2530,6 +2994,15 @@ pub struct IdentityVerificationRetried {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IdentityVerificationRetried {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The overall status of an Identity Verification session changed, for example to success or failure. Read the outcome with /identity_verification/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IdentityVerificationStatusUpdated {
@@ -2544,6 +3017,15 @@ pub struct IdentityVerificationStatusUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for IdentityVerificationStatusUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Plaid finished computing income for an Item (sent under the INCOME type despite the schema name). Fetch the result with the income /get endpoints.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2562,6 +3044,20 @@ pub struct ItemProductReady {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ItemProductReady {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A document or payroll income verification changed status. When processing is complete, fetch the results with the payroll income endpoints.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2587,6 +3083,15 @@ pub struct IncomeVerificationStatus {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IncomeVerificationStatus {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Fraud checks on uploaded income documents are done. Read them with /credit/payroll_income/risk_signals/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IncomeVerificationRiskSignalsStatus {
@@ -2611,6 +3116,15 @@ pub struct IncomeVerificationRiskSignalsStatus {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IncomeVerificationRiskSignalsStatus {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A bank income report finished, successfully or not. On success fetch it with /credit/bank_income/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BankIncomeComplete {
@@ -2628,6 +3142,15 @@ pub struct BankIncomeComplete {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for BankIncomeComplete {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Refreshing a payroll income verification failed and the user has to connect the payroll account again through Link.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IncomeVerificationRefreshReconnectNeeded {
@@ -2643,6 +3166,15 @@ pub struct IncomeVerificationRefreshReconnectNeeded {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IncomeVerificationRefreshReconnectNeeded {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Plaid detected a change in a user's bank income. Fetch the updated report with /credit/bank_income/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BankIncomeRefreshUpdate {
@@ -2657,6 +3189,15 @@ pub struct BankIncomeRefreshUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BankIncomeRefreshUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh of a bank income report finished, successfully or not. On success fetch it with /credit/bank_income/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2674,6 +3215,15 @@ pub struct BankIncomeRefreshComplete {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BankIncomeRefreshComplete {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// New or cancelled investment transactions were found for an Item. Call /investments/transactions/get to catch up.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2704,6 +3254,20 @@ pub struct InvestmentsDefaultUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvestmentsDefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A background extraction of an Item's investment transaction history finished. Call /investments/transactions/get for the full history.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentsHistoricalUpdate {
@@ -2733,6 +3297,20 @@ pub struct InvestmentsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvestmentsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An institution connectivity issue you subscribed to is now resolved. Users who were blocked by it can be invited to try again.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IssueResolved {
@@ -2754,6 +3332,15 @@ pub struct IssueResolved {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IssueResolved {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An Item's webhook URL was changed with /item/webhook/update; this confirmation goes to the new URL. Nothing more to do.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WebhookUpdateAcknowledged {
@@ -2773,6 +3360,20 @@ pub struct WebhookUpdateAcknowledged {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for WebhookUpdateAcknowledged {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The user's consent for an Item (EU/UK institutions) runs out in about seven days. Send the user through Link update mode to renew it before then.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2797,6 +3398,15 @@ pub struct PendingExpiration {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for PendingExpiration {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// An Item went into an error state, most often ITEM_LOGIN_REQUIRED. Usually the user must repair it through Link update mode; data stops updating until then.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2823,6 +3433,20 @@ pub struct ItemError {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ItemError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An Item that needed a new login is working again without the user going through update mode in your app (for example they fixed it in another app). Clear any re-login prompt.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemLoginRepaired {
@@ -2844,6 +3468,15 @@ pub struct ItemLoginRepaired {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ItemLoginRepaired {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A US or Canadian Item will stop working soon (currently about seven days ahead), e.g. because the institution migrates or a token expires. Send the user through Link update mode to keep it connected.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2871,6 +3504,15 @@ pub struct PendingDisconnect {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for PendingDisconnect {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The user withdrew permission for an Item, e.g. through Plaid Portal. The Item can no longer be used; stop using its data and remove it with /item/remove.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserPermissionRevoked {
@@ -2895,6 +3537,20 @@ pub struct UserPermissionRevoked {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for UserPermissionRevoked {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Plaid found an account at the institution that the user has not shared with you. You may invite the user to add it through Link update mode (or re-link in the EU/UK).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2931,6 +3587,20 @@ pub struct NewAccountsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for NewAccountsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The user revoked access to a single account of an Item at the bank's own portal (only some banks report this). Stop using that account; the rest of the Item still works.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserAccountRevoked {
@@ -2955,6 +3625,15 @@ pub struct UserAccountRevoked {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for UserAccountRevoked {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Plaid Layer verified the user's phone number, so your own one-time-code check can be skipped. Continue the Layer session.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LayerAuthenticationPassed {
@@ -2971,6 +3650,15 @@ pub struct LayerAuthenticationPassed {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for LayerAuthenticationPassed {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Liabilities of an Item were added or changed. Call /liabilities/get to refresh them.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3004,6 +3692,20 @@ pub struct LiabilitiesDefaultUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LiabilitiesDefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A summary of the events of a Link session (sent by default for Hosted Link). It can come several times for one session, each copy holding all events so far; de-duplicate by `event_id`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkEvents {
@@ -3028,6 +3730,20 @@ pub struct LinkEvents {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkEvents {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.events,
+            &format!("{path}.events"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An Item was added during a Hosted or multi-Item Link session. Exchange the `public_token` with /item/public_token/exchange to get an access token.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemAddResult {
@@ -3046,6 +3762,15 @@ pub struct ItemAddResult {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ItemAddResult {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Link session ended, either successfully or with the user exiting. On success exchange each public token for an access token.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3089,6 +3814,15 @@ pub struct LinkSessionFinished {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkSessionFinished {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Reports whether a Hosted Link session could be delivered to the user by SMS or e-mail.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkUserDeliveryStatus {
@@ -3105,6 +3839,20 @@ pub struct LinkUserDeliveryStatus {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for LinkUserDeliveryStatus {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.link_delivery_metadata,
+            &format!("{path}.link_delivery_metadata"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Relays to your server what a Link front-end callback (success, event or exit) reported during a Hosted Link delivery session. Treat it like the matching client-side callback.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3126,6 +3874,25 @@ pub struct LinkDeliveryCallback {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkDeliveryCallback {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.link_callback_metadata,
+            &format!("{path}.link_callback_metadata"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For resellers: the OAuth registration of one of your end customers at an institution changed status. When it needs attention, check the end customer in the Dashboard.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PartnerEndCustomerOAuthStatusUpdated {
@@ -3146,6 +3913,15 @@ pub struct PartnerEndCustomerOAuthStatusUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for PartnerEndCustomerOAuthStatusUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Payment Initiation (UK/EU) payment moved to a new status. Update your record; a completed or executed status is not by itself proof that funds arrived.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3186,6 +3962,20 @@ pub struct PaymentStatusUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for PaymentStatusUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Payment Initiation consent (for variable recurring payments) changed status, e.g. it was authorised, revoked or expired. Stop initiating payments under a consent that is no longer authorised.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaymentInitiationConsentStatusUpdate {
@@ -3210,6 +4000,20 @@ pub struct PaymentInitiationConsentStatusUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for PaymentInitiationConsentStatusUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: the webhook URL of a processor token was changed with /processor/token/webhook/update; this confirmation goes to the new URL.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorTokenWebhookUpdate {
@@ -3229,6 +4033,20 @@ pub struct ProcessorTokenWebhookUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProcessorTokenWebhookUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Plaid Protect recorded a new event for a user, such as a finished Link session or a completed scoring run. Fetch it with /protect/event/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3258,6 +4076,15 @@ pub struct ProtectUserEvent {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ProtectUserEvent {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Monitor watchlist screening of a person changed status, after a Dashboard review or an ongoing-monitoring hit. Read it with /watchlist_screening/individual/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ScreeningStatusUpdated {
@@ -3272,6 +4099,15 @@ pub struct ScreeningStatusUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ScreeningStatusUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A /statements/refresh request for an Item finished, successfully or not. On success list the new statements with /statements/list.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3289,6 +4125,15 @@ pub struct StatementsRefreshComplete {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for StatementsRefreshComplete {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Transactions of an Item were deleted at the source. Users of /transactions/get should delete the listed ids; /transactions/sync users get removals from sync instead.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3310,6 +4155,20 @@ pub struct TransactionsRemoved {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TransactionsRemoved {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: transactions of an account were deleted. Delete the listed ids from your copy.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorTransactionsRemoved {
@@ -3329,6 +4188,20 @@ pub struct ProcessorTransactionsRemoved {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProcessorTransactionsRemoved {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// New transactions are available for an Item after a routine refresh. /transactions/get users fetch them now; /transactions/sync users can rely on SYNC_UPDATES_AVAILABLE instead.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3350,6 +4223,20 @@ pub struct DefaultUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for DefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: new transactions are available for an account. Fetch them with the processor transactions endpoints.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorDefaultUpdate {
@@ -3369,6 +4256,20 @@ pub struct ProcessorDefaultUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProcessorDefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// There are transaction changes to pick up for an Item. Call /transactions/sync with your saved cursor until `has_more` is false. Only sent once /transactions/sync has been called for the Item at least once.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3396,6 +4297,15 @@ pub struct SyncUpdatesAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for SyncUpdatesAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: there are transaction changes for an account. Call /processor/transactions/sync with your saved cursor.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorSyncUpdatesAvailable {
@@ -3415,6 +4325,15 @@ pub struct ProcessorSyncUpdatesAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ProcessorSyncUpdatesAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Recurring transaction streams of an Item changed: a stream was found, grew or had its attributes updated. Call /transactions/recurring/get for the current streams.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RecurringTransactionsUpdate {
@@ -3432,6 +4351,15 @@ pub struct RecurringTransactionsUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for RecurringTransactionsUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: recurring transaction streams of an account changed. Call /processor/transactions/recurring/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorRecurringTransactionsUpdate {
@@ -3446,6 +4374,15 @@ pub struct ProcessorRecurringTransactionsUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProcessorRecurringTransactionsUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The historical transaction pull for an Item finished, so history beyond the first 30 days is available (also re-sent after the account selection changes). /transactions/get users fetch the full history now.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3467,6 +4404,20 @@ pub struct HistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for HistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: the historical transaction pull for an account finished. Fetch the full history with the processor transactions endpoints.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorHistoricalUpdate {
@@ -3486,6 +4437,20 @@ pub struct ProcessorHistoricalUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProcessorHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The first transaction pull for an Item finished, so about 30 days of transactions are available (also re-sent after the account selection changes). /transactions/get users can fetch them now.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3507,6 +4472,15 @@ pub struct InitialUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InitialUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: the first transaction pull for an account finished. Fetch the recent transactions with the processor transactions endpoints.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorInitialUpdate {
@@ -3527,6 +4501,15 @@ pub struct ProcessorInitialUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ProcessorInitialUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// New Transfer events exist. Page through them with /transfer/event/sync from your last event id; one webhook may stand for many events.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransferEventsUpdate {
@@ -3539,6 +4522,15 @@ pub struct TransferEventsUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TransferEventsUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A recurring transfer created a new transfer. Track it with /transfer/get or the transfer event stream.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3556,6 +4548,15 @@ pub struct RecurringNewTransfer {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for RecurringNewTransfer {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A recurring transfer could not create its transfer on the planned date, e.g. because authorization was declined. Check the decision and, if needed, fix the account or contact the user.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3581,6 +4582,15 @@ pub struct RecurringTransferSkipped {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for RecurringTransferSkipped {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Plaid cancelled a recurring transfer; no more transfers will be created from it. Read /transfer/recurring/get for the details.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RecurringCancelled {
@@ -3596,6 +4606,15 @@ pub struct RecurringCancelled {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for RecurringCancelled {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For Transfer platforms: the onboarding status of one of your originators changed. Check it with /transfer/originator/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransferPlatformOnboardingUpdate {
@@ -3610,6 +4629,15 @@ pub struct TransferPlatformOnboardingUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TransferPlatformOnboardingUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A virtual-account (wallet) transaction changed status. Update your record; on failure `failure_reason` says why.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3647,6 +4675,20 @@ pub struct WalletTransactionStatusUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for WalletTransactionStatusUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Every event of this provider, chosen by `webhook_type` and `webhook_code`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
@@ -7814,7 +8856,7 @@ impl Event {
         }
     }
 }
-///How Plaid authenticates a delivery, from `spec/plaid.yaml`; every scheme applies.
+/// How Plaid authenticates a delivery, from `spec/plaid.yaml`; every scheme applies.
 pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
     crate::runtime::verify::AuthScheme::Jwt(crate::runtime::verify::JwtScheme {
         header: "Plaid-Verification",
@@ -7839,7 +8881,7 @@ pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
         },
     }),
 ];
-///Plaid's delivery rules a receiver acts on.
+/// Plaid's delivery rules a receiver acts on.
 pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
     content_type: "application/json",
     source_ips: &[
@@ -7851,7 +8893,7 @@ pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::veri
     timeout: ::std::time::Duration::new(10, 0),
     success: crate::runtime::verify::SuccessStatus::Only(&[200]),
 };
-///Plaid as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+/// Plaid as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Webhooks;
 impl crate::runtime::Provider for Webhooks {
@@ -7872,9 +8914,294 @@ impl crate::runtime::Provider for Webhooks {
         event.subject_id()
     }
 }
-/**Business logic for Plaid deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
-
-Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).*/
+impl Event {
+    /// JSON paths (`$.data.new_field`) of the fields this event carries that the spec
+    /// does not know: what to log when a provider starts sending something new. They
+    /// are kept in the structs' `extra` maps either way. Empty for unknown events.
+    pub fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+        let mut out = ::std::vec::Vec::new();
+        match self {
+            Event::AssetsProductReady(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::AssetsError(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::AuthDefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::AutomaticallyVerified(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::VerificationExpired(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProductPermissionsRequiredAuth(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::FallbackAuthMicrodepositAutoVerified(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::FallbackAuthMicrodepositVerificationExpired(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::HostedMMDVerification(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BankTransfersEventsUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BaseReportsError(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BeaconUserStatusUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BeaconReportCreated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BeaconReportUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BeaconReportSyndicationCreated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BeaconDuplicateDetected(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesInsights(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesNSF(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesNewIncomeStream(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesExpectedDepositMissed(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesLowBalance(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesLargeDeposit(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesNewLoanPayment(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesInsightsV2(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraCheckReportReady(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraCheckReportFailed(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraUpgradeFailed(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraUserCheckReportReady(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraUserCheckReportFailed(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraBankIncomeComplete(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraBankIncomeError(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraPartnerInsightsComplete(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraPartnerInsightsError(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InstitutionStatusAlert(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::EntityScreeningStatusUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::HoldingsDefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IdentityDefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProductPermissionsRequiredIdentity(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IdentityVerificationStepUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IdentityVerificationRetried(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IdentityVerificationStatusUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemProductReady(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IncomeVerificationStatus(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IncomeVerificationRiskSignalsStatus(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BankIncomeComplete(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IncomeVerificationRefreshReconnectNeeded(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BankIncomeRefreshUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BankIncomeRefreshComplete(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentsDefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IssueResolved(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::WebhookUpdateAcknowledged(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PendingExpiration(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemError(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemLoginRepaired(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PendingDisconnect(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::UserPermissionRevoked(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::NewAccountsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::UserAccountRevoked(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LayerAuthenticationPassed(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LiabilitiesDefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LinkEvents(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemAddResult(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LinkSessionFinished(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LinkUserDeliveryStatus(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LinkDeliveryCallback(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PartnerEndCustomerOAuthStatusUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PaymentStatusUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PaymentInitiationConsentStatusUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorTokenWebhookUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProtectUserEvent(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ScreeningStatusUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::StatementsRefreshComplete(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransactionsRemoved(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorTransactionsRemoved(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::DefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorDefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::SyncUpdatesAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorSyncUpdatesAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::RecurringTransactionsUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorRecurringTransactionsUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::HistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InitialUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorInitialUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransferEventsUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::RecurringNewTransfer(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::RecurringTransferSkipped(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::RecurringCancelled(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransferPlatformOnboardingUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::WalletTransactionStatusUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::Unknown(_) => {}
+        }
+        out
+    }
+}
+/// Business logic for Plaid deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
+///
+/// Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).
 pub trait Handler: Send + Sync + 'static {
     /// Called with every verified, parsed delivery before it is handled; answer
     /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
@@ -8180,7 +9507,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `AssetsProductReady` delivery. The default acknowledges it and does nothing.
+    /// A `AssetsProductReady` delivery. The default acknowledges it and does nothing.
     fn on_assets_product_ready(
         &self,
         event: AssetsProductReady,
@@ -8189,7 +9516,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `AssetsError` delivery. The default acknowledges it and does nothing.
+    /// A `AssetsError` delivery. The default acknowledges it and does nothing.
     fn on_assets_error(
         &self,
         event: AssetsError,
@@ -8198,7 +9525,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `AuthDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `AuthDefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_auth_default_update(
         &self,
         event: AuthDefaultUpdate,
@@ -8207,7 +9534,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `AutomaticallyVerified` delivery. The default acknowledges it and does nothing.
+    /// A `AutomaticallyVerified` delivery. The default acknowledges it and does nothing.
     fn on_automatically_verified(
         &self,
         event: AutomaticallyVerified,
@@ -8216,7 +9543,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `VerificationExpired` delivery. The default acknowledges it and does nothing.
+    /// A `VerificationExpired` delivery. The default acknowledges it and does nothing.
     fn on_verification_expired(
         &self,
         event: VerificationExpired,
@@ -8225,7 +9552,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProductPermissionsRequiredAuth` delivery. The default acknowledges it and does nothing.
+    /// A `ProductPermissionsRequiredAuth` delivery. The default acknowledges it and does nothing.
     fn on_product_permissions_required_auth(
         &self,
         event: ProductPermissionsRequiredAuth,
@@ -8234,7 +9561,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `FallbackAuthMicrodepositAutoVerified` delivery. The default acknowledges it and does nothing.
+    /// A `FallbackAuthMicrodepositAutoVerified` delivery. The default acknowledges it and does nothing.
     fn on_fallback_auth_microdeposit_auto_verified(
         &self,
         event: FallbackAuthMicrodepositAutoVerified,
@@ -8243,7 +9570,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `FallbackAuthMicrodepositVerificationExpired` delivery. The default acknowledges it and does nothing.
+    /// A `FallbackAuthMicrodepositVerificationExpired` delivery. The default acknowledges it and does nothing.
     fn on_fallback_auth_microdeposit_verification_expired(
         &self,
         event: FallbackAuthMicrodepositVerificationExpired,
@@ -8252,7 +9579,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `HostedMMDVerification` delivery. The default acknowledges it and does nothing.
+    /// A `HostedMMDVerification` delivery. The default acknowledges it and does nothing.
     fn on_hosted_mmd_verification(
         &self,
         event: HostedMMDVerification,
@@ -8261,7 +9588,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BankTransfersEventsUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `BankTransfersEventsUpdate` delivery. The default acknowledges it and does nothing.
     fn on_bank_transfers_events_update(
         &self,
         event: BankTransfersEventsUpdate,
@@ -8270,7 +9597,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BaseReportsError` delivery. The default acknowledges it and does nothing.
+    /// A `BaseReportsError` delivery. The default acknowledges it and does nothing.
     fn on_base_reports_error(
         &self,
         event: BaseReportsError,
@@ -8279,7 +9606,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BeaconUserStatusUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `BeaconUserStatusUpdated` delivery. The default acknowledges it and does nothing.
     fn on_beacon_user_status_updated(
         &self,
         event: BeaconUserStatusUpdated,
@@ -8288,7 +9615,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BeaconReportCreated` delivery. The default acknowledges it and does nothing.
+    /// A `BeaconReportCreated` delivery. The default acknowledges it and does nothing.
     fn on_beacon_report_created(
         &self,
         event: BeaconReportCreated,
@@ -8297,7 +9624,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BeaconReportUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `BeaconReportUpdated` delivery. The default acknowledges it and does nothing.
     fn on_beacon_report_updated(
         &self,
         event: BeaconReportUpdated,
@@ -8306,7 +9633,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BeaconReportSyndicationCreated` delivery. The default acknowledges it and does nothing.
+    /// A `BeaconReportSyndicationCreated` delivery. The default acknowledges it and does nothing.
     fn on_beacon_report_syndication_created(
         &self,
         event: BeaconReportSyndicationCreated,
@@ -8315,7 +9642,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BeaconDuplicateDetected` delivery. The default acknowledges it and does nothing.
+    /// A `BeaconDuplicateDetected` delivery. The default acknowledges it and does nothing.
     fn on_beacon_duplicate_detected(
         &self,
         event: BeaconDuplicateDetected,
@@ -8324,7 +9651,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesInsights` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesInsights` delivery. The default acknowledges it and does nothing.
     ///
     /// The provider marks this event deprecated.
     fn on_cash_flow_updates_insights(
@@ -8335,7 +9662,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesNSF` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesNSF` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_nsf(
         &self,
         event: CashFlowUpdatesNSF,
@@ -8344,7 +9671,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesNewIncomeStream` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesNewIncomeStream` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_new_income_stream(
         &self,
         event: CashFlowUpdatesNewIncomeStream,
@@ -8353,7 +9680,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesExpectedDepositMissed` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesExpectedDepositMissed` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_expected_deposit_missed(
         &self,
         event: CashFlowUpdatesExpectedDepositMissed,
@@ -8362,7 +9689,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesLowBalance` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesLowBalance` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_low_balance(
         &self,
         event: CashFlowUpdatesLowBalance,
@@ -8371,7 +9698,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesLargeDeposit` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesLargeDeposit` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_large_deposit(
         &self,
         event: CashFlowUpdatesLargeDeposit,
@@ -8380,7 +9707,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesNewLoanPayment` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesNewLoanPayment` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_new_loan_payment(
         &self,
         event: CashFlowUpdatesNewLoanPayment,
@@ -8389,7 +9716,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesInsightsV2` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesInsightsV2` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_insights_v2(
         &self,
         event: CashFlowUpdatesInsightsV2,
@@ -8398,7 +9725,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraCheckReportReady` delivery. The default acknowledges it and does nothing.
+    /// A `CraCheckReportReady` delivery. The default acknowledges it and does nothing.
     fn on_cra_check_report_ready(
         &self,
         event: CraCheckReportReady,
@@ -8407,7 +9734,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraCheckReportFailed` delivery. The default acknowledges it and does nothing.
+    /// A `CraCheckReportFailed` delivery. The default acknowledges it and does nothing.
     fn on_cra_check_report_failed(
         &self,
         event: CraCheckReportFailed,
@@ -8416,7 +9743,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraUpgradeFailed` delivery. The default acknowledges it and does nothing.
+    /// A `CraUpgradeFailed` delivery. The default acknowledges it and does nothing.
     fn on_cra_upgrade_failed(
         &self,
         event: CraUpgradeFailed,
@@ -8425,7 +9752,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraUserCheckReportReady` delivery. The default acknowledges it and does nothing.
+    /// A `CraUserCheckReportReady` delivery. The default acknowledges it and does nothing.
     fn on_cra_user_check_report_ready(
         &self,
         event: CraUserCheckReportReady,
@@ -8434,7 +9761,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraUserCheckReportFailed` delivery. The default acknowledges it and does nothing.
+    /// A `CraUserCheckReportFailed` delivery. The default acknowledges it and does nothing.
     fn on_cra_user_check_report_failed(
         &self,
         event: CraUserCheckReportFailed,
@@ -8443,7 +9770,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraBankIncomeComplete` delivery. The default acknowledges it and does nothing.
+    /// A `CraBankIncomeComplete` delivery. The default acknowledges it and does nothing.
     fn on_cra_bank_income_complete(
         &self,
         event: CraBankIncomeComplete,
@@ -8452,7 +9779,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraBankIncomeError` delivery. The default acknowledges it and does nothing.
+    /// A `CraBankIncomeError` delivery. The default acknowledges it and does nothing.
     fn on_cra_bank_income_error(
         &self,
         event: CraBankIncomeError,
@@ -8461,7 +9788,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraPartnerInsightsComplete` delivery. The default acknowledges it and does nothing.
+    /// A `CraPartnerInsightsComplete` delivery. The default acknowledges it and does nothing.
     fn on_cra_partner_insights_complete(
         &self,
         event: CraPartnerInsightsComplete,
@@ -8470,7 +9797,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraPartnerInsightsError` delivery. The default acknowledges it and does nothing.
+    /// A `CraPartnerInsightsError` delivery. The default acknowledges it and does nothing.
     fn on_cra_partner_insights_error(
         &self,
         event: CraPartnerInsightsError,
@@ -8479,7 +9806,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InstitutionStatusAlert` delivery. The default acknowledges it and does nothing.
+    /// A `InstitutionStatusAlert` delivery. The default acknowledges it and does nothing.
     fn on_institution_status_alert(
         &self,
         event: InstitutionStatusAlert,
@@ -8488,7 +9815,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `EntityScreeningStatusUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `EntityScreeningStatusUpdated` delivery. The default acknowledges it and does nothing.
     fn on_entity_screening_status_updated(
         &self,
         event: EntityScreeningStatusUpdated,
@@ -8497,7 +9824,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `HoldingsDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `HoldingsDefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_holdings_default_update(
         &self,
         event: HoldingsDefaultUpdate,
@@ -8506,7 +9833,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IdentityDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `IdentityDefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_identity_default_update(
         &self,
         event: IdentityDefaultUpdate,
@@ -8515,7 +9842,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProductPermissionsRequiredIdentity` delivery. The default acknowledges it and does nothing.
+    /// A `ProductPermissionsRequiredIdentity` delivery. The default acknowledges it and does nothing.
     fn on_product_permissions_required_identity(
         &self,
         event: ProductPermissionsRequiredIdentity,
@@ -8524,7 +9851,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IdentityVerificationStepUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `IdentityVerificationStepUpdated` delivery. The default acknowledges it and does nothing.
     fn on_identity_verification_step_updated(
         &self,
         event: IdentityVerificationStepUpdated,
@@ -8533,7 +9860,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IdentityVerificationRetried` delivery. The default acknowledges it and does nothing.
+    /// A `IdentityVerificationRetried` delivery. The default acknowledges it and does nothing.
     fn on_identity_verification_retried(
         &self,
         event: IdentityVerificationRetried,
@@ -8542,7 +9869,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IdentityVerificationStatusUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `IdentityVerificationStatusUpdated` delivery. The default acknowledges it and does nothing.
     fn on_identity_verification_status_updated(
         &self,
         event: IdentityVerificationStatusUpdated,
@@ -8551,7 +9878,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemProductReady` delivery. The default acknowledges it and does nothing.
+    /// A `ItemProductReady` delivery. The default acknowledges it and does nothing.
     fn on_item_product_ready(
         &self,
         event: ItemProductReady,
@@ -8560,7 +9887,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IncomeVerificationStatus` delivery. The default acknowledges it and does nothing.
+    /// A `IncomeVerificationStatus` delivery. The default acknowledges it and does nothing.
     fn on_income_verification_status(
         &self,
         event: IncomeVerificationStatus,
@@ -8569,7 +9896,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IncomeVerificationRiskSignalsStatus` delivery. The default acknowledges it and does nothing.
+    /// A `IncomeVerificationRiskSignalsStatus` delivery. The default acknowledges it and does nothing.
     fn on_income_verification_risk_signals_status(
         &self,
         event: IncomeVerificationRiskSignalsStatus,
@@ -8578,7 +9905,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BankIncomeComplete` delivery. The default acknowledges it and does nothing.
+    /// A `BankIncomeComplete` delivery. The default acknowledges it and does nothing.
     fn on_bank_income_complete(
         &self,
         event: BankIncomeComplete,
@@ -8587,7 +9914,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IncomeVerificationRefreshReconnectNeeded` delivery. The default acknowledges it and does nothing.
+    /// A `IncomeVerificationRefreshReconnectNeeded` delivery. The default acknowledges it and does nothing.
     fn on_income_verification_refresh_reconnect_needed(
         &self,
         event: IncomeVerificationRefreshReconnectNeeded,
@@ -8596,7 +9923,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BankIncomeRefreshUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `BankIncomeRefreshUpdate` delivery. The default acknowledges it and does nothing.
     fn on_bank_income_refresh_update(
         &self,
         event: BankIncomeRefreshUpdate,
@@ -8605,7 +9932,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BankIncomeRefreshComplete` delivery. The default acknowledges it and does nothing.
+    /// A `BankIncomeRefreshComplete` delivery. The default acknowledges it and does nothing.
     fn on_bank_income_refresh_complete(
         &self,
         event: BankIncomeRefreshComplete,
@@ -8614,7 +9941,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentsDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentsDefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_investments_default_update(
         &self,
         event: InvestmentsDefaultUpdate,
@@ -8623,7 +9950,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_investments_historical_update(
         &self,
         event: InvestmentsHistoricalUpdate,
@@ -8632,7 +9959,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IssueResolved` delivery. The default acknowledges it and does nothing.
+    /// A `IssueResolved` delivery. The default acknowledges it and does nothing.
     fn on_issue_resolved(
         &self,
         event: IssueResolved,
@@ -8641,7 +9968,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `WebhookUpdateAcknowledged` delivery. The default acknowledges it and does nothing.
+    /// A `WebhookUpdateAcknowledged` delivery. The default acknowledges it and does nothing.
     fn on_webhook_update_acknowledged(
         &self,
         event: WebhookUpdateAcknowledged,
@@ -8650,7 +9977,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PendingExpiration` delivery. The default acknowledges it and does nothing.
+    /// A `PendingExpiration` delivery. The default acknowledges it and does nothing.
     fn on_pending_expiration(
         &self,
         event: PendingExpiration,
@@ -8659,7 +9986,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemError` delivery. The default acknowledges it and does nothing.
+    /// A `ItemError` delivery. The default acknowledges it and does nothing.
     fn on_item_error(
         &self,
         event: ItemError,
@@ -8668,7 +9995,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemLoginRepaired` delivery. The default acknowledges it and does nothing.
+    /// A `ItemLoginRepaired` delivery. The default acknowledges it and does nothing.
     fn on_item_login_repaired(
         &self,
         event: ItemLoginRepaired,
@@ -8677,7 +10004,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PendingDisconnect` delivery. The default acknowledges it and does nothing.
+    /// A `PendingDisconnect` delivery. The default acknowledges it and does nothing.
     fn on_pending_disconnect(
         &self,
         event: PendingDisconnect,
@@ -8686,7 +10013,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `UserPermissionRevoked` delivery. The default acknowledges it and does nothing.
+    /// A `UserPermissionRevoked` delivery. The default acknowledges it and does nothing.
     fn on_user_permission_revoked(
         &self,
         event: UserPermissionRevoked,
@@ -8695,7 +10022,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `NewAccountsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `NewAccountsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_new_accounts_available(
         &self,
         event: NewAccountsAvailable,
@@ -8704,7 +10031,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `UserAccountRevoked` delivery. The default acknowledges it and does nothing.
+    /// A `UserAccountRevoked` delivery. The default acknowledges it and does nothing.
     fn on_user_account_revoked(
         &self,
         event: UserAccountRevoked,
@@ -8713,7 +10040,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LayerAuthenticationPassed` delivery. The default acknowledges it and does nothing.
+    /// A `LayerAuthenticationPassed` delivery. The default acknowledges it and does nothing.
     fn on_layer_authentication_passed(
         &self,
         event: LayerAuthenticationPassed,
@@ -8722,7 +10049,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LiabilitiesDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `LiabilitiesDefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_liabilities_default_update(
         &self,
         event: LiabilitiesDefaultUpdate,
@@ -8731,7 +10058,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LinkEvents` delivery. The default acknowledges it and does nothing.
+    /// A `LinkEvents` delivery. The default acknowledges it and does nothing.
     fn on_link_events(
         &self,
         event: LinkEvents,
@@ -8740,7 +10067,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemAddResult` delivery. The default acknowledges it and does nothing.
+    /// A `ItemAddResult` delivery. The default acknowledges it and does nothing.
     fn on_item_add_result(
         &self,
         event: ItemAddResult,
@@ -8749,7 +10076,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LinkSessionFinished` delivery. The default acknowledges it and does nothing.
+    /// A `LinkSessionFinished` delivery. The default acknowledges it and does nothing.
     fn on_link_session_finished(
         &self,
         event: LinkSessionFinished,
@@ -8758,7 +10085,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LinkUserDeliveryStatus` delivery. The default acknowledges it and does nothing.
+    /// A `LinkUserDeliveryStatus` delivery. The default acknowledges it and does nothing.
     fn on_link_user_delivery_status(
         &self,
         event: LinkUserDeliveryStatus,
@@ -8767,7 +10094,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LinkDeliveryCallback` delivery. The default acknowledges it and does nothing.
+    /// A `LinkDeliveryCallback` delivery. The default acknowledges it and does nothing.
     fn on_link_delivery_callback(
         &self,
         event: LinkDeliveryCallback,
@@ -8776,7 +10103,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PartnerEndCustomerOAuthStatusUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `PartnerEndCustomerOAuthStatusUpdated` delivery. The default acknowledges it and does nothing.
     fn on_partner_end_customer_o_auth_status_updated(
         &self,
         event: PartnerEndCustomerOAuthStatusUpdated,
@@ -8785,7 +10112,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PaymentStatusUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `PaymentStatusUpdate` delivery. The default acknowledges it and does nothing.
     fn on_payment_status_update(
         &self,
         event: PaymentStatusUpdate,
@@ -8794,7 +10121,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PaymentInitiationConsentStatusUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `PaymentInitiationConsentStatusUpdate` delivery. The default acknowledges it and does nothing.
     fn on_payment_initiation_consent_status_update(
         &self,
         event: PaymentInitiationConsentStatusUpdate,
@@ -8803,7 +10130,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorTokenWebhookUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorTokenWebhookUpdate` delivery. The default acknowledges it and does nothing.
     fn on_processor_token_webhook_update(
         &self,
         event: ProcessorTokenWebhookUpdate,
@@ -8812,7 +10139,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProtectUserEvent` delivery. The default acknowledges it and does nothing.
+    /// A `ProtectUserEvent` delivery. The default acknowledges it and does nothing.
     fn on_protect_user_event(
         &self,
         event: ProtectUserEvent,
@@ -8821,7 +10148,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ScreeningStatusUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `ScreeningStatusUpdated` delivery. The default acknowledges it and does nothing.
     fn on_screening_status_updated(
         &self,
         event: ScreeningStatusUpdated,
@@ -8830,7 +10157,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `StatementsRefreshComplete` delivery. The default acknowledges it and does nothing.
+    /// A `StatementsRefreshComplete` delivery. The default acknowledges it and does nothing.
     fn on_statements_refresh_complete(
         &self,
         event: StatementsRefreshComplete,
@@ -8839,7 +10166,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransactionsRemoved` delivery. The default acknowledges it and does nothing.
+    /// A `TransactionsRemoved` delivery. The default acknowledges it and does nothing.
     fn on_transactions_removed(
         &self,
         event: TransactionsRemoved,
@@ -8848,7 +10175,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorTransactionsRemoved` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorTransactionsRemoved` delivery. The default acknowledges it and does nothing.
     fn on_processor_transactions_removed(
         &self,
         event: ProcessorTransactionsRemoved,
@@ -8857,7 +10184,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `DefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `DefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_default_update(
         &self,
         event: DefaultUpdate,
@@ -8866,7 +10193,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorDefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_processor_default_update(
         &self,
         event: ProcessorDefaultUpdate,
@@ -8875,7 +10202,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `SyncUpdatesAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `SyncUpdatesAvailable` delivery. The default acknowledges it and does nothing.
     fn on_sync_updates_available(
         &self,
         event: SyncUpdatesAvailable,
@@ -8884,7 +10211,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorSyncUpdatesAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorSyncUpdatesAvailable` delivery. The default acknowledges it and does nothing.
     fn on_processor_sync_updates_available(
         &self,
         event: ProcessorSyncUpdatesAvailable,
@@ -8893,7 +10220,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `RecurringTransactionsUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `RecurringTransactionsUpdate` delivery. The default acknowledges it and does nothing.
     fn on_recurring_transactions_update(
         &self,
         event: RecurringTransactionsUpdate,
@@ -8902,7 +10229,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorRecurringTransactionsUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorRecurringTransactionsUpdate` delivery. The default acknowledges it and does nothing.
     fn on_processor_recurring_transactions_update(
         &self,
         event: ProcessorRecurringTransactionsUpdate,
@@ -8911,7 +10238,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `HistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `HistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_historical_update(
         &self,
         event: HistoricalUpdate,
@@ -8920,7 +10247,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_processor_historical_update(
         &self,
         event: ProcessorHistoricalUpdate,
@@ -8929,7 +10256,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InitialUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InitialUpdate` delivery. The default acknowledges it and does nothing.
     fn on_initial_update(
         &self,
         event: InitialUpdate,
@@ -8938,7 +10265,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorInitialUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorInitialUpdate` delivery. The default acknowledges it and does nothing.
     fn on_processor_initial_update(
         &self,
         event: ProcessorInitialUpdate,
@@ -8947,7 +10274,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransferEventsUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TransferEventsUpdate` delivery. The default acknowledges it and does nothing.
     fn on_transfer_events_update(
         &self,
         event: TransferEventsUpdate,
@@ -8956,7 +10283,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `RecurringNewTransfer` delivery. The default acknowledges it and does nothing.
+    /// A `RecurringNewTransfer` delivery. The default acknowledges it and does nothing.
     fn on_recurring_new_transfer(
         &self,
         event: RecurringNewTransfer,
@@ -8965,7 +10292,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `RecurringTransferSkipped` delivery. The default acknowledges it and does nothing.
+    /// A `RecurringTransferSkipped` delivery. The default acknowledges it and does nothing.
     fn on_recurring_transfer_skipped(
         &self,
         event: RecurringTransferSkipped,
@@ -8974,7 +10301,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `RecurringCancelled` delivery. The default acknowledges it and does nothing.
+    /// A `RecurringCancelled` delivery. The default acknowledges it and does nothing.
     fn on_recurring_cancelled(
         &self,
         event: RecurringCancelled,
@@ -8983,7 +10310,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransferPlatformOnboardingUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TransferPlatformOnboardingUpdate` delivery. The default acknowledges it and does nothing.
     fn on_transfer_platform_onboarding_update(
         &self,
         event: TransferPlatformOnboardingUpdate,
@@ -8992,7 +10319,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `WalletTransactionStatusUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `WalletTransactionStatusUpdate` delivery. The default acknowledges it and does nothing.
     fn on_wallet_transaction_status_update(
         &self,
         event: WalletTransactionStatusUpdate,
@@ -9002,13 +10329,13 @@ pub trait Handler: Send + Sync + 'static {
         async { Ok(()) }
     }
 }
-///A receiving configuration for Plaid: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
+/// A receiving configuration for Plaid: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
 pub fn config(
     credentials: crate::runtime::verify::Credentials,
 ) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
     crate::runtime::Config::new::<Webhooks>(credentials)
 }
-///Verifies, parses and dispatches one Plaid delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
+/// Verifies, parses and dispatches one Plaid delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
     handler: &H,
     config: &crate::runtime::Config,
@@ -9038,7 +10365,7 @@ impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
         Handler::handle(self, event, delivery)
     }
 }
-///An axum router receiving Plaid deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
+/// An axum router receiving Plaid deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
 #[cfg(feature = "axum")]
 pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
     crate::runtime::axum::router::<Webhooks, H>(handler, config)

@@ -12,6 +12,7 @@ mod receive;
 mod scan;
 mod single;
 mod time_types;
+mod unknown_fields;
 pub mod verify;
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -28,6 +29,7 @@ pub use receive::{
 };
 pub use single::{single_pass, Dispatch, Replay};
 pub use time_types::{Date, DateTime, UnixMs, UnixS};
+pub use unknown_fields::{unknown_keys, UnknownFields};
 
 /// An event the spec does not know: its discriminator values and the whole body.
 ///
