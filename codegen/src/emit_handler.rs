@@ -184,6 +184,18 @@ fn rules(p: &Provider) -> TokenStream {
     };
     let name = &p.name;
     let title = &p.title;
+    let follow_up = if p.events.iter().any(|e| e.follow_up.is_some()) {
+        quote! {
+            fn follow_up(
+                event: &Event,
+                ctx: &crate::runtime::FollowUpContext,
+            ) -> ::std::option::Option<crate::runtime::FollowUp> {
+                event.follow_up(ctx)
+            }
+        }
+    } else {
+        quote! {}
+    };
     let auth_doc = format!(
         "How {title} authenticates a delivery, from `spec/{name}.yaml`; every scheme applies."
     );
@@ -225,6 +237,7 @@ fn rules(p: &Provider) -> TokenStream {
             fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
                 event.subject_id()
             }
+            #follow_up
         }
     }
 }

@@ -5559,6 +5559,12 @@ impl crate::runtime::Provider for Webhooks {
     fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
         event.subject_id()
     }
+    fn follow_up(
+        event: &Event,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> ::std::option::Option<crate::runtime::FollowUp> {
+        event.follow_up(ctx)
+    }
 }
 impl Event {
     /// JSON paths (`$.data.new_field`) of the fields this event carries that the spec
