@@ -1,7 +1,10 @@
 //! The hand-written runtime the generated provider modules build on: exact decimals,
-//! lossless time types, tri-state optional-nullable fields, discriminator probing, and
-//! the parse error.
+//! lossless time types, tri-state optional-nullable fields, discriminator probing, the
+//! parse error, delivery verification ([`verify`]), the receiving pipeline ([`receive`],
+//! and an axum router with the `axum` feature) and follow-up requests.
 
+#[cfg(feature = "axum")]
+pub mod axum;
 mod decimal;
 mod error;
 mod follow_up;
@@ -14,8 +17,6 @@ mod single;
 mod time_types;
 mod unknown_fields;
 pub mod verify;
-#[cfg(feature = "axum")]
-pub mod axum;
 
 pub use decimal::Decimal;
 pub use error::ParseError;
