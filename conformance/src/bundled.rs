@@ -65,6 +65,7 @@ pub fn config(
         allow_ips: loopback,
         trusted_proxies: Vec::new(),
         faults: faults.to_vec(),
+        follow_ups: None,
     }
 }
 
