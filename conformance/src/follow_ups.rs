@@ -371,3 +371,22 @@ fn text_of(v: &Value) -> String {
 fn show(v: &Value) -> String {
     format!("`{}`", text_of(v))
 }
+
+/// `cases` with each follow-up report placed right after the deliver case it follows.
+pub fn interleave(cases: Vec<CaseReport>, follow_ups: Vec<CaseReport>) -> Vec<CaseReport> {
+    let deliver_id = |r: &CaseReport| {
+        r.id.replacen(&format!("/{CHECK}/"), &format!("/{}/", Check::Deliver.as_str()), 1)
+    };
+    let mut by_deliver: BTreeMap<String, Vec<CaseReport>> = BTreeMap::new();
+    for r in follow_ups {
+        by_deliver.entry(deliver_id(&r)).or_default().push(r);
+    }
+    let mut out = Vec::with_capacity(cases.len() + by_deliver.len());
+    for case in cases {
+        let after = by_deliver.remove(&case.id);
+        out.push(case);
+        out.extend(after.into_iter().flatten());
+    }
+    out.extend(by_deliver.into_values().flatten());
+    out
+}
