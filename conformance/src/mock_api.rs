@@ -641,11 +641,15 @@ pub fn error_body(
                 }
             }
             Value::Object(map) => {
+                // An optional `field` is left out rather than null when no parameter is at fault.
+                if field.is_none() {
+                    map.remove("field");
+                }
                 for (k, slot) in map.iter_mut() {
                     if k.contains("message") && !k.starts_with("display") {
                         *slot = Value::String(message.to_owned());
-                    } else if k == "field" {
-                        *slot = field.map_or(Value::Null, |f| Value::String(f.to_owned()));
+                    } else if let (true, Some(f)) = (k == "field", field) {
+                        *slot = Value::String(f.to_owned());
                     } else if k == "request_id" {
                         *slot = Value::String(request_id.to_owned());
                     }
