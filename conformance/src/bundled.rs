@@ -106,7 +106,11 @@ pub fn with_follow_ups(
         if config.secrets.key_server.is_none() || api.verification.is_none() {
             continue;
         }
-        let names = api.auth.as_ref().map(|a| a.credentials()).unwrap_or_default();
+        let names = api
+            .auth
+            .as_ref()
+            .map(|a| a.credentials())
+            .unwrap_or_default();
         config.secrets.key_server = Some(KeyServer {
             base_url: format!("{}/{}", mock_url.trim_end_matches('/'), spec.provider),
             credentials: names
@@ -127,6 +131,11 @@ pub async fn start_with_follow_ups(
     credentials: &crate::mock_api::MockCredentials,
 ) -> anyhow::Result<RunningReceiver> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let config = with_follow_ups(config(specs, key_endpoint, faults), specs, mock_url, credentials);
+    let config = with_follow_ups(
+        config(specs, key_endpoint, faults),
+        specs,
+        mock_url,
+        credentials,
+    );
     hookspec_reference_receiver::start(config, listener).await
 }

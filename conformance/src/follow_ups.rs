@@ -91,7 +91,12 @@ pub fn follow_up_cases(spec: &ProviderSpec) -> BTreeMap<String, FollowUpCase> {
         let Ok(body) = serde_json::from_slice::<Value>(&example.body) else {
             continue;
         };
-        let deliver_id = format!("{}/{}/{}", spec.provider, Check::Deliver.as_str(), example.name);
+        let deliver_id = format!(
+            "{}/{}/{}",
+            spec.provider,
+            Check::Deliver.as_str(),
+            example.name
+        );
         out.insert(
             deliver_id.clone(),
             FollowUpCase {
@@ -279,12 +284,21 @@ pub async fn settle(log: &CallLog, pending: Vec<Pending>, wait: Duration) -> Vec
         .collect()
 }
 
-fn report(case: &FollowUpCase, judged: Result<(), String>, elapsed: Duration, wait: Duration) -> CaseReport {
+fn report(
+    case: &FollowUpCase,
+    judged: Result<(), String>,
+    elapsed: Duration,
+    wait: Duration,
+) -> CaseReport {
     let (outcome, observed) = match judged {
         Ok(()) => (Outcome::Pass, format!("made: {}", case.route)),
         Err(why) if why == "missing" => (
             Outcome::Fail,
-            format!("missing: no call to {} within {}", case.route, crate::suite::humanize(wait)),
+            format!(
+                "missing: no call to {} within {}",
+                case.route,
+                crate::suite::humanize(wait)
+            ),
         ),
         Err(why) => (Outcome::Fail, why),
     };
@@ -293,7 +307,12 @@ fn report(case: &FollowUpCase, judged: Result<(), String>, elapsed: Duration, wa
         provider: case.provider.clone(),
         check: CHECK.to_owned(),
         outcome,
-        expected: format!("{} ({}) {}", case.route, case.endpoint, describe_params(case)),
+        expected: format!(
+            "{} ({}) {}",
+            case.route,
+            case.endpoint,
+            describe_params(case)
+        ),
         observed,
         elapsed_ms: elapsed.as_millis() as u64,
         latency_bucket: None,
@@ -341,7 +360,9 @@ pub fn plausible_value(name: &str, kind: Kind, format: Option<Format>) -> String
 /// The receiver-held values a receiver needs for `specs`' follow-ups under the mock's
 /// naming: `(name, None)` with a plausible value for values looked up by nothing, and
 /// `(name, Some(prefix))` for values derived as `prefix + key`.
-pub fn caller_values(specs: &[ProviderSpec]) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+pub fn caller_values(
+    specs: &[ProviderSpec],
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let mut fixed = BTreeMap::new();
     let mut derived = BTreeMap::new();
     for spec in specs {
@@ -349,10 +370,16 @@ pub fn caller_values(specs: &[ProviderSpec]) -> (BTreeMap<String, String>, BTree
         for event in &spec.events {
             let Some(f) = &event.follow_up else { continue };
             for (param, binding) in &f.params {
-                let Binding::Caller(c) = binding else { continue };
+                let Binding::Caller(c) = binding else {
+                    continue;
+                };
                 if c.key.is_some() {
                     derived.insert(c.name.clone(), format!("{}-", mock_value(&c.name, None)));
-                } else if let Some(p) = api.endpoints.get(&f.endpoint).and_then(|e| e.params.get(param)) {
+                } else if let Some(p) = api
+                    .endpoints
+                    .get(&f.endpoint)
+                    .and_then(|e| e.params.get(param))
+                {
                     fixed.insert(c.name.clone(), plausible_value(&c.name, p.kind, p.format));
                 }
             }
@@ -375,7 +402,11 @@ fn show(v: &Value) -> String {
 /// `cases` with each follow-up report placed right after the deliver case it follows.
 pub fn interleave(cases: Vec<CaseReport>, follow_ups: Vec<CaseReport>) -> Vec<CaseReport> {
     let deliver_id = |r: &CaseReport| {
-        r.id.replacen(&format!("/{CHECK}/"), &format!("/{}/", Check::Deliver.as_str()), 1)
+        r.id.replacen(
+            &format!("/{CHECK}/"),
+            &format!("/{}/", Check::Deliver.as_str()),
+            1,
+        )
     };
     let mut by_deliver: BTreeMap<String, Vec<CaseReport>> = BTreeMap::new();
     for r in follow_ups {

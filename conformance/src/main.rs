@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use hookspec_conformance::keys::{self, KeyRing, KeyServer};
 use hookspec_conformance::follow_ups;
+use hookspec_conformance::keys::{self, KeyRing, KeyServer};
 use hookspec_conformance::mock_api::{MockApiServer, MockCredentials};
 use hookspec_conformance::{Credentials, Report, Suite};
 

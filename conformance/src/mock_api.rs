@@ -26,9 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use base64::Engine as _;
 use hookspec_codegen::check::check_format;
-use hookspec_codegen::model::{
-    ApiAuth, Endpoint, Kind, Param, ParamLocation, ProviderSpec,
-};
+use hookspec_codegen::model::{ApiAuth, Endpoint, Kind, Param, ParamLocation, ProviderSpec};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
@@ -276,7 +274,12 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let Some(mounted) = shared.providers.get(&provider) else {
         let why = format!(
             "no provider is mounted at /{provider} (mounted: {})",
-            shared.providers.keys().cloned().collect::<Vec<_>>().join(", ")
+            shared
+                .providers
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         call.verdict = Verdict::Refused(why.clone());
         shared.log.push(call);
@@ -402,13 +405,15 @@ fn check_call(
     };
     let query = parse_query(incoming.query);
     for (name, value) in path_params {
-        call.params.insert(name.clone(), Value::String(value.clone()));
+        call.params
+            .insert(name.clone(), Value::String(value.clone()));
         call.locations.insert(name.clone(), ParamLocation::Path);
     }
     let credentials: Vec<&str> = auth.map(ApiAuth::credentials).unwrap_or_default();
     for (name, value) in &query {
         if endpoint.params.contains_key(name) && !credentials.contains(&name.as_str()) {
-            call.params.insert(name.clone(), Value::String(value.clone()));
+            call.params
+                .insert(name.clone(), Value::String(value.clone()));
             call.locations.insert(name.clone(), ParamLocation::Query);
         }
     }
@@ -571,7 +576,11 @@ fn check_auth(
                 .get(axum::http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Basic "))
-                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+                .and_then(|b| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(b.trim())
+                        .ok()
+                })
                 .and_then(|b| String::from_utf8(b).ok());
             let Some(decoded) = decoded else {
                 return Err(unauthorized(
@@ -685,7 +694,10 @@ fn serve_key(
     call: &mut Call,
     request_id: &str,
 ) -> Response {
-    let kid = body.get("key_id").and_then(Value::as_str).unwrap_or_default();
+    let kid = body
+        .get("key_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     match ring.jwk(kid) {
         Some(key) => {
             axum::Json(serde_json::json!({"key": key, "request_id": request_id})).into_response()

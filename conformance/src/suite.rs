@@ -15,8 +15,8 @@ use tokio::time::Instant;
 
 use crate::cases::{self, Case, Check, Hostile, Plan};
 use crate::follow_ups;
-use crate::mock_api::CallLog;
 use crate::http::{exchange, Exchange, Limits, Observed, Outgoing, OutgoingBody};
+use crate::mock_api::CallLog;
 use crate::provider::{Credentials, ProviderSide};
 use crate::record::Recorder;
 use crate::report::{AttemptReport, CaseReport, LatencyBucket, Outcome, Report};
@@ -338,7 +338,10 @@ impl Suite {
                     let ctx = ctx.clone();
                     let progress = self.progress.clone();
                     let run_bound = self.run_bound;
-                    let watch = self.follow_ups.as_ref().zip(expected_follow_ups.get(&case.id));
+                    let watch = self
+                        .follow_ups
+                        .as_ref()
+                        .zip(expected_follow_ups.get(&case.id));
                     if let Some(((log, _), fc)) = watch {
                         let mark = follow_ups::Pending {
                             case: fc.clone(),

@@ -42,7 +42,10 @@ fn belvo_request(
     path_and_query: &str,
 ) -> reqwest::RequestBuilder {
     client()
-        .request(method, format!("{}{path_and_query}", server.base_url("belvo")))
+        .request(
+            method,
+            format!("{}{path_and_query}", server.base_url("belvo")),
+        )
         .basic_auth(
             test_credential("secret_id"),
             Some(test_credential("secret_password")),
@@ -70,7 +73,10 @@ fn assert_error_shape(spec: &ProviderSpec, body: &Value, what: &str) {
     let error = spec.api.as_ref().unwrap().error.as_ref().unwrap();
     let violations = check_value(spec, &error.shape, body);
     assert!(violations.is_empty(), "{violations:?} in {body}");
-    assert!(body.to_string().contains(what), "{what} not named in {body}");
+    assert!(
+        body.to_string().contains(what),
+        "{what} not named in {body}"
+    );
 }
 
 const LINK: &str = "8848bd0c-9c7e-4f53-a732-ec896b11d4c4";
@@ -94,7 +100,10 @@ async fn a_correct_call_gets_the_example_answer_which_matches_its_shape() {
     assert_eq!(calls[0].endpoint.as_deref(), Some("transactions_list"));
     assert_eq!(calls[0].verdict, Verdict::Served);
     assert_eq!(calls[0].params["link"], json!(LINK));
-    assert_eq!(calls[0].params["created_at__range"], json!("2024-01-01,2024-01-31"));
+    assert_eq!(
+        calls[0].params["created_at__range"],
+        json!("2024-01-01,2024-01-31")
+    );
     server.shutdown().await;
 }
 
@@ -106,7 +115,9 @@ fn value_for(name: &str, kind: Kind, format: Option<Format>, at: ParamLocation) 
         (ParamLocation::Body, Kind::Boolean) => json!(false),
         (ParamLocation::Body, Kind::Array) => json!([]),
         (ParamLocation::Body, Kind::Object | Kind::Map) => json!({}),
-        (ParamLocation::Body, _) if format == Some(Format::Uri) => json!("https://example.com/hook"),
+        (ParamLocation::Body, _) if format == Some(Format::Uri) => {
+            json!("https://example.com/hook")
+        }
         (_, _) if format == Some(Format::Uri) => json!("https://example.com/hook"),
         _ => Value::String(text),
     }
@@ -150,17 +161,29 @@ async fn every_endpoint_answers_a_well_formed_call_with_an_example_that_validate
                 }
             };
             let (status, got) = answer(request).await;
-            assert_eq!(status, endpoint.response.status, "{}/{name}: {got}", spec.provider);
+            assert_eq!(
+                status, endpoint.response.status,
+                "{}/{name}: {got}",
+                spec.provider
+            );
             if api.verification.as_deref() == Some(name.as_str()) {
                 assert_eq!(got["key"], ring.jwk(FIRST_KID).unwrap());
             }
             let violations = check_value(spec, &endpoint.response.shape, &got);
-            assert!(violations.is_empty(), "{}/{name}: {violations:?}", spec.provider);
+            assert!(
+                violations.is_empty(),
+                "{}/{name}: {violations:?}",
+                spec.provider
+            );
             served += 1;
         }
     }
     assert!(served >= 30, "only {served} endpoints");
-    assert!(server.log.calls().iter().all(|c| c.verdict == Verdict::Served));
+    assert!(server
+        .log
+        .calls()
+        .iter()
+        .all(|c| c.verdict == Verdict::Served));
     server.shutdown().await;
 }
 
@@ -185,10 +208,18 @@ async fn a_call_forgetting_link_gets_belvos_error_shape() {
 async fn a_wrongly_typed_or_misplaced_parameter_gets_plaids_error_shape() {
     let plaid = spec("plaid");
     let server = mock(std::slice::from_ref(&plaid), None).await;
-    let (status, body) =
-        answer(plaid_post(&server, "/auth/get", json!({"access_token": 42}))).await;
+    let (status, body) = answer(plaid_post(
+        &server,
+        "/auth/get",
+        json!({"access_token": 42}),
+    ))
+    .await;
     assert_eq!(status, 400);
-    assert_error_shape(&plaid, &body, "`access_token` must be a string, got the number 42");
+    assert_error_shape(
+        &plaid,
+        &body,
+        "`access_token` must be a string, got the number 42",
+    );
     let (status, body) = answer(plaid_post(
         &server,
         "/transfer/event/sync",
@@ -238,7 +269,9 @@ async fn bad_credentials_are_refused_in_the_providers_error_shape() {
     assert_eq!(status, 404);
     let calls = server.log.calls();
     assert_eq!(calls.len(), 3);
-    assert!(calls.iter().all(|c| matches!(c.verdict, Verdict::Refused(_))));
+    assert!(calls
+        .iter()
+        .all(|c| matches!(c.verdict, Verdict::Refused(_))));
     server.shutdown().await;
 }
 
@@ -320,7 +353,11 @@ async fn skipping_follow_ups_fails_exactly_the_follow_up_cases_as_missing() {
         .collect();
     assert_eq!(failed, expected_follow_up_ids());
     for c in cases.iter().filter(|c| c.outcome == Outcome::Fail) {
-        assert!(c.observed.starts_with("missing: no call to "), "{}", c.observed);
+        assert!(
+            c.observed.starts_with("missing: no call to "),
+            "{}",
+            c.observed
+        );
     }
 }
 
@@ -342,19 +379,25 @@ async fn follow_ups_for_the_wrong_record_fail_naming_the_parameter() {
             if judged {
                 checkable.insert(c.id.clone());
             }
-            params.insert(c.id.clone(), c.params.iter().map(|p| p.name.clone()).collect::<Vec<_>>());
+            params.insert(
+                c.id.clone(),
+                c.params.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+            );
         }
     }
     assert!(checkable.len() + 1 >= expected_follow_up_ids().len());
-    let failed: Vec<&CaseReport> = cases.iter().filter(|c| c.outcome == Outcome::Fail).collect();
+    let failed: Vec<&CaseReport> = cases
+        .iter()
+        .filter(|c| c.outcome == Outcome::Fail)
+        .collect();
     let failed_ids: BTreeSet<String> = failed.iter().map(|c| c.id.clone()).collect();
     assert_eq!(failed_ids, checkable);
     for c in failed {
         let names = &params[&c.id];
         assert!(
-            names
-                .iter()
-                .any(|n| c.observed.starts_with(&format!("wrong parameter {n}: expected "))),
+            names.iter().any(|n| c
+                .observed
+                .starts_with(&format!("wrong parameter {n}: expected "))),
             "{}: {}",
             c.id,
             c.observed

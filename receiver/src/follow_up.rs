@@ -189,8 +189,8 @@ impl FollowUps {
 
     /// Sends `call`; the outcome is logged (endpoint and status, never a credential).
     pub(crate) async fn send(&self, call: FollowUp) {
-        let method = reqwest::Method::from_bytes(call.method.as_bytes())
-            .unwrap_or(reqwest::Method::GET);
+        let method =
+            reqwest::Method::from_bytes(call.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut request = self.client.request(method, call.url_with_query());
         for (name, value) in &call.headers {
             request = request.header(name, value);
@@ -260,8 +260,14 @@ mod tests {
             .insert(("access_token".into(), "item-1".into()), "tok-1".into());
         v.derived.insert("access_token".into(), "mock-".into());
         v.fixed.insert("after_id".into(), "0".into());
-        assert_eq!(v.get("access_token", Some("item-1")).as_deref(), Some("tok-1"));
-        assert_eq!(v.get("access_token", Some("item-2")).as_deref(), Some("mock-item-2"));
+        assert_eq!(
+            v.get("access_token", Some("item-1")).as_deref(),
+            Some("tok-1")
+        );
+        assert_eq!(
+            v.get("access_token", Some("item-2")).as_deref(),
+            Some("mock-item-2")
+        );
         assert_eq!(v.get("after_id", None).as_deref(), Some("0"));
         assert_eq!(v.get("cursor", Some("item-1")), None);
         assert!(!format!("{v:?}").contains("tok-1"));

@@ -160,11 +160,7 @@ impl<P: Provider> Receiver<P> for Recorder {
         async {}
     }
 
-    fn handle(
-        &self,
-        event: P::Event,
-        delivery: &Delivery,
-    ) -> impl Future<Output = Handled> + Send {
+    fn handle(&self, event: P::Event, delivery: &Delivery) -> impl Future<Output = Handled> + Send {
         let verdict = faults::on_handle(&self.faults, &self.log, delivery);
         let follow_up = self.follow_ups.as_ref().and_then(|f| {
             let call = f.prepare::<P>(&event, delivery)?;
