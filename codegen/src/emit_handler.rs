@@ -196,6 +196,26 @@ fn rules(p: &Provider) -> TokenStream {
     } else {
         quote! {}
     };
+    let key_endpoint = spec
+        .auth
+        .iter()
+        .position(|a| matches!(a, AuthScheme::Jwt(_)))
+        .map(|i| {
+            let i = Literal::usize_unsuffixed(i);
+            let doc = crate::emit_rust::doc_attr(&format!(
+                "Where {title}'s JWT verification keys are fetched from: give it to \
+                 `runtime::verify::HttpKeySource::new` with the environment's base URL \
+                 (or a local stand-in) and your API credentials."
+            ));
+            quote! {
+                #doc
+                pub const KEY_ENDPOINT: &crate::runtime::verify::KeyEndpoint = match &AUTH[#i] {
+                    crate::runtime::verify::AuthScheme::Jwt(jwt) => &jwt.key_endpoint,
+                    _ => panic!("the spec's JWT scheme"),
+                };
+            }
+        })
+        .unwrap_or_default();
     let auth_doc = format!(
         "How {title} authenticates a delivery, from `spec/{name}.yaml`; every scheme applies."
     );
@@ -210,6 +230,7 @@ fn rules(p: &Provider) -> TokenStream {
     quote! {
         #auth_doc
         pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[#(#schemes),*];
+        #key_endpoint
         #delivery_doc
         pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
             content_type: #content_type,

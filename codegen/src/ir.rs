@@ -528,6 +528,7 @@ impl<'s> Lowerer<'s> {
             "Webhooks",
             "AUTH",
             "DELIVERY",
+            "KEY_ENDPOINT",
         ] {
             names.taken.insert(reserved.to_owned());
         }

@@ -8881,6 +8881,11 @@ pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
         },
     }),
 ];
+/// Where Plaid's JWT verification keys are fetched from: give it to `runtime::verify::HttpKeySource::new` with the environment's base URL (or a local stand-in) and your API credentials.
+pub const KEY_ENDPOINT: &crate::runtime::verify::KeyEndpoint = match &AUTH[0] {
+    crate::runtime::verify::AuthScheme::Jwt(jwt) => &jwt.key_endpoint,
+    _ => panic!("the spec's JWT scheme"),
+};
 /// Plaid's delivery rules a receiver acts on.
 pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
     content_type: "application/json",

@@ -9,11 +9,12 @@ use subtle::ConstantTimeEq;
 
 use super::credentials::Credentials;
 use super::error::{ConfigError, VerifyError};
-use super::header_text;
 use super::scheme::{AuthorizationScheme, IdentifyingHeaderScheme};
+use super::Header;
 
 pub(crate) struct AuthorizationCheck {
     pub(crate) scheme: &'static AuthorizationScheme,
+    header: Header,
     // SHA-256 of each accepted header value: comparing digests of equal length keeps the
     // comparison constant-time without leaking the credential's length.
     expected: Vec<[u8; 32]>,
@@ -43,14 +44,15 @@ impl AuthorizationCheck {
         if expected.is_empty() {
             return Err(ConfigError::MissingAuthorization);
         }
-        Ok(AuthorizationCheck { scheme, expected })
+        Ok(AuthorizationCheck {
+            scheme,
+            header: Header::new(scheme.header)?,
+            expected,
+        })
     }
 
     pub(crate) fn verify(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
-        let header = self.scheme.header;
-        let value = headers
-            .get(header)
-            .ok_or(VerifyError::MissingHeader { header })?;
+        let value = self.header.value(headers)?;
         let got = digest(value.as_bytes());
         let mut matched = subtle::Choice::from(0);
         for want in &self.expected {
@@ -70,6 +72,7 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 
 pub(crate) struct IdentifyingCheck {
     pub(crate) scheme: &'static IdentifyingHeaderScheme,
+    header: Header,
     client_ids: Vec<String>,
 }
 
@@ -83,13 +86,14 @@ impl IdentifyingCheck {
         }
         Ok(IdentifyingCheck {
             scheme,
+            header: Header::new(scheme.header)?,
             client_ids: credentials.client_ids.clone(),
         })
     }
 
     pub(crate) fn verify(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
         // Not a secret, so a plain comparison is enough.
-        let value = header_text(headers, self.scheme.header)?.trim();
+        let value = self.header.text(headers)?.trim();
         if self.client_ids.iter().any(|id| id == value) {
             Ok(())
         } else {

@@ -24,20 +24,31 @@ fn decode_hex(text: &[u8], out: &mut [u8]) -> Option<usize> {
     if !text.len().is_multiple_of(2) || text.len() / 2 > out.len() {
         return None;
     }
+    let mut invalid = 0u8;
     for (pair, slot) in text.chunks_exact(2).zip(out.iter_mut()) {
-        *slot = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+        let (hi, lo) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+        invalid |= hi | lo;
+        *slot = (hi << 4) | (lo & 0x0f);
     }
-    Some(text.len() / 2)
+    (invalid & 0xf0 == 0).then_some(text.len() / 2)
 }
 
-fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
+/// Value of each hex digit; 0xff for every other byte.
+const HEX: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

@@ -172,6 +172,11 @@ pub enum ConfigError {
         /// Its position among the configured secrets.
         index: usize,
     },
+    /// A header name in the scheme is not a valid HTTP header name.
+    BadHeaderName {
+        /// The name.
+        header: &'static str,
+    },
     /// The scheme's signed template has a placeholder that cannot be filled.
     BadTemplate {
         /// What is wrong.
@@ -203,6 +208,9 @@ impl fmt::Display for ConfigError {
                     f,
                     "HMAC secret #{index} is not encoded as the provider's secrets are"
                 )
+            }
+            ConfigError::BadHeaderName { header } => {
+                write!(f, "`{header}` is not a valid header name")
             }
             ConfigError::BadTemplate { reason } => write!(f, "signed template: {reason}"),
         }

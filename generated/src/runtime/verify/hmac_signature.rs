@@ -17,7 +17,7 @@ use super::error::{ConfigError, VerifyError};
 use super::jwt::check_age;
 use super::scheme::{HmacAlgorithm, HmacScheme, SecretEncoding};
 use super::secret::Secret;
-use super::{header_text, unix_seconds};
+use super::{unix_seconds, Header};
 
 /// Signatures with the accepted label read from one header at most (rotation sends two).
 const MAX_ENTRIES: usize = 8;
@@ -25,12 +25,12 @@ const MAX_ENTRIES: usize = 8;
 const MAX_PARTS: usize = 16;
 
 /// One piece of the signed template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Literal(&'static str),
     Body,
     Timestamp,
-    Header(&'static str),
+    Header(Header),
 }
 
 /// A secret's keyed HMAC state, computed once: each delivery clones it instead of hashing
@@ -73,6 +73,8 @@ impl Keyed {
 
 pub(crate) struct HmacCheck {
     scheme: &'static HmacScheme,
+    header: Header,
+    timestamp_header: Option<Header>,
     parts: Vec<Part>,
     keys: Vec<Keyed>,
     tag_len: usize,
@@ -122,6 +124,12 @@ impl HmacCheck {
         };
         Ok(HmacCheck {
             scheme,
+            header: Header::new(scheme.header)?,
+            timestamp_header: scheme
+                .timestamp
+                .and_then(|t| t.header)
+                .map(Header::new)
+                .transpose()?,
             parts,
             keys,
             tag_len,
@@ -137,37 +145,37 @@ impl HmacCheck {
         let scheme = self.scheme;
         let header = scheme.header;
         let malformed = |reason| VerifyError::MalformedHeader { header, reason };
-        let value = header_text(headers, header)?;
+        // Bytes, not text: the entries are ASCII or invalid, and skipping the UTF-8 check
+        // and the substring searcher keeps parsing cheap next to the MAC itself.
+        let value = self.header.value(headers)?.as_bytes();
 
         let mut entries = [[0u8; DECODE_BUF]; MAX_ENTRIES];
         let (mut accepted, mut well_formed) = (0usize, 0usize);
-        let mut timestamp: Option<&str> = None;
-        let ts_label = scheme.timestamp.and_then(|t| t.label);
+        let mut timestamp: Option<&[u8]> = None;
+        let ts_label = scheme.timestamp.and_then(|t| t.label).map(str::as_bytes);
+        let want_label = scheme.label.map(str::as_bytes);
         for entry in entries_of(value, scheme.separator)
-            .map(str::trim)
+            .map(<[u8]>::trim_ascii)
             .filter(|e| !e.is_empty())
         {
-            let (label, signature) = match scheme.label_separator.and_then(|s| entry.split_once(s))
+            let (label, signature) = match scheme.label_separator.and_then(|s| split_once(entry, s))
             {
-                Some((label, signature)) => (Some(label.trim()), signature.trim()),
+                Some((label, signature)) => (Some(label.trim_ascii()), signature.trim_ascii()),
                 None => (None, entry),
             };
             if label.is_some() && label == ts_label {
                 timestamp = Some(signature);
                 continue;
             }
-            if scheme.label.is_some() && label != scheme.label {
+            if want_label.is_some() && label != want_label {
                 continue; // another scheme (`v0=`): never tried, so it cannot weaken the check
             }
             accepted += 1;
             if well_formed == MAX_ENTRIES {
                 return Err(malformed("too many signatures"));
             }
-            if decode_into(
-                scheme.encoding,
-                signature.as_bytes(),
-                &mut entries[well_formed],
-            ) == Some(self.tag_len)
+            if decode_into(scheme.encoding, signature, &mut entries[well_formed])
+                == Some(self.tag_len)
             {
                 well_formed += 1;
             }
@@ -184,17 +192,17 @@ impl HmacCheck {
         let timestamp = match scheme.timestamp {
             None => None,
             Some(ts) => {
-                let text = match ts.header {
-                    Some(name) => header_text(headers, name)?,
-                    None => timestamp.ok_or(malformed("no signed timestamp"))?,
+                let (text, header) = match &self.timestamp_header {
+                    Some(h) => (h.value(headers)?.as_bytes(), h.label()),
+                    None => (timestamp.ok_or(malformed("no signed timestamp"))?, header),
                 };
-                let seconds: i64 = text.trim().parse().map_err(|_| match ts.header {
-                    Some(name) => VerifyError::MalformedHeader {
-                        header: name,
+                let seconds: i64 = std::str::from_utf8(text)
+                    .ok()
+                    .and_then(|t| t.trim().parse().ok())
+                    .ok_or(VerifyError::MalformedHeader {
+                        header,
                         reason: "timestamp is not Unix seconds",
-                    },
-                    None => malformed("timestamp is not Unix seconds"),
-                })?;
+                    })?;
                 Some((text, seconds, ts.tolerance.as_secs()))
             }
         };
@@ -204,8 +212,8 @@ impl HmacCheck {
             *slot = match part {
                 Part::Literal(text) => text.as_bytes(),
                 Part::Body => body,
-                Part::Timestamp => timestamp.map_or(&[][..], |(text, _, _)| text.as_bytes()),
-                Part::Header(name) => header_text(headers, name)?.as_bytes(),
+                Part::Timestamp => timestamp.map_or(&[][..], |(text, _, _)| text),
+                Part::Header(h) => h.value(headers)?.as_bytes(),
             };
         }
         let pieces = &pieces[..self.parts.len()];
@@ -230,13 +238,13 @@ impl HmacCheck {
 
 /// The entries of a header value: split on `separator`, or the whole value.
 fn entries_of<'v>(
-    value: &'v str,
+    value: &'v [u8],
     separator: Option<&'static str>,
-) -> impl Iterator<Item = &'v str> {
+) -> impl Iterator<Item = &'v [u8]> {
     let mut rest = Some(value);
     std::iter::from_fn(move || {
         let current = rest?;
-        match separator.and_then(|s| current.split_once(s)) {
+        match separator.and_then(|s| split_once(current, s)) {
             Some((entry, more)) => {
                 rest = Some(more);
                 Some(entry)
@@ -247,6 +255,17 @@ fn entries_of<'v>(
             }
         }
     })
+}
+
+/// `s` split at the first `sep` (an empty separator never splits).
+fn split_once<'v>(s: &'v [u8], sep: &str) -> Option<(&'v [u8], &'v [u8])> {
+    let sep = sep.as_bytes();
+    let i = match sep {
+        [] => return None,
+        [b] => s.iter().position(|c| c == b)?,
+        _ => s.windows(sep.len()).position(|w| w == sep)?,
+    };
+    Some((&s[..i], &s[i + sep.len()..]))
 }
 
 /// The HMAC key a configured secret stands for: prefix removed, then decoded.
@@ -281,7 +300,7 @@ fn parse_template(template: &'static str) -> Result<Vec<Part>, ConfigError> {
             "body" => Part::Body,
             "timestamp" => Part::Timestamp,
             name => match name.strip_prefix("header:") {
-                Some(h) if !h.is_empty() => Part::Header(h),
+                Some(h) if !h.is_empty() => Part::Header(Header::new(h)?),
                 _ => return Err(bad(format!("unknown placeholder `{{{name}}}`"))),
             },
         });
@@ -311,10 +330,27 @@ mod tests {
         );
         assert_eq!(
             parse_template("{header:webhook-id}.{body}").unwrap(),
-            vec![Part::Header("webhook-id"), Part::Literal("."), Part::Body]
+            vec![
+                Part::Header(Header::new("webhook-id").unwrap()),
+                Part::Literal("."),
+                Part::Body
+            ]
         );
         assert!(parse_template("{body").is_err());
         assert!(parse_template("{nonce}.{body}").is_err());
         assert!(parse_template("{header:}").is_err());
+    }
+
+    #[test]
+    fn splitting_on_one_several_or_no_bytes() {
+        assert_eq!(split_once(b"v1=ab", "="), Some((&b"v1"[..], &b"ab"[..])));
+        assert_eq!(
+            split_once(b"a::b::c", "::"),
+            Some((&b"a"[..], &b"b::c"[..]))
+        );
+        assert_eq!(split_once(b"abc", ""), None);
+        assert_eq!(split_once(b"abc", ","), None);
+        let all: Vec<&[u8]> = entries_of(b"a, b,,c", Some(",")).collect();
+        assert_eq!(all, [&b"a"[..], b" b", b"", b"c"]);
     }
 }

@@ -12,23 +12,38 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::encoding::{decode_into, DECODE_BUF};
+use super::error::ConfigError;
 use super::error::VerifyError;
 use super::key_cache::KeyCache;
 use super::keys::KeyError;
 use super::scheme::{JwtAlgorithm, JwtScheme};
-use super::{header_text, unix_seconds};
+use super::{unix_seconds, Header};
 
 /// Longest key id looked up; longer ones are refused before reaching the key source.
 const MAX_KID_LEN: usize = 256;
 
 pub(crate) struct JwtCheck {
     pub(crate) scheme: &'static JwtScheme,
-    pub(crate) cache: KeyCache,
+    header: Header,
+    cache: KeyCache,
     /// The scheme's `future_skew` unless the credentials override it.
-    pub(crate) future_skew: std::time::Duration,
+    future_skew: std::time::Duration,
 }
 
 impl JwtCheck {
+    pub(crate) fn new(
+        scheme: &'static JwtScheme,
+        future_skew: std::time::Duration,
+        cache: KeyCache,
+    ) -> Result<Self, ConfigError> {
+        Ok(JwtCheck {
+            scheme,
+            header: Header::new(scheme.header)?,
+            cache,
+            future_skew,
+        })
+    }
+
     pub(crate) async fn verify(
         &self,
         headers: &HeaderMap,
@@ -37,7 +52,7 @@ impl JwtCheck {
     ) -> Result<(), VerifyError> {
         let header = self.scheme.header;
         let malformed = |reason| VerifyError::MalformedHeader { header, reason };
-        let token = header_text(headers, header)?;
+        let token = self.header.text(headers)?;
         let mut parts = token.split('.');
         let (Some(head), Some(claims), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())

@@ -31,7 +31,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 pub use credentials::{Credentials, SourceIpCheck};
 pub use error::{ConfigError, VerifyError};
@@ -109,15 +109,15 @@ impl Verifier {
                     Check::Authorization(AuthorizationCheck::new(s, &credentials)?)
                 }
                 AuthScheme::Hmac(s) => Check::Hmac(HmacCheck::new(s, &credentials.hmac_secrets)?),
-                AuthScheme::Jwt(s) => Check::Jwt(JwtCheck {
-                    scheme: s,
-                    future_skew: credentials.future_skew.unwrap_or(s.future_skew),
-                    cache: KeyCache::new(
+                AuthScheme::Jwt(s) => Check::Jwt(JwtCheck::new(
+                    s,
+                    credentials.future_skew.unwrap_or(s.future_skew),
+                    KeyCache::new(
                         key_source.take().ok_or(ConfigError::MissingKeySource)?,
                         refresh,
                         retry,
                     ),
-                }),
+                )?),
                 AuthScheme::IdentifyingHeader(s) => {
                     Check::Identifying(IdentifyingCheck::new(s, &credentials)?)
                 }
@@ -190,16 +190,41 @@ impl fmt::Debug for Verifier {
     }
 }
 
-/// A header's value as text: missing or non-ASCII headers are typed errors.
-fn header_text<'h>(headers: &'h HeaderMap, header: &'static str) -> Result<&'h str, VerifyError> {
-    headers
-        .get(header)
-        .ok_or(VerifyError::MissingHeader { header })?
-        .to_str()
-        .map_err(|_| VerifyError::MalformedHeader {
-            header,
-            reason: "not visible ASCII",
-        })
+/// A header a check reads: its name parsed once (lookups then only hash it) and its
+/// spelling in the spec, for errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Header {
+    name: HeaderName,
+    label: &'static str,
+}
+
+impl Header {
+    pub(crate) fn new(label: &'static str) -> Result<Self, ConfigError> {
+        HeaderName::from_bytes(label.as_bytes())
+            .map(|name| Header { name, label })
+            .map_err(|_| ConfigError::BadHeaderName { header: label })
+    }
+
+    pub(crate) fn label(&self) -> &'static str {
+        self.label
+    }
+
+    /// The raw value; a missing header is a typed error.
+    pub(crate) fn value<'h>(&self, headers: &'h HeaderMap) -> Result<&'h HeaderValue, VerifyError> {
+        headers
+            .get(&self.name)
+            .ok_or(VerifyError::MissingHeader { header: self.label })
+    }
+
+    /// The value as text; missing or non-ASCII headers are typed errors.
+    pub(crate) fn text<'h>(&self, headers: &'h HeaderMap) -> Result<&'h str, VerifyError> {
+        self.value(headers)?
+            .to_str()
+            .map_err(|_| VerifyError::MalformedHeader {
+                header: self.label,
+                reason: "not visible ASCII",
+            })
+    }
 }
 
 /// `now` in Unix seconds (negative before 1970).

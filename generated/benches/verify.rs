@@ -1,0 +1,102 @@
+//! `Verifier::verify` beside the raw primitive it wraps, with a warm key cache:
+//! Plaid: ES256 verification of the JWT's signing input (p256) plus SHA-256 of the body;
+//! Bridge: HMAC-SHA256 of the body. Compare the ratios within one run.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use hmac::{Hmac, Mac};
+use hookspec::runtime::verify::{Request, Verifier};
+use hookspec_signer::{Signer, SigningCredentials, VECTOR_CLOCK};
+use p256::ecdsa::signature::Verifier as _;
+use p256::ecdsa::Signature;
+use sha2::{Digest, Sha256};
+
+/// Runs a future that does not wait (a verify with a warm key cache) to completion.
+fn ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("the key cache was not warm"),
+    }
+}
+
+fn setup(provider: &str) -> (Verifier, http::HeaderMap, Vec<u8>, SigningCredentials) {
+    let spec = common::spec(provider);
+    let creds = SigningCredentials::test(spec);
+    let body = common::body(spec);
+    let now = common::at(VECTOR_CLOCK);
+    let headers = common::header_map(&Signer::new(spec, creds.clone()).sign(&body, now));
+    let verifier = Verifier::new(
+        common::schemes(spec),
+        common::delivery(spec),
+        common::test_credentials(spec),
+    )
+    .expect("verifier");
+    (verifier, headers, body, creds)
+}
+
+fn verify(c: &mut Criterion) {
+    let now = common::at(VECTOR_CLOCK);
+
+    let (verifier, headers, body, creds) = setup("plaid");
+    let request = Request {
+        headers: &headers,
+        body: &body,
+        peer: None,
+    };
+    // Warm the key cache (the static source answers at once).
+    ready(verifier.verify(&request, now)).expect("valid");
+    let token = headers["plaid-verification"].to_str().unwrap().to_owned();
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let signature = Signature::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, signature)
+            .unwrap(),
+    )
+    .unwrap();
+    let key = *creds.jwt_key.as_ref().unwrap().verifying_key();
+    let mut g = c.benchmark_group("verify/plaid");
+    g.bench_function("Verifier::verify", |b| {
+        b.iter(|| ready(verifier.verify(black_box(&request), now)).expect("valid"))
+    });
+    g.bench_function("raw: p256 ES256 verify + sha256(body)", |b| {
+        b.iter(|| {
+            key.verify(black_box(input.as_bytes()), black_box(&signature))
+                .expect("valid");
+            black_box(Sha256::digest(black_box(&body)));
+        })
+    });
+    g.finish();
+
+    let (verifier, headers, body, creds) = setup("bridge");
+    let request = Request {
+        headers: &headers,
+        body: &body,
+        peer: None,
+    };
+    let secret = creds.hmac_secrets[0].clone();
+    let mut g = c.benchmark_group("verify/bridge");
+    g.bench_function("Verifier::verify", |b| {
+        b.iter(|| ready(verifier.verify(black_box(&request), now)).expect("valid"))
+    });
+    g.bench_function("raw: hmac-sha256(body)", |b| {
+        b.iter(|| {
+            let mut mac = Hmac::<Sha256>::new_from_slice(black_box(secret.as_bytes())).unwrap();
+            mac.update(black_box(&body));
+            black_box(mac.finalize().into_bytes())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, verify);
+criterion_main!(benches);

@@ -1,0 +1,91 @@
+//! Verifies one signed delivery 10 000 times, one way, for counting instructions with
+//! callgrind (wall clock on shared machines is too noisy to compare small ratios):
+//!
+//! ```sh
+//! cargo build --release -p hookspec --example verify_cost
+//! for mode in setup verify raw; do
+//!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/examples/verify_cost bridge $mode 2>&1 | grep refs
+//! done
+//! ```
+//!
+//! `(verify - setup) / (raw - setup)` is the cost of `Verifier::verify` (warm key cache)
+//! relative to the primitive it wraps: for `plaid` the p256 ES256 verification of the
+//! JWT's signing input plus SHA-256 of the body, for `bridge` HMAC-SHA256 of the body.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use hookspec::runtime::verify::{Request, Verifier};
+use hookspec_signer::{Signer, SigningCredentials, VECTOR_CLOCK};
+use p256::ecdsa::signature::Verifier as _;
+use p256::ecdsa::Signature;
+use sha2::{Digest, Sha256};
+
+fn ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("the key cache was not warm"),
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (provider, mode) = (args.next().expect("provider"), args.next().expect("mode"));
+    let spec = common::spec(&provider);
+    let creds = SigningCredentials::test(spec);
+    let body = common::body(spec);
+    let now = common::at(VECTOR_CLOCK);
+    let signed = Signer::new(spec, creds.clone()).sign(&body, now);
+    let headers = common::header_map(&signed);
+    let verifier = Verifier::new(
+        common::schemes(spec),
+        common::delivery(spec),
+        common::test_credentials(spec),
+    )
+    .expect("verifier");
+    let request = Request {
+        headers: &headers,
+        body: &body,
+        peer: None,
+    };
+    ready(verifier.verify(&request, now)).expect("valid");
+    // The raw ES256 inputs, decoded once outside the loop.
+    let token = signed
+        .iter()
+        .find(|(h, _)| h == "Plaid-Verification")
+        .map_or("a.b.c", |(_, v)| v.as_str());
+    let (input, sig) = token.rsplit_once('.').expect("a JWT");
+    let n = if provider == "plaid" { 200 } else { 10_000 };
+    for _ in 0..n {
+        match (provider.as_str(), mode.as_str()) {
+            (_, "verify") => ready(verifier.verify(black_box(&request), now)).expect("valid"),
+            ("plaid", "raw") => {
+                let sig = Signature::from_slice(&URL_SAFE_NO_PAD.decode(sig).unwrap()).unwrap();
+                let key = creds.jwt_key.as_ref().unwrap().verifying_key();
+                key.verify(black_box(input.as_bytes()), black_box(&sig))
+                    .expect("valid");
+                black_box(Sha256::digest(black_box(&body)));
+            }
+            (_, "raw") => {
+                let secret = creds.hmac_secrets[0].as_bytes();
+                let mut mac = Hmac::<Sha256>::new_from_slice(black_box(secret)).unwrap();
+                mac.update(black_box(&body));
+                black_box(mac.finalize().into_bytes());
+            }
+            _ => {}
+        }
+    }
+}
