@@ -2,7 +2,9 @@
 //! suite signs with, so `hookspec-conformance run` works with no receiver of one's own.
 
 use hookspec_codegen::model::ProviderSpec;
-use hookspec_reference_receiver::{KeyServer, ReceiverConfig, RunningReceiver, Secrets};
+use hookspec_reference_receiver::{
+    CallerValues, FollowUpTarget, KeyServer, ReceiverConfig, RunningReceiver, Secrets,
+};
 use hookspec_signer::SigningCredentials;
 
 pub use hookspec_reference_receiver::Fault;
@@ -65,6 +67,7 @@ pub fn config(
         allow_ips: loopback,
         trusted_proxies: Vec::new(),
         faults: faults.to_vec(),
+        follow_ups: None,
     }
 }
 
@@ -76,4 +79,63 @@ pub async fn start(
 ) -> anyhow::Result<RunningReceiver> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     hookspec_reference_receiver::start(config(specs, key_endpoint, faults), listener).await
+}
+
+/// `config` with follow-up calls made against the mock API at `mock_url` (providers at
+/// `/<provider>`), with the credentials it accepts and receiver-held values under the
+/// mock's naming; Plaid keys are fetched from the mock too, so one base URL serves both.
+pub fn with_follow_ups(
+    mut config: ReceiverConfig,
+    specs: &[ProviderSpec],
+    mock_url: &str,
+    credentials: &crate::mock_api::MockCredentials,
+) -> ReceiverConfig {
+    let (fixed, derived) = crate::follow_ups::caller_values(specs);
+    config.follow_ups = Some(FollowUpTarget {
+        base_url: Some(mock_url.to_owned()),
+        base_urls: Default::default(),
+        credentials: credentials.pairs().into_iter().collect(),
+        values: CallerValues {
+            stored: Default::default(),
+            fixed,
+            derived,
+        },
+    });
+    for spec in specs {
+        let Some(api) = &spec.api else { continue };
+        if config.secrets.key_server.is_none() || api.verification.is_none() {
+            continue;
+        }
+        let names = api
+            .auth
+            .as_ref()
+            .map(|a| a.credentials())
+            .unwrap_or_default();
+        config.secrets.key_server = Some(KeyServer {
+            base_url: format!("{}/{}", mock_url.trim_end_matches('/'), spec.provider),
+            credentials: names
+                .iter()
+                .filter_map(|n| Some((n.to_string(), credentials.get(n)?.to_owned())))
+                .collect(),
+        });
+    }
+    config
+}
+
+/// [`start`] with follow-up calls against a mock API (see [`with_follow_ups`]).
+pub async fn start_with_follow_ups(
+    specs: &[ProviderSpec],
+    key_endpoint: Option<&str>,
+    faults: &[Fault],
+    mock_url: &str,
+    credentials: &crate::mock_api::MockCredentials,
+) -> anyhow::Result<RunningReceiver> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let config = with_follow_ups(
+        config(specs, key_endpoint, faults),
+        specs,
+        mock_url,
+        credentials,
+    );
+    hookspec_reference_receiver::start(config, listener).await
 }

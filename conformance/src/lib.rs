@@ -17,8 +17,10 @@
 
 pub mod bundled;
 pub mod cases;
+pub mod follow_ups;
 pub mod http;
 pub mod keys;
+pub mod mock_api;
 pub mod provider;
 pub mod record;
 pub mod report;

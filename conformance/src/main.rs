@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use hookspec_conformance::follow_ups;
 use hookspec_conformance::keys::{self, KeyRing, KeyServer};
+use hookspec_conformance::mock_api::{MockApiServer, MockCredentials};
 use hookspec_conformance::{Credentials, Report, Suite};
 
 #[derive(Parser)]
@@ -23,6 +25,29 @@ enum Command {
     Run(Box<RunArgs>),
     /// Print the id of every case, one per line.
     List(ListArgs),
+    /// Serve a mock of providers' APIs (follow-up endpoints, Plaid's key endpoint) on
+    /// loopback until Ctrl-C; each provider is at `<URL>/<provider>`.
+    MockApi(MockApiArgs),
+}
+
+#[derive(clap::Args)]
+struct MockApiArgs {
+    /// Providers to serve (default: every one whose spec lists API endpoints).
+    #[arg(long = "provider", value_name = "NAME")]
+    providers: Vec<String>,
+    /// Read the specs from this directory instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    spec_dir: Option<PathBuf>,
+    /// Where to listen; port 0 picks a free one (the URL is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
+    /// Accept this value for an API credential instead of the test value; repeatable.
+    #[arg(long = "credential", value_name = "NAME=VALUE", value_parser = parse_credential)]
+    credentials: Vec<(String, String)>,
+    /// Serve Plaid's key endpoint with this P-256 key (PKCS#8 or SEC1 PEM) instead of a
+    /// fresh one.
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -101,6 +126,10 @@ struct RunArgs {
     /// Save every exchange under this directory, one JSON-lines file per case.
     #[arg(long, value_name = "DIR")]
     record: Option<PathBuf>,
+    /// Serve a mock of the providers' APIs here and add a `follow-up` case per delivered
+    /// event that has one; the bundled receiver is pointed at it.
+    #[arg(long, value_name = "ADDR")]
+    mock_api_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -120,6 +149,14 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
     Ok((name.to_owned(), url.to_owned()))
 }
 
+fn parse_credential(s: &str) -> Result<(String, String), String> {
+    // The value is a credential: the error must not echo it.
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| "expected NAME=VALUE".to_owned())?;
+    Ok((name.to_owned(), value.to_owned()))
+}
+
 fn parse_basic(s: &str) -> Result<(String, String), String> {
     // The value is a credential: the error must not echo it.
     let (user, password) = s
@@ -134,6 +171,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::List(args) => list(&args.selection),
+        Command::MockApi(args) => match tokio::runtime::Runtime::new() {
+            Ok(runtime) => runtime.block_on(mock_api(args)),
+            Err(e) => {
+                eprintln!("error: cannot start the async runtime: {e}");
+                ExitCode::from(USAGE_OR_SPEC_ERROR)
+            }
+        },
         Command::Run(args) => {
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(r) => r,
@@ -209,13 +253,41 @@ async fn run(args: RunArgs) -> ExitCode {
             }
         }
     }
+    let mock = match args.mock_api_listen {
+        Some(addr) => match start_mock(addr, &specs, plaid_keys.clone()).await {
+            Ok(m) => {
+                eprintln!("mock API: {} (each provider at /<provider>)", m.url());
+                Some(m)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(USAGE_OR_SPEC_ERROR);
+            }
+        },
+        None => None,
+    };
     // Without --url the bundled reference receiver is played, with matching credentials.
     let mut bundled = None;
     let url = match &args.url {
         Some(u) => u.clone(),
         None => {
             let keys_url = key_server.as_ref().map(KeyServer::url);
-            match hookspec_conformance::bundled::start(&specs, keys_url.as_deref(), &[]).await {
+            let started = match &mock {
+                Some(m) => {
+                    hookspec_conformance::bundled::start_with_follow_ups(
+                        &specs,
+                        keys_url.as_deref(),
+                        &[],
+                        &m.url(),
+                        &MockCredentials::test(&specs),
+                    )
+                    .await
+                }
+                None => {
+                    hookspec_conformance::bundled::start(&specs, keys_url.as_deref(), &[]).await
+                }
+            };
+            match started {
                 Ok(r) => {
                     eprintln!("reference receiver: {}", r.url());
                     let url = r.url();
@@ -250,6 +322,9 @@ async fn run(args: RunArgs) -> ExitCode {
     if let Some(dir) = &args.record {
         suite = suite.record(dir);
     }
+    if let Some(m) = &mock {
+        suite = suite.follow_ups(m.log.clone(), follow_ups::DEFAULT_WAIT);
+    }
     let total = match suite.cases() {
         Ok(c) => c.len() as u64,
         Err(e) => {
@@ -257,6 +332,7 @@ async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(USAGE_OR_SPEC_ERROR);
         }
     };
+    let total = total + suite.expected_follow_ups().map_or(0, |f| f.len() as u64);
     let bar = (args.format == Format::Pretty).then(|| progress_bar(total));
     if let Some(bar) = bar.clone() {
         suite = suite.on_case(move |case| {
@@ -279,6 +355,9 @@ async fn run(args: RunArgs) -> ExitCode {
     }
     if let Some(server) = key_server {
         server.shutdown().await;
+    }
+    if let Some(m) = mock {
+        m.shutdown().await;
     }
     if let Err(e) = write_report(&report, args.format, args.out.as_deref()) {
         eprintln!("error: cannot write the report: {e}");
@@ -338,4 +417,100 @@ fn write_report(
             std::io::stdout().write_all(text.as_bytes())
         }
     }
+}
+
+/// Starts the mock API for `specs` on `addr`, with the suite's test credentials.
+async fn start_mock(
+    addr: std::net::SocketAddr,
+    specs: &[hookspec_codegen::model::ProviderSpec],
+    keys: Option<KeyRing>,
+) -> Result<MockApiServer, String> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    MockApiServer::start(listener, specs, MockCredentials::test(specs), keys)
+        .map_err(|e| format!("cannot start the mock API: {e}"))
+}
+
+async fn mock_api(args: MockApiArgs) -> ExitCode {
+    let specs = match &args.spec_dir {
+        Some(dir) => hookspec_conformance::specs::load_dir(dir),
+        None => hookspec_conformance::specs::builtin_all(),
+    };
+    let mut specs = match specs {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(USAGE_OR_SPEC_ERROR);
+        }
+    };
+    if let Some(missing) = args
+        .providers
+        .iter()
+        .find(|p| !specs.iter().any(|s| &s.provider == *p))
+    {
+        eprintln!("error: no spec for provider `{missing}`");
+        return ExitCode::from(USAGE_OR_SPEC_ERROR);
+    }
+    if !args.providers.is_empty() {
+        specs.retain(|s| args.providers.contains(&s.provider));
+    }
+    let key = match &args.signing_key {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| keys::key_from_pem(&pem))
+        {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("error: --signing-key {}: {e}", path.display());
+                return ExitCode::from(USAGE_OR_SPEC_ERROR);
+            }
+        },
+        None => keys::random_key(),
+    };
+    let ring = KeyRing::new(key, keys::FIRST_KID);
+    let mut credentials = MockCredentials::test(&specs);
+    for (name, value) in &args.credentials {
+        credentials = credentials.set(name, value);
+    }
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.listen);
+            return ExitCode::from(USAGE_OR_SPEC_ERROR);
+        }
+    };
+    let server = match MockApiServer::start(listener, &specs, credentials.clone(), Some(ring)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot start the mock API: {e}");
+            return ExitCode::from(USAGE_OR_SPEC_ERROR);
+        }
+    };
+    if server.providers().is_empty() {
+        eprintln!("error: none of the selected specs lists API endpoints");
+        return ExitCode::from(USAGE_OR_SPEC_ERROR);
+    }
+    println!("mock API: {}", server.url());
+    for provider in server.providers() {
+        println!("  {provider}: {}", server.base_url(provider));
+    }
+    for (name, value) in credentials.pairs() {
+        // Only the suite's own test values are shown; values given on the command line
+        // are the user's and stay unprinted.
+        if args.credentials.iter().any(|(n, _)| n == &name) {
+            println!("  credential {name}: (as given)");
+        } else {
+            println!("  credential {name}: {value}");
+        }
+    }
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("error: cannot wait for Ctrl-C: {e}");
+    }
+    let log = server.log.clone();
+    server.shutdown().await;
+    for call in log.calls() {
+        println!("{}", serde_json::to_string(&call).unwrap_or_default());
+    }
+    ExitCode::SUCCESS
 }

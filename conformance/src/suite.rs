@@ -14,7 +14,9 @@ use hookspec_codegen::SpecError;
 use tokio::time::Instant;
 
 use crate::cases::{self, Case, Check, Hostile, Plan};
+use crate::follow_ups;
 use crate::http::{exchange, Exchange, Limits, Observed, Outgoing, OutgoingBody};
+use crate::mock_api::CallLog;
 use crate::provider::{Credentials, ProviderSide};
 use crate::record::Recorder;
 use crate::report::{AttemptReport, CaseReport, LatencyBucket, Outcome, Report};
@@ -81,6 +83,7 @@ pub struct Suite {
     slow_body: Duration,
     record: Option<PathBuf>,
     progress: Option<Progress>,
+    follow_ups: Option<(CallLog, Duration)>,
 }
 
 /// Deliveries a provider's circuit breaker needs to see before it judges a rejection rate.
@@ -111,6 +114,7 @@ impl Suite {
             slow_body: Duration::from_secs(2),
             record: None,
             progress: None,
+            follow_ups: None,
         }
     }
 
@@ -238,6 +242,14 @@ impl Suite {
         self
     }
 
+    /// Adds a `follow-up` case after each `deliver` case whose event has a follow-up: the
+    /// call the receiver should make next is looked for in `log` (the mock API's) for up to
+    /// `wait` after the delivery. Without this, no follow-up cases exist.
+    pub fn follow_ups(mut self, log: CallLog, wait: Duration) -> Suite {
+        self.follow_ups = Some((log, wait));
+        self
+    }
+
     /// The specs of the run.
     pub fn specs(&self) -> Result<&[ProviderSpec], SuiteError> {
         self.specs.as_deref().map_err(|e| clone_error(e))
@@ -311,6 +323,8 @@ impl Suite {
             recorder,
         });
         let deadline = started + self.run_bound;
+        let expected_follow_ups = self.expected_follow_ups()?;
+        let pending = Arc::new(std::sync::Mutex::new(Vec::new()));
         // Retry cases judge the provider's circuit breaker on what came before them.
         let (retries, first): (Vec<_>, Vec<_>) = plan
             .into_iter()
@@ -324,6 +338,18 @@ impl Suite {
                     let ctx = ctx.clone();
                     let progress = self.progress.clone();
                     let run_bound = self.run_bound;
+                    let watch = self
+                        .follow_ups
+                        .as_ref()
+                        .zip(expected_follow_ups.get(&case.id));
+                    if let Some(((log, _), fc)) = watch {
+                        let mark = follow_ups::Pending {
+                            case: fc.clone(),
+                            cursor: log.len(),
+                            sent: std::time::Instant::now(),
+                        };
+                        pending.lock().unwrap_or_else(|p| p.into_inner()).push(mark);
+                    }
                     async move {
                         let report =
                             match tokio::time::timeout_at(deadline, run_case(&target, &ctx, &case))
@@ -344,11 +370,36 @@ impl Suite {
             reports.extend(done);
         }
         reports.sort_by_key(|(order, _)| *order);
-        Ok(Report::new(
-            url.to_owned(),
-            reports.into_iter().map(|(_, r)| r).collect(),
-            started.elapsed(),
-        ))
+        let mut cases: Vec<CaseReport> = reports.into_iter().map(|(_, r)| r).collect();
+        if let Some((log, wait)) = &self.follow_ups {
+            let pending = std::mem::take(&mut *pending.lock().unwrap_or_else(|p| p.into_inner()));
+            let made = follow_ups::settle(log, pending, *wait).await;
+            if let Some(p) = &self.progress {
+                made.iter().for_each(|r| p(r));
+            }
+            cases = follow_ups::interleave(cases, made);
+        }
+        Ok(Report::new(url.to_owned(), cases, started.elapsed()))
+    }
+
+    /// The follow-up cases of the run by the deliver case they follow (none unless
+    /// [`Suite::follow_ups`] was called), minus those `skip` names.
+    pub fn expected_follow_ups(
+        &self,
+    ) -> Result<BTreeMap<String, follow_ups::FollowUpCase>, SuiteError> {
+        if self.follow_ups.is_none() {
+            return Ok(BTreeMap::new());
+        }
+        let skip = globs(&self.skip)?;
+        let mut out = BTreeMap::new();
+        for spec in self.specs()? {
+            for (deliver, fc) in follow_ups::follow_up_cases(spec) {
+                if !skip.as_ref().is_some_and(|g| g.is_match(&fc.id)) {
+                    out.insert(deliver, fc);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -45,6 +45,11 @@ pub enum Fault {
     ServerErrorOnOversize,
     /// Stops serving altogether after receiving a malformed body.
     DieAfterMalformed,
+    /// Never makes the follow-up call an event asks for.
+    SkipFollowUp,
+    /// Makes follow-up calls for the wrong record: another link or item id, and every
+    /// other parameter value changed too.
+    WrongFollowUpParams,
 }
 
 /// How far in the future a JWT may be issued with [`Fault::AcceptFutureIat`] on.
@@ -210,6 +215,58 @@ async fn misbehave(
         std::future::pending::<()>().await;
     }
     response
+}
+
+/// Makes `call` about another record: the subject id in the URL becomes another id of the
+/// same form, and every query value and non-credential body value is changed likewise
+/// (an access token becomes another item's).
+pub(crate) fn botch_follow_up(call: &mut hookspec::runtime::FollowUp, subject: Option<&str>) {
+    if let Some(subject) = subject.filter(|s| !s.is_empty()) {
+        call.url = call.url.replace(subject, &other_text(subject));
+    }
+    for (_, value) in &mut call.query {
+        *value = other_text(value);
+    }
+    if let Some(serde_json::Value::Object(body)) = &mut call.json_body {
+        for value in body.values_mut() {
+            let placeholder = value
+                .as_str()
+                .is_some_and(|s| s.starts_with('<') && s.ends_with('>'));
+            if !placeholder {
+                *value = other_value(value);
+            }
+        }
+    }
+}
+
+fn other_value(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::String(s) => serde_json::Value::String(other_text(s)),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map_or_else(|| v.clone(), |i| serde_json::Value::from(i.wrapping_add(1))),
+        serde_json::Value::Bool(b) => serde_json::Value::Bool(!b),
+        other => other.clone(),
+    }
+}
+
+/// `text` with its last letter or digit moved on by one, so ids keep their form (a UUID
+/// stays a UUID, hex stays hex).
+fn other_text(text: &str) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    if let Some(c) = chars.iter_mut().rev().find(|c| c.is_ascii_alphanumeric()) {
+        *c = match *c {
+            '9' => '0',
+            'f' => 'a',
+            'F' => 'A',
+            'z' => 'a',
+            'Z' => 'A',
+            c => char::from(c as u8 + 1),
+        };
+    } else {
+        chars.push('x');
+    }
+    chars.into_iter().collect()
 }
 
 fn fault_or(on: &[Fault], fault: Fault, status: StatusCode) -> Response {

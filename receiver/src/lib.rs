@@ -9,6 +9,7 @@
 //! their own module and are off unless asked for.
 
 mod faults;
+mod follow_up;
 mod log;
 
 use std::future::Future;
@@ -24,6 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 pub use faults::Fault;
+pub use follow_up::{CallerValues, FollowUpTarget};
 pub use log::{EventLog, LoggedEvent};
 
 /// The credentials the receiver checks deliveries with. One set serves every provider;
@@ -65,6 +67,8 @@ pub struct ReceiverConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Misbehaviours to switch on (for testing the conformance suite); normally empty.
     pub faults: Vec<Fault>,
+    /// Where to make the follow-up calls events ask for; none are made without it.
+    pub follow_ups: Option<FollowUpTarget>,
 }
 
 impl ReceiverConfig {
@@ -76,6 +80,7 @@ impl ReceiverConfig {
             allow_ips: Vec::new(),
             trusted_proxies: Vec::new(),
             faults: Vec::new(),
+            follow_ups: None,
         }
     }
 
@@ -118,10 +123,21 @@ impl ReceiverConfig {
 }
 
 /// Records accepted events once each: the receiver every provider's router is given.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Recorder {
     log: EventLog,
     faults: Arc<[Fault]>,
+    follow_ups: Option<Arc<follow_up::FollowUps>>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("log", &self.log)
+            .field("faults", &self.faults)
+            .field("follow_ups", &self.follow_ups.is_some())
+            .finish()
+    }
 }
 
 impl<P: Provider> Receiver<P> for Recorder {
@@ -144,12 +160,12 @@ impl<P: Provider> Receiver<P> for Recorder {
         async {}
     }
 
-    fn handle(
-        &self,
-        _event: P::Event,
-        delivery: &Delivery,
-    ) -> impl Future<Output = Handled> + Send {
+    fn handle(&self, event: P::Event, delivery: &Delivery) -> impl Future<Output = Handled> + Send {
         let verdict = faults::on_handle(&self.faults, &self.log, delivery);
+        let follow_up = self.follow_ups.as_ref().and_then(|f| {
+            let call = f.prepare::<P>(&event, delivery)?;
+            Some((f.clone(), call))
+        });
         let entry = LoggedEvent {
             provider: delivery.provider.to_owned(),
             event: delivery.event.to_owned(),
@@ -160,6 +176,10 @@ impl<P: Provider> Receiver<P> for Recorder {
         async move {
             verdict.settle().await?;
             log.push(entry);
+            // Acknowledge first; the call back to the provider happens after.
+            if let Some((follow_ups, call)) = follow_up {
+                tokio::spawn(async move { follow_ups.send(call).await });
+            }
             Ok::<(), HandlerError>(())
         }
     }
@@ -168,9 +188,18 @@ impl<P: Provider> Receiver<P> for Recorder {
 /// Builds the app: each configured provider's router nested at `/<provider>`, and
 /// `GET /log` answering the accepted events as JSON.
 pub fn app(config: &ReceiverConfig, log: EventLog, died: Arc<Notify>) -> anyhow::Result<Router> {
+    let faults: Arc<[Fault]> = config.faults.clone().into();
+    let follow_ups = match &config.follow_ups {
+        Some(target) => Some(Arc::new(follow_up::FollowUps::new(
+            target.clone(),
+            faults.clone(),
+        )?)),
+        None => None,
+    };
     let recorder = Recorder {
         log: log.clone(),
-        faults: config.faults.clone().into(),
+        faults,
+        follow_ups,
     };
     let mut app = Router::new();
     for provider in &config.providers {

@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use hookspec_reference_receiver::{start, Fault, KeyServer, ReceiverConfig, Secrets};
+use hookspec_reference_receiver::{
+    start, CallerValues, Fault, FollowUpTarget, KeyServer, ReceiverConfig, Secrets,
+};
 
 /// The hookspec reference webhook receiver.
 #[derive(Debug, Parser)]
@@ -44,6 +46,61 @@ struct Args {
     /// Switch on a misbehaviour (for testing conformance suites); repeatable.
     #[arg(long = "fault", value_enum)]
     faults: Vec<Fault>,
+    /// Make the follow-up calls events ask for against this API base URL, each provider
+    /// below it at `/<provider>` (`hookspec-conformance mock-api` prints one).
+    #[arg(long, value_name = "URL")]
+    follow_up_url: Option<String>,
+    /// A provider's own API base URL for follow-up calls, `NAME=URL`; repeatable.
+    #[arg(long = "follow-up-provider-url", value_name = "NAME=URL")]
+    follow_up_provider_urls: Vec<String>,
+    /// An API credential for follow-up calls, `NAME=VALUE` (`secret_id`, `client_id`, ...);
+    /// repeatable.
+    #[arg(long = "follow-up-credential", value_name = "NAME=VALUE")]
+    follow_up_credentials: Vec<String>,
+    /// A value the receiver holds: `NAME=VALUE`, or `NAME@KEY=VALUE` for one record (the
+    /// access token of one item); repeatable.
+    #[arg(long = "follow-up-value", value_name = "NAME[@KEY]=VALUE")]
+    follow_up_values: Vec<String>,
+    /// Derive a held value from its record's key: `NAME=PREFIX` makes the value of `NAME`
+    /// for key K be `PREFIXK` (a mock API's test tokens); repeatable.
+    #[arg(long = "follow-up-derive", value_name = "NAME=PREFIX")]
+    follow_up_derive: Vec<String>,
+}
+
+/// The follow-up target the flags describe; `None` without a base URL.
+fn follow_up_target(args: &Args) -> anyhow::Result<Option<FollowUpTarget>> {
+    if args.follow_up_url.is_none() && args.follow_up_provider_urls.is_empty() {
+        return Ok(None);
+    }
+    let pairs = |items: &[String], what: &str| -> anyhow::Result<Vec<(String, String)>> {
+        items.iter().map(|i| split_pair(i, '=', what)).collect()
+    };
+    let mut values = CallerValues::default();
+    for (name, value) in pairs(&args.follow_up_values, "--follow-up-value")? {
+        match name.split_once('@') {
+            Some((name, key)) => {
+                values
+                    .stored
+                    .insert((name.to_owned(), key.to_owned()), value);
+            }
+            None => {
+                values.fixed.insert(name, value);
+            }
+        }
+    }
+    values.derived = pairs(&args.follow_up_derive, "--follow-up-derive")?
+        .into_iter()
+        .collect();
+    Ok(Some(FollowUpTarget {
+        base_url: args.follow_up_url.clone(),
+        base_urls: pairs(&args.follow_up_provider_urls, "--follow-up-provider-url")?
+            .into_iter()
+            .collect(),
+        credentials: pairs(&args.follow_up_credentials, "--follow-up-credential")?
+            .into_iter()
+            .collect(),
+        values,
+    }))
 }
 
 fn split_pair(s: &str, sep: char, what: &str) -> anyhow::Result<(String, String)> {
@@ -62,6 +119,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     let mut config = ReceiverConfig::all_providers();
+    config.follow_ups = follow_up_target(&args)?;
     if args.providers != ["all"] {
         config.providers = args.providers;
     }
