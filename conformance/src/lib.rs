@@ -22,8 +22,10 @@ pub mod keys;
 pub mod provider;
 pub mod record;
 pub mod report;
+pub mod send;
 pub mod specs;
 pub mod suite;
+pub mod validate;
 
 pub use hookspec_codegen::{load_dir, LoadedSpec};
 pub use provider::Credentials;
