@@ -211,3 +211,14 @@ async fn acknowledging_after_the_timeout_fails_latency() {
     assert_eq!(case.observed, "200 after the 10s timeout");
     assert_eq!(case.latency_bucket, Some(LatencyBucket::Late));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_a_future_iat_fails_only_the_future_iat_case() {
+    let failed = failed_with(bundled::Fault::AcceptFutureIat, ALL_BUT_DELIVER).await;
+    assert_eq!(ids(&failed), ["plaid/auth/future-iat"]);
+    assert!(
+        failed[0].observed.starts_with('2'),
+        "{}",
+        failed[0].observed
+    );
+}
