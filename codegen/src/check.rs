@@ -70,6 +70,17 @@ pub fn check_event_body<'s>(
     c.out
 }
 
+/// Checks any JSON value against a shape of `spec` (an API response against its declared
+/// shape, say); paths start at `$`.
+pub fn check_value(spec: &ProviderSpec, shape: &Shape, value: &Value) -> Vec<Violation> {
+    let mut c = Checker {
+        spec,
+        out: Vec::new(),
+    };
+    c.value(value, shape, "$");
+    c.out
+}
+
 /// Whether `body` satisfies a variant's `select` conditions.
 pub fn select_matches(select: &Select, body: &Value) -> bool {
     let get = |k: &String| body.get(k);

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use crate::ir::{EnumDef, EventDef, FieldDef, Provider, StructDef, TypeDef, TypeRef};
 use crate::model::{
-    AuthScheme, AuthorizationAuth, AuthorizationKind, Delivery, DigestAlgorithm, Documented,
-    Format, HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, JsonType, JwtAlgorithm, JwtAuth,
-    KeySource, Schedule, SecretEncoding, Select, SignatureEncoding, Success,
+    spelling, ApiAuth, AuthScheme, AuthorizationAuth, AuthorizationKind, Delivery, DigestAlgorithm,
+    Documented, Format, HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, JsonType, JwtAlgorithm,
+    JwtAuth, KeySource, Schedule, SecretEncoding, Select, SignatureEncoding, Success,
 };
 
 /// The first line of every emitted Markdown file.
@@ -90,10 +90,15 @@ pub fn provider_doc(p: &Provider) -> String {
         }
         out.push('\n');
     }
+    let api_link = if p.api.is_some() {
+        " · [API and registration](#api)"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
         "**Contents:** [Delivery](#delivery) · [Authentication](#authentication) · \
-         [Receiving in Rust](#receiving-in-rust) · [Events](#events) ({}) · \
+         [Receiving in Rust](#receiving-in-rust) · [Events](#events) ({}){api_link} · \
          [Shared types](#shared-types) ({})\n",
         p.events.len(),
         d.sections.len()
@@ -102,6 +107,9 @@ pub fn provider_doc(p: &Provider) -> String {
     d.auth(&mut out);
     receiving(p, &mut out);
     d.events(&mut out);
+    if let Some(api) = &p.api {
+        api_section(api, &mut out);
+    }
     d.types(&mut out);
     let end = out.trim_end().len();
     out.truncate(end);
@@ -524,6 +532,9 @@ impl<'a> Doc<'a> {
         if let Some(note) = spec.and_then(|s| s.note.as_deref()) {
             let _ = writeln!(out, "- **Note:** {}", prose_line(note));
         }
+        if let Some(f) = &e.follow_up {
+            follow_up_line(p, f, out);
+        }
         out.push('\n');
 
         // Fields: the body struct (envelope first), then the payload field's contents.
@@ -762,6 +773,142 @@ fn enum_section(e: &EnumDef, out: &mut String) {
     );
     let values: Vec<String> = e.variants.iter().map(|(v, _)| format!("`{v}`")).collect();
     let _ = writeln!(out, "Values: {}\n", values.join(", "));
+}
+
+/// The `- **Follow-up:**` item of an event, with one sub-item per parameter.
+fn follow_up_line(p: &Provider, f: &crate::ir::FollowUpDef, out: &mut String) {
+    let call = p
+        .api
+        .as_ref()
+        .and_then(|a| a.endpoints.iter().find(|e| e.name == f.endpoint))
+        .map_or_else(
+            || format!("`{}`", f.endpoint),
+            |e| format!("[`{} {}`](#{})", e.method, e.path, endpoint_anchor(&e.name)),
+        );
+    let _ = writeln!(out, "- **Follow-up:** {call}");
+    for (param, b) in &f.bindings {
+        let _ = writeln!(
+            out,
+            "  - `{param}`: {}",
+            crate::emit_follow_up::binding_text(b)
+        );
+    }
+    if let Some(note) = &f.note {
+        let _ = writeln!(out, "  - {}", prose_line(note));
+    }
+}
+
+fn endpoint_anchor(name: &str) -> String {
+    format!("endpoint-{}", name.replace('_', "-"))
+}
+
+/// Base URLs, credentials, registration and every endpoint of the provider's API.
+fn api_section(api: &crate::ir::ApiDef, out: &mut String) {
+    out.push_str("## <a id=\"api\"></a>API and registration\n\n");
+    let r = &api.registration;
+    out.push_str("### Registering a receiver URL\n\n");
+    let _ = writeln!(out, "{}\n", prose(&r.description));
+    if let Some(d) = &r.dashboard {
+        let _ = writeln!(out, "- **Dashboard:** <{d}>");
+    }
+    for req in &r.requirements {
+        let _ = writeln!(out, "- **Requirement:** {}", prose_line(req));
+    }
+    for c in &r.calls {
+        let _ = writeln!(
+            out,
+            "- **API:** [`{}`](#{}) with the URL in `{}`: {}",
+            c.endpoint,
+            endpoint_anchor(&c.endpoint),
+            c.param,
+            prose_line(&c.description)
+        );
+    }
+    out.push('\n');
+    if api.endpoints.is_empty() {
+        out.push_str(
+            "The spec names no API endpoint a receiver calls after a webhook, so no event \
+             has a follow-up.\n\n",
+        );
+        return;
+    }
+    out.push_str("### Calling the API\n\n| Environment | Base URL |\n| --- | --- |\n");
+    for (env, url) in &api.base_urls {
+        let _ = writeln!(out, "| `{}` | <{url}> |", cell(env));
+    }
+    out.push('\n');
+    let creds = match &api.auth {
+        None => "Calls carry no credentials.".to_owned(),
+        Some(ApiAuth::BodyFields(f)) => format!(
+            "Credentials go in the JSON body of every call: {}.",
+            and_list(&f.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>())
+        ),
+        Some(ApiAuth::Basic { user, password }) => format!(
+            "Calls use HTTP Basic authentication: `{user}` as user name, `{password}` as password."
+        ),
+        Some(ApiAuth::Headers(h)) => format!(
+            "Credentials go in headers: {}.",
+            and_list(
+                &h.iter()
+                    .map(|(k, v)| format!("`{k}` holds `{v}`"))
+                    .collect::<Vec<_>>()
+            )
+        ),
+    };
+    let _ = writeln!(out, "{creds}\n");
+    if let Some(v) = &api.verification {
+        let _ = writeln!(
+            out,
+            "Webhook signature keys come from [`{v}`](#{}).\n",
+            endpoint_anchor(v)
+        );
+    }
+    if let Some((status, example)) = &api.error {
+        let _ = writeln!(
+            out,
+            "<details><summary>A bad call is answered with {status}</summary>\n\n```json\n{}\n```\n\n</details>\n",
+            example.trim_end()
+        );
+    }
+    for e in &api.endpoints {
+        let _ = writeln!(
+            out,
+            "### <a id=\"{}\"></a>`{}` — `{} {}`\n",
+            endpoint_anchor(&e.name),
+            e.name,
+            e.method,
+            e.path
+        );
+        let _ = writeln!(out, "{}\n", prose(&e.doc));
+        if let Some(a) = &e.assumed {
+            let _ = writeln!(out, "- **Assumed endpoint:** {}\n", prose_line(a));
+        }
+        if !e.authenticated {
+            out.push_str("Called without credentials.\n\n");
+        }
+        if !e.params.is_empty() {
+            out.push_str("| Parameter | In | Type | Required | Description |\n");
+            out.push_str("| --- | --- | --- | --- | --- |\n");
+            for prm in &e.params {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} | {} |",
+                    cell(&prm.name),
+                    spelling(prm.location),
+                    spelling(prm.kind),
+                    if prm.required { "required" } else { "optional" },
+                    cell(&prm.doc)
+                );
+            }
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "<details><summary>Example response ({})</summary>\n\n```json\n{}\n```\n\n</details>\n",
+            e.response_status,
+            e.response_example.trim_end()
+        );
+    }
 }
 
 fn auth_title(a: &AuthScheme) -> String {

@@ -14,9 +14,10 @@ use crate::model::{
 /// Everything a provider module needs to receive deliveries.
 pub fn receiving(p: &Provider) -> TokenStream {
     let rules = rules(p);
+    let unknown = unknown_fields(p);
     let handler = handler_trait(p);
     let glue = glue(p);
-    quote! { #rules #handler #glue }
+    quote! { #rules #unknown #handler #glue }
 }
 
 fn duration(d: std::time::Duration) -> TokenStream {
@@ -183,25 +184,40 @@ fn rules(p: &Provider) -> TokenStream {
     };
     let name = &p.name;
     let title = &p.title;
+    let follow_up = if p.events.iter().any(|e| e.follow_up.is_some()) {
+        quote! {
+            fn follow_up(
+                event: &Event,
+                ctx: &crate::runtime::FollowUpContext,
+            ) -> ::std::option::Option<crate::runtime::FollowUp> {
+                event.follow_up(ctx)
+            }
+        }
+    } else {
+        quote! {}
+    };
     let auth_doc = format!(
         "How {title} authenticates a delivery, from `spec/{name}.yaml`; every scheme applies."
     );
+    let auth_doc = crate::emit_rust::doc_attr(&auth_doc);
     let delivery_doc = format!("{title}'s delivery rules a receiver acts on.");
+    let delivery_doc = crate::emit_rust::doc_attr(&delivery_doc);
     let marker_doc = format!(
         "{title} as a [`crate::runtime::Provider`]: the generic receiving code's handle on \
          this module's auth rules, parser and idempotency keys."
     );
+    let marker_doc = crate::emit_rust::doc_attr(&marker_doc);
     quote! {
-        #[doc = #auth_doc]
+        #auth_doc
         pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[#(#schemes),*];
-        #[doc = #delivery_doc]
+        #delivery_doc
         pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
             content_type: #content_type,
             source_ips: &[#(#ips),*],
             timeout: #timeout,
             success: #success,
         };
-        #[doc = #marker_doc]
+        #marker_doc
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct Webhooks;
         impl crate::runtime::Provider for Webhooks {
@@ -221,6 +237,30 @@ fn rules(p: &Provider) -> TokenStream {
             fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
                 event.subject_id()
             }
+            #follow_up
+        }
+    }
+}
+
+/// `Event::unknown_fields`: drift detection over whichever event was parsed.
+fn unknown_fields(p: &Provider) -> TokenStream {
+    let arms = p.events.iter().map(|e| {
+        let variant = format_ident!("{}", e.name);
+        quote! { Event::#variant(e) => crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out), }
+    });
+    quote! {
+        impl Event {
+            /// JSON paths (`$.data.new_field`) of the fields this event carries that the spec
+            /// does not know: what to log when a provider starts sending something new. They
+            /// are kept in the structs' `extra` maps either way. Empty for unknown events.
+            pub fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+                let mut out = ::std::vec::Vec::new();
+                match self {
+                    #(#arms)*
+                    Event::Unknown(_) => {}
+                }
+                out
+            }
         }
     }
 }
@@ -234,13 +274,14 @@ fn handler_trait(p: &Provider) -> TokenStream {
             "A `{}` delivery. The default acknowledges it and does nothing.",
             e.name
         );
+        let doc = crate::emit_rust::doc_attr(&doc);
         let deprecated = if e.deprecated {
             quote! { #[doc = ""] #[doc = " The provider marks this event deprecated."] }
         } else {
             quote! {}
         };
         quote! {
-            #[doc = #doc]
+            #doc
             #deprecated
             fn #method(
                 &self,
@@ -264,8 +305,9 @@ fn handler_trait(p: &Provider) -> TokenStream {
          [`receive`] (and [`router`] with the `axum` feature). Return an error to make the \
          provider retry (the delivery is answered 500)."
     );
+    let trait_doc = crate::emit_rust::doc_attr(&trait_doc);
     quote! {
-        #[doc = #trait_doc]
+        #trait_doc
         pub trait Handler: Send + Sync + 'static {
             /// Called with every verified, parsed delivery before it is handled; answer
             /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
@@ -322,22 +364,25 @@ fn glue(p: &Provider) -> TokenStream {
         "A receiving configuration for {title}: the verifier built from [`AUTH`] and \
          [`DELIVERY`] with your credentials, and the default body limit and handler timeout."
     );
+    let config_doc = crate::emit_rust::doc_attr(&config_doc);
     let receive_doc = format!(
         "Verifies, parses and dispatches one {title} delivery to `handler`, and says which \
          HTTP status to answer with. `now` is the clock verification uses."
     );
+    let receive_doc = crate::emit_rust::doc_attr(&receive_doc);
     let router_doc = format!(
         "An axum router receiving {title} deliveries at `/` (nest it under your path): body \
          limit, handler timeout below the provider's and a `tracing` span per delivery."
     );
+    let router_doc = crate::emit_rust::doc_attr(&router_doc);
     quote! {
-        #[doc = #config_doc]
+        #config_doc
         pub fn config(
             credentials: crate::runtime::verify::Credentials,
         ) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
             crate::runtime::Config::new::<Webhooks>(credentials)
         }
-        #[doc = #receive_doc]
+        #receive_doc
         pub async fn receive<H: Handler>(
             handler: &H,
             config: &crate::runtime::Config,
@@ -367,7 +412,7 @@ fn glue(p: &Provider) -> TokenStream {
                 Handler::handle(self, event, delivery)
             }
         }
-        #[doc = #router_doc]
+        #router_doc
         #[cfg(feature = "axum")]
         pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
             crate::runtime::axum::router::<Webhooks, H>(handler, config)

@@ -20,12 +20,14 @@ pub fn provider_module(p: &Provider) -> String {
     });
     let event = emit_event_enum(p);
     let error_shape = emit_error_shape(p);
+    let follow_ups = crate::emit_follow_up::items(p);
     let receiving = crate::emit_handler::receiving(p);
     let tokens = quote! {
         #module_doc
         #(#types)*
         #error_shape
         #event
+        #follow_ups
         #receiving
     };
     format_tokens(&header(&format!("spec/{}.yaml", p.name)), tokens)
@@ -78,6 +80,13 @@ pub fn providers_mod(providers: &[Provider]) -> String {
             pub fn name(&self) -> &'static str {
                 match self {
                     #(Self::#variants(e) => e.name(),)*
+                }
+            }
+
+            /// JSON paths of the fields the event carries that the spec does not know.
+            pub fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+                match self {
+                    #(Self::#variants(e) => e.unknown_fields(),)*
                 }
             }
         }
@@ -178,7 +187,7 @@ fn ident(s: &str) -> Ident {
     }
 }
 
-fn doc_attr(text: &str) -> TokenStream {
+pub(crate) fn doc_attr(text: &str) -> TokenStream {
     let lines: Vec<String> = text
         .trim()
         .lines()
@@ -327,6 +336,7 @@ fn emit_struct(s: &StructDef, p: &Provider) -> TokenStream {
     } else {
         (quote!(), quote!(#[serde(deny_unknown_fields)]))
     };
+    let walk = unknown_fields_walk(s, p, event.is_some() && p.payload_field.is_some());
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -335,6 +345,70 @@ fn emit_struct(s: &StructDef, p: &Provider) -> TokenStream {
             #(#fields)*
             #payload
             #extra
+        }
+        #walk
+    }
+}
+
+/// Whether a field of this type can hold a struct (and so unknown fields); enums, scalars
+/// and `any` cannot.
+fn holds_struct(t: &TypeRef, p: &Provider) -> bool {
+    match t {
+        TypeRef::Named(n) => p
+            .types
+            .iter()
+            .any(|t| matches!(t, TypeDef::Struct(s) if s.name == *n)),
+        TypeRef::Array(i) | TypeRef::Map(i) => holds_struct(i, p),
+        _ => false,
+    }
+}
+
+/// `impl UnknownFields`: the struct's own kept unknown keys, then its struct-holding fields.
+fn unknown_fields_walk(s: &StructDef, p: &Provider, has_payload: bool) -> TokenStream {
+    let name = ident(&s.name);
+    let mut steps: Vec<TokenStream> = s
+        .fields
+        .iter()
+        .filter(|f| holds_struct(&f.ty, p))
+        .map(|f| {
+            let field = ident(&f.rust);
+            let json = format!("{{path}}.{}", f.json);
+            quote! {
+                crate::runtime::UnknownFields::unknown_fields_into(&self.#field, &format!(#json), out);
+            }
+        })
+        .collect();
+    if let (true, Some(payload)) = (has_payload, &p.payload_field) {
+        let field = ident(&crate::ir::field_ident(payload));
+        let json = format!("{{path}}.{payload}");
+        steps.push(quote! {
+            crate::runtime::UnknownFields::unknown_fields_into(&self.#field, &format!(#json), out);
+        });
+    }
+    if s.additional {
+        let taken: Vec<&str> = s.fields.iter().map(|f| f.rust.as_str()).collect();
+        let extra = ident(if taken.contains(&"extra") {
+            "extra_fields_"
+        } else {
+            "extra"
+        });
+        steps.push(quote! { crate::runtime::unknown_keys(&self.#extra, path, out); });
+    }
+    let path = if steps.is_empty() {
+        quote!(_path)
+    } else {
+        quote!(path)
+    };
+    let out = if steps.is_empty() {
+        quote!(_out)
+    } else {
+        quote!(out)
+    };
+    quote! {
+        impl crate::runtime::UnknownFields for #name {
+            fn unknown_fields_into(&self, #path: &str, #out: &mut ::std::vec::Vec<::std::string::String>) {
+                #(#steps)*
+            }
         }
     }
 }

@@ -38,6 +38,8 @@ pub struct Provider {
     pub dispatch: Vec<DispatchArm>,
     /// Whether the provider has its own per-delivery id (else keys hash the raw body).
     pub has_delivery_id: bool,
+    /// The provider's API as the webhook flow uses it, when the spec describes one.
+    pub api: Option<ApiDef>,
     /// The original spec, for emitters of non-Rust outputs (docs, schemas) that need the
     /// delivery and auth facts verbatim.
     pub spec: ProviderSpec,
@@ -205,6 +207,180 @@ pub struct EventDef {
     pub subject: Option<Access>,
     /// How to read the provider's own delivery id.
     pub delivery_id: Option<Access>,
+    /// The call a receiver makes next, when the spec names one.
+    pub follow_up: Option<FollowUpDef>,
+}
+
+/// A provider's API, lowered from `api:`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiDef {
+    /// `(environment, base URL)` in spec order.
+    pub base_urls: Vec<(String, String)>,
+    /// Where calls carry credentials.
+    pub auth: Option<model::ApiAuth>,
+    /// `(status, example body)` of the provider's error answer.
+    pub error: Option<(u16, String)>,
+    /// Endpoints in spec order.
+    pub endpoints: Vec<EndpointDef>,
+    /// The endpoint serving signature keys.
+    pub verification: Option<String>,
+    /// How a receiver URL is registered.
+    pub registration: model::Registration,
+}
+
+/// One endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointDef {
+    /// Spec name (`transactions_sync`).
+    pub name: String,
+    /// Rust constant naming its static description (`ENDPOINT_TRANSACTIONS_SYNC`).
+    pub constant: String,
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path template.
+    pub path: String,
+    /// Description.
+    pub doc: String,
+    /// Why it is assumed, if it is.
+    pub assumed: Option<String>,
+    /// Whether calls carry credentials.
+    pub authenticated: bool,
+    /// Parameters in spec order.
+    pub params: Vec<ParamDef>,
+    /// Status of the documented answer.
+    pub response_status: u16,
+    /// The documented answer, JSON text as written in the spec.
+    pub response_example: String,
+}
+
+/// One endpoint parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamDef {
+    /// Name.
+    pub name: String,
+    /// Where it goes.
+    pub location: model::ParamLocation,
+    /// Kind of value.
+    pub kind: Kind,
+    /// Required by the provider.
+    pub required: bool,
+    /// Description.
+    pub doc: String,
+}
+
+/// An event's follow-up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUpDef {
+    /// Endpoint name.
+    pub endpoint: String,
+    /// `(parameter, source)` in spec order; payload paths are dotted without `$.`.
+    pub bindings: Vec<(String, model::Binding)>,
+    /// The spec's note.
+    pub note: Option<String>,
+}
+
+/// What a follow-up parameter should carry for one delivery body: what a mock of the
+/// provider checks a receiver's call against.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expected {
+    /// Exactly this value.
+    Value(serde_json::Value),
+    /// A value only the receiver holds, for the payload value `key` when there is one.
+    Caller {
+        /// The caller value's name.
+        name: String,
+        /// The payload value it belongs to.
+        key: Option<serde_json::Value>,
+    },
+    /// `<from>,<to>` dates the receiver tracks; absent on a first notification.
+    SincePrevious,
+    /// The payload lacks the bound path (a body that breaks the event's shape).
+    Missing,
+}
+
+impl FollowUpDef {
+    /// For each bound parameter, what a call made after `body` should carry.
+    pub fn expected(&self, body: &serde_json::Value) -> Vec<(String, Expected)> {
+        let at = |path: &str| {
+            path.split('.')
+                .try_fold(body, |v, k| v.get(k))
+                .filter(|v| !v.is_null())
+                .cloned()
+        };
+        self.bindings
+            .iter()
+            .map(|(name, b)| {
+                let e = match b {
+                    model::Binding::Payload(path) => {
+                        at(path).map_or(Expected::Missing, Expected::Value)
+                    }
+                    model::Binding::Literal(v) => Expected::Value(v.clone()),
+                    model::Binding::Caller(c) => Expected::Caller {
+                        name: c.name.clone(),
+                        key: c.key.as_deref().and_then(at),
+                    },
+                    model::Binding::SincePrevious { .. } => Expected::SincePrevious,
+                };
+                (name.clone(), e)
+            })
+            .collect()
+    }
+}
+
+/// A `$.`-path as the dotted path the runtime reads (`$.data.id` -> `data.id`).
+fn dotted(path: &str) -> String {
+    path.strip_prefix("$.").unwrap_or(path).to_owned()
+}
+
+fn lower_binding(b: &model::Binding) -> model::Binding {
+    match b {
+        model::Binding::Payload(p) => model::Binding::Payload(dotted(p)),
+        model::Binding::Caller(c) => model::Binding::Caller(model::CallerValue {
+            name: c.name.clone(),
+            key: c.key.as_deref().map(dotted),
+        }),
+        other => other.clone(),
+    }
+}
+
+fn lower_api(api: &model::Api) -> ApiDef {
+    ApiDef {
+        base_urls: api
+            .base_urls
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        auth: api.auth.clone(),
+        error: api.error.as_ref().map(|e| (e.status, e.example.clone())),
+        endpoints: api
+            .endpoints
+            .iter()
+            .map(|(name, ep)| EndpointDef {
+                name: name.clone(),
+                constant: format!("ENDPOINT_{}", name.to_ascii_uppercase()),
+                method: ep.method.as_str(),
+                path: ep.path.clone(),
+                doc: ep.description.clone(),
+                assumed: ep.assumed.clone(),
+                authenticated: ep.authenticated,
+                params: ep
+                    .params
+                    .iter()
+                    .map(|(n, p)| ParamDef {
+                        name: n.clone(),
+                        location: p.location,
+                        kind: p.kind,
+                        required: p.required,
+                        doc: p.description.clone(),
+                    })
+                    .collect(),
+                response_status: ep.response.status,
+                response_example: ep.response.example.clone(),
+            })
+            .collect(),
+        verification: api.verification.clone(),
+        registration: api.registration.clone(),
+    }
 }
 
 /// Lowers a validated spec to the IR.
@@ -281,6 +457,15 @@ pub fn lower(spec: &ProviderSpec) -> Provider {
             deprecated: e.deprecated,
             subject: None,
             delivery_id: None,
+            follow_up: e.follow_up.as_ref().map(|f| FollowUpDef {
+                endpoint: f.endpoint.clone(),
+                bindings: f
+                    .params
+                    .iter()
+                    .map(|(k, b)| (k.clone(), lower_binding(b)))
+                    .collect(),
+                note: f.note.clone(),
+            }),
         });
     }
     for ev in &mut events {
@@ -299,6 +484,7 @@ pub fn lower(spec: &ProviderSpec) -> Provider {
     Provider {
         dispatch,
         has_delivery_id: spec.envelope.idempotency_key.is_some(),
+        api: spec.api.as_ref().map(lower_api),
         module: rust_ident(&spec.provider),
         name: spec.provider.clone(),
         title: spec.title.clone(),

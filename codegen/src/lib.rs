@@ -15,6 +15,7 @@ pub use diagnostic::{Diagnostic, SpecError};
 pub use load::{load_dir, load_file, load_str, LoadedSpec};
 pub use model::ProviderSpec;
 pub mod emit_docs;
+pub mod emit_follow_up;
 pub mod emit_handler;
 pub mod emit_rust;
 pub mod emit_schema;

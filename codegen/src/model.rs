@@ -43,6 +43,11 @@ pub struct ProviderSpec {
     pub types: IndexMap<String, Shape>,
     /// Every event the provider documents.
     pub events: Vec<Event>,
+    /// The provider's REST API as far as the webhook flow touches it: base URLs, how calls
+    /// authenticate, the follow-up and verification endpoints, and how a receiver URL is
+    /// registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<Api>,
 }
 
 impl ProviderSpec {
@@ -548,10 +553,276 @@ pub struct Event {
     /// Name of the shape in the provider's own machine-readable spec, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_schema: Option<String>,
+    /// The call back to the provider a receiver makes next, with its parameters bound to
+    /// the payload or to values the receiver holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUp>,
 }
 
 fn yes() -> bool {
     true
+}
+
+/// The provider's REST API as the webhook flow touches it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Api {
+    /// Absolute http(s) base URL per environment (`sandbox`, `production`, ...).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub base_urls: IndexMap<String, String>,
+    /// How calls to the API carry the caller's credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<ApiAuth>,
+    /// What the API answers to a bad call (missing or wrong parameter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiResponse>,
+    /// How a receiver URL is registered with the provider.
+    pub registration: Registration,
+    /// Endpoints the webhook flow uses, by a snake_case name that events' `follow_up`,
+    /// `registration.calls` and `verification` refer to.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub endpoints: IndexMap<String, Endpoint>,
+    /// The endpoint that serves the keys webhook signatures are verified with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<String>,
+}
+
+/// Where an API call carries the caller's credentials. Values name credentials the
+/// caller fills in (they are never in the spec).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ApiAuth {
+    /// Top-level JSON body fields, each holding the credential of the same name (Plaid:
+    /// `client_id`, `secret`).
+    BodyFields(Vec<String>),
+    /// HTTP Basic authentication with two credentials.
+    Basic {
+        /// The credential used as user name.
+        user: String,
+        /// The credential used as password.
+        password: String,
+    },
+    /// Headers, each holding the named credential.
+    Headers(IndexMap<String, String>),
+}
+
+impl ApiAuth {
+    /// The credential names, in order.
+    pub fn credentials(&self) -> Vec<&str> {
+        match self {
+            ApiAuth::BodyFields(f) => f.iter().map(String::as_str).collect(),
+            ApiAuth::Basic { user, password } => vec![user.as_str(), password.as_str()],
+            ApiAuth::Headers(h) => h.values().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// How a receiver URL gets registered, and what the URL must satisfy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// The steps in our own words (dashboard, API, per environment, ...).
+    pub description: String,
+    /// Where the dashboard page for it is, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard: Option<String>,
+    /// What the URL must satisfy (scheme, certificate, plan).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<String>,
+    /// API calls that set the URL, when the provider has them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<RegistrationCall>,
+}
+
+/// An API call that registers or changes a receiver URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationCall {
+    /// The endpoint, by its name in `api.endpoints`.
+    pub endpoint: String,
+    /// The endpoint parameter that carries the receiver URL.
+    pub param: String,
+    /// When to use this call.
+    pub description: String,
+}
+
+/// HTTP method of an API call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ApiMethod {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+}
+
+impl ApiMethod {
+    /// The method as sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiMethod::Get => "GET",
+            ApiMethod::Post => "POST",
+            ApiMethod::Put => "PUT",
+            ApiMethod::Patch => "PATCH",
+            ApiMethod::Delete => "DELETE",
+        }
+    }
+}
+
+/// One endpoint of the provider's API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// HTTP method.
+    pub method: ApiMethod,
+    /// Path below the base URL, starting with `/`; `{name}` marks a `path` parameter.
+    pub path: String,
+    /// What the endpoint returns, in our own words.
+    pub description: String,
+    /// A link to the provider's reference for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs: Option<String>,
+    /// Why the endpoint (or part of it) is assumed, when the provider's reference does not
+    /// list it as written here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assumed: Option<String>,
+    /// Whether the call carries `api.auth` credentials. Defaults to `true`.
+    #[serde(default = "yes")]
+    pub authenticated: bool,
+    /// Parameters by name (credentials from `api.auth` are not listed).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub params: IndexMap<String, Param>,
+    /// A documented successful answer.
+    pub response: ApiResponse,
+}
+
+impl Endpoint {
+    /// The `{name}` segments of the path template, in order; `Err` says what is malformed.
+    pub fn template_params(&self) -> Result<Vec<&str>, String> {
+        let mut out = Vec::new();
+        let mut rest = self.path.as_str();
+        while let Some(start) = rest.find(['{', '}']) {
+            if rest[start..].starts_with('}') {
+                return Err("`}` closes nothing".to_owned());
+            }
+            let Some(len) = rest[start..].find('}') else {
+                return Err("unclosed `{`".to_owned());
+            };
+            let name = &rest[start + 1..start + len];
+            let ident = name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !ident {
+                return Err(format!("`{{{name}}}` must name a snake_case parameter"));
+            }
+            out.push(name);
+            rest = &rest[start + len + 1..];
+        }
+        Ok(out)
+    }
+}
+
+/// One request parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    /// Where it goes.
+    #[serde(rename = "in")]
+    pub location: ParamLocation,
+    /// The kind of value.
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    /// Finer kind of a string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
+    /// Whether the provider refuses a call without it. Defaults to `true`.
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// What it means, in our own words.
+    pub description: String,
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamLocation {
+    /// A `{name}` segment of the path.
+    Path,
+    /// The query string.
+    Query,
+    /// A top-level field of the JSON body.
+    Body,
+}
+
+/// A documented answer: status, shape and an example that must match the shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiResponse {
+    /// HTTP status. Defaults to 200.
+    #[serde(default = "ok_status")]
+    pub status: u16,
+    /// The body's shape.
+    pub shape: Shape,
+    /// An example body, JSON text.
+    pub example: String,
+}
+
+fn ok_status() -> u16 {
+    200
+}
+
+/// The call a receiver makes after an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    /// The endpoint, by its name in `api.endpoints`.
+    pub endpoint: String,
+    /// A value for each parameter the call sends, by parameter name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub params: IndexMap<String, Binding>,
+    /// Why this call, or what to do with its answer, when that is not obvious.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Where a follow-up parameter's value comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Binding {
+    /// The value at a JSON path of the delivery body, e.g. `$.item_id`, `$.data.id`.
+    Payload(String),
+    /// A fixed value.
+    Literal(serde_json::Value),
+    /// A value only the receiver holds (an access token it stored for the item, the last
+    /// cursor it read). Left as a placeholder when the receiver does not supply it.
+    Caller(CallerValue),
+    /// `<from>,<to>`: the range from the receiver's previous notification of this kind to
+    /// this one, both caller values. Left out when there is no previous notification.
+    SincePrevious {
+        /// The caller value holding the previous notification's date.
+        from: String,
+        /// The caller value holding this notification's date.
+        to: String,
+    },
+}
+
+/// A value the receiver supplies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallerValue {
+    /// Its name, snake_case (`access_token`, `cursor`).
+    pub name: String,
+    /// The payload path the value belongs to, when it is looked up by one (the access
+    /// token of the `$.item_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// How an event is documented.

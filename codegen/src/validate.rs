@@ -81,6 +81,7 @@ pub(crate) fn validate(spec: &ProviderSpec, file: &str, r: &mut Reporter<'_>) {
     }
     alias_cycles(&spec.types, &root.key("types"), r);
     events(spec, &ctx, r);
+    api::validate(spec, &ctx, r);
 }
 
 fn spec_stem(file: &str) -> Option<&str> {
@@ -1014,6 +1015,556 @@ fn alias_cycles(types: &IndexMap<String, Shape>, p: &Path, r: &mut Reporter<'_>)
                 break;
             }
             cur = next;
+        }
+    }
+}
+
+/// The `api:` section and events' `follow_up`: endpoints, parameter bindings, examples.
+mod api {
+    use serde_json::Value;
+
+    use super::{is_header_name, is_snake_ident, json_types, line_of, Ctx, Position};
+    use crate::check::{check_format, check_value};
+    use crate::diagnostic::{did_you_mean, Reporter};
+    use crate::model::*;
+    use crate::yaml::Path;
+
+    pub(super) fn validate(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
+        let Some(api) = &spec.api else {
+            for (i, e) in spec.events.iter().enumerate() {
+                if e.follow_up.is_some() {
+                    r.at_key(
+                        &Path::root().key("events").index(i).key("follow_up"),
+                        format!("event `{}` has a follow-up, but the spec has no `api:` section to name its endpoint", e.name),
+                    )
+                    .hint("add `api:` with `base_urls`, `auth`, `registration` and `endpoints`");
+                }
+            }
+            return;
+        };
+        let p = Path::root().key("api");
+        for (env, url) in &api.base_urls {
+            base_url(url, &p.key("base_urls").key(env.clone()), r);
+        }
+        if !api.endpoints.is_empty() && api.base_urls.is_empty() {
+            r.at_key(
+                &p.key("endpoints"),
+                "endpoints need `base_urls`: the base URL of at least one environment",
+            );
+        }
+        if let Some(auth) = &api.auth {
+            api_auth(auth, &p.key("auth"), r);
+        }
+        let dangling = r
+            .found
+            .iter()
+            .any(|d| d.message.starts_with("unknown type `"));
+        if let Some(err) = &api.error {
+            response(
+                spec,
+                ctx,
+                err,
+                &p.key("error"),
+                "the API error",
+                dangling,
+                r,
+            );
+        }
+        if api.registration.description.trim().is_empty() {
+            r.at(
+                &p.key("registration").key("description"),
+                "say how a receiver URL is registered",
+            );
+        }
+        if let Some(url) = &api.registration.dashboard {
+            if check_format(url, Format::Uri).is_err() || !url.starts_with("http") {
+                r.at(
+                    &p.key("registration").key("dashboard"),
+                    format!("`{url}` is not an http(s) URL"),
+                );
+            }
+        }
+        for (i, call) in api.registration.calls.iter().enumerate() {
+            let cp = p.key("registration").key("calls").index(i);
+            if let Some(ep) = endpoint_ref(api, &call.endpoint, &cp.key("endpoint"), r) {
+                if !ep.params.contains_key(&call.param) {
+                    unknown_param(ep, &call.endpoint, &call.param, &cp.key("param"), false, r);
+                }
+            }
+        }
+        if let Some(name) = &api.verification {
+            endpoint_ref(api, name, &p.key("verification"), r);
+        }
+        for (name, ep) in &api.endpoints {
+            let ep_path = p.key("endpoints").key(name.clone());
+            if !is_snake_ident(name) {
+                r.at_key(
+                    &ep_path,
+                    format!("endpoint name `{name}` must be lower snake_case"),
+                );
+            }
+            endpoint(spec, ctx, api, name, ep, &ep_path, dangling, r);
+        }
+        for (i, e) in spec.events.iter().enumerate() {
+            if let Some(f) = &e.follow_up {
+                let fp = Path::root().key("events").index(i).key("follow_up");
+                follow_up(spec, api, e, f, &fp, r);
+            }
+        }
+    }
+
+    fn base_url(url: &str, p: &Path, r: &mut Reporter<'_>) {
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        let host = rest.map(|h| h.split('/').next().unwrap_or(""));
+        if host.is_none_or(str::is_empty) || check_format(url, Format::Uri).is_err() {
+            r.at(p, format!("`{url}` is not an absolute http(s) URL"))
+                .hint("write the scheme and host, e.g. `https://sandbox.example.com`");
+        } else if url.ends_with('/') || url.contains(['?', '#']) {
+            r.at(
+                p,
+                format!("`{url}` must end at the host or a path, without a trailing `/`, query or fragment"),
+            )
+            .hint("endpoint paths start with `/` and are appended to it");
+        }
+    }
+
+    fn api_auth(auth: &ApiAuth, p: &Path, r: &mut Reporter<'_>) {
+        match auth {
+            ApiAuth::BodyFields(fields) if fields.is_empty() => {
+                r.at(&p.key("body_fields"), "name at least one credential field");
+            }
+            ApiAuth::Headers(h) => {
+                if h.is_empty() {
+                    r.at(&p.key("headers"), "name at least one header");
+                }
+                for name in h.keys() {
+                    if !is_header_name(name) {
+                        r.at_key(
+                            &p.key("headers").key(name.clone()),
+                            format!("`{name}` is not a valid HTTP header name"),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        let names = auth.credentials();
+        for (i, n) in names.iter().enumerate() {
+            if !is_snake_ident(n) {
+                r.at(p, format!("credential name `{n}` must be lower snake_case"));
+            } else if names[..i].contains(n) {
+                r.at(p, format!("credential `{n}` is named twice"));
+            }
+        }
+    }
+
+    fn endpoint_ref<'a>(
+        api: &'a Api,
+        name: &str,
+        p: &Path,
+        r: &mut Reporter<'_>,
+    ) -> Option<&'a Endpoint> {
+        let found = api.endpoints.get(name);
+        if found.is_none() {
+            let d = r.at(p, format!("unknown endpoint `{name}`"));
+            match did_you_mean(name, api.endpoints.keys().map(String::as_str)) {
+                Some(m) => d.hint(format!("did you mean `{m}`?")),
+                None => d.hint("declare it under `api.endpoints`"),
+            }
+        }
+        found
+    }
+
+    fn unknown_param(
+        ep: &Endpoint,
+        ep_name: &str,
+        param: &str,
+        p: &Path,
+        key: bool,
+        r: &mut Reporter<'_>,
+    ) {
+        let message = format!("endpoint `{ep_name}` has no parameter `{param}`");
+        let d = if key {
+            r.at_key(p, message)
+        } else {
+            r.at(p, message)
+        };
+        match did_you_mean(param, ep.params.keys().map(String::as_str)) {
+            Some(m) => d.hint(format!("did you mean `{m}`?")),
+            None => d.hint(format!(
+                "declare it under the endpoint's `params` (declared: {})",
+                if ep.params.is_empty() {
+                    "none".to_owned()
+                } else {
+                    ep.params.keys().cloned().collect::<Vec<_>>().join(", ")
+                }
+            )),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn endpoint(
+        spec: &ProviderSpec,
+        ctx: &Ctx<'_>,
+        api: &Api,
+        name: &str,
+        ep: &Endpoint,
+        p: &Path,
+        dangling: bool,
+        r: &mut Reporter<'_>,
+    ) {
+        if !ep.path.starts_with('/') {
+            r.at(
+                &p.key("path"),
+                format!("path `{}` must start with `/`", ep.path),
+            );
+        }
+        if ep.description.trim().is_empty() {
+            r.at(&p.key("description"), "say what the endpoint returns");
+        }
+        match ep.template_params() {
+            Err(why) => {
+                r.at(&p.key("path"), format!("path `{}`: {why}", ep.path));
+            }
+            Ok(names) => {
+                for n in &names {
+                    match ep.params.get(*n) {
+                        Some(param) if param.location == ParamLocation::Path => {}
+                        Some(_) => {
+                            r.at(
+                                &p.key("params").key(n.to_string()).key("in"),
+                                format!(
+                                    "`{n}` appears in the path template, so it must be `in: path`"
+                                ),
+                            );
+                        }
+                        None => {
+                            r.at(
+                                &p.key("path"),
+                                format!("path parameter `{{{n}}}` is not declared under `params`"),
+                            )
+                            .hint(format!(
+                                "add `{n}: {{in: path, type: string, description: ...}}`"
+                            ));
+                        }
+                    }
+                }
+                for (pn, param) in &ep.params {
+                    if param.location == ParamLocation::Path && !names.contains(&pn.as_str()) {
+                        r.at(
+                            &p.key("params").key(pn.clone()).key("in"),
+                            format!(
+                                "`{pn}` is `in: path` but the path `{}` has no `{{{pn}}}`",
+                                ep.path
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        let credentials = api
+            .auth
+            .as_ref()
+            .map(ApiAuth::credentials)
+            .unwrap_or_default();
+        let body_auth = matches!(api.auth, Some(ApiAuth::BodyFields(_))) && ep.authenticated;
+        for (pn, param) in &ep.params {
+            let pp = p.key("params").key(pn.clone());
+            if param.description.trim().is_empty() {
+                r.at(&pp.key("description"), format!("say what `{pn}` is"));
+            }
+            if body_auth
+                && param.location == ParamLocation::Body
+                && credentials.contains(&pn.as_str())
+            {
+                r.at_key(&pp, format!("`{pn}` is a credential from `api.auth`; it is added to every authenticated call"));
+            }
+            if param.location == ParamLocation::Body && ep.method == ApiMethod::Get {
+                r.at(
+                    &pp.key("in"),
+                    format!("`{pn}` is a body parameter of a GET endpoint"),
+                )
+                .hint("use `in: query`");
+            }
+            let scalar = matches!(
+                param.kind,
+                Kind::String | Kind::Integer | Kind::Decimal | Kind::Boolean
+            );
+            if param.location != ParamLocation::Body && !scalar {
+                r.at(
+                    &pp.key("type"),
+                    format!(
+                        "a {} parameter must be a string, integer, decimal or boolean",
+                        spelling(param.location)
+                    ),
+                );
+            }
+            if let Some(f) = param.format {
+                if f.applies_to() != param.kind {
+                    r.at(
+                        &pp.key("format"),
+                        format!(
+                            "format `{}` applies to `{}`, not `{}`",
+                            spelling(f),
+                            spelling(f.applies_to()),
+                            spelling(param.kind)
+                        ),
+                    );
+                }
+            }
+        }
+        let label = format!("endpoint `{name}`'s response");
+        response(
+            spec,
+            ctx,
+            &ep.response,
+            &p.key("response"),
+            &label,
+            dangling,
+            r,
+        );
+    }
+
+    fn response(
+        spec: &ProviderSpec,
+        ctx: &Ctx<'_>,
+        resp: &ApiResponse,
+        p: &Path,
+        label: &str,
+        dangling: bool,
+        r: &mut Reporter<'_>,
+    ) {
+        if !(100..=599).contains(&resp.status) {
+            r.at(
+                &p.key("status"),
+                format!("{} is not an HTTP status (100-599)", resp.status),
+            );
+        }
+        ctx.shape(&resp.shape, &p.key("shape"), Position::Type, r);
+        let ep = p.key("example");
+        let value: Value = match serde_json::from_str(&resp.example) {
+            Ok(v) => v,
+            Err(err) => {
+                let message = err.to_string();
+                let message = message.split(" at line ").next().unwrap_or(&message);
+                r.inside(
+                    &ep,
+                    err.line(),
+                    err.column(),
+                    format!("{label} example is not valid JSON: {message}"),
+                );
+                return;
+            }
+        };
+        // With a dangling `ref` every example would repeat that error.
+        if dangling {
+            return;
+        }
+        for v in check_value(spec, &resp.shape, &value) {
+            let (line, column) = line_of(&resp.example, &v.path);
+            r.inside(
+                &ep,
+                line,
+                column,
+                format!(
+                    "{label} example does not match its shape at `{}`: {}",
+                    v.path, v.message
+                ),
+            );
+        }
+    }
+
+    /// The JSON types a parameter of `kind` takes.
+    fn param_json_type(kind: Kind) -> Option<JsonType> {
+        match kind {
+            Kind::String | Kind::Enum => Some(JsonType::String),
+            Kind::Integer | Kind::Decimal => Some(JsonType::Number),
+            Kind::Boolean => Some(JsonType::Boolean),
+            Kind::Array => Some(JsonType::Array),
+            Kind::Object | Kind::Map => Some(JsonType::Object),
+            Kind::Any => None,
+        }
+    }
+
+    fn follow_up(
+        spec: &ProviderSpec,
+        api: &Api,
+        e: &Event,
+        f: &FollowUp,
+        p: &Path,
+        r: &mut Reporter<'_>,
+    ) {
+        let Some(ep) = endpoint_ref(api, &f.endpoint, &p.key("endpoint"), r) else {
+            return;
+        };
+        for (name, param) in &ep.params {
+            if param.required && !f.params.contains_key(name) {
+                r.at_key(
+                    &p.key("params"),
+                    format!("endpoint `{}` requires `{name}`, but the follow-up does not bind it", f.endpoint),
+                )
+                .hint(format!("bind it: `{name}: {{payload: $.<field>}}`, `{{caller: {{name: ...}}}}` or `{{literal: ...}}`"));
+            }
+        }
+        for (name, binding) in &f.params {
+            let bp = p.key("params").key(name.clone());
+            let Some(param) = ep.params.get(name) else {
+                unknown_param(ep, &f.endpoint, name, &bp, true, r);
+                continue;
+            };
+            match binding {
+                Binding::Payload(path) => {
+                    let at = bp.key("payload");
+                    if let Some(shape) = payload_field(spec, e, path, &at, r) {
+                        let types = json_types(spec, shape);
+                        let want = param_json_type(param.kind);
+                        let fits = match (param.location, want) {
+                            (ParamLocation::Body, Some(w)) => types.contains(&w),
+                            (ParamLocation::Body, None) => true,
+                            _ => types.iter().any(|t| {
+                                matches!(t, JsonType::String | JsonType::Number | JsonType::Boolean)
+                            }),
+                        };
+                        if !fits {
+                            r.at(
+                                &at,
+                                format!(
+                                    "`{path}` is {}, which does not fit `{name}` (`type: {}`)",
+                                    types
+                                        .iter()
+                                        .map(|t| format!("`{}`", spelling(*t)))
+                                        .collect::<Vec<_>>()
+                                        .join(" or "),
+                                    spelling(param.kind)
+                                ),
+                            );
+                        }
+                    }
+                }
+                Binding::Literal(v) => {
+                    let shape = Shape {
+                        kind: Some(param.kind),
+                        format: param.format,
+                        items: matches!(param.kind, Kind::Array | Kind::Map).then(|| {
+                            Box::new(Shape {
+                                kind: Some(Kind::Any),
+                                ..Shape::default()
+                            })
+                        }),
+                        ..Shape::default()
+                    };
+                    for v in check_value(spec, &shape, v) {
+                        r.at(
+                            &bp.key("literal"),
+                            format!("literal for `{name}`: {}", v.message),
+                        );
+                    }
+                }
+                Binding::Caller(c) => {
+                    if !is_snake_ident(&c.name) {
+                        r.at(
+                            &bp.key("caller").key("name"),
+                            format!("caller value name `{}` must be lower snake_case", c.name),
+                        );
+                    }
+                    if let Some(key) = &c.key {
+                        payload_field(spec, e, key, &bp.key("caller").key("key"), r);
+                    }
+                }
+                Binding::SincePrevious { from, to } => {
+                    for (k, v) in [("from", from), ("to", to)] {
+                        if !is_snake_ident(v) {
+                            r.at(
+                                &bp.key("since_previous").key(k),
+                                format!("caller value name `{v}` must be lower snake_case"),
+                            );
+                        }
+                    }
+                    if param.location != ParamLocation::Query || param.kind != Kind::String {
+                        r.at(&bp.key("since_previous"), format!("`since_previous` makes a `<from>,<to>` text, so `{name}` must be a `string` query parameter"));
+                    }
+                    if param.required {
+                        r.at(&bp.key("since_previous"), format!("`since_previous` is left out on a first notification, so `{name}` cannot be required"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The shape at a `$.`-path of the event's body, if the path is there on every
+    /// delivery of the event (required and non-null all the way down).
+    fn payload_field<'s>(
+        spec: &'s ProviderSpec,
+        e: &'s Event,
+        path: &str,
+        p: &Path,
+        r: &mut Reporter<'_>,
+    ) -> Option<&'s Shape> {
+        let Some(rest) = path.strip_prefix("$.") else {
+            r.at(p, format!("`{path}` is not a payload path"))
+                .hint("write a JSON path from the body's root, e.g. `$.item_id` or `$.data.id`");
+            return None;
+        };
+        let mut parts = rest.split('.');
+        let first = parts.next().unwrap_or("");
+        let payload = spec.envelope.payload_field.as_deref();
+        let mut fields: Vec<(&'s String, &'s Shape)> = if payload.is_none() {
+            spec.envelope.fields.iter().chain(e.fields.iter()).collect()
+        } else {
+            spec.envelope.fields.iter().collect()
+        };
+        let mut seg = first;
+        let mut walked = String::from("$");
+        loop {
+            if Some(seg) == payload && walked == "$" {
+                if spec.envelope.payload_error.is_some() {
+                    r.at(p, format!("`{path}` reads inside `{seg}`, which holds the provider's error shape instead when retrieval failed"))
+                        .hint("bind an envelope field such as the subject id");
+                    return None;
+                }
+                walked.push('.');
+                walked.push_str(seg);
+                fields = e.fields.iter().collect();
+                seg = parts.next()?;
+                continue;
+            }
+            walked.push('.');
+            walked.push_str(seg);
+            let Some((_, shape)) = fields.iter().find(|(k, _)| k.as_str() == seg) else {
+                let d = r.at(
+                    p,
+                    format!("`{walked}` is not a field of event `{}`", e.name),
+                );
+                if let Some(m) = did_you_mean(seg, fields.iter().map(|(k, _)| k.as_str())) {
+                    d.hint(format!("did you mean `{m}`?"));
+                }
+                return None;
+            };
+            let resolved = spec.resolve(shape)?;
+            if !shape.is_required() || shape.nullable || resolved.nullable {
+                r.at(p, format!("`{walked}` is optional or nullable in event `{}`, so the follow-up could not always be made", e.name));
+                return None;
+            }
+            match parts.next() {
+                None => return Some(shape),
+                Some(next) => {
+                    let Some(inner) = resolved
+                        .fields
+                        .as_ref()
+                        .filter(|_| resolved.kind == Some(Kind::Object))
+                    else {
+                        r.at(
+                            p,
+                            format!("`{walked}` is not an object, so `{path}` cannot be read"),
+                        );
+                        return None;
+                    };
+                    fields = inner.iter().collect();
+                    seg = next;
+                }
+            }
         }
     }
 }

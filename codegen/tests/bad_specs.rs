@@ -15,6 +15,16 @@ fn minimal_spec_is_valid() {
     }
 }
 
+/// The base of the `api:` and `follow_up` bad specs: `minimal.yaml` with an API section.
+const WITH_API: &str = include_str!("fixtures/with-api.yaml");
+
+#[test]
+fn spec_with_api_is_valid() {
+    if let Err(e) = load_str("fixtures/with-api.yaml", WITH_API) {
+        panic!("the API catalogue's base spec must load:\n{e}");
+    }
+}
+
 #[test]
 fn bad_specs_are_refused_with_positioned_diagnostics() {
     insta::glob!("bad-specs/*.yaml", |path| {

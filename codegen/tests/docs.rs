@@ -338,3 +338,33 @@ fn docs_on_disk_are_current() {
         "generated/docs/README.md is stale"
     );
 }
+
+#[test]
+fn every_follow_up_and_endpoint_is_documented() {
+    for p in providers() {
+        let doc = emit_docs::provider_doc(&p);
+        let Some(api) = &p.api else { continue };
+        assert!(
+            doc.contains("## <a id=\"api\"></a>API and registration"),
+            "{}",
+            p.name
+        );
+        assert!(doc.contains("[API and registration](#api)"), "{}", p.name);
+        for e in &api.endpoints {
+            let anchor = format!("<a id=\"endpoint-{}\"></a>", e.name.replace('_', "-"));
+            assert_eq!(doc.matches(&anchor).count(), 1, "{}: {}", p.name, e.name);
+        }
+        let follow_ups = p.events.iter().filter(|e| e.follow_up.is_some()).count();
+        assert_eq!(
+            doc.matches("- **Follow-up:** ").count(),
+            follow_ups,
+            "{}",
+            p.name
+        );
+    }
+    let belvo = emit_docs::provider_doc(&provider("belvo"));
+    assert!(belvo.contains(
+        "- **Follow-up:** [`GET /api/accounts/`](#endpoint-accounts-list)\n  - `link`: the payload's `link_id`\n  - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification\n"
+    ));
+    assert!(belvo.contains("`secret_id` as user name"));
+}

@@ -28,6 +28,12 @@ enum Command {
         #[arg(long)]
         provider: Option<String>,
     },
+    /// One line per follow-up call: provider, event, method, path template.
+    ListEndpoints {
+        /// Only this provider.
+        #[arg(long)]
+        provider: Option<String>,
+    },
     /// Write a commented spec/NAME.yaml that validates.
     NewProvider {
         /// Lower snake_case provider name.
@@ -121,6 +127,23 @@ fn run(cli: Cli) -> Result<()> {
                 .map(|s| &s.spec)
                 .filter(|s| provider.as_ref().is_none_or(|p| &s.provider == p));
             for line in generate::list_events(chosen) {
+                println!("{line}");
+            }
+        }
+        Command::ListEndpoints { provider } => {
+            let specs = hookspec_codegen::load_dir(&root.join("spec"))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(p) = &provider {
+                if !specs.iter().any(|s| &s.spec.provider == p) {
+                    bail!("no provider `{p}` in spec/");
+                }
+            }
+            let chosen: Vec<_> = specs
+                .iter()
+                .filter(|s| provider.as_ref().is_none_or(|p| &s.spec.provider == p))
+                .map(|s| hookspec_codegen::ir::lower(&s.spec))
+                .collect();
+            for line in hookspec_codegen::emit_follow_up::list_endpoints(&chosen) {
                 println!("{line}");
             }
         }

@@ -63,6 +63,20 @@ pub struct ErrorData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ErrorData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.errors,
+            &format!("{path}.errors"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// One failure while fetching data from the institution.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RetrievalError {
@@ -73,6 +87,15 @@ pub struct RetrievalError {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for RetrievalError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A kind of change in a person's employment record. Only two values appear in Belvo's example; the full list is not published, so others are kept as they come.
 ///
@@ -127,6 +150,15 @@ pub struct AccountsHistoricalUpdateData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for AccountsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Belvo finished loading the accounts of a link. List them with `GET /api/accounts/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AccountsHistoricalUpdate {
@@ -161,6 +193,20 @@ pub struct AccountsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for AccountsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `AccountsNewAccountsAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AccountsNewAccountsAvailableData {
@@ -169,6 +215,15 @@ pub struct AccountsNewAccountsAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for AccountsNewAccountsAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A scheduled refresh of a recurrent link found accounts that were not there before. Re-list the link's accounts with `GET /api/accounts/?link=<link_id>` and pick up the new ones.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -204,6 +259,20 @@ pub struct AccountsNewAccountsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for AccountsNewAccountsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TransactionsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransactionsHistoricalUpdateData {
@@ -220,6 +289,15 @@ pub struct TransactionsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TransactionsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Belvo finished loading a link's transaction history (roughly the past year, or as much as the institution allows). Page through it with `GET /api/transactions/?link=<link_id>`, optionally bounded by the dates given.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -255,6 +333,20 @@ pub struct TransactionsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TransactionsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TransactionsNewTransactionsAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransactionsNewTransactionsAvailableData {
@@ -277,6 +369,15 @@ pub struct TransactionsNewTransactionsAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TransactionsNewTransactionsAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh of a recurrent link found transactions the institution had not shown before; they can be back-dated, so filter by creation date rather than value date. Fetch them with `GET /api/transactions/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -315,6 +416,20 @@ pub struct TransactionsNewTransactionsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TransactionsNewTransactionsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TransactionsUpdated` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransactionsUpdatedData {
@@ -337,6 +452,15 @@ pub struct TransactionsUpdatedData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TransactionsUpdatedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Transactions Belvo had already delivered were changed at the institution; sent for single and recurrent links. Re-read the affected transactions, e.g. with `GET /api/transactions/<id>/`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -372,6 +496,20 @@ pub struct TransactionsUpdated {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TransactionsUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TransactionsDeleted` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransactionsDeletedData {
@@ -394,6 +532,15 @@ pub struct TransactionsDeletedData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TransactionsDeletedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Transactions Belvo had already delivered no longer exist at the institution; sent for single and recurrent links. Remove them from your own store.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -429,6 +576,20 @@ pub struct TransactionsDeleted {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TransactionsDeleted {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `LinkInvalidCredentials` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkInvalidCredentialsData {
@@ -441,6 +602,15 @@ pub struct LinkInvalidCredentialsData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for LinkInvalidCredentialsData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The stored credentials of a recurrent link stopped working (for example the user changed the password), so refreshes fail. Ask the user to reconnect through the Connect widget in update mode, or send the new password with `PUT /api/links/<link_id>/`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -476,6 +646,20 @@ pub struct LinkInvalidCredentials {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkInvalidCredentials {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `LinkTokenRequired` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkTokenRequiredData {
@@ -503,6 +687,15 @@ pub struct LinkTokenRequiredData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for LinkTokenRequiredData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The institution wants a fresh MFA token before a recurrent link can be refreshed again. Bring the user back to supply it, through the Connect widget in update mode or `PUT /api/links/<link_id>/` with the token.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -538,6 +731,20 @@ pub struct LinkTokenRequired {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkTokenRequired {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `OwnersHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OwnersHistoricalUpdateData {
@@ -546,6 +753,15 @@ pub struct OwnersHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for OwnersHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Belvo finished loading the account holders of a link. Read them with `GET /api/owners/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -581,6 +797,20 @@ pub struct OwnersHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for OwnersHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `OwnersNewOwnersAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OwnersNewOwnersAvailableData {
@@ -589,6 +819,15 @@ pub struct OwnersNewOwnersAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for OwnersNewOwnersAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh of a recurrent link found account holders not seen before. Re-read them with `GET /api/owners/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -624,6 +863,20 @@ pub struct OwnersNewOwnersAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for OwnersNewOwnersAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `BillsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BillsHistoricalUpdateData {
@@ -632,6 +885,15 @@ pub struct BillsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BillsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Belvo finished loading the credit-card bills of a Brazilian link. List them through Belvo's Bills (Brazil) endpoint filtered by the link.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -667,6 +929,20 @@ pub struct BillsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for BillsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `BillsNewBillsAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BillsNewBillsAvailableData {
@@ -680,6 +956,15 @@ pub struct BillsNewBillsAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BillsNewBillsAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh of a Brazilian recurrent link found new bills. Fetch them from the Bills (Brazil) endpoint filtered by the link.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -715,6 +1000,20 @@ pub struct BillsNewBillsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for BillsNewBillsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `IncomesHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IncomesHistoricalUpdateData {
@@ -725,6 +1024,15 @@ pub struct IncomesHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for IncomesHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Belvo's income analysis of a link is ready. Read it with `GET /api/incomes/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -760,6 +1068,20 @@ pub struct IncomesHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IncomesHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `RecurringExpensesHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RecurringExpensesHistoricalUpdateData {
@@ -768,6 +1090,15 @@ pub struct RecurringExpensesHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for RecurringExpensesHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Belvo finished detecting a link's recurring expenses (subscriptions, regular bills). Read them with `GET /api/recurring-expenses/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -803,6 +1134,20 @@ pub struct RecurringExpensesHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for RecurringExpensesHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvoicesInitialInflowUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvoicesInitialInflowUpdateData {
@@ -815,6 +1160,15 @@ pub struct InvoicesInitialInflowUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvoicesInitialInflowUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The invoices the taxpayer received in the last 30 days are loaded (the fast first pass of a fiscal link). List them with `GET /api/invoices/?link=<link_id>` and the inflow filter.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -850,6 +1204,20 @@ pub struct InvoicesInitialInflowUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvoicesInitialInflowUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvoicesInitialOutflowUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvoicesInitialOutflowUpdateData {
@@ -862,6 +1230,15 @@ pub struct InvoicesInitialOutflowUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvoicesInitialOutflowUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The invoices the taxpayer issued in the last 30 days are loaded. List them with `GET /api/invoices/?link=<link_id>` and the outflow filter.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -897,6 +1274,20 @@ pub struct InvoicesInitialOutflowUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvoicesInitialOutflowUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvoicesHistoricalInflowUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvoicesHistoricalInflowUpdateData {
@@ -909,6 +1300,15 @@ pub struct InvoicesHistoricalInflowUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvoicesHistoricalInflowUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The received invoices of the last five years are loaded. List them with `GET /api/invoices/?link=<link_id>` and the inflow filter.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -944,6 +1344,20 @@ pub struct InvoicesHistoricalInflowUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvoicesHistoricalInflowUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvoicesHistoricalOutflowUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvoicesHistoricalOutflowUpdateData {
@@ -956,6 +1370,15 @@ pub struct InvoicesHistoricalOutflowUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvoicesHistoricalOutflowUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The issued invoices of the last five years are loaded. List them with `GET /api/invoices/?link=<link_id>` and the outflow filter.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -990,6 +1413,20 @@ pub struct InvoicesHistoricalOutflowUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvoicesHistoricalOutflowUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Which kind of return this event counts.
 ///
@@ -1050,6 +1487,15 @@ pub struct TaxReturnsHistoricalUpdateData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxReturnsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A fiscal link's tax returns are loaded. Belvo sends this twice, once for the yearly returns (five years) and once for the monthly ones (twelve months); `type` says which. Read them with `GET /api/tax-returns/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxReturnsHistoricalUpdate {
@@ -1084,6 +1530,20 @@ pub struct TaxReturnsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxReturnsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TaxReturnsNewTaxReturnsAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxReturnsNewTaxReturnsAvailableData {
@@ -1097,6 +1557,15 @@ pub struct TaxReturnsNewTaxReturnsAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TaxReturnsNewTaxReturnsAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh of a recurrent fiscal link found tax returns filed since the last one. Read them with `GET /api/tax-returns/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1132,6 +1601,20 @@ pub struct TaxReturnsNewTaxReturnsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxReturnsNewTaxReturnsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TaxStatusHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxStatusHistoricalUpdateData {
@@ -1142,6 +1625,15 @@ pub struct TaxStatusHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TaxStatusHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The taxpayer's tax status certificate (Constancia de Situación Fiscal) is loaded. Read it with `GET /api/tax-status/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1177,6 +1669,20 @@ pub struct TaxStatusHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxStatusHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TaxComplianceStatusHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxComplianceStatusHistoricalUpdateData {
@@ -1185,6 +1691,15 @@ pub struct TaxComplianceStatusHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TaxComplianceStatusHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The taxpayer's compliance opinion (Opinión de Cumplimiento) is loaded. Read it with `GET /api/tax-compliance-status/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1223,6 +1738,20 @@ pub struct TaxComplianceStatusHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxComplianceStatusHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TaxRetentionsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxRetentionsHistoricalUpdateData {
@@ -1235,6 +1764,15 @@ pub struct TaxRetentionsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TaxRetentionsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The last year of tax retention documents is loaded. Read them with `GET /api/tax-retentions/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1270,6 +1808,20 @@ pub struct TaxRetentionsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxRetentionsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `TaxDeclarationsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxDeclarationsHistoricalUpdateData {
@@ -1282,6 +1834,15 @@ pub struct TaxDeclarationsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TaxDeclarationsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Colombian taxpayer's tax declarations are loaded. Read them with `GET /api/tax-declarations/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1317,6 +1878,20 @@ pub struct TaxDeclarationsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TaxDeclarationsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `EmploymentRecordsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmploymentRecordsHistoricalUpdateData {
@@ -1325,6 +1900,15 @@ pub struct EmploymentRecordsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for EmploymentRecordsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Mexican employment link (IMSS, ISSSTE or SAT) is loaded. Read the profiles with `GET /api/employment-records/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1360,6 +1944,20 @@ pub struct EmploymentRecordsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for EmploymentRecordsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `EmploymentRecordsEmploymentChanges` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmploymentRecordsEmploymentChangesData {
@@ -1368,6 +1966,15 @@ pub struct EmploymentRecordsEmploymentChangesData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for EmploymentRecordsEmploymentChangesData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh noticed changes in a person's employment situation, such as a new job or a higher salary. Only sent when Belvo has switched the feature on for you. Re-read the profile with `GET /api/employment-records/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1403,6 +2010,20 @@ pub struct EmploymentRecordsEmploymentChanges {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for EmploymentRecordsEmploymentChanges {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `EmploymentsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmploymentsHistoricalUpdateData {
@@ -1411,6 +2032,15 @@ pub struct EmploymentsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for EmploymentsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The employments of a Colombian or Brazilian link are loaded. For Colombia read them with `GET /api/co/employments/?link=<link_id>`; Brazilian links use Belvo's Employments (Brazil) endpoint in the same way.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1446,6 +2076,20 @@ pub struct EmploymentsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for EmploymentsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `EmploymentsNewEmploymentsAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EmploymentsNewEmploymentsAvailableData {
@@ -1454,6 +2098,15 @@ pub struct EmploymentsNewEmploymentsAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for EmploymentsNewEmploymentsAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A scheduled refresh found employments added since the previous notification. For Colombia fetch just those with `GET /api/co/employments/?link=<link_id>&created_at__range=<previous date>,<today>` (dates as YYYY-MM-DD).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1489,6 +2142,20 @@ pub struct EmploymentsNewEmploymentsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for EmploymentsNewEmploymentsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvestmentsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentsHistoricalUpdateData {
@@ -1497,6 +2164,15 @@ pub struct InvestmentsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvestmentsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The investment accounts of a Brazilian link are loaded. Read them through Belvo's Investments (Brazil) endpoint filtered by the link. Belvo calls the product an early preview whose names may still change.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1532,6 +2208,20 @@ pub struct InvestmentsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvestmentsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvestmentsNewInvestmentsAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentsNewInvestmentsAvailableData {
@@ -1545,6 +2235,15 @@ pub struct InvestmentsNewInvestmentsAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvestmentsNewInvestmentsAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh of a Brazilian recurrent link found new investment accounts. Fetch them from the Investments (Brazil) endpoint filtered by the link.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1580,6 +2279,20 @@ pub struct InvestmentsNewInvestmentsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvestmentsNewInvestmentsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvestmentTransactionsHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentTransactionsHistoricalUpdateData {
@@ -1596,6 +2309,15 @@ pub struct InvestmentTransactionsHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvestmentTransactionsHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The transactions of a Brazilian link's investments are loaded. Read them through the Investment Transactions (Brazil) endpoint filtered by the link. Early preview.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1634,6 +2356,20 @@ pub struct InvestmentTransactionsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvestmentTransactionsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvestmentsPortfoliosHistoricalUpdate` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentsPortfoliosHistoricalUpdateData {
@@ -1642,6 +2378,15 @@ pub struct InvestmentsPortfoliosHistoricalUpdateData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for InvestmentsPortfoliosHistoricalUpdateData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The investment portfolios of a link are loaded (Belvo's older investments product). Read them with `GET /investments/portfolios/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1680,6 +2425,20 @@ pub struct InvestmentsPortfoliosHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvestmentsPortfoliosHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentsPortfoliosNewInvestmentsPortfoliosAvailableData {
@@ -1688,6 +2447,16 @@ pub struct InvestmentsPortfoliosNewInvestmentsPortfoliosAvailableData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields
+for InvestmentsPortfoliosNewInvestmentsPortfoliosAvailableData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh found portfolios not seen before. Re-read them with `GET /investments/portfolios/?link=<link_id>`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1725,6 +2494,21 @@ pub struct InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields
+for InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// What the app should do; always `renew` so far.
 ///
@@ -1785,6 +2569,15 @@ pub struct OpenfinanceConsentAboutToExpireData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for OpenfinanceConsentAboutToExpireData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The Open Finance consent behind a Brazilian recurrent link runs out within seven days of the link's next refresh. Ask the user to renew it before then, or refreshes will stop. Opt-in: Belvo support switches it on.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OpenfinanceConsentAboutToExpire {
@@ -1819,6 +2612,20 @@ pub struct OpenfinanceConsentAboutToExpire {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for OpenfinanceConsentAboutToExpire {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `OpenfinanceConsentExpired` event carries in `data`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OpenfinanceConsentExpiredData {
@@ -1845,6 +2652,15 @@ pub struct OpenfinanceConsentExpiredData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for OpenfinanceConsentExpiredData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The Open Finance consent behind a Brazilian recurrent link has expired, so Belvo can no longer refresh it. Have the user renew the consent to resume updates.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1879,6 +2695,20 @@ pub struct OpenfinanceConsentExpired {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for OpenfinanceConsentExpired {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.data,
+            &format!("{path}.data"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 impl crate::runtime::ErrorShape for ErrorData {
     const MARKER: &'static str = "errors";
@@ -3153,7 +3983,1543 @@ impl crate::runtime::Dispatch<2> for Event {
         map.unknown(&Self::DISCRIMINATOR, [d0, d1], out, Self::Unknown)
     }
 }
-///How Belvo authenticates a delivery, from `spec/belvo.yaml`; every scheme applies.
+/// Belvo's API as the webhook flow uses it: base URLs, credentials and every endpoint.
+pub const API: crate::runtime::Api = crate::runtime::Api {
+    base_urls: &[
+        ("sandbox", "https://sandbox.belvo.com"),
+        ("production", "https://api.belvo.com"),
+    ],
+    auth: crate::runtime::ApiAuth::Basic {
+        user: "secret_id",
+        password: "secret_password",
+    },
+    error: ::std::option::Option::Some((
+        400u16,
+        "[\n  {\n    \"code\": \"required\",\n    \"message\": \"This field is required.\",\n    \"field\": \"link\",\n    \"request_id\": \"9e7b283c6efa449c9c028a16b5c249fd\"\n  }\n]\n",
+    )),
+    endpoints: &[
+        ENDPOINT_WEBHOOKS_CREATE,
+        ENDPOINT_LINK_DETAIL,
+        ENDPOINT_ACCOUNTS_LIST,
+        ENDPOINT_TRANSACTIONS_LIST,
+        ENDPOINT_OWNERS_LIST,
+        ENDPOINT_BILLS_LIST,
+        ENDPOINT_INCOMES_LIST,
+        ENDPOINT_RECURRING_EXPENSES_LIST,
+        ENDPOINT_INVOICES_LIST,
+        ENDPOINT_TAX_RETURNS_LIST,
+        ENDPOINT_TAX_STATUS_LIST,
+        ENDPOINT_TAX_COMPLIANCE_STATUS_LIST,
+        ENDPOINT_TAX_RETENTIONS_LIST,
+        ENDPOINT_TAX_DECLARATIONS_LIST,
+        ENDPOINT_EMPLOYMENT_RECORDS_LIST,
+        ENDPOINT_EMPLOYMENTS_LIST,
+        ENDPOINT_INVESTMENTS_LIST,
+        ENDPOINT_INVESTMENT_TRANSACTIONS_LIST,
+        ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST,
+    ],
+};
+/// `POST /api/webhooks/`: Registers a receiver URL for the environment the call is made in.
+///
+/// Assumed: Not in Belvo's 1.35 API reference; the path and the `url` and `authorization_header` fields come from a third-party model of Belvo's webhooks API.
+pub const ENDPOINT_WEBHOOKS_CREATE: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "webhooks_create",
+    method: "POST",
+    path: "/api/webhooks/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "url",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "authorization_header",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 201u16,
+    example_response: "{\n  \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n  \"url\": \"https://example.com/webhooks/belvo\"\n}\n",
+};
+/// `GET /api/links/{id}/`: One link with its `status` (`valid`, `invalid`, `unconfirmed`, `token_required`) and refresh settings; after a LINK or CONSENT event it tells whether the user must act (update the credentials or renew the consent in Belvo's widget).
+pub const ENDPOINT_LINK_DETAIL: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "link_detail",
+    method: "GET",
+    path: "/api/links/{id}/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "id",
+            location: crate::runtime::ParamIn::Path,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"id\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n  \"institution\": \"erebor_mx_retail\",\n  \"access_mode\": \"recurrent\",\n  \"last_accessed_at\": \"2021-03-09T10:28:40.000Z\",\n  \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n  \"external_id\": \"your_external_id\",\n  \"institution_user_id\": \"fake-institution-user-id\",\n  \"status\": \"invalid\",\n  \"created_by\": \"fake-user-id\",\n  \"refresh_rate\": \"7d\"\n}\n",
+};
+/// `GET /api/accounts/`: The link's bank accounts. Paginated: follow `next` until it is null.
+pub const ENDPOINT_ACCOUNTS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "accounts_list",
+    method: "GET",
+    path: "/api/accounts/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"category\": \"CHECKING_ACCOUNT\",\n      \"type\": \"Cuentas de efectivo\",\n      \"name\": \"Cuenta Perfiles- M.N. - MXN-666\",\n      \"currency\": \"MXN\",\n      \"balance\": {\n        \"current\": 5874.13,\n        \"available\": 5621.12\n      }\n    }\n  ]\n}\n",
+};
+/// `GET /api/transactions/`: The link's transactions. Paginated: follow `next` until it is null.
+pub const ENDPOINT_TRANSACTIONS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "transactions_list",
+    method: "GET",
+    path: "/api/transactions/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"value_date\": \"2019-10-23\",\n      \"accounting_date\": \"2019-10-23T13:01:41.000Z\",\n      \"amount\": 2145.45,\n      \"currency\": \"MXN\",\n      \"description\": \"SEVEN BUDDHAS RFC:XXXXXXXXXX\",\n      \"type\": \"OUTFLOW\",\n      \"status\": \"PROCESSED\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/owners/`: The people who own the link's accounts. Paginated: follow `next` until it is null.
+pub const ENDPOINT_OWNERS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "owners_list",
+    method: "GET",
+    path: "/api/owners/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"display_name\": \"John Doe\",\n      \"email\": \"johndoe@belvo.com\",\n      \"phone_number\": \"+52-XXX-XXX-XXXX\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/br/bills/`: The link's credit card bills (Brazil). Paginated: follow `next` until it is null.
+///
+/// Assumed: Belvo's 1.35 API reference has no bills endpoint; the path follows the Brazilian resources' `/api/br/` prefix and is assumed.
+pub const ENDPOINT_BILLS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "bills_list",
+    method: "GET",
+    path: "/api/br/bills/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"bill_name\": \"ABRIL/2022\",\n      \"total_amount\": 1234.56,\n      \"currency\": \"BRL\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/incomes/`: The link's income analysis: income streams found in its transactions. Paginated: follow `next` until it is null.
+pub const ENDPOINT_INCOMES_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "incomes_list",
+    method: "GET",
+    path: "/api/incomes/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"account\": {\n        \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\"\n      },\n      \"currency\": \"MXN\",\n      \"income_streams\": []\n    }\n  ]\n}\n",
+};
+/// `GET /api/recurring-expenses/`: Recurring payments found in the link's transactions. Paginated: follow `next` until it is null.
+pub const ENDPOINT_RECURRING_EXPENSES_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "recurring_expenses_list",
+    method: "GET",
+    path: "/api/recurring-expenses/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"name\": \"NETFLIX\",\n      \"frequency\": \"MONTHLY\",\n      \"average_transaction_amount\": 250,\n      \"currency\": \"MXN\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/invoices/`: The link's electronic invoices (Mexico), filtered by direction with `type`. Paginated: follow `next` until it is null.
+pub const ENDPOINT_INVOICES_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "invoices_list",
+    method: "GET",
+    path: "/api/invoices/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "type",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"invoice_identification\": \"7C4A0D3B-9E5A-4C2E-8F23-7D1A5A1E0C2B\",\n      \"invoice_date\": \"2019-12-01\",\n      \"type\": \"INFLOW\",\n      \"total_amount\": 1160,\n      \"currency\": \"MXN\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/tax-returns/`: The link's yearly and monthly tax returns (Mexico). Paginated: follow `next` until it is null.
+pub const ENDPOINT_TAX_RETURNS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "tax_returns_list",
+    method: "GET",
+    path: "/api/tax-returns/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"ejercicio\": 2017,\n      \"tipo_declaracion\": \"Normal\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/tax-status/`: The link's tax status certificate (Mexico). Paginated: follow `next` until it is null.
+pub const ENDPOINT_TAX_STATUS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "tax_status_list",
+    method: "GET",
+    path: "/api/tax-status/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"official_name\": \"ACME SA DE CV\",\n      \"place_and_date_of_issuance\": \"CUAUHTEMOC , CIUDAD DE MEXICO A 17 DE AGOSTO DE 2020\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/tax-compliance-status/`: The link's tax compliance opinion (Mexico). Paginated: follow `next` until it is null.
+pub const ENDPOINT_TAX_COMPLIANCE_STATUS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "tax_compliance_status_list",
+    method: "GET",
+    path: "/api/tax-compliance-status/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"status\": \"POSITIVE\",\n      \"outcome\": \"POSITIVE\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/tax-retentions/`: The link's tax retention documents (Mexico). Paginated: follow `next` until it is null.
+pub const ENDPOINT_TAX_RETENTIONS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "tax_retentions_list",
+    method: "GET",
+    path: "/api/tax-retentions/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"code\": \"14\",\n      \"issued_at\": \"2023-08-20T00:00:00Z\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/tax-declarations/`: The link's yearly tax declarations (Colombia). Paginated: follow `next` until it is null.
+pub const ENDPOINT_TAX_DECLARATIONS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "tax_declarations_list",
+    method: "GET",
+    path: "/api/tax-declarations/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"year\": 2021,\n      \"declaration_type\": \"INDIVIDUAL\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/employment-records/`: The link's employment record profiles (Mexico). Paginated: follow `next` until it is null.
+///
+/// Assumed: Belvo's 1.35 reference lists no `link` filter for this endpoint; it is assumed to filter like every other list endpoint.
+pub const ENDPOINT_EMPLOYMENT_RECORDS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "employment_records_list",
+    method: "GET",
+    path: "/api/employment-records/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"personal_data\": {\n        \"first_name\": \"JOHN\",\n        \"last_name\": \"DOE\"\n      },\n      \"employment_records\": []\n    }\n  ]\n}\n",
+};
+/// `GET /api/co/employments/`: The link's employments (Colombia; Brazil's are under `/api/br/employments/`). Paginated: follow `next` until it is null.
+///
+/// Assumed: Not in Belvo's 1.35 API reference; the path and its `link` and `created_at__range` filters come from Belvo's Colombia employments webhook page.
+pub const ENDPOINT_EMPLOYMENTS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "employments_list",
+    method: "GET",
+    path: "/api/co/employments/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"employer_name\": \"ACME S.A.S\",\n      \"start_date\": \"2020-01-15\",\n      \"state\": \"ACTIVE\"\n    }\n  ]\n}\n",
+};
+/// `GET /api/br/investments/`: The link's investment accounts (Brazil, preview). Paginated: follow `next` until it is null.
+///
+/// Assumed: Not in Belvo's 1.35 API reference (the product is a preview); the path follows the Brazilian resources' `/api/br/` prefix and is assumed.
+pub const ENDPOINT_INVESTMENTS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "investments_list",
+    method: "GET",
+    path: "/api/br/investments/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"name\": \"CDB Banco XP\",\n      \"type\": \"FIXED_INCOME\",\n      \"currency\": \"BRL\",\n      \"balance\": {\n        \"gross\": 1000.5\n      }\n    }\n  ]\n}\n",
+};
+/// `GET /api/br/investment-transactions/`: Transactions of the link's investment accounts (Brazil, preview). Paginated: follow `next` until it is null.
+///
+/// Assumed: Not in Belvo's 1.35 API reference (the product is a preview); the path follows the Brazilian resources' `/api/br/` prefix and is assumed.
+pub const ENDPOINT_INVESTMENT_TRANSACTIONS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "investment_transactions_list",
+    method: "GET",
+    path: "/api/br/investment-transactions/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"type\": \"PURCHASE\",\n      \"amount\": 500,\n      \"currency\": \"BRL\",\n      \"settlement_date\": \"2023-04-04\"\n    }\n  ]\n}\n",
+};
+/// `GET /investments/portfolios/`: The link's investment portfolios and their instruments. Paginated: follow `next` until it is null.
+pub const ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "investments_portfolios_list",
+    method: "GET",
+    path: "/investments/portfolios/",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "link",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "created_at__range",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "page_size",
+            location: crate::runtime::ParamIn::Query,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"name\": \"Fondos de Inversion\",\n      \"type\": \"FUNDS\",\n      \"balance_type\": \"ASSET\",\n      \"currency\": \"MXN\"\n    }\n  ]\n}\n",
+};
+/// The follow-up of [`AccountsHistoricalUpdate`]: `accounts_list`.
+pub const FOLLOW_UP_ACCOUNTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ACCOUNTS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`AccountsNewAccountsAvailable`]: `accounts_list`.
+pub const FOLLOW_UP_ACCOUNTS_NEW_ACCOUNTS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ACCOUNTS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`TransactionsHistoricalUpdate`]: `transactions_list`.
+pub const FOLLOW_UP_TRANSACTIONS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`TransactionsNewTransactionsAvailable`]: `transactions_list`.
+pub const FOLLOW_UP_TRANSACTIONS_NEW_TRANSACTIONS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`TransactionsUpdated`]: `transactions_list`.
+pub const FOLLOW_UP_TRANSACTIONS_UPDATED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`TransactionsDeleted`]: `transactions_list`.
+pub const FOLLOW_UP_TRANSACTIONS_DELETED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`LinkInvalidCredentials`]: `link_detail`.
+pub const FOLLOW_UP_LINK_INVALID_CREDENTIALS: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_LINK_DETAIL,
+    bindings: &[("id", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`LinkTokenRequired`]: `link_detail`.
+pub const FOLLOW_UP_LINK_TOKEN_REQUIRED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_LINK_DETAIL,
+    bindings: &[("id", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`OwnersHistoricalUpdate`]: `owners_list`.
+pub const FOLLOW_UP_OWNERS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_OWNERS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`OwnersNewOwnersAvailable`]: `owners_list`.
+pub const FOLLOW_UP_OWNERS_NEW_OWNERS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_OWNERS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`BillsHistoricalUpdate`]: `bills_list`.
+pub const FOLLOW_UP_BILLS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_BILLS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`BillsNewBillsAvailable`]: `bills_list`.
+pub const FOLLOW_UP_BILLS_NEW_BILLS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_BILLS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`IncomesHistoricalUpdate`]: `incomes_list`.
+pub const FOLLOW_UP_INCOMES_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INCOMES_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`RecurringExpensesHistoricalUpdate`]: `recurring_expenses_list`.
+pub const FOLLOW_UP_RECURRING_EXPENSES_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_RECURRING_EXPENSES_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`InvoicesInitialInflowUpdate`]: `invoices_list`.
+pub const FOLLOW_UP_INVOICES_INITIAL_INFLOW_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVOICES_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("type", crate::runtime::Binding::Literal("\"INFLOW\"")),
+    ],
+};
+/// The follow-up of [`InvoicesInitialOutflowUpdate`]: `invoices_list`.
+pub const FOLLOW_UP_INVOICES_INITIAL_OUTFLOW_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVOICES_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("type", crate::runtime::Binding::Literal("\"OUTFLOW\"")),
+    ],
+};
+/// The follow-up of [`InvoicesHistoricalInflowUpdate`]: `invoices_list`.
+pub const FOLLOW_UP_INVOICES_HISTORICAL_INFLOW_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVOICES_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("type", crate::runtime::Binding::Literal("\"INFLOW\"")),
+    ],
+};
+/// The follow-up of [`InvoicesHistoricalOutflowUpdate`]: `invoices_list`.
+pub const FOLLOW_UP_INVOICES_HISTORICAL_OUTFLOW_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVOICES_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("type", crate::runtime::Binding::Literal("\"OUTFLOW\"")),
+    ],
+};
+/// The follow-up of [`TaxReturnsHistoricalUpdate`]: `tax_returns_list`.
+pub const FOLLOW_UP_TAX_RETURNS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TAX_RETURNS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`TaxReturnsNewTaxReturnsAvailable`]: `tax_returns_list`.
+pub const FOLLOW_UP_TAX_RETURNS_NEW_TAX_RETURNS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TAX_RETURNS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`TaxStatusHistoricalUpdate`]: `tax_status_list`.
+pub const FOLLOW_UP_TAX_STATUS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TAX_STATUS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`TaxComplianceStatusHistoricalUpdate`]: `tax_compliance_status_list`.
+pub const FOLLOW_UP_TAX_COMPLIANCE_STATUS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TAX_COMPLIANCE_STATUS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`TaxRetentionsHistoricalUpdate`]: `tax_retentions_list`.
+pub const FOLLOW_UP_TAX_RETENTIONS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TAX_RETENTIONS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`TaxDeclarationsHistoricalUpdate`]: `tax_declarations_list`.
+pub const FOLLOW_UP_TAX_DECLARATIONS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TAX_DECLARATIONS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`EmploymentRecordsHistoricalUpdate`]: `employment_records_list`.
+pub const FOLLOW_UP_EMPLOYMENT_RECORDS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_EMPLOYMENT_RECORDS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`EmploymentRecordsEmploymentChanges`]: `employment_records_list`.
+pub const FOLLOW_UP_EMPLOYMENT_RECORDS_EMPLOYMENT_CHANGES: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_EMPLOYMENT_RECORDS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`EmploymentsHistoricalUpdate`]: `employments_list`.
+pub const FOLLOW_UP_EMPLOYMENTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_EMPLOYMENTS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`EmploymentsNewEmploymentsAvailable`]: `employments_list`.
+pub const FOLLOW_UP_EMPLOYMENTS_NEW_EMPLOYMENTS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_EMPLOYMENTS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`InvestmentsHistoricalUpdate`]: `investments_list`.
+pub const FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`InvestmentsNewInvestmentsAvailable`]: `investments_list`.
+pub const FOLLOW_UP_INVESTMENTS_NEW_INVESTMENTS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`InvestmentTransactionsHistoricalUpdate`]: `investment_transactions_list`.
+pub const FOLLOW_UP_INVESTMENT_TRANSACTIONS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENT_TRANSACTIONS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`InvestmentsPortfoliosHistoricalUpdate`]: `investments_portfolios_list`.
+pub const FOLLOW_UP_INVESTMENTS_PORTFOLIOS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST,
+    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable`]: `investments_portfolios_list`.
+pub const FOLLOW_UP_INVESTMENTS_PORTFOLIOS_NEW_INVESTMENTS_PORTFOLIOS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST,
+    bindings: &[
+        ("link", crate::runtime::Binding::Payload("link_id")),
+        (
+            "created_at__range",
+            crate::runtime::Binding::SincePrevious {
+                from: "previous_notification_date",
+                to: "notification_date",
+            },
+        ),
+    ],
+};
+/// The follow-up of [`OpenfinanceConsentAboutToExpire`]: `link_detail`.
+pub const FOLLOW_UP_OPENFINANCE_CONSENT_ABOUT_TO_EXPIRE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_LINK_DETAIL,
+    bindings: &[("id", crate::runtime::Binding::Payload("link_id"))],
+};
+/// The follow-up of [`OpenfinanceConsentExpired`]: `link_detail`.
+pub const FOLLOW_UP_OPENFINANCE_CONSENT_EXPIRED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_LINK_DETAIL,
+    bindings: &[("id", crate::runtime::Binding::Payload("link_id"))],
+};
+impl AccountsHistoricalUpdate {
+    /// The call to make next: `GET /api/accounts/` (accounts_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_ACCOUNTS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl AccountsNewAccountsAvailable {
+    /// The call to make next: `GET /api/accounts/` (accounts_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_ACCOUNTS_NEW_ACCOUNTS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TransactionsHistoricalUpdate {
+    /// The call to make next: `GET /api/transactions/` (transactions_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TRANSACTIONS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TransactionsNewTransactionsAvailable {
+    /// The call to make next: `GET /api/transactions/` (transactions_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TRANSACTIONS_NEW_TRANSACTIONS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TransactionsUpdated {
+    /// The call to make next: `GET /api/transactions/` (transactions_list).
+    /// - `link`: the payload's `link_id`
+    ///
+    /// Re-read the link's transactions and replace the ones listed in `updated_transactions`.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TRANSACTIONS_UPDATED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TransactionsDeleted {
+    /// The call to make next: `GET /api/transactions/` (transactions_list).
+    /// - `link`: the payload's `link_id`
+    ///
+    /// The ids in `deleted_transactions` are gone; re-reading the link's transactions confirms what remains.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TRANSACTIONS_DELETED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl LinkInvalidCredentials {
+    /// The call to make next: `GET /api/links/{id}/` (link_detail).
+    /// - `id`: the payload's `link_id`
+    ///
+    /// The link stays unusable until the user enters new credentials in Belvo's widget (update mode).
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_LINK_INVALID_CREDENTIALS,
+            &body,
+            ctx,
+        )
+    }
+}
+impl LinkTokenRequired {
+    /// The call to make next: `GET /api/links/{id}/` (link_detail).
+    /// - `id`: the payload's `link_id`
+    ///
+    /// The institution wants a new MFA token; the user supplies it through Belvo's widget.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_LINK_TOKEN_REQUIRED, &body, ctx)
+    }
+}
+impl OwnersHistoricalUpdate {
+    /// The call to make next: `GET /api/owners/` (owners_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_OWNERS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl OwnersNewOwnersAvailable {
+    /// The call to make next: `GET /api/owners/` (owners_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_OWNERS_NEW_OWNERS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl BillsHistoricalUpdate {
+    /// The call to make next: `GET /api/br/bills/` (bills_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_BILLS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl BillsNewBillsAvailable {
+    /// The call to make next: `GET /api/br/bills/` (bills_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_BILLS_NEW_BILLS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl IncomesHistoricalUpdate {
+    /// The call to make next: `GET /api/incomes/` (incomes_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INCOMES_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl RecurringExpensesHistoricalUpdate {
+    /// The call to make next: `GET /api/recurring-expenses/` (recurring_expenses_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_RECURRING_EXPENSES_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvoicesInitialInflowUpdate {
+    /// The call to make next: `GET /api/invoices/` (invoices_list).
+    /// - `link`: the payload's `link_id`
+    /// - `type`: `"INFLOW"`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVOICES_INITIAL_INFLOW_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvoicesInitialOutflowUpdate {
+    /// The call to make next: `GET /api/invoices/` (invoices_list).
+    /// - `link`: the payload's `link_id`
+    /// - `type`: `"OUTFLOW"`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVOICES_INITIAL_OUTFLOW_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvoicesHistoricalInflowUpdate {
+    /// The call to make next: `GET /api/invoices/` (invoices_list).
+    /// - `link`: the payload's `link_id`
+    /// - `type`: `"INFLOW"`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVOICES_HISTORICAL_INFLOW_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvoicesHistoricalOutflowUpdate {
+    /// The call to make next: `GET /api/invoices/` (invoices_list).
+    /// - `link`: the payload's `link_id`
+    /// - `type`: `"OUTFLOW"`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVOICES_HISTORICAL_OUTFLOW_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TaxReturnsHistoricalUpdate {
+    /// The call to make next: `GET /api/tax-returns/` (tax_returns_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TAX_RETURNS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TaxReturnsNewTaxReturnsAvailable {
+    /// The call to make next: `GET /api/tax-returns/` (tax_returns_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TAX_RETURNS_NEW_TAX_RETURNS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TaxStatusHistoricalUpdate {
+    /// The call to make next: `GET /api/tax-status/` (tax_status_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TAX_STATUS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TaxComplianceStatusHistoricalUpdate {
+    /// The call to make next: `GET /api/tax-compliance-status/` (tax_compliance_status_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TAX_COMPLIANCE_STATUS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TaxRetentionsHistoricalUpdate {
+    /// The call to make next: `GET /api/tax-retentions/` (tax_retentions_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TAX_RETENTIONS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl TaxDeclarationsHistoricalUpdate {
+    /// The call to make next: `GET /api/tax-declarations/` (tax_declarations_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TAX_DECLARATIONS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl EmploymentRecordsHistoricalUpdate {
+    /// The call to make next: `GET /api/employment-records/` (employment_records_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_EMPLOYMENT_RECORDS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl EmploymentRecordsEmploymentChanges {
+    /// The call to make next: `GET /api/employment-records/` (employment_records_list).
+    /// - `link`: the payload's `link_id`
+    ///
+    /// Compare the profiles with the ones stored to see what changed.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_EMPLOYMENT_RECORDS_EMPLOYMENT_CHANGES,
+            &body,
+            ctx,
+        )
+    }
+}
+impl EmploymentsHistoricalUpdate {
+    /// The call to make next: `GET /api/co/employments/` (employments_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_EMPLOYMENTS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl EmploymentsNewEmploymentsAvailable {
+    /// The call to make next: `GET /api/co/employments/` (employments_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_EMPLOYMENTS_NEW_EMPLOYMENTS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentsHistoricalUpdate {
+    /// The call to make next: `GET /api/br/investments/` (investments_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentsNewInvestmentsAvailable {
+    /// The call to make next: `GET /api/br/investments/` (investments_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENTS_NEW_INVESTMENTS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentTransactionsHistoricalUpdate {
+    /// The call to make next: `GET /api/br/investment-transactions/` (investment_transactions_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENT_TRANSACTIONS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentsPortfoliosHistoricalUpdate {
+    /// The call to make next: `GET /investments/portfolios/` (investments_portfolios_list).
+    /// - `link`: the payload's `link_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENTS_PORTFOLIOS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable {
+    /// The call to make next: `GET /investments/portfolios/` (investments_portfolios_list).
+    /// - `link`: the payload's `link_id`
+    /// - `created_at__range`: `<previous_notification_date>,<notification_date>`, left out on the first notification
+    ///
+    /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENTS_PORTFOLIOS_NEW_INVESTMENTS_PORTFOLIOS_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl OpenfinanceConsentAboutToExpire {
+    /// The call to make next: `GET /api/links/{id}/` (link_detail).
+    /// - `id`: the payload's `link_id`
+    ///
+    /// Renewing the consent happens in Belvo's widget; the link's status shows whether it is still valid.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_OPENFINANCE_CONSENT_ABOUT_TO_EXPIRE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl OpenfinanceConsentExpired {
+    /// The call to make next: `GET /api/links/{id}/` (link_detail).
+    /// - `id`: the payload's `link_id`
+    ///
+    /// The link stops refreshing until the user renews the consent in Belvo's widget.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_OPENFINANCE_CONSENT_EXPIRED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl Event {
+    /// The call to make back to the provider after this event, when the spec names
+    /// one; `None` for events without a follow-up and for unknown events.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> ::std::option::Option<crate::runtime::FollowUp> {
+        match self {
+            Self::AccountsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::AccountsNewAccountsAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TransactionsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TransactionsNewTransactionsAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TransactionsUpdated(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::TransactionsDeleted(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::LinkInvalidCredentials(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::LinkTokenRequired(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::OwnersHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::OwnersNewOwnersAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::BillsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::BillsNewBillsAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::IncomesHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::RecurringExpensesHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvoicesInitialInflowUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvoicesInitialOutflowUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvoicesHistoricalInflowUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvoicesHistoricalOutflowUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TaxReturnsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TaxReturnsNewTaxReturnsAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TaxStatusHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TaxComplianceStatusHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TaxRetentionsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::TaxDeclarationsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::EmploymentRecordsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::EmploymentRecordsEmploymentChanges(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::EmploymentsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::EmploymentsNewEmploymentsAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentsNewInvestmentsAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentTransactionsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentsPortfoliosHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::OpenfinanceConsentAboutToExpire(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::OpenfinanceConsentExpired(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::Unknown(_) => ::std::option::Option::None,
+        }
+    }
+}
+/// How Belvo authenticates a delivery, from `spec/belvo.yaml`; every scheme applies.
 pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
     crate::runtime::verify::AuthScheme::Authorization(crate::runtime::verify::AuthorizationScheme {
         header: "Authorization",
@@ -3162,7 +5528,7 @@ pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
         required: false,
     }),
 ];
-///Belvo's delivery rules a receiver acts on.
+/// Belvo's delivery rules a receiver acts on.
 pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
     content_type: "application/json",
     source_ips: &[
@@ -3173,7 +5539,7 @@ pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::veri
     timeout: ::std::time::Duration::new(5, 0),
     success: crate::runtime::verify::SuccessStatus::Any2xx,
 };
-///Belvo as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+/// Belvo as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Webhooks;
 impl crate::runtime::Provider for Webhooks {
@@ -3193,10 +5559,133 @@ impl crate::runtime::Provider for Webhooks {
     fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
         event.subject_id()
     }
+    fn follow_up(
+        event: &Event,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> ::std::option::Option<crate::runtime::FollowUp> {
+        event.follow_up(ctx)
+    }
 }
-/**Business logic for Belvo deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
-
-Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).*/
+impl Event {
+    /// JSON paths (`$.data.new_field`) of the fields this event carries that the spec
+    /// does not know: what to log when a provider starts sending something new. They
+    /// are kept in the structs' `extra` maps either way. Empty for unknown events.
+    pub fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+        let mut out = ::std::vec::Vec::new();
+        match self {
+            Event::AccountsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::AccountsNewAccountsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransactionsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransactionsNewTransactionsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransactionsUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransactionsDeleted(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LinkInvalidCredentials(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LinkTokenRequired(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::OwnersHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::OwnersNewOwnersAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BillsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BillsNewBillsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IncomesHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::RecurringExpensesHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvoicesInitialInflowUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvoicesInitialOutflowUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvoicesHistoricalInflowUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvoicesHistoricalOutflowUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TaxReturnsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TaxReturnsNewTaxReturnsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TaxStatusHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TaxComplianceStatusHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TaxRetentionsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TaxDeclarationsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::EmploymentRecordsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::EmploymentRecordsEmploymentChanges(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::EmploymentsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::EmploymentsNewEmploymentsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentsNewInvestmentsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentTransactionsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentsPortfoliosHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::OpenfinanceConsentAboutToExpire(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::OpenfinanceConsentExpired(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::Unknown(_) => {}
+        }
+        out
+    }
+}
+/// Business logic for Belvo deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
+///
+/// Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).
 pub trait Handler: Send + Sync + 'static {
     /// Called with every verified, parsed delivery before it is handled; answer
     /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
@@ -3350,7 +5839,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `AccountsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `AccountsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_accounts_historical_update(
         &self,
         event: AccountsHistoricalUpdate,
@@ -3359,7 +5848,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `AccountsNewAccountsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `AccountsNewAccountsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_accounts_new_accounts_available(
         &self,
         event: AccountsNewAccountsAvailable,
@@ -3368,7 +5857,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransactionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TransactionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_transactions_historical_update(
         &self,
         event: TransactionsHistoricalUpdate,
@@ -3377,7 +5866,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransactionsNewTransactionsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `TransactionsNewTransactionsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_transactions_new_transactions_available(
         &self,
         event: TransactionsNewTransactionsAvailable,
@@ -3386,7 +5875,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransactionsUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `TransactionsUpdated` delivery. The default acknowledges it and does nothing.
     fn on_transactions_updated(
         &self,
         event: TransactionsUpdated,
@@ -3395,7 +5884,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransactionsDeleted` delivery. The default acknowledges it and does nothing.
+    /// A `TransactionsDeleted` delivery. The default acknowledges it and does nothing.
     fn on_transactions_deleted(
         &self,
         event: TransactionsDeleted,
@@ -3404,7 +5893,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LinkInvalidCredentials` delivery. The default acknowledges it and does nothing.
+    /// A `LinkInvalidCredentials` delivery. The default acknowledges it and does nothing.
     fn on_link_invalid_credentials(
         &self,
         event: LinkInvalidCredentials,
@@ -3413,7 +5902,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LinkTokenRequired` delivery. The default acknowledges it and does nothing.
+    /// A `LinkTokenRequired` delivery. The default acknowledges it and does nothing.
     fn on_link_token_required(
         &self,
         event: LinkTokenRequired,
@@ -3422,7 +5911,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `OwnersHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `OwnersHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_owners_historical_update(
         &self,
         event: OwnersHistoricalUpdate,
@@ -3431,7 +5920,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `OwnersNewOwnersAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `OwnersNewOwnersAvailable` delivery. The default acknowledges it and does nothing.
     fn on_owners_new_owners_available(
         &self,
         event: OwnersNewOwnersAvailable,
@@ -3440,7 +5929,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BillsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `BillsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_bills_historical_update(
         &self,
         event: BillsHistoricalUpdate,
@@ -3449,7 +5938,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BillsNewBillsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `BillsNewBillsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_bills_new_bills_available(
         &self,
         event: BillsNewBillsAvailable,
@@ -3458,7 +5947,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IncomesHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `IncomesHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_incomes_historical_update(
         &self,
         event: IncomesHistoricalUpdate,
@@ -3467,7 +5956,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `RecurringExpensesHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `RecurringExpensesHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_recurring_expenses_historical_update(
         &self,
         event: RecurringExpensesHistoricalUpdate,
@@ -3476,7 +5965,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvoicesInitialInflowUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvoicesInitialInflowUpdate` delivery. The default acknowledges it and does nothing.
     fn on_invoices_initial_inflow_update(
         &self,
         event: InvoicesInitialInflowUpdate,
@@ -3485,7 +5974,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvoicesInitialOutflowUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvoicesInitialOutflowUpdate` delivery. The default acknowledges it and does nothing.
     fn on_invoices_initial_outflow_update(
         &self,
         event: InvoicesInitialOutflowUpdate,
@@ -3494,7 +5983,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvoicesHistoricalInflowUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvoicesHistoricalInflowUpdate` delivery. The default acknowledges it and does nothing.
     fn on_invoices_historical_inflow_update(
         &self,
         event: InvoicesHistoricalInflowUpdate,
@@ -3503,7 +5992,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvoicesHistoricalOutflowUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvoicesHistoricalOutflowUpdate` delivery. The default acknowledges it and does nothing.
     fn on_invoices_historical_outflow_update(
         &self,
         event: InvoicesHistoricalOutflowUpdate,
@@ -3512,7 +6001,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TaxReturnsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TaxReturnsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_tax_returns_historical_update(
         &self,
         event: TaxReturnsHistoricalUpdate,
@@ -3521,7 +6010,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TaxReturnsNewTaxReturnsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `TaxReturnsNewTaxReturnsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_tax_returns_new_tax_returns_available(
         &self,
         event: TaxReturnsNewTaxReturnsAvailable,
@@ -3530,7 +6019,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TaxStatusHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TaxStatusHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_tax_status_historical_update(
         &self,
         event: TaxStatusHistoricalUpdate,
@@ -3539,7 +6028,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TaxComplianceStatusHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TaxComplianceStatusHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_tax_compliance_status_historical_update(
         &self,
         event: TaxComplianceStatusHistoricalUpdate,
@@ -3548,7 +6037,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TaxRetentionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TaxRetentionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_tax_retentions_historical_update(
         &self,
         event: TaxRetentionsHistoricalUpdate,
@@ -3557,7 +6046,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TaxDeclarationsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TaxDeclarationsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_tax_declarations_historical_update(
         &self,
         event: TaxDeclarationsHistoricalUpdate,
@@ -3566,7 +6055,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `EmploymentRecordsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `EmploymentRecordsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_employment_records_historical_update(
         &self,
         event: EmploymentRecordsHistoricalUpdate,
@@ -3575,7 +6064,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `EmploymentRecordsEmploymentChanges` delivery. The default acknowledges it and does nothing.
+    /// A `EmploymentRecordsEmploymentChanges` delivery. The default acknowledges it and does nothing.
     fn on_employment_records_employment_changes(
         &self,
         event: EmploymentRecordsEmploymentChanges,
@@ -3584,7 +6073,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `EmploymentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `EmploymentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_employments_historical_update(
         &self,
         event: EmploymentsHistoricalUpdate,
@@ -3593,7 +6082,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `EmploymentsNewEmploymentsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `EmploymentsNewEmploymentsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_employments_new_employments_available(
         &self,
         event: EmploymentsNewEmploymentsAvailable,
@@ -3602,7 +6091,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_investments_historical_update(
         &self,
         event: InvestmentsHistoricalUpdate,
@@ -3611,7 +6100,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentsNewInvestmentsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentsNewInvestmentsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_investments_new_investments_available(
         &self,
         event: InvestmentsNewInvestmentsAvailable,
@@ -3620,7 +6109,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentTransactionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentTransactionsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_investment_transactions_historical_update(
         &self,
         event: InvestmentTransactionsHistoricalUpdate,
@@ -3629,7 +6118,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentsPortfoliosHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentsPortfoliosHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_investments_portfolios_historical_update(
         &self,
         event: InvestmentsPortfoliosHistoricalUpdate,
@@ -3638,7 +6127,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable` delivery. The default acknowledges it and does nothing.
     fn on_investments_portfolios_new_investments_portfolios_available(
         &self,
         event: InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable,
@@ -3647,7 +6136,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `OpenfinanceConsentAboutToExpire` delivery. The default acknowledges it and does nothing.
+    /// A `OpenfinanceConsentAboutToExpire` delivery. The default acknowledges it and does nothing.
     fn on_openfinance_consent_about_to_expire(
         &self,
         event: OpenfinanceConsentAboutToExpire,
@@ -3656,7 +6145,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `OpenfinanceConsentExpired` delivery. The default acknowledges it and does nothing.
+    /// A `OpenfinanceConsentExpired` delivery. The default acknowledges it and does nothing.
     fn on_openfinance_consent_expired(
         &self,
         event: OpenfinanceConsentExpired,
@@ -3666,13 +6155,13 @@ pub trait Handler: Send + Sync + 'static {
         async { Ok(()) }
     }
 }
-///A receiving configuration for Belvo: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
+/// A receiving configuration for Belvo: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
 pub fn config(
     credentials: crate::runtime::verify::Credentials,
 ) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
     crate::runtime::Config::new::<Webhooks>(credentials)
 }
-///Verifies, parses and dispatches one Belvo delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
+/// Verifies, parses and dispatches one Belvo delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
     handler: &H,
     config: &crate::runtime::Config,
@@ -3702,7 +6191,7 @@ impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
         Handler::handle(self, event, delivery)
     }
 }
-///An axum router receiving Belvo deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
+/// An axum router receiving Belvo deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
 #[cfg(feature = "axum")]
 pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
     crate::runtime::axum::router::<Webhooks, H>(handler, config)

@@ -77,6 +77,15 @@ pub struct ItemCreatedData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ItemCreatedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A user entered bank credentials in Bridge Connect and confirmed, and Bridge began creating the item; the event comes before the first synchronisation is over. Record the item against the user; if no refresh follows, the user probably quit Connect before the sync completed.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemCreated {
@@ -89,6 +98,20 @@ pub struct ItemCreated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ItemCreated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.content,
+            &format!("{path}.content"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// What started the refresh: the user in Bridge Connect, a call to the API, or Bridge's own periodic schedule.
 ///
@@ -169,6 +192,15 @@ pub struct ItemRefreshedData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ItemRefreshedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Bridge finished refreshing an item. Compare `status_code` with the last one you saw: a non-zero value means the item is in trouble (for instance the user must log in again), so prompt the user; when the status is fine, re-read the accounts and transactions you need.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemRefreshed {
@@ -181,6 +213,20 @@ pub struct ItemRefreshed {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ItemRefreshed {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.content,
+            &format!("{path}.content"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// What a `ItemDeleted` event carries in `content`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -203,6 +249,15 @@ pub struct ItemDeletedData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ItemDeletedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An item, one of a user's bank connections, was removed from Bridge. Archive or delete its accounts and transactions on your side and stop requesting data for it.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemDeleted {
@@ -215,6 +270,20 @@ pub struct ItemDeleted {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ItemDeleted {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.content,
+            &format!("{path}.content"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// What a `ItemAccountCreated` event carries in `content`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -231,6 +300,15 @@ pub struct ItemAccountCreatedData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ItemAccountCreatedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Bridge found an account it did not know on an item, either while the item is being created or later, for example after the user opened a new account at the bank. Fetch the account and add it to what you show or store.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemAccountCreated {
@@ -243,6 +321,20 @@ pub struct ItemAccountCreated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ItemAccountCreated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.content,
+            &format!("{path}.content"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// What a `ItemAccountUpdated` event carries in `content`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -265,6 +357,15 @@ pub struct ItemAccountUpdatedData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ItemAccountUpdatedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Something changed on an account: transactions were added, removed or modified, or the balance moved. The three counters tell what changed; re-fetch the account's transactions and balance as needed.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemAccountUpdated {
@@ -277,6 +378,20 @@ pub struct ItemAccountUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ItemAccountUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.content,
+            &format!("{path}.content"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// What a `ItemAccountDeleted` event carries in `content`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -291,6 +406,15 @@ pub struct ItemAccountDeletedData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ItemAccountDeletedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The bank no longer reports this account, so Bridge has stopped updating it. Mark it inactive rather than wiping its history: occasionally the bank brings it back, and `item.account.updated` events for it then resume.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemAccountDeleted {
@@ -304,6 +428,20 @@ pub struct ItemAccountDeleted {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ItemAccountDeleted {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.content,
+            &format!("{path}.content"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// What a `UserDeleted` event carries in `content`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserDeletedData {
@@ -312,6 +450,15 @@ pub struct UserDeletedData {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for UserDeletedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Bridge user was deleted together with their data, for example by an automated GDPR erasure. Remove or anonymise what you keep for that user and ignore later events that still name them.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -325,6 +472,20 @@ pub struct UserDeleted {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for UserDeleted {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.content,
+            &format!("{path}.content"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// What a `PaymentTransactionCreated` event carries in `content`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -353,6 +514,15 @@ pub struct PaymentTransactionCreatedData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for PaymentTransactionCreatedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A payment initiated through Bridge produced a payment transaction. Store its ids next to your own reference so later status updates can be matched to the order or invoice being paid.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaymentTransactionCreated {
@@ -365,6 +535,20 @@ pub struct PaymentTransactionCreated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for PaymentTransactionCreated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.content,
+            &format!("{path}.content"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// What a `PaymentTransactionUpdated` event carries in `content`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -416,6 +600,15 @@ pub struct PaymentTransactionUpdatedData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for PaymentTransactionUpdatedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The status of a payment transaction changed, for instance it was settled (`ACSC`) or refused (`RJCT`). Update the order or invoice it pays; on a refusal `status_reason` says why.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaymentTransactionUpdated {
@@ -428,6 +621,20 @@ pub struct PaymentTransactionUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for PaymentTransactionUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.content,
+            &format!("{path}.content"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// What a `PaymentLinkUpdated` event carries in `content`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -443,6 +650,15 @@ pub struct PaymentLinkUpdatedData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for PaymentLinkUpdatedData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A payment link changed state, for example because the payer went through with the payment. Read the link back from the API to learn its new status.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaymentLinkUpdated {
@@ -455,6 +671,20 @@ pub struct PaymentLinkUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for PaymentLinkUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.content,
+            &format!("{path}.content"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// What a `TestEvent` event carries in `content`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -484,6 +714,15 @@ pub struct TestEventData {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TestEventData {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Sent when someone uses the test button of a webhook in the Bridge dashboard, to check that the endpoint is reachable and verifies signatures. It refers to no real user or item: answer 200 and do nothing else.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TestEvent {
@@ -496,6 +735,20 @@ pub struct TestEvent {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TestEvent {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.content,
+            &format!("{path}.content"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Every event of this provider, chosen by `type`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
@@ -890,7 +1143,7 @@ impl crate::runtime::Dispatch<1> for Event {
         map.unknown(&Self::DISCRIMINATOR, [d0], out, Self::Unknown)
     }
 }
-///How Bridge authenticates a delivery, from `spec/bridge.yaml`; every scheme applies.
+/// How Bridge authenticates a delivery, from `spec/bridge.yaml`; every scheme applies.
 pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
     crate::runtime::verify::AuthScheme::Hmac(crate::runtime::verify::HmacScheme {
         header: "BridgeApi-Signature",
@@ -905,7 +1158,7 @@ pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
         secret_prefix: ::std::option::Option::None,
     }),
 ];
-///Bridge's delivery rules a receiver acts on.
+/// Bridge's delivery rules a receiver acts on.
 pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
     content_type: "application/json",
     source_ips: &[
@@ -916,7 +1169,7 @@ pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::veri
     timeout: ::std::time::Duration::new(30, 0),
     success: crate::runtime::verify::SuccessStatus::Only(&[200]),
 };
-///Bridge as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+/// Bridge as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Webhooks;
 impl crate::runtime::Provider for Webhooks {
@@ -937,9 +1190,54 @@ impl crate::runtime::Provider for Webhooks {
         event.subject_id()
     }
 }
-/**Business logic for Bridge deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
-
-Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).*/
+impl Event {
+    /// JSON paths (`$.data.new_field`) of the fields this event carries that the spec
+    /// does not know: what to log when a provider starts sending something new. They
+    /// are kept in the structs' `extra` maps either way. Empty for unknown events.
+    pub fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+        let mut out = ::std::vec::Vec::new();
+        match self {
+            Event::ItemCreated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemRefreshed(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemDeleted(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemAccountCreated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemAccountUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemAccountDeleted(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::UserDeleted(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PaymentTransactionCreated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PaymentTransactionUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PaymentLinkUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TestEvent(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::Unknown(_) => {}
+        }
+        out
+    }
+}
+/// Business logic for Bridge deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
+///
+/// Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).
 pub trait Handler: Send + Sync + 'static {
     /// Called with every verified, parsed delivery before it is handled; answer
     /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
@@ -1007,7 +1305,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemCreated` delivery. The default acknowledges it and does nothing.
+    /// A `ItemCreated` delivery. The default acknowledges it and does nothing.
     fn on_item_created(
         &self,
         event: ItemCreated,
@@ -1016,7 +1314,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemRefreshed` delivery. The default acknowledges it and does nothing.
+    /// A `ItemRefreshed` delivery. The default acknowledges it and does nothing.
     fn on_item_refreshed(
         &self,
         event: ItemRefreshed,
@@ -1025,7 +1323,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemDeleted` delivery. The default acknowledges it and does nothing.
+    /// A `ItemDeleted` delivery. The default acknowledges it and does nothing.
     fn on_item_deleted(
         &self,
         event: ItemDeleted,
@@ -1034,7 +1332,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemAccountCreated` delivery. The default acknowledges it and does nothing.
+    /// A `ItemAccountCreated` delivery. The default acknowledges it and does nothing.
     fn on_item_account_created(
         &self,
         event: ItemAccountCreated,
@@ -1043,7 +1341,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemAccountUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `ItemAccountUpdated` delivery. The default acknowledges it and does nothing.
     fn on_item_account_updated(
         &self,
         event: ItemAccountUpdated,
@@ -1052,7 +1350,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemAccountDeleted` delivery. The default acknowledges it and does nothing.
+    /// A `ItemAccountDeleted` delivery. The default acknowledges it and does nothing.
     fn on_item_account_deleted(
         &self,
         event: ItemAccountDeleted,
@@ -1061,7 +1359,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `UserDeleted` delivery. The default acknowledges it and does nothing.
+    /// A `UserDeleted` delivery. The default acknowledges it and does nothing.
     fn on_user_deleted(
         &self,
         event: UserDeleted,
@@ -1070,7 +1368,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PaymentTransactionCreated` delivery. The default acknowledges it and does nothing.
+    /// A `PaymentTransactionCreated` delivery. The default acknowledges it and does nothing.
     fn on_payment_transaction_created(
         &self,
         event: PaymentTransactionCreated,
@@ -1079,7 +1377,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PaymentTransactionUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `PaymentTransactionUpdated` delivery. The default acknowledges it and does nothing.
     fn on_payment_transaction_updated(
         &self,
         event: PaymentTransactionUpdated,
@@ -1088,7 +1386,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PaymentLinkUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `PaymentLinkUpdated` delivery. The default acknowledges it and does nothing.
     fn on_payment_link_updated(
         &self,
         event: PaymentLinkUpdated,
@@ -1097,7 +1395,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TestEvent` delivery. The default acknowledges it and does nothing.
+    /// A `TestEvent` delivery. The default acknowledges it and does nothing.
     fn on_test_event(
         &self,
         event: TestEvent,
@@ -1107,13 +1405,13 @@ pub trait Handler: Send + Sync + 'static {
         async { Ok(()) }
     }
 }
-///A receiving configuration for Bridge: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
+/// A receiving configuration for Bridge: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
 pub fn config(
     credentials: crate::runtime::verify::Credentials,
 ) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
     crate::runtime::Config::new::<Webhooks>(credentials)
 }
-///Verifies, parses and dispatches one Bridge delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
+/// Verifies, parses and dispatches one Bridge delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
     handler: &H,
     config: &crate::runtime::Config,
@@ -1143,7 +1441,7 @@ impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
         Handler::handle(self, event, delivery)
     }
 }
-///An axum router receiving Bridge deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
+/// An axum router receiving Bridge deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
 #[cfg(feature = "axum")]
 pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
     crate::runtime::axum::router::<Webhooks, H>(handler, config)

@@ -45,6 +45,15 @@ impl AnyEvent {
             Self::Vezgo(e) => e.name(),
         }
     }
+    /// JSON paths of the fields the event carries that the spec does not know.
+    pub fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+        match self {
+            Self::Belvo(e) => e.unknown_fields(),
+            Self::Bridge(e) => e.unknown_fields(),
+            Self::Plaid(e) => e.unknown_fields(),
+            Self::Vezgo(e) => e.unknown_fields(),
+        }
+    }
 }
 /// Parses a body as an event of `provider`; `None` when there is no such provider.
 pub fn parse(

@@ -110,6 +110,15 @@ pub struct PlaidError {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for PlaidError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Broad class of a Plaid error; new classes appear as products are added.
 ///
 /// Open: values the spec does not list are kept in [`Self::Other`].
@@ -1211,6 +1220,20 @@ pub struct LinkEvent {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkEvent {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.event_metadata,
+            &format!("{path}.event_metadata"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Details of a Link event; which keys are present depends on the event.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkEventMetadata {
@@ -1322,6 +1345,15 @@ pub struct LinkEventMetadata {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for LinkEventMetadata {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Names of Link events known to Plaid's schema; more appear over time.
 ///
@@ -1486,6 +1518,15 @@ pub struct LinkDeliveryMetadata {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkDeliveryMetadata {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Channel a Hosted Link session was sent through.
 ///
 /// Open: values the spec does not list are kept in [`Self::Other`].
@@ -1586,6 +1627,25 @@ pub struct LinkCallbackMetadata {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkCallbackMetadata {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.institution,
+            &format!("{path}.institution"),
+            out,
+        );
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.accounts,
+            &format!("{path}.accounts"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Which Link callback fired.
 ///
 /// Open: values the spec does not list are kept in [`Self::Other`].
@@ -1655,6 +1715,15 @@ pub struct LinkDeliveryInstitution {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkDeliveryInstitution {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An account the user selected in Link.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkDeliveryAccount {
@@ -1710,6 +1779,15 @@ pub struct LinkDeliveryAccount {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for LinkDeliveryAccount {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Where an account stands in micro-deposit or database verification.
 ///
@@ -1812,6 +1890,15 @@ pub struct AssetsProductReady {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for AssetsProductReady {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Generating an Asset Report failed; `error` (type ASSET_REPORT_ERROR) says why. Fix the cause, for example an Item needing re-login, and create the report again.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AssetsError {
@@ -1836,6 +1923,20 @@ pub struct AssetsError {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for AssetsError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Account or routing numbers changed for accounts of an Item, for instance after the bank renumbered them. Call /auth/get again and replace the numbers you stored.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1862,6 +1963,20 @@ pub struct AuthDefaultUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for AuthDefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Automated micro-deposit verification succeeded for an account. Its numbers can now be read with /auth/get and used for payments.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AutomaticallyVerified {
@@ -1881,6 +1996,20 @@ pub struct AutomaticallyVerified {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for AutomaticallyVerified {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Plaid could not verify the automated micro-deposits within the allowed window (seven days), so verification failed for good. Ask the user to link the account again, possibly another way.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1902,6 +2031,20 @@ pub struct VerificationExpired {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for VerificationExpired {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An Auth request failed because the user did not grant the access Auth needs. Send the user through Link update mode to grant it.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductPermissionsRequiredAuth {
@@ -1916,6 +2059,15 @@ pub struct ProductPermissionsRequiredAuth {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProductPermissionsRequiredAuth {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Automated micro-deposit verification succeeded for an account, in the alternative shape whose `error` is a plain string. Handle it like the usual AUTOMATICALLY_VERIFIED webhook.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1937,6 +2089,15 @@ pub struct FallbackAuthMicrodepositAutoVerified {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for FallbackAuthMicrodepositAutoVerified {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Automated micro-deposit verification expired for an account, in the alternative shape whose `error` is a plain string. Handle it like the usual VERIFICATION_EXPIRED webhook.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FallbackAuthMicrodepositVerificationExpired {
@@ -1956,6 +2117,15 @@ pub struct FallbackAuthMicrodepositVerificationExpired {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for FallbackAuthMicrodepositVerificationExpired {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The user finished (or failed) verifying Same-Day micro-deposits through the text-message flow Plaid hosts. On success the account's numbers are ready in /auth/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1981,6 +2151,15 @@ pub struct HostedMMDVerification {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for HostedMMDVerification {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// New Bank Transfers events exist, for example progress of the ACH transfers behind micro-deposit verification. Page through them with /bank_transfer/event/sync.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BankTransfersEventsUpdate {
@@ -1993,6 +2172,15 @@ pub struct BankTransfersEventsUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BankTransfersEventsUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Generating a Consumer Report base report failed; `error` (type BASE_REPORT_ERROR) carries the reason.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2012,6 +2200,20 @@ pub struct BaseReportsError {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for BaseReportsError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The status of a Beacon user changed, by a Dashboard action or because of a fraud report on the network. Read the user with /beacon/user/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BeaconUserStatusUpdated {
@@ -2026,6 +2228,15 @@ pub struct BeaconUserStatusUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BeaconUserStatusUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Beacon fraud report was filed against one of your Beacon users. Look at it with /beacon/report/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2042,6 +2253,15 @@ pub struct BeaconReportCreated {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for BeaconReportCreated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Beacon report you filed was changed or deleted. Re-read it with /beacon/report/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BeaconReportUpdated {
@@ -2056,6 +2276,15 @@ pub struct BeaconReportUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BeaconReportUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A fraud report filed by someone else on the Beacon network matches one of your Beacon users. Details come from /beacon/report_syndication/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2072,6 +2301,15 @@ pub struct BeaconReportSyndicationCreated {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for BeaconReportSyndicationCreated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A newly created Beacon user looks like a duplicate of one you already have. Inspect the match with /beacon/duplicate/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BeaconDuplicateDetected {
@@ -2086,6 +2324,15 @@ pub struct BeaconDuplicateDetected {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BeaconDuplicateDetected {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Older, deprecated status webhook of Cash Flow Updates, sent one to four times a day per enrolled Item. Call /cra/monitoring_insights/get for the refreshed insights; newer customers get CASH_FLOW_INSIGHTS_UPDATED instead.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2104,6 +2351,15 @@ pub struct CashFlowUpdatesInsights {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CashFlowUpdatesInsights {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Cash Flow Updates refresh found a non-sufficient-funds or overdraft event. Read the insights with /cra/monitoring_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CashFlowUpdatesNSF {
@@ -2120,6 +2376,15 @@ pub struct CashFlowUpdatesNSF {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CashFlowUpdatesNSF {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Cash Flow Updates refresh found a new source of income for the user. Read the insights with /cra/monitoring_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2138,6 +2403,15 @@ pub struct CashFlowUpdatesNewIncomeStream {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CashFlowUpdatesNewIncomeStream {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Cash Flow Updates refresh noticed that a deposit the user normally receives did not arrive. Read the insights with /cra/monitoring_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CashFlowUpdatesExpectedDepositMissed {
@@ -2154,6 +2428,15 @@ pub struct CashFlowUpdatesExpectedDepositMissed {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CashFlowUpdatesExpectedDepositMissed {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Cash Flow Updates refresh saw an account balance fall below $100. Read the insights with /cra/monitoring_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2172,6 +2455,15 @@ pub struct CashFlowUpdatesLowBalance {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CashFlowUpdatesLowBalance {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Cash Flow Updates refresh saw a deposit above $5,000. Read the insights with /cra/monitoring_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CashFlowUpdatesLargeDeposit {
@@ -2189,6 +2481,15 @@ pub struct CashFlowUpdatesLargeDeposit {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CashFlowUpdatesLargeDeposit {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Cash Flow Updates refresh saw a payment on a loan that was not seen before. Read the insights with /cra/monitoring_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CashFlowUpdatesNewLoanPayment {
@@ -2205,6 +2506,15 @@ pub struct CashFlowUpdatesNewLoanPayment {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CashFlowUpdatesNewLoanPayment {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Current Cash Flow Updates status webhook, sent up to four times a day per enrolled Item, listing any insights the refresh raised. Call /cra/monitoring_insights/get for the details.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2224,6 +2534,15 @@ pub struct CashFlowUpdatesInsightsV2 {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CashFlowUpdatesInsightsV2 {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Plaid Check consumer report is ready. Fetch the parts you need with the Check Report /get endpoints soon, as the data is kept only for a limited time (24 hours).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2249,6 +2568,15 @@ pub struct CraCheckReportReady {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CraCheckReportReady {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Plaid Check consumer report could not be generated. Use /user/items/get to see which Items are in error and ask the user to fix them.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CraCheckReportFailed {
@@ -2267,6 +2595,15 @@ pub struct CraCheckReportFailed {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CraCheckReportFailed {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Upgrading Items for a Plaid Check report failed for the listed Items.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CraUpgradeFailed {
@@ -2283,6 +2620,15 @@ pub struct CraUpgradeFailed {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CraUpgradeFailed {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Plaid Check report created through the user-based flow is ready. Fetch it with the Check Report /get endpoints.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2316,6 +2662,15 @@ pub struct CraUserCheckReportReady {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CraUserCheckReportReady {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Plaid Check report created through the user-based flow could not be generated. Check the user's Items for errors.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CraUserCheckReportFailed {
@@ -2333,6 +2688,15 @@ pub struct CraUserCheckReportFailed {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CraUserCheckReportFailed {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Plaid Check bank income report finished, successfully or not. On success fetch it with /cra/check_report/income_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2356,6 +2720,15 @@ pub struct CraBankIncomeComplete {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CraBankIncomeComplete {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Plaid Check bank income report could not be generated.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CraBankIncomeError {
@@ -2370,6 +2743,15 @@ pub struct CraBankIncomeError {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CraBankIncomeError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Plaid Check partner insights report is ready. Fetch it with /cra/check_report/partner_insights/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2386,6 +2768,15 @@ pub struct CraPartnerInsightsComplete {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for CraPartnerInsightsComplete {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Plaid Check partner insights report could not be generated.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CraPartnerInsightsError {
@@ -2400,6 +2791,15 @@ pub struct CraPartnerInsightsError {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for CraPartnerInsightsError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// An alert you set up in the Dashboard fired because an institution's connection success rate crossed your threshold. Consider steering users away from it or warning them.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2418,6 +2818,15 @@ pub struct InstitutionStatusAlert {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InstitutionStatusAlert {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Monitor screening of a business entity changed status, for example after a review or an ongoing-monitoring hit. Read it with /watchlist_screening/entity/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EntityScreeningStatusUpdated {
@@ -2432,6 +2841,15 @@ pub struct EntityScreeningStatusUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for EntityScreeningStatusUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Holdings of an investments Item were added or changed, typically after the markets close. Call /investments/holdings/get to refresh them.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2462,6 +2880,20 @@ pub struct HoldingsDefaultUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for HoldingsDefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Plaid noticed changed identity data (names, addresses, phones, e-mails) on accounts of an Item. Call /identity/get to read the new data.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IdentityDefaultUpdate {
@@ -2485,6 +2917,20 @@ pub struct IdentityDefaultUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IdentityDefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An Identity request failed because the user did not grant the access Identity needs. Send the user through Link update mode to grant it.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductPermissionsRequiredIdentity {
@@ -2499,6 +2945,15 @@ pub struct ProductPermissionsRequiredIdentity {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProductPermissionsRequiredIdentity {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The user completed one step of an Identity Verification session. Call /identity_verification/get if you track progress step by step.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2515,6 +2970,15 @@ pub struct IdentityVerificationStepUpdated {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IdentityVerificationStepUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An Identity Verification session was retried, from the Dashboard or through the API. Expect further step and status webhooks for it.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IdentityVerificationRetried {
@@ -2530,6 +2994,15 @@ pub struct IdentityVerificationRetried {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IdentityVerificationRetried {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The overall status of an Identity Verification session changed, for example to success or failure. Read the outcome with /identity_verification/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IdentityVerificationStatusUpdated {
@@ -2544,6 +3017,15 @@ pub struct IdentityVerificationStatusUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for IdentityVerificationStatusUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Plaid finished computing income for an Item (sent under the INCOME type despite the schema name). Fetch the result with the income /get endpoints.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2562,6 +3044,20 @@ pub struct ItemProductReady {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ItemProductReady {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A document or payroll income verification changed status. When processing is complete, fetch the results with the payroll income endpoints.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2587,6 +3083,15 @@ pub struct IncomeVerificationStatus {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IncomeVerificationStatus {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Fraud checks on uploaded income documents are done. Read them with /credit/payroll_income/risk_signals/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IncomeVerificationRiskSignalsStatus {
@@ -2611,6 +3116,15 @@ pub struct IncomeVerificationRiskSignalsStatus {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IncomeVerificationRiskSignalsStatus {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A bank income report finished, successfully or not. On success fetch it with /credit/bank_income/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BankIncomeComplete {
@@ -2628,6 +3142,15 @@ pub struct BankIncomeComplete {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for BankIncomeComplete {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Refreshing a payroll income verification failed and the user has to connect the payroll account again through Link.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IncomeVerificationRefreshReconnectNeeded {
@@ -2643,6 +3166,15 @@ pub struct IncomeVerificationRefreshReconnectNeeded {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IncomeVerificationRefreshReconnectNeeded {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Plaid detected a change in a user's bank income. Fetch the updated report with /credit/bank_income/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BankIncomeRefreshUpdate {
@@ -2657,6 +3189,15 @@ pub struct BankIncomeRefreshUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BankIncomeRefreshUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A refresh of a bank income report finished, successfully or not. On success fetch it with /credit/bank_income/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2674,6 +3215,15 @@ pub struct BankIncomeRefreshComplete {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for BankIncomeRefreshComplete {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// New or cancelled investment transactions were found for an Item. Call /investments/transactions/get to catch up.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2704,6 +3254,20 @@ pub struct InvestmentsDefaultUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvestmentsDefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A background extraction of an Item's investment transaction history finished. Call /investments/transactions/get for the full history.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvestmentsHistoricalUpdate {
@@ -2733,6 +3297,20 @@ pub struct InvestmentsHistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InvestmentsHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An institution connectivity issue you subscribed to is now resolved. Users who were blocked by it can be invited to try again.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct IssueResolved {
@@ -2754,6 +3332,15 @@ pub struct IssueResolved {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for IssueResolved {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An Item's webhook URL was changed with /item/webhook/update; this confirmation goes to the new URL. Nothing more to do.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WebhookUpdateAcknowledged {
@@ -2773,6 +3360,20 @@ pub struct WebhookUpdateAcknowledged {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for WebhookUpdateAcknowledged {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The user's consent for an Item (EU/UK institutions) runs out in about seven days. Send the user through Link update mode to renew it before then.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2797,6 +3398,15 @@ pub struct PendingExpiration {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for PendingExpiration {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// An Item went into an error state, most often ITEM_LOGIN_REQUIRED. Usually the user must repair it through Link update mode; data stops updating until then.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2823,6 +3433,20 @@ pub struct ItemError {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ItemError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An Item that needed a new login is working again without the user going through update mode in your app (for example they fixed it in another app). Clear any re-login prompt.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemLoginRepaired {
@@ -2844,6 +3468,15 @@ pub struct ItemLoginRepaired {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ItemLoginRepaired {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A US or Canadian Item will stop working soon (currently about seven days ahead), e.g. because the institution migrates or a token expires. Send the user through Link update mode to keep it connected.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2871,6 +3504,15 @@ pub struct PendingDisconnect {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for PendingDisconnect {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The user withdrew permission for an Item, e.g. through Plaid Portal. The Item can no longer be used; stop using its data and remove it with /item/remove.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserPermissionRevoked {
@@ -2895,6 +3537,20 @@ pub struct UserPermissionRevoked {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for UserPermissionRevoked {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Plaid found an account at the institution that the user has not shared with you. You may invite the user to add it through Link update mode (or re-link in the EU/UK).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2931,6 +3587,20 @@ pub struct NewAccountsAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for NewAccountsAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The user revoked access to a single account of an Item at the bank's own portal (only some banks report this). Stop using that account; the rest of the Item still works.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct UserAccountRevoked {
@@ -2955,6 +3625,15 @@ pub struct UserAccountRevoked {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for UserAccountRevoked {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Plaid Layer verified the user's phone number, so your own one-time-code check can be skipped. Continue the Layer session.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LayerAuthenticationPassed {
@@ -2971,6 +3650,15 @@ pub struct LayerAuthenticationPassed {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for LayerAuthenticationPassed {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Liabilities of an Item were added or changed. Call /liabilities/get to refresh them.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3004,6 +3692,20 @@ pub struct LiabilitiesDefaultUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LiabilitiesDefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A summary of the events of a Link session (sent by default for Hosted Link). It can come several times for one session, each copy holding all events so far; de-duplicate by `event_id`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkEvents {
@@ -3028,6 +3730,20 @@ pub struct LinkEvents {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkEvents {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.events,
+            &format!("{path}.events"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An Item was added during a Hosted or multi-Item Link session. Exchange the `public_token` with /item/public_token/exchange to get an access token.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemAddResult {
@@ -3046,6 +3762,15 @@ pub struct ItemAddResult {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ItemAddResult {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Link session ended, either successfully or with the user exiting. On success exchange each public token for an access token.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3089,6 +3814,15 @@ pub struct LinkSessionFinished {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkSessionFinished {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Reports whether a Hosted Link session could be delivered to the user by SMS or e-mail.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LinkUserDeliveryStatus {
@@ -3105,6 +3839,20 @@ pub struct LinkUserDeliveryStatus {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for LinkUserDeliveryStatus {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.link_delivery_metadata,
+            &format!("{path}.link_delivery_metadata"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Relays to your server what a Link front-end callback (success, event or exit) reported during a Hosted Link delivery session. Treat it like the matching client-side callback.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3126,6 +3874,25 @@ pub struct LinkDeliveryCallback {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for LinkDeliveryCallback {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.link_callback_metadata,
+            &format!("{path}.link_callback_metadata"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For resellers: the OAuth registration of one of your end customers at an institution changed status. When it needs attention, check the end customer in the Dashboard.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PartnerEndCustomerOAuthStatusUpdated {
@@ -3146,6 +3913,15 @@ pub struct PartnerEndCustomerOAuthStatusUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for PartnerEndCustomerOAuthStatusUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A Payment Initiation (UK/EU) payment moved to a new status. Update your record; a completed or executed status is not by itself proof that funds arrived.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3186,6 +3962,20 @@ pub struct PaymentStatusUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for PaymentStatusUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Payment Initiation consent (for variable recurring payments) changed status, e.g. it was authorised, revoked or expired. Stop initiating payments under a consent that is no longer authorised.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PaymentInitiationConsentStatusUpdate {
@@ -3210,6 +4000,20 @@ pub struct PaymentInitiationConsentStatusUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for PaymentInitiationConsentStatusUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: the webhook URL of a processor token was changed with /processor/token/webhook/update; this confirmation goes to the new URL.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorTokenWebhookUpdate {
@@ -3229,6 +4033,20 @@ pub struct ProcessorTokenWebhookUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProcessorTokenWebhookUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Plaid Protect recorded a new event for a user, such as a finished Link session or a completed scoring run. Fetch it with /protect/event/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3258,6 +4076,15 @@ pub struct ProtectUserEvent {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ProtectUserEvent {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// A Monitor watchlist screening of a person changed status, after a Dashboard review or an ongoing-monitoring hit. Read it with /watchlist_screening/individual/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ScreeningStatusUpdated {
@@ -3272,6 +4099,15 @@ pub struct ScreeningStatusUpdated {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ScreeningStatusUpdated {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A /statements/refresh request for an Item finished, successfully or not. On success list the new statements with /statements/list.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3289,6 +4125,15 @@ pub struct StatementsRefreshComplete {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for StatementsRefreshComplete {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Transactions of an Item were deleted at the source. Users of /transactions/get should delete the listed ids; /transactions/sync users get removals from sync instead.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3310,6 +4155,20 @@ pub struct TransactionsRemoved {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for TransactionsRemoved {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: transactions of an account were deleted. Delete the listed ids from your copy.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorTransactionsRemoved {
@@ -3329,6 +4188,20 @@ pub struct ProcessorTransactionsRemoved {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProcessorTransactionsRemoved {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// New transactions are available for an Item after a routine refresh. /transactions/get users fetch them now; /transactions/sync users can rely on SYNC_UPDATES_AVAILABLE instead.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3350,6 +4223,20 @@ pub struct DefaultUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for DefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: new transactions are available for an account. Fetch them with the processor transactions endpoints.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorDefaultUpdate {
@@ -3369,6 +4256,20 @@ pub struct ProcessorDefaultUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProcessorDefaultUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// There are transaction changes to pick up for an Item. Call /transactions/sync with your saved cursor until `has_more` is false. Only sent once /transactions/sync has been called for the Item at least once.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3396,6 +4297,15 @@ pub struct SyncUpdatesAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for SyncUpdatesAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: there are transaction changes for an account. Call /processor/transactions/sync with your saved cursor.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorSyncUpdatesAvailable {
@@ -3415,6 +4325,15 @@ pub struct ProcessorSyncUpdatesAvailable {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ProcessorSyncUpdatesAvailable {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Recurring transaction streams of an Item changed: a stream was found, grew or had its attributes updated. Call /transactions/recurring/get for the current streams.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RecurringTransactionsUpdate {
@@ -3432,6 +4351,15 @@ pub struct RecurringTransactionsUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for RecurringTransactionsUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: recurring transaction streams of an account changed. Call /processor/transactions/recurring/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorRecurringTransactionsUpdate {
@@ -3446,6 +4374,15 @@ pub struct ProcessorRecurringTransactionsUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProcessorRecurringTransactionsUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The historical transaction pull for an Item finished, so history beyond the first 30 days is available (also re-sent after the account selection changes). /transactions/get users fetch the full history now.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3467,6 +4404,20 @@ pub struct HistoricalUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for HistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: the historical transaction pull for an account finished. Fetch the full history with the processor transactions endpoints.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorHistoricalUpdate {
@@ -3486,6 +4437,20 @@ pub struct ProcessorHistoricalUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for ProcessorHistoricalUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// The first transaction pull for an Item finished, so about 30 days of transactions are available (also re-sent after the account selection changes). /transactions/get users can fetch them now.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3507,6 +4472,15 @@ pub struct InitialUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for InitialUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For processor partners: the first transaction pull for an account finished. Fetch the recent transactions with the processor transactions endpoints.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProcessorInitialUpdate {
@@ -3527,6 +4501,15 @@ pub struct ProcessorInitialUpdate {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for ProcessorInitialUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// New Transfer events exist. Page through them with /transfer/event/sync from your last event id; one webhook may stand for many events.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransferEventsUpdate {
@@ -3539,6 +4522,15 @@ pub struct TransferEventsUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TransferEventsUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A recurring transfer created a new transfer. Track it with /transfer/get or the transfer event stream.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3556,6 +4548,15 @@ pub struct RecurringNewTransfer {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for RecurringNewTransfer {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A recurring transfer could not create its transfer on the planned date, e.g. because authorization was declined. Check the decision and, if needed, fix the account or contact the user.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3581,6 +4582,15 @@ pub struct RecurringTransferSkipped {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for RecurringTransferSkipped {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// Plaid cancelled a recurring transfer; no more transfers will be created from it. Read /transfer/recurring/get for the details.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RecurringCancelled {
@@ -3596,6 +4606,15 @@ pub struct RecurringCancelled {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for RecurringCancelled {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// For Transfer platforms: the onboarding status of one of your originators changed. Check it with /transfer/originator/get.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TransferPlatformOnboardingUpdate {
@@ -3610,6 +4629,15 @@ pub struct TransferPlatformOnboardingUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for TransferPlatformOnboardingUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// A virtual-account (wallet) transaction changed status. Update your record; on failure `failure_reason` says why.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3647,6 +4675,20 @@ pub struct WalletTransactionStatusUpdate {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for WalletTransactionStatusUpdate {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.error,
+            &format!("{path}.error"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Every event of this provider, chosen by `webhook_type` and `webhook_code`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
@@ -6496,7 +7538,1325 @@ impl crate::runtime::Dispatch<2> for Event {
         map.unknown(&Self::DISCRIMINATOR, [d0, d1], out, Self::Unknown)
     }
 }
-///How Plaid authenticates a delivery, from `spec/plaid.yaml`; every scheme applies.
+/// Plaid's API as the webhook flow uses it: base URLs, credentials and every endpoint.
+pub const API: crate::runtime::Api = crate::runtime::Api {
+    base_urls: &[
+        ("sandbox", "https://sandbox.plaid.com"),
+        ("production", "https://production.plaid.com"),
+    ],
+    auth: crate::runtime::ApiAuth::BodyFields(&["client_id", "secret"]),
+    error: ::std::option::Option::Some((
+        400u16,
+        "{\n  \"display_message\": null,\n  \"documentation_url\": \"https://plaid.com/docs/errors/invalid-input/#invalid_access_token\",\n  \"error_code\": \"INVALID_ACCESS_TOKEN\",\n  \"error_message\": \"provided access token is in an invalid format. expected format: access-<environment>-<identifier>\",\n  \"error_type\": \"INVALID_INPUT\",\n  \"request_id\": \"HNTDNrA8F1shFEW\",\n  \"suggested_action\": null\n}\n",
+    )),
+    endpoints: &[
+        ENDPOINT_WEBHOOK_VERIFICATION_KEY_GET,
+        ENDPOINT_LINK_TOKEN_CREATE,
+        ENDPOINT_ITEM_WEBHOOK_UPDATE,
+        ENDPOINT_TRANSACTIONS_SYNC,
+        ENDPOINT_TRANSACTIONS_GET,
+        ENDPOINT_TRANSACTIONS_RECURRING_GET,
+        ENDPOINT_ITEM_GET,
+        ENDPOINT_ACCOUNTS_GET,
+        ENDPOINT_AUTH_GET,
+        ENDPOINT_IDENTITY_GET,
+        ENDPOINT_INVESTMENTS_HOLDINGS_GET,
+        ENDPOINT_INVESTMENTS_TRANSACTIONS_GET,
+        ENDPOINT_LIABILITIES_GET,
+        ENDPOINT_ASSET_REPORT_GET,
+        ENDPOINT_CREDIT_BANK_INCOME_GET,
+        ENDPOINT_TRANSFER_EVENT_SYNC,
+        ENDPOINT_TRANSFER_RECURRING_GET,
+    ],
+};
+/// `POST /webhook_verification_key/get`: The public JWK that signed a webhook's `Plaid-Verification` token, looked up by the token header's `kid`. A key with `expired_at` set is retired and must be refused.
+pub const ENDPOINT_WEBHOOK_VERIFICATION_KEY_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "webhook_verification_key_get",
+    method: "POST",
+    path: "/webhook_verification_key/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "key_id",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"key\": {\n    \"alg\": \"ES256\",\n    \"created_at\": 1560466150,\n    \"crv\": \"P-256\",\n    \"expired_at\": null,\n    \"kid\": \"bfbd5111-8e33-4643-8ced-b2e642a72f3c\",\n    \"kty\": \"EC\",\n    \"use\": \"sig\",\n    \"x\": \"hKXLGIjWvCBv-cP5euCTxl8g9GLG9zHo_3pO5NN1DwQ\",\n    \"y\": \"shhexqPB7YffGn6fR6h2UhTSuCtPmfzQJ6ENVIoO4Ys\"\n  },\n  \"request_id\": \"RZ6Omi1bzzwDaLo\"\n}\n",
+};
+/// `POST /link/token/create`: A short-lived Link token to start Link with; its `webhook` becomes the webhook URL of the Items the session creates.
+pub const ENDPOINT_LINK_TOKEN_CREATE: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "link_token_create",
+    method: "POST",
+    path: "/link/token/create",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "client_name",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "language",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "country_codes",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "user",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "products",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "webhook",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"link_token\": \"link-sandbox-af1a0311-da53-4636-b754-dd15cc058176\",\n  \"expiration\": \"2020-03-27T12:56:34Z\",\n  \"request_id\": \"XQVgFigpGHXkb0b\"\n}\n",
+};
+/// `POST /item/webhook/update`: Points an Item's webhooks at a new URL.
+pub const ENDPOINT_ITEM_WEBHOOK_UPDATE: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "item_webhook_update",
+    method: "POST",
+    path: "/item/webhook/update",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "webhook",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"item\": {\n    \"item_id\": \"wz666MBjYWTp2PDzzggYhM6oWWmBb\",\n    \"institution_id\": \"ins_109508\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"transactions\"]\n  },\n  \"request_id\": \"vYK11LNTfRoAMbj\"\n}\n",
+};
+/// `POST /transactions/sync`: Transactions added, modified and removed since the cursor. Call it again with `next_cursor` until `has_more` is false, then store the last cursor for the next webhook.
+pub const ENDPOINT_TRANSACTIONS_SYNC: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "transactions_sync",
+    method: "POST",
+    path: "/transactions/sync",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "cursor",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: false,
+        },
+        crate::runtime::ParamSpec {
+            name: "count",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"transactions_update_status\": \"HISTORICAL_UPDATE_COMPLETE\",\n  \"accounts\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"balances\": {\"available\": 110.94, \"current\": 110.94, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"added\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"amount\": 72.1,\n      \"iso_currency_code\": \"USD\",\n      \"date\": \"2023-09-24\",\n      \"name\": \"PURCHASE WM SUPERCENTER #1700\",\n      \"merchant_name\": \"Walmart\",\n      \"pending\": false,\n      \"transaction_id\": \"lPNjeW1nR6CDn5okmGQ6hEpMo4lLNoSrzqDje\"\n    }\n  ],\n  \"modified\": [],\n  \"removed\": [{\"transaction_id\": \"CmdQTNgems8BT1B7ibkoUXVPyAeehT3Tmzk0l\"}],\n  \"next_cursor\": \"tVUUL15lYQN5rBnfDIc1I8xudpGdIlw9nsgeXWvhOfkECvUeR663i3Dt1uf/94S8ASkitgLcIiOSqNwzzp+bh89kirazha5vuZHBb2ZA5NtCDkkV\",\n  \"has_more\": false,\n  \"request_id\": \"Wvhy9PZHQLV8njG\"\n}\n",
+};
+/// `POST /transactions/get`: The Item's transactions between two dates, paginated with `options.offset`; the older interface that DEFAULT_UPDATE, INITIAL_UPDATE and HISTORICAL_UPDATE go with.
+pub const ENDPOINT_TRANSACTIONS_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "transactions_get",
+    method: "POST",
+    path: "/transactions/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "start_date",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "end_date",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "options",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"balances\": {\"available\": 110, \"current\": 110, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"transactions\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"amount\": 2307.21,\n      \"iso_currency_code\": \"USD\",\n      \"date\": \"2017-01-29\",\n      \"name\": \"Apple Store\",\n      \"merchant_name\": \"Apple\",\n      \"pending\": false,\n      \"transaction_id\": \"lPNjeW1nR6CDn5okmGQ6hEpMo4lLNoSrzqDje\"\n    }\n  ],\n  \"total_transactions\": 1,\n  \"item\": {\n    \"item_id\": \"wz666MBjYWTp2PDzzggYhM6oWWmBb\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\", \"identity\"],\n    \"billed_products\": [\"transactions\"]\n  },\n  \"request_id\": \"45QSn\"\n}\n",
+};
+/// `POST /transactions/recurring/get`: The Item's recurring inflow and outflow streams.
+pub const ENDPOINT_TRANSACTIONS_RECURRING_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "transactions_recurring_get",
+    method: "POST",
+    path: "/transactions/recurring/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "account_ids",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"inflow_streams\": [\n    {\n      \"account_id\": \"lPNjeW1nR6CDn5okmGQ6hEpMo4lLNoSrzqDje\",\n      \"stream_id\": \"no86Eox18VHMvaOVL7gPUM9ap3aR1LsAVZ5nc\",\n      \"description\": \"Platypus Payroll\",\n      \"frequency\": \"SEMI_MONTHLY\",\n      \"is_active\": true,\n      \"status\": \"MATURE\"\n    }\n  ],\n  \"outflow_streams\": [],\n  \"updated_datetime\": \"2022-05-01T00:00:00Z\",\n  \"request_id\": \"tbFyCEqkU774ZGG\"\n}\n",
+};
+/// `POST /item/get`: The Item and its status: its `error` (e.g. ITEM_LOGIN_REQUIRED, which needs Link in update mode), products, consent expiry and last webhook.
+pub const ENDPOINT_ITEM_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "item_get",
+    method: "POST",
+    path: "/item/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"item\": {\n    \"item_id\": \"Ed6bjNrDLJfGvZWwnkQlfxwoNz54B5C97ejBr\",\n    \"institution_id\": \"ins_109508\",\n    \"webhook\": \"https://plaid.com/example/hook\",\n    \"error\": null,\n    \"available_products\": [\"balance\", \"auth\"],\n    \"billed_products\": [\"identity\", \"transactions\"],\n    \"consent_expiration_time\": \"2024-03-16T15:53:00Z\",\n    \"update_type\": \"background\"\n  },\n  \"status\": {\n    \"transactions\": {\"last_successful_update\": \"2019-02-15T15:52:39Z\", \"last_failed_update\": \"2019-01-22T04:32:00Z\"},\n    \"last_webhook\": {\"sent_at\": \"2019-02-15T15:53:00Z\", \"code_sent\": \"DEFAULT_UPDATE\"}\n  },\n  \"request_id\": \"m8MDnv9okwxFNBV\"\n}\n",
+};
+/// `POST /accounts/get`: The Item's accounts as Plaid last saw them (an account the user revoked is gone).
+pub const ENDPOINT_ACCOUNTS_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "accounts_get",
+    method: "POST",
+    path: "/accounts/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"blgvvBlXw3cq5GMPwqB6s6q4dLKB9WcVqGDGo\",\n      \"balances\": {\"available\": 100, \"current\": 110, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"item\": {\n    \"item_id\": \"eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\", \"identity\"],\n    \"billed_products\": [\"auth\", \"transactions\"]\n  },\n  \"request_id\": \"bkVE1BHWMAZ9Rnr\"\n}\n",
+};
+/// `POST /auth/get`: Account and routing numbers of the Item's checking and savings accounts.
+pub const ENDPOINT_AUTH_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "auth_get",
+    method: "POST",
+    path: "/auth/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"vzeNDwK7KQIm4yEog683uElbp9GRLEFXGK98D\",\n      \"balances\": {\"available\": 100, \"current\": 110, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"numbers\": {\n    \"ach\": [\n      {\"account\": \"9900009606\", \"account_id\": \"vzeNDwK7KQIm4yEog683uElbp9GRLEFXGK98D\", \"routing\": \"011401533\", \"wire_routing\": \"021000021\"}\n    ],\n    \"eft\": [],\n    \"international\": [],\n    \"bacs\": []\n  },\n  \"item\": {\n    \"item_id\": \"Ed6bjNrDLJfGvZWwnkQlfxwoNz54B5C97ejBr\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\", \"identity\"],\n    \"billed_products\": [\"auth\"]\n  },\n  \"request_id\": \"m8MDnv9okwxFNBV\"\n}\n",
+};
+/// `POST /identity/get`: Names, addresses, e-mails and phone numbers the institution holds for each account's owners.
+pub const ENDPOINT_IDENTITY_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "identity_get",
+    method: "POST",
+    path: "/identity/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"name\": \"Plaid Checking\",\n      \"owners\": [\n        {\n          \"names\": [\"Alberta Bobbeth Charleson\"],\n          \"emails\": [{\"data\": \"accountholder0@example.com\", \"primary\": true, \"type\": \"primary\"}],\n          \"phone_numbers\": [{\"data\": \"1112223333\", \"primary\": false, \"type\": \"home\"}],\n          \"addresses\": []\n        }\n      ]\n    }\n  ],\n  \"item\": {\n    \"item_id\": \"eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"identity\"]\n  },\n  \"request_id\": \"3nARps6TOYtbACO\"\n}\n",
+};
+/// `POST /investments/holdings/get`: The Item's investment accounts, their holdings and the securities held.
+pub const ENDPOINT_INVESTMENTS_HOLDINGS_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "investments_holdings_get",
+    method: "POST",
+    path: "/investments/holdings/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"5Bvpj4QknlhVWk7GygpwfVKdd133GoCxB814g\",\n      \"balances\": {\"available\": 43200, \"current\": 43200, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"4444\",\n      \"name\": \"Plaid Money Market\",\n      \"subtype\": \"money market\",\n      \"type\": \"investment\"\n    }\n  ],\n  \"holdings\": [\n    {\n      \"account_id\": \"5Bvpj4QknlhVWk7GygpwfVKdd133GoCxB814g\",\n      \"security_id\": \"d6ePmbPxgWCWmMVv66q9iPV94n91vMtov5Are\",\n      \"institution_price\": 1,\n      \"institution_value\": 0.01,\n      \"quantity\": 0.01,\n      \"iso_currency_code\": \"USD\"\n    }\n  ],\n  \"securities\": [\n    {\"security_id\": \"d6ePmbPxgWCWmMVv66q9iPV94n91vMtov5Are\", \"name\": \"U S Dollar\", \"type\": \"cash\", \"is_cash_equivalent\": true}\n  ],\n  \"item\": {\n    \"item_id\": \"Ed6bjNrDLJfGvZWwnkQlfxwoNz54B5C97ejBr\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"investments\"]\n  },\n  \"request_id\": \"l68wb8zpS0hqmsJ\"\n}\n",
+};
+/// `POST /investments/transactions/get`: The Item's investment transactions between two dates, paginated with `options.offset`.
+pub const ENDPOINT_INVESTMENTS_TRANSACTIONS_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "investments_transactions_get",
+    method: "POST",
+    path: "/investments/transactions/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "start_date",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "end_date",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "options",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"item\": {\n    \"item_id\": \"Ed6bjNrDLJfGvZWwnkQlfxwoNz54B5C97ejBr\",\n    \"institution_id\": \"ins_12\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"investments\"]\n  },\n  \"accounts\": [\n    {\n      \"account_id\": \"5e66Dl6jNatx3nXPGwZ7UkJed4z6KBcZA4Rbe\",\n      \"balances\": {\"available\": 100, \"current\": 110, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"securities\": [],\n  \"investment_transactions\": [\n    {\n      \"account_id\": \"rz99ex9ZQotvnjXdgQLEsR81e3ArPgulVWjGj\",\n      \"amount\": -8.72,\n      \"date\": \"2020-05-28\",\n      \"investment_transaction_id\": \"oq99Pz97joHQem4BNjXECev1E4B6L6sRzwANW\",\n      \"name\": \"INCOME DIV DIVIDEND RECEIVED\",\n      \"quantity\": 0,\n      \"type\": \"cash\",\n      \"subtype\": \"dividend\"\n    }\n  ],\n  \"total_investment_transactions\": 1,\n  \"request_id\": \"iv4q3ZlytOOthkv\"\n}\n",
+};
+/// `POST /liabilities/get`: Credit card, mortgage and student loan details of the Item's accounts.
+pub const ENDPOINT_LIABILITIES_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "liabilities_get",
+    method: "POST",
+    path: "/liabilities/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "access_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"dVzbVMLjrxTnLjX4G66XUp5GLklm4oiZy88yK\",\n      \"balances\": {\"available\": null, \"current\": 410, \"iso_currency_code\": \"USD\", \"limit\": 2000, \"unofficial_currency_code\": null},\n      \"mask\": \"3333\",\n      \"name\": \"Plaid Credit Card\",\n      \"subtype\": \"credit card\",\n      \"type\": \"credit\"\n    }\n  ],\n  \"item\": {\n    \"item_id\": \"eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"liabilities\"]\n  },\n  \"liabilities\": {\n    \"credit\": [\n      {\n        \"account_id\": \"dVzbVMLjrxTnLjX4G66XUp5GLklm4oiZy88yK\",\n        \"is_overdue\": false,\n        \"last_payment_amount\": 168.25,\n        \"last_statement_balance\": 1708.77,\n        \"minimum_payment_amount\": 20\n      }\n    ],\n    \"mortgage\": [],\n    \"student\": []\n  },\n  \"request_id\": \"dTnnm60WgKGLnKL\"\n}\n",
+};
+/// `POST /asset_report/get`: The finished Asset Report, looked up by the `asset_report_token` returned when it was requested.
+pub const ENDPOINT_ASSET_REPORT_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "asset_report_get",
+    method: "POST",
+    path: "/asset_report/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "asset_report_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "include_insights",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Boolean,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"report\": {\n    \"asset_report_id\": \"028e8404-a013-4a45-ac9e-002482f9cafc\",\n    \"client_report_id\": \"client_report_id_1221\",\n    \"date_generated\": \"2023-03-30T18:27:37Z\",\n    \"days_requested\": 90,\n    \"items\": [\n      {\n        \"item_id\": \"eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6\",\n        \"institution_id\": \"ins_109508\",\n        \"institution_name\": \"First Platypus Bank\",\n        \"date_last_updated\": \"2023-03-30T18:25:26Z\",\n        \"accounts\": []\n      }\n    ]\n  },\n  \"warnings\": [],\n  \"request_id\": \"GVzMdiDd8DDAQK4\"\n}\n",
+};
+/// `POST /credit/bank_income/get`: The income Plaid found in a user's linked bank accounts, by the user's `user_token`.
+pub const ENDPOINT_CREDIT_BANK_INCOME_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "credit_bank_income_get",
+    method: "POST",
+    path: "/credit/bank_income/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "user_token",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "options",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Json,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"bank_income\": [\n    {\n      \"bank_income_id\": \"dacc92a0-cb59-43a5-ba24-1b1c07a03f28\",\n      \"days_requested\": 90,\n      \"generated_time\": \"2024-08-21T18:18:37Z\",\n      \"items\": []\n    }\n  ],\n  \"request_id\": \"LhQf0THi8SH1yJm\"\n}\n",
+};
+/// `POST /transfer/event/sync`: Transfer events after a given `event_id`, in order. Keep the highest `event_id` seen and sync from it on every TRANSFER_EVENTS_UPDATE until `has_more` is false.
+pub const ENDPOINT_TRANSFER_EVENT_SYNC: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "transfer_event_sync",
+    method: "POST",
+    path: "/transfer/event/sync",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "after_id",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Number,
+            required: true,
+        },
+        crate::runtime::ParamSpec {
+            name: "count",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::Number,
+            required: false,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"transfer_events\": [\n    {\n      \"account_id\": \"3gE5gnRzNyfXpBK5wEEKcymJ5albGVUqg77gr\",\n      \"transfer_amount\": \"12.34\",\n      \"transfer_id\": \"460cbe92-2dcc-8eae-5ad6-b37d0ec90fd9\",\n      \"transfer_type\": \"credit\",\n      \"event_id\": 1,\n      \"event_type\": \"pending\",\n      \"failure_reason\": null,\n      \"timestamp\": \"2019-12-09T17:27:15Z\"\n    }\n  ],\n  \"has_more\": true,\n  \"request_id\": \"mdqfuVxeoza6mhu\"\n}\n",
+};
+/// `POST /transfer/recurring/get`: A recurring transfer's schedule, status and the transfers it has made.
+pub const ENDPOINT_TRANSFER_RECURRING_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+    name: "transfer_recurring_get",
+    method: "POST",
+    path: "/transfer/recurring/get",
+    params: &[
+        crate::runtime::ParamSpec {
+            name: "recurring_transfer_id",
+            location: crate::runtime::ParamIn::Body,
+            kind: crate::runtime::ParamKind::String,
+            required: true,
+        },
+    ],
+    authenticated: true,
+    response_status: 200u16,
+    example_response: "{\n  \"recurring_transfer\": {\n    \"recurring_transfer_id\": \"460cbe92-2dcc-8eae-5ad6-b37d0ec90fd9\",\n    \"created\": \"2022-07-05T12:48:37Z\",\n    \"next_origination_date\": \"2022-10-28\",\n    \"status\": \"active\",\n    \"amount\": \"12.34\",\n    \"transfer_ids\": [\"271ef220-dbf8-caeb-a7dc-a2b3e8a80963\"]\n  },\n  \"request_id\": \"saKrIBuEB9qJZno\"\n}\n",
+};
+/// The follow-up of [`AssetsProductReady`]: `asset_report_get`.
+pub const FOLLOW_UP_ASSETS_PRODUCT_READY: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ASSET_REPORT_GET,
+    bindings: &[
+        (
+            "asset_report_token",
+            crate::runtime::Binding::Caller {
+                name: "asset_report_token",
+                key: ::std::option::Option::Some("asset_report_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`AuthDefaultUpdate`]: `auth_get`.
+pub const FOLLOW_UP_AUTH_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_AUTH_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`AutomaticallyVerified`]: `auth_get`.
+pub const FOLLOW_UP_AUTOMATICALLY_VERIFIED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_AUTH_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`VerificationExpired`]: `auth_get`.
+pub const FOLLOW_UP_VERIFICATION_EXPIRED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_AUTH_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`HoldingsDefaultUpdate`]: `investments_holdings_get`.
+pub const FOLLOW_UP_HOLDINGS_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_HOLDINGS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`IdentityDefaultUpdate`]: `identity_get`.
+pub const FOLLOW_UP_IDENTITY_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_IDENTITY_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`BankIncomeComplete`]: `credit_bank_income_get`.
+pub const FOLLOW_UP_BANK_INCOME_COMPLETE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_CREDIT_BANK_INCOME_GET,
+    bindings: &[
+        (
+            "user_token",
+            crate::runtime::Binding::Caller {
+                name: "user_token",
+                key: ::std::option::Option::Some("user_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`BankIncomeRefreshComplete`]: `credit_bank_income_get`.
+pub const FOLLOW_UP_BANK_INCOME_REFRESH_COMPLETE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_CREDIT_BANK_INCOME_GET,
+    bindings: &[
+        (
+            "user_token",
+            crate::runtime::Binding::Caller {
+                name: "user_token",
+                key: ::std::option::Option::Some("user_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`InvestmentsDefaultUpdate`]: `investments_transactions_get`.
+pub const FOLLOW_UP_INVESTMENTS_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_TRANSACTIONS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+        (
+            "start_date",
+            crate::runtime::Binding::Caller {
+                name: "start_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+        (
+            "end_date",
+            crate::runtime::Binding::Caller {
+                name: "end_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+    ],
+};
+/// The follow-up of [`InvestmentsHistoricalUpdate`]: `investments_transactions_get`.
+pub const FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_INVESTMENTS_TRANSACTIONS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+        (
+            "start_date",
+            crate::runtime::Binding::Caller {
+                name: "start_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+        (
+            "end_date",
+            crate::runtime::Binding::Caller {
+                name: "end_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+    ],
+};
+/// The follow-up of [`WebhookUpdateAcknowledged`]: `item_get`.
+pub const FOLLOW_UP_WEBHOOK_UPDATE_ACKNOWLEDGED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ITEM_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`PendingExpiration`]: `item_get`.
+pub const FOLLOW_UP_PENDING_EXPIRATION: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ITEM_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`ItemError`]: `item_get`.
+pub const FOLLOW_UP_ITEM_ERROR: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ITEM_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`ItemLoginRepaired`]: `item_get`.
+pub const FOLLOW_UP_ITEM_LOGIN_REPAIRED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ITEM_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`PendingDisconnect`]: `item_get`.
+pub const FOLLOW_UP_PENDING_DISCONNECT: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ITEM_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`UserPermissionRevoked`]: `item_get`.
+pub const FOLLOW_UP_USER_PERMISSION_REVOKED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ITEM_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`UserAccountRevoked`]: `accounts_get`.
+pub const FOLLOW_UP_USER_ACCOUNT_REVOKED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_ACCOUNTS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`LiabilitiesDefaultUpdate`]: `liabilities_get`.
+pub const FOLLOW_UP_LIABILITIES_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_LIABILITIES_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`DefaultUpdate`]: `transactions_get`.
+pub const FOLLOW_UP_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+        (
+            "start_date",
+            crate::runtime::Binding::Caller {
+                name: "start_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+        (
+            "end_date",
+            crate::runtime::Binding::Caller {
+                name: "end_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+    ],
+};
+/// The follow-up of [`SyncUpdatesAvailable`]: `transactions_sync`.
+pub const FOLLOW_UP_SYNC_UPDATES_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_SYNC,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+        (
+            "cursor",
+            crate::runtime::Binding::Caller {
+                name: "cursor",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`RecurringTransactionsUpdate`]: `transactions_recurring_get`.
+pub const FOLLOW_UP_RECURRING_TRANSACTIONS_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_RECURRING_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+    ],
+};
+/// The follow-up of [`HistoricalUpdate`]: `transactions_get`.
+pub const FOLLOW_UP_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+        (
+            "start_date",
+            crate::runtime::Binding::Caller {
+                name: "start_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+        (
+            "end_date",
+            crate::runtime::Binding::Caller {
+                name: "end_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+    ],
+};
+/// The follow-up of [`InitialUpdate`]: `transactions_get`.
+pub const FOLLOW_UP_INITIAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSACTIONS_GET,
+    bindings: &[
+        (
+            "access_token",
+            crate::runtime::Binding::Caller {
+                name: "access_token",
+                key: ::std::option::Option::Some("item_id"),
+            },
+        ),
+        (
+            "start_date",
+            crate::runtime::Binding::Caller {
+                name: "start_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+        (
+            "end_date",
+            crate::runtime::Binding::Caller {
+                name: "end_date",
+                key: ::std::option::Option::None,
+            },
+        ),
+    ],
+};
+/// The follow-up of [`TransferEventsUpdate`]: `transfer_event_sync`.
+pub const FOLLOW_UP_TRANSFER_EVENTS_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSFER_EVENT_SYNC,
+    bindings: &[
+        (
+            "after_id",
+            crate::runtime::Binding::Caller {
+                name: "after_id",
+                key: ::std::option::Option::None,
+            },
+        ),
+    ],
+};
+/// The follow-up of [`RecurringNewTransfer`]: `transfer_recurring_get`.
+pub const FOLLOW_UP_RECURRING_NEW_TRANSFER: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSFER_RECURRING_GET,
+    bindings: &[
+        (
+            "recurring_transfer_id",
+            crate::runtime::Binding::Payload("recurring_transfer_id"),
+        ),
+    ],
+};
+/// The follow-up of [`RecurringTransferSkipped`]: `transfer_recurring_get`.
+pub const FOLLOW_UP_RECURRING_TRANSFER_SKIPPED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSFER_RECURRING_GET,
+    bindings: &[
+        (
+            "recurring_transfer_id",
+            crate::runtime::Binding::Payload("recurring_transfer_id"),
+        ),
+    ],
+};
+/// The follow-up of [`RecurringCancelled`]: `transfer_recurring_get`.
+pub const FOLLOW_UP_RECURRING_CANCELLED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+    endpoint: &ENDPOINT_TRANSFER_RECURRING_GET,
+    bindings: &[
+        (
+            "recurring_transfer_id",
+            crate::runtime::Binding::Payload("recurring_transfer_id"),
+        ),
+    ],
+};
+impl AssetsProductReady {
+    /// The call to make next: `POST /asset_report/get` (asset_report_get).
+    /// - `asset_report_token`: your `asset_report_token` for the payload's `asset_report_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_ASSETS_PRODUCT_READY,
+            &body,
+            ctx,
+        )
+    }
+}
+impl AuthDefaultUpdate {
+    /// The call to make next: `POST /auth/get` (auth_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_AUTH_DEFAULT_UPDATE, &body, ctx)
+    }
+}
+impl AutomaticallyVerified {
+    /// The call to make next: `POST /auth/get` (auth_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_AUTOMATICALLY_VERIFIED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl VerificationExpired {
+    /// The call to make next: `POST /auth/get` (auth_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_VERIFICATION_EXPIRED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl HoldingsDefaultUpdate {
+    /// The call to make next: `POST /investments/holdings/get` (investments_holdings_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_HOLDINGS_DEFAULT_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl IdentityDefaultUpdate {
+    /// The call to make next: `POST /identity/get` (identity_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_IDENTITY_DEFAULT_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl BankIncomeComplete {
+    /// The call to make next: `POST /credit/bank_income/get` (credit_bank_income_get).
+    /// - `user_token`: your `user_token` for the payload's `user_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_BANK_INCOME_COMPLETE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl BankIncomeRefreshComplete {
+    /// The call to make next: `POST /credit/bank_income/get` (credit_bank_income_get).
+    /// - `user_token`: your `user_token` for the payload's `user_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_BANK_INCOME_REFRESH_COMPLETE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentsDefaultUpdate {
+    /// The call to make next: `POST /investments/transactions/get` (investments_transactions_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    /// - `start_date`: your `start_date`
+    /// - `end_date`: your `end_date`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENTS_DEFAULT_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl InvestmentsHistoricalUpdate {
+    /// The call to make next: `POST /investments/transactions/get` (investments_transactions_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    /// - `start_date`: your `start_date`
+    /// - `end_date`: your `end_date`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl WebhookUpdateAcknowledged {
+    /// The call to make next: `POST /item/get` (item_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_WEBHOOK_UPDATE_ACKNOWLEDGED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl PendingExpiration {
+    /// The call to make next: `POST /item/get` (item_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_PENDING_EXPIRATION, &body, ctx)
+    }
+}
+impl ItemError {
+    /// The call to make next: `POST /item/get` (item_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    ///
+    /// An ITEM_LOGIN_REQUIRED error is fixed by sending the user through Link in update mode.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_ITEM_ERROR, &body, ctx)
+    }
+}
+impl ItemLoginRepaired {
+    /// The call to make next: `POST /item/get` (item_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_ITEM_LOGIN_REPAIRED, &body, ctx)
+    }
+}
+impl PendingDisconnect {
+    /// The call to make next: `POST /item/get` (item_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_PENDING_DISCONNECT, &body, ctx)
+    }
+}
+impl UserPermissionRevoked {
+    /// The call to make next: `POST /item/get` (item_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_USER_PERMISSION_REVOKED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl UserAccountRevoked {
+    /// The call to make next: `POST /accounts/get` (accounts_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_USER_ACCOUNT_REVOKED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl LiabilitiesDefaultUpdate {
+    /// The call to make next: `POST /liabilities/get` (liabilities_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_LIABILITIES_DEFAULT_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl DefaultUpdate {
+    /// The call to make next: `POST /transactions/get` (transactions_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    /// - `start_date`: your `start_date`
+    /// - `end_date`: your `end_date`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_DEFAULT_UPDATE, &body, ctx)
+    }
+}
+impl SyncUpdatesAvailable {
+    /// The call to make next: `POST /transactions/sync` (transactions_sync).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    /// - `cursor`: your `cursor` for the payload's `item_id`
+    ///
+    /// Repeat with each `next_cursor` until `has_more` is false, then keep the last cursor for the Item.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_SYNC_UPDATES_AVAILABLE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl RecurringTransactionsUpdate {
+    /// The call to make next: `POST /transactions/recurring/get` (transactions_recurring_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_RECURRING_TRANSACTIONS_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl HistoricalUpdate {
+    /// The call to make next: `POST /transactions/get` (transactions_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    /// - `start_date`: your `start_date`
+    /// - `end_date`: your `end_date`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_HISTORICAL_UPDATE, &body, ctx)
+    }
+}
+impl InitialUpdate {
+    /// The call to make next: `POST /transactions/get` (transactions_get).
+    /// - `access_token`: your `access_token` for the payload's `item_id`
+    /// - `start_date`: your `start_date`
+    /// - `end_date`: your `end_date`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_INITIAL_UPDATE, &body, ctx)
+    }
+}
+impl TransferEventsUpdate {
+    /// The call to make next: `POST /transfer/event/sync` (transfer_event_sync).
+    /// - `after_id`: your `after_id`
+    ///
+    /// Events arrive coalesced; repeat from the highest `event_id` read until `has_more` is false.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_TRANSFER_EVENTS_UPDATE,
+            &body,
+            ctx,
+        )
+    }
+}
+impl RecurringNewTransfer {
+    /// The call to make next: `POST /transfer/recurring/get` (transfer_recurring_get).
+    /// - `recurring_transfer_id`: the payload's `recurring_transfer_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_RECURRING_NEW_TRANSFER,
+            &body,
+            ctx,
+        )
+    }
+}
+impl RecurringTransferSkipped {
+    /// The call to make next: `POST /transfer/recurring/get` (transfer_recurring_get).
+    /// - `recurring_transfer_id`: the payload's `recurring_transfer_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_RECURRING_TRANSFER_SKIPPED,
+            &body,
+            ctx,
+        )
+    }
+}
+impl RecurringCancelled {
+    /// The call to make next: `POST /transfer/recurring/get` (transfer_recurring_get).
+    /// - `recurring_transfer_id`: the payload's `recurring_transfer_id`
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> crate::runtime::FollowUp {
+        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
+        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_RECURRING_CANCELLED, &body, ctx)
+    }
+}
+impl Event {
+    /// The call to make back to the provider after this event, when the spec names
+    /// one; `None` for events without a follow-up and for unknown events.
+    pub fn follow_up(
+        &self,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> ::std::option::Option<crate::runtime::FollowUp> {
+        match self {
+            Self::AssetsProductReady(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::AuthDefaultUpdate(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::AutomaticallyVerified(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::VerificationExpired(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::HoldingsDefaultUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::IdentityDefaultUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::BankIncomeComplete(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::BankIncomeRefreshComplete(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentsDefaultUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::InvestmentsHistoricalUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::WebhookUpdateAcknowledged(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::PendingExpiration(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::ItemError(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::ItemLoginRepaired(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::PendingDisconnect(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::UserPermissionRevoked(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::UserAccountRevoked(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::LiabilitiesDefaultUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::DefaultUpdate(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::SyncUpdatesAvailable(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::RecurringTransactionsUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::HistoricalUpdate(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::InitialUpdate(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            Self::TransferEventsUpdate(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::RecurringNewTransfer(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::RecurringTransferSkipped(e) => {
+                ::std::option::Option::Some(e.follow_up(ctx))
+            }
+            Self::RecurringCancelled(e) => ::std::option::Option::Some(e.follow_up(ctx)),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+/// How Plaid authenticates a delivery, from `spec/plaid.yaml`; every scheme applies.
 pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
     crate::runtime::verify::AuthScheme::Jwt(crate::runtime::verify::JwtScheme {
         header: "Plaid-Verification",
@@ -6521,7 +8881,7 @@ pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
         },
     }),
 ];
-///Plaid's delivery rules a receiver acts on.
+/// Plaid's delivery rules a receiver acts on.
 pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
     content_type: "application/json",
     source_ips: &[
@@ -6533,7 +8893,7 @@ pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::veri
     timeout: ::std::time::Duration::new(10, 0),
     success: crate::runtime::verify::SuccessStatus::Only(&[200]),
 };
-///Plaid as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+/// Plaid as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Webhooks;
 impl crate::runtime::Provider for Webhooks {
@@ -6553,10 +8913,301 @@ impl crate::runtime::Provider for Webhooks {
     fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
         event.subject_id()
     }
+    fn follow_up(
+        event: &Event,
+        ctx: &crate::runtime::FollowUpContext,
+    ) -> ::std::option::Option<crate::runtime::FollowUp> {
+        event.follow_up(ctx)
+    }
 }
-/**Business logic for Plaid deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
-
-Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).*/
+impl Event {
+    /// JSON paths (`$.data.new_field`) of the fields this event carries that the spec
+    /// does not know: what to log when a provider starts sending something new. They
+    /// are kept in the structs' `extra` maps either way. Empty for unknown events.
+    pub fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+        let mut out = ::std::vec::Vec::new();
+        match self {
+            Event::AssetsProductReady(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::AssetsError(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::AuthDefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::AutomaticallyVerified(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::VerificationExpired(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProductPermissionsRequiredAuth(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::FallbackAuthMicrodepositAutoVerified(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::FallbackAuthMicrodepositVerificationExpired(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::HostedMMDVerification(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BankTransfersEventsUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BaseReportsError(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BeaconUserStatusUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BeaconReportCreated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BeaconReportUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BeaconReportSyndicationCreated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BeaconDuplicateDetected(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesInsights(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesNSF(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesNewIncomeStream(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesExpectedDepositMissed(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesLowBalance(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesLargeDeposit(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesNewLoanPayment(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CashFlowUpdatesInsightsV2(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraCheckReportReady(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraCheckReportFailed(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraUpgradeFailed(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraUserCheckReportReady(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraUserCheckReportFailed(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraBankIncomeComplete(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraBankIncomeError(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraPartnerInsightsComplete(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::CraPartnerInsightsError(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InstitutionStatusAlert(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::EntityScreeningStatusUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::HoldingsDefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IdentityDefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProductPermissionsRequiredIdentity(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IdentityVerificationStepUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IdentityVerificationRetried(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IdentityVerificationStatusUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemProductReady(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IncomeVerificationStatus(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IncomeVerificationRiskSignalsStatus(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BankIncomeComplete(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IncomeVerificationRefreshReconnectNeeded(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BankIncomeRefreshUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::BankIncomeRefreshComplete(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentsDefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InvestmentsHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::IssueResolved(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::WebhookUpdateAcknowledged(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PendingExpiration(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemError(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemLoginRepaired(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PendingDisconnect(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::UserPermissionRevoked(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::NewAccountsAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::UserAccountRevoked(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LayerAuthenticationPassed(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LiabilitiesDefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LinkEvents(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ItemAddResult(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LinkSessionFinished(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LinkUserDeliveryStatus(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::LinkDeliveryCallback(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PartnerEndCustomerOAuthStatusUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PaymentStatusUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::PaymentInitiationConsentStatusUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorTokenWebhookUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProtectUserEvent(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ScreeningStatusUpdated(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::StatementsRefreshComplete(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransactionsRemoved(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorTransactionsRemoved(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::DefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorDefaultUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::SyncUpdatesAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorSyncUpdatesAvailable(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::RecurringTransactionsUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorRecurringTransactionsUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::HistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorHistoricalUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::InitialUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::ProcessorInitialUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransferEventsUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::RecurringNewTransfer(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::RecurringTransferSkipped(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::RecurringCancelled(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::TransferPlatformOnboardingUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::WalletTransactionStatusUpdate(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::Unknown(_) => {}
+        }
+        out
+    }
+}
+/// Business logic for Plaid deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
+///
+/// Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).
 pub trait Handler: Send + Sync + 'static {
     /// Called with every verified, parsed delivery before it is handled; answer
     /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
@@ -6862,7 +9513,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `AssetsProductReady` delivery. The default acknowledges it and does nothing.
+    /// A `AssetsProductReady` delivery. The default acknowledges it and does nothing.
     fn on_assets_product_ready(
         &self,
         event: AssetsProductReady,
@@ -6871,7 +9522,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `AssetsError` delivery. The default acknowledges it and does nothing.
+    /// A `AssetsError` delivery. The default acknowledges it and does nothing.
     fn on_assets_error(
         &self,
         event: AssetsError,
@@ -6880,7 +9531,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `AuthDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `AuthDefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_auth_default_update(
         &self,
         event: AuthDefaultUpdate,
@@ -6889,7 +9540,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `AutomaticallyVerified` delivery. The default acknowledges it and does nothing.
+    /// A `AutomaticallyVerified` delivery. The default acknowledges it and does nothing.
     fn on_automatically_verified(
         &self,
         event: AutomaticallyVerified,
@@ -6898,7 +9549,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `VerificationExpired` delivery. The default acknowledges it and does nothing.
+    /// A `VerificationExpired` delivery. The default acknowledges it and does nothing.
     fn on_verification_expired(
         &self,
         event: VerificationExpired,
@@ -6907,7 +9558,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProductPermissionsRequiredAuth` delivery. The default acknowledges it and does nothing.
+    /// A `ProductPermissionsRequiredAuth` delivery. The default acknowledges it and does nothing.
     fn on_product_permissions_required_auth(
         &self,
         event: ProductPermissionsRequiredAuth,
@@ -6916,7 +9567,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `FallbackAuthMicrodepositAutoVerified` delivery. The default acknowledges it and does nothing.
+    /// A `FallbackAuthMicrodepositAutoVerified` delivery. The default acknowledges it and does nothing.
     fn on_fallback_auth_microdeposit_auto_verified(
         &self,
         event: FallbackAuthMicrodepositAutoVerified,
@@ -6925,7 +9576,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `FallbackAuthMicrodepositVerificationExpired` delivery. The default acknowledges it and does nothing.
+    /// A `FallbackAuthMicrodepositVerificationExpired` delivery. The default acknowledges it and does nothing.
     fn on_fallback_auth_microdeposit_verification_expired(
         &self,
         event: FallbackAuthMicrodepositVerificationExpired,
@@ -6934,7 +9585,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `HostedMMDVerification` delivery. The default acknowledges it and does nothing.
+    /// A `HostedMMDVerification` delivery. The default acknowledges it and does nothing.
     fn on_hosted_mmd_verification(
         &self,
         event: HostedMMDVerification,
@@ -6943,7 +9594,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BankTransfersEventsUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `BankTransfersEventsUpdate` delivery. The default acknowledges it and does nothing.
     fn on_bank_transfers_events_update(
         &self,
         event: BankTransfersEventsUpdate,
@@ -6952,7 +9603,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BaseReportsError` delivery. The default acknowledges it and does nothing.
+    /// A `BaseReportsError` delivery. The default acknowledges it and does nothing.
     fn on_base_reports_error(
         &self,
         event: BaseReportsError,
@@ -6961,7 +9612,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BeaconUserStatusUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `BeaconUserStatusUpdated` delivery. The default acknowledges it and does nothing.
     fn on_beacon_user_status_updated(
         &self,
         event: BeaconUserStatusUpdated,
@@ -6970,7 +9621,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BeaconReportCreated` delivery. The default acknowledges it and does nothing.
+    /// A `BeaconReportCreated` delivery. The default acknowledges it and does nothing.
     fn on_beacon_report_created(
         &self,
         event: BeaconReportCreated,
@@ -6979,7 +9630,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BeaconReportUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `BeaconReportUpdated` delivery. The default acknowledges it and does nothing.
     fn on_beacon_report_updated(
         &self,
         event: BeaconReportUpdated,
@@ -6988,7 +9639,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BeaconReportSyndicationCreated` delivery. The default acknowledges it and does nothing.
+    /// A `BeaconReportSyndicationCreated` delivery. The default acknowledges it and does nothing.
     fn on_beacon_report_syndication_created(
         &self,
         event: BeaconReportSyndicationCreated,
@@ -6997,7 +9648,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BeaconDuplicateDetected` delivery. The default acknowledges it and does nothing.
+    /// A `BeaconDuplicateDetected` delivery. The default acknowledges it and does nothing.
     fn on_beacon_duplicate_detected(
         &self,
         event: BeaconDuplicateDetected,
@@ -7006,7 +9657,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesInsights` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesInsights` delivery. The default acknowledges it and does nothing.
     ///
     /// The provider marks this event deprecated.
     fn on_cash_flow_updates_insights(
@@ -7017,7 +9668,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesNSF` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesNSF` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_nsf(
         &self,
         event: CashFlowUpdatesNSF,
@@ -7026,7 +9677,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesNewIncomeStream` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesNewIncomeStream` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_new_income_stream(
         &self,
         event: CashFlowUpdatesNewIncomeStream,
@@ -7035,7 +9686,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesExpectedDepositMissed` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesExpectedDepositMissed` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_expected_deposit_missed(
         &self,
         event: CashFlowUpdatesExpectedDepositMissed,
@@ -7044,7 +9695,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesLowBalance` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesLowBalance` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_low_balance(
         &self,
         event: CashFlowUpdatesLowBalance,
@@ -7053,7 +9704,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesLargeDeposit` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesLargeDeposit` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_large_deposit(
         &self,
         event: CashFlowUpdatesLargeDeposit,
@@ -7062,7 +9713,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesNewLoanPayment` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesNewLoanPayment` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_new_loan_payment(
         &self,
         event: CashFlowUpdatesNewLoanPayment,
@@ -7071,7 +9722,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CashFlowUpdatesInsightsV2` delivery. The default acknowledges it and does nothing.
+    /// A `CashFlowUpdatesInsightsV2` delivery. The default acknowledges it and does nothing.
     fn on_cash_flow_updates_insights_v2(
         &self,
         event: CashFlowUpdatesInsightsV2,
@@ -7080,7 +9731,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraCheckReportReady` delivery. The default acknowledges it and does nothing.
+    /// A `CraCheckReportReady` delivery. The default acknowledges it and does nothing.
     fn on_cra_check_report_ready(
         &self,
         event: CraCheckReportReady,
@@ -7089,7 +9740,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraCheckReportFailed` delivery. The default acknowledges it and does nothing.
+    /// A `CraCheckReportFailed` delivery. The default acknowledges it and does nothing.
     fn on_cra_check_report_failed(
         &self,
         event: CraCheckReportFailed,
@@ -7098,7 +9749,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraUpgradeFailed` delivery. The default acknowledges it and does nothing.
+    /// A `CraUpgradeFailed` delivery. The default acknowledges it and does nothing.
     fn on_cra_upgrade_failed(
         &self,
         event: CraUpgradeFailed,
@@ -7107,7 +9758,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraUserCheckReportReady` delivery. The default acknowledges it and does nothing.
+    /// A `CraUserCheckReportReady` delivery. The default acknowledges it and does nothing.
     fn on_cra_user_check_report_ready(
         &self,
         event: CraUserCheckReportReady,
@@ -7116,7 +9767,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraUserCheckReportFailed` delivery. The default acknowledges it and does nothing.
+    /// A `CraUserCheckReportFailed` delivery. The default acknowledges it and does nothing.
     fn on_cra_user_check_report_failed(
         &self,
         event: CraUserCheckReportFailed,
@@ -7125,7 +9776,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraBankIncomeComplete` delivery. The default acknowledges it and does nothing.
+    /// A `CraBankIncomeComplete` delivery. The default acknowledges it and does nothing.
     fn on_cra_bank_income_complete(
         &self,
         event: CraBankIncomeComplete,
@@ -7134,7 +9785,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraBankIncomeError` delivery. The default acknowledges it and does nothing.
+    /// A `CraBankIncomeError` delivery. The default acknowledges it and does nothing.
     fn on_cra_bank_income_error(
         &self,
         event: CraBankIncomeError,
@@ -7143,7 +9794,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraPartnerInsightsComplete` delivery. The default acknowledges it and does nothing.
+    /// A `CraPartnerInsightsComplete` delivery. The default acknowledges it and does nothing.
     fn on_cra_partner_insights_complete(
         &self,
         event: CraPartnerInsightsComplete,
@@ -7152,7 +9803,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `CraPartnerInsightsError` delivery. The default acknowledges it and does nothing.
+    /// A `CraPartnerInsightsError` delivery. The default acknowledges it and does nothing.
     fn on_cra_partner_insights_error(
         &self,
         event: CraPartnerInsightsError,
@@ -7161,7 +9812,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InstitutionStatusAlert` delivery. The default acknowledges it and does nothing.
+    /// A `InstitutionStatusAlert` delivery. The default acknowledges it and does nothing.
     fn on_institution_status_alert(
         &self,
         event: InstitutionStatusAlert,
@@ -7170,7 +9821,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `EntityScreeningStatusUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `EntityScreeningStatusUpdated` delivery. The default acknowledges it and does nothing.
     fn on_entity_screening_status_updated(
         &self,
         event: EntityScreeningStatusUpdated,
@@ -7179,7 +9830,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `HoldingsDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `HoldingsDefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_holdings_default_update(
         &self,
         event: HoldingsDefaultUpdate,
@@ -7188,7 +9839,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IdentityDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `IdentityDefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_identity_default_update(
         &self,
         event: IdentityDefaultUpdate,
@@ -7197,7 +9848,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProductPermissionsRequiredIdentity` delivery. The default acknowledges it and does nothing.
+    /// A `ProductPermissionsRequiredIdentity` delivery. The default acknowledges it and does nothing.
     fn on_product_permissions_required_identity(
         &self,
         event: ProductPermissionsRequiredIdentity,
@@ -7206,7 +9857,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IdentityVerificationStepUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `IdentityVerificationStepUpdated` delivery. The default acknowledges it and does nothing.
     fn on_identity_verification_step_updated(
         &self,
         event: IdentityVerificationStepUpdated,
@@ -7215,7 +9866,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IdentityVerificationRetried` delivery. The default acknowledges it and does nothing.
+    /// A `IdentityVerificationRetried` delivery. The default acknowledges it and does nothing.
     fn on_identity_verification_retried(
         &self,
         event: IdentityVerificationRetried,
@@ -7224,7 +9875,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IdentityVerificationStatusUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `IdentityVerificationStatusUpdated` delivery. The default acknowledges it and does nothing.
     fn on_identity_verification_status_updated(
         &self,
         event: IdentityVerificationStatusUpdated,
@@ -7233,7 +9884,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemProductReady` delivery. The default acknowledges it and does nothing.
+    /// A `ItemProductReady` delivery. The default acknowledges it and does nothing.
     fn on_item_product_ready(
         &self,
         event: ItemProductReady,
@@ -7242,7 +9893,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IncomeVerificationStatus` delivery. The default acknowledges it and does nothing.
+    /// A `IncomeVerificationStatus` delivery. The default acknowledges it and does nothing.
     fn on_income_verification_status(
         &self,
         event: IncomeVerificationStatus,
@@ -7251,7 +9902,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IncomeVerificationRiskSignalsStatus` delivery. The default acknowledges it and does nothing.
+    /// A `IncomeVerificationRiskSignalsStatus` delivery. The default acknowledges it and does nothing.
     fn on_income_verification_risk_signals_status(
         &self,
         event: IncomeVerificationRiskSignalsStatus,
@@ -7260,7 +9911,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BankIncomeComplete` delivery. The default acknowledges it and does nothing.
+    /// A `BankIncomeComplete` delivery. The default acknowledges it and does nothing.
     fn on_bank_income_complete(
         &self,
         event: BankIncomeComplete,
@@ -7269,7 +9920,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IncomeVerificationRefreshReconnectNeeded` delivery. The default acknowledges it and does nothing.
+    /// A `IncomeVerificationRefreshReconnectNeeded` delivery. The default acknowledges it and does nothing.
     fn on_income_verification_refresh_reconnect_needed(
         &self,
         event: IncomeVerificationRefreshReconnectNeeded,
@@ -7278,7 +9929,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BankIncomeRefreshUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `BankIncomeRefreshUpdate` delivery. The default acknowledges it and does nothing.
     fn on_bank_income_refresh_update(
         &self,
         event: BankIncomeRefreshUpdate,
@@ -7287,7 +9938,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `BankIncomeRefreshComplete` delivery. The default acknowledges it and does nothing.
+    /// A `BankIncomeRefreshComplete` delivery. The default acknowledges it and does nothing.
     fn on_bank_income_refresh_complete(
         &self,
         event: BankIncomeRefreshComplete,
@@ -7296,7 +9947,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentsDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentsDefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_investments_default_update(
         &self,
         event: InvestmentsDefaultUpdate,
@@ -7305,7 +9956,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InvestmentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InvestmentsHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_investments_historical_update(
         &self,
         event: InvestmentsHistoricalUpdate,
@@ -7314,7 +9965,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `IssueResolved` delivery. The default acknowledges it and does nothing.
+    /// A `IssueResolved` delivery. The default acknowledges it and does nothing.
     fn on_issue_resolved(
         &self,
         event: IssueResolved,
@@ -7323,7 +9974,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `WebhookUpdateAcknowledged` delivery. The default acknowledges it and does nothing.
+    /// A `WebhookUpdateAcknowledged` delivery. The default acknowledges it and does nothing.
     fn on_webhook_update_acknowledged(
         &self,
         event: WebhookUpdateAcknowledged,
@@ -7332,7 +9983,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PendingExpiration` delivery. The default acknowledges it and does nothing.
+    /// A `PendingExpiration` delivery. The default acknowledges it and does nothing.
     fn on_pending_expiration(
         &self,
         event: PendingExpiration,
@@ -7341,7 +9992,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemError` delivery. The default acknowledges it and does nothing.
+    /// A `ItemError` delivery. The default acknowledges it and does nothing.
     fn on_item_error(
         &self,
         event: ItemError,
@@ -7350,7 +10001,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemLoginRepaired` delivery. The default acknowledges it and does nothing.
+    /// A `ItemLoginRepaired` delivery. The default acknowledges it and does nothing.
     fn on_item_login_repaired(
         &self,
         event: ItemLoginRepaired,
@@ -7359,7 +10010,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PendingDisconnect` delivery. The default acknowledges it and does nothing.
+    /// A `PendingDisconnect` delivery. The default acknowledges it and does nothing.
     fn on_pending_disconnect(
         &self,
         event: PendingDisconnect,
@@ -7368,7 +10019,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `UserPermissionRevoked` delivery. The default acknowledges it and does nothing.
+    /// A `UserPermissionRevoked` delivery. The default acknowledges it and does nothing.
     fn on_user_permission_revoked(
         &self,
         event: UserPermissionRevoked,
@@ -7377,7 +10028,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `NewAccountsAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `NewAccountsAvailable` delivery. The default acknowledges it and does nothing.
     fn on_new_accounts_available(
         &self,
         event: NewAccountsAvailable,
@@ -7386,7 +10037,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `UserAccountRevoked` delivery. The default acknowledges it and does nothing.
+    /// A `UserAccountRevoked` delivery. The default acknowledges it and does nothing.
     fn on_user_account_revoked(
         &self,
         event: UserAccountRevoked,
@@ -7395,7 +10046,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LayerAuthenticationPassed` delivery. The default acknowledges it and does nothing.
+    /// A `LayerAuthenticationPassed` delivery. The default acknowledges it and does nothing.
     fn on_layer_authentication_passed(
         &self,
         event: LayerAuthenticationPassed,
@@ -7404,7 +10055,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LiabilitiesDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `LiabilitiesDefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_liabilities_default_update(
         &self,
         event: LiabilitiesDefaultUpdate,
@@ -7413,7 +10064,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LinkEvents` delivery. The default acknowledges it and does nothing.
+    /// A `LinkEvents` delivery. The default acknowledges it and does nothing.
     fn on_link_events(
         &self,
         event: LinkEvents,
@@ -7422,7 +10073,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ItemAddResult` delivery. The default acknowledges it and does nothing.
+    /// A `ItemAddResult` delivery. The default acknowledges it and does nothing.
     fn on_item_add_result(
         &self,
         event: ItemAddResult,
@@ -7431,7 +10082,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LinkSessionFinished` delivery. The default acknowledges it and does nothing.
+    /// A `LinkSessionFinished` delivery. The default acknowledges it and does nothing.
     fn on_link_session_finished(
         &self,
         event: LinkSessionFinished,
@@ -7440,7 +10091,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LinkUserDeliveryStatus` delivery. The default acknowledges it and does nothing.
+    /// A `LinkUserDeliveryStatus` delivery. The default acknowledges it and does nothing.
     fn on_link_user_delivery_status(
         &self,
         event: LinkUserDeliveryStatus,
@@ -7449,7 +10100,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `LinkDeliveryCallback` delivery. The default acknowledges it and does nothing.
+    /// A `LinkDeliveryCallback` delivery. The default acknowledges it and does nothing.
     fn on_link_delivery_callback(
         &self,
         event: LinkDeliveryCallback,
@@ -7458,7 +10109,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PartnerEndCustomerOAuthStatusUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `PartnerEndCustomerOAuthStatusUpdated` delivery. The default acknowledges it and does nothing.
     fn on_partner_end_customer_o_auth_status_updated(
         &self,
         event: PartnerEndCustomerOAuthStatusUpdated,
@@ -7467,7 +10118,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PaymentStatusUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `PaymentStatusUpdate` delivery. The default acknowledges it and does nothing.
     fn on_payment_status_update(
         &self,
         event: PaymentStatusUpdate,
@@ -7476,7 +10127,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `PaymentInitiationConsentStatusUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `PaymentInitiationConsentStatusUpdate` delivery. The default acknowledges it and does nothing.
     fn on_payment_initiation_consent_status_update(
         &self,
         event: PaymentInitiationConsentStatusUpdate,
@@ -7485,7 +10136,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorTokenWebhookUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorTokenWebhookUpdate` delivery. The default acknowledges it and does nothing.
     fn on_processor_token_webhook_update(
         &self,
         event: ProcessorTokenWebhookUpdate,
@@ -7494,7 +10145,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProtectUserEvent` delivery. The default acknowledges it and does nothing.
+    /// A `ProtectUserEvent` delivery. The default acknowledges it and does nothing.
     fn on_protect_user_event(
         &self,
         event: ProtectUserEvent,
@@ -7503,7 +10154,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ScreeningStatusUpdated` delivery. The default acknowledges it and does nothing.
+    /// A `ScreeningStatusUpdated` delivery. The default acknowledges it and does nothing.
     fn on_screening_status_updated(
         &self,
         event: ScreeningStatusUpdated,
@@ -7512,7 +10163,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `StatementsRefreshComplete` delivery. The default acknowledges it and does nothing.
+    /// A `StatementsRefreshComplete` delivery. The default acknowledges it and does nothing.
     fn on_statements_refresh_complete(
         &self,
         event: StatementsRefreshComplete,
@@ -7521,7 +10172,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransactionsRemoved` delivery. The default acknowledges it and does nothing.
+    /// A `TransactionsRemoved` delivery. The default acknowledges it and does nothing.
     fn on_transactions_removed(
         &self,
         event: TransactionsRemoved,
@@ -7530,7 +10181,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorTransactionsRemoved` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorTransactionsRemoved` delivery. The default acknowledges it and does nothing.
     fn on_processor_transactions_removed(
         &self,
         event: ProcessorTransactionsRemoved,
@@ -7539,7 +10190,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `DefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `DefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_default_update(
         &self,
         event: DefaultUpdate,
@@ -7548,7 +10199,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorDefaultUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorDefaultUpdate` delivery. The default acknowledges it and does nothing.
     fn on_processor_default_update(
         &self,
         event: ProcessorDefaultUpdate,
@@ -7557,7 +10208,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `SyncUpdatesAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `SyncUpdatesAvailable` delivery. The default acknowledges it and does nothing.
     fn on_sync_updates_available(
         &self,
         event: SyncUpdatesAvailable,
@@ -7566,7 +10217,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorSyncUpdatesAvailable` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorSyncUpdatesAvailable` delivery. The default acknowledges it and does nothing.
     fn on_processor_sync_updates_available(
         &self,
         event: ProcessorSyncUpdatesAvailable,
@@ -7575,7 +10226,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `RecurringTransactionsUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `RecurringTransactionsUpdate` delivery. The default acknowledges it and does nothing.
     fn on_recurring_transactions_update(
         &self,
         event: RecurringTransactionsUpdate,
@@ -7584,7 +10235,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorRecurringTransactionsUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorRecurringTransactionsUpdate` delivery. The default acknowledges it and does nothing.
     fn on_processor_recurring_transactions_update(
         &self,
         event: ProcessorRecurringTransactionsUpdate,
@@ -7593,7 +10244,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `HistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `HistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_historical_update(
         &self,
         event: HistoricalUpdate,
@@ -7602,7 +10253,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorHistoricalUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorHistoricalUpdate` delivery. The default acknowledges it and does nothing.
     fn on_processor_historical_update(
         &self,
         event: ProcessorHistoricalUpdate,
@@ -7611,7 +10262,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `InitialUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `InitialUpdate` delivery. The default acknowledges it and does nothing.
     fn on_initial_update(
         &self,
         event: InitialUpdate,
@@ -7620,7 +10271,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `ProcessorInitialUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `ProcessorInitialUpdate` delivery. The default acknowledges it and does nothing.
     fn on_processor_initial_update(
         &self,
         event: ProcessorInitialUpdate,
@@ -7629,7 +10280,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransferEventsUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TransferEventsUpdate` delivery. The default acknowledges it and does nothing.
     fn on_transfer_events_update(
         &self,
         event: TransferEventsUpdate,
@@ -7638,7 +10289,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `RecurringNewTransfer` delivery. The default acknowledges it and does nothing.
+    /// A `RecurringNewTransfer` delivery. The default acknowledges it and does nothing.
     fn on_recurring_new_transfer(
         &self,
         event: RecurringNewTransfer,
@@ -7647,7 +10298,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `RecurringTransferSkipped` delivery. The default acknowledges it and does nothing.
+    /// A `RecurringTransferSkipped` delivery. The default acknowledges it and does nothing.
     fn on_recurring_transfer_skipped(
         &self,
         event: RecurringTransferSkipped,
@@ -7656,7 +10307,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `RecurringCancelled` delivery. The default acknowledges it and does nothing.
+    /// A `RecurringCancelled` delivery. The default acknowledges it and does nothing.
     fn on_recurring_cancelled(
         &self,
         event: RecurringCancelled,
@@ -7665,7 +10316,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `TransferPlatformOnboardingUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `TransferPlatformOnboardingUpdate` delivery. The default acknowledges it and does nothing.
     fn on_transfer_platform_onboarding_update(
         &self,
         event: TransferPlatformOnboardingUpdate,
@@ -7674,7 +10325,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `WalletTransactionStatusUpdate` delivery. The default acknowledges it and does nothing.
+    /// A `WalletTransactionStatusUpdate` delivery. The default acknowledges it and does nothing.
     fn on_wallet_transaction_status_update(
         &self,
         event: WalletTransactionStatusUpdate,
@@ -7684,13 +10335,13 @@ pub trait Handler: Send + Sync + 'static {
         async { Ok(()) }
     }
 }
-///A receiving configuration for Plaid: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
+/// A receiving configuration for Plaid: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
 pub fn config(
     credentials: crate::runtime::verify::Credentials,
 ) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
     crate::runtime::Config::new::<Webhooks>(credentials)
 }
-///Verifies, parses and dispatches one Plaid delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
+/// Verifies, parses and dispatches one Plaid delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
     handler: &H,
     config: &crate::runtime::Config,
@@ -7720,7 +10371,7 @@ impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
         Handler::handle(self, event, delivery)
     }
 }
-///An axum router receiving Plaid deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
+/// An axum router receiving Plaid deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
 #[cfg(feature = "axum")]
 pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
     crate::runtime::axum::router::<Webhooks, H>(handler, config)

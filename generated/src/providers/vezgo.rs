@@ -18,6 +18,15 @@ pub struct User {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for User {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// The connected account that synced.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Account {
@@ -28,6 +37,15 @@ pub struct Account {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for Account {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Why a sync failed.
 ///
@@ -98,6 +116,25 @@ pub struct SyncAccount {
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl crate::runtime::UnknownFields for SyncAccount {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.user,
+            &format!("{path}.user"),
+            out,
+        );
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.account,
+            &format!("{path}.account"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
+}
 /// An account failed to sync. `LoginFailedError` and `SecurityQuestionError` need the user to reconnect; `TemporaryFailureError` is retried by Vezgo on its own; the connector errors are worth reporting to Vezgo with the account id.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SyncError {
@@ -112,6 +149,25 @@ pub struct SyncError {
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+impl crate::runtime::UnknownFields for SyncError {
+    fn unknown_fields_into(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::std::string::String>,
+    ) {
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.user,
+            &format!("{path}.user"),
+            out,
+        );
+        crate::runtime::UnknownFields::unknown_fields_into(
+            &self.account,
+            &format!("{path}.account"),
+            out,
+        );
+        crate::runtime::unknown_keys(&self.extra, path, out);
+    }
 }
 /// Every event of this provider, chosen by `hook`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
@@ -267,13 +323,13 @@ impl crate::runtime::Dispatch<1> for Event {
         map.unknown(&Self::DISCRIMINATOR, [d0], out, Self::Unknown)
     }
 }
-///How Vezgo authenticates a delivery, from `spec/vezgo.yaml`; every scheme applies.
+/// How Vezgo authenticates a delivery, from `spec/vezgo.yaml`; every scheme applies.
 pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
     crate::runtime::verify::AuthScheme::IdentifyingHeader(crate::runtime::verify::IdentifyingHeaderScheme {
         header: "x-client-id",
     }),
 ];
-///Vezgo's delivery rules a receiver acts on.
+/// Vezgo's delivery rules a receiver acts on.
 pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
     content_type: "application/json",
     source_ips: &[
@@ -285,7 +341,7 @@ pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::veri
     timeout: ::std::time::Duration::new(10, 0),
     success: crate::runtime::verify::SuccessStatus::Any2xx,
 };
-///Vezgo as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+/// Vezgo as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Webhooks;
 impl crate::runtime::Provider for Webhooks {
@@ -306,9 +362,27 @@ impl crate::runtime::Provider for Webhooks {
         event.subject_id()
     }
 }
-/**Business logic for Vezgo deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
-
-Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).*/
+impl Event {
+    /// JSON paths (`$.data.new_field`) of the fields this event carries that the spec
+    /// does not know: what to log when a provider starts sending something new. They
+    /// are kept in the structs' `extra` maps either way. Empty for unknown events.
+    pub fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+        let mut out = ::std::vec::Vec::new();
+        match self {
+            Event::SyncAccount(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::SyncError(e) => {
+                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+            }
+            Event::Unknown(_) => {}
+        }
+        out
+    }
+}
+/// Business logic for Vezgo deliveries: one method per event, each acknowledging by default, so a receiver overrides only the events it cares about.
+///
+/// Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).
 pub trait Handler: Send + Sync + 'static {
     /// Called with every verified, parsed delivery before it is handled; answer
     /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
@@ -355,7 +429,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `SyncAccount` delivery. The default acknowledges it and does nothing.
+    /// A `SyncAccount` delivery. The default acknowledges it and does nothing.
     fn on_sync_account(
         &self,
         event: SyncAccount,
@@ -364,7 +438,7 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (event, delivery);
         async { Ok(()) }
     }
-    ///A `SyncError` delivery. The default acknowledges it and does nothing.
+    /// A `SyncError` delivery. The default acknowledges it and does nothing.
     fn on_sync_error(
         &self,
         event: SyncError,
@@ -374,13 +448,13 @@ pub trait Handler: Send + Sync + 'static {
         async { Ok(()) }
     }
 }
-///A receiving configuration for Vezgo: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
+/// A receiving configuration for Vezgo: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
 pub fn config(
     credentials: crate::runtime::verify::Credentials,
 ) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
     crate::runtime::Config::new::<Webhooks>(credentials)
 }
-///Verifies, parses and dispatches one Vezgo delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
+/// Verifies, parses and dispatches one Vezgo delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
     handler: &H,
     config: &crate::runtime::Config,
@@ -410,7 +484,7 @@ impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
         Handler::handle(self, event, delivery)
     }
 }
-///An axum router receiving Vezgo deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
+/// An axum router receiving Vezgo deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
 #[cfg(feature = "axum")]
 pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
     crate::runtime::axum::router::<Webhooks, H>(handler, config)

@@ -4,6 +4,7 @@
 
 mod decimal;
 mod error;
+mod follow_up;
 mod nullable;
 mod payload;
 mod probe;
@@ -11,12 +12,14 @@ mod receive;
 mod scan;
 mod single;
 mod time_types;
+mod unknown_fields;
 pub mod verify;
 #[cfg(feature = "axum")]
 pub mod axum;
 
 pub use decimal::Decimal;
 pub use error::ParseError;
+pub use follow_up::*;
 pub use nullable::{optional_non_null, required_nullable, Nullable};
 pub use payload::{ErrorShape, Payload};
 pub use probe::{discriminators, selectors, Selectors};
@@ -26,6 +29,7 @@ pub use receive::{
 };
 pub use single::{single_pass, Dispatch, Replay};
 pub use time_types::{Date, DateTime, UnixMs, UnixS};
+pub use unknown_fields::{unknown_keys, UnknownFields};
 
 /// An event the spec does not know: its discriminator values and the whole body.
 ///

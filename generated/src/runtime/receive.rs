@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use super::verify::{
     AuthScheme, ConfigError, Credentials, DeliveryRules, Request, Verifier, VerifyError,
 };
-use super::ParseError;
+use super::{FollowUp, FollowUpContext, ParseError};
 
 /// A provider module seen by the generic receiving code. Implemented by each generated
 /// module's `Webhooks` marker.
@@ -31,6 +31,11 @@ pub trait Provider: Send + Sync + 'static {
     fn idempotency_key(event: &Self::Event, body: &[u8]) -> String;
     /// The id of what the event is about.
     fn subject_id(event: &Self::Event) -> Option<String>;
+    /// The call back to the provider the event asks for, when the spec describes one.
+    fn follow_up(event: &Self::Event, ctx: &FollowUpContext) -> Option<FollowUp> {
+        let _ = (event, ctx);
+        None
+    }
 }
 
 /// What a handler learns about the delivery besides the event itself.

@@ -1,0 +1,61 @@
+//! `Event::unknown_fields` names exactly the fields the spec does not know.
+
+use std::path::Path;
+
+use hookspec_codegen::model::ProviderSpec;
+
+fn specs() -> Vec<ProviderSpec> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    hookspec_codegen::load_dir(&dir)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.spec)
+        .collect()
+}
+
+fn unknown(provider: &str, body: &[u8]) -> Vec<String> {
+    match hookspec::parse(provider, body).unwrap().unwrap() {
+        hookspec::AnyEvent::Plaid(e) => e.unknown_fields(),
+        hookspec::AnyEvent::Belvo(e) => e.unknown_fields(),
+        hookspec::AnyEvent::Bridge(e) => e.unknown_fields(),
+        hookspec::AnyEvent::Vezgo(e) => e.unknown_fields(),
+        _ => unreachable!("four providers"),
+    }
+}
+
+#[test]
+fn documented_examples_have_no_unknown_fields_and_added_ones_are_named() {
+    let mut checked = 0;
+    for spec in specs() {
+        for event in &spec.events {
+            for example in &event.examples {
+                let body = example.as_bytes();
+                let documented = unknown(&spec.provider, body);
+                let mut value: serde_json::Value = serde_json::from_slice(body).unwrap();
+                value["zz_top_level_novelty"] = serde_json::json!(1);
+                let mut want = documented.clone();
+                want.push("$.zz_top_level_novelty".to_owned());
+                if let Some(field) = &spec.envelope.payload_field {
+                    if let Some(inner) = value[field.as_str()].as_object_mut() {
+                        inner.insert("zz_nested_novelty".into(), serde_json::json!({"a": 1}));
+                        want.push(format!("$.{field}.zz_nested_novelty"));
+                    }
+                }
+                let mut got = unknown(&spec.provider, &serde_json::to_vec(&value).unwrap());
+                got.sort();
+                want.sort();
+                assert_eq!(got, want, "{}/{}", spec.provider, event.name);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} examples");
+}
+
+#[test]
+fn unknown_fields_inside_lists_carry_their_index() {
+    let body = br#"{"webhook_type":"TRANSACTIONS","webhook_code":"TRANSACTIONS_REMOVED","item_id":"i","removed_transactions":["a"],"error":null,"environment":"sandbox"}"#;
+    assert_eq!(unknown("plaid", body), Vec::<String>::new());
+    let body = br#"{"hook":"SyncAccount","user":{"id":"u","loginName":"n","tier":"gold"},"account":{"id":"a","provider":"p"}}"#;
+    assert_eq!(unknown("vezgo", body), vec!["$.user.tier".to_owned()]);
+}
