@@ -220,6 +220,8 @@ pub struct Exchange {
     pub elapsed: Duration,
     /// The response headers, when there was a response.
     pub response_headers: Vec<(String, String)>,
+    /// What was read of the response body (at most the cap; empty without a response).
+    pub response_body: Bytes,
 }
 
 /// Sends `request` on a new connection and observes the answer within `limits`.
@@ -229,6 +231,7 @@ pub async fn exchange(request: Outgoing, limits: Limits) -> Exchange {
     let head = tokio::time::timeout_at(deadline, send(request)).await;
     let elapsed = start.elapsed();
     let mut response_headers = Vec::new();
+    let mut response_body = Bytes::new();
     let observed = match head {
         Err(_) => Observed::Hung,
         Ok(Err(observed)) => observed,
@@ -245,7 +248,9 @@ pub async fn exchange(request: Outgoing, limits: Limits) -> Exchange {
                 .collect();
             // A body that stalls gets at most one more second past the deadline.
             let body_deadline = deadline.max(Instant::now()) + Duration::from_secs(1);
-            let observed = read_response(response, limits.max_response_bytes, body_deadline).await;
+            let (observed, body) =
+                read_response(response, limits.max_response_bytes, body_deadline).await;
+            response_body = body;
             drop(connection);
             observed
         }
@@ -254,6 +259,7 @@ pub async fn exchange(request: Outgoing, limits: Limits) -> Exchange {
         observed,
         elapsed,
         response_headers,
+        response_body,
     }
 }
 
@@ -319,7 +325,7 @@ async fn read_response(
     response: hyper::Response<hyper::body::Incoming>,
     cap: usize,
     deadline: Instant,
-) -> Observed {
+) -> (Observed, Bytes) {
     let code = response.status().as_u16();
     let location = response
         .headers()
@@ -327,6 +333,7 @@ async fn read_response(
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let mut body = response.into_body();
     let mut hasher = Sha256::new();
+    let mut kept = Vec::new();
     let mut read = 0usize;
     let mut truncated = false;
     loop {
@@ -346,6 +353,7 @@ async fn read_response(
                 if let Some(data) = frame.data_ref() {
                     let take = data.len().min(cap - read);
                     hasher.update(&data[..take]);
+                    kept.extend_from_slice(&data[..take]);
                     read += take;
                     if take < data.len() {
                         truncated = true;
@@ -355,7 +363,7 @@ async fn read_response(
             }
         }
     }
-    Observed::Status {
+    let observed = Observed::Status {
         code,
         location,
         body: BodyDigest {
@@ -363,7 +371,8 @@ async fn read_response(
             bytes_read: read as u64,
             truncated,
         },
-    }
+    };
+    (observed, Bytes::from(kept))
 }
 
 /// Lower-case hex of `bytes`.

@@ -24,8 +24,10 @@ pub mod mock_api;
 pub mod provider;
 pub mod record;
 pub mod report;
+pub mod send;
 pub mod specs;
 pub mod suite;
+pub mod validate;
 
 pub use hookspec_codegen::{load_dir, LoadedSpec};
 pub use provider::Credentials;

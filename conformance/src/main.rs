@@ -1,15 +1,19 @@
 //! `hookspec-conformance`: plays webhook providers against a receiver and reports.
 //!
-//! Exit codes: 0 every case passed, 1 a case failed, 2 usage or spec error.
+//! Exit codes: 0 every case passed (`send`: delivered; `validate`: every payload matched),
+//! 1 a case failed (not delivered; a payload did not match), 2 usage or spec error.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use hookspec_codegen::model::{AuthScheme, ProviderSpec};
 use hookspec_conformance::follow_ups;
 use hookspec_conformance::keys::{self, KeyRing, KeyServer};
 use hookspec_conformance::mock_api::{MockApiServer, MockCredentials};
+use hookspec_conformance::provider::ProviderSide;
+use hookspec_conformance::send::Override;
 use hookspec_conformance::{Credentials, Report, Suite};
 
 #[derive(Parser)]
@@ -28,6 +32,109 @@ enum Command {
     /// Serve a mock of providers' APIs (follow-up endpoints, Plaid's key endpoint) on
     /// loopback until Ctrl-C; each provider is at `<URL>/<provider>`.
     MockApi(MockApiArgs),
+    /// Fire one documented event at a receiver, signed, with field overrides.
+    Send(Box<SendArgs>),
+    /// Print the headers the provider would sign a body with.
+    Sign(SignArgs),
+    /// Check captured payloads (JSON lines or a HAR file) against the spec.
+    Validate(ValidateArgs),
+}
+
+/// One provider's spec, built in or from a directory.
+#[derive(clap::Args)]
+struct OneProvider {
+    /// The provider.
+    #[arg(long, value_name = "NAME")]
+    provider: String,
+    /// Read the specs from this directory instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    spec_dir: Option<PathBuf>,
+}
+
+impl OneProvider {
+    fn spec(&self) -> Result<ProviderSpec, String> {
+        let suite = match &self.spec_dir {
+            Some(dir) => Suite::all(dir),
+            None => Suite::builtin(),
+        };
+        let specs = suite.select_providers(std::slice::from_ref(&self.provider));
+        let specs = specs.specs().map_err(|e| e.to_string())?;
+        specs
+            .first()
+            .cloned()
+            .ok_or_else(|| format!("no spec for provider `{}`", self.provider))
+    }
+}
+
+#[derive(clap::Args)]
+struct SendArgs {
+    #[command(flatten)]
+    provider: OneProvider,
+    /// The event: its spec name (`SyncAccount`) or its discriminator values joined by `.`
+    /// as in case ids (`TRANSACTIONS.SYNC_UPDATES_AVAILABLE`).
+    #[arg(long, value_name = "EVENT")]
+    event: String,
+    /// Which of the event's documented examples, from 1.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    example: usize,
+    /// Put VALUE (JSON, or else text) at the dotted PATH of the body; repeatable. The body
+    /// is re-serialized only when this is given.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<Override>,
+    /// The receiver's base URL; the event goes to `URL/<provider>`.
+    #[arg(long, value_name = "URL", required_unless_present = "endpoint")]
+    url: Option<String>,
+    /// The provider endpoint's full URL, instead of `--url`.
+    #[arg(long, value_name = "URL", conflicts_with = "url")]
+    endpoint: Option<String>,
+    /// Credentials not given are hookspec's public test ones (what the bundled reference
+    /// receiver accepts).
+    #[command(flatten)]
+    credentials: CredentialArgs,
+    /// Where the Plaid key endpoint listens (default: an ephemeral loopback port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    plaid_keys_listen: std::net::SocketAddr,
+}
+
+#[derive(clap::Args)]
+struct SignArgs {
+    #[command(flatten)]
+    provider: OneProvider,
+    /// The body, byte for byte (a trailing newline counts); `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Sign as of this time, in seconds since 1970 (default: now); an old one makes a
+    /// stale delivery.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    timestamp: Option<u64>,
+    /// Credentials not given are hookspec's public test ones; without `--signing-key`
+    /// JWTs are signed with hookspec's test key under its test key id.
+    #[command(flatten)]
+    credentials: CredentialArgs,
+}
+
+#[derive(clap::Args)]
+struct ValidateArgs {
+    #[command(flatten)]
+    provider: OneProvider,
+    /// One captured JSON payload per line, or a HAR file (its POST request bodies); `-`
+    /// reads standard input.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Pretty)]
+    format: ValidateFormat,
+    /// Count unknown events as failures too.
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ValidateFormat {
+    /// A line per payload and its problems.
+    Pretty,
+    /// One JSON document.
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -89,24 +196,11 @@ struct RunArgs {
     /// The full URL of one provider's endpoint; repeatable.
     #[arg(long, value_name = "NAME=URL", value_parser = parse_pair)]
     provider_url: Vec<(String, String)>,
-    /// `Authorization: Basic` credentials the receiver expects.
-    #[arg(long, value_name = "USER:PASS", value_parser = parse_basic)]
-    basic: Option<(String, String)>,
-    /// `Authorization: Bearer` token the receiver expects.
-    #[arg(long, value_name = "TOKEN")]
-    bearer: Option<String>,
-    /// HMAC signing secret the receiver verifies with, newest first; repeatable.
-    #[arg(long = "secret", value_name = "S")]
-    secrets: Vec<String>,
-    /// Account id sent in identifying headers (Vezgo's x-client-id).
-    #[arg(long, value_name = "ID")]
-    client_id: Option<String>,
+    #[command(flatten)]
+    credentials: CredentialArgs,
     /// Where the Plaid key endpoint listens (default: an ephemeral loopback port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     plaid_keys_listen: std::net::SocketAddr,
-    /// Sign Plaid webhooks with this P-256 key (PKCS#8 or SEC1 PEM) instead of a fresh one.
-    #[arg(long, value_name = "FILE")]
-    signing_key: Option<PathBuf>,
     /// Cases running at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     concurrency: usize,
@@ -130,6 +224,54 @@ struct RunArgs {
     /// event that has one; the bundled receiver is pointed at it.
     #[arg(long, value_name = "ADDR")]
     mock_api_listen: Option<std::net::SocketAddr>,
+}
+
+/// What the receiver is configured with, so what the suite sends is accepted.
+#[derive(clap::Args)]
+struct CredentialArgs {
+    /// `Authorization: Basic` credentials the receiver expects.
+    #[arg(long, value_name = "USER:PASS", value_parser = parse_basic)]
+    basic: Option<(String, String)>,
+    /// `Authorization: Bearer` token the receiver expects.
+    #[arg(long, value_name = "TOKEN")]
+    bearer: Option<String>,
+    /// HMAC signing secret the receiver verifies with, newest first; repeatable.
+    #[arg(long = "secret", value_name = "S")]
+    secrets: Vec<String>,
+    /// Account id sent in identifying headers (Vezgo's x-client-id).
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// Sign Plaid webhooks with this P-256 key (PKCS#8 or SEC1 PEM) instead of a fresh one
+    /// (`sign`: instead of hookspec's test key).
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
+}
+
+impl CredentialArgs {
+    /// The credentials given; `test_defaults` fills what is missing with hookspec's
+    /// public test credentials.
+    fn credentials(&self, plaid_keys: Option<KeyRing>, test_defaults: bool) -> Credentials {
+        Credentials {
+            basic: self.basic.clone(),
+            bearer: self.bearer.clone(),
+            secrets: self.secrets.clone(),
+            client_id: self.client_id.clone(),
+            plaid_keys,
+            test_defaults,
+        }
+    }
+
+    /// The key given with `--signing-key`, if any.
+    fn signing_key(&self) -> Result<Option<p256::ecdsa::SigningKey>, String> {
+        let Some(path) = &self.signing_key else {
+            return Ok(None);
+        };
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read --signing-key {}: {e}", path.display()))?;
+        keys::key_from_pem(&pem)
+            .map(Some)
+            .map_err(|e| format!("--signing-key {}: {e}", path.display()))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -171,23 +313,147 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::List(args) => list(&args.selection),
-        Command::MockApi(args) => match tokio::runtime::Runtime::new() {
-            Ok(runtime) => runtime.block_on(mock_api(args)),
-            Err(e) => {
-                eprintln!("error: cannot start the async runtime: {e}");
-                ExitCode::from(USAGE_OR_SPEC_ERROR)
-            }
-        },
-        Command::Run(args) => {
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: cannot start the async runtime: {e}");
-                    return ExitCode::from(USAGE_OR_SPEC_ERROR);
-                }
-            };
-            runtime.block_on(run(*args))
+        Command::Run(args) => block_on(run(*args)),
+        Command::MockApi(args) => block_on(mock_api(args)),
+        Command::Send(args) => block_on(send(*args)),
+        Command::Sign(args) => sign(&args),
+        Command::Validate(args) => validate(&args),
+    }
+}
+
+fn block_on(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(f),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::from(USAGE_OR_SPEC_ERROR)
         }
+    }
+}
+
+fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(USAGE_OR_SPEC_ERROR)
+}
+
+/// The bytes of FILE, or of standard input for `-`.
+fn read_input(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path)
+    }
+}
+
+async fn send(args: SendArgs) -> ExitCode {
+    let spec = match args.provider.spec() {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    let documented = match hookspec_conformance::send::example(&spec, &args.event, args.example) {
+        Ok(b) => b,
+        Err(e) => return usage_error(e),
+    };
+    let body = if args.sets.is_empty() {
+        documented
+    } else {
+        match hookspec_conformance::send::apply_overrides(&documented, &args.sets) {
+            Ok(b) => b,
+            Err(e) => return usage_error(e),
+        }
+    };
+    let endpoint = match (&args.endpoint, &args.url) {
+        (Some(e), _) => e.clone(),
+        (None, Some(u)) => format!("{}/{}", u.trim_end_matches('/'), spec.provider),
+        (None, None) => return usage_error("give --url or --endpoint"),
+    };
+    // A JWT's verifier fetches the key from the provider: the suite plays that part too.
+    let signs_jwt = spec.auth.iter().any(|s| matches!(s, AuthScheme::Jwt(_)));
+    let mut key_server = None;
+    let mut plaid_keys = None;
+    if signs_jwt {
+        match plaid_key_endpoint(&args.credentials, args.plaid_keys_listen).await {
+            Ok((ring, server)) => {
+                eprintln!(
+                    "key endpoint: {} (POST {})",
+                    server.url(),
+                    hookspec_conformance::keys::KEY_PATH
+                );
+                plaid_keys = Some(ring);
+                key_server = Some(server);
+            }
+            Err(e) => return usage_error(e),
+        }
+    }
+    let side = ProviderSide::new(spec, &args.credentials.credentials(plaid_keys, true));
+    let sent = hookspec_conformance::send::send(
+        &side,
+        &endpoint,
+        body,
+        hookspec_conformance::suite::HANG_GRACE,
+    )
+    .await;
+    if let Some(server) = key_server {
+        server.shutdown().await;
+    }
+    match sent {
+        Ok(sent) => {
+            print!("{}", sent.render());
+            if sent.delivered {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => usage_error(e),
+    }
+}
+
+fn sign(args: &SignArgs) -> ExitCode {
+    let spec = match args.provider.spec() {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    let body = match read_input(&args.file) {
+        Ok(b) => b,
+        Err(e) => return usage_error(format!("cannot read {}: {e}", args.file.display())),
+    };
+    let plaid_keys = match args.credentials.signing_key() {
+        Ok(key) => key.map(|k| KeyRing::new(k, keys::FIRST_KID)),
+        Err(e) => return usage_error(e),
+    };
+    let at = match args.timestamp {
+        Some(secs) => std::time::UNIX_EPOCH + Duration::from_secs(secs),
+        None => std::time::SystemTime::now(),
+    };
+    let side = ProviderSide::new(spec, &args.credentials.credentials(plaid_keys, true));
+    for (name, value) in side.sign(&body, at) {
+        println!("{name}: {value}");
+    }
+    ExitCode::SUCCESS
+}
+
+fn validate(args: &ValidateArgs) -> ExitCode {
+    let spec = match args.provider.spec() {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    let text = match read_input(&args.file) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) => return usage_error(format!("cannot read {}: {e}", args.file.display())),
+    };
+    let payloads = hookspec_conformance::validate::captured(&text);
+    let report = hookspec_conformance::validate::validate(&spec, &payloads);
+    match args.format {
+        ValidateFormat::Pretty => print!("{}", report.to_pretty()),
+        ValidateFormat::Json => println!("{}", report.to_json()),
+    }
+    if report.failed(args.strict) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -237,7 +503,7 @@ async fn run(args: RunArgs) -> ExitCode {
     let mut key_server = None;
     let mut plaid_keys = None;
     if plays_plaid {
-        match plaid_key_endpoint(&args).await {
+        match plaid_key_endpoint(&args.credentials, args.plaid_keys_listen).await {
             Ok((ring, server)) => {
                 eprintln!(
                     "plaid key endpoint: {} (POST {}); point the receiver's Plaid base URL here",
@@ -301,14 +567,7 @@ async fn run(args: RunArgs) -> ExitCode {
             }
         }
     };
-    let given = Credentials {
-        basic: args.basic.clone(),
-        bearer: args.bearer.clone(),
-        secrets: args.secrets.clone(),
-        client_id: args.client_id.clone(),
-        plaid_keys,
-        test_defaults: bundled.is_some(),
-    };
+    let given = args.credentials.credentials(plaid_keys, bundled.is_some());
     let mut suite = suite
         .credentials(given)
         .concurrency(args.concurrency)
@@ -371,20 +630,15 @@ async fn run(args: RunArgs) -> ExitCode {
 }
 
 /// The Plaid signing keys and the endpoint serving them.
-async fn plaid_key_endpoint(args: &RunArgs) -> Result<(KeyRing, KeyServer), String> {
-    let key = match &args.signing_key {
-        Some(path) => {
-            let pem = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read --signing-key {}: {e}", path.display()))?;
-            keys::key_from_pem(&pem)
-                .map_err(|e| format!("--signing-key {}: {e}", path.display()))?
-        }
-        None => keys::random_key(),
-    };
+async fn plaid_key_endpoint(
+    credentials: &CredentialArgs,
+    listen: std::net::SocketAddr,
+) -> Result<(KeyRing, KeyServer), String> {
+    let key = credentials.signing_key()?.unwrap_or_else(keys::random_key);
     let ring = KeyRing::new(key, keys::FIRST_KID);
-    let listener = tokio::net::TcpListener::bind(args.plaid_keys_listen)
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.plaid_keys_listen))?;
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let server = KeyServer::start(listener, ring.clone())
         .map_err(|e| format!("cannot start the Plaid key endpoint: {e}"))?;
     Ok((ring, server))

@@ -553,10 +553,7 @@ impl Target {
     }
 
     fn success(&self, code: u16) -> bool {
-        match &self.spec().delivery.success {
-            Success::Any2xx => (200..300).contains(&code),
-            Success::Only(codes) => codes.contains(&code),
-        }
+        crate::provider::acknowledged(self.spec(), code)
     }
 
     /// `200 within 10s`.

@@ -211,3 +211,32 @@ async fn acknowledging_after_the_timeout_fails_latency() {
     assert_eq!(case.observed, "200 after the 10s timeout");
     assert_eq!(case.latency_bucket, Some(LatencyBucket::Late));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_a_future_iat_fails_only_the_future_iat_case() {
+    let failed = failed_with(bundled::Fault::AcceptFutureIat, ALL_BUT_DELIVER).await;
+    assert_eq!(ids(&failed), ["plaid/auth/future-iat"]);
+    assert!(
+        failed[0].observed.starts_with('2'),
+        "{}",
+        failed[0].observed
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crashing_on_extra_fields_fails_the_extra_field_cases() {
+    let failed = failed_with(bundled::Fault::CrashOnExtraField, &["*"]).await;
+    // The tampered bodies carry an added field too, and this receiver chokes before it
+    // verifies anything: a forged request gets a 500 where a 401 was due, which is a
+    // failure of its own.
+    let mut expected = each_provider("tolerate/extra-field");
+    expected.extend([
+        "bridge/auth/tampered-body".to_owned(),
+        "plaid/auth/tampered-body".to_owned(),
+    ]);
+    expected.sort();
+    let mut got = ids(&failed);
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(failed.iter().all(|c| c.observed == "500"));
+}

@@ -1,0 +1,408 @@
+//! `send`: one documented event fired at a receiver, with field overrides and real
+//! signing, the way a provider's "trigger" button does it.
+
+use std::fmt::Write as _;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use hookspec_codegen::model::{HttpMethod, ProviderSpec};
+use serde_json::Value;
+
+use crate::http::{exchange, Exchange, Limits, Observed, Outgoing, OutgoingBody};
+use crate::provider::{acknowledged, ProviderSide};
+use crate::suite::humanize;
+
+/// Why a one-off delivery could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// No event has this name or discriminator value.
+    UnknownEvent {
+        /// What was asked for.
+        event: String,
+        /// Every event of the provider, as `Name (DISCRIMINATOR)`.
+        known: Vec<String>,
+    },
+    /// The event has fewer documented examples than the number asked for.
+    NoSuchExample {
+        /// The event asked for.
+        event: String,
+        /// The 1-based number asked for.
+        number: usize,
+        /// How many examples the event has.
+        count: usize,
+    },
+    /// An override does not fit the example's JSON.
+    BadOverride {
+        /// The dotted path.
+        path: String,
+        /// Why it does not fit.
+        reason: String,
+    },
+    /// The endpoint is not an absolute `http://` URL.
+    BadUrl(String),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::UnknownEvent { event, known } => write!(
+                f,
+                "no event `{event}`; events (name or discriminator value): {}",
+                known.join(", ")
+            ),
+            SendError::NoSuchExample {
+                event,
+                number,
+                count,
+            } => write!(
+                f,
+                "`{event}` has {count} documented example(s); there is no example {number}"
+            ),
+            SendError::BadOverride { path, reason } => write!(f, "--set {path}: {reason}"),
+            SendError::BadUrl(e) => write!(f, "bad receiver URL: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// The discriminator values of `event` joined by `.`, as case ids name events.
+fn discriminator_key(spec: &ProviderSpec, event: &hookspec_codegen::model::Event) -> String {
+    spec.discriminator
+        .iter()
+        .map(|d| event.when.get(d).map_or("", String::as_str))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Documented example `number` (1-based) of `event`, which is an event's name
+/// (`SyncUpdatesAvailable`) or its discriminator values joined by `.`
+/// (`TRANSACTIONS.SYNC_UPDATES_AVAILABLE`, covering every shape variant under them).
+/// The bytes are the spec's text without trailing whitespace, as `deliver` cases send.
+pub fn example(spec: &ProviderSpec, event: &str, number: usize) -> Result<Bytes, SendError> {
+    let matching: Vec<_> = spec
+        .events
+        .iter()
+        .filter(|e| e.name == event || discriminator_key(spec, e) == event)
+        .collect();
+    if matching.is_empty() {
+        return Err(SendError::UnknownEvent {
+            event: event.to_owned(),
+            known: spec
+                .events
+                .iter()
+                .map(|e| format!("{} ({})", e.name, discriminator_key(spec, e)))
+                .collect(),
+        });
+    }
+    let examples: Vec<&String> = matching.iter().flat_map(|e| &e.examples).collect();
+    number
+        .checked_sub(1)
+        .and_then(|i| examples.get(i))
+        .map(|text| Bytes::from(text.trim_end().to_owned()))
+        .ok_or_else(|| SendError::NoSuchExample {
+            event: event.to_owned(),
+            number,
+            count: examples.len(),
+        })
+}
+
+/// One `--set PATH=VALUE`: a dotted path into the body (array items by index) and the
+/// value to put there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    /// The path as given, e.g. `data.items.0.id`.
+    pub path: String,
+    /// The value: `VALUE` parsed as JSON when it parses, else the text as a string.
+    pub value: Value,
+}
+
+impl std::str::FromStr for Override {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Override, String> {
+        let (path, raw) = s
+            .split_once('=')
+            .ok_or_else(|| format!("expected PATH=VALUE, got `{s}`"))?;
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(format!("`{path}` is not a dotted path like `data.item_id`"));
+        }
+        let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()));
+        Ok(Override {
+            path: path.to_owned(),
+            value,
+        })
+    }
+}
+
+/// `body` with every override applied in order, re-serialized. Missing object keys
+/// along a path are created; array indexes must exist.
+pub fn apply_overrides(body: &[u8], overrides: &[Override]) -> Result<Bytes, SendError> {
+    let mut doc: Value = serde_json::from_slice(body).map_err(|e| SendError::BadOverride {
+        path: overrides
+            .first()
+            .map(|o| o.path.clone())
+            .unwrap_or_default(),
+        reason: format!("the example is not JSON: {e}"),
+    })?;
+    for o in overrides {
+        set(&mut doc, o)?;
+    }
+    Ok(Bytes::from(doc.to_string()))
+}
+
+fn set(doc: &mut Value, o: &Override) -> Result<(), SendError> {
+    let fail = |reason: String| SendError::BadOverride {
+        path: o.path.clone(),
+        reason,
+    };
+    let segments: Vec<&str> = o.path.split('.').collect();
+    let mut at = doc;
+    for (depth, segment) in segments.iter().enumerate() {
+        let last = depth + 1 == segments.len();
+        let here = segments[..depth].join(".");
+        let here = if here.is_empty() { "the body" } else { &here };
+        at = match at {
+            Value::Object(map) => {
+                if last {
+                    map.insert((*segment).to_owned(), o.value.clone());
+                    return Ok(());
+                }
+                map.entry((*segment).to_owned())
+                    .or_insert_with(|| Value::Object(Default::default()))
+            }
+            Value::Array(items) => {
+                let len = items.len();
+                let index: usize = segment.parse().map_err(|_| {
+                    fail(format!("`{here}` is an array; `{segment}` is not an index"))
+                })?;
+                let item = items.get_mut(index).ok_or_else(|| {
+                    fail(format!(
+                        "`{here}` has {len} item(s); index {index} is past its end"
+                    ))
+                })?;
+                if last {
+                    *item = o.value.clone();
+                    return Ok(());
+                }
+                item
+            }
+            other => {
+                let kind = match other {
+                    Value::Null => "null",
+                    Value::Bool(_) => "a boolean",
+                    Value::Number(_) => "a number",
+                    _ => "a string",
+                };
+                return Err(fail(format!(
+                    "`{here}` is {kind}, which has no field `{segment}`"
+                )));
+            }
+        };
+    }
+    Ok(())
+}
+
+/// A delivery sent and what came back.
+#[derive(Debug)]
+pub struct Sent {
+    /// What was sent.
+    pub request: Outgoing,
+    /// What the receiver did.
+    pub exchange: Exchange,
+    /// The provider's timeout.
+    pub timeout: Duration,
+    /// Whether the provider would count the delivery as acknowledged.
+    pub delivered: bool,
+}
+
+/// How much of a response body [`Sent::render`] shows.
+pub const SHOWN_BODY_BYTES: usize = 8 * 1024;
+
+/// Signs `body` as the provider does now and sends it to `endpoint` (the provider's full
+/// URL). The receiver gets the provider's timeout plus `grace` to answer.
+pub async fn send(
+    side: &ProviderSide,
+    endpoint: &str,
+    body: Bytes,
+    grace: Duration,
+) -> Result<Sent, SendError> {
+    let url: http::Uri = endpoint
+        .parse()
+        .map_err(|e| SendError::BadUrl(format!("{endpoint}: {e}")))?;
+    if url.scheme_str() != Some("http") || url.authority().is_none() {
+        return Err(SendError::BadUrl(format!(
+            "{endpoint}: only absolute http:// URLs are supported"
+        )));
+    }
+    let spec = side.spec();
+    let request = Outgoing {
+        method: match spec.delivery.method {
+            HttpMethod::Post => http::Method::POST,
+            HttpMethod::Put => http::Method::PUT,
+        },
+        url,
+        headers: side.sign(&body, SystemTime::now()),
+        body: OutgoingBody::Full(body),
+    };
+    let timeout = spec.delivery.timeout.get();
+    let limits = Limits {
+        deadline: timeout + grace,
+        max_response_bytes: SHOWN_BODY_BYTES,
+    };
+    let x = exchange(request.clone(), limits).await;
+    let delivered = x
+        .observed
+        .status()
+        .is_some_and(|code| acknowledged(spec, code) && x.elapsed <= timeout);
+    Ok(Sent {
+        request,
+        exchange: x,
+        timeout,
+        delivered,
+    })
+}
+
+impl Sent {
+    /// The request (headers, body) and the response (status, headers, body up to
+    /// [`SHOWN_BODY_BYTES`]) in the style of `curl -v`, then the verdict.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let r = &self.request;
+        let _ = writeln!(out, "> {} {}", r.method, r.url);
+        for (name, value) in &r.headers {
+            // The receiver's own credential; the signatures are fine to show.
+            let value = if name.eq_ignore_ascii_case("authorization") {
+                "[redacted]"
+            } else {
+                value
+            };
+            let _ = writeln!(out, "> {name}: {value}");
+        }
+        let _ = writeln!(out, ">");
+        quote(&mut out, "> ", r.body.bytes(), false);
+        let x = &self.exchange;
+        let ms = x.elapsed.as_millis();
+        match &x.observed {
+            Observed::Status { code, body, .. } => {
+                let reason = http::StatusCode::from_u16(*code)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("");
+                let _ = writeln!(out, "< {code} {reason} ({ms} ms)");
+                for (name, value) in &x.response_headers {
+                    let _ = writeln!(out, "< {name}: {value}");
+                }
+                let _ = writeln!(out, "<");
+                quote(&mut out, "< ", &x.response_body, body.truncated);
+            }
+            other => {
+                let _ = writeln!(out, "< {other} ({ms} ms)");
+            }
+        }
+        let verdict = if self.delivered {
+            format!(
+                "delivered: acknowledged within the {} timeout",
+                humanize(self.timeout)
+            )
+        } else if x.observed.status().is_some() && x.elapsed > self.timeout {
+            format!(
+                "not delivered: answered after the {} timeout",
+                humanize(self.timeout)
+            )
+        } else {
+            format!(
+                "not delivered: the provider does not count `{}` as acknowledged",
+                x.observed
+            )
+        };
+        out.push_str(&verdict);
+        out.push('\n');
+        out
+    }
+}
+
+/// `bytes` as text lines behind `prefix`, at most [`SHOWN_BODY_BYTES`] of them.
+fn quote(out: &mut String, prefix: &str, bytes: &[u8], truncated: bool) {
+    let shown = &bytes[..bytes.len().min(SHOWN_BODY_BYTES)];
+    for line in String::from_utf8_lossy(shown).lines() {
+        let _ = writeln!(out, "{prefix}{line}");
+    }
+    if truncated || shown.len() < bytes.len() {
+        let _ = writeln!(out, "{prefix}[... cut after {} bytes]", shown.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn o(s: &str) -> Override {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn values_parse_as_json_or_stay_text() {
+        assert_eq!(o("a=12").value, serde_json::json!(12));
+        assert_eq!(o("a=true").value, serde_json::json!(true));
+        assert_eq!(o("a=\"12\"").value, serde_json::json!("12"));
+        assert_eq!(o("a=hello world").value, serde_json::json!("hello world"));
+        assert_eq!(o("a={\"b\":[1]}").value, serde_json::json!({"b": [1]}));
+        assert_eq!(o("a=").value, serde_json::json!(""));
+        assert!("noequals".parse::<Override>().is_err());
+        assert!("a..b=1".parse::<Override>().is_err());
+    }
+
+    #[test]
+    fn overrides_set_nested_fields_and_array_items() {
+        let body = br#"{"a":{"b":1},"list":[{"id":"x"},{"id":"y"}]}"#;
+        let out = apply_overrides(
+            body,
+            &[
+                o("a.b=2"),
+                o("list.1.id=z"),
+                o("new.deep=null"),
+                o("top=text"),
+            ],
+        )
+        .unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"a":{"b":2},"list":[{"id":"x"},{"id":"z"}],"new":{"deep":null},"top":"text"})
+        );
+    }
+
+    #[test]
+    fn overrides_that_do_not_fit_are_typed_errors() {
+        let body = br#"{"a":"s","list":[1]}"#;
+        for (set, want) in [
+            ("a.b=1", "`a` is a string"),
+            ("list.3=1", "index 3 is past its end"),
+            ("list.x=1", "`x` is not an index"),
+        ] {
+            let err = apply_overrides(body, &[o(set)]).unwrap_err().to_string();
+            assert!(err.contains(want), "{set}: {err}");
+        }
+    }
+
+    #[test]
+    fn events_by_name_or_discriminator() {
+        let spec = crate::specs::builtin("plaid").unwrap();
+        let event = spec.events.iter().find(|e| !e.examples.is_empty()).unwrap();
+        let key = discriminator_key(&spec, event);
+        let by_name = example(&spec, &event.name, 1).unwrap();
+        assert_eq!(by_name, example(&spec, &key, 1).unwrap());
+        assert_eq!(by_name.as_ref(), event.examples[0].trim_end().as_bytes());
+        assert!(matches!(
+            example(&spec, &event.name, 99),
+            Err(SendError::NoSuchExample { number: 99, .. })
+        ));
+        assert!(matches!(
+            example(&spec, &event.name, 0),
+            Err(SendError::NoSuchExample { .. })
+        ));
+        let err = example(&spec, "NOPE.NOPE", 1).unwrap_err().to_string();
+        assert!(err.contains(&event.name), "{err}");
+    }
+}

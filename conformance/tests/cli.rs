@@ -1,0 +1,593 @@
+//! The `hookspec-conformance` binary as users run it: exit codes, output formats, and
+//! `send`, `sign` and `validate` against the reference receiver. Every run of the binary
+//! is bounded in time and killed past its bound.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hookspec_conformance::http::{exchange, Limits, Observed, Outgoing, OutgoingBody};
+use hookspec_conformance::keys::{KeyRing, KeyServer, FIRST_KID};
+use hookspec_conformance::{bundled, specs};
+use p256::pkcs8::EncodePrivateKey;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hookspec-conformance");
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the binary with `args` (and `stdin`), killing it after `bound`.
+fn cli(args: &[&str], stdin: Option<&[u8]>, bound: Duration) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.unwrap_or_default().to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    // Read both pipes while waiting, so a large report cannot block the child.
+    let stdout = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + bound;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} did not finish within {bound:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    writer.join().unwrap();
+    Output {
+        code: status.code().expect("exited, not killed by a signal"),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// [`cli`] from async tests, off the runtime's worker threads.
+async fn cli_async(args: Vec<String>, stdin: Option<Vec<u8>>, bound: Duration) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli(&args, stdin.as_deref(), bound)
+    })
+    .await
+    .unwrap()
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+const RUN_BOUND: Duration = Duration::from_secs(60);
+const QUICK: Duration = Duration::from_secs(20);
+
+#[test]
+fn run_without_arguments_passes_every_case() {
+    let out = cli(&["run"], None, RUN_BOUND);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("reference receiver: http://127.0.0.1:"));
+}
+
+#[test]
+fn run_json_is_one_document_with_every_case_passing() {
+    let out = cli(&["run", "--format", "json"], None, RUN_BOUND);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    let cases = doc["cases"].as_array().unwrap();
+    let providers: std::collections::BTreeSet<&str> = cases
+        .iter()
+        .map(|c| c["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        providers.into_iter().collect::<Vec<_>>(),
+        specs::builtin_names()
+    );
+    for case in cases {
+        assert_eq!(case["outcome"], "pass", "{case}");
+        for field in ["id", "check", "expected", "observed", "elapsed_ms"] {
+            assert!(!case[field].is_null(), "{field} in {case}");
+        }
+    }
+    assert_eq!(doc["summary"]["total"].as_u64(), Some(cases.len() as u64));
+    assert_eq!(doc["summary"]["failed"].as_u64(), Some(0));
+    assert!(doc["receiver"].as_str().unwrap().starts_with("http://"));
+}
+
+#[test]
+fn run_junit_writes_xml_that_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.xml");
+    let out = cli(
+        &[
+            "run",
+            "--only",
+            "*/deliver/*",
+            "--only",
+            "*/auth/*",
+            "--format",
+            "junit",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        None,
+        RUN_BOUND,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "the report went to the file");
+    let xml = std::fs::read_to_string(&file).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut suites, mut testcases, mut failures) = (0, 0, 0);
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                match e.name().as_ref() {
+                    b"testsuite" => suites += 1,
+                    b"testcase" => testcases += 1,
+                    b"failure" => failures += 1,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(suites, specs::builtin_names().len());
+    assert!(testcases > 20, "{testcases}");
+    assert_eq!(failures, 0);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["run", "--no-such-flag"][..],
+        &["send", "--provider", "vezgo"],
+        &["send", "--provider", "vezgo", "--event", "SyncAccount"],
+        &["sign", "--provider", "nope", "-"],
+        &["validate", "--provider", "vezgo", "/no/such/file"],
+        &[
+            "send",
+            "--provider",
+            "vezgo",
+            "--event",
+            "NoSuchEvent",
+            "--url",
+            "http://127.0.0.1:9",
+        ],
+        &[
+            "send",
+            "--provider",
+            "vezgo",
+            "--event",
+            "SyncAccount",
+            "--set",
+            "hook.deeper=1",
+            "--url",
+            "http://127.0.0.1:9",
+        ],
+        &["list", "--provider", "nope"],
+    ] {
+        let out = cli(args, Some(b"{}"), QUICK);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(!out.stderr.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_broken_spec_exits_2_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = include_str!("../../spec/vezgo.yaml").replacen(
+        "\nprovider: vezgo\n",
+        "\nprovider: vezgo\nnot_a_spec_key: 1\n",
+        1,
+    );
+    let line = spec
+        .lines()
+        .position(|l| l.starts_with("not_a_spec_key"))
+        .unwrap()
+        + 1;
+    std::fs::write(dir.path().join("vezgo.yaml"), spec).unwrap();
+    let out = cli(
+        &["run", "--spec-dir", dir.path().to_str().unwrap()],
+        None,
+        QUICK,
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("vezgo.yaml:{line}:1")),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_closed_port_fails_the_run() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let out = cli(
+        &[
+            "run",
+            "--url",
+            &url,
+            "--provider",
+            "vezgo",
+            "--only",
+            "vezgo/deliver/*",
+            "--format",
+            "json",
+        ],
+        None,
+        QUICK,
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for case in cases {
+        assert_eq!(case["outcome"], "fail");
+        assert_eq!(case["observed"], "refused: connection refused");
+    }
+}
+
+fn vezgo_bridge_belvo() -> Vec<hookspec_codegen::ProviderSpec> {
+    ["belvo", "bridge", "vezgo"]
+        .iter()
+        .map(|p| specs::builtin(p).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_delivers_a_documented_event_with_overrides() {
+    let receiver = bundled::start(&vezgo_bridge_belvo(), None, &[])
+        .await
+        .unwrap();
+    let url = receiver.url();
+
+    let out = cli_async(
+        strings(&[
+            "send",
+            "--provider",
+            "vezgo",
+            "--event",
+            "SyncAccount",
+            "--set",
+            "account.id=acct-from-the-cli",
+            "--url",
+            &url,
+        ]),
+        None,
+        QUICK,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains(&format!("> POST {url}/vezgo")));
+    assert!(out.stdout.contains("> x-client-id: hookspec-test-client"));
+    assert!(out.stdout.contains("\"id\":\"acct-from-the-cli\""));
+    assert!(out.stdout.contains("< 200 OK"), "{}", out.stdout);
+    assert!(out
+        .stdout
+        .ends_with("delivered: acknowledged within the 10s timeout\n"));
+
+    // Discriminator value form, second provider, documented bytes sent unchanged.
+    let bridge = specs::builtin("bridge").unwrap();
+    let event = &bridge.events[0];
+    let key: Vec<&str> = bridge
+        .discriminator
+        .iter()
+        .map(|d| event.when[d].as_str())
+        .collect();
+    let out = cli_async(
+        strings(&[
+            "send",
+            "--provider",
+            "bridge",
+            "--event",
+            &key.join("."),
+            "--url",
+            &url,
+        ]),
+        None,
+        QUICK,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    for line in event.examples[0].trim_end().lines() {
+        assert!(out.stdout.contains(&format!("> {line}\n")), "{line}");
+    }
+
+    // A secret the receiver does not have: refused, so not delivered.
+    let out = cli_async(
+        strings(&[
+            "send",
+            "--provider",
+            "bridge",
+            "--event",
+            &event.name,
+            "--secret",
+            "not-the-receivers-secret",
+            "--url",
+            &url,
+        ]),
+        None,
+        QUICK,
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("< 401"), "{}", out.stdout);
+    assert!(out.stdout.contains("not delivered"));
+
+    let logged = receiver.log.events();
+    receiver.shutdown(Duration::from_secs(1)).await;
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    assert_eq!(logged[0].provider, "vezgo");
+    assert_eq!(logged[0].subject_id.as_deref(), Some("acct-from-the-cli"));
+    assert_eq!(logged[1].provider, "bridge");
+}
+
+/// A key endpoint serving a fixed key, and the key as a PEM file for `--signing-key`.
+async fn plaid_keys(dir: &Path) -> (KeyServer, String) {
+    let key = hookspec_signer::test_signing_key("cli test plaid");
+    let pem = key.to_pkcs8_pem(Default::default()).unwrap();
+    let file = dir.join("plaid.pem");
+    std::fs::write(&file, pem.as_bytes()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = KeyServer::start(listener, KeyRing::new(key, FIRST_KID)).unwrap();
+    (server, file.to_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_signs_plaid_with_the_given_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, pem) = plaid_keys(dir.path()).await;
+    let plaid = specs::builtin("plaid").unwrap();
+    let receiver = bundled::start(std::slice::from_ref(&plaid), Some(&keys.url()), &[])
+        .await
+        .unwrap();
+    let event = plaid
+        .events
+        .iter()
+        .find(|e| !e.examples.is_empty())
+        .unwrap();
+    let out = cli_async(
+        strings(&[
+            "send",
+            "--provider",
+            "plaid",
+            "--event",
+            &event.name,
+            "--signing-key",
+            &pem,
+            "--url",
+            &receiver.url(),
+        ]),
+        None,
+        QUICK,
+    )
+    .await;
+    receiver.shutdown(Duration::from_secs(1)).await;
+    keys.shutdown().await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("> Plaid-Verification: ey"));
+    assert!(out.stderr.contains("key endpoint: http://127.0.0.1:"));
+}
+
+fn header_lines(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(|l| {
+            let (n, v) = l.split_once(": ").expect("Name: value");
+            (n.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn sign_prints_what_the_signer_makes() {
+    let body = b"{\"any\": \"body\"}\n";
+    let at = 1_700_000_000;
+    for provider in specs::builtin_names() {
+        let spec = specs::builtin(provider).unwrap();
+        let out = cli(
+            &[
+                "sign",
+                "--provider",
+                provider,
+                "-",
+                "--timestamp",
+                &at.to_string(),
+            ],
+            Some(body),
+            QUICK,
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let signer =
+            hookspec_signer::Signer::new(&spec, hookspec_signer::SigningCredentials::test(&spec));
+        let mut expected = vec![(
+            "Content-Type".to_owned(),
+            spec.delivery.content_type.clone(),
+        )];
+        expected.extend(signer.sign(body, UNIX_EPOCH + Duration::from_secs(at)));
+        assert_eq!(header_lines(&out.stdout), expected, "{provider}");
+    }
+}
+
+/// `sign` output sent by hand: the reference receiver accepts a fresh signature and
+/// refuses one made an hour ago.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_headers_verify_and_stale_ones_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, pem) = plaid_keys(dir.path()).await;
+    let plaid = specs::builtin("plaid").unwrap();
+    let receiver = bundled::start(std::slice::from_ref(&plaid), Some(&keys.url()), &[])
+        .await
+        .unwrap();
+    let body = hookspec_conformance::cases::probe_body(&plaid).unwrap();
+    let body_file = dir.path().join("body.json");
+    std::fs::write(&body_file, &body).unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut statuses = Vec::new();
+    for at in [now, now - 3600] {
+        let out = cli_async(
+            strings(&[
+                "sign",
+                "--provider",
+                "plaid",
+                body_file.to_str().unwrap(),
+                "--signing-key",
+                &pem,
+                "--timestamp",
+                &at.to_string(),
+            ]),
+            None,
+            QUICK,
+        )
+        .await;
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let request = Outgoing {
+            method: http::Method::POST,
+            url: format!("{}/plaid", receiver.url()).parse().unwrap(),
+            headers: header_lines(&out.stdout),
+            body: OutgoingBody::Full(body.clone()),
+        };
+        let limits = Limits {
+            deadline: Duration::from_secs(10),
+            max_response_bytes: 4096,
+        };
+        statuses.push(exchange(request, limits).await.observed);
+    }
+    receiver.shutdown(Duration::from_secs(1)).await;
+    keys.shutdown().await;
+    assert_eq!(statuses[0].status(), Some(200), "{}", statuses[0]);
+    assert!(
+        matches!(statuses[1], Observed::Status { code: 401, .. }),
+        "{}",
+        statuses[1]
+    );
+}
+
+fn vezgo_example(event: &str) -> Value {
+    let spec = specs::builtin("vezgo").unwrap();
+    let text = &spec
+        .events
+        .iter()
+        .find(|e| e.name == event)
+        .unwrap()
+        .examples[0];
+    serde_json::from_str(text).unwrap()
+}
+
+fn validate(args: &[&str], file: &Path) -> Output {
+    let mut all = vec!["validate", "--provider", "vezgo", file.to_str().unwrap()];
+    all.extend(args);
+    cli(&all, None, QUICK)
+}
+
+#[test]
+fn validate_tells_matching_broken_and_unknown_payloads_apart() {
+    let good = vezgo_example("SyncAccount");
+    let mut broken = vezgo_example("SyncError");
+    broken["user"]["id"] = Value::from(5);
+    let mut unknown = good.clone();
+    unknown["hook"] = Value::from("SyncSomethingNew");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("captured.jsonl");
+    std::fs::write(
+        &file,
+        format!("{good}\n{broken}\n\n{unknown}\nnot json at all\n"),
+    )
+    .unwrap();
+
+    let out = validate(&["--format", "json"], &file);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let payloads = doc["payloads"].as_array().unwrap();
+    let got: Vec<(&str, &str, &str)> = payloads
+        .iter()
+        .map(|p| {
+            (
+                p["source"].as_str().unwrap(),
+                p["verdict"].as_str().unwrap(),
+                p["event"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("line 1", "match", "SyncAccount"),
+            ("line 2", "mismatch", "SyncError"),
+            ("line 4", "unknown", "-"),
+            ("line 5", "invalid", "-"),
+        ]
+    );
+    assert_eq!(payloads[1]["problems"][0]["path"], "$.user.id");
+    assert_eq!(payloads[2]["discriminator"], "SyncSomethingNew");
+    assert_eq!(doc["summary"]["mismatched"], 1);
+
+    let pretty = validate(&[], &file);
+    assert_eq!(pretty.code, 1);
+    assert!(pretty.stdout.contains("$.user.id: "), "{}", pretty.stdout);
+    assert!(pretty.stdout.contains("unknown event (SyncSomethingNew)"));
+
+    // Unknown events are news, not failures, unless --strict.
+    std::fs::write(&file, format!("{good}\n{unknown}\n")).unwrap();
+    assert_eq!(validate(&[], &file).code, 0);
+    assert_eq!(validate(&["--strict"], &file).code, 1);
+}
+
+#[test]
+fn validate_reads_the_post_bodies_of_a_har_file() {
+    let good = vezgo_example("SyncError");
+    let mut broken = good.clone();
+    broken.as_object_mut().unwrap().remove("user");
+    let har = serde_json::json!({"log": {"version": "1.2", "entries": [
+        {"request": {"method": "GET", "url": "https://app.example/health", "headers": []}},
+        {"request": {"method": "POST", "url": "https://app.example/vezgo",
+            "postData": {"mimeType": "application/json", "text": good.to_string()}}},
+        {"request": {"method": "POST", "url": "https://app.example/vezgo",
+            "postData": {"mimeType": "application/json", "text": broken.to_string()}}},
+    ]}});
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("capture.har");
+    std::fs::write(&file, serde_json::to_string_pretty(&har).unwrap()).unwrap();
+    let out = validate(&["--format", "json"], &file);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let payloads = doc["payloads"].as_array().unwrap();
+    assert_eq!(payloads.len(), 2);
+    assert_eq!(
+        payloads[0]["source"],
+        "entry 2 (POST https://app.example/vezgo)"
+    );
+    assert_eq!(payloads[0]["verdict"], "match");
+    assert_eq!(payloads[1]["verdict"], "mismatch");
+    assert_eq!(payloads[1]["problems"][0]["path"], "$.user");
+}
