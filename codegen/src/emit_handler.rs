@@ -258,6 +258,9 @@ fn rules(p: &Provider) -> TokenStream {
             fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
                 event.subject_id()
             }
+            fn unknown_fields(event: &Event) -> ::std::vec::Vec<::std::string::String> {
+                event.unknown_fields()
+            }
             #follow_up
         }
     }

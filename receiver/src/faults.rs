@@ -97,7 +97,17 @@ impl Verdict {
     }
 }
 
-pub(crate) fn on_handle(faults: &[Fault], log: &EventLog, delivery: &Delivery) -> Verdict {
+pub(crate) fn on_handle(
+    faults: &[Fault],
+    log: &EventLog,
+    delivery: &Delivery,
+    unknown_fields: impl FnOnce() -> Vec<String>,
+) -> Verdict {
+    // After verification and parsing, like a receiver whose strict types choke on a field
+    // they were not built with.
+    if faults.contains(&Fault::CrashOnExtraField) && !unknown_fields().is_empty() {
+        return Verdict::Fail("fault: unknown field");
+    }
     if faults.contains(&Fault::FailOnUnknownEvent) && delivery.event == "Unknown" {
         return Verdict::Fail("fault: unknown event");
     }
@@ -124,7 +134,6 @@ pub(crate) fn wrap(faults: &[Fault], provider: &str, router: Router, died: Arc<N
                 f,
                 Fault::AcceptAnySignature
                     | Fault::RejectWithoutAnswer
-                    | Fault::CrashOnExtraField
                     | Fault::AcceptMalformedJson
                     | Fault::ServerErrorOnOversize
                     | Fault::DieAfterMalformed
@@ -145,14 +154,13 @@ pub(crate) fn wrap(faults: &[Fault], provider: &str, router: Router, died: Arc<N
             _ => None,
         })
         .collect();
-    let provider = provider.to_owned();
-    let state = Arc::new((on, auth_headers, provider, died));
+    let state = Arc::new((on, auth_headers, died));
     router.layer(axum::middleware::from_fn(
         move |request: Request, next: Next| {
             let state = state.clone();
             async move {
-                let (on, auth_headers, provider, died) = &*state;
-                misbehave(on, auth_headers, provider, died, request, next).await
+                let (on, auth_headers, died) = &*state;
+                misbehave(on, auth_headers, died, request, next).await
             }
         },
     ))
@@ -161,7 +169,6 @@ pub(crate) fn wrap(faults: &[Fault], provider: &str, router: Router, died: Arc<N
 async fn misbehave(
     on: &[Fault],
     auth_headers: &[&'static str],
-    provider: &str,
     died: &Notify,
     request: Request,
     next: Next,
@@ -196,13 +203,6 @@ async fn misbehave(
         && auth_headers.iter().any(|h| !parts.headers.contains_key(*h))
     {
         return StatusCode::UNAUTHORIZED.into_response();
-    }
-    if on.contains(&Fault::CrashOnExtraField) {
-        if let Some(Ok(event)) = hookspec::parse(provider, &bytes) {
-            if !event.unknown_fields().is_empty() {
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
-        }
     }
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))

@@ -161,7 +161,9 @@ impl<P: Provider> Receiver<P> for Recorder {
     }
 
     fn handle(&self, event: P::Event, delivery: &Delivery) -> impl Future<Output = Handled> + Send {
-        let verdict = faults::on_handle(&self.faults, &self.log, delivery);
+        let verdict = faults::on_handle(&self.faults, &self.log, delivery, || {
+            P::unknown_fields(&event)
+        });
         let follow_up = self.follow_ups.as_ref().and_then(|f| {
             let call = f.prepare::<P>(&event, delivery)?;
             Some((f.clone(), call))

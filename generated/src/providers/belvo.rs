@@ -5559,6 +5559,9 @@ impl crate::runtime::Provider for Webhooks {
     fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
         event.subject_id()
     }
+    fn unknown_fields(event: &Event) -> ::std::vec::Vec<::std::string::String> {
+        event.unknown_fields()
+    }
     fn follow_up(
         event: &Event,
         ctx: &crate::runtime::FollowUpContext,

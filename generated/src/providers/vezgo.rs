@@ -361,6 +361,9 @@ impl crate::runtime::Provider for Webhooks {
     fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
         event.subject_id()
     }
+    fn unknown_fields(event: &Event) -> ::std::vec::Vec<::std::string::String> {
+        event.unknown_fields()
+    }
 }
 impl Event {
     /// JSON paths (`$.data.new_field`) of the fields this event carries that the spec

@@ -31,6 +31,8 @@ pub trait Provider: Send + Sync + 'static {
     fn idempotency_key(event: &Self::Event, body: &[u8]) -> String;
     /// The id of what the event is about.
     fn subject_id(event: &Self::Event) -> Option<String>;
+    /// JSON paths of the fields the event carries that the spec does not know.
+    fn unknown_fields(event: &Self::Event) -> Vec<String>;
     /// The call back to the provider the event asks for, when the spec describes one.
     fn follow_up(event: &Self::Event, ctx: &FollowUpContext) -> Option<FollowUp> {
         let _ = (event, ctx);
