@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use hookspec::runtime::axum::{read_body, BodyError};
 use hookspec::runtime::verify::{AuthScheme, Credentials};
 use hookspec::runtime::{Config, Delivery, HandlerError};
 use tokio::sync::Notify;
@@ -174,21 +175,17 @@ async fn misbehave(
     next: Next,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let limit = hookspec::runtime::DEFAULT_BODY_LIMIT;
-    let Ok(bytes) = axum::body::to_bytes(body, limit + 1).await else {
-        return fault_or(
-            on,
-            Fault::ServerErrorOnOversize,
-            StatusCode::PAYLOAD_TOO_LARGE,
-        );
+    let bytes = match read_body(body, hookspec::runtime::DEFAULT_BODY_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
+            return fault_or(
+                on,
+                Fault::ServerErrorOnOversize,
+                StatusCode::PAYLOAD_TOO_LARGE,
+            )
+        }
+        Err(BodyError::Unreadable) => return StatusCode::BAD_REQUEST.into_response(),
     };
-    if bytes.len() > limit {
-        return fault_or(
-            on,
-            Fault::ServerErrorOnOversize,
-            StatusCode::PAYLOAD_TOO_LARGE,
-        );
-    }
     let json = serde_json::from_slice::<serde_json::Value>(&bytes);
     if json.is_err() {
         if on.contains(&Fault::DieAfterMalformed) {

@@ -59,20 +59,13 @@ async fn deliver_in_span<P: Provider, R: Receiver<P>>(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
     let (parts, body) = request.into_parts();
-    let limit = shared.config.body_limit();
-    // Read one byte past the limit so "exactly at the limit" and "over it" differ.
-    let body = match axum::body::to_bytes(body, limit.saturating_add(1)).await {
-        Ok(bytes) if bytes.len() <= limit => bytes,
-        Ok(_) => return finish(&span, StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-        Err(e) => {
-            // A length-limit error, or the client went away mid-body.
-            let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            return if too_large {
-                finish(&span, StatusCode::PAYLOAD_TOO_LARGE, "too_large")
-            } else {
-                finish(&span, StatusCode::BAD_REQUEST, "body_unreadable")
-            };
+    let body = match read_body(body, shared.config.body_limit()).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
+            return finish(&span, StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+        }
+        Err(BodyError::Unreadable) => {
+            return finish(&span, StatusCode::BAD_REQUEST, "body_unreadable")
         }
     };
     let request = verify::Request {
@@ -107,4 +100,53 @@ fn finish(span: &tracing::Span, status: StatusCode, outcome: &'static str) -> Re
     span.record("status", status.as_u16());
     tracing::info!("delivery answered");
     (status, Body::empty()).into_response()
+}
+
+/// Why a request body was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Longer than the limit.
+    TooLarge,
+    /// The client went away mid-body, or the transport failed.
+    Unreadable,
+}
+
+/// How much of an oversized body is read and thrown away before answering 413, and for
+/// how long: enough for the sender to finish writing and read the answer (closing on a
+/// sender mid-write makes it see a reset instead of the 413), bounded so an endless body
+/// cannot hold the connection.
+const DISCARD_MAX_BYTES: usize = 64 << 20;
+const DISCARD_MAX_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reads a body of at most `limit` bytes. Past the limit the rest is discarded, up to a
+/// bound in bytes and time, and the answer is [`BodyError::TooLarge`]; nothing beyond the
+/// limit is ever kept in memory.
+pub async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, BodyError> {
+    use http_body_util::BodyExt;
+
+    let mut body = body;
+    let mut kept = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyError::Unreadable)?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        if kept.len() + data.len() > limit {
+            let _ = tokio::time::timeout(DISCARD_MAX_TIME, discard(body, data.len())).await;
+            return Err(BodyError::TooLarge);
+        }
+        kept.extend_from_slice(&data);
+    }
+    Ok(kept.into())
+}
+
+async fn discard(mut body: Body, mut seen: usize) {
+    use http_body_util::BodyExt;
+
+    while seen < DISCARD_MAX_BYTES {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => return,
+        }
+    }
 }
