@@ -5,10 +5,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use hmac::{Hmac, Mac};
@@ -17,18 +14,6 @@ use hookspec_signer::{Signer, SigningCredentials, VECTOR_CLOCK};
 use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::Signature;
 use sha2::{Digest, Sha256};
-
-/// Runs a future that does not wait (a verify with a warm key cache) to completion.
-fn ready<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(out) => out,
-        Poll::Pending => panic!("the key cache was not warm"),
-    }
-}
 
 fn setup(provider: &str) -> (Verifier, http::HeaderMap, Vec<u8>, SigningCredentials) {
     let spec = common::spec(provider);
@@ -55,7 +40,7 @@ fn verify(c: &mut Criterion) {
         peer: None,
     };
     // Warm the key cache (the static source answers at once).
-    ready(verifier.verify(&request, now)).expect("valid");
+    common::ready(verifier.verify(&request, now)).expect("valid");
     let token = headers["plaid-verification"].to_str().unwrap().to_owned();
     let (input, signature) = token.rsplit_once('.').unwrap();
     let signature = Signature::from_slice(
@@ -66,7 +51,7 @@ fn verify(c: &mut Criterion) {
     let key = *creds.jwt_key.as_ref().unwrap().verifying_key();
     let mut g = c.benchmark_group("verify/plaid");
     g.bench_function("Verifier::verify", |b| {
-        b.iter(|| ready(verifier.verify(black_box(&request), now)).expect("valid"))
+        b.iter(|| common::ready(verifier.verify(black_box(&request), now)).expect("valid"))
     });
     g.bench_function("raw: p256 ES256 verify + sha256(body)", |b| {
         b.iter(|| {
@@ -86,7 +71,7 @@ fn verify(c: &mut Criterion) {
     let secret = creds.hmac_secrets[0].clone();
     let mut g = c.benchmark_group("verify/bridge");
     g.bench_function("Verifier::verify", |b| {
-        b.iter(|| ready(verifier.verify(black_box(&request), now)).expect("valid"))
+        b.iter(|| common::ready(verifier.verify(black_box(&request), now)).expect("valid"))
     });
     g.bench_function("raw: hmac-sha256(body)", |b| {
         b.iter(|| {

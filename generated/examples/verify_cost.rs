@@ -16,10 +16,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -29,17 +26,6 @@ use hookspec_signer::{Signer, SigningCredentials, VECTOR_CLOCK};
 use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::Signature;
 use sha2::{Digest, Sha256};
-
-fn ready<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(out) => out,
-        Poll::Pending => panic!("the key cache was not warm"),
-    }
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -61,7 +47,7 @@ fn main() {
         body: &body,
         peer: None,
     };
-    ready(verifier.verify(&request, now)).expect("valid");
+    common::ready(verifier.verify(&request, now)).expect("valid");
     // The raw ES256 inputs, decoded once outside the loop.
     let token = signed
         .iter()
@@ -71,7 +57,9 @@ fn main() {
     let n = if provider == "plaid" { 200 } else { 10_000 };
     for _ in 0..n {
         match (provider.as_str(), mode.as_str()) {
-            (_, "verify") => ready(verifier.verify(black_box(&request), now)).expect("valid"),
+            (_, "verify") => {
+                common::ready(verifier.verify(black_box(&request), now)).expect("valid")
+            }
             ("plaid", "raw") => {
                 let sig = Signature::from_slice(&URL_SAFE_NO_PAD.decode(sig).unwrap()).unwrap();
                 let key = creds.jwt_key.as_ref().unwrap().verifying_key();

@@ -197,3 +197,16 @@ pub fn test_credentials(spec: &m::ProviderSpec) -> rt::Credentials {
     }
     c
 }
+
+/// Runs a future that does not wait (a verify with a warm key cache) to completion, with
+/// no runtime: benchmarks measure the verification, not a scheduler.
+pub fn ready<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => panic!("the key cache was not warm"),
+    }
+}
