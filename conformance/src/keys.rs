@@ -171,8 +171,7 @@ struct ServerState {
 pub struct KeyServer {
     /// Where it listens.
     pub addr: std::net::SocketAddr,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    serving: crate::serving::Serving,
 }
 
 impl KeyServer {
@@ -187,18 +186,9 @@ impl KeyServer {
             .route(KEY_PATH, post(get_key))
             .route(ROTATE_PATH, post(rotate))
             .with_state(state);
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
         Ok(KeyServer {
             addr,
-            shutdown: Some(tx),
-            task,
+            serving: crate::serving::Serving::start(listener, app)?,
         })
     }
 
@@ -208,19 +198,8 @@ impl KeyServer {
     }
 
     /// Stops serving and waits for the server to end.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for KeyServer {
-    fn drop(&mut self) {
-        if self.shutdown.is_some() {
-            self.task.abort();
-        }
+    pub async fn shutdown(self) {
+        self.serving.shutdown().await;
     }
 }
 

@@ -25,6 +25,7 @@ pub mod provider;
 pub mod record;
 pub mod report;
 pub mod send;
+pub mod serving;
 pub mod specs;
 pub mod suite;
 pub mod validate;

@@ -169,8 +169,7 @@ pub struct MockApiServer {
     /// Every call it received.
     pub log: CallLog,
     providers: Vec<String>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    serving: crate::serving::Serving,
 }
 
 impl MockApiServer {
@@ -199,20 +198,11 @@ impl MockApiServer {
             requests: AtomicU64::new(0),
         });
         let app = Router::new().fallback(handle).with_state(shared);
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
         Ok(MockApiServer {
             addr,
             log,
             providers: names,
-            shutdown: Some(tx),
-            task,
+            serving: crate::serving::Serving::start(listener, app)?,
         })
     }
 
@@ -232,19 +222,8 @@ impl MockApiServer {
     }
 
     /// Stops serving and waits for the server to end.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for MockApiServer {
-    fn drop(&mut self) {
-        if self.shutdown.is_some() {
-            self.task.abort();
-        }
+    pub async fn shutdown(self) {
+        self.serving.shutdown().await;
     }
 }
 
