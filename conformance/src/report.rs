@@ -284,6 +284,19 @@ impl Report {
                 );
             }
         }
+        let hung = self
+            .cases
+            .iter()
+            .filter(|c| c.observed.starts_with("hung"))
+            .count();
+        if hung > 0 {
+            let _ = writeln!(
+                out,
+                "\nnote: {hung} case(s) hung: the receiver took the connection and never answered. \
+                 A handler that sets a status (say 401) but never ends the response looks \
+                 exactly like this; the provider sees a timeout, not a refusal, and retries."
+            );
+        }
         let s = &self.summary;
         let _ = writeln!(
             out,
@@ -363,6 +376,48 @@ mod tests {
             LatencyBucket::of(Duration::from_millis(10_001), t),
             LatencyBucket::Late
         );
+    }
+
+    fn case(id: &str, outcome: Outcome, observed: &str) -> CaseReport {
+        CaseReport {
+            id: id.to_owned(),
+            provider: "plaid".to_owned(),
+            check: "auth".to_owned(),
+            outcome,
+            expected: "refused with 401 or 403".to_owned(),
+            observed: observed.to_owned(),
+            elapsed_ms: 0,
+            latency_bucket: None,
+            body_digest: None,
+            liveness: None,
+            attempts: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_hung_receiver_is_called_out_in_the_pretty_summary() {
+        let clean = Report::new(
+            "r".into(),
+            vec![case("plaid/auth/missing-header", Outcome::Pass, "401")],
+            Duration::ZERO,
+        );
+        assert!(!clean.to_pretty().contains("hung"));
+        let hung = Report::new(
+            "r".into(),
+            vec![
+                case(
+                    "plaid/auth/missing-header",
+                    Outcome::Fail,
+                    "hung: no response before the deadline",
+                ),
+                case("plaid/auth/alg-none", Outcome::Pass, "401"),
+            ],
+            Duration::ZERO,
+        );
+        let text = hung.to_pretty();
+        assert!(text.contains("note: 1 case(s) hung"), "{text}");
+        assert!(text.contains("never ends the response"), "{text}");
     }
 
     #[test]
