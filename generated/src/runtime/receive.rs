@@ -253,6 +253,8 @@ fn media_type_matches(request: &Request<'_>, expected: &str) -> bool {
 /// Statuses: the provider's success status for handled, unknown and duplicate events; 413
 /// over the body limit; 401 or 403 when verification fails; 415 for a foreign content
 /// type; 400 for a malformed body; 500 when the handler fails; 503 when it times out.
+///
+/// Runs inside a Tokio runtime: the handler timeout is a Tokio timer.
 pub async fn receive<P: Provider, R: Receiver<P>>(
     receiver: &R,
     config: &Config,
