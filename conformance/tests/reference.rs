@@ -39,8 +39,11 @@ async fn the_reference_receiver_passes_every_case() {
     assert_eq!(report.summary.skipped, 0, "{}", report.to_pretty());
     // Pinned the way a user pins their own receiver: any change in what the reference
     // receiver answers, or in the cases the specs produce, shows up as a reviewed diff.
-    hookspec_conformance::report::redacted_settings()
-        .bind(|| insta::assert_yaml_snapshot!("reference_receiver", report));
+    // Latency buckets are left out here only: a CI machine under load must not turn a
+    // fast answer into a snapshot diff (failing latencies are caught by the check above).
+    let mut settings = hookspec_conformance::report::redacted_settings();
+    settings.add_redaction(".cases[].latency_bucket", "[bucket]");
+    settings.bind(|| insta::assert_yaml_snapshot!("reference_receiver", report));
 }
 
 /// Every case but the documented deliveries (each fault is about something else).
