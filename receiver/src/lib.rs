@@ -122,6 +122,17 @@ impl ReceiverConfig {
     }
 }
 
+impl ReceiverConfig {
+    /// Why `provider` cannot be mounted with these settings (a credential its spec's auth
+    /// needs is missing, or there is no such provider); `Ok` when it can.
+    pub fn check(&self, provider: &str) -> anyhow::Result<()> {
+        hookspec::config(provider, self.credentials(provider)?)
+            .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}"))?
+            .map(drop)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
 /// Records accepted events once each: the receiver every provider's router is given.
 #[derive(Clone)]
 pub struct Recorder {

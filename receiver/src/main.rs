@@ -120,7 +120,8 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut config = ReceiverConfig::all_providers();
     config.follow_ups = follow_up_target(&args)?;
-    if args.providers != ["all"] {
+    let all = args.providers == ["all"];
+    if !all {
         config.providers = args.providers;
     }
     config.secrets = Secrets {
@@ -147,6 +148,25 @@ async fn main() -> anyhow::Result<()> {
     config.allow_ips = args.allow_ips;
     config.trusted_proxies = args.trusted_proxies;
     config.faults = args.faults;
+    if all {
+        // "all" means every provider the given credentials can verify; say which are left
+        // out and why, rather than refusing to start.
+        let mut mounted = Vec::new();
+        for provider in &config.providers {
+            match config.check(provider) {
+                Ok(()) => mounted.push(provider.clone()),
+                Err(e) => eprintln!("not mounting {provider}: {e}"),
+            }
+        }
+        if mounted.is_empty() {
+            anyhow::bail!(
+                "no provider can be verified with the credentials given: pass --basic or \
+                 --bearer (Belvo), --secret (Bridge), --client-id (Vezgo), or --keys-url with \
+                 --keys-credential (Plaid)"
+            );
+        }
+        config.providers = mounted;
+    }
     let providers = config.providers.join(", ");
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let running = start(config, listener).await?;
