@@ -159,8 +159,9 @@ fn module_doc(p: &Provider) -> TokenStream {
         text.push_str(&format!("\n{}\n", d.trim()));
     }
     text.push_str(&format!(
-        "\nParse a delivery body with [`Event::parse`]; events the spec does not know become\n[`Event::Unknown`]. Generated from `spec/{}.yaml`.",
-        p.name
+        "\nParse a delivery body with [`Event::parse`](crate::{m}::Event::parse); events the spec does\nnot know become [`Event::Unknown`](crate::{m}::Event::Unknown). Generated from\n`spec/{n}.yaml`.",
+        m = p.module,
+        n = p.name
     ));
     inner_doc(&text)
 }

@@ -36,7 +36,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 pub use credentials::{Credentials, SourceIpCheck};
 pub use error::{ConfigError, VerifyError};
 #[cfg(feature = "http-keys")]
-pub use http_keys::HttpKeySource;
+pub use http_keys::{HttpKeySource, DEFAULT_FETCH_TIMEOUT};
 pub use key_cache::{DEFAULT_KEY_REFRESH, DEFAULT_KEY_RETRY};
 pub use keys::{Jwk, KeyError, KeyFuture, KeySource, StaticKeys};
 pub use scheme::*;
