@@ -58,6 +58,10 @@ fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
+/// Where the test vectors go; not under codegen's `GENERATED_DIRS` because the signer, not
+/// codegen, makes them.
+const VECTOR_DIR: &str = "generated/test-vectors";
+
 /// `generated/test-vectors/<provider>.json`: signed deliveries and attacks with their
 /// expected outcome, for verifiers in any language (see `hookspec_signer::test_vectors`).
 fn test_vectors(spec: &hookspec_codegen::model::ProviderSpec) -> generate::Output {
@@ -65,9 +69,27 @@ fn test_vectors(spec: &hookspec_codegen::model::ProviderSpec) -> generate::Outpu
         .expect("JSON values always serialize");
     contents.push('\n');
     generate::Output {
-        path: PathBuf::from(format!("generated/test-vectors/{}.json", spec.provider)),
+        path: Path::new(VECTOR_DIR).join(format!("{}.json", spec.provider)),
         contents,
     }
+}
+
+/// [`generate::orphans`] plus the vector files no longer produced (a removed provider's).
+/// JSON carries no `@generated` marker, so every `.json` in [`VECTOR_DIR`] counts as ours.
+fn orphans(root: &Path, outputs: &[generate::Output]) -> Vec<PathBuf> {
+    let mut found = generate::orphans(root, outputs);
+    let entries = std::fs::read_dir(root.join(VECTOR_DIR))
+        .into_iter()
+        .flatten();
+    found.extend(
+        entries
+            .flatten()
+            .map(|e| Path::new(VECTOR_DIR).join(e.file_name()))
+            .filter(|rel| rel.extension().is_some_and(|x| x == "json"))
+            .filter(|rel| !outputs.iter().any(|o| &o.path == rel)),
+    );
+    found.sort();
+    found
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -78,7 +100,7 @@ fn run(cli: Cli) -> Result<()> {
                 generate::outputs(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
             outputs.extend(specs.iter().map(|s| test_vectors(&s.spec)));
             let stale = generate::stale(&root, &outputs);
-            let orphans = generate::orphans(&root, &outputs);
+            let orphans = orphans(&root, &outputs);
             if check {
                 for p in &stale {
                     eprintln!("stale: {}", p.display());
