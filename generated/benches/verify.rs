@@ -22,8 +22,8 @@ fn setup(provider: &str) -> (Verifier, http::HeaderMap, Vec<u8>, SigningCredenti
     let now = common::at(VECTOR_CLOCK);
     let headers = common::header_map(&Signer::new(spec, creds.clone()).sign(&body, now));
     let verifier = Verifier::new(
-        common::schemes(spec),
-        common::delivery(spec),
+        hookspec::auth(provider).expect("provider"),
+        hookspec::delivery(provider).expect("provider"),
         common::test_credentials(spec),
     )
     .expect("verifier");

@@ -38,8 +38,8 @@ fn main() {
     let signed = Signer::new(spec, creds.clone()).sign(&body, now);
     let headers = common::header_map(&signed);
     let verifier = Verifier::new(
-        common::schemes(spec),
-        common::delivery(spec),
+        hookspec::auth(&provider).expect("provider"),
+        hookspec::delivery(&provider).expect("provider"),
         common::test_credentials(spec),
     )
     .expect("verifier");

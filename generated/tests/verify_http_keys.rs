@@ -94,7 +94,7 @@ async fn key_server(
 }
 
 fn endpoint() -> &'static KeyEndpoint {
-    &common::jwt_scheme(common::schemes(spec("plaid"))).key_endpoint
+    hookspec::plaid::KEY_ENDPOINT
 }
 
 #[tokio::test]
@@ -107,8 +107,8 @@ async fn fetches_keys_from_the_endpoint_and_maps_its_answers() {
         .credential("client_id", CLIENT_ID)
         .credential("secret", SECRET);
     let v = Verifier::new(
-        common::schemes(s),
-        common::delivery(s),
+        hookspec::plaid::AUTH,
+        &hookspec::plaid::DELIVERY,
         Credentials::new()
             .source_ips(SourceIpCheck::Off)
             .key_source(source),
@@ -197,8 +197,8 @@ async fn refused_credentials_and_a_dead_endpoint_are_unavailable_without_leaking
         .credential("secret", SECRET);
     for source in [wrong, missing, dead] {
         let v = Verifier::new(
-            common::schemes(s),
-            common::delivery(s),
+            hookspec::plaid::AUTH,
+            &hookspec::plaid::DELIVERY,
             Credentials::new()
                 .source_ips(SourceIpCheck::Off)
                 .key_source(source),

@@ -53,8 +53,8 @@ async fn every_vector_case_gets_its_recorded_outcome() {
             .as_str()
             .is_some_and(|n| n.contains("not secret")));
         let verifier = Verifier::new(
-            common::schemes(spec),
-            common::delivery(spec),
+            hookspec::auth(&spec.provider).expect("emitted provider"),
+            hookspec::delivery(&spec.provider).expect("emitted provider"),
             credentials(&file["test_material"]),
         )
         .expect("the test material configures a verifier");

@@ -117,7 +117,6 @@ pub trait Receiver<P: Provider>: Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub struct Config {
     verifier: Verifier,
-    delivery: &'static DeliveryRules,
     body_limit: usize,
     handler_timeout: Duration,
 }
@@ -133,7 +132,6 @@ impl Config {
     pub fn new<P: Provider>(credentials: Credentials) -> Result<Self, ConfigError> {
         Ok(Config {
             verifier: Verifier::new(P::AUTH, P::DELIVERY, credentials)?,
-            delivery: P::DELIVERY,
             body_limit: DEFAULT_BODY_LIMIT,
             handler_timeout: P::DELIVERY.timeout * 4 / 5,
         })
@@ -163,7 +161,7 @@ impl Config {
 
     /// The provider's delivery rules.
     pub fn delivery(&self) -> &'static DeliveryRules {
-        self.delivery
+        self.verifier.delivery()
     }
 
     /// The verifier.
@@ -272,7 +270,7 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
     if let Err(e) = config.verifier.verify(request, now).await {
         return Receipt::refused(e.status(), Outcome::Unauthenticated(e));
     }
-    if !media_type_matches(request, config.delivery.content_type) {
+    if !media_type_matches(request, config.delivery().content_type) {
         return Receipt::refused(415, Outcome::UnsupportedMediaType);
     }
     let event = match P::parse(request.body) {
@@ -287,7 +285,7 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
         received_at: now,
         peer: request.peer,
     };
-    let ack = config.delivery.success.ack();
+    let ack = config.delivery().success.ack();
     if receiver.claim(&delivery).await == Claim::Duplicate {
         return Receipt {
             status: ack,

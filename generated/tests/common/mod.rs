@@ -1,5 +1,6 @@
-//! Shared by the verification tests: the specs, and their auth data as the static scheme
-//! types the generated modules carry (leaked once per test process).
+//! Shared by the verification tests: the specs, and a spec's auth data as the static
+//! scheme types the generated modules carry (leaked), for specs changed in a test; the
+//! real providers' schemes are the emitted `hookspec::auth`/`hookspec::delivery`.
 
 #![allow(dead_code)]
 
@@ -155,17 +156,6 @@ fn scheme(s: &m::AuthScheme) -> rt::AuthScheme {
             })
         }
     }
-}
-
-/// The JWT scheme of a spec's static schemes.
-pub fn jwt_scheme(schemes: &'static [rt::AuthScheme]) -> &'static rt::JwtScheme {
-    schemes
-        .iter()
-        .find_map(|s| match s {
-            rt::AuthScheme::Jwt(j) => Some(j),
-            _ => None,
-        })
-        .expect("a JWT scheme")
 }
 
 /// Receiver credentials matching `hookspec_signer::SigningCredentials::test(spec)`,

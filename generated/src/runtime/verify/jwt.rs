@@ -59,6 +59,7 @@ impl JwtCheck {
         else {
             return Err(malformed("not a compact JWT (three dot-separated parts)"));
         };
+        let signing_input = &token.as_bytes()[..head.len() + 1 + claims.len()];
 
         // The header is read without trusting it: only to refuse what is not ES256 and to
         // name the key, before any key is looked up.
@@ -104,7 +105,6 @@ impl JwtCheck {
                 kid: kid.to_owned(),
             });
         }
-        let signing_input = &token.as_bytes()[..token.len() - signature_len(token)];
         key.verifying_key()
             .verify(signing_input, &signature)
             .map_err(|_| VerifyError::BadSignature)?;
@@ -148,11 +148,6 @@ impl JwtCheck {
             JwtAlgorithm::Es256 => alg == "ES256",
         })
     }
-}
-
-/// Length of the last part plus its dot: the signing input is everything before it.
-fn signature_len(token: &str) -> usize {
-    token.rsplit('.').next().map_or(0, |s| s.len() + 1)
 }
 
 fn decode_json(part: &str) -> Option<serde_json::Value> {
