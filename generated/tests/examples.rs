@@ -146,6 +146,11 @@ fn subject_and_idempotency_key_accessors() {
         key,
         hookspec::runtime::body_digest(&bridge[..bridge.len() - 1])
     );
+    // The FIPS 180-2 "abc" vector, lowercase hex.
+    assert_eq!(
+        hookspec::runtime::body_digest(b"abc"),
+        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
 
     let belvo = br#"{"webhook_id": "aadf41a1fc8e4f79a49f7f04027ac999", "webhook_type": "ACCOUNTS", "process_type": "historical_update", "webhook_code": "historical_update", "link_id": "16f68516-bcbc-4cf7-b815-c500d4204e28", "request_id": "4363b08b-51eb-4350-9c74-5df5ac92a7f6", "external_id": null, "data": {"total_accounts": 5}}"#;
     let e = hookspec::belvo::Event::parse(belvo).unwrap();

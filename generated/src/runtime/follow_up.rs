@@ -525,7 +525,7 @@ fn at(param: &ParamSpec) -> Location {
 }
 
 /// The value at a dotted path (`item_id`, `data.id`).
-fn value_at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+pub(crate) fn value_at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
     let v = path.split('.').try_fold(value, |v, k| v.get(k))?;
     (!v.is_null()).then_some(v)
 }

@@ -54,11 +54,13 @@ impl serde::Serialize for UnknownEvent {
 /// across languages and never depends on re-serialization.
 pub fn body_digest(body: &[u8]) -> String {
     use sha2::Digest;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let digest = sha2::Sha256::digest(body);
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in digest {
-        out.push_str(&format!("{b:02x}"));
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
     out
 }
@@ -66,8 +68,7 @@ pub fn body_digest(body: &[u8]) -> String {
 /// The string or integer at a dotted path of a JSON value (for events the spec does not
 /// know, which have no struct to read from).
 pub fn id_at(value: &serde_json::Value, path: &str) -> Option<String> {
-    let v = path.split('.').try_fold(value, |v, k| v.get(k))?;
-    match v {
+    match follow_up::value_at(value, path)? {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Number(n) => Some(n.to_string()),
         _ => None,
