@@ -4,6 +4,7 @@
 //! happens when a case runs (timestamps must be fresh), so cases hold raw bodies only.
 
 use bytes::Bytes;
+use hookspec_codegen::check::resolve_event;
 use hookspec_codegen::model::{Kind, ProviderSpec, Shape};
 use serde::Serialize;
 use serde_json::Value;
@@ -166,17 +167,22 @@ pub struct Example {
     pub body: Bytes,
 }
 
+/// The discriminator values of `event` joined by `.`, as case ids name events
+/// (`TRANSACTIONS.SYNC_UPDATES_AVAILABLE`).
+pub fn event_key(spec: &ProviderSpec, event: &hookspec_codegen::model::Event) -> String {
+    spec.discriminator
+        .iter()
+        .map(|d| event.when.get(d).map_or("", String::as_str))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// Every documented example of every event, in spec order, with unique names.
 pub fn examples(spec: &ProviderSpec) -> Vec<Example> {
     let mut seen: std::collections::HashMap<String, usize> = Default::default();
     let mut out = Vec::new();
     for event in &spec.events {
-        let key: Vec<&str> = spec
-            .discriminator
-            .iter()
-            .map(|d| event.when.get(d).map_or("", String::as_str))
-            .collect();
-        let key = key.join(".");
+        let key = event_key(spec, event);
         for example in &event.examples {
             let n = seen.entry(key.clone()).or_default();
             *n += 1;
@@ -386,7 +392,7 @@ const UNKNOWN_ENUM_VALUE: &str = "HOOKSPEC_UNKNOWN_VALUE";
 /// `None` when the example reaches no open enum.
 fn with_unknown_enum_value(spec: &ProviderSpec, body: &[u8]) -> Option<Value> {
     let mut v: Value = serde_json::from_slice(body).ok()?;
-    let event = event_of(spec, &v)?;
+    let event = resolve_event(spec, &v)?;
     let mut pointer = None;
     for (name, shape) in &spec.envelope.fields {
         if let Some(value) = v.get(name) {
@@ -408,16 +414,6 @@ fn with_unknown_enum_value(spec: &ProviderSpec, body: &[u8]) -> Option<Value> {
     }
     *v.pointer_mut(&pointer?)? = Value::String(UNKNOWN_ENUM_VALUE.to_owned());
     Some(v)
-}
-
-/// The event an example belongs to, by its discriminator values (shape variants share
-/// them, but share their open enums' reachability too, so the first is good enough).
-fn event_of<'s>(spec: &'s ProviderSpec, v: &Value) -> Option<&'s hookspec_codegen::model::Event> {
-    spec.events.iter().find(|e| {
-        spec.discriminator
-            .iter()
-            .all(|d| v.get(d).and_then(Value::as_str) == e.when.get(d).map(String::as_str))
-    })
 }
 
 fn open_enum_at(spec: &ProviderSpec, shape: &Shape, value: &Value, at: String) -> Option<String> {
@@ -560,7 +556,7 @@ mod tests {
             let s = spec(name);
             let first: Value = serde_json::from_slice(&probe_body(&s).unwrap()).unwrap();
             let unknown = as_unknown_event(&s, first);
-            assert!(event_of(&s, &unknown).is_none(), "{name}");
+            assert!(resolve_event(&s, &unknown).is_none(), "{name}");
         }
     }
 

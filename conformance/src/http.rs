@@ -111,6 +111,26 @@ impl OutgoingBody {
     }
 }
 
+/// `endpoint` as a request target: only absolute `http://` URLs, which is all
+/// [`exchange`] can reach.
+pub fn endpoint_uri(endpoint: &str) -> Result<http::Uri, String> {
+    let url: http::Uri = endpoint.parse().map_err(|e| format!("{endpoint}: {e}"))?;
+    if url.scheme_str() != Some("http") || url.authority().is_none() {
+        return Err(format!(
+            "{endpoint}: only absolute http:// URLs are supported"
+        ));
+    }
+    Ok(url)
+}
+
+/// The HTTP method a spec's deliveries use.
+pub fn delivery_method(method: hookspec_codegen::model::HttpMethod) -> http::Method {
+    match method {
+        hookspec_codegen::model::HttpMethod::Post => http::Method::POST,
+        hookspec_codegen::model::HttpMethod::Put => http::Method::PUT,
+    }
+}
+
 /// Bounds of one exchange.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {

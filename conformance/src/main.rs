@@ -53,10 +53,7 @@ struct OneProvider {
 
 impl OneProvider {
     fn spec(&self) -> Result<ProviderSpec, String> {
-        let suite = match &self.spec_dir {
-            Some(dir) => Suite::all(dir),
-            None => Suite::builtin(),
-        };
+        let suite = spec_source(self.spec_dir.as_deref());
         let specs = suite.select_providers(std::slice::from_ref(&self.provider));
         let specs = specs.specs().map_err(|e| e.to_string())?;
         specs
@@ -263,14 +260,25 @@ impl CredentialArgs {
 
     /// The key given with `--signing-key`, if any.
     fn signing_key(&self) -> Result<Option<p256::ecdsa::SigningKey>, String> {
-        let Some(path) = &self.signing_key else {
-            return Ok(None);
-        };
-        let pem = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read --signing-key {}: {e}", path.display()))?;
-        keys::key_from_pem(&pem)
-            .map(Some)
-            .map_err(|e| format!("--signing-key {}: {e}", path.display()))
+        self.signing_key
+            .as_deref()
+            .map(read_signing_key)
+            .transpose()
+    }
+}
+
+/// The P-256 key in the PEM file given with `--signing-key`.
+fn read_signing_key(path: &std::path::Path) -> Result<p256::ecdsa::SigningKey, String> {
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read --signing-key {}: {e}", path.display()))?;
+    keys::key_from_pem(&pem).map_err(|e| format!("--signing-key {}: {e}", path.display()))
+}
+
+/// The built-in specs, or those in `spec_dir`.
+fn spec_source(spec_dir: Option<&std::path::Path>) -> Suite {
+    match spec_dir {
+        Some(dir) => Suite::all(dir),
+        None => Suite::builtin(),
     }
 }
 
@@ -369,24 +377,16 @@ async fn send(args: SendArgs) -> ExitCode {
         (None, Some(u)) => format!("{}/{}", u.trim_end_matches('/'), spec.provider),
         (None, None) => return usage_error("give --url or --endpoint"),
     };
-    // A JWT's verifier fetches the key from the provider: the suite plays that part too.
-    let signs_jwt = spec.auth.iter().any(|s| matches!(s, AuthScheme::Jwt(_)));
-    let mut key_server = None;
-    let mut plaid_keys = None;
-    if signs_jwt {
-        match plaid_key_endpoint(&args.credentials, args.plaid_keys_listen).await {
-            Ok((ring, server)) => {
-                eprintln!(
-                    "key endpoint: {} (POST {})",
-                    server.url(),
-                    hookspec_conformance::keys::KEY_PATH
-                );
-                plaid_keys = Some(ring);
-                key_server = Some(server);
-            }
-            Err(e) => return usage_error(e),
-        }
-    }
+    let (plaid_keys, key_server) = match plaid_key_endpoint(
+        std::slice::from_ref(&spec),
+        &args.credentials,
+        args.plaid_keys_listen,
+    )
+    .await
+    {
+        Ok(started) => started.unzip(),
+        Err(e) => return usage_error(e),
+    };
     let side = ProviderSide::new(spec, &args.credentials.credentials(plaid_keys, true));
     let sent = hookspec_conformance::send::send(
         &side,
@@ -458,11 +458,8 @@ fn validate(args: &ValidateArgs) -> ExitCode {
 }
 
 fn suite(selection: &Selection) -> Suite {
-    let suite = match &selection.spec_dir {
-        Some(dir) => Suite::all(dir),
-        None => Suite::builtin(),
-    };
-    let mut suite = suite.select_providers(&selection.providers);
+    let mut suite =
+        spec_source(selection.spec_dir.as_deref()).select_providers(&selection.providers);
     for g in &selection.only {
         suite = suite.only(g);
     }
@@ -483,10 +480,7 @@ fn list(selection: &Selection) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(USAGE_OR_SPEC_ERROR)
-        }
+        Err(e) => usage_error(e),
     }
 }
 
@@ -494,41 +488,20 @@ async fn run(args: RunArgs) -> ExitCode {
     let suite = suite(&args.selection);
     let specs = match suite.specs() {
         Ok(s) => s.to_vec(),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(USAGE_OR_SPEC_ERROR);
-        }
+        Err(e) => return usage_error(e),
     };
-    let plays_plaid = specs.iter().any(|s| s.provider == "plaid");
-    let mut key_server = None;
-    let mut plaid_keys = None;
-    if plays_plaid {
-        match plaid_key_endpoint(&args.credentials, args.plaid_keys_listen).await {
-            Ok((ring, server)) => {
-                eprintln!(
-                    "plaid key endpoint: {} (POST {}); point the receiver's Plaid base URL here",
-                    server.url(),
-                    hookspec_conformance::keys::KEY_PATH
-                );
-                plaid_keys = Some(ring);
-                key_server = Some(server);
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(USAGE_OR_SPEC_ERROR);
-            }
-        }
-    }
+    let (plaid_keys, key_server) =
+        match plaid_key_endpoint(&specs, &args.credentials, args.plaid_keys_listen).await {
+            Ok(started) => started.unzip(),
+            Err(e) => return usage_error(e),
+        };
     let mock = match args.mock_api_listen {
         Some(addr) => match start_mock(addr, &specs, plaid_keys.clone()).await {
             Ok(m) => {
                 eprintln!("mock API: {} (each provider at /<provider>)", m.url());
                 Some(m)
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(USAGE_OR_SPEC_ERROR);
-            }
+            Err(e) => return usage_error(e),
         },
         None => None,
     };
@@ -560,10 +533,7 @@ async fn run(args: RunArgs) -> ExitCode {
                     bundled = Some(r);
                     url
                 }
-                Err(e) => {
-                    eprintln!("error: cannot start the reference receiver: {e}");
-                    return ExitCode::from(USAGE_OR_SPEC_ERROR);
-                }
+                Err(e) => return usage_error(format!("cannot start the reference receiver: {e}")),
             }
         }
     };
@@ -586,10 +556,7 @@ async fn run(args: RunArgs) -> ExitCode {
     }
     let total = match suite.cases() {
         Ok(c) => c.len() as u64,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(USAGE_OR_SPEC_ERROR);
-        }
+        Err(e) => return usage_error(e),
     };
     let total = total + suite.expected_follow_ups().map_or(0, |f| f.len() as u64);
     let bar = (args.format == Format::Pretty).then(|| progress_bar(total));
@@ -601,10 +568,7 @@ async fn run(args: RunArgs) -> ExitCode {
     }
     let report = match suite.run(&url).await {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(USAGE_OR_SPEC_ERROR);
-        }
+        Err(e) => return usage_error(e),
     };
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -619,8 +583,7 @@ async fn run(args: RunArgs) -> ExitCode {
         m.shutdown().await;
     }
     if let Err(e) = write_report(&report, args.format, args.out.as_deref()) {
-        eprintln!("error: cannot write the report: {e}");
-        return ExitCode::from(USAGE_OR_SPEC_ERROR);
+        return usage_error(format!("cannot write the report: {e}"));
     }
     if report.passed() {
         ExitCode::SUCCESS
@@ -629,11 +592,21 @@ async fn run(args: RunArgs) -> ExitCode {
     }
 }
 
-/// The Plaid signing keys and the endpoint serving them.
+/// The Plaid signing keys and the endpoint serving them, started (and announced) when one
+/// of `specs` signs JWTs: their verifier fetches the key from the provider, so the suite
+/// plays that part too.
 async fn plaid_key_endpoint(
+    specs: &[ProviderSpec],
     credentials: &CredentialArgs,
     listen: std::net::SocketAddr,
-) -> Result<(KeyRing, KeyServer), String> {
+) -> Result<Option<(KeyRing, KeyServer)>, String> {
+    let signs_jwt = specs
+        .iter()
+        .flat_map(|s| &s.auth)
+        .any(|a| matches!(a, AuthScheme::Jwt(_)));
+    if !signs_jwt {
+        return Ok(None);
+    }
     let key = credentials.signing_key()?.unwrap_or_else(keys::random_key);
     let ring = KeyRing::new(key, keys::FIRST_KID);
     let listener = tokio::net::TcpListener::bind(listen)
@@ -641,7 +614,12 @@ async fn plaid_key_endpoint(
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let server = KeyServer::start(listener, ring.clone())
         .map_err(|e| format!("cannot start the Plaid key endpoint: {e}"))?;
-    Ok((ring, server))
+    eprintln!(
+        "plaid key endpoint: {} (POST {}); point the receiver's Plaid base URL here",
+        server.url(),
+        keys::KEY_PATH
+    );
+    Ok(Some((ring, server)))
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
@@ -687,39 +665,14 @@ async fn start_mock(
 }
 
 async fn mock_api(args: MockApiArgs) -> ExitCode {
-    let specs = match &args.spec_dir {
-        Some(dir) => hookspec_conformance::specs::load_dir(dir),
-        None => hookspec_conformance::specs::builtin_all(),
+    let suite = spec_source(args.spec_dir.as_deref()).select_providers(&args.providers);
+    let specs = match suite.specs() {
+        Ok(s) => s.to_vec(),
+        Err(e) => return usage_error(e),
     };
-    let mut specs = match specs {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(USAGE_OR_SPEC_ERROR);
-        }
-    };
-    if let Some(missing) = args
-        .providers
-        .iter()
-        .find(|p| !specs.iter().any(|s| &s.provider == *p))
-    {
-        eprintln!("error: no spec for provider `{missing}`");
-        return ExitCode::from(USAGE_OR_SPEC_ERROR);
-    }
-    if !args.providers.is_empty() {
-        specs.retain(|s| args.providers.contains(&s.provider));
-    }
-    let key = match &args.signing_key {
-        Some(path) => match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|pem| keys::key_from_pem(&pem))
-        {
-            Ok(k) => k,
-            Err(e) => {
-                eprintln!("error: --signing-key {}: {e}", path.display());
-                return ExitCode::from(USAGE_OR_SPEC_ERROR);
-            }
-        },
+    let key = match args.signing_key.as_deref().map(read_signing_key) {
+        Some(Ok(k)) => k,
+        Some(Err(e)) => return usage_error(e),
         None => keys::random_key(),
     };
     let ring = KeyRing::new(key, keys::FIRST_KID);
@@ -729,21 +682,14 @@ async fn mock_api(args: MockApiArgs) -> ExitCode {
     }
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: cannot listen on {}: {e}", args.listen);
-            return ExitCode::from(USAGE_OR_SPEC_ERROR);
-        }
+        Err(e) => return usage_error(format!("cannot listen on {}: {e}", args.listen)),
     };
     let server = match MockApiServer::start(listener, &specs, credentials.clone(), Some(ring)) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot start the mock API: {e}");
-            return ExitCode::from(USAGE_OR_SPEC_ERROR);
-        }
+        Err(e) => return usage_error(format!("cannot start the mock API: {e}")),
     };
     if server.providers().is_empty() {
-        eprintln!("error: none of the selected specs lists API endpoints");
-        return ExitCode::from(USAGE_OR_SPEC_ERROR);
+        return usage_error("none of the selected specs lists API endpoints");
     }
     println!("mock API: {}", server.url());
     for provider in server.providers() {

@@ -5,10 +5,13 @@ use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use hookspec_codegen::model::{HttpMethod, ProviderSpec};
+use hookspec_codegen::model::ProviderSpec;
 use serde_json::Value;
 
-use crate::http::{exchange, Exchange, Limits, Observed, Outgoing, OutgoingBody};
+use crate::cases::event_key;
+use crate::http::{
+    delivery_method, endpoint_uri, exchange, Exchange, Limits, Observed, Outgoing, OutgoingBody,
+};
 use crate::provider::{acknowledged, ProviderSide};
 use crate::suite::humanize;
 
@@ -66,15 +69,6 @@ impl std::fmt::Display for SendError {
 
 impl std::error::Error for SendError {}
 
-/// The discriminator values of `event` joined by `.`, as case ids name events.
-fn discriminator_key(spec: &ProviderSpec, event: &hookspec_codegen::model::Event) -> String {
-    spec.discriminator
-        .iter()
-        .map(|d| event.when.get(d).map_or("", String::as_str))
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
 /// Documented example `number` (1-based) of `event`, which is an event's name
 /// (`SyncUpdatesAvailable`) or its discriminator values joined by `.`
 /// (`TRANSACTIONS.SYNC_UPDATES_AVAILABLE`, covering every shape variant under them).
@@ -83,7 +77,7 @@ pub fn example(spec: &ProviderSpec, event: &str, number: usize) -> Result<Bytes,
     let matching: Vec<_> = spec
         .events
         .iter()
-        .filter(|e| e.name == event || discriminator_key(spec, e) == event)
+        .filter(|e| e.name == event || event_key(spec, e) == event)
         .collect();
     if matching.is_empty() {
         return Err(SendError::UnknownEvent {
@@ -91,7 +85,7 @@ pub fn example(spec: &ProviderSpec, event: &str, number: usize) -> Result<Bytes,
             known: spec
                 .events
                 .iter()
-                .map(|e| format!("{} ({})", e.name, discriminator_key(spec, e)))
+                .map(|e| format!("{} ({})", e.name, event_key(spec, e)))
                 .collect(),
         });
     }
@@ -227,20 +221,10 @@ pub async fn send(
     body: Bytes,
     grace: Duration,
 ) -> Result<Sent, SendError> {
-    let url: http::Uri = endpoint
-        .parse()
-        .map_err(|e| SendError::BadUrl(format!("{endpoint}: {e}")))?;
-    if url.scheme_str() != Some("http") || url.authority().is_none() {
-        return Err(SendError::BadUrl(format!(
-            "{endpoint}: only absolute http:// URLs are supported"
-        )));
-    }
+    let url = endpoint_uri(endpoint).map_err(SendError::BadUrl)?;
     let spec = side.spec();
     let request = Outgoing {
-        method: match spec.delivery.method {
-            HttpMethod::Post => http::Method::POST,
-            HttpMethod::Put => http::Method::PUT,
-        },
+        method: delivery_method(spec.delivery.method),
         url,
         headers: side.sign(&body, SystemTime::now()),
         body: OutgoingBody::Full(body),
@@ -390,7 +374,7 @@ mod tests {
     fn events_by_name_or_discriminator() {
         let spec = crate::specs::builtin("plaid").unwrap();
         let event = spec.events.iter().find(|e| !e.examples.is_empty()).unwrap();
-        let key = discriminator_key(&spec, event);
+        let key = event_key(&spec, event);
         let by_name = example(&spec, &event.name, 1).unwrap();
         assert_eq!(by_name, example(&spec, &key, 1).unwrap());
         assert_eq!(by_name.as_ref(), event.examples[0].trim_end().as_bytes());

@@ -479,14 +479,7 @@ impl Target {
         hang_bound: Option<Duration>,
         max_response_bytes: usize,
     ) -> Result<Target, SuiteError> {
-        let url: http::Uri = endpoint
-            .parse()
-            .map_err(|e| SuiteError::BadUrl(format!("{endpoint}: {e}")))?;
-        if url.scheme_str() != Some("http") || url.authority().is_none() {
-            return Err(SuiteError::BadUrl(format!(
-                "{endpoint}: only absolute http:// URLs are supported"
-            )));
-        }
+        let url = crate::http::endpoint_uri(endpoint).map_err(SuiteError::BadUrl)?;
         let timeout = side.spec().delivery.timeout.get();
         Ok(Target {
             url,
@@ -508,10 +501,7 @@ impl Target {
 
     fn request(&self, headers: Vec<(String, String)>, body: OutgoingBody) -> Outgoing {
         Outgoing {
-            method: match self.spec().delivery.method {
-                hookspec_codegen::model::HttpMethod::Post => http::Method::POST,
-                hookspec_codegen::model::HttpMethod::Put => http::Method::PUT,
-            },
+            method: crate::http::delivery_method(self.spec().delivery.method),
             url: self.url.clone(),
             headers,
             body,
