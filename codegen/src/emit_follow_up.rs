@@ -3,9 +3,10 @@
 //! events' structs and on `Event`, and the `cargo xtask list-endpoints` lines. Reads only
 //! the IR; the request itself is assembled by `hookspec::runtime::FollowUp::build`.
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
+use crate::emit_rust::{ident, opt_str};
 use crate::ir::{ApiDef, EndpointDef, FollowUpDef, Provider};
 use crate::model::{ApiAuth, Binding, Kind, ParamLocation};
 
@@ -84,10 +85,6 @@ pub fn items(p: &Provider) -> TokenStream {
             }
         }
     }
-}
-
-fn ident(s: &str) -> Ident {
-    Ident::new(s, Span::call_site())
 }
 
 fn spec_const(event: &str) -> String {
@@ -179,10 +176,7 @@ fn follow_up_const(api: &ApiDef, event: &str, f: &FollowUpDef) -> TokenStream {
             }
             Binding::Caller(c) => {
                 let n = &c.name;
-                let key = match &c.key {
-                    Some(k) => quote!(::std::option::Option::Some(#k)),
-                    None => quote!(::std::option::Option::None),
-                };
+                let key = opt_str(c.key.as_deref());
                 quote!(crate::runtime::Binding::Caller { name: #n, key: #key })
             }
             Binding::SincePrevious { from, to } => {

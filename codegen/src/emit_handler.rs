@@ -5,6 +5,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use crate::emit_rust::opt_str;
 use crate::ir::Provider;
 use crate::model::{
     AuthScheme, AuthorizationKind, HmacAlgorithm, JwtAlgorithm, KeySource, SecretEncoding,
@@ -24,13 +25,6 @@ fn duration(d: std::time::Duration) -> TokenStream {
     let secs = Literal::u64_unsuffixed(d.as_secs());
     let nanos = Literal::u32_unsuffixed(d.subsec_nanos());
     quote! { ::std::time::Duration::new(#secs, #nanos) }
-}
-
-fn opt_str(s: Option<&str>) -> TokenStream {
-    match s {
-        Some(s) => quote! { ::std::option::Option::Some(#s) },
-        None => quote! { ::std::option::Option::None },
-    }
 }
 
 fn encoding(e: SignatureEncoding) -> TokenStream {

@@ -181,10 +181,19 @@ fn inner_doc(text: &str) -> TokenStream {
     quote! { #(#![doc = #lines])* }
 }
 
-fn ident(s: &str) -> Ident {
+/// An identifier; `r#name` becomes a raw one.
+pub(crate) fn ident(s: &str) -> Ident {
     match s.strip_prefix("r#") {
         Some(raw) => Ident::new_raw(raw, Span::call_site()),
         None => Ident::new(s, Span::call_site()),
+    }
+}
+
+/// `Some("text")` or `None` as an expression.
+pub(crate) fn opt_str(s: Option<&str>) -> TokenStream {
+    match s {
+        Some(s) => quote! { ::std::option::Option::Some(#s) },
+        None => quote! { ::std::option::Option::None },
     }
 }
 

@@ -315,6 +315,52 @@ pub struct HmacAuth {
     pub description: Option<String>,
 }
 
+/// One piece of an HMAC `signed` template, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedPiece<'a> {
+    /// Text signed as written.
+    Literal(&'a str),
+    /// `{body}`: the raw body.
+    Body,
+    /// `{timestamp}`: the signed timestamp.
+    Timestamp,
+    /// `{header:NAME}`: that header's value (`NAME` as written, not yet checked).
+    Header(&'a str),
+    /// Any other `{...}`, by its inside.
+    Unknown(&'a str),
+    /// A `{` that is never closed, with everything from it on; always the last piece.
+    Unclosed(&'a str),
+}
+
+/// A [`HmacAuth::signed`] template split into its pieces: the one reading of the template
+/// that validation and the signer share.
+pub fn signed_pieces(template: &str) -> Vec<SignedPiece<'_>> {
+    let mut pieces = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            pieces.push(SignedPiece::Literal(&rest[..open]));
+        }
+        let Some(close) = rest[open..].find('}').map(|c| c + open) else {
+            pieces.push(SignedPiece::Unclosed(&rest[open..]));
+            return pieces;
+        };
+        pieces.push(match &rest[open + 1..close] {
+            "body" => SignedPiece::Body,
+            "timestamp" => SignedPiece::Timestamp,
+            inside => match inside.strip_prefix("header:") {
+                Some(name) if !name.is_empty() => SignedPiece::Header(name),
+                _ => SignedPiece::Unknown(inside),
+            },
+        });
+        rest = &rest[close + 1..];
+    }
+    if !rest.is_empty() {
+        pieces.push(SignedPiece::Literal(rest));
+    }
+    pieces
+}
+
 /// Hash function of an HMAC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -983,6 +1029,30 @@ impl Format {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signed_templates_split_into_pieces() {
+        use SignedPiece::*;
+        assert_eq!(
+            signed_pieces("v0:{timestamp}.{header:Webhook-Id}{body}"),
+            [
+                Literal("v0:"),
+                Timestamp,
+                Literal("."),
+                Header("Webhook-Id"),
+                Body
+            ]
+        );
+        assert_eq!(
+            signed_pieces("{header:}{nope}x{body"),
+            [
+                Unknown("header:"),
+                Unknown("nope"),
+                Literal("x"),
+                Unclosed("{body")
+            ]
+        );
+    }
 
     fn d(s: &str) -> Duration {
         s.parse().unwrap()

@@ -59,12 +59,7 @@ pub(crate) fn validate(spec: &ProviderSpec, file: &str, r: &mut Reporter<'_>) {
         );
     }
     for (i, url) in spec.docs.iter().enumerate() {
-        if crate::check::check_format(url, Format::Uri).is_err() || !url.starts_with("http") {
-            r.at(
-                &root.key("docs").index(i),
-                format!("`{url}` is not an http(s) URL"),
-            );
-        }
+        http_url(url, &root.key("docs").index(i), r);
     }
     delivery(&spec.delivery, &root.key("delivery"), r);
     for (i, scheme) in spec.auth.iter().enumerate() {
@@ -112,6 +107,13 @@ fn is_header_name(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+}
+
+/// A link a reader follows: a URI that starts with `http`.
+fn http_url(url: &str, p: &Path, r: &mut Reporter<'_>) {
+    if crate::check::check_format(url, Format::Uri).is_err() || !url.starts_with("http") {
+        r.at(p, format!("`{url}` is not an http(s) URL"));
+    }
 }
 
 fn header(name: &str, p: &Path, r: &mut Reporter<'_>) {
@@ -341,27 +343,30 @@ fn auth(a: &AuthScheme, p: &Path, r: &mut Reporter<'_>) {
 fn hmac(h: &HmacAuth, p: &Path, r: &mut Reporter<'_>) {
     header(&h.header, &p.key("header"), r);
     let mut uses_timestamp = false;
-    let mut rest = h.signed.as_str();
     let mut has_body = false;
-    while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else {
-            r.at(&p.key("signed"), format!("unclosed `{{` in `{}`", h.signed));
-            break;
-        };
-        let name = &rest[start + 1..start + len];
-        match name {
-            "body" => has_body = true,
-            "timestamp" => uses_timestamp = true,
-            n if n.strip_prefix("header:").is_some_and(is_header_name) => {}
-            n => {
-                r.at(
-                    &p.key("signed"),
-                    format!("unknown placeholder `{{{n}}}` in `{}`", h.signed),
-                )
-                .hint("placeholders are `{body}`, `{timestamp}` and `{header:NAME}`");
+    for piece in signed_pieces(&h.signed) {
+        let unknown = match piece {
+            SignedPiece::Body => {
+                has_body = true;
+                continue;
             }
-        }
-        rest = &rest[start + len + 1..];
+            SignedPiece::Timestamp => {
+                uses_timestamp = true;
+                continue;
+            }
+            SignedPiece::Header(name) if !is_header_name(name) => format!("header:{name}"),
+            SignedPiece::Literal(_) | SignedPiece::Header(_) => continue,
+            SignedPiece::Unknown(inside) => inside.to_owned(),
+            SignedPiece::Unclosed(_) => {
+                r.at(&p.key("signed"), format!("unclosed `{{` in `{}`", h.signed));
+                continue;
+            }
+        };
+        r.at(
+            &p.key("signed"),
+            format!("unknown placeholder `{{{unknown}}}` in `{}`", h.signed),
+        )
+        .hint("placeholders are `{body}`, `{timestamp}` and `{header:NAME}`");
     }
     if !has_body {
         r.at(
@@ -1023,7 +1028,7 @@ fn alias_cycles(types: &IndexMap<String, Shape>, p: &Path, r: &mut Reporter<'_>)
 mod api {
     use serde_json::Value;
 
-    use super::{is_header_name, is_snake_ident, json_types, line_of, Ctx, Position};
+    use super::{http_url, is_header_name, is_snake_ident, json_types, line_of, Ctx, Position};
     use crate::check::{check_format, check_value};
     use crate::diagnostic::{did_you_mean, Reporter};
     use crate::model::*;
@@ -1077,12 +1082,7 @@ mod api {
             );
         }
         if let Some(url) = &api.registration.dashboard {
-            if check_format(url, Format::Uri).is_err() || !url.starts_with("http") {
-                r.at(
-                    &p.key("registration").key("dashboard"),
-                    format!("`{url}` is not an http(s) URL"),
-                );
-            }
+            http_url(url, &p.key("registration").key("dashboard"), r);
         }
         for (i, call) in api.registration.calls.iter().enumerate() {
             let cp = p.key("registration").key("calls").index(i);

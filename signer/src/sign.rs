@@ -6,8 +6,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use hookspec_codegen::model::{
-    AuthScheme, AuthorizationKind, HmacAlgorithm, HmacAuth, JwtAuth, KeySource, ProviderSpec,
-    SecretEncoding, SignatureEncoding,
+    signed_pieces, AuthScheme, AuthorizationKind, HmacAlgorithm, HmacAuth, JwtAuth, KeySource,
+    ProviderSpec, SecretEncoding, SignatureEncoding, SignedPiece,
 };
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
@@ -556,25 +556,20 @@ fn hmac_headers(
 /// The signed template with `{body}`, `{timestamp}` and `{header:NAME}` filled in.
 fn render(template: &str, body: &[u8], timestamp: &str, headers: &[(String, String)]) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.extend_from_slice(&rest.as_bytes()[..open]);
-        let Some(close) = rest[open..].find('}').map(|c| c + open) else {
-            break;
-        };
-        match &rest[open + 1..close] {
-            "body" => out.extend_from_slice(body),
-            "timestamp" => out.extend_from_slice(timestamp.as_bytes()),
-            other => {
-                let name = other.strip_prefix("header:").unwrap_or(other);
+    for piece in signed_pieces(template) {
+        match piece {
+            SignedPiece::Literal(text) | SignedPiece::Unclosed(text) => {
+                out.extend_from_slice(text.as_bytes())
+            }
+            SignedPiece::Body => out.extend_from_slice(body),
+            SignedPiece::Timestamp => out.extend_from_slice(timestamp.as_bytes()),
+            SignedPiece::Header(name) | SignedPiece::Unknown(name) => {
                 if let Some((_, v)) = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
                     out.extend_from_slice(v.as_bytes());
                 }
             }
         }
-        rest = &rest[close + 1..];
     }
-    out.extend_from_slice(rest.as_bytes());
     out
 }
 
