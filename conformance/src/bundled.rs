@@ -77,8 +77,12 @@ pub async fn start(
     key_endpoint: Option<&str>,
     faults: &[Fault],
 ) -> anyhow::Result<RunningReceiver> {
+    start_on_loopback(config(specs, key_endpoint, faults)).await
+}
+
+async fn start_on_loopback(config: ReceiverConfig) -> anyhow::Result<RunningReceiver> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    hookspec_reference_receiver::start(config(specs, key_endpoint, faults), listener).await
+    hookspec_reference_receiver::start(config, listener).await
 }
 
 /// `config` with follow-up calls made against the mock API at `mock_url` (providers at
@@ -130,12 +134,11 @@ pub async fn start_with_follow_ups(
     mock_url: &str,
     credentials: &crate::mock_api::MockCredentials,
 ) -> anyhow::Result<RunningReceiver> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let config = with_follow_ups(
+    start_on_loopback(with_follow_ups(
         config(specs, key_endpoint, faults),
         specs,
         mock_url,
         credentials,
-    );
-    hookspec_reference_receiver::start(config, listener).await
+    ))
+    .await
 }

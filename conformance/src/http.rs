@@ -131,6 +131,16 @@ pub fn delivery_method(method: hookspec_codegen::model::HttpMethod) -> http::Met
     }
 }
 
+/// A request header's value as the suite may show or save it: the `Authorization` value
+/// is the receiver's own credential and is redacted; signatures are fine to show.
+pub fn shown_header_value<'a>(name: &str, value: &'a str) -> &'a str {
+    if name.eq_ignore_ascii_case("authorization") {
+        "[redacted]"
+    } else {
+        value
+    }
+}
+
 /// Bounds of one exchange.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {

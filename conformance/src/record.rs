@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::http::{Exchange, Outgoing};
+use crate::http::{shown_header_value, Exchange, Outgoing};
 
 /// Request bodies up to this size are saved whole; larger ones only by digest.
 const MAX_SAVED_BODY: usize = 64 * 1024;
@@ -34,11 +34,7 @@ impl Recorder {
             "request": {
                 "method": request.method.as_str(),
                 "url": request.url.to_string(),
-                // The Authorization value is the receiver's own credential: never written.
-                "headers": request.headers.iter().map(|(n, v)| {
-                    let v = if n.eq_ignore_ascii_case("authorization") { "[redacted]" } else { v.as_str() };
-                    json!([n, v])
-                }).collect::<Vec<_>>(),
+                "headers": request.headers.iter().map(|(n, v)| json!([n, shown_header_value(n, v)])).collect::<Vec<_>>(),
                 "body_bytes": body.len(),
                 "body_sha256": crate::http::hex(&Sha256::digest(body)),
                 "body": (body.len() <= MAX_SAVED_BODY).then(|| String::from_utf8_lossy(body)),

@@ -68,6 +68,16 @@ pub struct AttemptReport {
     pub elapsed_ms: u64,
 }
 
+impl AttemptReport {
+    /// `attempt 2 at +60 ms: 503`, as the text renderings show it.
+    fn line(&self) -> String {
+        format!(
+            "attempt {} at +{} ms: {}",
+            self.attempt, self.scheduled_ms, self.observed
+        )
+    }
+}
+
 /// One case's result.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CaseReport {
@@ -277,11 +287,7 @@ impl Report {
                 let _ = writeln!(out, "{:<4}  {:<id_width$}  warning: {w}", "", "");
             }
             for a in case.attempts.iter().flatten() {
-                let _ = writeln!(
-                    out,
-                    "{:<4}  {:<id_width$}  attempt {} at +{} ms: {}",
-                    "", "", a.attempt, a.scheduled_ms, a.observed
-                );
+                let _ = writeln!(out, "{:<4}  {:<id_width$}  {}", "", "", a.line());
             }
         }
         let hung = self
@@ -318,11 +324,7 @@ fn case_detail(case: &CaseReport) -> String {
         let _ = write!(detail, "\nliveness: {l}");
     }
     for a in case.attempts.iter().flatten() {
-        let _ = write!(
-            detail,
-            "\nattempt {} at +{} ms: {}",
-            a.attempt, a.scheduled_ms, a.observed
-        );
+        let _ = write!(detail, "\n{}", a.line());
     }
     detail
 }

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::cases::event_key;
 use crate::http::{
-    delivery_method, endpoint_uri, exchange, Exchange, Limits, Observed, Outgoing, OutgoingBody,
+    delivery_method, endpoint_uri, exchange, shown_header_value, Exchange, Limits, Observed,
+    Outgoing, OutgoingBody,
 };
 use crate::provider::{acknowledged, ProviderSide};
 use crate::suite::humanize;
@@ -255,13 +256,7 @@ impl Sent {
         let r = &self.request;
         let _ = writeln!(out, "> {} {}", r.method, r.url);
         for (name, value) in &r.headers {
-            // The receiver's own credential; the signatures are fine to show.
-            let value = if name.eq_ignore_ascii_case("authorization") {
-                "[redacted]"
-            } else {
-                value
-            };
-            let _ = writeln!(out, "> {name}: {value}");
+            let _ = writeln!(out, "> {name}: {}", shown_header_value(name, value));
         }
         let _ = writeln!(out, ">");
         quote(&mut out, "> ", r.body.bytes(), false);

@@ -189,6 +189,8 @@ fn usage_errors_exit_2() {
             "http://127.0.0.1:9",
         ],
         &["list", "--provider", "nope"],
+        &["mock-api", "--provider", "nope"],
+        &["mock-api", "--signing-key", "/no/such/key.pem"],
     ] {
         let out = cli(args, Some(b"{}"), QUICK);
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
