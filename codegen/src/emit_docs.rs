@@ -780,7 +780,7 @@ fn follow_up_line(p: &Provider, f: &crate::ir::FollowUpDef, out: &mut String) {
     let call = p
         .api
         .as_ref()
-        .and_then(|a| a.endpoints.iter().find(|e| e.name == f.endpoint))
+        .and_then(|a| a.endpoint(&f.endpoint))
         .map_or_else(
             || format!("`{}`", f.endpoint),
             |e| format!("[`{} {}`](#{})", e.method, e.path, endpoint_anchor(&e.name)),

@@ -159,12 +159,7 @@ fn endpoint_const(e: &EndpointDef) -> TokenStream {
 
 fn follow_up_const(api: &ApiDef, event: &str, f: &FollowUpDef) -> TokenStream {
     let name = ident(&spec_const(event));
-    let Some(endpoint) = api
-        .endpoints
-        .iter()
-        .find(|e| e.name == f.endpoint)
-        .map(|e| ident(&e.constant))
-    else {
+    let Some(endpoint) = api.endpoint(&f.endpoint).map(|e| ident(&e.constant)) else {
         return TokenStream::new();
     };
     let bindings = f.bindings.iter().map(|(param, b)| {
@@ -196,7 +191,7 @@ fn follow_up_const(api: &ApiDef, event: &str, f: &FollowUpDef) -> TokenStream {
 }
 
 fn method_doc(api: &ApiDef, f: &FollowUpDef) -> TokenStream {
-    let ep = api.endpoints.iter().find(|e| e.name == f.endpoint);
+    let ep = api.endpoint(&f.endpoint);
     let mut lines = vec![match ep {
         Some(e) => format!(
             " The call to make next: `{} {}` ({}).",
@@ -236,12 +231,7 @@ pub fn list_endpoints<'a>(providers: impl IntoIterator<Item = &'a Provider>) -> 
         .flat_map(|p| {
             p.events.iter().filter_map(move |e| {
                 let f = e.follow_up.as_ref()?;
-                let ep = p
-                    .api
-                    .as_ref()?
-                    .endpoints
-                    .iter()
-                    .find(|x| x.name == f.endpoint)?;
+                let ep = p.api.as_ref()?.endpoint(&f.endpoint)?;
                 Some(format!(
                     "{}\t{}\t{}\t{}",
                     p.name, e.name, ep.method, ep.path

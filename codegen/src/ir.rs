@@ -298,6 +298,13 @@ pub enum Expected {
     Missing,
 }
 
+impl ApiDef {
+    /// The endpoint named `name`, if the API has one.
+    pub fn endpoint(&self, name: &str) -> Option<&EndpointDef> {
+        self.endpoints.iter().find(|e| e.name == name)
+    }
+}
+
 impl FollowUpDef {
     /// For each bound parameter, what a call made after `body` should carry.
     pub fn expected(&self, body: &serde_json::Value) -> Vec<(String, Expected)> {

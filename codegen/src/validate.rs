@@ -116,6 +116,13 @@ fn http_url(url: &str, p: &Path, r: &mut Reporter<'_>) {
     }
 }
 
+/// A path appended to a base URL.
+fn url_path(path: &str, p: &Path, r: &mut Reporter<'_>) {
+    if !path.starts_with('/') {
+        r.at(p, format!("path `{path}` must start with `/`"));
+    }
+}
+
 fn header(name: &str, p: &Path, r: &mut Reporter<'_>) {
     if !is_header_name(name) {
         r.at(p, format!("`{name}` is not a valid HTTP header name"));
@@ -316,12 +323,7 @@ fn auth(a: &AuthScheme, p: &Path, r: &mut Reporter<'_>) {
             }
             let KeySource::Endpoint(k) = &j.key_source;
             let kp = p.key("key_source").key("endpoint");
-            if !k.path.starts_with('/') {
-                r.at(
-                    &kp.key("path"),
-                    format!("path `{}` must start with `/`", k.path),
-                );
-            }
+            url_path(&k.path, &kp.key("path"), r);
             if k.base_urls.is_empty() {
                 r.at(
                     &kp.key("base_urls"),
@@ -1028,7 +1030,9 @@ fn alias_cycles(types: &IndexMap<String, Shape>, p: &Path, r: &mut Reporter<'_>)
 mod api {
     use serde_json::Value;
 
-    use super::{http_url, is_header_name, is_snake_ident, json_types, line_of, Ctx, Position};
+    use super::{
+        http_url, is_header_name, is_snake_ident, json_types, line_of, url_path, Ctx, Position,
+    };
     use crate::check::{check_format, check_value};
     use crate::diagnostic::{did_you_mean, Reporter};
     use crate::model::*;
@@ -1215,12 +1219,7 @@ mod api {
         dangling: bool,
         r: &mut Reporter<'_>,
     ) {
-        if !ep.path.starts_with('/') {
-            r.at(
-                &p.key("path"),
-                format!("path `{}` must start with `/`", ep.path),
-            );
-        }
+        url_path(&ep.path, &p.key("path"), r);
         if ep.description.trim().is_empty() {
             r.at(&p.key("description"), "say what the endpoint returns");
         }

@@ -247,7 +247,7 @@ impl<'s> Signer<'s> {
         let hmac_labelled =
             hmac.filter(|h| h.format.scheme.is_some() && h.format.label_separator.is_some());
         let mut tweak = Tweak::default();
-        let mut body = body.to_vec();
+        let body = body.to_vec();
         let mut expected = attack.expected_error();
         match attack {
             Attack::MissingHeader => {
@@ -331,7 +331,6 @@ impl<'s> Signer<'s> {
             }
         }
         let headers = self.headers(&body, now, &tweak);
-        body.shrink_to_fit();
         Some(SignedRequest {
             headers,
             body,
