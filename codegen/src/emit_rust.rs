@@ -329,12 +329,7 @@ fn emit_struct(s: &StructDef, p: &Provider) -> TokenStream {
         _ => quote!(),
     };
     let (extra, deny) = if s.additional {
-        let taken: Vec<&str> = s.fields.iter().map(|f| f.rust.as_str()).collect();
-        let extra_name = ident(if taken.contains(&"extra") {
-            "extra_fields_"
-        } else {
-            "extra"
-        });
+        let extra_name = extra_field(s);
         (
             quote! {
                 /// Fields the spec does not list, kept so the body re-serializes as received.
@@ -358,6 +353,13 @@ fn emit_struct(s: &StructDef, p: &Provider) -> TokenStream {
         }
         #walk
     }
+}
+
+/// The field an open struct keeps unknown keys in: `extra`, unless the spec has a field
+/// of that name.
+fn extra_field(s: &StructDef) -> Ident {
+    let taken = s.fields.iter().any(|f| f.rust == "extra");
+    ident(if taken { "extra_fields_" } else { "extra" })
 }
 
 /// Whether a field of this type can hold a struct (and so unknown fields); enums, scalars
@@ -396,23 +398,13 @@ fn unknown_fields_walk(s: &StructDef, p: &Provider, has_payload: bool) -> TokenS
         });
     }
     if s.additional {
-        let taken: Vec<&str> = s.fields.iter().map(|f| f.rust.as_str()).collect();
-        let extra = ident(if taken.contains(&"extra") {
-            "extra_fields_"
-        } else {
-            "extra"
-        });
+        let extra = extra_field(s);
         steps.push(quote! { crate::runtime::unknown_keys(&self.#extra, path, out); });
     }
-    let path = if steps.is_empty() {
-        quote!(_path)
+    let (path, out) = if steps.is_empty() {
+        (quote!(_path), quote!(_out))
     } else {
-        quote!(path)
-    };
-    let out = if steps.is_empty() {
-        quote!(_out)
-    } else {
-        quote!(out)
+        (quote!(path), quote!(out))
     };
     quote! {
         impl crate::runtime::UnknownFields for #name {
