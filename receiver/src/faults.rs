@@ -224,12 +224,18 @@ pub(crate) fn botch_follow_up(call: &mut hookspec::runtime::FollowUp, subject: O
     for (_, value) in &mut call.query {
         *value = other_text(value);
     }
+    // Body fields still to fill are the credentials, filled after this.
+    let unfilled: Vec<&str> = call
+        .placeholders
+        .iter()
+        .filter_map(|p| match p.at {
+            hookspec::runtime::Location::Body(field) => Some(field),
+            _ => None,
+        })
+        .collect();
     if let Some(serde_json::Value::Object(body)) = &mut call.json_body {
-        for value in body.values_mut() {
-            let placeholder = value
-                .as_str()
-                .is_some_and(|s| s.starts_with('<') && s.ends_with('>'));
-            if !placeholder {
+        for (field, value) in body.iter_mut() {
+            if !unfilled.contains(&field.as_str()) {
                 *value = other_value(value);
             }
         }
