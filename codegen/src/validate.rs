@@ -774,18 +774,26 @@ fn select(spec: &ProviderSpec, e: &Event, sel: &Select, p: &Path, r: &mut Report
     }
 }
 
+/// The one JSON type a value of `kind` has; `None` for `any`, which has every type.
+fn kind_json_type(kind: Kind) -> Option<JsonType> {
+    match kind {
+        Kind::String | Kind::Enum => Some(JsonType::String),
+        Kind::Integer | Kind::Decimal => Some(JsonType::Number),
+        Kind::Boolean => Some(JsonType::Boolean),
+        Kind::Array => Some(JsonType::Array),
+        Kind::Object | Kind::Map => Some(JsonType::Object),
+        Kind::Any => None,
+    }
+}
+
 /// The JSON types a value of `shape` can have (every type for `any`).
 fn json_types(spec: &ProviderSpec, shape: &Shape) -> Vec<JsonType> {
     let Some(resolved) = spec.resolve(shape) else {
         return Vec::new();
     };
-    let mut out = match resolved.kind {
-        Some(Kind::String) | Some(Kind::Enum) => vec![JsonType::String],
-        Some(Kind::Integer) | Some(Kind::Decimal) => vec![JsonType::Number],
-        Some(Kind::Boolean) => vec![JsonType::Boolean],
-        Some(Kind::Array) => vec![JsonType::Array],
-        Some(Kind::Object) | Some(Kind::Map) => vec![JsonType::Object],
-        Some(Kind::Any) | None => vec![
+    let mut out = match resolved.kind.and_then(kind_json_type) {
+        Some(t) => vec![t],
+        None => vec![
             JsonType::Null,
             JsonType::Boolean,
             JsonType::Number,
@@ -1031,7 +1039,8 @@ mod api {
     use serde_json::Value;
 
     use super::{
-        http_url, is_header_name, is_snake_ident, json_types, line_of, url_path, Ctx, Position,
+        http_url, is_header_name, is_snake_ident, json_types, kind_json_type, line_of, url_path,
+        Ctx, Position,
     };
     use crate::check::{check_format, check_value};
     use crate::diagnostic::{did_you_mean, Reporter};
@@ -1375,18 +1384,6 @@ mod api {
         }
     }
 
-    /// The JSON types a parameter of `kind` takes.
-    fn param_json_type(kind: Kind) -> Option<JsonType> {
-        match kind {
-            Kind::String | Kind::Enum => Some(JsonType::String),
-            Kind::Integer | Kind::Decimal => Some(JsonType::Number),
-            Kind::Boolean => Some(JsonType::Boolean),
-            Kind::Array => Some(JsonType::Array),
-            Kind::Object | Kind::Map => Some(JsonType::Object),
-            Kind::Any => None,
-        }
-    }
-
     fn follow_up(
         spec: &ProviderSpec,
         api: &Api,
@@ -1418,7 +1415,7 @@ mod api {
                     let at = bp.key("payload");
                     if let Some(shape) = payload_field(spec, e, path, &at, r) {
                         let types = json_types(spec, shape);
-                        let want = param_json_type(param.kind);
+                        let want = kind_json_type(param.kind);
                         let fits = match (param.location, want) {
                             (ParamLocation::Body, Some(w)) => types.contains(&w),
                             (ParamLocation::Body, None) => true,
