@@ -43,10 +43,10 @@ pub fn items(p: &Provider) -> TokenStream {
         quote! {
             impl #body {
                 #doc
-                pub fn follow_up(&self, ctx: &crate::runtime::FollowUpContext) -> crate::runtime::FollowUp {
+                pub fn follow_up(&self, ctx: &::hookspec_runtime::FollowUpContext) -> ::hookspec_runtime::FollowUp {
                     // Paths are read from the event as the provider sent it.
-                    let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-                    crate::runtime::FollowUp::build(&API, &#spec, &body, ctx)
+                    let body = ::hookspec_runtime::serde_json::to_value(self).unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+                    ::hookspec_runtime::FollowUp::build(&API, &#spec, &body, ctx)
                 }
             }
         }
@@ -62,7 +62,7 @@ pub fn items(p: &Provider) -> TokenStream {
         .then(|| quote!(Self::Unknown(_) => ::std::option::Option::None,));
     quote! {
         #[doc = #api_doc]
-        pub const API: crate::runtime::Api = crate::runtime::Api {
+        pub const API: ::hookspec_runtime::Api = ::hookspec_runtime::Api {
             base_urls: &[#(#envs),*],
             auth: #auth,
             error: #error,
@@ -76,7 +76,7 @@ pub fn items(p: &Provider) -> TokenStream {
         impl Event {
             /// The call to make back to the provider after this event, when the spec names
             /// one; `None` for events without a follow-up and for unknown events.
-            pub fn follow_up(&self, ctx: &crate::runtime::FollowUpContext) -> ::std::option::Option<crate::runtime::FollowUp> {
+            pub fn follow_up(&self, ctx: &::hookspec_runtime::FollowUpContext) -> ::std::option::Option<::hookspec_runtime::FollowUp> {
                 match self {
                     #(#arms)*
                     #unknown
@@ -93,14 +93,14 @@ fn spec_const(event: &str) -> String {
 
 fn auth_tokens(api: &ApiDef) -> TokenStream {
     match &api.auth {
-        None => quote!(crate::runtime::ApiAuth::None),
-        Some(ApiAuth::BodyFields(f)) => quote!(crate::runtime::ApiAuth::BodyFields(&[#(#f),*])),
+        None => quote!(::hookspec_runtime::ApiAuth::None),
+        Some(ApiAuth::BodyFields(f)) => quote!(::hookspec_runtime::ApiAuth::BodyFields(&[#(#f),*])),
         Some(ApiAuth::Basic { user, password }) => {
-            quote!(crate::runtime::ApiAuth::Basic { user: #user, password: #password })
+            quote!(::hookspec_runtime::ApiAuth::Basic { user: #user, password: #password })
         }
         Some(ApiAuth::Headers(h)) => {
             let pairs = h.iter().map(|(k, v)| quote!((#k, #v)));
-            quote!(crate::runtime::ApiAuth::Headers(&[#(#pairs),*]))
+            quote!(::hookspec_runtime::ApiAuth::Headers(&[#(#pairs),*]))
         }
     }
 }
@@ -130,10 +130,10 @@ fn endpoint_const(e: &EndpointDef) -> TokenStream {
         };
         let required = p.required;
         quote! {
-            crate::runtime::ParamSpec {
+            ::hookspec_runtime::ParamSpec {
                 name: #n,
-                location: crate::runtime::ParamIn::#location,
-                kind: crate::runtime::ParamKind::#kind,
+                location: ::hookspec_runtime::ParamIn::#location,
+                kind: ::hookspec_runtime::ParamKind::#kind,
                 required: #required,
             }
         }
@@ -145,7 +145,7 @@ fn endpoint_const(e: &EndpointDef) -> TokenStream {
     let docs: Vec<String> = doc.lines().map(str::to_owned).collect();
     quote! {
         #(#[doc = #docs])*
-        pub const #name_ident: crate::runtime::Endpoint = crate::runtime::Endpoint {
+        pub const #name_ident: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
             name: #name,
             method: #method,
             path: #path,
@@ -164,18 +164,18 @@ fn follow_up_const(api: &ApiDef, event: &str, f: &FollowUpDef) -> TokenStream {
     };
     let bindings = f.bindings.iter().map(|(param, b)| {
         let b = match b {
-            Binding::Payload(path) => quote!(crate::runtime::Binding::Payload(#path)),
+            Binding::Payload(path) => quote!(::hookspec_runtime::Binding::Payload(#path)),
             Binding::Literal(v) => {
                 let text = v.to_string();
-                quote!(crate::runtime::Binding::Literal(#text))
+                quote!(::hookspec_runtime::Binding::Literal(#text))
             }
             Binding::Caller(c) => {
                 let n = &c.name;
                 let key = opt_str(c.key.as_deref());
-                quote!(crate::runtime::Binding::Caller { name: #n, key: #key })
+                quote!(::hookspec_runtime::Binding::Caller { name: #n, key: #key })
             }
             Binding::SincePrevious { from, to } => {
-                quote!(crate::runtime::Binding::SincePrevious { from: #from, to: #to })
+                quote!(::hookspec_runtime::Binding::SincePrevious { from: #from, to: #to })
             }
         };
         quote!((#param, #b))
@@ -183,7 +183,7 @@ fn follow_up_const(api: &ApiDef, event: &str, f: &FollowUpDef) -> TokenStream {
     let doc = format!(" The follow-up of [`{event}`]: `{}`.", f.endpoint);
     quote! {
         #[doc = #doc]
-        pub const #name: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+        pub const #name: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
             endpoint: &#endpoint,
             bindings: &[#(#bindings),*],
         };

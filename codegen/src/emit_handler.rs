@@ -29,10 +29,10 @@ fn duration(d: std::time::Duration) -> TokenStream {
 
 fn encoding(e: SignatureEncoding) -> TokenStream {
     match e {
-        SignatureEncoding::HexUpper => quote! { crate::runtime::verify::Encoding::HexUpper },
-        SignatureEncoding::HexLower => quote! { crate::runtime::verify::Encoding::HexLower },
-        SignatureEncoding::Base64 => quote! { crate::runtime::verify::Encoding::Base64 },
-        SignatureEncoding::Base64url => quote! { crate::runtime::verify::Encoding::Base64Url },
+        SignatureEncoding::HexUpper => quote! { ::hookspec_runtime::verify::Encoding::HexUpper },
+        SignatureEncoding::HexLower => quote! { ::hookspec_runtime::verify::Encoding::HexLower },
+        SignatureEncoding::Base64 => quote! { ::hookspec_runtime::verify::Encoding::Base64 },
+        SignatureEncoding::Base64url => quote! { ::hookspec_runtime::verify::Encoding::Base64Url },
     }
 }
 
@@ -44,7 +44,7 @@ fn auth_scheme(a: &AuthScheme) -> TokenStream {
             let bearer = a.schemes.contains(&AuthorizationKind::Bearer);
             let required = a.required;
             quote! {
-                crate::runtime::verify::AuthScheme::Authorization(crate::runtime::verify::AuthorizationScheme {
+                ::hookspec_runtime::verify::AuthScheme::Authorization(::hookspec_runtime::verify::AuthorizationScheme {
                     header: #header, basic: #basic, bearer: #bearer, required: #required,
                 })
             }
@@ -67,7 +67,7 @@ fn auth_scheme(a: &AuthScheme) -> TokenStream {
                     let tl = opt_str(t.label.as_deref());
                     let tol = duration(t.tolerance.get());
                     quote! {
-                        ::std::option::Option::Some(crate::runtime::verify::SignedTimestamp {
+                        ::std::option::Option::Some(::hookspec_runtime::verify::SignedTimestamp {
                             header: #th, label: #tl, tolerance: #tol,
                         })
                     }
@@ -80,16 +80,16 @@ fn auth_scheme(a: &AuthScheme) -> TokenStream {
             };
             let prefix = opt_str(h.secret.strip_prefix.as_deref());
             quote! {
-                crate::runtime::verify::AuthScheme::Hmac(crate::runtime::verify::HmacScheme {
+                ::hookspec_runtime::verify::AuthScheme::Hmac(::hookspec_runtime::verify::HmacScheme {
                     header: #header,
-                    algorithm: crate::runtime::verify::HmacAlgorithm::#algorithm,
+                    algorithm: ::hookspec_runtime::verify::HmacAlgorithm::#algorithm,
                     encoding: #enc,
                     signed: #signed,
                     separator: #separator,
                     label_separator: #label_separator,
                     label: #label,
                     timestamp: #timestamp,
-                    secret_encoding: crate::runtime::verify::SecretEncoding::#secret_encoding,
+                    secret_encoding: ::hookspec_runtime::verify::SecretEncoding::#secret_encoding,
                     secret_prefix: #prefix,
                 })
             }
@@ -97,7 +97,7 @@ fn auth_scheme(a: &AuthScheme) -> TokenStream {
         AuthScheme::Jwt(j) => {
             let header = &j.header;
             let algorithms = j.algorithms.iter().map(|a| match a {
-                JwtAlgorithm::ES256 => quote! { crate::runtime::verify::JwtAlgorithm::Es256 },
+                JwtAlgorithm::ES256 => quote! { ::hookspec_runtime::verify::JwtAlgorithm::Es256 },
             });
             let iat = &j.issued_at_claim;
             let max_age = duration(j.max_age.get());
@@ -117,7 +117,7 @@ fn auth_scheme(a: &AuthScheme) -> TokenStream {
             let envs = k.base_urls.keys();
             let urls = k.base_urls.values();
             quote! {
-                crate::runtime::verify::AuthScheme::Jwt(crate::runtime::verify::JwtScheme {
+                ::hookspec_runtime::verify::AuthScheme::Jwt(::hookspec_runtime::verify::JwtScheme {
                     header: #header,
                     algorithms: &[#(#algorithms),*],
                     issued_at_claim: #iat,
@@ -125,7 +125,7 @@ fn auth_scheme(a: &AuthScheme) -> TokenStream {
                     future_skew: #skew,
                     body_hash_claim: #claim,
                     body_hash_encoding: #enc,
-                    key_endpoint: crate::runtime::verify::KeyEndpoint {
+                    key_endpoint: ::hookspec_runtime::verify::KeyEndpoint {
                         method: #method,
                         path: #path,
                         kid_header: #kid,
@@ -141,8 +141,8 @@ fn auth_scheme(a: &AuthScheme) -> TokenStream {
         AuthScheme::IdentifyingHeader(i) => {
             let header = &i.header;
             quote! {
-                crate::runtime::verify::AuthScheme::IdentifyingHeader(
-                    crate::runtime::verify::IdentifyingHeaderScheme { header: #header }
+                ::hookspec_runtime::verify::AuthScheme::IdentifyingHeader(
+                    ::hookspec_runtime::verify::IdentifyingHeaderScheme { header: #header }
                 )
             }
         }
@@ -170,10 +170,10 @@ fn rules(p: &Provider) -> TokenStream {
     let ips = d.source_ips.iter().map(ip);
     let timeout = duration(d.timeout.get());
     let success = match &d.success {
-        Success::Any2xx => quote! { crate::runtime::verify::SuccessStatus::Any2xx },
+        Success::Any2xx => quote! { ::hookspec_runtime::verify::SuccessStatus::Any2xx },
         Success::Only(list) => {
             let list = list.iter().map(|s| Literal::u16_unsuffixed(*s));
-            quote! { crate::runtime::verify::SuccessStatus::Only(&[#(#list),*]) }
+            quote! { ::hookspec_runtime::verify::SuccessStatus::Only(&[#(#list),*]) }
         }
     };
     let name = &p.name;
@@ -182,8 +182,8 @@ fn rules(p: &Provider) -> TokenStream {
         quote! {
             fn follow_up(
                 event: &Event,
-                ctx: &crate::runtime::FollowUpContext,
-            ) -> ::std::option::Option<crate::runtime::FollowUp> {
+                ctx: &::hookspec_runtime::FollowUpContext,
+            ) -> ::std::option::Option<::hookspec_runtime::FollowUp> {
                 event.follow_up(ctx)
             }
         }
@@ -203,8 +203,8 @@ fn rules(p: &Provider) -> TokenStream {
             ));
             quote! {
                 #doc
-                pub const KEY_ENDPOINT: &crate::runtime::verify::KeyEndpoint = match &AUTH[#i] {
-                    crate::runtime::verify::AuthScheme::Jwt(jwt) => &jwt.key_endpoint,
+                pub const KEY_ENDPOINT: &::hookspec_runtime::verify::KeyEndpoint = match &AUTH[#i] {
+                    ::hookspec_runtime::verify::AuthScheme::Jwt(jwt) => &jwt.key_endpoint,
                     _ => panic!("the spec's JWT scheme"),
                 };
             }
@@ -217,16 +217,16 @@ fn rules(p: &Provider) -> TokenStream {
     let delivery_doc = format!("{title}'s delivery rules a receiver acts on.");
     let delivery_doc = crate::emit_rust::doc_attr(&delivery_doc);
     let marker_doc = format!(
-        "{title} as a [`crate::runtime::Provider`]: the generic receiving code's handle on \
+        "{title} as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on \
          this module's auth rules, parser and idempotency keys."
     );
     let marker_doc = crate::emit_rust::doc_attr(&marker_doc);
     quote! {
         #auth_doc
-        pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[#(#schemes),*];
+        pub const AUTH: &[::hookspec_runtime::verify::AuthScheme] = &[#(#schemes),*];
         #key_endpoint
         #delivery_doc
-        pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
+        pub const DELIVERY: ::hookspec_runtime::verify::DeliveryRules = ::hookspec_runtime::verify::DeliveryRules {
             content_type: #content_type,
             source_ips: &[#(#ips),*],
             timeout: #timeout,
@@ -235,12 +235,12 @@ fn rules(p: &Provider) -> TokenStream {
         #marker_doc
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct Webhooks;
-        impl crate::runtime::Provider for Webhooks {
+        impl ::hookspec_runtime::Provider for Webhooks {
             const NAME: &'static str = #name;
-            const AUTH: &'static [crate::runtime::verify::AuthScheme] = AUTH;
-            const DELIVERY: &'static crate::runtime::verify::DeliveryRules = &DELIVERY;
+            const AUTH: &'static [::hookspec_runtime::verify::AuthScheme] = AUTH;
+            const DELIVERY: &'static ::hookspec_runtime::verify::DeliveryRules = &DELIVERY;
             type Event = Event;
-            fn parse(body: &[u8]) -> ::std::result::Result<Event, crate::runtime::ParseError> {
+            fn parse(body: &[u8]) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
                 Event::parse(body)
             }
             fn event_name(event: &Event) -> &'static str {
@@ -264,7 +264,7 @@ fn rules(p: &Provider) -> TokenStream {
 fn unknown_fields(p: &Provider) -> TokenStream {
     let arms = p.events.iter().map(|e| {
         let variant = format_ident!("{}", e.name);
-        quote! { Event::#variant(e) => crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out), }
+        quote! { Event::#variant(e) => ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out), }
     });
     quote! {
         impl Event {
@@ -304,8 +304,8 @@ fn handler_trait(p: &Provider) -> TokenStream {
             fn #method(
                 &self,
                 event: #ty,
-                delivery: &crate::runtime::Delivery,
-            ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+                delivery: &::hookspec_runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
                 let _ = (event, delivery);
                 async { Ok(()) }
             }
@@ -328,20 +328,20 @@ fn handler_trait(p: &Provider) -> TokenStream {
         #trait_doc
         pub trait Handler: Send + Sync + 'static {
             /// Called with every verified, parsed delivery before it is handled; answer
-            /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
+            /// [`::hookspec_runtime::Claim::Duplicate`] to acknowledge a delivery already seen
             /// without handling it again. The default treats every delivery as new.
             fn claim(
                 &self,
-                delivery: &crate::runtime::Delivery,
-            ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+                delivery: &::hookspec_runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Claim> + Send {
                 let _ = delivery;
-                async { crate::runtime::Claim::New }
+                async { ::hookspec_runtime::Claim::New }
             }
             /// Called when handling a claimed delivery failed or timed out, so the provider's
             /// retry is not taken for a duplicate. The default does nothing.
             fn release(
                 &self,
-                delivery: &crate::runtime::Delivery,
+                delivery: &::hookspec_runtime::Delivery,
             ) -> impl ::std::future::Future<Output = ()> + Send {
                 let _ = delivery;
                 async {}
@@ -352,8 +352,8 @@ fn handler_trait(p: &Provider) -> TokenStream {
             fn handle(
                 &self,
                 event: Event,
-                delivery: &crate::runtime::Delivery,
-            ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+                delivery: &::hookspec_runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
                 async move {
                     match event {
                         #(#arms)*
@@ -365,9 +365,9 @@ fn handler_trait(p: &Provider) -> TokenStream {
             /// events without notice, and refusing one only triggers retries.
             fn on_unknown(
                 &self,
-                event: crate::runtime::UnknownEvent,
-                delivery: &crate::runtime::Delivery,
-            ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+                event: ::hookspec_runtime::UnknownEvent,
+                delivery: &::hookspec_runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
                 let _ = (event, delivery);
                 async { Ok(()) }
             }
@@ -396,44 +396,42 @@ fn glue(p: &Provider) -> TokenStream {
     quote! {
         #config_doc
         pub fn config(
-            credentials: crate::runtime::verify::Credentials,
-        ) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
-            crate::runtime::Config::new::<Webhooks>(credentials)
+            credentials: ::hookspec_runtime::verify::Credentials,
+        ) -> ::std::result::Result<::hookspec_runtime::Config, ::hookspec_runtime::verify::ConfigError> {
+            ::hookspec_runtime::Config::new::<Webhooks>(credentials)
         }
         #receive_doc
         pub async fn receive<H: Handler>(
             handler: &H,
-            config: &crate::runtime::Config,
-            request: &crate::runtime::verify::Request<'_>,
+            config: &::hookspec_runtime::Config,
+            request: &::hookspec_runtime::verify::Request<'_>,
             now: ::std::time::SystemTime,
-        ) -> crate::runtime::Receipt {
-            crate::runtime::receive::<Webhooks, H>(handler, config, request, now).await
+        ) -> ::hookspec_runtime::Receipt {
+            ::hookspec_runtime::receive::<Webhooks, ::hookspec_runtime::Handling<H>>(::hookspec_runtime::Handling::from_ref(handler), config, request, now).await
         }
-        impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
+        impl<H: Handler> ::hookspec_runtime::Receiver<Webhooks> for ::hookspec_runtime::Handling<H> {
             fn claim(
                 &self,
-                delivery: &crate::runtime::Delivery,
-            ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
-                Handler::claim(self, delivery)
+                delivery: &::hookspec_runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Claim> + Send {
+                Handler::claim(self.get(), delivery)
             }
             fn release(
                 &self,
-                delivery: &crate::runtime::Delivery,
+                delivery: &::hookspec_runtime::Delivery,
             ) -> impl ::std::future::Future<Output = ()> + Send {
-                Handler::release(self, delivery)
+                Handler::release(self.get(), delivery)
             }
             fn handle(
                 &self,
                 event: Event,
-                delivery: &crate::runtime::Delivery,
-            ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
-                Handler::handle(self, event, delivery)
+                delivery: &::hookspec_runtime::Delivery,
+            ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
+                Handler::handle(self.get(), event, delivery)
             }
         }
-        #router_doc
-        #[cfg(feature = "axum")]
-        pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
-            crate::runtime::axum::router::<Webhooks, H>(handler, config)
+        ::hookspec_runtime::provider_router! {
+            #router_doc
         }
     }
 }

@@ -60,7 +60,8 @@ pub fn providers_mod(providers: &[Provider]) -> String {
         pub const PROVIDERS: &[&str] = &[#(#names),*];
 
         /// An event of any provider.
-        #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+        #[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
+        #[serde(crate = "::hookspec_runtime::serde")]
         #[serde(untagged)]
         #[non_exhaustive]
         #[allow(clippy::large_enum_variant)] // events are parsed once and moved rarely
@@ -92,7 +93,7 @@ pub fn providers_mod(providers: &[Provider]) -> String {
         }
 
         /// Parses a body as an event of `provider`; `None` when there is no such provider.
-        pub fn parse(provider: &str, body: &[u8]) -> ::std::option::Option<::std::result::Result<AnyEvent, crate::runtime::ParseError>> {
+        pub fn parse(provider: &str, body: &[u8]) -> ::std::option::Option<::std::result::Result<AnyEvent, ::hookspec_runtime::ParseError>> {
             match provider {
                 #(#names => Some(#modules::Event::parse(body).map(AnyEvent::#variants)),)*
                 _ => None,
@@ -101,7 +102,7 @@ pub fn providers_mod(providers: &[Provider]) -> String {
 
         /// How `provider` authenticates deliveries (its module's `AUTH`); `None` when there is
         /// no such provider.
-        pub fn auth(provider: &str) -> ::std::option::Option<&'static [crate::runtime::verify::AuthScheme]> {
+        pub fn auth(provider: &str) -> ::std::option::Option<&'static [::hookspec_runtime::verify::AuthScheme]> {
             match provider {
                 #(#names => Some(#modules::AUTH),)*
                 _ => None,
@@ -110,7 +111,7 @@ pub fn providers_mod(providers: &[Provider]) -> String {
 
         /// `provider`'s delivery rules (its module's `DELIVERY`); `None` when there is no
         /// such provider.
-        pub fn delivery(provider: &str) -> ::std::option::Option<&'static crate::runtime::verify::DeliveryRules> {
+        pub fn delivery(provider: &str) -> ::std::option::Option<&'static ::hookspec_runtime::verify::DeliveryRules> {
             match provider {
                 #(#names => Some(&#modules::DELIVERY),)*
                 _ => None,
@@ -121,8 +122,8 @@ pub fn providers_mod(providers: &[Provider]) -> String {
         /// when there is no such provider.
         pub fn config(
             provider: &str,
-            credentials: crate::runtime::verify::Credentials,
-        ) -> ::std::option::Option<::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError>> {
+            credentials: ::hookspec_runtime::verify::Credentials,
+        ) -> ::std::option::Option<::std::result::Result<::hookspec_runtime::Config, ::hookspec_runtime::verify::ConfigError>> {
             match provider {
                 #(#names => Some(#modules::config(credentials)),)*
                 _ => None,
@@ -130,14 +131,14 @@ pub fn providers_mod(providers: &[Provider]) -> String {
         }
 
         /// An axum router for `provider`, for a receiver that handles every provider through
-        /// the generic [`crate::runtime::Receiver`]; `None` when there is no such provider.
+        /// the generic [`::hookspec_runtime::Receiver`]; `None` when there is no such provider.
         #[cfg(feature = "axum")]
-        pub fn router<R>(provider: &str, receiver: R, config: crate::runtime::Config) -> ::std::option::Option<::axum::Router>
+        pub fn router<R>(provider: &str, receiver: R, config: ::hookspec_runtime::Config) -> ::std::option::Option<::hookspec_runtime::axum::Router>
         where
-            R: #(crate::runtime::Receiver<#modules::Webhooks> +)* Clone,
+            R: #(::hookspec_runtime::Receiver<#modules::Webhooks> +)* Clone,
         {
             match provider {
-                #(#names => Some(crate::runtime::axum::router::<#modules::Webhooks, R>(receiver, config)),)*
+                #(#names => Some(::hookspec_runtime::axum::router::<#modules::Webhooks, R>(receiver, config)),)*
                 _ => None,
             }
         }
@@ -214,20 +215,20 @@ fn rust_type(t: &TypeRef) -> TokenStream {
     match t {
         TypeRef::String => quote!(::std::string::String),
         TypeRef::Integer => quote!(i64),
-        TypeRef::Decimal => quote!(crate::runtime::Decimal),
+        TypeRef::Decimal => quote!(::hookspec_runtime::Decimal),
         TypeRef::Boolean => quote!(bool),
-        TypeRef::Date => quote!(crate::runtime::Date),
-        TypeRef::DateTime => quote!(crate::runtime::DateTime),
-        TypeRef::UnixMs => quote!(crate::runtime::UnixMs),
-        TypeRef::UnixS => quote!(crate::runtime::UnixS),
-        TypeRef::Any => quote!(::serde_json::Value),
+        TypeRef::Date => quote!(::hookspec_runtime::Date),
+        TypeRef::DateTime => quote!(::hookspec_runtime::DateTime),
+        TypeRef::UnixMs => quote!(::hookspec_runtime::UnixMs),
+        TypeRef::UnixS => quote!(::hookspec_runtime::UnixS),
+        TypeRef::Any => quote!(::hookspec_runtime::serde_json::Value),
         TypeRef::Array(item) => {
             let i = rust_type(item);
             quote!(::std::vec::Vec<#i>)
         }
         TypeRef::Map(item) => {
             let i = rust_type(item);
-            quote!(::serde_json::Map<::std::string::String, #i>)
+            quote!(::hookspec_runtime::serde_json::Map<::std::string::String, #i>)
         }
         TypeRef::Named(n) => {
             let i = ident(n);
@@ -272,15 +273,15 @@ fn emit_field(f: &FieldDef, payload: Option<TokenStream>) -> TokenStream {
         (true, false) => (inner, quote!()),
         (true, true) => (
             quote!(::std::option::Option<#inner>),
-            quote!(#[serde(deserialize_with = "crate::runtime::required_nullable")]),
+            quote!(#[serde(deserialize_with = "::hookspec_runtime::required_nullable")]),
         ),
         (false, false) => (
             quote!(::std::option::Option<#inner>),
-            quote!(#[serde(default, deserialize_with = "crate::runtime::optional_non_null", skip_serializing_if = "::std::option::Option::is_none")]),
+            quote!(#[serde(default, deserialize_with = "::hookspec_runtime::optional_non_null", skip_serializing_if = "::std::option::Option::is_none")]),
         ),
         (false, true) => (
-            quote!(crate::runtime::Nullable<#inner>),
-            quote!(#[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]),
+            quote!(::hookspec_runtime::Nullable<#inner>),
+            quote!(#[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]),
         ),
     };
     quote! {
@@ -304,7 +305,7 @@ fn emit_struct(s: &StructDef, p: &Provider) -> TokenStream {
             let ty = match &p.payload_error {
                 Some(err) => {
                     let err = ident(err);
-                    quote!(crate::runtime::Payload<#data, #err>)
+                    quote!(::hookspec_runtime::Payload<#data, #err>)
                 }
                 None => quote!(#data),
             };
@@ -334,7 +335,7 @@ fn emit_struct(s: &StructDef, p: &Provider) -> TokenStream {
             quote! {
                 /// Fields the spec does not list, kept so the body re-serializes as received.
                 #[serde(flatten)]
-                pub #extra_name: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                pub #extra_name: ::hookspec_runtime::serde_json::Map<::std::string::String, ::hookspec_runtime::serde_json::Value>,
             },
             quote!(),
         )
@@ -344,7 +345,8 @@ fn emit_struct(s: &StructDef, p: &Provider) -> TokenStream {
     let walk = unknown_fields_walk(s, p, event.is_some() && p.payload_field.is_some());
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize, ::hookspec_runtime::serde::Deserialize)]
+        #[serde(crate = "::hookspec_runtime::serde")]
         #deny
         pub struct #name {
             #(#fields)*
@@ -386,7 +388,7 @@ fn unknown_fields_walk(s: &StructDef, p: &Provider, has_payload: bool) -> TokenS
             let field = ident(&f.rust);
             let json = format!("{{path}}.{}", f.json);
             quote! {
-                crate::runtime::UnknownFields::unknown_fields_into(&self.#field, &format!(#json), out);
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(&self.#field, &format!(#json), out);
             }
         })
         .collect();
@@ -394,12 +396,12 @@ fn unknown_fields_walk(s: &StructDef, p: &Provider, has_payload: bool) -> TokenS
         let field = ident(&crate::ir::field_ident(payload));
         let json = format!("{{path}}.{payload}");
         steps.push(quote! {
-            crate::runtime::UnknownFields::unknown_fields_into(&self.#field, &format!(#json), out);
+            ::hookspec_runtime::UnknownFields::unknown_fields_into(&self.#field, &format!(#json), out);
         });
     }
     if s.additional {
         let extra = extra_field(s);
-        steps.push(quote! { crate::runtime::unknown_keys(&self.#extra, path, out); });
+        steps.push(quote! { ::hookspec_runtime::unknown_keys(&self.#extra, path, out); });
     }
     let (path, out) = if steps.is_empty() {
         (quote!(_path), quote!(_out))
@@ -407,7 +409,7 @@ fn unknown_fields_walk(s: &StructDef, p: &Provider, has_payload: bool) -> TokenS
         (quote!(path), quote!(out))
     };
     quote! {
-        impl crate::runtime::UnknownFields for #name {
+        impl ::hookspec_runtime::UnknownFields for #name {
             fn unknown_fields_into(&self, #path: &str, #out: &mut ::std::vec::Vec<::std::string::String>) {
                 #(#steps)*
             }
@@ -421,7 +423,7 @@ fn emit_error_shape(p: &Provider) -> TokenStream {
         (Some(ty), Some(marker)) => {
             let ty = ident(ty);
             quote! {
-                impl crate::runtime::ErrorShape for #ty {
+                impl ::hookspec_runtime::ErrorShape for #ty {
                     const MARKER: &'static str = #marker;
                 }
             }
@@ -458,15 +460,15 @@ fn emit_enum(e: &EnumDef) -> TokenStream {
                 }
             }
 
-            impl ::serde::Serialize for #name {
-                fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+            impl ::hookspec_runtime::serde::Serialize for #name {
+                fn serialize<S: ::hookspec_runtime::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
                     s.serialize_str(self.as_str())
                 }
             }
 
-            impl<'de> ::serde::Deserialize<'de> for #name {
-                fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                    let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+            impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                    let s = <::std::borrow::Cow<'de, str> as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
                     Ok(match &*s {
                         #(#values => Self::#variants,)*
                         _ => Self::Other(s.into_owned()),
@@ -479,18 +481,19 @@ fn emit_enum(e: &EnumDef) -> TokenStream {
             #doc
             ///
             /// Closed: a value the spec does not list is a parse error.
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize)]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::hookspec_runtime::serde::Serialize)]
+            #[serde(crate = "::hookspec_runtime::serde")]
             pub enum #name {
                 #(#[doc = #variant_docs] #[serde(rename = #values)] #variants,)*
             }
 
             // Only a JSON string is a value; serde's derive would also take `{"value": null}`.
-            impl<'de> ::serde::Deserialize<'de> for #name {
-                fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                    let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+            impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                    let s = <::std::borrow::Cow<'de, str> as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
                     match &*s {
                         #(#values => Ok(Self::#variants),)*
-                        other => Err(<D::Error as ::serde::de::Error>::unknown_variant(other, &[#(#values),*])),
+                        other => Err(<D::Error as ::hookspec_runtime::serde::de::Error>::unknown_variant(other, &[#(#values),*])),
                     }
                 }
             }
@@ -600,10 +603,10 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             arm,
             &selector_names,
             d_idents.iter().map(|d| quote!(&*#d)).collect(),
-            quote!(let sel = crate::runtime::selectors(body, Self::SELECTORS, #stop)?;),
+            quote!(let sel = ::hookspec_runtime::selectors(body, Self::SELECTORS, #stop)?;),
             |e| {
                 let (variant, body, name) = (ident(&e.name), ident(&e.body_type), &e.name);
-                quote!(return crate::runtime::ParseError::parse_event::<#body>(#name, body).map(Self::#variant);)
+                quote!(return ::hookspec_runtime::ParseError::parse_event::<#body>(#name, body).map(Self::#variant);)
             },
             quote!(return Self::unknown(body, [#(#d_idents),*]);),
         )
@@ -618,7 +621,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             arm,
             &selector_names,
             d_idents.iter().map(|d| quote!(#d)).collect(),
-            quote!(let Ok(sel) = crate::runtime::selectors(body, Self::SELECTORS, #stop) else { return Ok(()) };),
+            quote!(let Ok(sel) = ::hookspec_runtime::selectors(body, Self::SELECTORS, #stop) else { return Ok(()) };),
             |e| {
                 let (variant, body) = (ident(&e.name), ident(&e.body_type));
                 quote!(return map.read::<#body, _>(out, Self::#variant);)
@@ -652,7 +655,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
     let subject_unknown = {
         let paths = &p.spec.envelope.subject;
         quote! {
-            Self::Unknown(u) => [#(#paths),*].iter().find_map(|path| crate::runtime::id_at(&u.raw, path)),
+            Self::Unknown(u) => [#(#paths),*].iter().find_map(|path| ::hookspec_runtime::id_at(&u.raw, path)),
         }
     };
     let delivery_arms = p.events.iter().map(|e| {
@@ -666,7 +669,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
         }
     });
     let delivery_unknown = match &p.spec.envelope.idempotency_key {
-        Some(path) => quote!(Self::Unknown(u) => crate::runtime::id_at(&u.raw, #path),),
+        Some(path) => quote!(Self::Unknown(u) => ::hookspec_runtime::id_at(&u.raw, #path),),
         None => quote!(Self::Unknown(_) => None,),
     };
     let key_doc = doc_attr(&match &p.spec.envelope.idempotency_key {
@@ -701,15 +704,15 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
         format_ident!("body")
     };
     let dispatch = quote! {
-        impl crate::runtime::Dispatch<#d_len> for Event {
-            fn dispatch<'de, A: ::serde::de::MapAccess<'de>>(
+        impl ::hookspec_runtime::Dispatch<#d_len> for Event {
+            fn dispatch<'de, A: ::hookspec_runtime::serde::de::MapAccess<'de>>(
                 #body_param: &'de [u8],
                 values: [&'de str; #d_len],
-                map: &mut crate::runtime::Replay<'de, A, #d_len>,
+                map: &mut ::hookspec_runtime::Replay<'de, A, #d_len>,
                 out: &mut ::std::option::Option<Self>,
             ) -> ::std::result::Result<(), A::Error> {
                 let [#(#d_idents),*] = values;
-                match crate::runtime::discriminator_hash(&[#last_d]) {
+                match ::hookspec_runtime::discriminator_hash(&[#last_d]) {
                     #(#fast_arms)*
                     _ => {}
                 }
@@ -719,14 +722,15 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
     };
     quote! {
         #[doc = #enum_doc]
-        #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+        #[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
+        #[serde(crate = "::hookspec_runtime::serde")]
         #[serde(untagged)]
         #[non_exhaustive]
         #[allow(clippy::large_enum_variant)] // events are parsed once and moved rarely
         pub enum Event {
             #(#docs #variants(#bodies),)*
             /// An event the spec does not know, kept whole.
-            Unknown(crate::runtime::UnknownEvent),
+            Unknown(::hookspec_runtime::UnknownEvent),
         }
 
         impl Event {
@@ -737,12 +741,12 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
 
             /// Parses a delivery body. An event the spec does not know is
             /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
-            /// discriminator or breaks a known event's shape is a [`crate::runtime::ParseError`].
-            pub fn parse(body: &[u8]) -> ::std::result::Result<Self, crate::runtime::ParseError> {
+            /// discriminator or breaks a known event's shape is a [`::hookspec_runtime::ParseError`].
+            pub fn parse(body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
                 // One pass over plain bodies; anything else (and every error) takes the
                 // two-pass path, which names the failing field.
                 let mut event = None;
-                crate::runtime::single_pass::<Self, #d_len>(body, &Self::DISCRIMINATOR, #tail, &mut event);
+                ::hookspec_runtime::single_pass::<Self, #d_len>(body, &Self::DISCRIMINATOR, #tail, &mut event);
                 match event {
                     Some(event) => Ok(event),
                     None => Self::parse_two_pass(body),
@@ -753,9 +757,9 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             /// unusual bodies and for every error. Public so tests can hold the one-pass
             /// [`Event::parse`] to the same results.
             #[doc(hidden)]
-            pub fn parse_two_pass(body: &[u8]) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-                let [#(#d_idents),*] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
-                match crate::runtime::discriminator_hash(&[&*#last_d]) {
+            pub fn parse_two_pass(body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+                let [#(#d_idents),*] = ::hookspec_runtime::discriminators(body, &Self::DISCRIMINATOR)?;
+                match ::hookspec_runtime::discriminator_hash(&[&*#last_d]) {
                     #(#arms)*
                     _ => {}
                 }
@@ -765,15 +769,15 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             fn unknown(
                 body: &[u8],
                 values: [::std::borrow::Cow<'_, str>; #d_len],
-            ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-                let raw = ::serde_json::from_slice(body)
-                    .map_err(|e| crate::runtime::ParseError::NotJson { message: e.to_string() })?;
+            ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+                let raw = ::hookspec_runtime::serde_json::from_slice(body)
+                    .map_err(|e| ::hookspec_runtime::ParseError::NotJson { message: e.to_string() })?;
                 let discriminator = Self::DISCRIMINATOR
                     .iter()
                     .zip(values)
                     .map(|(k, v)| (*k, v.into_owned()))
                     .collect();
-                Ok(Self::Unknown(crate::runtime::UnknownEvent { discriminator, raw }))
+                Ok(Self::Unknown(::hookspec_runtime::UnknownEvent { discriminator, raw }))
             }
 
             /// The spec's name of the event, or `"Unknown"`.
@@ -787,8 +791,8 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             /// Each event's name with a parser straight into its struct, skipping dispatch:
             /// the baseline `cargo bench -p hookspec` measures [`Event::parse`] against.
             #[doc(hidden)]
-            pub const DIRECT_PARSERS: &'static [(&'static str, crate::runtime::DirectParser<Self>)] = &[
-                #((#names, |b| ::serde_json::from_slice::<#bodies>(b).map(Self::#variants)),)*
+            pub const DIRECT_PARSERS: &'static [(&'static str, ::hookspec_runtime::DirectParser<Self>)] = &[
+                #((#names, |b| ::hookspec_runtime::serde_json::from_slice::<#bodies>(b).map(Self::#variants)),)*
             ];
 
             /// The id of what the event is about (an item, link, account, ...), when it has one.
@@ -811,7 +815,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
 
             #key_doc
             pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
-                self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
+                self.delivery_id().unwrap_or_else(|| ::hookspec_runtime::body_digest(body))
             }
         }
 

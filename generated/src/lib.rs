@@ -5,7 +5,8 @@
 //!
 //! Each provider is a module ([`belvo`], [`bridge`], [`plaid`], [`vezgo`], ...) with one
 //! struct per event and an `Event` enum whose `parse` picks the event by the provider's
-//! discriminator. [`runtime`] is the small hand-written part those modules build on.
+//! discriminator. [`runtime`] (the `hookspec-runtime` crate) is the small hand-written part
+//! those modules build on.
 //!
 //! A readable catalogue of each provider (delivery and retry rules, how to authenticate a
 //! delivery, every event with its fields) is generated into the crate's `docs/` directory:
@@ -15,6 +16,8 @@
 // them and make `cargo xtask generate --check` fail.
 #[rustfmt::skip]
 pub mod providers;
-pub mod runtime;
+
+/// The hand-written runtime the provider modules build on (the `hookspec-runtime` crate).
+pub use hookspec_runtime as runtime;
 
 pub use providers::*;

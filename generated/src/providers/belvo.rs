@@ -32,19 +32,22 @@ impl ProcessType {
         }
     }
 }
-impl ::serde::Serialize for ProcessType {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for ProcessType {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for ProcessType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for ProcessType {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "historical_update" => Self::HistoricalUpdate,
@@ -56,30 +59,47 @@ impl<'de> ::serde::Deserialize<'de> for ProcessType {
     }
 }
 /// What `data` holds instead of the event's usual content when Belvo could not retrieve the resource from the institution.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ErrorData {
     /// One entry per failure.
     pub errors: ::std::vec::Vec<RetrievalError>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ErrorData {
+impl ::hookspec_runtime::UnknownFields for ErrorData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.errors,
             &format!("{path}.errors"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// One failure while fetching data from the institution.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct RetrievalError {
     /// Machine-readable error code, e.g. `service_unavailable`.
     pub code: ::std::string::String,
@@ -87,15 +107,18 @@ pub struct RetrievalError {
     pub message: ::std::string::String,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for RetrievalError {
+impl ::hookspec_runtime::UnknownFields for RetrievalError {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A kind of change in a person's employment record. Only two values appear in Belvo's example; the full list is not published, so others are kept as they come.
@@ -120,19 +143,22 @@ impl EmploymentChange {
         }
     }
 }
-impl ::serde::Serialize for EmploymentChange {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for EmploymentChange {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for EmploymentChange {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for EmploymentChange {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "EMPLOYED" => Self::Employed,
@@ -143,25 +169,42 @@ impl<'de> ::serde::Deserialize<'de> for EmploymentChange {
     }
 }
 /// What a `AccountsHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct AccountsHistoricalUpdateData {
     /// How many accounts were found for the link.
     pub total_accounts: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for AccountsHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for AccountsHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Belvo finished loading the accounts of a link. List them with `GET /api/accounts/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct AccountsHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -170,7 +213,7 @@ pub struct AccountsHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -181,53 +224,73 @@ pub struct AccountsHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<AccountsHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<AccountsHistoricalUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for AccountsHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for AccountsHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `AccountsNewAccountsAvailable` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct AccountsNewAccountsAvailableData {
     /// How many accounts appeared since the previous refresh.
     pub new_accounts: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for AccountsNewAccountsAvailableData {
+impl ::hookspec_runtime::UnknownFields for AccountsNewAccountsAvailableData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A scheduled refresh of a recurrent link found accounts that were not there before. Re-list the link's accounts with `GET /api/accounts/?link=<link_id>` and pick up the new ones.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct AccountsNewAccountsAvailable {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -236,7 +299,7 @@ pub struct AccountsNewAccountsAvailable {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -247,35 +310,45 @@ pub struct AccountsNewAccountsAvailable {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<AccountsNewAccountsAvailableData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<AccountsNewAccountsAvailableData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for AccountsNewAccountsAvailable {
+impl ::hookspec_runtime::UnknownFields for AccountsNewAccountsAvailable {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `TransactionsHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TransactionsHistoricalUpdateData {
     /// How many transactions were loaded in all.
     pub total_transactions: i64,
@@ -284,24 +357,34 @@ pub struct TransactionsHistoricalUpdateData {
     /// How many of them are money going out.
     pub total_outflow_transactions: i64,
     /// Date of the oldest transaction loaded.
-    pub first_transaction_date: crate::runtime::Date,
+    pub first_transaction_date: ::hookspec_runtime::Date,
     /// Date of the newest transaction loaded.
-    pub last_transaction_date: crate::runtime::Date,
+    pub last_transaction_date: ::hookspec_runtime::Date,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TransactionsHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for TransactionsHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Belvo finished loading a link's transaction history (roughly the past year, or as much as the institution allows). Page through it with `GET /api/transactions/?link=<link_id>`, optionally bounded by the dates given.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TransactionsHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -310,7 +393,7 @@ pub struct TransactionsHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -321,47 +404,57 @@ pub struct TransactionsHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<TransactionsHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<TransactionsHistoricalUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TransactionsHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for TransactionsHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `TransactionsNewTransactionsAvailable` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TransactionsNewTransactionsAvailableData {
     /// How many new transactions were found (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub new_transactions: ::std::option::Option<i64>,
     /// Belvo ids of the new transactions (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub new_transaction_ids: ::std::option::Option<
@@ -369,19 +462,29 @@ pub struct TransactionsNewTransactionsAvailableData {
     >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TransactionsNewTransactionsAvailableData {
+impl ::hookspec_runtime::UnknownFields for TransactionsNewTransactionsAvailableData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A refresh of a recurrent link found transactions the institution had not shown before; they can be back-dated, so filter by creation date rather than value date. Fetch them with `GET /api/transactions/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TransactionsNewTransactionsAvailable {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -390,7 +493,7 @@ pub struct TransactionsNewTransactionsAvailable {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -401,50 +504,60 @@ pub struct TransactionsNewTransactionsAvailable {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<
+    pub data: ::hookspec_runtime::Payload<
         TransactionsNewTransactionsAvailableData,
         ErrorData,
     >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TransactionsNewTransactionsAvailable {
+impl ::hookspec_runtime::UnknownFields for TransactionsNewTransactionsAvailable {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `TransactionsUpdated` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TransactionsUpdatedData {
     /// How many transactions changed (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub count: ::std::option::Option<i64>,
     /// Belvo ids of the changed transactions (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub updated_transactions: ::std::option::Option<
@@ -452,19 +565,29 @@ pub struct TransactionsUpdatedData {
     >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TransactionsUpdatedData {
+impl ::hookspec_runtime::UnknownFields for TransactionsUpdatedData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Transactions Belvo had already delivered were changed at the institution; sent for single and recurrent links. Re-read the affected transactions, e.g. with `GET /api/transactions/<id>/`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TransactionsUpdated {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -473,7 +596,7 @@ pub struct TransactionsUpdated {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -484,47 +607,57 @@ pub struct TransactionsUpdated {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<TransactionsUpdatedData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<TransactionsUpdatedData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TransactionsUpdated {
+impl ::hookspec_runtime::UnknownFields for TransactionsUpdated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `TransactionsDeleted` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TransactionsDeletedData {
     /// How many transactions were removed (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub count: ::std::option::Option<i64>,
     /// Belvo ids of the removed transactions (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub deleted_transactions: ::std::option::Option<
@@ -532,19 +665,29 @@ pub struct TransactionsDeletedData {
     >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TransactionsDeletedData {
+impl ::hookspec_runtime::UnknownFields for TransactionsDeletedData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Transactions Belvo had already delivered no longer exist at the institution; sent for single and recurrent links. Remove them from your own store.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TransactionsDeleted {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -553,7 +696,7 @@ pub struct TransactionsDeleted {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -564,35 +707,45 @@ pub struct TransactionsDeleted {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<TransactionsDeletedData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<TransactionsDeletedData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TransactionsDeleted {
+impl ::hookspec_runtime::UnknownFields for TransactionsDeleted {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `LinkInvalidCredentials` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkInvalidCredentialsData {
     /// Belvo's error code, e.g. `login_error`.
     pub error_code: ::std::string::String,
@@ -602,19 +755,29 @@ pub struct LinkInvalidCredentialsData {
     pub status: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkInvalidCredentialsData {
+impl ::hookspec_runtime::UnknownFields for LinkInvalidCredentialsData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The stored credentials of a recurrent link stopped working (for example the user changed the password), so refreshes fail. Ask the user to reconnect through the Connect widget in update mode, or send the new password with `PUT /api/links/<link_id>/`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkInvalidCredentials {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -623,7 +786,7 @@ pub struct LinkInvalidCredentials {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -634,72 +797,92 @@ pub struct LinkInvalidCredentials {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<LinkInvalidCredentialsData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<LinkInvalidCredentialsData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkInvalidCredentials {
+impl ::hookspec_runtime::UnknownFields for LinkInvalidCredentials {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `LinkTokenRequired` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkTokenRequiredData {
     /// Belvo's error code (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub error_code: ::std::option::Option<::std::string::String>,
     /// Human-readable reason (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub error_message: ::std::option::Option<::std::string::String>,
     /// HTTP-style status of the failure (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub status: ::std::option::Option<i64>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkTokenRequiredData {
+impl ::hookspec_runtime::UnknownFields for LinkTokenRequiredData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The institution wants a fresh MFA token before a recurrent link can be refreshed again. Bring the user back to supply it, through the Connect widget in update mode or `PUT /api/links/<link_id>/` with the token.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkTokenRequired {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -708,7 +891,7 @@ pub struct LinkTokenRequired {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -719,53 +902,73 @@ pub struct LinkTokenRequired {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<LinkTokenRequiredData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<LinkTokenRequiredData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkTokenRequired {
+impl ::hookspec_runtime::UnknownFields for LinkTokenRequired {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `OwnersHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct OwnersHistoricalUpdateData {
     /// How many owners were found.
     pub total_owners: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for OwnersHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for OwnersHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Belvo finished loading the account holders of a link. Read them with `GET /api/owners/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct OwnersHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -774,7 +977,7 @@ pub struct OwnersHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -785,53 +988,73 @@ pub struct OwnersHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<OwnersHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<OwnersHistoricalUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for OwnersHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for OwnersHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `OwnersNewOwnersAvailable` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct OwnersNewOwnersAvailableData {
     /// How many owners appeared since the previous refresh.
     pub new_owners: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for OwnersNewOwnersAvailableData {
+impl ::hookspec_runtime::UnknownFields for OwnersNewOwnersAvailableData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A refresh of a recurrent link found account holders not seen before. Re-read them with `GET /api/owners/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct OwnersNewOwnersAvailable {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -840,7 +1063,7 @@ pub struct OwnersNewOwnersAvailable {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -851,53 +1074,73 @@ pub struct OwnersNewOwnersAvailable {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<OwnersNewOwnersAvailableData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<OwnersNewOwnersAvailableData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for OwnersNewOwnersAvailable {
+impl ::hookspec_runtime::UnknownFields for OwnersNewOwnersAvailable {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `BillsHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BillsHistoricalUpdateData {
     /// How many bills were found.
     pub total_bills: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BillsHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for BillsHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Belvo finished loading the credit-card bills of a Brazilian link. List them through Belvo's Bills (Brazil) endpoint filtered by the link.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BillsHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -906,7 +1149,7 @@ pub struct BillsHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -917,58 +1160,78 @@ pub struct BillsHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<BillsHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<BillsHistoricalUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BillsHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for BillsHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `BillsNewBillsAvailable` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BillsNewBillsAvailableData {
     /// How many bills appeared since the previous refresh (assumed key).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub new_bills: ::std::option::Option<i64>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BillsNewBillsAvailableData {
+impl ::hookspec_runtime::UnknownFields for BillsNewBillsAvailableData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A refresh of a Brazilian recurrent link found new bills. Fetch them from the Bills (Brazil) endpoint filtered by the link.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BillsNewBillsAvailable {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -977,7 +1240,7 @@ pub struct BillsNewBillsAvailable {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -988,35 +1251,45 @@ pub struct BillsNewBillsAvailable {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<BillsNewBillsAvailableData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<BillsNewBillsAvailableData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BillsNewBillsAvailable {
+impl ::hookspec_runtime::UnknownFields for BillsNewBillsAvailable {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `IncomesHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct IncomesHistoricalUpdateData {
     /// Always 1; it only signals that the analysis exists.
     pub total_incomes: i64,
@@ -1024,19 +1297,29 @@ pub struct IncomesHistoricalUpdateData {
     pub number_of_income_streams: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for IncomesHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for IncomesHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Belvo's income analysis of a link is ready. Read it with `GET /api/incomes/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct IncomesHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1045,7 +1328,7 @@ pub struct IncomesHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1056,53 +1339,73 @@ pub struct IncomesHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<IncomesHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<IncomesHistoricalUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for IncomesHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for IncomesHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `RecurringExpensesHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct RecurringExpensesHistoricalUpdateData {
     /// How many recurring expenses were found.
     pub total_recurring_expenses: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for RecurringExpensesHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for RecurringExpensesHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Belvo finished detecting a link's recurring expenses (subscriptions, regular bills). Read them with `GET /api/recurring-expenses/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct RecurringExpensesHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1111,7 +1414,7 @@ pub struct RecurringExpensesHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1122,57 +1425,80 @@ pub struct RecurringExpensesHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<RecurringExpensesHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<
+        RecurringExpensesHistoricalUpdateData,
+        ErrorData,
+    >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for RecurringExpensesHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for RecurringExpensesHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `InvoicesInitialInflowUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvoicesInitialInflowUpdateData {
     /// How many invoices were loaded in this pass.
     pub total_invoices: i64,
     /// Date of the oldest invoice loaded.
-    pub first_invoice_date: crate::runtime::Date,
+    pub first_invoice_date: ::hookspec_runtime::Date,
     /// Date of the newest invoice loaded.
-    pub last_invoice_date: crate::runtime::Date,
+    pub last_invoice_date: ::hookspec_runtime::Date,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvoicesInitialInflowUpdateData {
+impl ::hookspec_runtime::UnknownFields for InvoicesInitialInflowUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The invoices the taxpayer received in the last 30 days are loaded (the fast first pass of a fiscal link). List them with `GET /api/invoices/?link=<link_id>` and the inflow filter.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvoicesInitialInflowUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1181,7 +1507,7 @@ pub struct InvoicesInitialInflowUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1192,57 +1518,77 @@ pub struct InvoicesInitialInflowUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<InvoicesInitialInflowUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<InvoicesInitialInflowUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvoicesInitialInflowUpdate {
+impl ::hookspec_runtime::UnknownFields for InvoicesInitialInflowUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `InvoicesInitialOutflowUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvoicesInitialOutflowUpdateData {
     /// How many invoices were loaded in this pass.
     pub total_invoices: i64,
     /// Date of the oldest invoice loaded.
-    pub first_invoice_date: crate::runtime::Date,
+    pub first_invoice_date: ::hookspec_runtime::Date,
     /// Date of the newest invoice loaded.
-    pub last_invoice_date: crate::runtime::Date,
+    pub last_invoice_date: ::hookspec_runtime::Date,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvoicesInitialOutflowUpdateData {
+impl ::hookspec_runtime::UnknownFields for InvoicesInitialOutflowUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The invoices the taxpayer issued in the last 30 days are loaded. List them with `GET /api/invoices/?link=<link_id>` and the outflow filter.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvoicesInitialOutflowUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1251,7 +1597,7 @@ pub struct InvoicesInitialOutflowUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1262,57 +1608,77 @@ pub struct InvoicesInitialOutflowUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<InvoicesInitialOutflowUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<InvoicesInitialOutflowUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvoicesInitialOutflowUpdate {
+impl ::hookspec_runtime::UnknownFields for InvoicesInitialOutflowUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `InvoicesHistoricalInflowUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvoicesHistoricalInflowUpdateData {
     /// How many invoices were loaded in this pass.
     pub total_invoices: i64,
     /// Date of the oldest invoice loaded.
-    pub first_invoice_date: crate::runtime::Date,
+    pub first_invoice_date: ::hookspec_runtime::Date,
     /// Date of the newest invoice loaded.
-    pub last_invoice_date: crate::runtime::Date,
+    pub last_invoice_date: ::hookspec_runtime::Date,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvoicesHistoricalInflowUpdateData {
+impl ::hookspec_runtime::UnknownFields for InvoicesHistoricalInflowUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The received invoices of the last five years are loaded. List them with `GET /api/invoices/?link=<link_id>` and the inflow filter.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvoicesHistoricalInflowUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1321,7 +1687,7 @@ pub struct InvoicesHistoricalInflowUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1332,57 +1698,77 @@ pub struct InvoicesHistoricalInflowUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<InvoicesHistoricalInflowUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<InvoicesHistoricalInflowUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvoicesHistoricalInflowUpdate {
+impl ::hookspec_runtime::UnknownFields for InvoicesHistoricalInflowUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `InvoicesHistoricalOutflowUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvoicesHistoricalOutflowUpdateData {
     /// How many invoices were loaded in this pass.
     pub total_invoices: i64,
     /// Date of the oldest invoice loaded.
-    pub first_invoice_date: crate::runtime::Date,
+    pub first_invoice_date: ::hookspec_runtime::Date,
     /// Date of the newest invoice loaded.
-    pub last_invoice_date: crate::runtime::Date,
+    pub last_invoice_date: ::hookspec_runtime::Date,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvoicesHistoricalOutflowUpdateData {
+impl ::hookspec_runtime::UnknownFields for InvoicesHistoricalOutflowUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The issued invoices of the last five years are loaded. List them with `GET /api/invoices/?link=<link_id>` and the outflow filter.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvoicesHistoricalOutflowUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1391,7 +1777,7 @@ pub struct InvoicesHistoricalOutflowUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1402,31 +1788,37 @@ pub struct InvoicesHistoricalOutflowUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<InvoicesHistoricalOutflowUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<
+        InvoicesHistoricalOutflowUpdateData,
+        ErrorData,
+    >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvoicesHistoricalOutflowUpdate {
+impl ::hookspec_runtime::UnknownFields for InvoicesHistoricalOutflowUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Which kind of return this event counts.
@@ -1451,19 +1843,23 @@ impl TaxReturnsHistoricalUpdateDataType {
         }
     }
 }
-impl ::serde::Serialize for TaxReturnsHistoricalUpdateDataType {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for TaxReturnsHistoricalUpdateDataType {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for TaxReturnsHistoricalUpdateDataType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de>
+for TaxReturnsHistoricalUpdateDataType {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "yearly" => Self::Yearly,
@@ -1474,7 +1870,14 @@ impl<'de> ::serde::Deserialize<'de> for TaxReturnsHistoricalUpdateDataType {
     }
 }
 /// What a `TaxReturnsHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TaxReturnsHistoricalUpdateData {
     /// Which kind of return this event counts.
     pub r#type: TaxReturnsHistoricalUpdateDataType,
@@ -1486,19 +1889,29 @@ pub struct TaxReturnsHistoricalUpdateData {
     pub last_tax_return_year: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TaxReturnsHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for TaxReturnsHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A fiscal link's tax returns are loaded. Belvo sends this twice, once for the yearly returns (five years) and once for the monthly ones (twelve months); `type` says which. Read them with `GET /api/tax-returns/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TaxReturnsHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1507,7 +1920,7 @@ pub struct TaxReturnsHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1518,58 +1931,78 @@ pub struct TaxReturnsHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<TaxReturnsHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<TaxReturnsHistoricalUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TaxReturnsHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for TaxReturnsHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `TaxReturnsNewTaxReturnsAvailable` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TaxReturnsNewTaxReturnsAvailableData {
     /// How many returns appeared since the previous refresh (assumed key).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub new_tax_returns: ::std::option::Option<i64>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TaxReturnsNewTaxReturnsAvailableData {
+impl ::hookspec_runtime::UnknownFields for TaxReturnsNewTaxReturnsAvailableData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A refresh of a recurrent fiscal link found tax returns filed since the last one. Read them with `GET /api/tax-returns/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TaxReturnsNewTaxReturnsAvailable {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1578,7 +2011,7 @@ pub struct TaxReturnsNewTaxReturnsAvailable {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1589,55 +2022,78 @@ pub struct TaxReturnsNewTaxReturnsAvailable {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<TaxReturnsNewTaxReturnsAvailableData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<
+        TaxReturnsNewTaxReturnsAvailableData,
+        ErrorData,
+    >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TaxReturnsNewTaxReturnsAvailable {
+impl ::hookspec_runtime::UnknownFields for TaxReturnsNewTaxReturnsAvailable {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `TaxStatusHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TaxStatusHistoricalUpdateData {
     /// How many status documents were loaded.
     pub total_tax_status: i64,
     /// When the taxpayer's status last changed.
-    pub last_status_change_date: crate::runtime::Date,
+    pub last_status_change_date: ::hookspec_runtime::Date,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TaxStatusHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for TaxStatusHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The taxpayer's tax status certificate (Constancia de Situación Fiscal) is loaded. Read it with `GET /api/tax-status/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TaxStatusHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1646,7 +2102,7 @@ pub struct TaxStatusHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1657,53 +2113,73 @@ pub struct TaxStatusHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<TaxStatusHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<TaxStatusHistoricalUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TaxStatusHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for TaxStatusHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `TaxComplianceStatusHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TaxComplianceStatusHistoricalUpdateData {
     /// How many compliance documents were loaded.
     pub total_tax_compliance_status: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TaxComplianceStatusHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for TaxComplianceStatusHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The taxpayer's compliance opinion (Opinión de Cumplimiento) is loaded. Read it with `GET /api/tax-compliance-status/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TaxComplianceStatusHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1712,7 +2188,7 @@ pub struct TaxComplianceStatusHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1723,60 +2199,80 @@ pub struct TaxComplianceStatusHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<
+    pub data: ::hookspec_runtime::Payload<
         TaxComplianceStatusHistoricalUpdateData,
         ErrorData,
     >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TaxComplianceStatusHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for TaxComplianceStatusHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `TaxRetentionsHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TaxRetentionsHistoricalUpdateData {
     /// How many retention documents were loaded.
     pub total_tax_retentions: i64,
     /// Date of the oldest retention loaded.
-    pub first_tax_retention_date: crate::runtime::Date,
+    pub first_tax_retention_date: ::hookspec_runtime::Date,
     /// Date of the newest retention loaded.
-    pub last_tax_retention_date: crate::runtime::Date,
+    pub last_tax_retention_date: ::hookspec_runtime::Date,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TaxRetentionsHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for TaxRetentionsHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The last year of tax retention documents is loaded. Read them with `GET /api/tax-retentions/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TaxRetentionsHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1785,7 +2281,7 @@ pub struct TaxRetentionsHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1796,35 +2292,45 @@ pub struct TaxRetentionsHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<TaxRetentionsHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<TaxRetentionsHistoricalUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TaxRetentionsHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for TaxRetentionsHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `TaxDeclarationsHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TaxDeclarationsHistoricalUpdateData {
     /// How many declarations were loaded.
     pub total_tax_returns: i64,
@@ -1834,19 +2340,29 @@ pub struct TaxDeclarationsHistoricalUpdateData {
     pub last_tax_declaration_date: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TaxDeclarationsHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for TaxDeclarationsHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Colombian taxpayer's tax declarations are loaded. Read them with `GET /api/tax-declarations/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TaxDeclarationsHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1855,7 +2371,7 @@ pub struct TaxDeclarationsHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1866,53 +2382,76 @@ pub struct TaxDeclarationsHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<TaxDeclarationsHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<
+        TaxDeclarationsHistoricalUpdateData,
+        ErrorData,
+    >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TaxDeclarationsHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for TaxDeclarationsHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `EmploymentRecordsHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct EmploymentRecordsHistoricalUpdateData {
     /// How many employment-record profiles were found.
     pub total_employment_record_profiles: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for EmploymentRecordsHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for EmploymentRecordsHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Mexican employment link (IMSS, ISSSTE or SAT) is loaded. Read the profiles with `GET /api/employment-records/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct EmploymentRecordsHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1921,7 +2460,7 @@ pub struct EmploymentRecordsHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1932,53 +2471,76 @@ pub struct EmploymentRecordsHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<EmploymentRecordsHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<
+        EmploymentRecordsHistoricalUpdateData,
+        ErrorData,
+    >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for EmploymentRecordsHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for EmploymentRecordsHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `EmploymentRecordsEmploymentChanges` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct EmploymentRecordsEmploymentChangesData {
     /// The kinds of change detected.
     pub employment_changes: ::std::vec::Vec<EmploymentChange>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for EmploymentRecordsEmploymentChangesData {
+impl ::hookspec_runtime::UnknownFields for EmploymentRecordsEmploymentChangesData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A refresh noticed changes in a person's employment situation, such as a new job or a higher salary. Only sent when Belvo has switched the feature on for you. Re-read the profile with `GET /api/employment-records/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct EmploymentRecordsEmploymentChanges {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -1987,7 +2549,7 @@ pub struct EmploymentRecordsEmploymentChanges {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -1998,53 +2560,76 @@ pub struct EmploymentRecordsEmploymentChanges {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<EmploymentRecordsEmploymentChangesData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<
+        EmploymentRecordsEmploymentChangesData,
+        ErrorData,
+    >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for EmploymentRecordsEmploymentChanges {
+impl ::hookspec_runtime::UnknownFields for EmploymentRecordsEmploymentChanges {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `EmploymentsHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct EmploymentsHistoricalUpdateData {
     /// How many employment records were found.
     pub total_employments: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for EmploymentsHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for EmploymentsHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The employments of a Colombian or Brazilian link are loaded. For Colombia read them with `GET /api/co/employments/?link=<link_id>`; Brazilian links use Belvo's Employments (Brazil) endpoint in the same way.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct EmploymentsHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -2053,7 +2638,7 @@ pub struct EmploymentsHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -2064,53 +2649,73 @@ pub struct EmploymentsHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<EmploymentsHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<EmploymentsHistoricalUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for EmploymentsHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for EmploymentsHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `EmploymentsNewEmploymentsAvailable` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct EmploymentsNewEmploymentsAvailableData {
     /// How many employments appeared since the previous notification.
     pub new_employments: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for EmploymentsNewEmploymentsAvailableData {
+impl ::hookspec_runtime::UnknownFields for EmploymentsNewEmploymentsAvailableData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A scheduled refresh found employments added since the previous notification. For Colombia fetch just those with `GET /api/co/employments/?link=<link_id>&created_at__range=<previous date>,<today>` (dates as YYYY-MM-DD).
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct EmploymentsNewEmploymentsAvailable {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -2119,7 +2724,7 @@ pub struct EmploymentsNewEmploymentsAvailable {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -2130,53 +2735,76 @@ pub struct EmploymentsNewEmploymentsAvailable {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<EmploymentsNewEmploymentsAvailableData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<
+        EmploymentsNewEmploymentsAvailableData,
+        ErrorData,
+    >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for EmploymentsNewEmploymentsAvailable {
+impl ::hookspec_runtime::UnknownFields for EmploymentsNewEmploymentsAvailable {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `InvestmentsHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvestmentsHistoricalUpdateData {
     /// How many investments were found.
     pub total_investments: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvestmentsHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for InvestmentsHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The investment accounts of a Brazilian link are loaded. Read them through Belvo's Investments (Brazil) endpoint filtered by the link. Belvo calls the product an early preview whose names may still change.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvestmentsHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -2185,7 +2813,7 @@ pub struct InvestmentsHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -2196,58 +2824,78 @@ pub struct InvestmentsHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<InvestmentsHistoricalUpdateData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<InvestmentsHistoricalUpdateData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvestmentsHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for InvestmentsHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `InvestmentsNewInvestmentsAvailable` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvestmentsNewInvestmentsAvailableData {
     /// How many investments appeared since the previous refresh (assumed key).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub new_investments: ::std::option::Option<i64>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvestmentsNewInvestmentsAvailableData {
+impl ::hookspec_runtime::UnknownFields for InvestmentsNewInvestmentsAvailableData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A refresh of a Brazilian recurrent link found new investment accounts. Fetch them from the Investments (Brazil) endpoint filtered by the link.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvestmentsNewInvestmentsAvailable {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -2256,7 +2904,7 @@ pub struct InvestmentsNewInvestmentsAvailable {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -2267,35 +2915,48 @@ pub struct InvestmentsNewInvestmentsAvailable {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<InvestmentsNewInvestmentsAvailableData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<
+        InvestmentsNewInvestmentsAvailableData,
+        ErrorData,
+    >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvestmentsNewInvestmentsAvailable {
+impl ::hookspec_runtime::UnknownFields for InvestmentsNewInvestmentsAvailable {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `InvestmentTransactionsHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvestmentTransactionsHistoricalUpdateData {
     /// How many investment transactions were loaded in all.
     pub total_transactions: i64,
@@ -2304,24 +2965,34 @@ pub struct InvestmentTransactionsHistoricalUpdateData {
     /// How many of them are money going out.
     pub total_outflow_transactions: i64,
     /// Date of the oldest transaction loaded.
-    pub first_transaction_date: crate::runtime::Date,
+    pub first_transaction_date: ::hookspec_runtime::Date,
     /// Date of the newest transaction loaded.
-    pub last_transaction_date: crate::runtime::Date,
+    pub last_transaction_date: ::hookspec_runtime::Date,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvestmentTransactionsHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for InvestmentTransactionsHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The transactions of a Brazilian link's investments are loaded. Read them through the Investment Transactions (Brazil) endpoint filtered by the link. Early preview.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvestmentTransactionsHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -2330,7 +3001,7 @@ pub struct InvestmentTransactionsHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -2341,56 +3012,76 @@ pub struct InvestmentTransactionsHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<
+    pub data: ::hookspec_runtime::Payload<
         InvestmentTransactionsHistoricalUpdateData,
         ErrorData,
     >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvestmentTransactionsHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for InvestmentTransactionsHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `InvestmentsPortfoliosHistoricalUpdate` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvestmentsPortfoliosHistoricalUpdateData {
     /// How many portfolios were found.
     pub total_portfolios: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvestmentsPortfoliosHistoricalUpdateData {
+impl ::hookspec_runtime::UnknownFields for InvestmentsPortfoliosHistoricalUpdateData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The investment portfolios of a link are loaded (Belvo's older investments product). Read them with `GET /investments/portfolios/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvestmentsPortfoliosHistoricalUpdate {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -2399,7 +3090,7 @@ pub struct InvestmentsPortfoliosHistoricalUpdate {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -2410,57 +3101,77 @@ pub struct InvestmentsPortfoliosHistoricalUpdate {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<
+    pub data: ::hookspec_runtime::Payload<
         InvestmentsPortfoliosHistoricalUpdateData,
         ErrorData,
     >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvestmentsPortfoliosHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for InvestmentsPortfoliosHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvestmentsPortfoliosNewInvestmentsPortfoliosAvailableData {
     /// How many portfolios appeared since the previous refresh.
     pub new_portfolios: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields
+impl ::hookspec_runtime::UnknownFields
 for InvestmentsPortfoliosNewInvestmentsPortfoliosAvailableData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A refresh found portfolios not seen before. Re-read them with `GET /investments/portfolios/?link=<link_id>`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -2469,7 +3180,7 @@ pub struct InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -2480,35 +3191,38 @@ pub struct InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<
+    pub data: ::hookspec_runtime::Payload<
         InvestmentsPortfoliosNewInvestmentsPortfoliosAvailableData,
         ErrorData,
     >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields
+impl ::hookspec_runtime::UnknownFields
 for InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What the app should do; always `renew` so far.
@@ -2530,19 +3244,23 @@ impl OpenfinanceConsentAboutToExpireDataAction {
         }
     }
 }
-impl ::serde::Serialize for OpenfinanceConsentAboutToExpireDataAction {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for OpenfinanceConsentAboutToExpireDataAction {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for OpenfinanceConsentAboutToExpireDataAction {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de>
+for OpenfinanceConsentAboutToExpireDataAction {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "renew" => Self::Renew,
@@ -2552,12 +3270,19 @@ impl<'de> ::serde::Deserialize<'de> for OpenfinanceConsentAboutToExpireDataActio
     }
 }
 /// What a `OpenfinanceConsentAboutToExpire` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct OpenfinanceConsentAboutToExpireData {
     /// The consent that is expiring.
     pub consent_id: ::std::string::String,
     /// When the consent expires.
-    pub consent_due_date: crate::runtime::DateTime,
+    pub consent_due_date: ::hookspec_runtime::DateTime,
     /// What the app should do; always `renew` so far.
     pub action: OpenfinanceConsentAboutToExpireDataAction,
     /// Belvo's code of the institution, e.g. `ofmockbank_br_retail`.
@@ -2568,19 +3293,29 @@ pub struct OpenfinanceConsentAboutToExpireData {
     pub institution_icon_logo: ::std::string::String,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for OpenfinanceConsentAboutToExpireData {
+impl ::hookspec_runtime::UnknownFields for OpenfinanceConsentAboutToExpireData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The Open Finance consent behind a Brazilian recurrent link runs out within seven days of the link's next refresh. Ask the user to renew it before then, or refreshes will stop. Opt-in: Belvo support switches it on.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct OpenfinanceConsentAboutToExpire {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -2589,7 +3324,7 @@ pub struct OpenfinanceConsentAboutToExpire {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -2600,35 +3335,48 @@ pub struct OpenfinanceConsentAboutToExpire {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<OpenfinanceConsentAboutToExpireData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<
+        OpenfinanceConsentAboutToExpireData,
+        ErrorData,
+    >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for OpenfinanceConsentAboutToExpire {
+impl ::hookspec_runtime::UnknownFields for OpenfinanceConsentAboutToExpire {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `OpenfinanceConsentExpired` event carries in `data`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct OpenfinanceConsentExpiredData {
     /// The consent that expired.
     pub consent_id: ::std::string::String,
@@ -2639,32 +3387,42 @@ pub struct OpenfinanceConsentExpiredData {
     /// The institution's name for display (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub institution_display_name: ::std::option::Option<::std::string::String>,
     /// URL of the institution's icon (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub institution_icon_logo: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for OpenfinanceConsentExpiredData {
+impl ::hookspec_runtime::UnknownFields for OpenfinanceConsentExpiredData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The Open Finance consent behind a Brazilian recurrent link has expired, so Belvo can no longer refresh it. Have the user renew the consent to resume updates.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct OpenfinanceConsentExpired {
     /// Belvo's identifier for the webhook, 32 hex characters without dashes in the examples.
     pub webhook_id: ::std::string::String,
@@ -2673,7 +3431,7 @@ pub struct OpenfinanceConsentExpired {
     /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub process_type: ::std::option::Option<ProcessType>,
@@ -2684,38 +3442,42 @@ pub struct OpenfinanceConsentExpired {
     /// Belvo's id of the request that produced the data; several documented examples leave it out.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The identifier you attached to the link yourself, if any; `null` or missing when none was given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub external_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub external_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The event's data, or the provider's error shape when retrieval failed.
-    pub data: crate::runtime::Payload<OpenfinanceConsentExpiredData, ErrorData>,
+    pub data: ::hookspec_runtime::Payload<OpenfinanceConsentExpiredData, ErrorData>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for OpenfinanceConsentExpired {
+impl ::hookspec_runtime::UnknownFields for OpenfinanceConsentExpired {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.data,
             &format!("{path}.data"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
-impl crate::runtime::ErrorShape for ErrorData {
+impl ::hookspec_runtime::ErrorShape for ErrorData {
     const MARKER: &'static str = "errors";
 }
 /// Every event of this provider, chosen by `webhook_type` and `webhook_code`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
+#[serde(crate = "::hookspec_runtime::serde")]
 #[serde(untagged)]
 #[non_exhaustive]
 #[allow(clippy::large_enum_variant)]
@@ -2863,19 +3625,19 @@ pub enum Event {
     /// The Open Finance consent behind a Brazilian recurrent link has expired, so Belvo can no longer refresh it. Have the user renew the consent to resume updates.
     OpenfinanceConsentExpired(OpenfinanceConsentExpired),
     /// An event the spec does not know, kept whole.
-    Unknown(crate::runtime::UnknownEvent),
+    Unknown(::hookspec_runtime::UnknownEvent),
 }
 impl Event {
     /// The body fields whose values pick the event.
     pub const DISCRIMINATOR: [&'static str; 2] = ["webhook_type", "webhook_code"];
     /// Parses a delivery body. An event the spec does not know is
     /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
-    /// discriminator or breaks a known event's shape is a [`crate::runtime::ParseError`].
+    /// discriminator or breaks a known event's shape is a [`::hookspec_runtime::ParseError`].
     pub fn parse(
         body: &[u8],
-    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
         let mut event = None;
-        crate::runtime::single_pass::<
+        ::hookspec_runtime::single_pass::<
             Self,
             2,
         >(body, &Self::DISCRIMINATOR, true, &mut event);
@@ -2890,249 +3652,249 @@ impl Event {
     #[doc(hidden)]
     pub fn parse_two_pass(
         body: &[u8],
-    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-        let [d0, d1] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
-        match crate::runtime::discriminator_hash(&[&*d1]) {
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+        let [d0, d1] = ::hookspec_runtime::discriminators(body, &Self::DISCRIMINATOR)?;
+        match ::hookspec_runtime::discriminator_hash(&[&*d1]) {
             12617159289064212172u64 if &*d0 == "ACCOUNTS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     AccountsHistoricalUpdate,
                 >("AccountsHistoricalUpdate", body)
                     .map(Self::AccountsHistoricalUpdate);
             }
             13683621244642626283u64 if &*d0 == "ACCOUNTS"
                 && &*d1 == "new_accounts_available" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     AccountsNewAccountsAvailable,
                 >("AccountsNewAccountsAvailable", body)
                     .map(Self::AccountsNewAccountsAvailable);
             }
             12617159289064212172u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TransactionsHistoricalUpdate,
                 >("TransactionsHistoricalUpdate", body)
                     .map(Self::TransactionsHistoricalUpdate);
             }
             16968172374807129884u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "new_transactions_available" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TransactionsNewTransactionsAvailable,
                 >("TransactionsNewTransactionsAvailable", body)
                     .map(Self::TransactionsNewTransactionsAvailable);
             }
             12558442632169499429u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "transactions_updated" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TransactionsUpdated,
                 >("TransactionsUpdated", body)
                     .map(Self::TransactionsUpdated);
             }
             18051435532228743591u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "transactions_deleted" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TransactionsDeleted,
                 >("TransactionsDeleted", body)
                     .map(Self::TransactionsDeleted);
             }
             1776397810819052930u64 if &*d0 == "LINK"
                 && &*d1 == "invalid_credentials" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     LinkInvalidCredentials,
                 >("LinkInvalidCredentials", body)
                     .map(Self::LinkInvalidCredentials);
             }
             10924627498701113559u64 if &*d0 == "LINK" && &*d1 == "token_required" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     LinkTokenRequired,
                 >("LinkTokenRequired", body)
                     .map(Self::LinkTokenRequired);
             }
             12617159289064212172u64 if &*d0 == "OWNERS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     OwnersHistoricalUpdate,
                 >("OwnersHistoricalUpdate", body)
                     .map(Self::OwnersHistoricalUpdate);
             }
             2399213524706921211u64 if &*d0 == "OWNERS"
                 && &*d1 == "new_owners_available" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     OwnersNewOwnersAvailable,
                 >("OwnersNewOwnersAvailable", body)
                     .map(Self::OwnersNewOwnersAvailable);
             }
             12617159289064212172u64 if &*d0 == "BILLS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     BillsHistoricalUpdate,
                 >("BillsHistoricalUpdate", body)
                     .map(Self::BillsHistoricalUpdate);
             }
             10518708782857764509u64 if &*d0 == "BILLS"
                 && &*d1 == "new_bills_available" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     BillsNewBillsAvailable,
                 >("BillsNewBillsAvailable", body)
                     .map(Self::BillsNewBillsAvailable);
             }
             12617159289064212172u64 if &*d0 == "INCOMES"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     IncomesHistoricalUpdate,
                 >("IncomesHistoricalUpdate", body)
                     .map(Self::IncomesHistoricalUpdate);
             }
             12617159289064212172u64 if &*d0 == "RECURRING_EXPENSES"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     RecurringExpensesHistoricalUpdate,
                 >("RecurringExpensesHistoricalUpdate", body)
                     .map(Self::RecurringExpensesHistoricalUpdate);
             }
             159052126204073954u64 if &*d0 == "INVOICES"
                 && &*d1 == "initial_inflow_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InvoicesInitialInflowUpdate,
                 >("InvoicesInitialInflowUpdate", body)
                     .map(Self::InvoicesInitialInflowUpdate);
             }
             17340703415228751417u64 if &*d0 == "INVOICES"
                 && &*d1 == "initial_outflow_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InvoicesInitialOutflowUpdate,
                 >("InvoicesInitialOutflowUpdate", body)
                     .map(Self::InvoicesInitialOutflowUpdate);
             }
             2700556336211605168u64 if &*d0 == "INVOICES"
                 && &*d1 == "historical_inflow_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InvoicesHistoricalInflowUpdate,
                 >("InvoicesHistoricalInflowUpdate", body)
                     .map(Self::InvoicesHistoricalInflowUpdate);
             }
             12656926867592949099u64 if &*d0 == "INVOICES"
                 && &*d1 == "historical_outflow_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InvoicesHistoricalOutflowUpdate,
                 >("InvoicesHistoricalOutflowUpdate", body)
                     .map(Self::InvoicesHistoricalOutflowUpdate);
             }
             12617159289064212172u64 if &*d0 == "TAX_RETURNS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TaxReturnsHistoricalUpdate,
                 >("TaxReturnsHistoricalUpdate", body)
                     .map(Self::TaxReturnsHistoricalUpdate);
             }
             8754789145192149032u64 if &*d0 == "TAX_RETURNS"
                 && &*d1 == "new_tax_returns_available" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TaxReturnsNewTaxReturnsAvailable,
                 >("TaxReturnsNewTaxReturnsAvailable", body)
                     .map(Self::TaxReturnsNewTaxReturnsAvailable);
             }
             12617159289064212172u64 if &*d0 == "TAX_STATUS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TaxStatusHistoricalUpdate,
                 >("TaxStatusHistoricalUpdate", body)
                     .map(Self::TaxStatusHistoricalUpdate);
             }
             12617159289064212172u64 if &*d0 == "TAX_COMPLIANCE_STATUS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TaxComplianceStatusHistoricalUpdate,
                 >("TaxComplianceStatusHistoricalUpdate", body)
                     .map(Self::TaxComplianceStatusHistoricalUpdate);
             }
             12617159289064212172u64 if &*d0 == "TAX_RETENTIONS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TaxRetentionsHistoricalUpdate,
                 >("TaxRetentionsHistoricalUpdate", body)
                     .map(Self::TaxRetentionsHistoricalUpdate);
             }
             12617159289064212172u64 if &*d0 == "TAX_DECLARATIONS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TaxDeclarationsHistoricalUpdate,
                 >("TaxDeclarationsHistoricalUpdate", body)
                     .map(Self::TaxDeclarationsHistoricalUpdate);
             }
             12617159289064212172u64 if &*d0 == "EMPLOYMENT_RECORDS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     EmploymentRecordsHistoricalUpdate,
                 >("EmploymentRecordsHistoricalUpdate", body)
                     .map(Self::EmploymentRecordsHistoricalUpdate);
             }
             6382090750823876334u64 if &*d0 == "EMPLOYMENT_RECORDS"
                 && &*d1 == "employment_changes" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     EmploymentRecordsEmploymentChanges,
                 >("EmploymentRecordsEmploymentChanges", body)
                     .map(Self::EmploymentRecordsEmploymentChanges);
             }
             12617159289064212172u64 if &*d0 == "EMPLOYMENTS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     EmploymentsHistoricalUpdate,
                 >("EmploymentsHistoricalUpdate", body)
                     .map(Self::EmploymentsHistoricalUpdate);
             }
             1261671601596932438u64 if &*d0 == "EMPLOYMENTS"
                 && &*d1 == "new_employments_available" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     EmploymentsNewEmploymentsAvailable,
                 >("EmploymentsNewEmploymentsAvailable", body)
                     .map(Self::EmploymentsNewEmploymentsAvailable);
             }
             12617159289064212172u64 if &*d0 == "INVESTMENTS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InvestmentsHistoricalUpdate,
                 >("InvestmentsHistoricalUpdate", body)
                     .map(Self::InvestmentsHistoricalUpdate);
             }
             227480087748846849u64 if &*d0 == "INVESTMENTS"
                 && &*d1 == "new_investments_available" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InvestmentsNewInvestmentsAvailable,
                 >("InvestmentsNewInvestmentsAvailable", body)
                     .map(Self::InvestmentsNewInvestmentsAvailable);
             }
             12617159289064212172u64 if &*d0 == "INVESTMENT_TRANSACTIONS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InvestmentTransactionsHistoricalUpdate,
                 >("InvestmentTransactionsHistoricalUpdate", body)
                     .map(Self::InvestmentTransactionsHistoricalUpdate);
             }
             12617159289064212172u64 if &*d0 == "INVESTMENTS_PORTFOLIOS"
                 && &*d1 == "historical_update" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InvestmentsPortfoliosHistoricalUpdate,
                 >("InvestmentsPortfoliosHistoricalUpdate", body)
                     .map(Self::InvestmentsPortfoliosHistoricalUpdate);
             }
             16615935410933168393u64 if &*d0 == "INVESTMENTS_PORTFOLIOS"
                 && &*d1 == "new_investments_portfolios_available" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable,
                 >("InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable", body)
                     .map(Self::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable);
             }
             17721923303321159301u64 if &*d0 == "CONSENT"
                 && &*d1 == "openfinance_consent_about_to_expire" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     OpenfinanceConsentAboutToExpire,
                 >("OpenfinanceConsentAboutToExpire", body)
                     .map(Self::OpenfinanceConsentAboutToExpire);
             }
             11466185124621996899u64 if &*d0 == "CONSENT"
                 && &*d1 == "openfinance_consent_expired" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     OpenfinanceConsentExpired,
                 >("OpenfinanceConsentExpired", body)
                     .map(Self::OpenfinanceConsentExpired);
@@ -3144,9 +3906,9 @@ impl Event {
     fn unknown(
         body: &[u8],
         values: [::std::borrow::Cow<'_, str>; 2],
-    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-        let raw = ::serde_json::from_slice(body)
-            .map_err(|e| crate::runtime::ParseError::NotJson {
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+        let raw = ::hookspec_runtime::serde_json::from_slice(body)
+            .map_err(|e| ::hookspec_runtime::ParseError::NotJson {
                 message: e.to_string(),
             })?;
         let discriminator = Self::DISCRIMINATOR
@@ -3155,7 +3917,7 @@ impl Event {
             .map(|(k, v)| (*k, v.into_owned()))
             .collect();
         Ok(
-            Self::Unknown(crate::runtime::UnknownEvent {
+            Self::Unknown(::hookspec_runtime::UnknownEvent {
                 discriminator,
                 raw,
             }),
@@ -3229,236 +3991,280 @@ impl Event {
     #[doc(hidden)]
     pub const DIRECT_PARSERS: &'static [(
         &'static str,
-        crate::runtime::DirectParser<Self>,
+        ::hookspec_runtime::DirectParser<Self>,
     )] = &[
         (
             "AccountsHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<AccountsHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<AccountsHistoricalUpdate>(b)
                     .map(Self::AccountsHistoricalUpdate)
             },
         ),
         (
             "AccountsNewAccountsAvailable",
             |b| {
-                ::serde_json::from_slice::<AccountsNewAccountsAvailable>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    AccountsNewAccountsAvailable,
+                >(b)
                     .map(Self::AccountsNewAccountsAvailable)
             },
         ),
         (
             "TransactionsHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<TransactionsHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    TransactionsHistoricalUpdate,
+                >(b)
                     .map(Self::TransactionsHistoricalUpdate)
             },
         ),
         (
             "TransactionsNewTransactionsAvailable",
             |b| {
-                ::serde_json::from_slice::<TransactionsNewTransactionsAvailable>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    TransactionsNewTransactionsAvailable,
+                >(b)
                     .map(Self::TransactionsNewTransactionsAvailable)
             },
         ),
         (
             "TransactionsUpdated",
             |b| {
-                ::serde_json::from_slice::<TransactionsUpdated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<TransactionsUpdated>(b)
                     .map(Self::TransactionsUpdated)
             },
         ),
         (
             "TransactionsDeleted",
             |b| {
-                ::serde_json::from_slice::<TransactionsDeleted>(b)
+                ::hookspec_runtime::serde_json::from_slice::<TransactionsDeleted>(b)
                     .map(Self::TransactionsDeleted)
             },
         ),
         (
             "LinkInvalidCredentials",
             |b| {
-                ::serde_json::from_slice::<LinkInvalidCredentials>(b)
+                ::hookspec_runtime::serde_json::from_slice::<LinkInvalidCredentials>(b)
                     .map(Self::LinkInvalidCredentials)
             },
         ),
         (
             "LinkTokenRequired",
             |b| {
-                ::serde_json::from_slice::<LinkTokenRequired>(b)
+                ::hookspec_runtime::serde_json::from_slice::<LinkTokenRequired>(b)
                     .map(Self::LinkTokenRequired)
             },
         ),
         (
             "OwnersHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<OwnersHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<OwnersHistoricalUpdate>(b)
                     .map(Self::OwnersHistoricalUpdate)
             },
         ),
         (
             "OwnersNewOwnersAvailable",
             |b| {
-                ::serde_json::from_slice::<OwnersNewOwnersAvailable>(b)
+                ::hookspec_runtime::serde_json::from_slice::<OwnersNewOwnersAvailable>(b)
                     .map(Self::OwnersNewOwnersAvailable)
             },
         ),
         (
             "BillsHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<BillsHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<BillsHistoricalUpdate>(b)
                     .map(Self::BillsHistoricalUpdate)
             },
         ),
         (
             "BillsNewBillsAvailable",
             |b| {
-                ::serde_json::from_slice::<BillsNewBillsAvailable>(b)
+                ::hookspec_runtime::serde_json::from_slice::<BillsNewBillsAvailable>(b)
                     .map(Self::BillsNewBillsAvailable)
             },
         ),
         (
             "IncomesHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<IncomesHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<IncomesHistoricalUpdate>(b)
                     .map(Self::IncomesHistoricalUpdate)
             },
         ),
         (
             "RecurringExpensesHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<RecurringExpensesHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    RecurringExpensesHistoricalUpdate,
+                >(b)
                     .map(Self::RecurringExpensesHistoricalUpdate)
             },
         ),
         (
             "InvoicesInitialInflowUpdate",
             |b| {
-                ::serde_json::from_slice::<InvoicesInitialInflowUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    InvoicesInitialInflowUpdate,
+                >(b)
                     .map(Self::InvoicesInitialInflowUpdate)
             },
         ),
         (
             "InvoicesInitialOutflowUpdate",
             |b| {
-                ::serde_json::from_slice::<InvoicesInitialOutflowUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    InvoicesInitialOutflowUpdate,
+                >(b)
                     .map(Self::InvoicesInitialOutflowUpdate)
             },
         ),
         (
             "InvoicesHistoricalInflowUpdate",
             |b| {
-                ::serde_json::from_slice::<InvoicesHistoricalInflowUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    InvoicesHistoricalInflowUpdate,
+                >(b)
                     .map(Self::InvoicesHistoricalInflowUpdate)
             },
         ),
         (
             "InvoicesHistoricalOutflowUpdate",
             |b| {
-                ::serde_json::from_slice::<InvoicesHistoricalOutflowUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    InvoicesHistoricalOutflowUpdate,
+                >(b)
                     .map(Self::InvoicesHistoricalOutflowUpdate)
             },
         ),
         (
             "TaxReturnsHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<TaxReturnsHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    TaxReturnsHistoricalUpdate,
+                >(b)
                     .map(Self::TaxReturnsHistoricalUpdate)
             },
         ),
         (
             "TaxReturnsNewTaxReturnsAvailable",
             |b| {
-                ::serde_json::from_slice::<TaxReturnsNewTaxReturnsAvailable>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    TaxReturnsNewTaxReturnsAvailable,
+                >(b)
                     .map(Self::TaxReturnsNewTaxReturnsAvailable)
             },
         ),
         (
             "TaxStatusHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<TaxStatusHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    TaxStatusHistoricalUpdate,
+                >(b)
                     .map(Self::TaxStatusHistoricalUpdate)
             },
         ),
         (
             "TaxComplianceStatusHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<TaxComplianceStatusHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    TaxComplianceStatusHistoricalUpdate,
+                >(b)
                     .map(Self::TaxComplianceStatusHistoricalUpdate)
             },
         ),
         (
             "TaxRetentionsHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<TaxRetentionsHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    TaxRetentionsHistoricalUpdate,
+                >(b)
                     .map(Self::TaxRetentionsHistoricalUpdate)
             },
         ),
         (
             "TaxDeclarationsHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<TaxDeclarationsHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    TaxDeclarationsHistoricalUpdate,
+                >(b)
                     .map(Self::TaxDeclarationsHistoricalUpdate)
             },
         ),
         (
             "EmploymentRecordsHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<EmploymentRecordsHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    EmploymentRecordsHistoricalUpdate,
+                >(b)
                     .map(Self::EmploymentRecordsHistoricalUpdate)
             },
         ),
         (
             "EmploymentRecordsEmploymentChanges",
             |b| {
-                ::serde_json::from_slice::<EmploymentRecordsEmploymentChanges>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    EmploymentRecordsEmploymentChanges,
+                >(b)
                     .map(Self::EmploymentRecordsEmploymentChanges)
             },
         ),
         (
             "EmploymentsHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<EmploymentsHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    EmploymentsHistoricalUpdate,
+                >(b)
                     .map(Self::EmploymentsHistoricalUpdate)
             },
         ),
         (
             "EmploymentsNewEmploymentsAvailable",
             |b| {
-                ::serde_json::from_slice::<EmploymentsNewEmploymentsAvailable>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    EmploymentsNewEmploymentsAvailable,
+                >(b)
                     .map(Self::EmploymentsNewEmploymentsAvailable)
             },
         ),
         (
             "InvestmentsHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<InvestmentsHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    InvestmentsHistoricalUpdate,
+                >(b)
                     .map(Self::InvestmentsHistoricalUpdate)
             },
         ),
         (
             "InvestmentsNewInvestmentsAvailable",
             |b| {
-                ::serde_json::from_slice::<InvestmentsNewInvestmentsAvailable>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    InvestmentsNewInvestmentsAvailable,
+                >(b)
                     .map(Self::InvestmentsNewInvestmentsAvailable)
             },
         ),
         (
             "InvestmentTransactionsHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<InvestmentTransactionsHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    InvestmentTransactionsHistoricalUpdate,
+                >(b)
                     .map(Self::InvestmentTransactionsHistoricalUpdate)
             },
         ),
         (
             "InvestmentsPortfoliosHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<InvestmentsPortfoliosHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    InvestmentsPortfoliosHistoricalUpdate,
+                >(b)
                     .map(Self::InvestmentsPortfoliosHistoricalUpdate)
             },
         ),
         (
             "InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable",
             |b| {
-                ::serde_json::from_slice::<
+                ::hookspec_runtime::serde_json::from_slice::<
                     InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable,
                 >(b)
                     .map(Self::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable)
@@ -3467,14 +4273,18 @@ impl Event {
         (
             "OpenfinanceConsentAboutToExpire",
             |b| {
-                ::serde_json::from_slice::<OpenfinanceConsentAboutToExpire>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    OpenfinanceConsentAboutToExpire,
+                >(b)
                     .map(Self::OpenfinanceConsentAboutToExpire)
             },
         ),
         (
             "OpenfinanceConsentExpired",
             |b| {
-                ::serde_json::from_slice::<OpenfinanceConsentExpired>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    OpenfinanceConsentExpired,
+                >(b)
                     .map(Self::OpenfinanceConsentExpired)
             },
         ),
@@ -3589,7 +4399,9 @@ impl Event {
                 (|| ::std::option::Option::Some(e.link_id.to_string()))()
             }
             Self::Unknown(u) => {
-                ["link_id"].iter().find_map(|path| crate::runtime::id_at(&u.raw, path))
+                ["link_id"]
+                    .iter()
+                    .find_map(|path| ::hookspec_runtime::id_at(&u.raw, path))
             }
         }
     }
@@ -3702,24 +4514,24 @@ impl Event {
             Self::OpenfinanceConsentExpired(e) => {
                 (|| ::std::option::Option::Some(e.webhook_id.to_string()))()
             }
-            Self::Unknown(u) => crate::runtime::id_at(&u.raw, "webhook_id"),
+            Self::Unknown(u) => ::hookspec_runtime::id_at(&u.raw, "webhook_id"),
         }
     }
     /// The delivery's idempotency key: the provider's own id at `webhook_id`, or, when
     /// an event lacks it, `sha256:` and the hex SHA-256 of the raw body.
     pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
-        self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
+        self.delivery_id().unwrap_or_else(|| ::hookspec_runtime::body_digest(body))
     }
 }
-impl crate::runtime::Dispatch<2> for Event {
-    fn dispatch<'de, A: ::serde::de::MapAccess<'de>>(
+impl ::hookspec_runtime::Dispatch<2> for Event {
+    fn dispatch<'de, A: ::hookspec_runtime::serde::de::MapAccess<'de>>(
         _body: &'de [u8],
         values: [&'de str; 2],
-        map: &mut crate::runtime::Replay<'de, A, 2>,
+        map: &mut ::hookspec_runtime::Replay<'de, A, 2>,
         out: &mut ::std::option::Option<Self>,
     ) -> ::std::result::Result<(), A::Error> {
         let [d0, d1] = values;
-        match crate::runtime::discriminator_hash(&[d1]) {
+        match ::hookspec_runtime::discriminator_hash(&[d1]) {
             12617159289064212172u64 if d0 == "ACCOUNTS" && d1 == "historical_update" => {
                 return map
                     .read::<
@@ -3985,12 +4797,12 @@ impl crate::runtime::Dispatch<2> for Event {
     }
 }
 /// Belvo's API as the webhook flow uses it: base URLs, credentials and every endpoint.
-pub const API: crate::runtime::Api = crate::runtime::Api {
+pub const API: ::hookspec_runtime::Api = ::hookspec_runtime::Api {
     base_urls: &[
         ("sandbox", "https://sandbox.belvo.com"),
         ("production", "https://api.belvo.com"),
     ],
-    auth: crate::runtime::ApiAuth::Basic {
+    auth: ::hookspec_runtime::ApiAuth::Basic {
         user: "secret_id",
         password: "secret_password",
     },
@@ -4023,21 +4835,21 @@ pub const API: crate::runtime::Api = crate::runtime::Api {
 /// `POST /api/webhooks/`: Registers a receiver URL for the environment the call is made in.
 ///
 /// Assumed: Not in Belvo's 1.35 API reference; the path and the `url` and `authorization_header` fields come from a third-party model of Belvo's webhooks API.
-pub const ENDPOINT_WEBHOOKS_CREATE: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_WEBHOOKS_CREATE: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "webhooks_create",
     method: "POST",
     path: "/api/webhooks/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "url",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "authorization_header",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
     ],
@@ -4046,15 +4858,15 @@ pub const ENDPOINT_WEBHOOKS_CREATE: crate::runtime::Endpoint = crate::runtime::E
     example_response: "{\n  \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n  \"url\": \"https://example.com/webhooks/belvo\"\n}\n",
 };
 /// `GET /api/links/{id}/`: One link with its `status` (`valid`, `invalid`, `unconfirmed`, `token_required`) and refresh settings; after a LINK or CONSENT event it tells whether the user must act (update the credentials or renew the consent in Belvo's widget).
-pub const ENDPOINT_LINK_DETAIL: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_LINK_DETAIL: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "link_detail",
     method: "GET",
     path: "/api/links/{id}/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "id",
-            location: crate::runtime::ParamIn::Path,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Path,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
     ],
@@ -4063,27 +4875,27 @@ pub const ENDPOINT_LINK_DETAIL: crate::runtime::Endpoint = crate::runtime::Endpo
     example_response: "{\n  \"id\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n  \"institution\": \"erebor_mx_retail\",\n  \"access_mode\": \"recurrent\",\n  \"last_accessed_at\": \"2021-03-09T10:28:40.000Z\",\n  \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n  \"external_id\": \"your_external_id\",\n  \"institution_user_id\": \"fake-institution-user-id\",\n  \"status\": \"invalid\",\n  \"created_by\": \"fake-user-id\",\n  \"refresh_rate\": \"7d\"\n}\n",
 };
 /// `GET /api/accounts/`: The link's bank accounts. Paginated: follow `next` until it is null.
-pub const ENDPOINT_ACCOUNTS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_ACCOUNTS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "accounts_list",
     method: "GET",
     path: "/api/accounts/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4092,27 +4904,27 @@ pub const ENDPOINT_ACCOUNTS_LIST: crate::runtime::Endpoint = crate::runtime::End
     example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"category\": \"CHECKING_ACCOUNT\",\n      \"type\": \"Cuentas de efectivo\",\n      \"name\": \"Cuenta Perfiles- M.N. - MXN-666\",\n      \"currency\": \"MXN\",\n      \"balance\": {\n        \"current\": 5874.13,\n        \"available\": 5621.12\n      }\n    }\n  ]\n}\n",
 };
 /// `GET /api/transactions/`: The link's transactions. Paginated: follow `next` until it is null.
-pub const ENDPOINT_TRANSACTIONS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_TRANSACTIONS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "transactions_list",
     method: "GET",
     path: "/api/transactions/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4121,27 +4933,27 @@ pub const ENDPOINT_TRANSACTIONS_LIST: crate::runtime::Endpoint = crate::runtime:
     example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"value_date\": \"2019-10-23\",\n      \"accounting_date\": \"2019-10-23T13:01:41.000Z\",\n      \"amount\": 2145.45,\n      \"currency\": \"MXN\",\n      \"description\": \"SEVEN BUDDHAS RFC:XXXXXXXXXX\",\n      \"type\": \"OUTFLOW\",\n      \"status\": \"PROCESSED\"\n    }\n  ]\n}\n",
 };
 /// `GET /api/owners/`: The people who own the link's accounts. Paginated: follow `next` until it is null.
-pub const ENDPOINT_OWNERS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_OWNERS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "owners_list",
     method: "GET",
     path: "/api/owners/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4152,27 +4964,27 @@ pub const ENDPOINT_OWNERS_LIST: crate::runtime::Endpoint = crate::runtime::Endpo
 /// `GET /api/br/bills/`: The link's credit card bills (Brazil). Paginated: follow `next` until it is null.
 ///
 /// Assumed: Belvo's 1.35 API reference has no bills endpoint; the path follows the Brazilian resources' `/api/br/` prefix and is assumed.
-pub const ENDPOINT_BILLS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_BILLS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "bills_list",
     method: "GET",
     path: "/api/br/bills/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4181,21 +4993,21 @@ pub const ENDPOINT_BILLS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoi
     example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"bill_name\": \"ABRIL/2022\",\n      \"total_amount\": 1234.56,\n      \"currency\": \"BRL\"\n    }\n  ]\n}\n",
 };
 /// `GET /api/incomes/`: The link's income analysis: income streams found in its transactions. Paginated: follow `next` until it is null.
-pub const ENDPOINT_INCOMES_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_INCOMES_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "incomes_list",
     method: "GET",
     path: "/api/incomes/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4204,21 +5016,21 @@ pub const ENDPOINT_INCOMES_LIST: crate::runtime::Endpoint = crate::runtime::Endp
     example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"account\": {\n        \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\"\n      },\n      \"currency\": \"MXN\",\n      \"income_streams\": []\n    }\n  ]\n}\n",
 };
 /// `GET /api/recurring-expenses/`: Recurring payments found in the link's transactions. Paginated: follow `next` until it is null.
-pub const ENDPOINT_RECURRING_EXPENSES_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_RECURRING_EXPENSES_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "recurring_expenses_list",
     method: "GET",
     path: "/api/recurring-expenses/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4227,33 +5039,33 @@ pub const ENDPOINT_RECURRING_EXPENSES_LIST: crate::runtime::Endpoint = crate::ru
     example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"name\": \"NETFLIX\",\n      \"frequency\": \"MONTHLY\",\n      \"average_transaction_amount\": 250,\n      \"currency\": \"MXN\"\n    }\n  ]\n}\n",
 };
 /// `GET /api/invoices/`: The link's electronic invoices (Mexico), filtered by direction with `type`. Paginated: follow `next` until it is null.
-pub const ENDPOINT_INVOICES_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_INVOICES_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "invoices_list",
     method: "GET",
     path: "/api/invoices/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "type",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4262,27 +5074,27 @@ pub const ENDPOINT_INVOICES_LIST: crate::runtime::Endpoint = crate::runtime::End
     example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"invoice_identification\": \"7C4A0D3B-9E5A-4C2E-8F23-7D1A5A1E0C2B\",\n      \"invoice_date\": \"2019-12-01\",\n      \"type\": \"INFLOW\",\n      \"total_amount\": 1160,\n      \"currency\": \"MXN\"\n    }\n  ]\n}\n",
 };
 /// `GET /api/tax-returns/`: The link's yearly and monthly tax returns (Mexico). Paginated: follow `next` until it is null.
-pub const ENDPOINT_TAX_RETURNS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_TAX_RETURNS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "tax_returns_list",
     method: "GET",
     path: "/api/tax-returns/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4291,27 +5103,27 @@ pub const ENDPOINT_TAX_RETURNS_LIST: crate::runtime::Endpoint = crate::runtime::
     example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"ejercicio\": 2017,\n      \"tipo_declaracion\": \"Normal\"\n    }\n  ]\n}\n",
 };
 /// `GET /api/tax-status/`: The link's tax status certificate (Mexico). Paginated: follow `next` until it is null.
-pub const ENDPOINT_TAX_STATUS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_TAX_STATUS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "tax_status_list",
     method: "GET",
     path: "/api/tax-status/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4320,27 +5132,27 @@ pub const ENDPOINT_TAX_STATUS_LIST: crate::runtime::Endpoint = crate::runtime::E
     example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"official_name\": \"ACME SA DE CV\",\n      \"place_and_date_of_issuance\": \"CUAUHTEMOC , CIUDAD DE MEXICO A 17 DE AGOSTO DE 2020\"\n    }\n  ]\n}\n",
 };
 /// `GET /api/tax-compliance-status/`: The link's tax compliance opinion (Mexico). Paginated: follow `next` until it is null.
-pub const ENDPOINT_TAX_COMPLIANCE_STATUS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_TAX_COMPLIANCE_STATUS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "tax_compliance_status_list",
     method: "GET",
     path: "/api/tax-compliance-status/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4349,27 +5161,27 @@ pub const ENDPOINT_TAX_COMPLIANCE_STATUS_LIST: crate::runtime::Endpoint = crate:
     example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"status\": \"POSITIVE\",\n      \"outcome\": \"POSITIVE\"\n    }\n  ]\n}\n",
 };
 /// `GET /api/tax-retentions/`: The link's tax retention documents (Mexico). Paginated: follow `next` until it is null.
-pub const ENDPOINT_TAX_RETENTIONS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_TAX_RETENTIONS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "tax_retentions_list",
     method: "GET",
     path: "/api/tax-retentions/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4378,27 +5190,27 @@ pub const ENDPOINT_TAX_RETENTIONS_LIST: crate::runtime::Endpoint = crate::runtim
     example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"code\": \"14\",\n      \"issued_at\": \"2023-08-20T00:00:00Z\"\n    }\n  ]\n}\n",
 };
 /// `GET /api/tax-declarations/`: The link's yearly tax declarations (Colombia). Paginated: follow `next` until it is null.
-pub const ENDPOINT_TAX_DECLARATIONS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_TAX_DECLARATIONS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "tax_declarations_list",
     method: "GET",
     path: "/api/tax-declarations/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4409,21 +5221,21 @@ pub const ENDPOINT_TAX_DECLARATIONS_LIST: crate::runtime::Endpoint = crate::runt
 /// `GET /api/employment-records/`: The link's employment record profiles (Mexico). Paginated: follow `next` until it is null.
 ///
 /// Assumed: Belvo's 1.35 reference lists no `link` filter for this endpoint; it is assumed to filter like every other list endpoint.
-pub const ENDPOINT_EMPLOYMENT_RECORDS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_EMPLOYMENT_RECORDS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "employment_records_list",
     method: "GET",
     path: "/api/employment-records/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4434,27 +5246,27 @@ pub const ENDPOINT_EMPLOYMENT_RECORDS_LIST: crate::runtime::Endpoint = crate::ru
 /// `GET /api/co/employments/`: The link's employments (Colombia; Brazil's are under `/api/br/employments/`). Paginated: follow `next` until it is null.
 ///
 /// Assumed: Not in Belvo's 1.35 API reference; the path and its `link` and `created_at__range` filters come from Belvo's Colombia employments webhook page.
-pub const ENDPOINT_EMPLOYMENTS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_EMPLOYMENTS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "employments_list",
     method: "GET",
     path: "/api/co/employments/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4465,27 +5277,27 @@ pub const ENDPOINT_EMPLOYMENTS_LIST: crate::runtime::Endpoint = crate::runtime::
 /// `GET /api/br/investments/`: The link's investment accounts (Brazil, preview). Paginated: follow `next` until it is null.
 ///
 /// Assumed: Not in Belvo's 1.35 API reference (the product is a preview); the path follows the Brazilian resources' `/api/br/` prefix and is assumed.
-pub const ENDPOINT_INVESTMENTS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_INVESTMENTS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "investments_list",
     method: "GET",
     path: "/api/br/investments/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4496,27 +5308,27 @@ pub const ENDPOINT_INVESTMENTS_LIST: crate::runtime::Endpoint = crate::runtime::
 /// `GET /api/br/investment-transactions/`: Transactions of the link's investment accounts (Brazil, preview). Paginated: follow `next` until it is null.
 ///
 /// Assumed: Not in Belvo's 1.35 API reference (the product is a preview); the path follows the Brazilian resources' `/api/br/` prefix and is assumed.
-pub const ENDPOINT_INVESTMENT_TRANSACTIONS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_INVESTMENT_TRANSACTIONS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "investment_transactions_list",
     method: "GET",
     path: "/api/br/investment-transactions/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4525,27 +5337,27 @@ pub const ENDPOINT_INVESTMENT_TRANSACTIONS_LIST: crate::runtime::Endpoint = crat
     example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"type\": \"PURCHASE\",\n      \"amount\": 500,\n      \"currency\": \"BRL\",\n      \"settlement_date\": \"2023-04-04\"\n    }\n  ]\n}\n",
 };
 /// `GET /investments/portfolios/`: The link's investment portfolios and their instruments. Paginated: follow `next` until it is null.
-pub const ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "investments_portfolios_list",
     method: "GET",
     path: "/investments/portfolios/",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "link",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "created_at__range",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "page_size",
-            location: crate::runtime::ParamIn::Query,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Query,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -4554,18 +5366,18 @@ pub const ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST: crate::runtime::Endpoint = crate
     example_response: "{\n  \"count\": 1,\n  \"next\": null,\n  \"previous\": null,\n  \"results\": [\n    {\n      \"id\": \"0d3ffb69-f83b-456e-ad8e-208d0998d71d\",\n      \"link\": \"8848bd0c-9c7e-4f53-a732-ec896b11d4c4\",\n      \"created_at\": \"2022-02-09T08:45:50.406032Z\",\n      \"name\": \"Fondos de Inversion\",\n      \"type\": \"FUNDS\",\n      \"balance_type\": \"ASSET\",\n      \"currency\": \"MXN\"\n    }\n  ]\n}\n",
 };
 /// The follow-up of [`AccountsHistoricalUpdate`]: `accounts_list`.
-pub const FOLLOW_UP_ACCOUNTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_ACCOUNTS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_ACCOUNTS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`AccountsNewAccountsAvailable`]: `accounts_list`.
-pub const FOLLOW_UP_ACCOUNTS_NEW_ACCOUNTS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_ACCOUNTS_NEW_ACCOUNTS_AVAILABLE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_ACCOUNTS_LIST,
     bindings: &[
-        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("link", ::hookspec_runtime::Binding::Payload("link_id")),
         (
             "created_at__range",
-            crate::runtime::Binding::SincePrevious {
+            ::hookspec_runtime::Binding::SincePrevious {
                 from: "previous_notification_date",
                 to: "notification_date",
             },
@@ -4573,18 +5385,18 @@ pub const FOLLOW_UP_ACCOUNTS_NEW_ACCOUNTS_AVAILABLE: crate::runtime::FollowUpSpe
     ],
 };
 /// The follow-up of [`TransactionsHistoricalUpdate`]: `transactions_list`.
-pub const FOLLOW_UP_TRANSACTIONS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_TRANSACTIONS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSACTIONS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`TransactionsNewTransactionsAvailable`]: `transactions_list`.
-pub const FOLLOW_UP_TRANSACTIONS_NEW_TRANSACTIONS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_TRANSACTIONS_NEW_TRANSACTIONS_AVAILABLE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSACTIONS_LIST,
     bindings: &[
-        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("link", ::hookspec_runtime::Binding::Payload("link_id")),
         (
             "created_at__range",
-            crate::runtime::Binding::SincePrevious {
+            ::hookspec_runtime::Binding::SincePrevious {
                 from: "previous_notification_date",
                 to: "notification_date",
             },
@@ -4592,38 +5404,38 @@ pub const FOLLOW_UP_TRANSACTIONS_NEW_TRANSACTIONS_AVAILABLE: crate::runtime::Fol
     ],
 };
 /// The follow-up of [`TransactionsUpdated`]: `transactions_list`.
-pub const FOLLOW_UP_TRANSACTIONS_UPDATED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_TRANSACTIONS_UPDATED: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSACTIONS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`TransactionsDeleted`]: `transactions_list`.
-pub const FOLLOW_UP_TRANSACTIONS_DELETED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_TRANSACTIONS_DELETED: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSACTIONS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`LinkInvalidCredentials`]: `link_detail`.
-pub const FOLLOW_UP_LINK_INVALID_CREDENTIALS: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_LINK_INVALID_CREDENTIALS: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_LINK_DETAIL,
-    bindings: &[("id", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("id", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`LinkTokenRequired`]: `link_detail`.
-pub const FOLLOW_UP_LINK_TOKEN_REQUIRED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_LINK_TOKEN_REQUIRED: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_LINK_DETAIL,
-    bindings: &[("id", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("id", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`OwnersHistoricalUpdate`]: `owners_list`.
-pub const FOLLOW_UP_OWNERS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_OWNERS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_OWNERS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`OwnersNewOwnersAvailable`]: `owners_list`.
-pub const FOLLOW_UP_OWNERS_NEW_OWNERS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_OWNERS_NEW_OWNERS_AVAILABLE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_OWNERS_LIST,
     bindings: &[
-        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("link", ::hookspec_runtime::Binding::Payload("link_id")),
         (
             "created_at__range",
-            crate::runtime::Binding::SincePrevious {
+            ::hookspec_runtime::Binding::SincePrevious {
                 from: "previous_notification_date",
                 to: "notification_date",
             },
@@ -4631,18 +5443,18 @@ pub const FOLLOW_UP_OWNERS_NEW_OWNERS_AVAILABLE: crate::runtime::FollowUpSpec = 
     ],
 };
 /// The follow-up of [`BillsHistoricalUpdate`]: `bills_list`.
-pub const FOLLOW_UP_BILLS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_BILLS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_BILLS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`BillsNewBillsAvailable`]: `bills_list`.
-pub const FOLLOW_UP_BILLS_NEW_BILLS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_BILLS_NEW_BILLS_AVAILABLE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_BILLS_LIST,
     bindings: &[
-        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("link", ::hookspec_runtime::Binding::Payload("link_id")),
         (
             "created_at__range",
-            crate::runtime::Binding::SincePrevious {
+            ::hookspec_runtime::Binding::SincePrevious {
                 from: "previous_notification_date",
                 to: "notification_date",
             },
@@ -4650,60 +5462,60 @@ pub const FOLLOW_UP_BILLS_NEW_BILLS_AVAILABLE: crate::runtime::FollowUpSpec = cr
     ],
 };
 /// The follow-up of [`IncomesHistoricalUpdate`]: `incomes_list`.
-pub const FOLLOW_UP_INCOMES_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INCOMES_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INCOMES_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`RecurringExpensesHistoricalUpdate`]: `recurring_expenses_list`.
-pub const FOLLOW_UP_RECURRING_EXPENSES_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_RECURRING_EXPENSES_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_RECURRING_EXPENSES_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`InvoicesInitialInflowUpdate`]: `invoices_list`.
-pub const FOLLOW_UP_INVOICES_INITIAL_INFLOW_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INVOICES_INITIAL_INFLOW_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INVOICES_LIST,
     bindings: &[
-        ("link", crate::runtime::Binding::Payload("link_id")),
-        ("type", crate::runtime::Binding::Literal("\"INFLOW\"")),
+        ("link", ::hookspec_runtime::Binding::Payload("link_id")),
+        ("type", ::hookspec_runtime::Binding::Literal("\"INFLOW\"")),
     ],
 };
 /// The follow-up of [`InvoicesInitialOutflowUpdate`]: `invoices_list`.
-pub const FOLLOW_UP_INVOICES_INITIAL_OUTFLOW_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INVOICES_INITIAL_OUTFLOW_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INVOICES_LIST,
     bindings: &[
-        ("link", crate::runtime::Binding::Payload("link_id")),
-        ("type", crate::runtime::Binding::Literal("\"OUTFLOW\"")),
+        ("link", ::hookspec_runtime::Binding::Payload("link_id")),
+        ("type", ::hookspec_runtime::Binding::Literal("\"OUTFLOW\"")),
     ],
 };
 /// The follow-up of [`InvoicesHistoricalInflowUpdate`]: `invoices_list`.
-pub const FOLLOW_UP_INVOICES_HISTORICAL_INFLOW_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INVOICES_HISTORICAL_INFLOW_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INVOICES_LIST,
     bindings: &[
-        ("link", crate::runtime::Binding::Payload("link_id")),
-        ("type", crate::runtime::Binding::Literal("\"INFLOW\"")),
+        ("link", ::hookspec_runtime::Binding::Payload("link_id")),
+        ("type", ::hookspec_runtime::Binding::Literal("\"INFLOW\"")),
     ],
 };
 /// The follow-up of [`InvoicesHistoricalOutflowUpdate`]: `invoices_list`.
-pub const FOLLOW_UP_INVOICES_HISTORICAL_OUTFLOW_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INVOICES_HISTORICAL_OUTFLOW_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INVOICES_LIST,
     bindings: &[
-        ("link", crate::runtime::Binding::Payload("link_id")),
-        ("type", crate::runtime::Binding::Literal("\"OUTFLOW\"")),
+        ("link", ::hookspec_runtime::Binding::Payload("link_id")),
+        ("type", ::hookspec_runtime::Binding::Literal("\"OUTFLOW\"")),
     ],
 };
 /// The follow-up of [`TaxReturnsHistoricalUpdate`]: `tax_returns_list`.
-pub const FOLLOW_UP_TAX_RETURNS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_TAX_RETURNS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TAX_RETURNS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`TaxReturnsNewTaxReturnsAvailable`]: `tax_returns_list`.
-pub const FOLLOW_UP_TAX_RETURNS_NEW_TAX_RETURNS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_TAX_RETURNS_NEW_TAX_RETURNS_AVAILABLE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TAX_RETURNS_LIST,
     bindings: &[
-        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("link", ::hookspec_runtime::Binding::Payload("link_id")),
         (
             "created_at__range",
-            crate::runtime::Binding::SincePrevious {
+            ::hookspec_runtime::Binding::SincePrevious {
                 from: "previous_notification_date",
                 to: "notification_date",
             },
@@ -4711,48 +5523,48 @@ pub const FOLLOW_UP_TAX_RETURNS_NEW_TAX_RETURNS_AVAILABLE: crate::runtime::Follo
     ],
 };
 /// The follow-up of [`TaxStatusHistoricalUpdate`]: `tax_status_list`.
-pub const FOLLOW_UP_TAX_STATUS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_TAX_STATUS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TAX_STATUS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`TaxComplianceStatusHistoricalUpdate`]: `tax_compliance_status_list`.
-pub const FOLLOW_UP_TAX_COMPLIANCE_STATUS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_TAX_COMPLIANCE_STATUS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TAX_COMPLIANCE_STATUS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`TaxRetentionsHistoricalUpdate`]: `tax_retentions_list`.
-pub const FOLLOW_UP_TAX_RETENTIONS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_TAX_RETENTIONS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TAX_RETENTIONS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`TaxDeclarationsHistoricalUpdate`]: `tax_declarations_list`.
-pub const FOLLOW_UP_TAX_DECLARATIONS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_TAX_DECLARATIONS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TAX_DECLARATIONS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`EmploymentRecordsHistoricalUpdate`]: `employment_records_list`.
-pub const FOLLOW_UP_EMPLOYMENT_RECORDS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_EMPLOYMENT_RECORDS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_EMPLOYMENT_RECORDS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`EmploymentRecordsEmploymentChanges`]: `employment_records_list`.
-pub const FOLLOW_UP_EMPLOYMENT_RECORDS_EMPLOYMENT_CHANGES: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_EMPLOYMENT_RECORDS_EMPLOYMENT_CHANGES: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_EMPLOYMENT_RECORDS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`EmploymentsHistoricalUpdate`]: `employments_list`.
-pub const FOLLOW_UP_EMPLOYMENTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_EMPLOYMENTS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_EMPLOYMENTS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`EmploymentsNewEmploymentsAvailable`]: `employments_list`.
-pub const FOLLOW_UP_EMPLOYMENTS_NEW_EMPLOYMENTS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_EMPLOYMENTS_NEW_EMPLOYMENTS_AVAILABLE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_EMPLOYMENTS_LIST,
     bindings: &[
-        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("link", ::hookspec_runtime::Binding::Payload("link_id")),
         (
             "created_at__range",
-            crate::runtime::Binding::SincePrevious {
+            ::hookspec_runtime::Binding::SincePrevious {
                 from: "previous_notification_date",
                 to: "notification_date",
             },
@@ -4760,18 +5572,18 @@ pub const FOLLOW_UP_EMPLOYMENTS_NEW_EMPLOYMENTS_AVAILABLE: crate::runtime::Follo
     ],
 };
 /// The follow-up of [`InvestmentsHistoricalUpdate`]: `investments_list`.
-pub const FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INVESTMENTS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`InvestmentsNewInvestmentsAvailable`]: `investments_list`.
-pub const FOLLOW_UP_INVESTMENTS_NEW_INVESTMENTS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INVESTMENTS_NEW_INVESTMENTS_AVAILABLE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INVESTMENTS_LIST,
     bindings: &[
-        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("link", ::hookspec_runtime::Binding::Payload("link_id")),
         (
             "created_at__range",
-            crate::runtime::Binding::SincePrevious {
+            ::hookspec_runtime::Binding::SincePrevious {
                 from: "previous_notification_date",
                 to: "notification_date",
             },
@@ -4779,23 +5591,23 @@ pub const FOLLOW_UP_INVESTMENTS_NEW_INVESTMENTS_AVAILABLE: crate::runtime::Follo
     ],
 };
 /// The follow-up of [`InvestmentTransactionsHistoricalUpdate`]: `investment_transactions_list`.
-pub const FOLLOW_UP_INVESTMENT_TRANSACTIONS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INVESTMENT_TRANSACTIONS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INVESTMENT_TRANSACTIONS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`InvestmentsPortfoliosHistoricalUpdate`]: `investments_portfolios_list`.
-pub const FOLLOW_UP_INVESTMENTS_PORTFOLIOS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INVESTMENTS_PORTFOLIOS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST,
-    bindings: &[("link", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("link", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable`]: `investments_portfolios_list`.
-pub const FOLLOW_UP_INVESTMENTS_PORTFOLIOS_NEW_INVESTMENTS_PORTFOLIOS_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INVESTMENTS_PORTFOLIOS_NEW_INVESTMENTS_PORTFOLIOS_AVAILABLE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INVESTMENTS_PORTFOLIOS_LIST,
     bindings: &[
-        ("link", crate::runtime::Binding::Payload("link_id")),
+        ("link", ::hookspec_runtime::Binding::Payload("link_id")),
         (
             "created_at__range",
-            crate::runtime::Binding::SincePrevious {
+            ::hookspec_runtime::Binding::SincePrevious {
                 from: "previous_notification_date",
                 to: "notification_date",
             },
@@ -4803,24 +5615,25 @@ pub const FOLLOW_UP_INVESTMENTS_PORTFOLIOS_NEW_INVESTMENTS_PORTFOLIOS_AVAILABLE:
     ],
 };
 /// The follow-up of [`OpenfinanceConsentAboutToExpire`]: `link_detail`.
-pub const FOLLOW_UP_OPENFINANCE_CONSENT_ABOUT_TO_EXPIRE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_OPENFINANCE_CONSENT_ABOUT_TO_EXPIRE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_LINK_DETAIL,
-    bindings: &[("id", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("id", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 /// The follow-up of [`OpenfinanceConsentExpired`]: `link_detail`.
-pub const FOLLOW_UP_OPENFINANCE_CONSENT_EXPIRED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_OPENFINANCE_CONSENT_EXPIRED: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_LINK_DETAIL,
-    bindings: &[("id", crate::runtime::Binding::Payload("link_id"))],
+    bindings: &[("id", ::hookspec_runtime::Binding::Payload("link_id"))],
 };
 impl AccountsHistoricalUpdate {
     /// The call to make next: `GET /api/accounts/` (accounts_list).
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_ACCOUNTS_HISTORICAL_UPDATE,
             &body,
@@ -4836,10 +5649,11 @@ impl AccountsNewAccountsAvailable {
     /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_ACCOUNTS_NEW_ACCOUNTS_AVAILABLE,
             &body,
@@ -4852,10 +5666,11 @@ impl TransactionsHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_TRANSACTIONS_HISTORICAL_UPDATE,
             &body,
@@ -4871,10 +5686,11 @@ impl TransactionsNewTransactionsAvailable {
     /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_TRANSACTIONS_NEW_TRANSACTIONS_AVAILABLE,
             &body,
@@ -4889,10 +5705,11 @@ impl TransactionsUpdated {
     /// Re-read the link's transactions and replace the ones listed in `updated_transactions`.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_TRANSACTIONS_UPDATED,
             &body,
@@ -4907,10 +5724,11 @@ impl TransactionsDeleted {
     /// The ids in `deleted_transactions` are gone; re-reading the link's transactions confirms what remains.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_TRANSACTIONS_DELETED,
             &body,
@@ -4925,10 +5743,11 @@ impl LinkInvalidCredentials {
     /// The link stays unusable until the user enters new credentials in Belvo's widget (update mode).
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_LINK_INVALID_CREDENTIALS,
             &body,
@@ -4943,10 +5762,16 @@ impl LinkTokenRequired {
     /// The institution wants a new MFA token; the user supplies it through Belvo's widget.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_LINK_TOKEN_REQUIRED, &body, ctx)
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_LINK_TOKEN_REQUIRED,
+            &body,
+            ctx,
+        )
     }
 }
 impl OwnersHistoricalUpdate {
@@ -4954,10 +5779,11 @@ impl OwnersHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_OWNERS_HISTORICAL_UPDATE,
             &body,
@@ -4973,10 +5799,11 @@ impl OwnersNewOwnersAvailable {
     /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_OWNERS_NEW_OWNERS_AVAILABLE,
             &body,
@@ -4989,10 +5816,11 @@ impl BillsHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_BILLS_HISTORICAL_UPDATE,
             &body,
@@ -5008,10 +5836,11 @@ impl BillsNewBillsAvailable {
     /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_BILLS_NEW_BILLS_AVAILABLE,
             &body,
@@ -5024,10 +5853,11 @@ impl IncomesHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_INCOMES_HISTORICAL_UPDATE,
             &body,
@@ -5040,10 +5870,11 @@ impl RecurringExpensesHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_RECURRING_EXPENSES_HISTORICAL_UPDATE,
             &body,
@@ -5057,10 +5888,11 @@ impl InvoicesInitialInflowUpdate {
     /// - `type`: `"INFLOW"`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_INVOICES_INITIAL_INFLOW_UPDATE,
             &body,
@@ -5074,10 +5906,11 @@ impl InvoicesInitialOutflowUpdate {
     /// - `type`: `"OUTFLOW"`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_INVOICES_INITIAL_OUTFLOW_UPDATE,
             &body,
@@ -5091,10 +5924,11 @@ impl InvoicesHistoricalInflowUpdate {
     /// - `type`: `"INFLOW"`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_INVOICES_HISTORICAL_INFLOW_UPDATE,
             &body,
@@ -5108,10 +5942,11 @@ impl InvoicesHistoricalOutflowUpdate {
     /// - `type`: `"OUTFLOW"`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_INVOICES_HISTORICAL_OUTFLOW_UPDATE,
             &body,
@@ -5124,10 +5959,11 @@ impl TaxReturnsHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_TAX_RETURNS_HISTORICAL_UPDATE,
             &body,
@@ -5143,10 +5979,11 @@ impl TaxReturnsNewTaxReturnsAvailable {
     /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_TAX_RETURNS_NEW_TAX_RETURNS_AVAILABLE,
             &body,
@@ -5159,10 +5996,11 @@ impl TaxStatusHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_TAX_STATUS_HISTORICAL_UPDATE,
             &body,
@@ -5175,10 +6013,11 @@ impl TaxComplianceStatusHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_TAX_COMPLIANCE_STATUS_HISTORICAL_UPDATE,
             &body,
@@ -5191,10 +6030,11 @@ impl TaxRetentionsHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_TAX_RETENTIONS_HISTORICAL_UPDATE,
             &body,
@@ -5207,10 +6047,11 @@ impl TaxDeclarationsHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_TAX_DECLARATIONS_HISTORICAL_UPDATE,
             &body,
@@ -5223,10 +6064,11 @@ impl EmploymentRecordsHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_EMPLOYMENT_RECORDS_HISTORICAL_UPDATE,
             &body,
@@ -5241,10 +6083,11 @@ impl EmploymentRecordsEmploymentChanges {
     /// Compare the profiles with the ones stored to see what changed.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_EMPLOYMENT_RECORDS_EMPLOYMENT_CHANGES,
             &body,
@@ -5257,10 +6100,11 @@ impl EmploymentsHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_EMPLOYMENTS_HISTORICAL_UPDATE,
             &body,
@@ -5276,10 +6120,11 @@ impl EmploymentsNewEmploymentsAvailable {
     /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_EMPLOYMENTS_NEW_EMPLOYMENTS_AVAILABLE,
             &body,
@@ -5292,10 +6137,11 @@ impl InvestmentsHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE,
             &body,
@@ -5311,10 +6157,11 @@ impl InvestmentsNewInvestmentsAvailable {
     /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_INVESTMENTS_NEW_INVESTMENTS_AVAILABLE,
             &body,
@@ -5327,10 +6174,11 @@ impl InvestmentTransactionsHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_INVESTMENT_TRANSACTIONS_HISTORICAL_UPDATE,
             &body,
@@ -5343,10 +6191,11 @@ impl InvestmentsPortfoliosHistoricalUpdate {
     /// - `link`: the payload's `link_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_INVESTMENTS_PORTFOLIOS_HISTORICAL_UPDATE,
             &body,
@@ -5362,10 +6211,11 @@ impl InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable {
     /// Narrow the list to what arrived since the previous notification of this kind with `created_at__range`; on the first one there is no range and the whole list is read.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_INVESTMENTS_PORTFOLIOS_NEW_INVESTMENTS_PORTFOLIOS_AVAILABLE,
             &body,
@@ -5380,10 +6230,11 @@ impl OpenfinanceConsentAboutToExpire {
     /// Renewing the consent happens in Belvo's widget; the link's status shows whether it is still valid.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_OPENFINANCE_CONSENT_ABOUT_TO_EXPIRE,
             &body,
@@ -5398,10 +6249,11 @@ impl OpenfinanceConsentExpired {
     /// The link stops refreshing until the user renews the consent in Belvo's widget.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_OPENFINANCE_CONSENT_EXPIRED,
             &body,
@@ -5414,8 +6266,8 @@ impl Event {
     /// one; `None` for events without a follow-up and for unknown events.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> ::std::option::Option<crate::runtime::FollowUp> {
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::std::option::Option<::hookspec_runtime::FollowUp> {
         match self {
             Self::AccountsHistoricalUpdate(e) => {
                 ::std::option::Option::Some(e.follow_up(ctx))
@@ -5521,8 +6373,8 @@ impl Event {
     }
 }
 /// How Belvo authenticates a delivery, from `spec/belvo.yaml`; every scheme applies.
-pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
-    crate::runtime::verify::AuthScheme::Authorization(crate::runtime::verify::AuthorizationScheme {
+pub const AUTH: &[::hookspec_runtime::verify::AuthScheme] = &[
+    ::hookspec_runtime::verify::AuthScheme::Authorization(::hookspec_runtime::verify::AuthorizationScheme {
         header: "Authorization",
         basic: true,
         bearer: true,
@@ -5530,7 +6382,7 @@ pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
     }),
 ];
 /// Belvo's delivery rules a receiver acts on.
-pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
+pub const DELIVERY: ::hookspec_runtime::verify::DeliveryRules = ::hookspec_runtime::verify::DeliveryRules {
     content_type: "application/json",
     source_ips: &[
         ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(3, 130, 254, 46)),
@@ -5538,17 +6390,19 @@ pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::veri
         ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(18, 223, 45, 212)),
     ],
     timeout: ::std::time::Duration::new(5, 0),
-    success: crate::runtime::verify::SuccessStatus::Any2xx,
+    success: ::hookspec_runtime::verify::SuccessStatus::Any2xx,
 };
-/// Belvo as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+/// Belvo as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Webhooks;
-impl crate::runtime::Provider for Webhooks {
+impl ::hookspec_runtime::Provider for Webhooks {
     const NAME: &'static str = "belvo";
-    const AUTH: &'static [crate::runtime::verify::AuthScheme] = AUTH;
-    const DELIVERY: &'static crate::runtime::verify::DeliveryRules = &DELIVERY;
+    const AUTH: &'static [::hookspec_runtime::verify::AuthScheme] = AUTH;
+    const DELIVERY: &'static ::hookspec_runtime::verify::DeliveryRules = &DELIVERY;
     type Event = Event;
-    fn parse(body: &[u8]) -> ::std::result::Result<Event, crate::runtime::ParseError> {
+    fn parse(
+        body: &[u8],
+    ) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
         Event::parse(body)
     }
     fn event_name(event: &Event) -> &'static str {
@@ -5565,8 +6419,8 @@ impl crate::runtime::Provider for Webhooks {
     }
     fn follow_up(
         event: &Event,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> ::std::option::Option<crate::runtime::FollowUp> {
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::std::option::Option<::hookspec_runtime::FollowUp> {
         event.follow_up(ctx)
     }
 }
@@ -5578,109 +6432,109 @@ impl Event {
         let mut out = ::std::vec::Vec::new();
         match self {
             Event::AccountsHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::AccountsNewAccountsAvailable(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TransactionsHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TransactionsNewTransactionsAvailable(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TransactionsUpdated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TransactionsDeleted(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::LinkInvalidCredentials(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::LinkTokenRequired(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::OwnersHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::OwnersNewOwnersAvailable(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::BillsHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::BillsNewBillsAvailable(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::IncomesHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::RecurringExpensesHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InvoicesInitialInflowUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InvoicesInitialOutflowUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InvoicesHistoricalInflowUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InvoicesHistoricalOutflowUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TaxReturnsHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TaxReturnsNewTaxReturnsAvailable(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TaxStatusHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TaxComplianceStatusHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TaxRetentionsHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TaxDeclarationsHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::EmploymentRecordsHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::EmploymentRecordsEmploymentChanges(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::EmploymentsHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::EmploymentsNewEmploymentsAvailable(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InvestmentsHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InvestmentsNewInvestmentsAvailable(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InvestmentTransactionsHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InvestmentsPortfoliosHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::OpenfinanceConsentAboutToExpire(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::OpenfinanceConsentExpired(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::Unknown(_) => {}
         }
@@ -5692,20 +6546,20 @@ impl Event {
 /// Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).
 pub trait Handler: Send + Sync + 'static {
     /// Called with every verified, parsed delivery before it is handled; answer
-    /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
+    /// [`::hookspec_runtime::Claim::Duplicate`] to acknowledge a delivery already seen
     /// without handling it again. The default treats every delivery as new.
     fn claim(
         &self,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Claim> + Send {
         let _ = delivery;
-        async { crate::runtime::Claim::New }
+        async { ::hookspec_runtime::Claim::New }
     }
     /// Called when handling a claimed delivery failed or timed out, so the provider's
     /// retry is not taken for a duplicate. The default does nothing.
     fn release(
         &self,
-        delivery: &crate::runtime::Delivery,
+        delivery: &::hookspec_runtime::Delivery,
     ) -> impl ::std::future::Future<Output = ()> + Send {
         let _ = delivery;
         async {}
@@ -5716,8 +6570,8 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(
         &self,
         event: Event,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         async move {
             match event {
                 Event::AccountsHistoricalUpdate(e) => {
@@ -5837,9 +6691,9 @@ pub trait Handler: Send + Sync + 'static {
     /// events without notice, and refusing one only triggers retries.
     fn on_unknown(
         &self,
-        event: crate::runtime::UnknownEvent,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        event: ::hookspec_runtime::UnknownEvent,
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5847,8 +6701,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_accounts_historical_update(
         &self,
         event: AccountsHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5856,8 +6710,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_accounts_new_accounts_available(
         &self,
         event: AccountsNewAccountsAvailable,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5865,8 +6719,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_transactions_historical_update(
         &self,
         event: TransactionsHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5874,8 +6728,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_transactions_new_transactions_available(
         &self,
         event: TransactionsNewTransactionsAvailable,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5883,8 +6737,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_transactions_updated(
         &self,
         event: TransactionsUpdated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5892,8 +6746,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_transactions_deleted(
         &self,
         event: TransactionsDeleted,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5901,8 +6755,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_link_invalid_credentials(
         &self,
         event: LinkInvalidCredentials,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5910,8 +6764,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_link_token_required(
         &self,
         event: LinkTokenRequired,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5919,8 +6773,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_owners_historical_update(
         &self,
         event: OwnersHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5928,8 +6782,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_owners_new_owners_available(
         &self,
         event: OwnersNewOwnersAvailable,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5937,8 +6791,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_bills_historical_update(
         &self,
         event: BillsHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5946,8 +6800,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_bills_new_bills_available(
         &self,
         event: BillsNewBillsAvailable,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5955,8 +6809,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_incomes_historical_update(
         &self,
         event: IncomesHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5964,8 +6818,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_recurring_expenses_historical_update(
         &self,
         event: RecurringExpensesHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5973,8 +6827,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_invoices_initial_inflow_update(
         &self,
         event: InvoicesInitialInflowUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5982,8 +6836,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_invoices_initial_outflow_update(
         &self,
         event: InvoicesInitialOutflowUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -5991,8 +6845,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_invoices_historical_inflow_update(
         &self,
         event: InvoicesHistoricalInflowUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6000,8 +6854,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_invoices_historical_outflow_update(
         &self,
         event: InvoicesHistoricalOutflowUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6009,8 +6863,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_tax_returns_historical_update(
         &self,
         event: TaxReturnsHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6018,8 +6872,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_tax_returns_new_tax_returns_available(
         &self,
         event: TaxReturnsNewTaxReturnsAvailable,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6027,8 +6881,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_tax_status_historical_update(
         &self,
         event: TaxStatusHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6036,8 +6890,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_tax_compliance_status_historical_update(
         &self,
         event: TaxComplianceStatusHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6045,8 +6899,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_tax_retentions_historical_update(
         &self,
         event: TaxRetentionsHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6054,8 +6908,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_tax_declarations_historical_update(
         &self,
         event: TaxDeclarationsHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6063,8 +6917,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_employment_records_historical_update(
         &self,
         event: EmploymentRecordsHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6072,8 +6926,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_employment_records_employment_changes(
         &self,
         event: EmploymentRecordsEmploymentChanges,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6081,8 +6935,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_employments_historical_update(
         &self,
         event: EmploymentsHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6090,8 +6944,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_employments_new_employments_available(
         &self,
         event: EmploymentsNewEmploymentsAvailable,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6099,8 +6953,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_investments_historical_update(
         &self,
         event: InvestmentsHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6108,8 +6962,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_investments_new_investments_available(
         &self,
         event: InvestmentsNewInvestmentsAvailable,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6117,8 +6971,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_investment_transactions_historical_update(
         &self,
         event: InvestmentTransactionsHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6126,8 +6980,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_investments_portfolios_historical_update(
         &self,
         event: InvestmentsPortfoliosHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6135,8 +6989,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_investments_portfolios_new_investments_portfolios_available(
         &self,
         event: InvestmentsPortfoliosNewInvestmentsPortfoliosAvailable,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6144,8 +6998,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_openfinance_consent_about_to_expire(
         &self,
         event: OpenfinanceConsentAboutToExpire,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -6153,50 +7007,57 @@ pub trait Handler: Send + Sync + 'static {
     fn on_openfinance_consent_expired(
         &self,
         event: OpenfinanceConsentExpired,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
 }
 /// A receiving configuration for Belvo: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
 pub fn config(
-    credentials: crate::runtime::verify::Credentials,
-) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
-    crate::runtime::Config::new::<Webhooks>(credentials)
+    credentials: ::hookspec_runtime::verify::Credentials,
+) -> ::std::result::Result<
+    ::hookspec_runtime::Config,
+    ::hookspec_runtime::verify::ConfigError,
+> {
+    ::hookspec_runtime::Config::new::<Webhooks>(credentials)
 }
 /// Verifies, parses and dispatches one Belvo delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
     handler: &H,
-    config: &crate::runtime::Config,
-    request: &crate::runtime::verify::Request<'_>,
+    config: &::hookspec_runtime::Config,
+    request: &::hookspec_runtime::verify::Request<'_>,
     now: ::std::time::SystemTime,
-) -> crate::runtime::Receipt {
-    crate::runtime::receive::<Webhooks, H>(handler, config, request, now).await
+) -> ::hookspec_runtime::Receipt {
+    ::hookspec_runtime::receive::<
+        Webhooks,
+        ::hookspec_runtime::Handling<H>,
+    >(::hookspec_runtime::Handling::from_ref(handler), config, request, now)
+        .await
 }
-impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
+impl<H: Handler> ::hookspec_runtime::Receiver<Webhooks>
+for ::hookspec_runtime::Handling<H> {
     fn claim(
         &self,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
-        Handler::claim(self, delivery)
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Claim> + Send {
+        Handler::claim(self.get(), delivery)
     }
     fn release(
         &self,
-        delivery: &crate::runtime::Delivery,
+        delivery: &::hookspec_runtime::Delivery,
     ) -> impl ::std::future::Future<Output = ()> + Send {
-        Handler::release(self, delivery)
+        Handler::release(self.get(), delivery)
     }
     fn handle(
         &self,
         event: Event,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
-        Handler::handle(self, event, delivery)
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
+        Handler::handle(self.get(), event, delivery)
     }
 }
-/// An axum router receiving Belvo deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
-#[cfg(feature = "axum")]
-pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
-    crate::runtime::axum::router::<Webhooks, H>(handler, config)
+::hookspec_runtime::provider_router! {
+    #[doc =
+    " An axum router receiving Belvo deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery."]
 }

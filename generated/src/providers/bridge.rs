@@ -41,19 +41,22 @@ impl PaymentTransactionStatus {
         }
     }
 }
-impl ::serde::Serialize for PaymentTransactionStatus {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for PaymentTransactionStatus {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for PaymentTransactionStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for PaymentTransactionStatus {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "ACSC" => Self::Acsc,
@@ -68,7 +71,14 @@ impl<'de> ::serde::Deserialize<'de> for PaymentTransactionStatus {
     }
 }
 /// What a `ItemCreated` event carries in `content`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemCreatedData {
     /// Bridge's id of the new item, i.e. one bank connection of the user.
     pub item_id: i64,
@@ -76,42 +86,55 @@ pub struct ItemCreatedData {
     pub user_uuid: ::std::string::String,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemCreatedData {
+impl ::hookspec_runtime::UnknownFields for ItemCreatedData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A user entered bank credentials in Bridge Connect and confirmed, and Bridge began creating the item; the event comes before the first synchronisation is over. Record the item against the user; if no refresh follows, the user probably quit Connect before the sync completed.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemCreated {
     /// When Bridge emitted the event, in milliseconds since the Unix epoch.
-    pub timestamp: crate::runtime::UnixMs,
+    pub timestamp: ::hookspec_runtime::UnixMs,
     /// The event name, dotted and lower-case (e.g. `item.refreshed`), except the dashboard's upper-case `TEST_EVENT`.
     pub r#type: ::std::string::String,
     /// The event's data.
     pub content: ItemCreatedData,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemCreated {
+impl ::hookspec_runtime::UnknownFields for ItemCreated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.content,
             &format!("{path}.content"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What started the refresh: the user in Bridge Connect, a call to the API, or Bridge's own periodic schedule.
@@ -139,19 +162,23 @@ impl ItemRefreshedDataRefreshTrigger {
         }
     }
 }
-impl ::serde::Serialize for ItemRefreshedDataRefreshTrigger {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for ItemRefreshedDataRefreshTrigger {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for ItemRefreshedDataRefreshTrigger {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de>
+for ItemRefreshedDataRefreshTrigger {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "connect" => Self::Connect,
@@ -163,7 +190,14 @@ impl<'de> ::serde::Deserialize<'de> for ItemRefreshedDataRefreshTrigger {
     }
 }
 /// What a `ItemRefreshed` event carries in `content`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemRefreshedData {
     /// True when this refresh fetched the item's whole history, not only recent data.
     pub full_refresh: bool,
@@ -178,172 +212,232 @@ pub struct ItemRefreshedData {
     /// What started the refresh: the user in Bridge Connect, a call to the API, or Bridge's own periodic schedule.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub refresh_trigger: ::std::option::Option<ItemRefreshedDataRefreshTrigger>,
     /// Which kind of accounts the refresh covered, e.g. `payment`; Bridge does not list the possible values.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub account_types: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemRefreshedData {
+impl ::hookspec_runtime::UnknownFields for ItemRefreshedData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Bridge finished refreshing an item. Compare `status_code` with the last one you saw: a non-zero value means the item is in trouble (for instance the user must log in again), so prompt the user; when the status is fine, re-read the accounts and transactions you need.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemRefreshed {
     /// When Bridge emitted the event, in milliseconds since the Unix epoch.
-    pub timestamp: crate::runtime::UnixMs,
+    pub timestamp: ::hookspec_runtime::UnixMs,
     /// The event name, dotted and lower-case (e.g. `item.refreshed`), except the dashboard's upper-case `TEST_EVENT`.
     pub r#type: ::std::string::String,
     /// The event's data.
     pub content: ItemRefreshedData,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemRefreshed {
+impl ::hookspec_runtime::UnknownFields for ItemRefreshed {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.content,
             &format!("{path}.content"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `ItemDeleted` event carries in `content`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemDeletedData {
     /// The item that was removed (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub item_id: ::std::option::Option<i64>,
     /// The Bridge user who owned the item (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_uuid: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemDeletedData {
+impl ::hookspec_runtime::UnknownFields for ItemDeletedData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// An item, one of a user's bank connections, was removed from Bridge. Archive or delete its accounts and transactions on your side and stop requesting data for it.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemDeleted {
     /// When Bridge emitted the event, in milliseconds since the Unix epoch.
-    pub timestamp: crate::runtime::UnixMs,
+    pub timestamp: ::hookspec_runtime::UnixMs,
     /// The event name, dotted and lower-case (e.g. `item.refreshed`), except the dashboard's upper-case `TEST_EVENT`.
     pub r#type: ::std::string::String,
     /// The event's data.
     pub content: ItemDeletedData,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemDeleted {
+impl ::hookspec_runtime::UnknownFields for ItemDeleted {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.content,
             &format!("{path}.content"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `ItemAccountCreated` event carries in `content`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemAccountCreatedData {
     /// Bridge's id of the newly found account.
     pub account_id: i64,
     /// The account's balance when it was found, as an exact amount in the account's currency.
-    pub balance: crate::runtime::Decimal,
+    pub balance: ::hookspec_runtime::Decimal,
     /// The item the account belongs to.
     pub item_id: i64,
     /// The Bridge user who owns the item.
     pub user_uuid: ::std::string::String,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemAccountCreatedData {
+impl ::hookspec_runtime::UnknownFields for ItemAccountCreatedData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Bridge found an account it did not know on an item, either while the item is being created or later, for example after the user opened a new account at the bank. Fetch the account and add it to what you show or store.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemAccountCreated {
     /// When Bridge emitted the event, in milliseconds since the Unix epoch.
-    pub timestamp: crate::runtime::UnixMs,
+    pub timestamp: ::hookspec_runtime::UnixMs,
     /// The event name, dotted and lower-case (e.g. `item.refreshed`), except the dashboard's upper-case `TEST_EVENT`.
     pub r#type: ::std::string::String,
     /// The event's data.
     pub content: ItemAccountCreatedData,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemAccountCreated {
+impl ::hookspec_runtime::UnknownFields for ItemAccountCreated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.content,
             &format!("{path}.content"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `ItemAccountUpdated` event carries in `content`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemAccountUpdatedData {
     /// The account that changed.
     pub account_id: i64,
     /// The account's balance after the change, as an exact amount.
-    pub balance: crate::runtime::Decimal,
+    pub balance: ::hookspec_runtime::Decimal,
     /// The item the account belongs to.
     pub item_id: i64,
     /// How many transactions disappeared from the account.
@@ -356,46 +450,66 @@ pub struct ItemAccountUpdatedData {
     pub user_uuid: ::std::string::String,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemAccountUpdatedData {
+impl ::hookspec_runtime::UnknownFields for ItemAccountUpdatedData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Something changed on an account: transactions were added, removed or modified, or the balance moved. The three counters tell what changed; re-fetch the account's transactions and balance as needed.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemAccountUpdated {
     /// When Bridge emitted the event, in milliseconds since the Unix epoch.
-    pub timestamp: crate::runtime::UnixMs,
+    pub timestamp: ::hookspec_runtime::UnixMs,
     /// The event name, dotted and lower-case (e.g. `item.refreshed`), except the dashboard's upper-case `TEST_EVENT`.
     pub r#type: ::std::string::String,
     /// The event's data.
     pub content: ItemAccountUpdatedData,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemAccountUpdated {
+impl ::hookspec_runtime::UnknownFields for ItemAccountUpdated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.content,
             &format!("{path}.content"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `ItemAccountDeleted` event carries in `content`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemAccountDeletedData {
     /// The Bridge user who owns the item.
     pub user_uuid: ::std::string::String,
@@ -405,91 +519,131 @@ pub struct ItemAccountDeletedData {
     pub account_id: i64,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemAccountDeletedData {
+impl ::hookspec_runtime::UnknownFields for ItemAccountDeletedData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The bank no longer reports this account, so Bridge has stopped updating it. Mark it inactive rather than wiping its history: occasionally the bank brings it back, and `item.account.updated` events for it then resume.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemAccountDeleted {
     /// When Bridge emitted the event, in milliseconds since the Unix epoch.
-    pub timestamp: crate::runtime::UnixMs,
+    pub timestamp: ::hookspec_runtime::UnixMs,
     /// The event name, dotted and lower-case (e.g. `item.refreshed`), except the dashboard's upper-case `TEST_EVENT`.
     pub r#type: ::std::string::String,
     /// The event's data.
     pub content: ItemAccountDeletedData,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemAccountDeleted {
+impl ::hookspec_runtime::UnknownFields for ItemAccountDeleted {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.content,
             &format!("{path}.content"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `UserDeleted` event carries in `content`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct UserDeletedData {
     /// The user that was deleted.
     pub user_uuid: ::std::string::String,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for UserDeletedData {
+impl ::hookspec_runtime::UnknownFields for UserDeletedData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Bridge user was deleted together with their data, for example by an automated GDPR erasure. Remove or anonymise what you keep for that user and ignore later events that still name them.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct UserDeleted {
     /// When Bridge emitted the event, in milliseconds since the Unix epoch.
-    pub timestamp: crate::runtime::UnixMs,
+    pub timestamp: ::hookspec_runtime::UnixMs,
     /// The event name, dotted and lower-case (e.g. `item.refreshed`), except the dashboard's upper-case `TEST_EVENT`.
     pub r#type: ::std::string::String,
     /// The event's data.
     pub content: UserDeletedData,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for UserDeleted {
+impl ::hookspec_runtime::UnknownFields for UserDeleted {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.content,
             &format!("{path}.content"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `PaymentTransactionCreated` event carries in `content`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct PaymentTransactionCreatedData {
     /// Bridge's id of the payment transaction.
     pub payment_transaction_id: ::std::string::String,
@@ -498,14 +652,14 @@ pub struct PaymentTransactionCreatedData {
     /// The payment link the payment started from; absent when there is none.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub payment_link_id: ::std::option::Option<::std::string::String>,
     /// Your own reference for the payment (e.g. an invoice number); absent when you gave none.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub client_reference: ::std::option::Option<::std::string::String>,
@@ -513,46 +667,66 @@ pub struct PaymentTransactionCreatedData {
     pub end_to_end_id: ::std::string::String,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for PaymentTransactionCreatedData {
+impl ::hookspec_runtime::UnknownFields for PaymentTransactionCreatedData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A payment initiated through Bridge produced a payment transaction. Store its ids next to your own reference so later status updates can be matched to the order or invoice being paid.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct PaymentTransactionCreated {
     /// When Bridge emitted the event, in milliseconds since the Unix epoch.
-    pub timestamp: crate::runtime::UnixMs,
+    pub timestamp: ::hookspec_runtime::UnixMs,
     /// The event name, dotted and lower-case (e.g. `item.refreshed`), except the dashboard's upper-case `TEST_EVENT`.
     pub r#type: ::std::string::String,
     /// The event's data.
     pub content: PaymentTransactionCreatedData,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for PaymentTransactionCreated {
+impl ::hookspec_runtime::UnknownFields for PaymentTransactionCreated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.content,
             &format!("{path}.content"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `PaymentTransactionUpdated` event carries in `content`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct PaymentTransactionUpdatedData {
     /// Bridge's id of the payment transaction.
     pub payment_transaction_id: ::std::string::String,
@@ -561,14 +735,14 @@ pub struct PaymentTransactionUpdatedData {
     /// The payment link the payment started from; absent when there is none.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub payment_link_id: ::std::option::Option<::std::string::String>,
     /// Your own reference for the payment; absent when you gave none.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub client_reference: ::std::option::Option<::std::string::String>,
@@ -579,180 +753,234 @@ pub struct PaymentTransactionUpdatedData {
     /// An ISO 20022-style reason code for the status (e.g. `MS03`); absent when there is none.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub status_reason: ::std::option::Option<::std::string::String>,
     /// For payments into a Bridge payment account, the matching transaction on that account.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub payment_account_transaction_id: ::std::option::Option<::std::string::String>,
     /// For payments into a Bridge payment account, the state of that transaction, e.g. `received`.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub payment_account_transaction_status: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for PaymentTransactionUpdatedData {
+impl ::hookspec_runtime::UnknownFields for PaymentTransactionUpdatedData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The status of a payment transaction changed, for instance it was settled (`ACSC`) or refused (`RJCT`). Update the order or invoice it pays; on a refusal `status_reason` says why.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct PaymentTransactionUpdated {
     /// When Bridge emitted the event, in milliseconds since the Unix epoch.
-    pub timestamp: crate::runtime::UnixMs,
+    pub timestamp: ::hookspec_runtime::UnixMs,
     /// The event name, dotted and lower-case (e.g. `item.refreshed`), except the dashboard's upper-case `TEST_EVENT`.
     pub r#type: ::std::string::String,
     /// The event's data.
     pub content: PaymentTransactionUpdatedData,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for PaymentTransactionUpdated {
+impl ::hookspec_runtime::UnknownFields for PaymentTransactionUpdated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.content,
             &format!("{path}.content"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `PaymentLinkUpdated` event carries in `content`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct PaymentLinkUpdatedData {
     /// The payment link that changed (assumed).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub payment_link_id: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for PaymentLinkUpdatedData {
+impl ::hookspec_runtime::UnknownFields for PaymentLinkUpdatedData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A payment link changed state, for example because the payer went through with the payment. Read the link back from the API to learn its new status.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct PaymentLinkUpdated {
     /// When Bridge emitted the event, in milliseconds since the Unix epoch.
-    pub timestamp: crate::runtime::UnixMs,
+    pub timestamp: ::hookspec_runtime::UnixMs,
     /// The event name, dotted and lower-case (e.g. `item.refreshed`), except the dashboard's upper-case `TEST_EVENT`.
     pub r#type: ::std::string::String,
     /// The event's data.
     pub content: PaymentLinkUpdatedData,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for PaymentLinkUpdated {
+impl ::hookspec_runtime::UnknownFields for PaymentLinkUpdated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.content,
             &format!("{path}.content"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// What a `TestEvent` event carries in `content`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TestEventData {
     /// A placeholder item id, 0 in the material seen.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub item_id: ::std::option::Option<i64>,
     /// A placeholder status, 0 in the material seen.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub status: ::std::option::Option<i64>,
     /// A placeholder user id.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_uuid: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TestEventData {
+impl ::hookspec_runtime::UnknownFields for TestEventData {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Sent when someone uses the test button of a webhook in the Bridge dashboard, to check that the endpoint is reachable and verifies signatures. It refers to no real user or item: answer 200 and do nothing else.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TestEvent {
     /// When Bridge emitted the event, in milliseconds since the Unix epoch.
-    pub timestamp: crate::runtime::UnixMs,
+    pub timestamp: ::hookspec_runtime::UnixMs,
     /// The event name, dotted and lower-case (e.g. `item.refreshed`), except the dashboard's upper-case `TEST_EVENT`.
     pub r#type: ::std::string::String,
     /// The event's data.
     pub content: TestEventData,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TestEvent {
+impl ::hookspec_runtime::UnknownFields for TestEvent {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.content,
             &format!("{path}.content"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Every event of this provider, chosen by `type`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
+#[serde(crate = "::hookspec_runtime::serde")]
 #[serde(untagged)]
 #[non_exhaustive]
 #[allow(clippy::large_enum_variant)]
@@ -802,19 +1030,19 @@ pub enum Event {
     /// Sent when someone uses the test button of a webhook in the Bridge dashboard, to check that the endpoint is reachable and verifies signatures. It refers to no real user or item: answer 200 and do nothing else.
     TestEvent(TestEvent),
     /// An event the spec does not know, kept whole.
-    Unknown(crate::runtime::UnknownEvent),
+    Unknown(::hookspec_runtime::UnknownEvent),
 }
 impl Event {
     /// The body fields whose values pick the event.
     pub const DISCRIMINATOR: [&'static str; 1] = ["type"];
     /// Parses a delivery body. An event the spec does not know is
     /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
-    /// discriminator or breaks a known event's shape is a [`crate::runtime::ParseError`].
+    /// discriminator or breaks a known event's shape is a [`::hookspec_runtime::ParseError`].
     pub fn parse(
         body: &[u8],
-    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
         let mut event = None;
-        crate::runtime::single_pass::<
+        ::hookspec_runtime::single_pass::<
             Self,
             1,
         >(body, &Self::DISCRIMINATOR, true, &mut event);
@@ -829,71 +1057,71 @@ impl Event {
     #[doc(hidden)]
     pub fn parse_two_pass(
         body: &[u8],
-    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-        let [d0] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
-        match crate::runtime::discriminator_hash(&[&*d0]) {
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+        let [d0] = ::hookspec_runtime::discriminators(body, &Self::DISCRIMINATOR)?;
+        match ::hookspec_runtime::discriminator_hash(&[&*d0]) {
             9367025380697091509u64 if &*d0 == "item.created" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ItemCreated,
                 >("ItemCreated", body)
                     .map(Self::ItemCreated);
             }
             14520876590912932519u64 if &*d0 == "item.refreshed" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ItemRefreshed,
                 >("ItemRefreshed", body)
                     .map(Self::ItemRefreshed);
             }
             18137960661784898542u64 if &*d0 == "item.deleted" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ItemDeleted,
                 >("ItemDeleted", body)
                     .map(Self::ItemDeleted);
             }
             16498861914827652918u64 if &*d0 == "item.account.created" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ItemAccountCreated,
                 >("ItemAccountCreated", body)
                     .map(Self::ItemAccountCreated);
             }
             17295068006658884783u64 if &*d0 == "item.account.updated" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ItemAccountUpdated,
                 >("ItemAccountUpdated", body)
                     .map(Self::ItemAccountUpdated);
             }
             6495411833123942257u64 if &*d0 == "item.account.deleted" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ItemAccountDeleted,
                 >("ItemAccountDeleted", body)
                     .map(Self::ItemAccountDeleted);
             }
             15904705778253171898u64 if &*d0 == "user.deleted" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     UserDeleted,
                 >("UserDeleted", body)
                     .map(Self::UserDeleted);
             }
             5583060682292362210u64 if &*d0 == "payment.transaction.created" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     PaymentTransactionCreated,
                 >("PaymentTransactionCreated", body)
                     .map(Self::PaymentTransactionCreated);
             }
             7389386426886731363u64 if &*d0 == "payment.transaction.updated" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     PaymentTransactionUpdated,
                 >("PaymentTransactionUpdated", body)
                     .map(Self::PaymentTransactionUpdated);
             }
             13652424302637371413u64 if &*d0 == "payment.link.updated" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     PaymentLinkUpdated,
                 >("PaymentLinkUpdated", body)
                     .map(Self::PaymentLinkUpdated);
             }
             18163803609766241791u64 if &*d0 == "TEST_EVENT" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TestEvent,
                 >("TestEvent", body)
                     .map(Self::TestEvent);
@@ -905,9 +1133,9 @@ impl Event {
     fn unknown(
         body: &[u8],
         values: [::std::borrow::Cow<'_, str>; 1],
-    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-        let raw = ::serde_json::from_slice(body)
-            .map_err(|e| crate::runtime::ParseError::NotJson {
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+        let raw = ::hookspec_runtime::serde_json::from_slice(body)
+            .map_err(|e| ::hookspec_runtime::ParseError::NotJson {
                 message: e.to_string(),
             })?;
         let discriminator = Self::DISCRIMINATOR
@@ -916,7 +1144,7 @@ impl Event {
             .map(|(k, v)| (*k, v.into_owned()))
             .collect();
         Ok(
-            Self::Unknown(crate::runtime::UnknownEvent {
+            Self::Unknown(::hookspec_runtime::UnknownEvent {
                 discriminator,
                 raw,
             }),
@@ -944,67 +1172,89 @@ impl Event {
     #[doc(hidden)]
     pub const DIRECT_PARSERS: &'static [(
         &'static str,
-        crate::runtime::DirectParser<Self>,
+        ::hookspec_runtime::DirectParser<Self>,
     )] = &[
         (
             "ItemCreated",
-            |b| ::serde_json::from_slice::<ItemCreated>(b).map(Self::ItemCreated),
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<ItemCreated>(b)
+                    .map(Self::ItemCreated)
+            },
         ),
         (
             "ItemRefreshed",
-            |b| ::serde_json::from_slice::<ItemRefreshed>(b).map(Self::ItemRefreshed),
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<ItemRefreshed>(b)
+                    .map(Self::ItemRefreshed)
+            },
         ),
         (
             "ItemDeleted",
-            |b| ::serde_json::from_slice::<ItemDeleted>(b).map(Self::ItemDeleted),
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<ItemDeleted>(b)
+                    .map(Self::ItemDeleted)
+            },
         ),
         (
             "ItemAccountCreated",
             |b| {
-                ::serde_json::from_slice::<ItemAccountCreated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<ItemAccountCreated>(b)
                     .map(Self::ItemAccountCreated)
             },
         ),
         (
             "ItemAccountUpdated",
             |b| {
-                ::serde_json::from_slice::<ItemAccountUpdated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<ItemAccountUpdated>(b)
                     .map(Self::ItemAccountUpdated)
             },
         ),
         (
             "ItemAccountDeleted",
             |b| {
-                ::serde_json::from_slice::<ItemAccountDeleted>(b)
+                ::hookspec_runtime::serde_json::from_slice::<ItemAccountDeleted>(b)
                     .map(Self::ItemAccountDeleted)
             },
         ),
         (
             "UserDeleted",
-            |b| ::serde_json::from_slice::<UserDeleted>(b).map(Self::UserDeleted),
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<UserDeleted>(b)
+                    .map(Self::UserDeleted)
+            },
         ),
         (
             "PaymentTransactionCreated",
             |b| {
-                ::serde_json::from_slice::<PaymentTransactionCreated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    PaymentTransactionCreated,
+                >(b)
                     .map(Self::PaymentTransactionCreated)
             },
         ),
         (
             "PaymentTransactionUpdated",
             |b| {
-                ::serde_json::from_slice::<PaymentTransactionUpdated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    PaymentTransactionUpdated,
+                >(b)
                     .map(Self::PaymentTransactionUpdated)
             },
         ),
         (
             "PaymentLinkUpdated",
             |b| {
-                ::serde_json::from_slice::<PaymentLinkUpdated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<PaymentLinkUpdated>(b)
                     .map(Self::PaymentLinkUpdated)
             },
         ),
-        ("TestEvent", |b| ::serde_json::from_slice::<TestEvent>(b).map(Self::TestEvent)),
+        (
+            "TestEvent",
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<TestEvent>(b)
+                    .map(Self::TestEvent)
+            },
+        ),
     ];
     /// The id of what the event is about (an item, link, account, ...), when it has one.
     #[allow(clippy::redundant_closure_call)]
@@ -1061,7 +1311,7 @@ impl Event {
                     "content.payment_link_id",
                 ]
                     .iter()
-                    .find_map(|path| crate::runtime::id_at(&u.raw, path))
+                    .find_map(|path| ::hookspec_runtime::id_at(&u.raw, path))
             }
         }
     }
@@ -1086,18 +1336,18 @@ impl Event {
     /// The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since
     /// the provider sends no delivery id. Byte-identical redeliveries share it.
     pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
-        self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
+        self.delivery_id().unwrap_or_else(|| ::hookspec_runtime::body_digest(body))
     }
 }
-impl crate::runtime::Dispatch<1> for Event {
-    fn dispatch<'de, A: ::serde::de::MapAccess<'de>>(
+impl ::hookspec_runtime::Dispatch<1> for Event {
+    fn dispatch<'de, A: ::hookspec_runtime::serde::de::MapAccess<'de>>(
         _body: &'de [u8],
         values: [&'de str; 1],
-        map: &mut crate::runtime::Replay<'de, A, 1>,
+        map: &mut ::hookspec_runtime::Replay<'de, A, 1>,
         out: &mut ::std::option::Option<Self>,
     ) -> ::std::result::Result<(), A::Error> {
         let [d0] = values;
-        match crate::runtime::discriminator_hash(&[d0]) {
+        match ::hookspec_runtime::discriminator_hash(&[d0]) {
             9367025380697091509u64 if d0 == "item.created" => {
                 return map.read::<ItemCreated, _>(out, Self::ItemCreated);
             }
@@ -1145,22 +1395,22 @@ impl crate::runtime::Dispatch<1> for Event {
     }
 }
 /// How Bridge authenticates a delivery, from `spec/bridge.yaml`; every scheme applies.
-pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
-    crate::runtime::verify::AuthScheme::Hmac(crate::runtime::verify::HmacScheme {
+pub const AUTH: &[::hookspec_runtime::verify::AuthScheme] = &[
+    ::hookspec_runtime::verify::AuthScheme::Hmac(::hookspec_runtime::verify::HmacScheme {
         header: "BridgeApi-Signature",
-        algorithm: crate::runtime::verify::HmacAlgorithm::Sha256,
-        encoding: crate::runtime::verify::Encoding::HexUpper,
+        algorithm: ::hookspec_runtime::verify::HmacAlgorithm::Sha256,
+        encoding: ::hookspec_runtime::verify::Encoding::HexUpper,
         signed: "{body}",
         separator: ::std::option::Option::Some(","),
         label_separator: ::std::option::Option::Some("="),
         label: ::std::option::Option::Some("v1"),
         timestamp: ::std::option::Option::None,
-        secret_encoding: crate::runtime::verify::SecretEncoding::Utf8,
+        secret_encoding: ::hookspec_runtime::verify::SecretEncoding::Utf8,
         secret_prefix: ::std::option::Option::None,
     }),
 ];
 /// Bridge's delivery rules a receiver acts on.
-pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
+pub const DELIVERY: ::hookspec_runtime::verify::DeliveryRules = ::hookspec_runtime::verify::DeliveryRules {
     content_type: "application/json",
     source_ips: &[
         ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(63, 32, 31, 5)),
@@ -1168,17 +1418,19 @@ pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::veri
         ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(34, 249, 92, 209)),
     ],
     timeout: ::std::time::Duration::new(30, 0),
-    success: crate::runtime::verify::SuccessStatus::Only(&[200]),
+    success: ::hookspec_runtime::verify::SuccessStatus::Only(&[200]),
 };
-/// Bridge as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+/// Bridge as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Webhooks;
-impl crate::runtime::Provider for Webhooks {
+impl ::hookspec_runtime::Provider for Webhooks {
     const NAME: &'static str = "bridge";
-    const AUTH: &'static [crate::runtime::verify::AuthScheme] = AUTH;
-    const DELIVERY: &'static crate::runtime::verify::DeliveryRules = &DELIVERY;
+    const AUTH: &'static [::hookspec_runtime::verify::AuthScheme] = AUTH;
+    const DELIVERY: &'static ::hookspec_runtime::verify::DeliveryRules = &DELIVERY;
     type Event = Event;
-    fn parse(body: &[u8]) -> ::std::result::Result<Event, crate::runtime::ParseError> {
+    fn parse(
+        body: &[u8],
+    ) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
         Event::parse(body)
     }
     fn event_name(event: &Event) -> &'static str {
@@ -1202,37 +1454,37 @@ impl Event {
         let mut out = ::std::vec::Vec::new();
         match self {
             Event::ItemCreated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ItemRefreshed(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ItemDeleted(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ItemAccountCreated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ItemAccountUpdated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ItemAccountDeleted(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::UserDeleted(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::PaymentTransactionCreated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::PaymentTransactionUpdated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::PaymentLinkUpdated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TestEvent(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::Unknown(_) => {}
         }
@@ -1244,20 +1496,20 @@ impl Event {
 /// Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).
 pub trait Handler: Send + Sync + 'static {
     /// Called with every verified, parsed delivery before it is handled; answer
-    /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
+    /// [`::hookspec_runtime::Claim::Duplicate`] to acknowledge a delivery already seen
     /// without handling it again. The default treats every delivery as new.
     fn claim(
         &self,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Claim> + Send {
         let _ = delivery;
-        async { crate::runtime::Claim::New }
+        async { ::hookspec_runtime::Claim::New }
     }
     /// Called when handling a claimed delivery failed or timed out, so the provider's
     /// retry is not taken for a duplicate. The default does nothing.
     fn release(
         &self,
-        delivery: &crate::runtime::Delivery,
+        delivery: &::hookspec_runtime::Delivery,
     ) -> impl ::std::future::Future<Output = ()> + Send {
         let _ = delivery;
         async {}
@@ -1268,8 +1520,8 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(
         &self,
         event: Event,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         async move {
             match event {
                 Event::ItemCreated(e) => self.on_item_created(e, delivery).await,
@@ -1303,9 +1555,9 @@ pub trait Handler: Send + Sync + 'static {
     /// events without notice, and refusing one only triggers retries.
     fn on_unknown(
         &self,
-        event: crate::runtime::UnknownEvent,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        event: ::hookspec_runtime::UnknownEvent,
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -1313,8 +1565,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_item_created(
         &self,
         event: ItemCreated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -1322,8 +1574,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_item_refreshed(
         &self,
         event: ItemRefreshed,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -1331,8 +1583,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_item_deleted(
         &self,
         event: ItemDeleted,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -1340,8 +1592,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_item_account_created(
         &self,
         event: ItemAccountCreated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -1349,8 +1601,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_item_account_updated(
         &self,
         event: ItemAccountUpdated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -1358,8 +1610,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_item_account_deleted(
         &self,
         event: ItemAccountDeleted,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -1367,8 +1619,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_user_deleted(
         &self,
         event: UserDeleted,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -1376,8 +1628,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_payment_transaction_created(
         &self,
         event: PaymentTransactionCreated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -1385,8 +1637,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_payment_transaction_updated(
         &self,
         event: PaymentTransactionUpdated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -1394,8 +1646,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_payment_link_updated(
         &self,
         event: PaymentLinkUpdated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -1403,50 +1655,57 @@ pub trait Handler: Send + Sync + 'static {
     fn on_test_event(
         &self,
         event: TestEvent,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
 }
 /// A receiving configuration for Bridge: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
 pub fn config(
-    credentials: crate::runtime::verify::Credentials,
-) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
-    crate::runtime::Config::new::<Webhooks>(credentials)
+    credentials: ::hookspec_runtime::verify::Credentials,
+) -> ::std::result::Result<
+    ::hookspec_runtime::Config,
+    ::hookspec_runtime::verify::ConfigError,
+> {
+    ::hookspec_runtime::Config::new::<Webhooks>(credentials)
 }
 /// Verifies, parses and dispatches one Bridge delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
     handler: &H,
-    config: &crate::runtime::Config,
-    request: &crate::runtime::verify::Request<'_>,
+    config: &::hookspec_runtime::Config,
+    request: &::hookspec_runtime::verify::Request<'_>,
     now: ::std::time::SystemTime,
-) -> crate::runtime::Receipt {
-    crate::runtime::receive::<Webhooks, H>(handler, config, request, now).await
+) -> ::hookspec_runtime::Receipt {
+    ::hookspec_runtime::receive::<
+        Webhooks,
+        ::hookspec_runtime::Handling<H>,
+    >(::hookspec_runtime::Handling::from_ref(handler), config, request, now)
+        .await
 }
-impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
+impl<H: Handler> ::hookspec_runtime::Receiver<Webhooks>
+for ::hookspec_runtime::Handling<H> {
     fn claim(
         &self,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
-        Handler::claim(self, delivery)
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Claim> + Send {
+        Handler::claim(self.get(), delivery)
     }
     fn release(
         &self,
-        delivery: &crate::runtime::Delivery,
+        delivery: &::hookspec_runtime::Delivery,
     ) -> impl ::std::future::Future<Output = ()> + Send {
-        Handler::release(self, delivery)
+        Handler::release(self.get(), delivery)
     }
     fn handle(
         &self,
         event: Event,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
-        Handler::handle(self, event, delivery)
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
+        Handler::handle(self.get(), event, delivery)
     }
 }
-/// An axum router receiving Bridge deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
-#[cfg(feature = "axum")]
-pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
-    crate::runtime::axum::router::<Webhooks, H>(handler, config)
+::hookspec_runtime::provider_router! {
+    #[doc =
+    " An axum router receiving Bridge deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery."]
 }

@@ -12,7 +12,8 @@ pub mod vezgo;
 /// The providers in this crate, by spec name.
 pub const PROVIDERS: &[&str] = &["belvo", "bridge", "plaid", "vezgo"];
 /// An event of any provider.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
+#[serde(crate = "::hookspec_runtime::serde")]
 #[serde(untagged)]
 #[non_exhaustive]
 #[allow(clippy::large_enum_variant)]
@@ -59,7 +60,9 @@ impl AnyEvent {
 pub fn parse(
     provider: &str,
     body: &[u8],
-) -> ::std::option::Option<::std::result::Result<AnyEvent, crate::runtime::ParseError>> {
+) -> ::std::option::Option<
+    ::std::result::Result<AnyEvent, ::hookspec_runtime::ParseError>,
+> {
     match provider {
         "belvo" => Some(belvo::Event::parse(body).map(AnyEvent::Belvo)),
         "bridge" => Some(bridge::Event::parse(body).map(AnyEvent::Bridge)),
@@ -72,7 +75,7 @@ pub fn parse(
 /// no such provider.
 pub fn auth(
     provider: &str,
-) -> ::std::option::Option<&'static [crate::runtime::verify::AuthScheme]> {
+) -> ::std::option::Option<&'static [::hookspec_runtime::verify::AuthScheme]> {
     match provider {
         "belvo" => Some(belvo::AUTH),
         "bridge" => Some(bridge::AUTH),
@@ -85,7 +88,7 @@ pub fn auth(
 /// such provider.
 pub fn delivery(
     provider: &str,
-) -> ::std::option::Option<&'static crate::runtime::verify::DeliveryRules> {
+) -> ::std::option::Option<&'static ::hookspec_runtime::verify::DeliveryRules> {
     match provider {
         "belvo" => Some(&belvo::DELIVERY),
         "bridge" => Some(&bridge::DELIVERY),
@@ -98,9 +101,12 @@ pub fn delivery(
 /// when there is no such provider.
 pub fn config(
     provider: &str,
-    credentials: crate::runtime::verify::Credentials,
+    credentials: ::hookspec_runtime::verify::Credentials,
 ) -> ::std::option::Option<
-    ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError>,
+    ::std::result::Result<
+        ::hookspec_runtime::Config,
+        ::hookspec_runtime::verify::ConfigError,
+    >,
 > {
     match provider {
         "belvo" => Some(belvo::config(credentials)),
@@ -111,31 +117,39 @@ pub fn config(
     }
 }
 /// An axum router for `provider`, for a receiver that handles every provider through
-/// the generic [`crate::runtime::Receiver`]; `None` when there is no such provider.
+/// the generic [`::hookspec_runtime::Receiver`]; `None` when there is no such provider.
 #[cfg(feature = "axum")]
 pub fn router<R>(
     provider: &str,
     receiver: R,
-    config: crate::runtime::Config,
-) -> ::std::option::Option<::axum::Router>
+    config: ::hookspec_runtime::Config,
+) -> ::std::option::Option<::hookspec_runtime::axum::Router>
 where
-    R: crate::runtime::Receiver<belvo::Webhooks>
-        + crate::runtime::Receiver<bridge::Webhooks>
-        + crate::runtime::Receiver<plaid::Webhooks>
-        + crate::runtime::Receiver<vezgo::Webhooks> + Clone,
+    R: ::hookspec_runtime::Receiver<belvo::Webhooks>
+        + ::hookspec_runtime::Receiver<bridge::Webhooks>
+        + ::hookspec_runtime::Receiver<plaid::Webhooks>
+        + ::hookspec_runtime::Receiver<vezgo::Webhooks> + Clone,
 {
     match provider {
         "belvo" => {
-            Some(crate::runtime::axum::router::<belvo::Webhooks, R>(receiver, config))
+            Some(
+                ::hookspec_runtime::axum::router::<belvo::Webhooks, R>(receiver, config),
+            )
         }
         "bridge" => {
-            Some(crate::runtime::axum::router::<bridge::Webhooks, R>(receiver, config))
+            Some(
+                ::hookspec_runtime::axum::router::<bridge::Webhooks, R>(receiver, config),
+            )
         }
         "plaid" => {
-            Some(crate::runtime::axum::router::<plaid::Webhooks, R>(receiver, config))
+            Some(
+                ::hookspec_runtime::axum::router::<plaid::Webhooks, R>(receiver, config),
+            )
         }
         "vezgo" => {
-            Some(crate::runtime::axum::router::<vezgo::Webhooks, R>(receiver, config))
+            Some(
+                ::hookspec_runtime::axum::router::<vezgo::Webhooks, R>(receiver, config),
+            )
         }
         _ => None,
     }

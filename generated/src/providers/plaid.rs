@@ -10,7 +10,8 @@
 /// The Plaid environment a webhook comes from.
 ///
 /// Closed: a value the spec does not list is a parse error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::hookspec_runtime::serde::Serialize)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub enum WebhookEnvironment {
     /// `sandbox`
     #[serde(rename = "sandbox")]
@@ -19,17 +20,20 @@ pub enum WebhookEnvironment {
     #[serde(rename = "production")]
     Production,
 }
-impl<'de> ::serde::Deserialize<'de> for WebhookEnvironment {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for WebhookEnvironment {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         match &*s {
             "sandbox" => Ok(Self::Sandbox),
             "production" => Ok(Self::Production),
             other => {
                 Err(
-                    <D::Error as ::serde::de::Error>::unknown_variant(
+                    <D::Error as ::hookspec_runtime::serde::de::Error>::unknown_variant(
                         other,
                         &["sandbox", "production"],
                     ),
@@ -48,51 +52,60 @@ impl WebhookEnvironment {
     }
 }
 /// Plaid's standard error object, the same one its API returns. `error_type` gives the broad class and `error_code` the specific error to act on.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct PlaidError {
     /// Broad class of a Plaid error; new classes appear as products are added.
     pub error_type: PlaidErrorType,
     /// The specific error, e.g. `ITEM_LOGIN_REQUIRED`.
     pub error_code: ::std::string::String,
     /// A finer reason for some codes, e.g. why an OAuth login became invalid.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error_code_reason: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error_code_reason: ::hookspec_runtime::Nullable<::std::string::String>,
     /// Developer-facing explanation; not meant for end users.
     pub error_message: ::std::string::String,
     /// A message that may be shown to the end user, or null when there is none.
-    #[serde(deserialize_with = "crate::runtime::required_nullable")]
+    #[serde(deserialize_with = "::hookspec_runtime::required_nullable")]
     pub display_message: ::std::option::Option<::std::string::String>,
     /// Id of the request that failed, for Plaid support.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// Underlying errors, when Plaid reports several.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub causes: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+    pub causes: ::std::option::Option<
+        ::std::vec::Vec<::hookspec_runtime::serde_json::Value>,
+    >,
     /// The HTTP status that goes with the error.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub status: crate::runtime::Nullable<i64>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub status: ::hookspec_runtime::Nullable<i64>,
     /// Link to Plaid's page on this error.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub documentation_url: ::std::option::Option<::std::string::String>,
     /// Plaid's hint on how to resolve the error.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub suggested_action: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub suggested_action: ::hookspec_runtime::Nullable<::std::string::String>,
     /// Account subtypes the request needed (for errors about missing account types).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub required_account_subtypes: ::std::option::Option<
@@ -101,7 +114,7 @@ pub struct PlaidError {
     /// Account subtypes the Item actually has.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub provided_account_subtypes: ::std::option::Option<
@@ -109,15 +122,18 @@ pub struct PlaidError {
     >,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for PlaidError {
+impl ::hookspec_runtime::UnknownFields for PlaidError {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Broad class of a Plaid error; new classes appear as products are added.
@@ -208,19 +224,22 @@ impl PlaidErrorType {
         }
     }
 }
-impl ::serde::Serialize for PlaidErrorType {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for PlaidErrorType {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for PlaidErrorType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for PlaidErrorType {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "INVALID_REQUEST" => Self::InvalidRequest,
@@ -255,7 +274,8 @@ impl<'de> ::serde::Deserialize<'de> for PlaidErrorType {
 /// Whether a piece of work succeeded. Plaid declares several identical enums for this (BankIncomeCompleteResult, BankIncomeRefreshCompleteResult, CraBankIncomeCompleteResult, StatementsRefreshCompleteResult, LinkDeliveryWebhookDeliveryStatus); they share this type.
 ///
 /// Closed: a value the spec does not list is a parse error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::hookspec_runtime::serde::Serialize)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub enum CompletionResult {
     /// `SUCCESS`
     #[serde(rename = "SUCCESS")]
@@ -264,17 +284,20 @@ pub enum CompletionResult {
     #[serde(rename = "FAILURE")]
     Failure,
 }
-impl<'de> ::serde::Deserialize<'de> for CompletionResult {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for CompletionResult {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         match &*s {
             "SUCCESS" => Ok(Self::Success),
             "FAILURE" => Ok(Self::Failure),
             other => {
                 Err(
-                    <D::Error as ::serde::de::Error>::unknown_variant(
+                    <D::Error as ::hookspec_runtime::serde::de::Error>::unknown_variant(
                         other,
                         &["SUCCESS", "FAILURE"],
                     ),
@@ -314,19 +337,22 @@ impl AssetReportType {
         }
     }
 }
-impl ::serde::Serialize for AssetReportType {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for AssetReportType {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AssetReportType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for AssetReportType {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "FULL" => Self::Full,
@@ -358,19 +384,22 @@ impl AuthUpdateTypes {
         }
     }
 }
-impl ::serde::Serialize for AuthUpdateTypes {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for AuthUpdateTypes {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for AuthUpdateTypes {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for AuthUpdateTypes {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "ACCOUNT_NUMBER" => Self::AccountNumber,
@@ -408,19 +437,22 @@ impl IdentityUpdateTypes {
         }
     }
 }
-impl ::serde::Serialize for IdentityUpdateTypes {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for IdentityUpdateTypes {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for IdentityUpdateTypes {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for IdentityUpdateTypes {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "PHONES" => Self::Phones,
@@ -454,19 +486,22 @@ impl MonitoringInsightsStatus {
         }
     }
 }
-impl ::serde::Serialize for MonitoringInsightsStatus {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for MonitoringInsightsStatus {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for MonitoringInsightsStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for MonitoringInsightsStatus {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "AVAILABLE" => Self::Available,
@@ -504,19 +539,22 @@ impl CashFlowInsight {
         }
     }
 }
-impl ::serde::Serialize for CashFlowInsight {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for CashFlowInsight {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for CashFlowInsight {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for CashFlowInsight {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "LARGE_DEPOSIT_DETECTED" => Self::LargeDepositDetected,
@@ -658,19 +696,22 @@ impl Products {
         }
     }
 }
-impl ::serde::Serialize for Products {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for Products {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for Products {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for Products {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "assets" => Self::Assets,
@@ -738,19 +779,23 @@ impl PendingDisconnectWebhookReason {
         }
     }
 }
-impl ::serde::Serialize for PendingDisconnectWebhookReason {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for PendingDisconnectWebhookReason {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for PendingDisconnectWebhookReason {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de>
+for PendingDisconnectWebhookReason {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "INSTITUTION_MIGRATION" => Self::InstitutionMigration,
@@ -791,19 +836,24 @@ impl PartnerEndCustomerOAuthStatusUpdatedValues {
         }
     }
 }
-impl ::serde::Serialize for PartnerEndCustomerOAuthStatusUpdatedValues {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize
+for PartnerEndCustomerOAuthStatusUpdatedValues {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for PartnerEndCustomerOAuthStatusUpdatedValues {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de>
+for PartnerEndCustomerOAuthStatusUpdatedValues {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "not-started" => Self::NotStarted,
@@ -874,19 +924,23 @@ impl PaymentInitiationPaymentStatus {
         }
     }
 }
-impl ::serde::Serialize for PaymentInitiationPaymentStatus {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for PaymentInitiationPaymentStatus {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for PaymentInitiationPaymentStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de>
+for PaymentInitiationPaymentStatus {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "PAYMENT_STATUS_INPUT_NEEDED" => Self::PaymentStatusInputNeeded,
@@ -941,19 +995,23 @@ impl PaymentInitiationConsentStatus {
         }
     }
 }
-impl ::serde::Serialize for PaymentInitiationConsentStatus {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for PaymentInitiationConsentStatus {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for PaymentInitiationConsentStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de>
+for PaymentInitiationConsentStatus {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "UNAUTHORISED" => Self::Unauthorised,
@@ -991,19 +1049,22 @@ impl TransferAuthorizationDecision {
         }
     }
 }
-impl ::serde::Serialize for TransferAuthorizationDecision {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for TransferAuthorizationDecision {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for TransferAuthorizationDecision {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for TransferAuthorizationDecision {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "approved" => Self::Approved,
@@ -1054,19 +1115,24 @@ impl TransferAuthorizationDecisionRationaleCode {
         }
     }
 }
-impl ::serde::Serialize for TransferAuthorizationDecisionRationaleCode {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize
+for TransferAuthorizationDecisionRationaleCode {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for TransferAuthorizationDecisionRationaleCode {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de>
+for TransferAuthorizationDecisionRationaleCode {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "NSF" => Self::Nsf,
@@ -1116,19 +1182,22 @@ impl WalletTransactionStatus {
         }
     }
 }
-impl ::serde::Serialize for WalletTransactionStatus {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for WalletTransactionStatus {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for WalletTransactionStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for WalletTransactionStatus {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "AUTHORISING" => Self::Authorising,
@@ -1179,19 +1248,23 @@ impl WalletTransactionFailureReason {
         }
     }
 }
-impl ::serde::Serialize for WalletTransactionFailureReason {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for WalletTransactionFailureReason {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for WalletTransactionFailureReason {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de>
+for WalletTransactionFailureReason {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "EXTERNAL_SYSTEM" => Self::ExternalSystem,
@@ -1207,7 +1280,14 @@ impl<'de> ::serde::Deserialize<'de> for WalletTransactionFailureReason {
     }
 }
 /// One event from a Link session, as the front-end `onEvent` callback would see it.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkEvent {
     /// What happened, e.g. `TRANSITION_VIEW`, `SELECT_INSTITUTION`, `ERROR` or `EXIT`. Plaid declares it as free text; the known names are in LinkEventName.
     pub event_name: ::std::string::String,
@@ -1219,141 +1299,154 @@ pub struct LinkEvent {
     pub event_metadata: LinkEventMetadata,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkEvent {
+impl ::hookspec_runtime::UnknownFields for LinkEvent {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.event_metadata,
             &format!("{path}.event_metadata"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Details of a Link event; which keys are present depends on the event.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkEventMetadata {
     /// Plaid error code, for error and exit events.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub error_code: ::std::option::Option<::std::string::String>,
     /// Developer-facing error text.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub error_message: ::std::option::Option<::std::string::String>,
     /// Broad class of the error.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub error_type: ::std::option::Option<::std::string::String>,
     /// Which screen the user was on when leaving Link.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub exit_status: ::std::option::Option<::std::string::String>,
     /// The institution the user picked.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub institution_id: ::std::option::Option<::std::string::String>,
     /// Name of that institution.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub institution_name: ::std::option::Option<::std::string::String>,
     /// What the user typed when searching for an institution.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub institution_search_query: ::std::option::Option<::std::string::String>,
     /// Id of the Plaid request behind the event.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// Kind of multi-factor challenge shown.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub mfa_type: ::std::option::Option<::std::string::String>,
     /// The Link screen that was entered.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub view_name: ::std::option::Option<::std::string::String>,
     /// What the user chose on the screen.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub selection: ::std::option::Option<::std::string::String>,
     /// The brand the user picked.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub brand_name: ::std::option::Option<::std::string::String>,
     /// Why an institution matched the user's search.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub match_reason: ::std::option::Option<::std::string::String>,
     /// Routing number the user entered.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub routing_number: ::std::option::Option<::std::string::String>,
     /// Last digits of the account number the user entered.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub account_number_mask: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkEventMetadata {
+impl ::hookspec_runtime::UnknownFields for LinkEventMetadata {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Names of Link events known to Plaid's schema; more appear over time.
@@ -1450,19 +1543,22 @@ impl LinkEventName {
         }
     }
 }
-impl ::serde::Serialize for LinkEventName {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for LinkEventName {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for LinkEventName {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for LinkEventName {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "BANK_INCOME_INSIGHTS_COMPLETED" => Self::BankIncomeInsightsCompleted,
@@ -1497,12 +1593,19 @@ impl<'de> ::serde::Deserialize<'de> for LinkEventName {
     }
 }
 /// How a Hosted Link session was sent to the user and whether sending worked.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkDeliveryMetadata {
     /// Channel a Hosted Link session was sent through.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub communication_method: ::std::option::Option<
@@ -1511,21 +1614,24 @@ pub struct LinkDeliveryMetadata {
     /// Whether the message was delivered.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub delivery_status: ::std::option::Option<CompletionResult>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkDeliveryMetadata {
+impl ::hookspec_runtime::UnknownFields for LinkDeliveryMetadata {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Channel a Hosted Link session was sent through.
@@ -1550,19 +1656,23 @@ impl LinkDeliveryWebhookCommunicationMethod {
         }
     }
 }
-impl ::serde::Serialize for LinkDeliveryWebhookCommunicationMethod {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for LinkDeliveryWebhookCommunicationMethod {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for LinkDeliveryWebhookCommunicationMethod {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de>
+for LinkDeliveryWebhookCommunicationMethod {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "SMS" => Self::Sms,
@@ -1573,78 +1683,88 @@ impl<'de> ::serde::Deserialize<'de> for LinkDeliveryWebhookCommunicationMethod {
     }
 }
 /// What a Link front-end callback reported during a Hosted Link delivery session.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkCallbackMetadata {
     /// Which Link callback fired.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub callback_type: ::std::option::Option<LinkDeliveryWebhookCallbackType>,
     /// For event callbacks, which Link event it was.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub event_name: ::std::option::Option<LinkEventName>,
     /// Status reported by the callback (e.g. the exit status).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub status: ::std::option::Option<::std::string::String>,
     /// The Link session.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub link_session_id: ::std::option::Option<::std::string::String>,
     /// Id of the Plaid request behind the callback.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub request_id: ::std::option::Option<::std::string::String>,
     /// The institution chosen in the Link session.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub institution: ::std::option::Option<LinkDeliveryInstitution>,
     /// Accounts the user selected, for success callbacks.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub accounts: ::std::option::Option<::std::vec::Vec<LinkDeliveryAccount>>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkCallbackMetadata {
+impl ::hookspec_runtime::UnknownFields for LinkCallbackMetadata {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.institution,
             &format!("{path}.institution"),
             out,
         );
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.accounts,
             &format!("{path}.accounts"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Which Link callback fired.
@@ -1672,19 +1792,23 @@ impl LinkDeliveryWebhookCallbackType {
         }
     }
 }
-impl ::serde::Serialize for LinkDeliveryWebhookCallbackType {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for LinkDeliveryWebhookCallbackType {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for LinkDeliveryWebhookCallbackType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de>
+for LinkDeliveryWebhookCallbackType {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "ON_SUCCESS" => Self::OnSuccess,
@@ -1696,98 +1820,118 @@ impl<'de> ::serde::Deserialize<'de> for LinkDeliveryWebhookCallbackType {
     }
 }
 /// The institution chosen in the Link session.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkDeliveryInstitution {
     /// Name of the institution.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub name: ::std::option::Option<::std::string::String>,
     /// Plaid's id of the institution.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub institution_id: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkDeliveryInstitution {
+impl ::hookspec_runtime::UnknownFields for LinkDeliveryInstitution {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// An account the user selected in Link.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkDeliveryAccount {
     /// The account id.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub id: ::std::option::Option<::std::string::String>,
     /// The account's name at the institution.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub name: ::std::option::Option<::std::string::String>,
     /// Last digits of the account number.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub mask: ::std::option::Option<::std::string::String>,
     /// Account type, e.g. `depository`.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub r#type: ::std::option::Option<::std::string::String>,
     /// Account subtype, e.g. `checking`.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub subtype: ::std::option::Option<::std::string::String>,
     /// Where an account stands in micro-deposit or database verification.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub verification_status: ::std::option::Option<LinkDeliveryVerificationStatus>,
     /// Whether the account is personal or business, when known.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub class_type: ::std::option::Option<::std::string::String>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkDeliveryAccount {
+impl ::hookspec_runtime::UnknownFields for LinkDeliveryAccount {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Where an account stands in micro-deposit or database verification.
@@ -1833,19 +1977,23 @@ impl LinkDeliveryVerificationStatus {
         }
     }
 }
-impl ::serde::Serialize for LinkDeliveryVerificationStatus {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for LinkDeliveryVerificationStatus {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for LinkDeliveryVerificationStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de>
+for LinkDeliveryVerificationStatus {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "automatically_verified" => Self::AutomaticallyVerified,
@@ -1863,7 +2011,14 @@ impl<'de> ::serde::Deserialize<'de> for LinkDeliveryVerificationStatus {
     }
 }
 /// An Asset Report has finished generating. Fetch it with /asset_report/get (or /asset_report/pdf/get).
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct AssetsProductReady {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -1874,14 +2029,14 @@ pub struct AssetsProductReady {
     /// The Plaid user the report was created for, if any.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Whether a full report or a fast (balances-only) one was built.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub report_type: ::std::option::Option<AssetReportType>,
@@ -1889,33 +2044,43 @@ pub struct AssetsProductReady {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for AssetsProductReady {
+impl ::hookspec_runtime::UnknownFields for AssetsProductReady {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Generating an Asset Report failed; `error` (type ASSET_REPORT_ERROR) says why. Fix the cause, for example an Item needing re-login, and create the report again.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct AssetsError {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// Why the report could not be built.
-    #[serde(deserialize_with = "crate::runtime::required_nullable")]
+    #[serde(deserialize_with = "::hookspec_runtime::required_nullable")]
     pub error: ::std::option::Option<PlaidError>,
     /// The Asset Report the webhook is about.
     pub asset_report_id: ::std::string::String,
     /// The Plaid user the report was created for, if any.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
@@ -1923,24 +2088,34 @@ pub struct AssetsError {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for AssetsError {
+impl ::hookspec_runtime::UnknownFields for AssetsError {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Account or routing numbers changed for accounts of an Item, for instance after the bank renumbered them. Call /auth/get again and replace the numbers you stored.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct AuthDefaultUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -1956,30 +2131,40 @@ pub struct AuthDefaultUpdate {
         ::std::vec::Vec<AuthUpdateTypes>,
     >,
     /// What went wrong, if anything; null otherwise.
-    #[serde(deserialize_with = "crate::runtime::required_nullable")]
+    #[serde(deserialize_with = "::hookspec_runtime::required_nullable")]
     pub error: ::std::option::Option<PlaidError>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for AuthDefaultUpdate {
+impl ::hookspec_runtime::UnknownFields for AuthDefaultUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Automated micro-deposit verification succeeded for an account. Its numbers can now be read with /auth/get and used for payments.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct AutomaticallyVerified {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -1992,28 +2177,38 @@ pub struct AutomaticallyVerified {
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for AutomaticallyVerified {
+impl ::hookspec_runtime::UnknownFields for AutomaticallyVerified {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Plaid could not verify the automated micro-deposits within the allowed window (seven days), so verification failed for good. Ask the user to link the account again, possibly another way.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct VerificationExpired {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2026,28 +2221,38 @@ pub struct VerificationExpired {
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for VerificationExpired {
+impl ::hookspec_runtime::UnknownFields for VerificationExpired {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// An Auth request failed because the user did not grant the access Auth needs. Send the user through Link update mode to grant it.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ProductPermissionsRequiredAuth {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2059,27 +2264,37 @@ pub struct ProductPermissionsRequiredAuth {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ProductPermissionsRequiredAuth {
+impl ::hookspec_runtime::UnknownFields for ProductPermissionsRequiredAuth {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Automated micro-deposit verification succeeded for an account, in the alternative shape whose `error` is a plain string. Handle it like the usual AUTOMATICALLY_VERIFIED webhook.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct FallbackAuthMicrodepositAutoVerified {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// Error text, if any (a string in this shape, not an error object).
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The account that was verified.
     pub account_id: ::std::string::String,
     /// The Item (one user's link to one institution) concerned.
@@ -2088,27 +2303,37 @@ pub struct FallbackAuthMicrodepositAutoVerified {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for FallbackAuthMicrodepositAutoVerified {
+impl ::hookspec_runtime::UnknownFields for FallbackAuthMicrodepositAutoVerified {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Automated micro-deposit verification expired for an account, in the alternative shape whose `error` is a plain string. Handle it like the usual VERIFICATION_EXPIRED webhook.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct FallbackAuthMicrodepositVerificationExpired {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// Error text, if any (a string in this shape, not an error object).
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The account whose verification expired.
     pub account_id: ::std::string::String,
     /// The Item (one user's link to one institution) concerned.
@@ -2117,19 +2342,29 @@ pub struct FallbackAuthMicrodepositVerificationExpired {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for FallbackAuthMicrodepositVerificationExpired {
+impl ::hookspec_runtime::UnknownFields for FallbackAuthMicrodepositVerificationExpired {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The user finished (or failed) verifying Same-Day micro-deposits through the text-message flow Plaid hosts. On success the account's numbers are ready in /auth/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct HostedMMDVerification {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2144,25 +2379,35 @@ pub struct HostedMMDVerification {
     /// The Plaid environment that sent the webhook (may be missing here).
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub environment: ::std::option::Option<WebhookEnvironment>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for HostedMMDVerification {
+impl ::hookspec_runtime::UnknownFields for HostedMMDVerification {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// New Bank Transfers events exist, for example progress of the ACH transfers behind micro-deposit verification. Page through them with /bank_transfer/event/sync.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BankTransfersEventsUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2172,26 +2417,36 @@ pub struct BankTransfersEventsUpdate {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BankTransfersEventsUpdate {
+impl ::hookspec_runtime::UnknownFields for BankTransfersEventsUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Generating a Consumer Report base report failed; `error` (type BASE_REPORT_ERROR) carries the reason.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BaseReportsError {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// Why the base report could not be built.
-    #[serde(deserialize_with = "crate::runtime::required_nullable")]
+    #[serde(deserialize_with = "::hookspec_runtime::required_nullable")]
     pub error: ::std::option::Option<PlaidError>,
     /// The Plaid Check user the report belongs to.
     pub user_id: ::std::string::String,
@@ -2199,24 +2454,34 @@ pub struct BaseReportsError {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BaseReportsError {
+impl ::hookspec_runtime::UnknownFields for BaseReportsError {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The status of a Beacon user changed, by a Dashboard action or because of a fraud report on the network. Read the user with /beacon/user/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BeaconUserStatusUpdated {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2228,19 +2493,29 @@ pub struct BeaconUserStatusUpdated {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BeaconUserStatusUpdated {
+impl ::hookspec_runtime::UnknownFields for BeaconUserStatusUpdated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Beacon fraud report was filed against one of your Beacon users. Look at it with /beacon/report/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BeaconReportCreated {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2252,19 +2527,29 @@ pub struct BeaconReportCreated {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BeaconReportCreated {
+impl ::hookspec_runtime::UnknownFields for BeaconReportCreated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Beacon report you filed was changed or deleted. Re-read it with /beacon/report/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BeaconReportUpdated {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2276,19 +2561,29 @@ pub struct BeaconReportUpdated {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BeaconReportUpdated {
+impl ::hookspec_runtime::UnknownFields for BeaconReportUpdated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A fraud report filed by someone else on the Beacon network matches one of your Beacon users. Details come from /beacon/report_syndication/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BeaconReportSyndicationCreated {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2300,19 +2595,29 @@ pub struct BeaconReportSyndicationCreated {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BeaconReportSyndicationCreated {
+impl ::hookspec_runtime::UnknownFields for BeaconReportSyndicationCreated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A newly created Beacon user looks like a duplicate of one you already have. Inspect the match with /beacon/duplicate/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BeaconDuplicateDetected {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2324,19 +2629,29 @@ pub struct BeaconDuplicateDetected {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BeaconDuplicateDetected {
+impl ::hookspec_runtime::UnknownFields for BeaconDuplicateDetected {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Older, deprecated status webhook of Cash Flow Updates, sent one to four times a day per enrolled Item. Call /cra/monitoring_insights/get for the refreshed insights; newer customers get CASH_FLOW_INSIGHTS_UPDATED instead.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CashFlowUpdatesInsights {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2350,19 +2665,29 @@ pub struct CashFlowUpdatesInsights {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CashFlowUpdatesInsights {
+impl ::hookspec_runtime::UnknownFields for CashFlowUpdatesInsights {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Cash Flow Updates refresh found a non-sufficient-funds or overdraft event. Read the insights with /cra/monitoring_insights/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CashFlowUpdatesNSF {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2376,19 +2701,29 @@ pub struct CashFlowUpdatesNSF {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CashFlowUpdatesNSF {
+impl ::hookspec_runtime::UnknownFields for CashFlowUpdatesNSF {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Cash Flow Updates refresh found a new source of income for the user. Read the insights with /cra/monitoring_insights/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CashFlowUpdatesNewIncomeStream {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2402,19 +2737,29 @@ pub struct CashFlowUpdatesNewIncomeStream {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CashFlowUpdatesNewIncomeStream {
+impl ::hookspec_runtime::UnknownFields for CashFlowUpdatesNewIncomeStream {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Cash Flow Updates refresh noticed that a deposit the user normally receives did not arrive. Read the insights with /cra/monitoring_insights/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CashFlowUpdatesExpectedDepositMissed {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2428,19 +2773,29 @@ pub struct CashFlowUpdatesExpectedDepositMissed {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CashFlowUpdatesExpectedDepositMissed {
+impl ::hookspec_runtime::UnknownFields for CashFlowUpdatesExpectedDepositMissed {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Cash Flow Updates refresh saw an account balance fall below $100. Read the insights with /cra/monitoring_insights/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CashFlowUpdatesLowBalance {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2454,19 +2809,29 @@ pub struct CashFlowUpdatesLowBalance {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CashFlowUpdatesLowBalance {
+impl ::hookspec_runtime::UnknownFields for CashFlowUpdatesLowBalance {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Cash Flow Updates refresh saw a deposit above $5,000. Read the insights with /cra/monitoring_insights/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CashFlowUpdatesLargeDeposit {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2480,19 +2845,29 @@ pub struct CashFlowUpdatesLargeDeposit {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CashFlowUpdatesLargeDeposit {
+impl ::hookspec_runtime::UnknownFields for CashFlowUpdatesLargeDeposit {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Cash Flow Updates refresh saw a payment on a loan that was not seen before. Read the insights with /cra/monitoring_insights/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CashFlowUpdatesNewLoanPayment {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2506,19 +2881,29 @@ pub struct CashFlowUpdatesNewLoanPayment {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CashFlowUpdatesNewLoanPayment {
+impl ::hookspec_runtime::UnknownFields for CashFlowUpdatesNewLoanPayment {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Current Cash Flow Updates status webhook, sent up to four times a day per enrolled Item, listing any insights the refresh raised. Call /cra/monitoring_insights/get for the details.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CashFlowUpdatesInsightsV2 {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2534,19 +2919,29 @@ pub struct CashFlowUpdatesInsightsV2 {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CashFlowUpdatesInsightsV2 {
+impl ::hookspec_runtime::UnknownFields for CashFlowUpdatesInsightsV2 {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Plaid Check consumer report is ready. Fetch the parts you need with the Check Report /get endpoints soon, as the data is kept only for a limited time (24 hours).
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CraCheckReportReady {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2555,31 +2950,41 @@ pub struct CraCheckReportReady {
     /// The Plaid Check user the report belongs to.
     pub user_id: ::std::string::String,
     /// Products whose part of the report was generated.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub successful_products: crate::runtime::Nullable<::std::vec::Vec<Products>>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub successful_products: ::hookspec_runtime::Nullable<::std::vec::Vec<Products>>,
     /// Products whose part of the report could not be generated; the matching /get endpoint tells why.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub failed_products: crate::runtime::Nullable<::std::vec::Vec<Products>>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub failed_products: ::hookspec_runtime::Nullable<::std::vec::Vec<Products>>,
     /// Items covered by the report (a closed-beta field, often absent).
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub item_ids: crate::runtime::Nullable<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub item_ids: ::hookspec_runtime::Nullable<::std::vec::Vec<::std::string::String>>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CraCheckReportReady {
+impl ::hookspec_runtime::UnknownFields for CraCheckReportReady {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Plaid Check consumer report could not be generated. Use /user/items/get to see which Items are in error and ask the user to fix them.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CraCheckReportFailed {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2588,25 +2993,35 @@ pub struct CraCheckReportFailed {
     /// The Plaid Check user the report belongs to.
     pub user_id: ::std::string::String,
     /// Items covered by the report (a closed-beta field, often absent).
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub item_ids: crate::runtime::Nullable<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub item_ids: ::hookspec_runtime::Nullable<::std::vec::Vec<::std::string::String>>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CraCheckReportFailed {
+impl ::hookspec_runtime::UnknownFields for CraCheckReportFailed {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Upgrading Items for a Plaid Check report failed for the listed Items.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CraUpgradeFailed {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2620,19 +3035,29 @@ pub struct CraUpgradeFailed {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CraUpgradeFailed {
+impl ::hookspec_runtime::UnknownFields for CraUpgradeFailed {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Plaid Check report created through the user-based flow is ready. Fetch it with the Check Report /get endpoints.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CraUserCheckReportReady {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2643,37 +3068,47 @@ pub struct CraUserCheckReportReady {
     /// Products whose part of the report was generated.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub successful_products: ::std::option::Option<::std::vec::Vec<Products>>,
     /// Products whose part of the report could not be generated; the matching /get endpoint tells why.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub failed_products: ::std::option::Option<::std::vec::Vec<Products>>,
     /// Items covered by the report (a closed-beta field, often absent).
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub item_ids: crate::runtime::Nullable<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub item_ids: ::hookspec_runtime::Nullable<::std::vec::Vec<::std::string::String>>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CraUserCheckReportReady {
+impl ::hookspec_runtime::UnknownFields for CraUserCheckReportReady {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Plaid Check report created through the user-based flow could not be generated. Check the user's Items for errors.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CraUserCheckReportFailed {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2682,25 +3117,35 @@ pub struct CraUserCheckReportFailed {
     /// The Plaid Check user the report belongs to.
     pub user_id: ::std::string::String,
     /// Items covered by the report (a closed-beta field, often absent).
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub item_ids: crate::runtime::Nullable<::std::vec::Vec<::std::string::String>>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub item_ids: ::hookspec_runtime::Nullable<::std::vec::Vec<::std::string::String>>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CraUserCheckReportFailed {
+impl ::hookspec_runtime::UnknownFields for CraUserCheckReportFailed {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Plaid Check bank income report finished, successfully or not. On success fetch it with /cra/check_report/income_insights/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CraBankIncomeComplete {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2711,7 +3156,7 @@ pub struct CraBankIncomeComplete {
     /// Whether the work succeeded or failed.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub result: ::std::option::Option<CompletionResult>,
@@ -2719,19 +3164,29 @@ pub struct CraBankIncomeComplete {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CraBankIncomeComplete {
+impl ::hookspec_runtime::UnknownFields for CraBankIncomeComplete {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Plaid Check bank income report could not be generated.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CraBankIncomeError {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2743,19 +3198,29 @@ pub struct CraBankIncomeError {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CraBankIncomeError {
+impl ::hookspec_runtime::UnknownFields for CraBankIncomeError {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Plaid Check partner insights report is ready. Fetch it with /cra/check_report/partner_insights/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CraPartnerInsightsComplete {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2767,19 +3232,29 @@ pub struct CraPartnerInsightsComplete {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CraPartnerInsightsComplete {
+impl ::hookspec_runtime::UnknownFields for CraPartnerInsightsComplete {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Plaid Check partner insights report could not be generated.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct CraPartnerInsightsError {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2791,19 +3266,29 @@ pub struct CraPartnerInsightsError {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for CraPartnerInsightsError {
+impl ::hookspec_runtime::UnknownFields for CraPartnerInsightsError {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// An alert you set up in the Dashboard fired because an institution's connection success rate crossed your threshold. Consider steering users away from it or warning them.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InstitutionStatusAlert {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2812,24 +3297,34 @@ pub struct InstitutionStatusAlert {
     /// The institution the alert is about.
     pub institution_id: ::std::string::String,
     /// The institution's current overall success rate for adding Items, as a fraction.
-    pub institution_overall_success_rate: crate::runtime::Decimal,
+    pub institution_overall_success_rate: ::hookspec_runtime::Decimal,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InstitutionStatusAlert {
+impl ::hookspec_runtime::UnknownFields for InstitutionStatusAlert {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Monitor screening of a business entity changed status, for example after a review or an ongoing-monitoring hit. Read it with /watchlist_screening/entity/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct EntityScreeningStatusUpdated {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2841,19 +3336,29 @@ pub struct EntityScreeningStatusUpdated {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for EntityScreeningStatusUpdated {
+impl ::hookspec_runtime::UnknownFields for EntityScreeningStatusUpdated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Holdings of an investments Item were added or changed, typically after the markets close. Call /investments/holdings/get to refresh them.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct HoldingsDefaultUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2864,39 +3369,49 @@ pub struct HoldingsDefaultUpdate {
     /// The Plaid user owning the Item, if it was made for one.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// How many holdings are new since the previous webhook.
-    pub new_holdings: crate::runtime::Decimal,
+    pub new_holdings: ::hookspec_runtime::Decimal,
     /// How many holdings changed since the previous webhook.
-    pub updated_holdings: crate::runtime::Decimal,
+    pub updated_holdings: ::hookspec_runtime::Decimal,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for HoldingsDefaultUpdate {
+impl ::hookspec_runtime::UnknownFields for HoldingsDefaultUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Plaid noticed changed identity data (names, addresses, phones, e-mails) on accounts of an Item. Call /identity/get to read the new data.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct IdentityDefaultUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2910,30 +3425,40 @@ pub struct IdentityDefaultUpdate {
         ::std::vec::Vec<IdentityUpdateTypes>,
     >,
     /// What went wrong, if anything; null otherwise.
-    #[serde(deserialize_with = "crate::runtime::required_nullable")]
+    #[serde(deserialize_with = "::hookspec_runtime::required_nullable")]
     pub error: ::std::option::Option<PlaidError>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for IdentityDefaultUpdate {
+impl ::hookspec_runtime::UnknownFields for IdentityDefaultUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// An Identity request failed because the user did not grant the access Identity needs. Send the user through Link update mode to grant it.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ProductPermissionsRequiredIdentity {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2945,19 +3470,29 @@ pub struct ProductPermissionsRequiredIdentity {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ProductPermissionsRequiredIdentity {
+impl ::hookspec_runtime::UnknownFields for ProductPermissionsRequiredIdentity {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The user completed one step of an Identity Verification session. Call /identity_verification/get if you track progress step by step.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct IdentityVerificationStepUpdated {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2969,19 +3504,29 @@ pub struct IdentityVerificationStepUpdated {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for IdentityVerificationStepUpdated {
+impl ::hookspec_runtime::UnknownFields for IdentityVerificationStepUpdated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// An Identity Verification session was retried, from the Dashboard or through the API. Expect further step and status webhooks for it.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct IdentityVerificationRetried {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -2993,19 +3538,29 @@ pub struct IdentityVerificationRetried {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for IdentityVerificationRetried {
+impl ::hookspec_runtime::UnknownFields for IdentityVerificationRetried {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The overall status of an Identity Verification session changed, for example to success or failure. Read the outcome with /identity_verification/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct IdentityVerificationStatusUpdated {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3017,19 +3572,29 @@ pub struct IdentityVerificationStatusUpdated {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for IdentityVerificationStatusUpdated {
+impl ::hookspec_runtime::UnknownFields for IdentityVerificationStatusUpdated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Plaid finished computing income for an Item (sent under the INCOME type despite the schema name). Fetch the result with the income /get endpoints.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemProductReady {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3038,30 +3603,40 @@ pub struct ItemProductReady {
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemProductReady {
+impl ::hookspec_runtime::UnknownFields for ItemProductReady {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A document or payroll income verification changed status. When processing is complete, fetch the results with the payroll income endpoints.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct IncomeVerificationStatus {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3072,7 +3647,7 @@ pub struct IncomeVerificationStatus {
     /// The Plaid user the verification belongs to, if any.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
@@ -3082,19 +3657,29 @@ pub struct IncomeVerificationStatus {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for IncomeVerificationStatus {
+impl ::hookspec_runtime::UnknownFields for IncomeVerificationStatus {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Fraud checks on uploaded income documents are done. Read them with /credit/payroll_income/risk_signals/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct IncomeVerificationRiskSignalsStatus {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3105,7 +3690,7 @@ pub struct IncomeVerificationRiskSignalsStatus {
     /// The Plaid user the verification belongs to, if any.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
@@ -3115,19 +3700,29 @@ pub struct IncomeVerificationRiskSignalsStatus {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for IncomeVerificationRiskSignalsStatus {
+impl ::hookspec_runtime::UnknownFields for IncomeVerificationRiskSignalsStatus {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A bank income report finished, successfully or not. On success fetch it with /credit/bank_income/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BankIncomeComplete {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3141,19 +3736,29 @@ pub struct BankIncomeComplete {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BankIncomeComplete {
+impl ::hookspec_runtime::UnknownFields for BankIncomeComplete {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Refreshing a payroll income verification failed and the user has to connect the payroll account again through Link.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct IncomeVerificationRefreshReconnectNeeded {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3165,19 +3770,29 @@ pub struct IncomeVerificationRefreshReconnectNeeded {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for IncomeVerificationRefreshReconnectNeeded {
+impl ::hookspec_runtime::UnknownFields for IncomeVerificationRefreshReconnectNeeded {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Plaid detected a change in a user's bank income. Fetch the updated report with /credit/bank_income/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BankIncomeRefreshUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3189,19 +3804,29 @@ pub struct BankIncomeRefreshUpdate {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BankIncomeRefreshUpdate {
+impl ::hookspec_runtime::UnknownFields for BankIncomeRefreshUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A refresh of a bank income report finished, successfully or not. On success fetch it with /credit/bank_income/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct BankIncomeRefreshComplete {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3215,19 +3840,29 @@ pub struct BankIncomeRefreshComplete {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for BankIncomeRefreshComplete {
+impl ::hookspec_runtime::UnknownFields for BankIncomeRefreshComplete {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// New or cancelled investment transactions were found for an Item. Call /investments/transactions/get to catch up.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvestmentsDefaultUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3238,39 +3873,49 @@ pub struct InvestmentsDefaultUpdate {
     /// The Plaid user owning the Item, if it was made for one.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// How many new investment transactions were found since the previous webhook.
-    pub new_investments_transactions: crate::runtime::Decimal,
+    pub new_investments_transactions: ::hookspec_runtime::Decimal,
     /// How many investment transactions were cancelled since the previous webhook.
-    pub cancelled_investments_transactions: crate::runtime::Decimal,
+    pub cancelled_investments_transactions: ::hookspec_runtime::Decimal,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvestmentsDefaultUpdate {
+impl ::hookspec_runtime::UnknownFields for InvestmentsDefaultUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A background extraction of an Item's investment transaction history finished. Call /investments/transactions/get for the full history.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InvestmentsHistoricalUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3281,39 +3926,49 @@ pub struct InvestmentsHistoricalUpdate {
     /// The Plaid user owning the Item, if it was made for one.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// How many new investment transactions were found since the previous webhook.
-    pub new_investments_transactions: crate::runtime::Decimal,
+    pub new_investments_transactions: ::hookspec_runtime::Decimal,
     /// How many investment transactions were cancelled since the previous webhook.
-    pub cancelled_investments_transactions: crate::runtime::Decimal,
+    pub cancelled_investments_transactions: ::hookspec_runtime::Decimal,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InvestmentsHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for InvestmentsHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// An institution connectivity issue you subscribed to is now resolved. Users who were blocked by it can be invited to try again.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct IssueResolved {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3324,26 +3979,36 @@ pub struct IssueResolved {
     /// Short end-user-facing description of the issue.
     pub issue_description: ::std::string::String,
     /// When the issue was marked resolved.
-    pub issue_resolved_at: crate::runtime::DateTime,
+    pub issue_resolved_at: ::hookspec_runtime::DateTime,
     /// The affected institution.
     pub institution_id: ::std::string::String,
     /// Name of the affected institution.
     pub institution_name: ::std::string::String,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for IssueResolved {
+impl ::hookspec_runtime::UnknownFields for IssueResolved {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// An Item's webhook URL was changed with /item/webhook/update; this confirmation goes to the new URL. Nothing more to do.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct WebhookUpdateAcknowledged {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3354,30 +4019,40 @@ pub struct WebhookUpdateAcknowledged {
     /// The URL that webhooks now go to.
     pub new_webhook_url: ::std::string::String,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for WebhookUpdateAcknowledged {
+impl ::hookspec_runtime::UnknownFields for WebhookUpdateAcknowledged {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The user's consent for an Item (EU/UK institutions) runs out in about seven days. Send the user through Link update mode to renew it before then.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct PendingExpiration {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3388,29 +4063,39 @@ pub struct PendingExpiration {
     /// The Plaid user owning the Item, if it was made for one.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// When the consent will expire.
-    pub consent_expiration_time: crate::runtime::DateTime,
+    pub consent_expiration_time: ::hookspec_runtime::DateTime,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for PendingExpiration {
+impl ::hookspec_runtime::UnknownFields for PendingExpiration {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// An Item went into an error state, most often ITEM_LOGIN_REQUIRED. Usually the user must repair it through Link update mode; data stops updating until then.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemError {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3421,35 +4106,45 @@ pub struct ItemError {
     /// The Plaid user owning the Item, if it was made for one.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The error the Item is in.
-    #[serde(deserialize_with = "crate::runtime::required_nullable")]
+    #[serde(deserialize_with = "::hookspec_runtime::required_nullable")]
     pub error: ::std::option::Option<PlaidError>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemError {
+impl ::hookspec_runtime::UnknownFields for ItemError {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// An Item that needed a new login is working again without the user going through update mode in your app (for example they fixed it in another app). Clear any re-login prompt.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemLoginRepaired {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3460,7 +4155,7 @@ pub struct ItemLoginRepaired {
     /// The Plaid user owning the Item, if it was made for one.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
@@ -3468,19 +4163,29 @@ pub struct ItemLoginRepaired {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemLoginRepaired {
+impl ::hookspec_runtime::UnknownFields for ItemLoginRepaired {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A US or Canadian Item will stop working soon (currently about seven days ahead), e.g. because the institution migrates or a token expires. Send the user through Link update mode to keep it connected.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct PendingDisconnect {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3491,31 +4196,41 @@ pub struct PendingDisconnect {
     /// The Plaid user owning the Item, if it was made for one.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Why the Item will be disconnected.
     pub reason: PendingDisconnectWebhookReason,
     /// When the Item is expected to disconnect.
-    pub disconnect_time: crate::runtime::DateTime,
+    pub disconnect_time: ::hookspec_runtime::DateTime,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for PendingDisconnect {
+impl ::hookspec_runtime::UnknownFields for PendingDisconnect {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The user withdrew permission for an Item, e.g. through Plaid Portal. The Item can no longer be used; stop using its data and remove it with /item/remove.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct UserPermissionRevoked {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3526,35 +4241,45 @@ pub struct UserPermissionRevoked {
     /// The Plaid user owning the Item, if it was made for one.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// The error describing the revocation, if given.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for UserPermissionRevoked {
+impl ::hookspec_runtime::UnknownFields for UserPermissionRevoked {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Plaid found an account at the institution that the user has not shared with you. You may invite the user to add it through Link update mode (or re-link in the EU/UK).
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct NewAccountsAvailable {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3563,47 +4288,57 @@ pub struct NewAccountsAvailable {
     /// The Item with a new account.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub item_id: ::std::option::Option<::std::string::String>,
     /// The Plaid user owning the Item, if it was made for one.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// Environment that sent the webhook.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub environment: ::std::option::Option<WebhookEnvironment>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for NewAccountsAvailable {
+impl ::hookspec_runtime::UnknownFields for NewAccountsAvailable {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The user revoked access to a single account of an Item at the bank's own portal (only some banks report this). Stop using that account; the rest of the Item still works.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct UserAccountRevoked {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3614,7 +4349,7 @@ pub struct UserAccountRevoked {
     /// The Plaid user owning the Item, if it was made for one.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
@@ -3624,19 +4359,29 @@ pub struct UserAccountRevoked {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for UserAccountRevoked {
+impl ::hookspec_runtime::UnknownFields for UserAccountRevoked {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Plaid Layer verified the user's phone number, so your own one-time-code check can be skipped. Continue the Layer session.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LayerAuthenticationPassed {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3650,19 +4395,29 @@ pub struct LayerAuthenticationPassed {
     pub link_token: ::std::string::String,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LayerAuthenticationPassed {
+impl ::hookspec_runtime::UnknownFields for LayerAuthenticationPassed {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Liabilities of an Item were added or changed. Call /liabilities/get to refresh them.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LiabilitiesDefaultUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3673,12 +4428,12 @@ pub struct LiabilitiesDefaultUpdate {
     /// The Plaid user owning the Item, if it was made for one.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Set if refreshing liabilities failed; null otherwise.
-    #[serde(deserialize_with = "crate::runtime::required_nullable")]
+    #[serde(deserialize_with = "::hookspec_runtime::required_nullable")]
     pub error: ::std::option::Option<PlaidError>,
     /// Accounts that now have liabilities data.
     pub account_ids_with_new_liabilities: ::std::vec::Vec<::std::string::String>,
@@ -3691,24 +4446,34 @@ pub struct LiabilitiesDefaultUpdate {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LiabilitiesDefaultUpdate {
+impl ::hookspec_runtime::UnknownFields for LiabilitiesDefaultUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A summary of the events of a Link session (sent by default for Hosted Link). It can come several times for one session, each copy holding all events so far; de-duplicate by `event_id`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkEvents {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3723,30 +4488,40 @@ pub struct LinkEvents {
     /// Environment that sent the webhook; missing from the schema, present in the example.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub environment: ::std::option::Option<WebhookEnvironment>,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkEvents {
+impl ::hookspec_runtime::UnknownFields for LinkEvents {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.events,
             &format!("{path}.events"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// An Item was added during a Hosted or multi-Item Link session. Exchange the `public_token` with /item/public_token/exchange to get an access token.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ItemAddResult {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3762,19 +4537,29 @@ pub struct ItemAddResult {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ItemAddResult {
+impl ::hookspec_runtime::UnknownFields for ItemAddResult {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Link session ended, either successfully or with the user exiting. On success exchange each public token for an access token.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkSessionFinished {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3791,21 +4576,21 @@ pub struct LinkSessionFinished {
     /// Deprecated by the provider.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub public_token: ::std::option::Option<::std::string::String>,
     /// Public tokens of the Items added in the session.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub public_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// The Plaid user the session was opened for, if any.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
@@ -3813,19 +4598,29 @@ pub struct LinkSessionFinished {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkSessionFinished {
+impl ::hookspec_runtime::UnknownFields for LinkSessionFinished {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Reports whether a Hosted Link session could be delivered to the user by SMS or e-mail.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkUserDeliveryStatus {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3839,24 +4634,34 @@ pub struct LinkUserDeliveryStatus {
     pub link_delivery_metadata: LinkDeliveryMetadata,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkUserDeliveryStatus {
+impl ::hookspec_runtime::UnknownFields for LinkUserDeliveryStatus {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.link_delivery_metadata,
             &format!("{path}.link_delivery_metadata"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Relays to your server what a Link front-end callback (success, event or exit) reported during a Hosted Link delivery session. Treat it like the matching client-side callback.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct LinkDeliveryCallback {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3867,35 +4672,45 @@ pub struct LinkDeliveryCallback {
     /// When the callback happened (ISO 8601 text).
     pub timestamp: ::std::string::String,
     /// The Link error, when the callback reported one.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// What the callback reported.
     pub link_callback_metadata: LinkCallbackMetadata,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for LinkDeliveryCallback {
+impl ::hookspec_runtime::UnknownFields for LinkDeliveryCallback {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.link_callback_metadata,
             &format!("{path}.link_callback_metadata"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// For resellers: the OAuth registration of one of your end customers at an institution changed status. When it needs attention, check the end customer in the Dashboard.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct PartnerEndCustomerOAuthStatusUpdated {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3913,19 +4728,29 @@ pub struct PartnerEndCustomerOAuthStatusUpdated {
     pub status: PartnerEndCustomerOAuthStatusUpdatedValues,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for PartnerEndCustomerOAuthStatusUpdated {
+impl ::hookspec_runtime::UnknownFields for PartnerEndCustomerOAuthStatusUpdated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Payment Initiation (UK/EU) payment moved to a new status. Update your record; a completed or executed status is not by itself proof that funds arrived.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct PaymentStatusUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3934,51 +4759,61 @@ pub struct PaymentStatusUpdate {
     /// The payment the webhook is about.
     pub payment_id: ::std::string::String,
     /// The wallet transaction the payment belongs to, only for payments made through virtual accounts.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub transaction_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub transaction_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The status the payment has now.
     pub new_payment_status: PaymentInitiationPaymentStatus,
     /// The status the payment had before.
     pub old_payment_status: PaymentInitiationPaymentStatus,
     /// The payment reference as it was given at creation.
-    #[serde(deserialize_with = "crate::runtime::required_nullable")]
+    #[serde(deserialize_with = "::hookspec_runtime::required_nullable")]
     pub original_reference: ::std::option::Option<::std::string::String>,
     /// The reference actually sent to the bank, after adapting it to the bank's rules.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub adjusted_reference: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub adjusted_reference: ::hookspec_runtime::Nullable<::std::string::String>,
     /// For standing orders, the start date given at creation; null otherwise.
-    #[serde(deserialize_with = "crate::runtime::required_nullable")]
-    pub original_start_date: ::std::option::Option<crate::runtime::Date>,
+    #[serde(deserialize_with = "::hookspec_runtime::required_nullable")]
+    pub original_start_date: ::std::option::Option<::hookspec_runtime::Date>,
     /// For standing orders, the start date after moving it off weekends or holidays; null when unchanged or not a standing order.
-    #[serde(deserialize_with = "crate::runtime::required_nullable")]
-    pub adjusted_start_date: ::std::option::Option<crate::runtime::Date>,
+    #[serde(deserialize_with = "::hookspec_runtime::required_nullable")]
+    pub adjusted_start_date: ::std::option::Option<::hookspec_runtime::Date>,
     /// When the status changed.
-    pub timestamp: crate::runtime::DateTime,
+    pub timestamp: ::hookspec_runtime::DateTime,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for PaymentStatusUpdate {
+impl ::hookspec_runtime::UnknownFields for PaymentStatusUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Payment Initiation consent (for variable recurring payments) changed status, e.g. it was authorised, revoked or expired. Stop initiating payments under a consent that is no longer authorised.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct PaymentInitiationConsentStatusUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -3991,40 +4826,50 @@ pub struct PaymentInitiationConsentStatusUpdate {
     /// The status the consent has now.
     pub new_status: PaymentInitiationConsentStatus,
     /// When the status changed.
-    pub timestamp: crate::runtime::DateTime,
+    pub timestamp: ::hookspec_runtime::DateTime,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for PaymentInitiationConsentStatusUpdate {
+impl ::hookspec_runtime::UnknownFields for PaymentInitiationConsentStatusUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// For processor partners: the webhook URL of a processor token was changed with /processor/token/webhook/update; this confirmation goes to the new URL.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ProcessorTokenWebhookUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// The account behind the processor token.
     pub account_id: ::std::string::String,
     /// The URL that webhooks now go to.
@@ -4033,24 +4878,34 @@ pub struct ProcessorTokenWebhookUpdate {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ProcessorTokenWebhookUpdate {
+impl ::hookspec_runtime::UnknownFields for ProcessorTokenWebhookUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Plaid Protect recorded a new event for a user, such as a finished Link session or a completed scoring run. Fetch it with /protect/event/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ProtectUserEvent {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4061,33 +4916,43 @@ pub struct ProtectUserEvent {
     /// Kind of event, e.g. `LINK_COMPLETE` or `PROTECT_RUN_FINISH`.
     pub event_type: ::std::string::String,
     /// When the event happened.
-    pub timestamp: crate::runtime::DateTime,
+    pub timestamp: ::hookspec_runtime::DateTime,
     /// The Plaid user the event belongs to.
-    #[serde(deserialize_with = "crate::runtime::required_nullable")]
+    #[serde(deserialize_with = "::hookspec_runtime::required_nullable")]
     pub user_id: ::std::option::Option<::std::string::String>,
     /// Your own id for the user, as given when the user was created.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub client_user_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub client_user_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The Link session the event came from, if any.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub link_session_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub link_session_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ProtectUserEvent {
+impl ::hookspec_runtime::UnknownFields for ProtectUserEvent {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A Monitor watchlist screening of a person changed status, after a Dashboard review or an ongoing-monitoring hit. Read it with /watchlist_screening/individual/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ScreeningStatusUpdated {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4099,19 +4964,29 @@ pub struct ScreeningStatusUpdated {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ScreeningStatusUpdated {
+impl ::hookspec_runtime::UnknownFields for ScreeningStatusUpdated {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A /statements/refresh request for an Item finished, successfully or not. On success list the new statements with /statements/list.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct StatementsRefreshComplete {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4125,27 +5000,37 @@ pub struct StatementsRefreshComplete {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for StatementsRefreshComplete {
+impl ::hookspec_runtime::UnknownFields for StatementsRefreshComplete {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Transactions of an Item were deleted at the source. Users of /transactions/get should delete the listed ids; /transactions/sync users get removals from sync instead.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TransactionsRemoved {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// Ids of the transactions that were deleted.
     pub removed_transactions: ::std::vec::Vec<::std::string::String>,
     /// The Item (one user's link to one institution) concerned.
@@ -4154,32 +5039,42 @@ pub struct TransactionsRemoved {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TransactionsRemoved {
+impl ::hookspec_runtime::UnknownFields for TransactionsRemoved {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// For processor partners: transactions of an account were deleted. Delete the listed ids from your copy.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ProcessorTransactionsRemoved {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// Ids of the transactions that were deleted.
     pub removed_transactions: ::std::vec::Vec<::std::string::String>,
     /// The account behind the processor token.
@@ -4188,92 +5083,122 @@ pub struct ProcessorTransactionsRemoved {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ProcessorTransactionsRemoved {
+impl ::hookspec_runtime::UnknownFields for ProcessorTransactionsRemoved {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// New transactions are available for an Item after a routine refresh. /transactions/get users fetch them now; /transactions/sync users can rely on SYNC_UPDATES_AVAILABLE instead.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct DefaultUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// How many new transactions became available.
-    pub new_transactions: crate::runtime::Decimal,
+    pub new_transactions: ::hookspec_runtime::Decimal,
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for DefaultUpdate {
+impl ::hookspec_runtime::UnknownFields for DefaultUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// For processor partners: new transactions are available for an account. Fetch them with the processor transactions endpoints.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ProcessorDefaultUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// How many new transactions became available.
-    pub new_transactions: crate::runtime::Decimal,
+    pub new_transactions: ::hookspec_runtime::Decimal,
     /// The account behind the processor token.
     pub account_id: ::std::string::String,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ProcessorDefaultUpdate {
+impl ::hookspec_runtime::UnknownFields for ProcessorDefaultUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// There are transaction changes to pick up for an Item. Call /transactions/sync with your saved cursor until `has_more` is false. Only sent once /transactions/sync has been called for the Item at least once.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct SyncUpdatesAvailable {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4284,7 +5209,7 @@ pub struct SyncUpdatesAvailable {
     /// The Plaid user owning the Item, if it was made for one.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub user_id: ::std::option::Option<::std::string::String>,
@@ -4296,19 +5221,29 @@ pub struct SyncUpdatesAvailable {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for SyncUpdatesAvailable {
+impl ::hookspec_runtime::UnknownFields for SyncUpdatesAvailable {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// For processor partners: there are transaction changes for an account. Call /processor/transactions/sync with your saved cursor.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ProcessorSyncUpdatesAvailable {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4324,19 +5259,29 @@ pub struct ProcessorSyncUpdatesAvailable {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ProcessorSyncUpdatesAvailable {
+impl ::hookspec_runtime::UnknownFields for ProcessorSyncUpdatesAvailable {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Recurring transaction streams of an Item changed: a stream was found, grew or had its attributes updated. Call /transactions/recurring/get for the current streams.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct RecurringTransactionsUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4350,19 +5295,29 @@ pub struct RecurringTransactionsUpdate {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for RecurringTransactionsUpdate {
+impl ::hookspec_runtime::UnknownFields for RecurringTransactionsUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// For processor partners: recurring transaction streams of an account changed. Call /processor/transactions/recurring/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ProcessorRecurringTransactionsUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4374,145 +5329,195 @@ pub struct ProcessorRecurringTransactionsUpdate {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ProcessorRecurringTransactionsUpdate {
+impl ::hookspec_runtime::UnknownFields for ProcessorRecurringTransactionsUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The historical transaction pull for an Item finished, so history beyond the first 30 days is available (also re-sent after the account selection changes). /transactions/get users fetch the full history now.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct HistoricalUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// Set if the pull failed; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// How many new transactions became available.
-    pub new_transactions: crate::runtime::Decimal,
+    pub new_transactions: ::hookspec_runtime::Decimal,
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for HistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for HistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// For processor partners: the historical transaction pull for an account finished. Fetch the full history with the processor transactions endpoints.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ProcessorHistoricalUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// Set if the pull failed; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// How many new transactions became available.
-    pub new_transactions: crate::runtime::Decimal,
+    pub new_transactions: ::hookspec_runtime::Decimal,
     /// The account behind the processor token.
     pub account_id: ::std::string::String,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ProcessorHistoricalUpdate {
+impl ::hookspec_runtime::UnknownFields for ProcessorHistoricalUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The first transaction pull for an Item finished, so about 30 days of transactions are available (also re-sent after the account selection changes). /transactions/get users can fetch them now.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct InitialUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// Error text, if any (a string in this schema, not an error object).
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<::std::string::String>,
     /// How many new transactions became available.
-    pub new_transactions: crate::runtime::Decimal,
+    pub new_transactions: ::hookspec_runtime::Decimal,
     /// The Item (one user's link to one institution) concerned.
     pub item_id: ::std::string::String,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for InitialUpdate {
+impl ::hookspec_runtime::UnknownFields for InitialUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// For processor partners: the first transaction pull for an account finished. Fetch the recent transactions with the processor transactions endpoints.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct ProcessorInitialUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
     /// The specific event within that area, e.g. `SYNC_UPDATES_AVAILABLE`. The same code can mean different things under different types, so always dispatch on the pair.
     pub webhook_code: ::std::string::String,
     /// Error text, if any (a string in this schema, not an error object).
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<::std::string::String>,
     /// How many new transactions became available.
-    pub new_transactions: crate::runtime::Decimal,
+    pub new_transactions: ::hookspec_runtime::Decimal,
     /// The account behind the processor token.
     pub account_id: ::std::string::String,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for ProcessorInitialUpdate {
+impl ::hookspec_runtime::UnknownFields for ProcessorInitialUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// New Transfer events exist. Page through them with /transfer/event/sync from your last event id; one webhook may stand for many events.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TransferEventsUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4522,19 +5527,29 @@ pub struct TransferEventsUpdate {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TransferEventsUpdate {
+impl ::hookspec_runtime::UnknownFields for TransferEventsUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A recurring transfer created a new transfer. Track it with /transfer/get or the transfer event stream.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct RecurringNewTransfer {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4548,19 +5563,29 @@ pub struct RecurringNewTransfer {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for RecurringNewTransfer {
+impl ::hookspec_runtime::UnknownFields for RecurringNewTransfer {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A recurring transfer could not create its transfer on the planned date, e.g. because authorization was declined. Check the decision and, if needed, fix the account or contact the user.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct RecurringTransferSkipped {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4571,29 +5596,39 @@ pub struct RecurringTransferSkipped {
     /// The authorization outcome that stopped the transfer.
     pub authorization_decision: TransferAuthorizationDecision,
     /// Why the authorization came out that way, when Plaid says.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub authorization_decision_rationale_code: crate::runtime::Nullable<
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub authorization_decision_rationale_code: ::hookspec_runtime::Nullable<
         TransferAuthorizationDecisionRationaleCode,
     >,
     /// The planned date that was skipped.
-    pub skipped_origination_date: crate::runtime::Date,
+    pub skipped_origination_date: ::hookspec_runtime::Date,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for RecurringTransferSkipped {
+impl ::hookspec_runtime::UnknownFields for RecurringTransferSkipped {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Plaid cancelled a recurring transfer; no more transfers will be created from it. Read /transfer/recurring/get for the details.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct RecurringCancelled {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4605,19 +5640,29 @@ pub struct RecurringCancelled {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for RecurringCancelled {
+impl ::hookspec_runtime::UnknownFields for RecurringCancelled {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// For Transfer platforms: the onboarding status of one of your originators changed. Check it with /transfer/originator/get.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct TransferPlatformOnboardingUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4629,19 +5674,29 @@ pub struct TransferPlatformOnboardingUpdate {
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for TransferPlatformOnboardingUpdate {
+impl ::hookspec_runtime::UnknownFields for TransferPlatformOnboardingUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// A virtual-account (wallet) transaction changed status. Update your record; on failure `failure_reason` says why.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct WalletTransactionStatusUpdate {
     /// The product area the webhook belongs to, e.g. `TRANSACTIONS`, `ITEM` or `TRANSFER`.
     pub webhook_type: ::std::string::String,
@@ -4650,12 +5705,12 @@ pub struct WalletTransactionStatusUpdate {
     /// The wallet transaction that changed.
     pub transaction_id: ::std::string::String,
     /// The payment linked to the transaction (for refunds and pay-ins).
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub payment_id: crate::runtime::Nullable<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub payment_id: ::hookspec_runtime::Nullable<::std::string::String>,
     /// The e-money wallet the transaction went through.
     #[serde(
         default,
-        deserialize_with = "crate::runtime::optional_non_null",
+        deserialize_with = "::hookspec_runtime::optional_non_null",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub wallet_id: ::std::option::Option<::std::string::String>,
@@ -4664,35 +5719,39 @@ pub struct WalletTransactionStatusUpdate {
     /// The status the transaction had before.
     pub old_status: WalletTransactionStatus,
     /// Why the transaction failed, when it did.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub failure_reason: crate::runtime::Nullable<WalletTransactionFailureReason>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub failure_reason: ::hookspec_runtime::Nullable<WalletTransactionFailureReason>,
     /// When the status changed.
-    pub timestamp: crate::runtime::DateTime,
+    pub timestamp: ::hookspec_runtime::DateTime,
     /// What went wrong, if anything; null otherwise.
-    #[serde(default, skip_serializing_if = "crate::runtime::Nullable::is_absent")]
-    pub error: crate::runtime::Nullable<PlaidError>,
+    #[serde(default, skip_serializing_if = "::hookspec_runtime::Nullable::is_absent")]
+    pub error: ::hookspec_runtime::Nullable<PlaidError>,
     /// Environment that sent the webhook.
     pub environment: WebhookEnvironment,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for WalletTransactionStatusUpdate {
+impl ::hookspec_runtime::UnknownFields for WalletTransactionStatusUpdate {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.error,
             &format!("{path}.error"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Every event of this provider, chosen by `webhook_type` and `webhook_code`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
+#[serde(crate = "::hookspec_runtime::serde")]
 #[serde(untagged)]
 #[non_exhaustive]
 #[allow(clippy::large_enum_variant)]
@@ -5066,7 +6125,7 @@ pub enum Event {
     /// A virtual-account (wallet) transaction changed status. Update your record; on failure `failure_reason` says why.
     WalletTransactionStatusUpdate(WalletTransactionStatusUpdate),
     /// An event the spec does not know, kept whole.
-    Unknown(crate::runtime::UnknownEvent),
+    Unknown(::hookspec_runtime::UnknownEvent),
 }
 impl Event {
     /// The body fields whose values pick the event.
@@ -5075,12 +6134,12 @@ impl Event {
     const SELECTORS: &'static [&'static str] = &["error", "account_id", "item_id"];
     /// Parses a delivery body. An event the spec does not know is
     /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
-    /// discriminator or breaks a known event's shape is a [`crate::runtime::ParseError`].
+    /// discriminator or breaks a known event's shape is a [`::hookspec_runtime::ParseError`].
     pub fn parse(
         body: &[u8],
-    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
         let mut event = None;
-        crate::runtime::single_pass::<
+        ::hookspec_runtime::single_pass::<
             Self,
             2,
         >(body, &Self::DISCRIMINATOR, true, &mut event);
@@ -5095,658 +6154,658 @@ impl Event {
     #[doc(hidden)]
     pub fn parse_two_pass(
         body: &[u8],
-    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-        let [d0, d1] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
-        match crate::runtime::discriminator_hash(&[&*d1]) {
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+        let [d0, d1] = ::hookspec_runtime::discriminators(body, &Self::DISCRIMINATOR)?;
+        match ::hookspec_runtime::discriminator_hash(&[&*d1]) {
             8633432225558470685u64 if &*d0 == "ASSETS" && &*d1 == "PRODUCT_READY" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     AssetsProductReady,
                 >("AssetsProductReady", body)
                     .map(Self::AssetsProductReady);
             }
             306657990149585002u64 if &*d0 == "ASSETS" && &*d1 == "ERROR" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     AssetsError,
                 >("AssetsError", body)
                     .map(Self::AssetsError);
             }
             12454997252795464215u64 if &*d0 == "AUTH" && &*d1 == "DEFAULT_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     AuthDefaultUpdate,
                 >("AuthDefaultUpdate", body)
                     .map(Self::AuthDefaultUpdate);
             }
             16104972076337922220u64 if &*d0 == "AUTH"
                 && &*d1 == "AUTOMATICALLY_VERIFIED" => {
-                let sel = crate::runtime::selectors(
+                let sel = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(0),
                 )?;
                 if sel.is(0, "string") {
-                    return crate::runtime::ParseError::parse_event::<
+                    return ::hookspec_runtime::ParseError::parse_event::<
                         FallbackAuthMicrodepositAutoVerified,
                     >("FallbackAuthMicrodepositAutoVerified", body)
                         .map(Self::FallbackAuthMicrodepositAutoVerified);
                 }
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     AutomaticallyVerified,
                 >("AutomaticallyVerified", body)
                     .map(Self::AutomaticallyVerified);
             }
             16776578413110728613u64 if &*d0 == "AUTH"
                 && &*d1 == "VERIFICATION_EXPIRED" => {
-                let sel = crate::runtime::selectors(
+                let sel = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(0),
                 )?;
                 if sel.is(0, "string") {
-                    return crate::runtime::ParseError::parse_event::<
+                    return ::hookspec_runtime::ParseError::parse_event::<
                         FallbackAuthMicrodepositVerificationExpired,
                     >("FallbackAuthMicrodepositVerificationExpired", body)
                         .map(Self::FallbackAuthMicrodepositVerificationExpired);
                 }
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     VerificationExpired,
                 >("VerificationExpired", body)
                     .map(Self::VerificationExpired);
             }
             13008494560870141842u64 if &*d0 == "AUTH"
                 && &*d1 == "PRODUCT_PERMISSIONS_REQUIRED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ProductPermissionsRequiredAuth,
                 >("ProductPermissionsRequiredAuth", body)
                     .map(Self::ProductPermissionsRequiredAuth);
             }
             9070831209448545693u64 if &*d0 == "AUTH"
                 && &*d1 == "SMS_MICRODEPOSITS_VERIFICATION" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     HostedMMDVerification,
                 >("HostedMMDVerification", body)
                     .map(Self::HostedMMDVerification);
             }
             14912617113353128157u64 if &*d0 == "BANK_TRANSFERS"
                 && &*d1 == "BANK_TRANSFERS_EVENTS_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     BankTransfersEventsUpdate,
                 >("BankTransfersEventsUpdate", body)
                     .map(Self::BankTransfersEventsUpdate);
             }
             306657990149585002u64 if &*d0 == "BASE_REPORT" && &*d1 == "ERROR" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     BaseReportsError,
                 >("BaseReportsError", body)
                     .map(Self::BaseReportsError);
             }
             8133629061348392254u64 if &*d0 == "BEACON"
                 && &*d1 == "USER_STATUS_UPDATED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     BeaconUserStatusUpdated,
                 >("BeaconUserStatusUpdated", body)
                     .map(Self::BeaconUserStatusUpdated);
             }
             1200193933327088321u64 if &*d0 == "BEACON" && &*d1 == "REPORT_CREATED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     BeaconReportCreated,
                 >("BeaconReportCreated", body)
                     .map(Self::BeaconReportCreated);
             }
             16586155706205730988u64 if &*d0 == "BEACON" && &*d1 == "REPORT_UPDATED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     BeaconReportUpdated,
                 >("BeaconReportUpdated", body)
                     .map(Self::BeaconReportUpdated);
             }
             6847697857845591905u64 if &*d0 == "BEACON"
                 && &*d1 == "REPORT_SYNDICATION_CREATED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     BeaconReportSyndicationCreated,
                 >("BeaconReportSyndicationCreated", body)
                     .map(Self::BeaconReportSyndicationCreated);
             }
             3428175640883718614u64 if &*d0 == "BEACON"
                 && &*d1 == "DUPLICATE_DETECTED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     BeaconDuplicateDetected,
                 >("BeaconDuplicateDetected", body)
                     .map(Self::BeaconDuplicateDetected);
             }
             8747717041353419213u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "INSIGHTS_UPDATED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CashFlowUpdatesInsights,
                 >("CashFlowUpdatesInsights", body)
                     .map(Self::CashFlowUpdatesInsights);
             }
             12588266280099439898u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "NSF_OVERDRAFT_DETECTED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CashFlowUpdatesNSF,
                 >("CashFlowUpdatesNSF", body)
                     .map(Self::CashFlowUpdatesNSF);
             }
             13827226672211477098u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "NEW_INCOME_STREAM_DETECTED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CashFlowUpdatesNewIncomeStream,
                 >("CashFlowUpdatesNewIncomeStream", body)
                     .map(Self::CashFlowUpdatesNewIncomeStream);
             }
             17723243135129767401u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "EXPECTED_DEPOSIT_MISSED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CashFlowUpdatesExpectedDepositMissed,
                 >("CashFlowUpdatesExpectedDepositMissed", body)
                     .map(Self::CashFlowUpdatesExpectedDepositMissed);
             }
             12999462121430588910u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "LOW_BALANCE_DETECTED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CashFlowUpdatesLowBalance,
                 >("CashFlowUpdatesLowBalance", body)
                     .map(Self::CashFlowUpdatesLowBalance);
             }
             9579385204123079673u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "LARGE_DEPOSIT_DETECTED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CashFlowUpdatesLargeDeposit,
                 >("CashFlowUpdatesLargeDeposit", body)
                     .map(Self::CashFlowUpdatesLargeDeposit);
             }
             7450023466592638189u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "NEW_LOAN_PAYMENT_DETECTED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CashFlowUpdatesNewLoanPayment,
                 >("CashFlowUpdatesNewLoanPayment", body)
                     .map(Self::CashFlowUpdatesNewLoanPayment);
             }
             13546636943411954686u64 if &*d0 == "CASH_FLOW_UPDATES"
                 && &*d1 == "CASH_FLOW_INSIGHTS_UPDATED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CashFlowUpdatesInsightsV2,
                 >("CashFlowUpdatesInsightsV2", body)
                     .map(Self::CashFlowUpdatesInsightsV2);
             }
             3701710285229989403u64 if &*d0 == "CHECK_REPORT"
                 && &*d1 == "CHECK_REPORT_READY" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CraCheckReportReady,
                 >("CraCheckReportReady", body)
                     .map(Self::CraCheckReportReady);
             }
             3767637021409644935u64 if &*d0 == "CHECK_REPORT"
                 && &*d1 == "CHECK_REPORT_FAILED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CraCheckReportFailed,
                 >("CraCheckReportFailed", body)
                     .map(Self::CraCheckReportFailed);
             }
             14774950390127927766u64 if &*d0 == "CHECK_REPORT"
                 && &*d1 == "UPGRADE_FAILED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CraUpgradeFailed,
                 >("CraUpgradeFailed", body)
                     .map(Self::CraUpgradeFailed);
             }
             4182607206514176641u64 if &*d0 == "CHECK_REPORT"
                 && &*d1 == "USER_CHECK_REPORT_READY" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CraUserCheckReportReady,
                 >("CraUserCheckReportReady", body)
                     .map(Self::CraUserCheckReportReady);
             }
             13078629707956861185u64 if &*d0 == "CHECK_REPORT"
                 && &*d1 == "USER_CHECK_REPORT_FAILED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CraUserCheckReportFailed,
                 >("CraUserCheckReportFailed", body)
                     .map(Self::CraUserCheckReportFailed);
             }
             2556540917293501540u64 if &*d0 == "CRA_INCOME"
                 && &*d1 == "BANK_INCOME_COMPLETE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CraBankIncomeComplete,
                 >("CraBankIncomeComplete", body)
                     .map(Self::CraBankIncomeComplete);
             }
             306657990149585002u64 if &*d0 == "CRA_INCOME" && &*d1 == "ERROR" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CraBankIncomeError,
                 >("CraBankIncomeError", body)
                     .map(Self::CraBankIncomeError);
             }
             1998450474592034952u64 if &*d0 == "CRA_INSIGHTS"
                 && &*d1 == "PARTNER_INSIGHTS_COMPLETE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CraPartnerInsightsComplete,
                 >("CraPartnerInsightsComplete", body)
                     .map(Self::CraPartnerInsightsComplete);
             }
             15611106737580425611u64 if &*d0 == "CRA_INSIGHTS"
                 && &*d1 == "PARTNER_INSIGHTS_ERROR" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     CraPartnerInsightsError,
                 >("CraPartnerInsightsError", body)
                     .map(Self::CraPartnerInsightsError);
             }
             4807228402792298956u64 if &*d0 == "DASHBOARD_CONFIGURED_ALERT"
                 && &*d1 == "INSTITUTION_STATUS_ALERT_TRIGGERED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InstitutionStatusAlert,
                 >("InstitutionStatusAlert", body)
                     .map(Self::InstitutionStatusAlert);
             }
             1061295086937481072u64 if &*d0 == "ENTITY_SCREENING"
                 && &*d1 == "STATUS_UPDATED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     EntityScreeningStatusUpdated,
                 >("EntityScreeningStatusUpdated", body)
                     .map(Self::EntityScreeningStatusUpdated);
             }
             12454997252795464215u64 if &*d0 == "HOLDINGS"
                 && &*d1 == "DEFAULT_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     HoldingsDefaultUpdate,
                 >("HoldingsDefaultUpdate", body)
                     .map(Self::HoldingsDefaultUpdate);
             }
             12454997252795464215u64 if &*d0 == "IDENTITY"
                 && &*d1 == "DEFAULT_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     IdentityDefaultUpdate,
                 >("IdentityDefaultUpdate", body)
                     .map(Self::IdentityDefaultUpdate);
             }
             13008494560870141842u64 if &*d0 == "IDENTITY"
                 && &*d1 == "PRODUCT_PERMISSIONS_REQUIRED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ProductPermissionsRequiredIdentity,
                 >("ProductPermissionsRequiredIdentity", body)
                     .map(Self::ProductPermissionsRequiredIdentity);
             }
             15913601656917152240u64 if &*d0 == "IDENTITY_VERIFICATION"
                 && &*d1 == "STEP_UPDATED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     IdentityVerificationStepUpdated,
                 >("IdentityVerificationStepUpdated", body)
                     .map(Self::IdentityVerificationStepUpdated);
             }
             3579379739967772429u64 if &*d0 == "IDENTITY_VERIFICATION"
                 && &*d1 == "RETRIED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     IdentityVerificationRetried,
                 >("IdentityVerificationRetried", body)
                     .map(Self::IdentityVerificationRetried);
             }
             1061295086937481072u64 if &*d0 == "IDENTITY_VERIFICATION"
                 && &*d1 == "STATUS_UPDATED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     IdentityVerificationStatusUpdated,
                 >("IdentityVerificationStatusUpdated", body)
                     .map(Self::IdentityVerificationStatusUpdated);
             }
             8633432225558470685u64 if &*d0 == "INCOME" && &*d1 == "PRODUCT_READY" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ItemProductReady,
                 >("ItemProductReady", body)
                     .map(Self::ItemProductReady);
             }
             9339942811749785369u64 if &*d0 == "INCOME"
                 && &*d1 == "INCOME_VERIFICATION" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     IncomeVerificationStatus,
                 >("IncomeVerificationStatus", body)
                     .map(Self::IncomeVerificationStatus);
             }
             3632436113541154029u64 if &*d0 == "INCOME"
                 && &*d1 == "INCOME_VERIFICATION_RISK_SIGNALS" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     IncomeVerificationRiskSignalsStatus,
                 >("IncomeVerificationRiskSignalsStatus", body)
                     .map(Self::IncomeVerificationRiskSignalsStatus);
             }
             2556540917293501540u64 if &*d0 == "INCOME"
                 && &*d1 == "BANK_INCOME_COMPLETE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     BankIncomeComplete,
                 >("BankIncomeComplete", body)
                     .map(Self::BankIncomeComplete);
             }
             16495568928053331267u64 if &*d0 == "INCOME"
                 && &*d1 == "INCOME_VERIFICATION_REFRESH_RECONNECT_NEEDED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     IncomeVerificationRefreshReconnectNeeded,
                 >("IncomeVerificationRefreshReconnectNeeded", body)
                     .map(Self::IncomeVerificationRefreshReconnectNeeded);
             }
             8855222038872662434u64 if &*d0 == "INCOME"
                 && &*d1 == "BANK_INCOME_REFRESH_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     BankIncomeRefreshUpdate,
                 >("BankIncomeRefreshUpdate", body)
                     .map(Self::BankIncomeRefreshUpdate);
             }
             8859879081614910128u64 if &*d0 == "INCOME"
                 && &*d1 == "BANK_INCOME_REFRESH_COMPLETE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     BankIncomeRefreshComplete,
                 >("BankIncomeRefreshComplete", body)
                     .map(Self::BankIncomeRefreshComplete);
             }
             12454997252795464215u64 if &*d0 == "INVESTMENTS_TRANSACTIONS"
                 && &*d1 == "DEFAULT_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InvestmentsDefaultUpdate,
                 >("InvestmentsDefaultUpdate", body)
                     .map(Self::InvestmentsDefaultUpdate);
             }
             1720121515819544460u64 if &*d0 == "INVESTMENTS_TRANSACTIONS"
                 && &*d1 == "HISTORICAL_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InvestmentsHistoricalUpdate,
                 >("InvestmentsHistoricalUpdate", body)
                     .map(Self::InvestmentsHistoricalUpdate);
             }
             5713676124401046838u64 if &*d0 == "ISSUES" && &*d1 == "ISSUE_RESOLVED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     IssueResolved,
                 >("IssueResolved", body)
                     .map(Self::IssueResolved);
             }
             11150033470673816688u64 if &*d0 == "ITEM"
                 && &*d1 == "WEBHOOK_UPDATE_ACKNOWLEDGED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     WebhookUpdateAcknowledged,
                 >("WebhookUpdateAcknowledged", body)
                     .map(Self::WebhookUpdateAcknowledged);
             }
             3491674330588187241u64 if &*d0 == "ITEM" && &*d1 == "PENDING_EXPIRATION" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     PendingExpiration,
                 >("PendingExpiration", body)
                     .map(Self::PendingExpiration);
             }
             306657990149585002u64 if &*d0 == "ITEM" && &*d1 == "ERROR" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ItemError,
                 >("ItemError", body)
                     .map(Self::ItemError);
             }
             4156596955307211232u64 if &*d0 == "ITEM" && &*d1 == "LOGIN_REPAIRED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ItemLoginRepaired,
                 >("ItemLoginRepaired", body)
                     .map(Self::ItemLoginRepaired);
             }
             3826165756431919696u64 if &*d0 == "ITEM" && &*d1 == "PENDING_DISCONNECT" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     PendingDisconnect,
                 >("PendingDisconnect", body)
                     .map(Self::PendingDisconnect);
             }
             8342385136112573966u64 if &*d0 == "ITEM"
                 && &*d1 == "USER_PERMISSION_REVOKED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     UserPermissionRevoked,
                 >("UserPermissionRevoked", body)
                     .map(Self::UserPermissionRevoked);
             }
             9698643678285187627u64 if &*d0 == "ITEM"
                 && &*d1 == "NEW_ACCOUNTS_AVAILABLE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     NewAccountsAvailable,
                 >("NewAccountsAvailable", body)
                     .map(Self::NewAccountsAvailable);
             }
             16421204303383068012u64 if &*d0 == "ITEM"
                 && &*d1 == "USER_ACCOUNT_REVOKED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     UserAccountRevoked,
                 >("UserAccountRevoked", body)
                     .map(Self::UserAccountRevoked);
             }
             8034758841092872733u64 if &*d0 == "LAYER"
                 && &*d1 == "LAYER_AUTHENTICATION_PASSED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     LayerAuthenticationPassed,
                 >("LayerAuthenticationPassed", body)
                     .map(Self::LayerAuthenticationPassed);
             }
             12454997252795464215u64 if &*d0 == "LIABILITIES"
                 && &*d1 == "DEFAULT_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     LiabilitiesDefaultUpdate,
                 >("LiabilitiesDefaultUpdate", body)
                     .map(Self::LiabilitiesDefaultUpdate);
             }
             11697926083316572097u64 if &*d0 == "LINK" && &*d1 == "EVENTS" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     LinkEvents,
                 >("LinkEvents", body)
                     .map(Self::LinkEvents);
             }
             13061527882410691951u64 if &*d0 == "LINK" && &*d1 == "ITEM_ADD_RESULT" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ItemAddResult,
                 >("ItemAddResult", body)
                     .map(Self::ItemAddResult);
             }
             4582519714539323227u64 if &*d0 == "LINK" && &*d1 == "SESSION_FINISHED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     LinkSessionFinished,
                 >("LinkSessionFinished", body)
                     .map(Self::LinkSessionFinished);
             }
             2178418422432674477u64 if &*d0 == "LINK_DELIVERY"
                 && &*d1 == "DELIVERY_STATUS" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     LinkUserDeliveryStatus,
                 >("LinkUserDeliveryStatus", body)
                     .map(Self::LinkUserDeliveryStatus);
             }
             16606856420400686910u64 if &*d0 == "LINK_DELIVERY"
                 && &*d1 == "LINK_CALLBACK" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     LinkDeliveryCallback,
                 >("LinkDeliveryCallback", body)
                     .map(Self::LinkDeliveryCallback);
             }
             6512576884118995335u64 if &*d0 == "PARTNER"
                 && &*d1 == "END_CUSTOMER_OAUTH_STATUS_UPDATED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     PartnerEndCustomerOAuthStatusUpdated,
                 >("PartnerEndCustomerOAuthStatusUpdated", body)
                     .map(Self::PartnerEndCustomerOAuthStatusUpdated);
             }
             4410338620890762685u64 if &*d0 == "PAYMENT_INITIATION"
                 && &*d1 == "PAYMENT_STATUS_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     PaymentStatusUpdate,
                 >("PaymentStatusUpdate", body)
                     .map(Self::PaymentStatusUpdate);
             }
             11164128051875408161u64 if &*d0 == "PAYMENT_INITIATION"
                 && &*d1 == "CONSENT_STATUS_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     PaymentInitiationConsentStatusUpdate,
                 >("PaymentInitiationConsentStatusUpdate", body)
                     .map(Self::PaymentInitiationConsentStatusUpdate);
             }
             11150033470673816688u64 if &*d0 == "PROCESSOR_TOKEN"
                 && &*d1 == "WEBHOOK_UPDATE_ACKNOWLEDGED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ProcessorTokenWebhookUpdate,
                 >("ProcessorTokenWebhookUpdate", body)
                     .map(Self::ProcessorTokenWebhookUpdate);
             }
             3355023729323641010u64 if &*d0 == "PROTECT"
                 && &*d1 == "PROTECT_USER_EVENT" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ProtectUserEvent,
                 >("ProtectUserEvent", body)
                     .map(Self::ProtectUserEvent);
             }
             1061295086937481072u64 if &*d0 == "SCREENING"
                 && &*d1 == "STATUS_UPDATED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     ScreeningStatusUpdated,
                 >("ScreeningStatusUpdated", body)
                     .map(Self::ScreeningStatusUpdated);
             }
             3878761485850019364u64 if &*d0 == "STATEMENTS"
                 && &*d1 == "STATEMENTS_REFRESH_COMPLETE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     StatementsRefreshComplete,
                 >("StatementsRefreshComplete", body)
                     .map(Self::StatementsRefreshComplete);
             }
             3865822838812109268u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "TRANSACTIONS_REMOVED" => {
-                let sel = crate::runtime::selectors(
+                let sel = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(2),
                 )?;
                 if sel.has(1) && !sel.has(2) {
-                    return crate::runtime::ParseError::parse_event::<
+                    return ::hookspec_runtime::ParseError::parse_event::<
                         ProcessorTransactionsRemoved,
                     >("ProcessorTransactionsRemoved", body)
                         .map(Self::ProcessorTransactionsRemoved);
                 }
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TransactionsRemoved,
                 >("TransactionsRemoved", body)
                     .map(Self::TransactionsRemoved);
             }
             12454997252795464215u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "DEFAULT_UPDATE" => {
-                let sel = crate::runtime::selectors(
+                let sel = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(2),
                 )?;
                 if sel.has(1) && !sel.has(2) {
-                    return crate::runtime::ParseError::parse_event::<
+                    return ::hookspec_runtime::ParseError::parse_event::<
                         ProcessorDefaultUpdate,
                     >("ProcessorDefaultUpdate", body)
                         .map(Self::ProcessorDefaultUpdate);
                 }
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     DefaultUpdate,
                 >("DefaultUpdate", body)
                     .map(Self::DefaultUpdate);
             }
             7969182053635091940u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "SYNC_UPDATES_AVAILABLE" => {
-                let sel = crate::runtime::selectors(
+                let sel = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(2),
                 )?;
                 if sel.has(1) && !sel.has(2) {
-                    return crate::runtime::ParseError::parse_event::<
+                    return ::hookspec_runtime::ParseError::parse_event::<
                         ProcessorSyncUpdatesAvailable,
                     >("ProcessorSyncUpdatesAvailable", body)
                         .map(Self::ProcessorSyncUpdatesAvailable);
                 }
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     SyncUpdatesAvailable,
                 >("SyncUpdatesAvailable", body)
                     .map(Self::SyncUpdatesAvailable);
             }
             18002661334573652505u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "RECURRING_TRANSACTIONS_UPDATE" => {
-                let sel = crate::runtime::selectors(
+                let sel = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(2),
                 )?;
                 if sel.has(1) && !sel.has(2) {
-                    return crate::runtime::ParseError::parse_event::<
+                    return ::hookspec_runtime::ParseError::parse_event::<
                         ProcessorRecurringTransactionsUpdate,
                     >("ProcessorRecurringTransactionsUpdate", body)
                         .map(Self::ProcessorRecurringTransactionsUpdate);
                 }
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     RecurringTransactionsUpdate,
                 >("RecurringTransactionsUpdate", body)
                     .map(Self::RecurringTransactionsUpdate);
             }
             1720121515819544460u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "HISTORICAL_UPDATE" => {
-                let sel = crate::runtime::selectors(
+                let sel = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(2),
                 )?;
                 if sel.has(1) && !sel.has(2) {
-                    return crate::runtime::ParseError::parse_event::<
+                    return ::hookspec_runtime::ParseError::parse_event::<
                         ProcessorHistoricalUpdate,
                     >("ProcessorHistoricalUpdate", body)
                         .map(Self::ProcessorHistoricalUpdate);
                 }
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     HistoricalUpdate,
                 >("HistoricalUpdate", body)
                     .map(Self::HistoricalUpdate);
             }
             4202768383621845982u64 if &*d0 == "TRANSACTIONS"
                 && &*d1 == "INITIAL_UPDATE" => {
-                let sel = crate::runtime::selectors(
+                let sel = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(2),
                 )?;
                 if sel.has(1) && !sel.has(2) {
-                    return crate::runtime::ParseError::parse_event::<
+                    return ::hookspec_runtime::ParseError::parse_event::<
                         ProcessorInitialUpdate,
                     >("ProcessorInitialUpdate", body)
                         .map(Self::ProcessorInitialUpdate);
                 }
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     InitialUpdate,
                 >("InitialUpdate", body)
                     .map(Self::InitialUpdate);
             }
             8565355104874938663u64 if &*d0 == "TRANSFER"
                 && &*d1 == "TRANSFER_EVENTS_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TransferEventsUpdate,
                 >("TransferEventsUpdate", body)
                     .map(Self::TransferEventsUpdate);
             }
             15800082393784496586u64 if &*d0 == "TRANSFER"
                 && &*d1 == "RECURRING_NEW_TRANSFER" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     RecurringNewTransfer,
                 >("RecurringNewTransfer", body)
                     .map(Self::RecurringNewTransfer);
             }
             15991289661659868714u64 if &*d0 == "TRANSFER"
                 && &*d1 == "RECURRING_TRANSFER_SKIPPED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     RecurringTransferSkipped,
                 >("RecurringTransferSkipped", body)
                     .map(Self::RecurringTransferSkipped);
             }
             15324351262245247657u64 if &*d0 == "TRANSFER"
                 && &*d1 == "RECURRING_CANCELLED" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     RecurringCancelled,
                 >("RecurringCancelled", body)
                     .map(Self::RecurringCancelled);
             }
             16758073034206885959u64 if &*d0 == "TRANSFER"
                 && &*d1 == "PLATFORM_ONBOARDING_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     TransferPlatformOnboardingUpdate,
                 >("TransferPlatformOnboardingUpdate", body)
                     .map(Self::TransferPlatformOnboardingUpdate);
             }
             148928952755153027u64 if &*d0 == "WALLET"
                 && &*d1 == "WALLET_TRANSACTION_STATUS_UPDATE" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     WalletTransactionStatusUpdate,
                 >("WalletTransactionStatusUpdate", body)
                     .map(Self::WalletTransactionStatusUpdate);
@@ -5758,9 +6817,9 @@ impl Event {
     fn unknown(
         body: &[u8],
         values: [::std::borrow::Cow<'_, str>; 2],
-    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-        let raw = ::serde_json::from_slice(body)
-            .map_err(|e| crate::runtime::ParseError::NotJson {
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+        let raw = ::hookspec_runtime::serde_json::from_slice(body)
+            .map_err(|e| ::hookspec_runtime::ParseError::NotJson {
                 message: e.to_string(),
             })?;
         let discriminator = Self::DISCRIMINATOR
@@ -5769,7 +6828,7 @@ impl Event {
             .map(|(k, v)| (*k, v.into_owned()))
             .collect();
         Ok(
-            Self::Unknown(crate::runtime::UnknownEvent {
+            Self::Unknown(::hookspec_runtime::UnknownEvent {
                 discriminator,
                 raw,
             }),
@@ -5899,58 +6958,65 @@ impl Event {
     #[doc(hidden)]
     pub const DIRECT_PARSERS: &'static [(
         &'static str,
-        crate::runtime::DirectParser<Self>,
+        ::hookspec_runtime::DirectParser<Self>,
     )] = &[
         (
             "AssetsProductReady",
             |b| {
-                ::serde_json::from_slice::<AssetsProductReady>(b)
+                ::hookspec_runtime::serde_json::from_slice::<AssetsProductReady>(b)
                     .map(Self::AssetsProductReady)
             },
         ),
         (
             "AssetsError",
-            |b| ::serde_json::from_slice::<AssetsError>(b).map(Self::AssetsError),
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<AssetsError>(b)
+                    .map(Self::AssetsError)
+            },
         ),
         (
             "AuthDefaultUpdate",
             |b| {
-                ::serde_json::from_slice::<AuthDefaultUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<AuthDefaultUpdate>(b)
                     .map(Self::AuthDefaultUpdate)
             },
         ),
         (
             "AutomaticallyVerified",
             |b| {
-                ::serde_json::from_slice::<AutomaticallyVerified>(b)
+                ::hookspec_runtime::serde_json::from_slice::<AutomaticallyVerified>(b)
                     .map(Self::AutomaticallyVerified)
             },
         ),
         (
             "VerificationExpired",
             |b| {
-                ::serde_json::from_slice::<VerificationExpired>(b)
+                ::hookspec_runtime::serde_json::from_slice::<VerificationExpired>(b)
                     .map(Self::VerificationExpired)
             },
         ),
         (
             "ProductPermissionsRequiredAuth",
             |b| {
-                ::serde_json::from_slice::<ProductPermissionsRequiredAuth>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    ProductPermissionsRequiredAuth,
+                >(b)
                     .map(Self::ProductPermissionsRequiredAuth)
             },
         ),
         (
             "FallbackAuthMicrodepositAutoVerified",
             |b| {
-                ::serde_json::from_slice::<FallbackAuthMicrodepositAutoVerified>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    FallbackAuthMicrodepositAutoVerified,
+                >(b)
                     .map(Self::FallbackAuthMicrodepositAutoVerified)
             },
         ),
         (
             "FallbackAuthMicrodepositVerificationExpired",
             |b| {
-                ::serde_json::from_slice::<
+                ::hookspec_runtime::serde_json::from_slice::<
                     FallbackAuthMicrodepositVerificationExpired,
                 >(b)
                     .map(Self::FallbackAuthMicrodepositVerificationExpired)
@@ -5959,560 +7025,643 @@ impl Event {
         (
             "HostedMMDVerification",
             |b| {
-                ::serde_json::from_slice::<HostedMMDVerification>(b)
+                ::hookspec_runtime::serde_json::from_slice::<HostedMMDVerification>(b)
                     .map(Self::HostedMMDVerification)
             },
         ),
         (
             "BankTransfersEventsUpdate",
             |b| {
-                ::serde_json::from_slice::<BankTransfersEventsUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    BankTransfersEventsUpdate,
+                >(b)
                     .map(Self::BankTransfersEventsUpdate)
             },
         ),
         (
             "BaseReportsError",
             |b| {
-                ::serde_json::from_slice::<BaseReportsError>(b)
+                ::hookspec_runtime::serde_json::from_slice::<BaseReportsError>(b)
                     .map(Self::BaseReportsError)
             },
         ),
         (
             "BeaconUserStatusUpdated",
             |b| {
-                ::serde_json::from_slice::<BeaconUserStatusUpdated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<BeaconUserStatusUpdated>(b)
                     .map(Self::BeaconUserStatusUpdated)
             },
         ),
         (
             "BeaconReportCreated",
             |b| {
-                ::serde_json::from_slice::<BeaconReportCreated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<BeaconReportCreated>(b)
                     .map(Self::BeaconReportCreated)
             },
         ),
         (
             "BeaconReportUpdated",
             |b| {
-                ::serde_json::from_slice::<BeaconReportUpdated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<BeaconReportUpdated>(b)
                     .map(Self::BeaconReportUpdated)
             },
         ),
         (
             "BeaconReportSyndicationCreated",
             |b| {
-                ::serde_json::from_slice::<BeaconReportSyndicationCreated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    BeaconReportSyndicationCreated,
+                >(b)
                     .map(Self::BeaconReportSyndicationCreated)
             },
         ),
         (
             "BeaconDuplicateDetected",
             |b| {
-                ::serde_json::from_slice::<BeaconDuplicateDetected>(b)
+                ::hookspec_runtime::serde_json::from_slice::<BeaconDuplicateDetected>(b)
                     .map(Self::BeaconDuplicateDetected)
             },
         ),
         (
             "CashFlowUpdatesInsights",
             |b| {
-                ::serde_json::from_slice::<CashFlowUpdatesInsights>(b)
+                ::hookspec_runtime::serde_json::from_slice::<CashFlowUpdatesInsights>(b)
                     .map(Self::CashFlowUpdatesInsights)
             },
         ),
         (
             "CashFlowUpdatesNSF",
             |b| {
-                ::serde_json::from_slice::<CashFlowUpdatesNSF>(b)
+                ::hookspec_runtime::serde_json::from_slice::<CashFlowUpdatesNSF>(b)
                     .map(Self::CashFlowUpdatesNSF)
             },
         ),
         (
             "CashFlowUpdatesNewIncomeStream",
             |b| {
-                ::serde_json::from_slice::<CashFlowUpdatesNewIncomeStream>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    CashFlowUpdatesNewIncomeStream,
+                >(b)
                     .map(Self::CashFlowUpdatesNewIncomeStream)
             },
         ),
         (
             "CashFlowUpdatesExpectedDepositMissed",
             |b| {
-                ::serde_json::from_slice::<CashFlowUpdatesExpectedDepositMissed>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    CashFlowUpdatesExpectedDepositMissed,
+                >(b)
                     .map(Self::CashFlowUpdatesExpectedDepositMissed)
             },
         ),
         (
             "CashFlowUpdatesLowBalance",
             |b| {
-                ::serde_json::from_slice::<CashFlowUpdatesLowBalance>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    CashFlowUpdatesLowBalance,
+                >(b)
                     .map(Self::CashFlowUpdatesLowBalance)
             },
         ),
         (
             "CashFlowUpdatesLargeDeposit",
             |b| {
-                ::serde_json::from_slice::<CashFlowUpdatesLargeDeposit>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    CashFlowUpdatesLargeDeposit,
+                >(b)
                     .map(Self::CashFlowUpdatesLargeDeposit)
             },
         ),
         (
             "CashFlowUpdatesNewLoanPayment",
             |b| {
-                ::serde_json::from_slice::<CashFlowUpdatesNewLoanPayment>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    CashFlowUpdatesNewLoanPayment,
+                >(b)
                     .map(Self::CashFlowUpdatesNewLoanPayment)
             },
         ),
         (
             "CashFlowUpdatesInsightsV2",
             |b| {
-                ::serde_json::from_slice::<CashFlowUpdatesInsightsV2>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    CashFlowUpdatesInsightsV2,
+                >(b)
                     .map(Self::CashFlowUpdatesInsightsV2)
             },
         ),
         (
             "CraCheckReportReady",
             |b| {
-                ::serde_json::from_slice::<CraCheckReportReady>(b)
+                ::hookspec_runtime::serde_json::from_slice::<CraCheckReportReady>(b)
                     .map(Self::CraCheckReportReady)
             },
         ),
         (
             "CraCheckReportFailed",
             |b| {
-                ::serde_json::from_slice::<CraCheckReportFailed>(b)
+                ::hookspec_runtime::serde_json::from_slice::<CraCheckReportFailed>(b)
                     .map(Self::CraCheckReportFailed)
             },
         ),
         (
             "CraUpgradeFailed",
             |b| {
-                ::serde_json::from_slice::<CraUpgradeFailed>(b)
+                ::hookspec_runtime::serde_json::from_slice::<CraUpgradeFailed>(b)
                     .map(Self::CraUpgradeFailed)
             },
         ),
         (
             "CraUserCheckReportReady",
             |b| {
-                ::serde_json::from_slice::<CraUserCheckReportReady>(b)
+                ::hookspec_runtime::serde_json::from_slice::<CraUserCheckReportReady>(b)
                     .map(Self::CraUserCheckReportReady)
             },
         ),
         (
             "CraUserCheckReportFailed",
             |b| {
-                ::serde_json::from_slice::<CraUserCheckReportFailed>(b)
+                ::hookspec_runtime::serde_json::from_slice::<CraUserCheckReportFailed>(b)
                     .map(Self::CraUserCheckReportFailed)
             },
         ),
         (
             "CraBankIncomeComplete",
             |b| {
-                ::serde_json::from_slice::<CraBankIncomeComplete>(b)
+                ::hookspec_runtime::serde_json::from_slice::<CraBankIncomeComplete>(b)
                     .map(Self::CraBankIncomeComplete)
             },
         ),
         (
             "CraBankIncomeError",
             |b| {
-                ::serde_json::from_slice::<CraBankIncomeError>(b)
+                ::hookspec_runtime::serde_json::from_slice::<CraBankIncomeError>(b)
                     .map(Self::CraBankIncomeError)
             },
         ),
         (
             "CraPartnerInsightsComplete",
             |b| {
-                ::serde_json::from_slice::<CraPartnerInsightsComplete>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    CraPartnerInsightsComplete,
+                >(b)
                     .map(Self::CraPartnerInsightsComplete)
             },
         ),
         (
             "CraPartnerInsightsError",
             |b| {
-                ::serde_json::from_slice::<CraPartnerInsightsError>(b)
+                ::hookspec_runtime::serde_json::from_slice::<CraPartnerInsightsError>(b)
                     .map(Self::CraPartnerInsightsError)
             },
         ),
         (
             "InstitutionStatusAlert",
             |b| {
-                ::serde_json::from_slice::<InstitutionStatusAlert>(b)
+                ::hookspec_runtime::serde_json::from_slice::<InstitutionStatusAlert>(b)
                     .map(Self::InstitutionStatusAlert)
             },
         ),
         (
             "EntityScreeningStatusUpdated",
             |b| {
-                ::serde_json::from_slice::<EntityScreeningStatusUpdated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    EntityScreeningStatusUpdated,
+                >(b)
                     .map(Self::EntityScreeningStatusUpdated)
             },
         ),
         (
             "HoldingsDefaultUpdate",
             |b| {
-                ::serde_json::from_slice::<HoldingsDefaultUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<HoldingsDefaultUpdate>(b)
                     .map(Self::HoldingsDefaultUpdate)
             },
         ),
         (
             "IdentityDefaultUpdate",
             |b| {
-                ::serde_json::from_slice::<IdentityDefaultUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<IdentityDefaultUpdate>(b)
                     .map(Self::IdentityDefaultUpdate)
             },
         ),
         (
             "ProductPermissionsRequiredIdentity",
             |b| {
-                ::serde_json::from_slice::<ProductPermissionsRequiredIdentity>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    ProductPermissionsRequiredIdentity,
+                >(b)
                     .map(Self::ProductPermissionsRequiredIdentity)
             },
         ),
         (
             "IdentityVerificationStepUpdated",
             |b| {
-                ::serde_json::from_slice::<IdentityVerificationStepUpdated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    IdentityVerificationStepUpdated,
+                >(b)
                     .map(Self::IdentityVerificationStepUpdated)
             },
         ),
         (
             "IdentityVerificationRetried",
             |b| {
-                ::serde_json::from_slice::<IdentityVerificationRetried>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    IdentityVerificationRetried,
+                >(b)
                     .map(Self::IdentityVerificationRetried)
             },
         ),
         (
             "IdentityVerificationStatusUpdated",
             |b| {
-                ::serde_json::from_slice::<IdentityVerificationStatusUpdated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    IdentityVerificationStatusUpdated,
+                >(b)
                     .map(Self::IdentityVerificationStatusUpdated)
             },
         ),
         (
             "ItemProductReady",
             |b| {
-                ::serde_json::from_slice::<ItemProductReady>(b)
+                ::hookspec_runtime::serde_json::from_slice::<ItemProductReady>(b)
                     .map(Self::ItemProductReady)
             },
         ),
         (
             "IncomeVerificationStatus",
             |b| {
-                ::serde_json::from_slice::<IncomeVerificationStatus>(b)
+                ::hookspec_runtime::serde_json::from_slice::<IncomeVerificationStatus>(b)
                     .map(Self::IncomeVerificationStatus)
             },
         ),
         (
             "IncomeVerificationRiskSignalsStatus",
             |b| {
-                ::serde_json::from_slice::<IncomeVerificationRiskSignalsStatus>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    IncomeVerificationRiskSignalsStatus,
+                >(b)
                     .map(Self::IncomeVerificationRiskSignalsStatus)
             },
         ),
         (
             "BankIncomeComplete",
             |b| {
-                ::serde_json::from_slice::<BankIncomeComplete>(b)
+                ::hookspec_runtime::serde_json::from_slice::<BankIncomeComplete>(b)
                     .map(Self::BankIncomeComplete)
             },
         ),
         (
             "IncomeVerificationRefreshReconnectNeeded",
             |b| {
-                ::serde_json::from_slice::<IncomeVerificationRefreshReconnectNeeded>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    IncomeVerificationRefreshReconnectNeeded,
+                >(b)
                     .map(Self::IncomeVerificationRefreshReconnectNeeded)
             },
         ),
         (
             "BankIncomeRefreshUpdate",
             |b| {
-                ::serde_json::from_slice::<BankIncomeRefreshUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<BankIncomeRefreshUpdate>(b)
                     .map(Self::BankIncomeRefreshUpdate)
             },
         ),
         (
             "BankIncomeRefreshComplete",
             |b| {
-                ::serde_json::from_slice::<BankIncomeRefreshComplete>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    BankIncomeRefreshComplete,
+                >(b)
                     .map(Self::BankIncomeRefreshComplete)
             },
         ),
         (
             "InvestmentsDefaultUpdate",
             |b| {
-                ::serde_json::from_slice::<InvestmentsDefaultUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<InvestmentsDefaultUpdate>(b)
                     .map(Self::InvestmentsDefaultUpdate)
             },
         ),
         (
             "InvestmentsHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<InvestmentsHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    InvestmentsHistoricalUpdate,
+                >(b)
                     .map(Self::InvestmentsHistoricalUpdate)
             },
         ),
         (
             "IssueResolved",
-            |b| ::serde_json::from_slice::<IssueResolved>(b).map(Self::IssueResolved),
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<IssueResolved>(b)
+                    .map(Self::IssueResolved)
+            },
         ),
         (
             "WebhookUpdateAcknowledged",
             |b| {
-                ::serde_json::from_slice::<WebhookUpdateAcknowledged>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    WebhookUpdateAcknowledged,
+                >(b)
                     .map(Self::WebhookUpdateAcknowledged)
             },
         ),
         (
             "PendingExpiration",
             |b| {
-                ::serde_json::from_slice::<PendingExpiration>(b)
+                ::hookspec_runtime::serde_json::from_slice::<PendingExpiration>(b)
                     .map(Self::PendingExpiration)
             },
         ),
-        ("ItemError", |b| ::serde_json::from_slice::<ItemError>(b).map(Self::ItemError)),
+        (
+            "ItemError",
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<ItemError>(b)
+                    .map(Self::ItemError)
+            },
+        ),
         (
             "ItemLoginRepaired",
             |b| {
-                ::serde_json::from_slice::<ItemLoginRepaired>(b)
+                ::hookspec_runtime::serde_json::from_slice::<ItemLoginRepaired>(b)
                     .map(Self::ItemLoginRepaired)
             },
         ),
         (
             "PendingDisconnect",
             |b| {
-                ::serde_json::from_slice::<PendingDisconnect>(b)
+                ::hookspec_runtime::serde_json::from_slice::<PendingDisconnect>(b)
                     .map(Self::PendingDisconnect)
             },
         ),
         (
             "UserPermissionRevoked",
             |b| {
-                ::serde_json::from_slice::<UserPermissionRevoked>(b)
+                ::hookspec_runtime::serde_json::from_slice::<UserPermissionRevoked>(b)
                     .map(Self::UserPermissionRevoked)
             },
         ),
         (
             "NewAccountsAvailable",
             |b| {
-                ::serde_json::from_slice::<NewAccountsAvailable>(b)
+                ::hookspec_runtime::serde_json::from_slice::<NewAccountsAvailable>(b)
                     .map(Self::NewAccountsAvailable)
             },
         ),
         (
             "UserAccountRevoked",
             |b| {
-                ::serde_json::from_slice::<UserAccountRevoked>(b)
+                ::hookspec_runtime::serde_json::from_slice::<UserAccountRevoked>(b)
                     .map(Self::UserAccountRevoked)
             },
         ),
         (
             "LayerAuthenticationPassed",
             |b| {
-                ::serde_json::from_slice::<LayerAuthenticationPassed>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    LayerAuthenticationPassed,
+                >(b)
                     .map(Self::LayerAuthenticationPassed)
             },
         ),
         (
             "LiabilitiesDefaultUpdate",
             |b| {
-                ::serde_json::from_slice::<LiabilitiesDefaultUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<LiabilitiesDefaultUpdate>(b)
                     .map(Self::LiabilitiesDefaultUpdate)
             },
         ),
         (
             "LinkEvents",
-            |b| ::serde_json::from_slice::<LinkEvents>(b).map(Self::LinkEvents),
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<LinkEvents>(b)
+                    .map(Self::LinkEvents)
+            },
         ),
         (
             "ItemAddResult",
-            |b| ::serde_json::from_slice::<ItemAddResult>(b).map(Self::ItemAddResult),
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<ItemAddResult>(b)
+                    .map(Self::ItemAddResult)
+            },
         ),
         (
             "LinkSessionFinished",
             |b| {
-                ::serde_json::from_slice::<LinkSessionFinished>(b)
+                ::hookspec_runtime::serde_json::from_slice::<LinkSessionFinished>(b)
                     .map(Self::LinkSessionFinished)
             },
         ),
         (
             "LinkUserDeliveryStatus",
             |b| {
-                ::serde_json::from_slice::<LinkUserDeliveryStatus>(b)
+                ::hookspec_runtime::serde_json::from_slice::<LinkUserDeliveryStatus>(b)
                     .map(Self::LinkUserDeliveryStatus)
             },
         ),
         (
             "LinkDeliveryCallback",
             |b| {
-                ::serde_json::from_slice::<LinkDeliveryCallback>(b)
+                ::hookspec_runtime::serde_json::from_slice::<LinkDeliveryCallback>(b)
                     .map(Self::LinkDeliveryCallback)
             },
         ),
         (
             "PartnerEndCustomerOAuthStatusUpdated",
             |b| {
-                ::serde_json::from_slice::<PartnerEndCustomerOAuthStatusUpdated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    PartnerEndCustomerOAuthStatusUpdated,
+                >(b)
                     .map(Self::PartnerEndCustomerOAuthStatusUpdated)
             },
         ),
         (
             "PaymentStatusUpdate",
             |b| {
-                ::serde_json::from_slice::<PaymentStatusUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<PaymentStatusUpdate>(b)
                     .map(Self::PaymentStatusUpdate)
             },
         ),
         (
             "PaymentInitiationConsentStatusUpdate",
             |b| {
-                ::serde_json::from_slice::<PaymentInitiationConsentStatusUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    PaymentInitiationConsentStatusUpdate,
+                >(b)
                     .map(Self::PaymentInitiationConsentStatusUpdate)
             },
         ),
         (
             "ProcessorTokenWebhookUpdate",
             |b| {
-                ::serde_json::from_slice::<ProcessorTokenWebhookUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    ProcessorTokenWebhookUpdate,
+                >(b)
                     .map(Self::ProcessorTokenWebhookUpdate)
             },
         ),
         (
             "ProtectUserEvent",
             |b| {
-                ::serde_json::from_slice::<ProtectUserEvent>(b)
+                ::hookspec_runtime::serde_json::from_slice::<ProtectUserEvent>(b)
                     .map(Self::ProtectUserEvent)
             },
         ),
         (
             "ScreeningStatusUpdated",
             |b| {
-                ::serde_json::from_slice::<ScreeningStatusUpdated>(b)
+                ::hookspec_runtime::serde_json::from_slice::<ScreeningStatusUpdated>(b)
                     .map(Self::ScreeningStatusUpdated)
             },
         ),
         (
             "StatementsRefreshComplete",
             |b| {
-                ::serde_json::from_slice::<StatementsRefreshComplete>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    StatementsRefreshComplete,
+                >(b)
                     .map(Self::StatementsRefreshComplete)
             },
         ),
         (
             "TransactionsRemoved",
             |b| {
-                ::serde_json::from_slice::<TransactionsRemoved>(b)
+                ::hookspec_runtime::serde_json::from_slice::<TransactionsRemoved>(b)
                     .map(Self::TransactionsRemoved)
             },
         ),
         (
             "ProcessorTransactionsRemoved",
             |b| {
-                ::serde_json::from_slice::<ProcessorTransactionsRemoved>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    ProcessorTransactionsRemoved,
+                >(b)
                     .map(Self::ProcessorTransactionsRemoved)
             },
         ),
         (
             "DefaultUpdate",
-            |b| ::serde_json::from_slice::<DefaultUpdate>(b).map(Self::DefaultUpdate),
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<DefaultUpdate>(b)
+                    .map(Self::DefaultUpdate)
+            },
         ),
         (
             "ProcessorDefaultUpdate",
             |b| {
-                ::serde_json::from_slice::<ProcessorDefaultUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<ProcessorDefaultUpdate>(b)
                     .map(Self::ProcessorDefaultUpdate)
             },
         ),
         (
             "SyncUpdatesAvailable",
             |b| {
-                ::serde_json::from_slice::<SyncUpdatesAvailable>(b)
+                ::hookspec_runtime::serde_json::from_slice::<SyncUpdatesAvailable>(b)
                     .map(Self::SyncUpdatesAvailable)
             },
         ),
         (
             "ProcessorSyncUpdatesAvailable",
             |b| {
-                ::serde_json::from_slice::<ProcessorSyncUpdatesAvailable>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    ProcessorSyncUpdatesAvailable,
+                >(b)
                     .map(Self::ProcessorSyncUpdatesAvailable)
             },
         ),
         (
             "RecurringTransactionsUpdate",
             |b| {
-                ::serde_json::from_slice::<RecurringTransactionsUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    RecurringTransactionsUpdate,
+                >(b)
                     .map(Self::RecurringTransactionsUpdate)
             },
         ),
         (
             "ProcessorRecurringTransactionsUpdate",
             |b| {
-                ::serde_json::from_slice::<ProcessorRecurringTransactionsUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    ProcessorRecurringTransactionsUpdate,
+                >(b)
                     .map(Self::ProcessorRecurringTransactionsUpdate)
             },
         ),
         (
             "HistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<HistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<HistoricalUpdate>(b)
                     .map(Self::HistoricalUpdate)
             },
         ),
         (
             "ProcessorHistoricalUpdate",
             |b| {
-                ::serde_json::from_slice::<ProcessorHistoricalUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    ProcessorHistoricalUpdate,
+                >(b)
                     .map(Self::ProcessorHistoricalUpdate)
             },
         ),
         (
             "InitialUpdate",
-            |b| ::serde_json::from_slice::<InitialUpdate>(b).map(Self::InitialUpdate),
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<InitialUpdate>(b)
+                    .map(Self::InitialUpdate)
+            },
         ),
         (
             "ProcessorInitialUpdate",
             |b| {
-                ::serde_json::from_slice::<ProcessorInitialUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<ProcessorInitialUpdate>(b)
                     .map(Self::ProcessorInitialUpdate)
             },
         ),
         (
             "TransferEventsUpdate",
             |b| {
-                ::serde_json::from_slice::<TransferEventsUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<TransferEventsUpdate>(b)
                     .map(Self::TransferEventsUpdate)
             },
         ),
         (
             "RecurringNewTransfer",
             |b| {
-                ::serde_json::from_slice::<RecurringNewTransfer>(b)
+                ::hookspec_runtime::serde_json::from_slice::<RecurringNewTransfer>(b)
                     .map(Self::RecurringNewTransfer)
             },
         ),
         (
             "RecurringTransferSkipped",
             |b| {
-                ::serde_json::from_slice::<RecurringTransferSkipped>(b)
+                ::hookspec_runtime::serde_json::from_slice::<RecurringTransferSkipped>(b)
                     .map(Self::RecurringTransferSkipped)
             },
         ),
         (
             "RecurringCancelled",
             |b| {
-                ::serde_json::from_slice::<RecurringCancelled>(b)
+                ::hookspec_runtime::serde_json::from_slice::<RecurringCancelled>(b)
                     .map(Self::RecurringCancelled)
             },
         ),
         (
             "TransferPlatformOnboardingUpdate",
             |b| {
-                ::serde_json::from_slice::<TransferPlatformOnboardingUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    TransferPlatformOnboardingUpdate,
+                >(b)
                     .map(Self::TransferPlatformOnboardingUpdate)
             },
         ),
         (
             "WalletTransactionStatusUpdate",
             |b| {
-                ::serde_json::from_slice::<WalletTransactionStatusUpdate>(b)
+                ::hookspec_runtime::serde_json::from_slice::<
+                    WalletTransactionStatusUpdate,
+                >(b)
                     .map(Self::WalletTransactionStatusUpdate)
             },
         ),
@@ -6831,7 +7980,7 @@ impl Event {
                     "institution_id",
                 ]
                     .iter()
-                    .find_map(|path| crate::runtime::id_at(&u.raw, path))
+                    .find_map(|path| ::hookspec_runtime::id_at(&u.raw, path))
             }
         }
     }
@@ -6936,18 +8085,18 @@ impl Event {
     /// The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since
     /// the provider sends no delivery id. Byte-identical redeliveries share it.
     pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
-        self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
+        self.delivery_id().unwrap_or_else(|| ::hookspec_runtime::body_digest(body))
     }
 }
-impl crate::runtime::Dispatch<2> for Event {
-    fn dispatch<'de, A: ::serde::de::MapAccess<'de>>(
+impl ::hookspec_runtime::Dispatch<2> for Event {
+    fn dispatch<'de, A: ::hookspec_runtime::serde::de::MapAccess<'de>>(
         body: &'de [u8],
         values: [&'de str; 2],
-        map: &mut crate::runtime::Replay<'de, A, 2>,
+        map: &mut ::hookspec_runtime::Replay<'de, A, 2>,
         out: &mut ::std::option::Option<Self>,
     ) -> ::std::result::Result<(), A::Error> {
         let [d0, d1] = values;
-        match crate::runtime::discriminator_hash(&[d1]) {
+        match ::hookspec_runtime::discriminator_hash(&[d1]) {
             8633432225558470685u64 if d0 == "ASSETS" && d1 == "PRODUCT_READY" => {
                 return map.read::<AssetsProductReady, _>(out, Self::AssetsProductReady);
             }
@@ -6959,7 +8108,7 @@ impl crate::runtime::Dispatch<2> for Event {
             }
             16104972076337922220u64 if d0 == "AUTH"
                 && d1 == "AUTOMATICALLY_VERIFIED" => {
-                let Ok(sel) = crate::runtime::selectors(
+                let Ok(sel) = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(0),
@@ -6975,7 +8124,7 @@ impl crate::runtime::Dispatch<2> for Event {
                     .read::<AutomaticallyVerified, _>(out, Self::AutomaticallyVerified);
             }
             16776578413110728613u64 if d0 == "AUTH" && d1 == "VERIFICATION_EXPIRED" => {
-                let Ok(sel) = crate::runtime::selectors(
+                let Ok(sel) = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(0),
@@ -7397,7 +8546,7 @@ impl crate::runtime::Dispatch<2> for Event {
             }
             3865822838812109268u64 if d0 == "TRANSACTIONS"
                 && d1 == "TRANSACTIONS_REMOVED" => {
-                let Ok(sel) = crate::runtime::selectors(
+                let Ok(sel) = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(2),
@@ -7414,7 +8563,7 @@ impl crate::runtime::Dispatch<2> for Event {
             }
             12454997252795464215u64 if d0 == "TRANSACTIONS"
                 && d1 == "DEFAULT_UPDATE" => {
-                let Ok(sel) = crate::runtime::selectors(
+                let Ok(sel) = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(2),
@@ -7430,7 +8579,7 @@ impl crate::runtime::Dispatch<2> for Event {
             }
             7969182053635091940u64 if d0 == "TRANSACTIONS"
                 && d1 == "SYNC_UPDATES_AVAILABLE" => {
-                let Ok(sel) = crate::runtime::selectors(
+                let Ok(sel) = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(2),
@@ -7447,7 +8596,7 @@ impl crate::runtime::Dispatch<2> for Event {
             }
             18002661334573652505u64 if d0 == "TRANSACTIONS"
                 && d1 == "RECURRING_TRANSACTIONS_UPDATE" => {
-                let Ok(sel) = crate::runtime::selectors(
+                let Ok(sel) = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(2),
@@ -7467,7 +8616,7 @@ impl crate::runtime::Dispatch<2> for Event {
             }
             1720121515819544460u64 if d0 == "TRANSACTIONS"
                 && d1 == "HISTORICAL_UPDATE" => {
-                let Ok(sel) = crate::runtime::selectors(
+                let Ok(sel) = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(2),
@@ -7482,7 +8631,7 @@ impl crate::runtime::Dispatch<2> for Event {
                 return map.read::<HistoricalUpdate, _>(out, Self::HistoricalUpdate);
             }
             4202768383621845982u64 if d0 == "TRANSACTIONS" && d1 == "INITIAL_UPDATE" => {
-                let Ok(sel) = crate::runtime::selectors(
+                let Ok(sel) = ::hookspec_runtime::selectors(
                     body,
                     Self::SELECTORS,
                     ::std::option::Option::Some(2),
@@ -7540,12 +8689,12 @@ impl crate::runtime::Dispatch<2> for Event {
     }
 }
 /// Plaid's API as the webhook flow uses it: base URLs, credentials and every endpoint.
-pub const API: crate::runtime::Api = crate::runtime::Api {
+pub const API: ::hookspec_runtime::Api = ::hookspec_runtime::Api {
     base_urls: &[
         ("sandbox", "https://sandbox.plaid.com"),
         ("production", "https://production.plaid.com"),
     ],
-    auth: crate::runtime::ApiAuth::BodyFields(&["client_id", "secret"]),
+    auth: ::hookspec_runtime::ApiAuth::BodyFields(&["client_id", "secret"]),
     error: ::std::option::Option::Some((
         400u16,
         "{\n  \"display_message\": null,\n  \"documentation_url\": \"https://plaid.com/docs/errors/invalid-input/#invalid_access_token\",\n  \"error_code\": \"INVALID_ACCESS_TOKEN\",\n  \"error_message\": \"provided access token is in an invalid format. expected format: access-<environment>-<identifier>\",\n  \"error_type\": \"INVALID_INPUT\",\n  \"request_id\": \"HNTDNrA8F1shFEW\",\n  \"suggested_action\": null\n}\n",
@@ -7571,15 +8720,15 @@ pub const API: crate::runtime::Api = crate::runtime::Api {
     ],
 };
 /// `POST /webhook_verification_key/get`: The public JWK that signed a webhook's `Plaid-Verification` token, looked up by the token header's `kid`. A key with `expired_at` set is retired and must be refused.
-pub const ENDPOINT_WEBHOOK_VERIFICATION_KEY_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_WEBHOOK_VERIFICATION_KEY_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "webhook_verification_key_get",
     method: "POST",
     path: "/webhook_verification_key/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "key_id",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
     ],
@@ -7588,45 +8737,45 @@ pub const ENDPOINT_WEBHOOK_VERIFICATION_KEY_GET: crate::runtime::Endpoint = crat
     example_response: "{\n  \"key\": {\n    \"alg\": \"ES256\",\n    \"created_at\": 1560466150,\n    \"crv\": \"P-256\",\n    \"expired_at\": null,\n    \"kid\": \"bfbd5111-8e33-4643-8ced-b2e642a72f3c\",\n    \"kty\": \"EC\",\n    \"use\": \"sig\",\n    \"x\": \"hKXLGIjWvCBv-cP5euCTxl8g9GLG9zHo_3pO5NN1DwQ\",\n    \"y\": \"shhexqPB7YffGn6fR6h2UhTSuCtPmfzQJ6ENVIoO4Ys\"\n  },\n  \"request_id\": \"RZ6Omi1bzzwDaLo\"\n}\n",
 };
 /// `POST /link/token/create`: A short-lived Link token to start Link with; its `webhook` becomes the webhook URL of the Items the session creates.
-pub const ENDPOINT_LINK_TOKEN_CREATE: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_LINK_TOKEN_CREATE: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "link_token_create",
     method: "POST",
     path: "/link/token/create",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "client_name",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "language",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "country_codes",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::Json,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::Json,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "user",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::Json,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::Json,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "products",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::Json,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::Json,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "webhook",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
     ],
@@ -7635,21 +8784,21 @@ pub const ENDPOINT_LINK_TOKEN_CREATE: crate::runtime::Endpoint = crate::runtime:
     example_response: "{\n  \"link_token\": \"link-sandbox-af1a0311-da53-4636-b754-dd15cc058176\",\n  \"expiration\": \"2020-03-27T12:56:34Z\",\n  \"request_id\": \"XQVgFigpGHXkb0b\"\n}\n",
 };
 /// `POST /item/webhook/update`: Points an Item's webhooks at a new URL.
-pub const ENDPOINT_ITEM_WEBHOOK_UPDATE: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_ITEM_WEBHOOK_UPDATE: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "item_webhook_update",
     method: "POST",
     path: "/item/webhook/update",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "access_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "webhook",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
     ],
@@ -7658,27 +8807,27 @@ pub const ENDPOINT_ITEM_WEBHOOK_UPDATE: crate::runtime::Endpoint = crate::runtim
     example_response: "{\n  \"item\": {\n    \"item_id\": \"wz666MBjYWTp2PDzzggYhM6oWWmBb\",\n    \"institution_id\": \"ins_109508\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"transactions\"]\n  },\n  \"request_id\": \"vYK11LNTfRoAMbj\"\n}\n",
 };
 /// `POST /transactions/sync`: Transactions added, modified and removed since the cursor. Call it again with `next_cursor` until `has_more` is false, then store the last cursor for the next webhook.
-pub const ENDPOINT_TRANSACTIONS_SYNC: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_TRANSACTIONS_SYNC: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "transactions_sync",
     method: "POST",
     path: "/transactions/sync",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "access_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "cursor",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: false,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "count",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -7687,33 +8836,33 @@ pub const ENDPOINT_TRANSACTIONS_SYNC: crate::runtime::Endpoint = crate::runtime:
     example_response: "{\n  \"transactions_update_status\": \"HISTORICAL_UPDATE_COMPLETE\",\n  \"accounts\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"balances\": {\"available\": 110.94, \"current\": 110.94, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"added\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"amount\": 72.1,\n      \"iso_currency_code\": \"USD\",\n      \"date\": \"2023-09-24\",\n      \"name\": \"PURCHASE WM SUPERCENTER #1700\",\n      \"merchant_name\": \"Walmart\",\n      \"pending\": false,\n      \"transaction_id\": \"lPNjeW1nR6CDn5okmGQ6hEpMo4lLNoSrzqDje\"\n    }\n  ],\n  \"modified\": [],\n  \"removed\": [{\"transaction_id\": \"CmdQTNgems8BT1B7ibkoUXVPyAeehT3Tmzk0l\"}],\n  \"next_cursor\": \"tVUUL15lYQN5rBnfDIc1I8xudpGdIlw9nsgeXWvhOfkECvUeR663i3Dt1uf/94S8ASkitgLcIiOSqNwzzp+bh89kirazha5vuZHBb2ZA5NtCDkkV\",\n  \"has_more\": false,\n  \"request_id\": \"Wvhy9PZHQLV8njG\"\n}\n",
 };
 /// `POST /transactions/get`: The Item's transactions between two dates, paginated with `options.offset`; the older interface that DEFAULT_UPDATE, INITIAL_UPDATE and HISTORICAL_UPDATE go with.
-pub const ENDPOINT_TRANSACTIONS_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_TRANSACTIONS_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "transactions_get",
     method: "POST",
     path: "/transactions/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "access_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "start_date",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "end_date",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "options",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::Json,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::Json,
             required: false,
         },
     ],
@@ -7722,21 +8871,21 @@ pub const ENDPOINT_TRANSACTIONS_GET: crate::runtime::Endpoint = crate::runtime::
     example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"balances\": {\"available\": 110, \"current\": 110, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"transactions\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"amount\": 2307.21,\n      \"iso_currency_code\": \"USD\",\n      \"date\": \"2017-01-29\",\n      \"name\": \"Apple Store\",\n      \"merchant_name\": \"Apple\",\n      \"pending\": false,\n      \"transaction_id\": \"lPNjeW1nR6CDn5okmGQ6hEpMo4lLNoSrzqDje\"\n    }\n  ],\n  \"total_transactions\": 1,\n  \"item\": {\n    \"item_id\": \"wz666MBjYWTp2PDzzggYhM6oWWmBb\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\", \"identity\"],\n    \"billed_products\": [\"transactions\"]\n  },\n  \"request_id\": \"45QSn\"\n}\n",
 };
 /// `POST /transactions/recurring/get`: The Item's recurring inflow and outflow streams.
-pub const ENDPOINT_TRANSACTIONS_RECURRING_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_TRANSACTIONS_RECURRING_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "transactions_recurring_get",
     method: "POST",
     path: "/transactions/recurring/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "access_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "account_ids",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::Json,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::Json,
             required: false,
         },
     ],
@@ -7745,15 +8894,15 @@ pub const ENDPOINT_TRANSACTIONS_RECURRING_GET: crate::runtime::Endpoint = crate:
     example_response: "{\n  \"inflow_streams\": [\n    {\n      \"account_id\": \"lPNjeW1nR6CDn5okmGQ6hEpMo4lLNoSrzqDje\",\n      \"stream_id\": \"no86Eox18VHMvaOVL7gPUM9ap3aR1LsAVZ5nc\",\n      \"description\": \"Platypus Payroll\",\n      \"frequency\": \"SEMI_MONTHLY\",\n      \"is_active\": true,\n      \"status\": \"MATURE\"\n    }\n  ],\n  \"outflow_streams\": [],\n  \"updated_datetime\": \"2022-05-01T00:00:00Z\",\n  \"request_id\": \"tbFyCEqkU774ZGG\"\n}\n",
 };
 /// `POST /item/get`: The Item and its status: its `error` (e.g. ITEM_LOGIN_REQUIRED, which needs Link in update mode), products, consent expiry and last webhook.
-pub const ENDPOINT_ITEM_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_ITEM_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "item_get",
     method: "POST",
     path: "/item/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "access_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
     ],
@@ -7762,15 +8911,15 @@ pub const ENDPOINT_ITEM_GET: crate::runtime::Endpoint = crate::runtime::Endpoint
     example_response: "{\n  \"item\": {\n    \"item_id\": \"Ed6bjNrDLJfGvZWwnkQlfxwoNz54B5C97ejBr\",\n    \"institution_id\": \"ins_109508\",\n    \"webhook\": \"https://plaid.com/example/hook\",\n    \"error\": null,\n    \"available_products\": [\"balance\", \"auth\"],\n    \"billed_products\": [\"identity\", \"transactions\"],\n    \"consent_expiration_time\": \"2024-03-16T15:53:00Z\",\n    \"update_type\": \"background\"\n  },\n  \"status\": {\n    \"transactions\": {\"last_successful_update\": \"2019-02-15T15:52:39Z\", \"last_failed_update\": \"2019-01-22T04:32:00Z\"},\n    \"last_webhook\": {\"sent_at\": \"2019-02-15T15:53:00Z\", \"code_sent\": \"DEFAULT_UPDATE\"}\n  },\n  \"request_id\": \"m8MDnv9okwxFNBV\"\n}\n",
 };
 /// `POST /accounts/get`: The Item's accounts as Plaid last saw them (an account the user revoked is gone).
-pub const ENDPOINT_ACCOUNTS_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_ACCOUNTS_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "accounts_get",
     method: "POST",
     path: "/accounts/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "access_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
     ],
@@ -7779,15 +8928,15 @@ pub const ENDPOINT_ACCOUNTS_GET: crate::runtime::Endpoint = crate::runtime::Endp
     example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"blgvvBlXw3cq5GMPwqB6s6q4dLKB9WcVqGDGo\",\n      \"balances\": {\"available\": 100, \"current\": 110, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"item\": {\n    \"item_id\": \"eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\", \"identity\"],\n    \"billed_products\": [\"auth\", \"transactions\"]\n  },\n  \"request_id\": \"bkVE1BHWMAZ9Rnr\"\n}\n",
 };
 /// `POST /auth/get`: Account and routing numbers of the Item's checking and savings accounts.
-pub const ENDPOINT_AUTH_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_AUTH_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "auth_get",
     method: "POST",
     path: "/auth/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "access_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
     ],
@@ -7796,15 +8945,15 @@ pub const ENDPOINT_AUTH_GET: crate::runtime::Endpoint = crate::runtime::Endpoint
     example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"vzeNDwK7KQIm4yEog683uElbp9GRLEFXGK98D\",\n      \"balances\": {\"available\": 100, \"current\": 110, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"numbers\": {\n    \"ach\": [\n      {\"account\": \"9900009606\", \"account_id\": \"vzeNDwK7KQIm4yEog683uElbp9GRLEFXGK98D\", \"routing\": \"011401533\", \"wire_routing\": \"021000021\"}\n    ],\n    \"eft\": [],\n    \"international\": [],\n    \"bacs\": []\n  },\n  \"item\": {\n    \"item_id\": \"Ed6bjNrDLJfGvZWwnkQlfxwoNz54B5C97ejBr\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\", \"identity\"],\n    \"billed_products\": [\"auth\"]\n  },\n  \"request_id\": \"m8MDnv9okwxFNBV\"\n}\n",
 };
 /// `POST /identity/get`: Names, addresses, e-mails and phone numbers the institution holds for each account's owners.
-pub const ENDPOINT_IDENTITY_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_IDENTITY_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "identity_get",
     method: "POST",
     path: "/identity/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "access_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
     ],
@@ -7813,15 +8962,15 @@ pub const ENDPOINT_IDENTITY_GET: crate::runtime::Endpoint = crate::runtime::Endp
     example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp\",\n      \"name\": \"Plaid Checking\",\n      \"owners\": [\n        {\n          \"names\": [\"Alberta Bobbeth Charleson\"],\n          \"emails\": [{\"data\": \"accountholder0@example.com\", \"primary\": true, \"type\": \"primary\"}],\n          \"phone_numbers\": [{\"data\": \"1112223333\", \"primary\": false, \"type\": \"home\"}],\n          \"addresses\": []\n        }\n      ]\n    }\n  ],\n  \"item\": {\n    \"item_id\": \"eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"identity\"]\n  },\n  \"request_id\": \"3nARps6TOYtbACO\"\n}\n",
 };
 /// `POST /investments/holdings/get`: The Item's investment accounts, their holdings and the securities held.
-pub const ENDPOINT_INVESTMENTS_HOLDINGS_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_INVESTMENTS_HOLDINGS_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "investments_holdings_get",
     method: "POST",
     path: "/investments/holdings/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "access_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
     ],
@@ -7830,33 +8979,33 @@ pub const ENDPOINT_INVESTMENTS_HOLDINGS_GET: crate::runtime::Endpoint = crate::r
     example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"5Bvpj4QknlhVWk7GygpwfVKdd133GoCxB814g\",\n      \"balances\": {\"available\": 43200, \"current\": 43200, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"4444\",\n      \"name\": \"Plaid Money Market\",\n      \"subtype\": \"money market\",\n      \"type\": \"investment\"\n    }\n  ],\n  \"holdings\": [\n    {\n      \"account_id\": \"5Bvpj4QknlhVWk7GygpwfVKdd133GoCxB814g\",\n      \"security_id\": \"d6ePmbPxgWCWmMVv66q9iPV94n91vMtov5Are\",\n      \"institution_price\": 1,\n      \"institution_value\": 0.01,\n      \"quantity\": 0.01,\n      \"iso_currency_code\": \"USD\"\n    }\n  ],\n  \"securities\": [\n    {\"security_id\": \"d6ePmbPxgWCWmMVv66q9iPV94n91vMtov5Are\", \"name\": \"U S Dollar\", \"type\": \"cash\", \"is_cash_equivalent\": true}\n  ],\n  \"item\": {\n    \"item_id\": \"Ed6bjNrDLJfGvZWwnkQlfxwoNz54B5C97ejBr\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"investments\"]\n  },\n  \"request_id\": \"l68wb8zpS0hqmsJ\"\n}\n",
 };
 /// `POST /investments/transactions/get`: The Item's investment transactions between two dates, paginated with `options.offset`.
-pub const ENDPOINT_INVESTMENTS_TRANSACTIONS_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_INVESTMENTS_TRANSACTIONS_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "investments_transactions_get",
     method: "POST",
     path: "/investments/transactions/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "access_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "start_date",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "end_date",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "options",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::Json,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::Json,
             required: false,
         },
     ],
@@ -7865,15 +9014,15 @@ pub const ENDPOINT_INVESTMENTS_TRANSACTIONS_GET: crate::runtime::Endpoint = crat
     example_response: "{\n  \"item\": {\n    \"item_id\": \"Ed6bjNrDLJfGvZWwnkQlfxwoNz54B5C97ejBr\",\n    \"institution_id\": \"ins_12\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"investments\"]\n  },\n  \"accounts\": [\n    {\n      \"account_id\": \"5e66Dl6jNatx3nXPGwZ7UkJed4z6KBcZA4Rbe\",\n      \"balances\": {\"available\": 100, \"current\": 110, \"iso_currency_code\": \"USD\", \"limit\": null, \"unofficial_currency_code\": null},\n      \"mask\": \"0000\",\n      \"name\": \"Plaid Checking\",\n      \"subtype\": \"checking\",\n      \"type\": \"depository\"\n    }\n  ],\n  \"securities\": [],\n  \"investment_transactions\": [\n    {\n      \"account_id\": \"rz99ex9ZQotvnjXdgQLEsR81e3ArPgulVWjGj\",\n      \"amount\": -8.72,\n      \"date\": \"2020-05-28\",\n      \"investment_transaction_id\": \"oq99Pz97joHQem4BNjXECev1E4B6L6sRzwANW\",\n      \"name\": \"INCOME DIV DIVIDEND RECEIVED\",\n      \"quantity\": 0,\n      \"type\": \"cash\",\n      \"subtype\": \"dividend\"\n    }\n  ],\n  \"total_investment_transactions\": 1,\n  \"request_id\": \"iv4q3ZlytOOthkv\"\n}\n",
 };
 /// `POST /liabilities/get`: Credit card, mortgage and student loan details of the Item's accounts.
-pub const ENDPOINT_LIABILITIES_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_LIABILITIES_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "liabilities_get",
     method: "POST",
     path: "/liabilities/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "access_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
     ],
@@ -7882,21 +9031,21 @@ pub const ENDPOINT_LIABILITIES_GET: crate::runtime::Endpoint = crate::runtime::E
     example_response: "{\n  \"accounts\": [\n    {\n      \"account_id\": \"dVzbVMLjrxTnLjX4G66XUp5GLklm4oiZy88yK\",\n      \"balances\": {\"available\": null, \"current\": 410, \"iso_currency_code\": \"USD\", \"limit\": 2000, \"unofficial_currency_code\": null},\n      \"mask\": \"3333\",\n      \"name\": \"Plaid Credit Card\",\n      \"subtype\": \"credit card\",\n      \"type\": \"credit\"\n    }\n  ],\n  \"item\": {\n    \"item_id\": \"eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6\",\n    \"institution_id\": \"ins_3\",\n    \"webhook\": \"https://www.genericwebhookurl.com/webhook\",\n    \"error\": null,\n    \"available_products\": [\"balance\"],\n    \"billed_products\": [\"liabilities\"]\n  },\n  \"liabilities\": {\n    \"credit\": [\n      {\n        \"account_id\": \"dVzbVMLjrxTnLjX4G66XUp5GLklm4oiZy88yK\",\n        \"is_overdue\": false,\n        \"last_payment_amount\": 168.25,\n        \"last_statement_balance\": 1708.77,\n        \"minimum_payment_amount\": 20\n      }\n    ],\n    \"mortgage\": [],\n    \"student\": []\n  },\n  \"request_id\": \"dTnnm60WgKGLnKL\"\n}\n",
 };
 /// `POST /asset_report/get`: The finished Asset Report, looked up by the `asset_report_token` returned when it was requested.
-pub const ENDPOINT_ASSET_REPORT_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_ASSET_REPORT_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "asset_report_get",
     method: "POST",
     path: "/asset_report/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "asset_report_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "include_insights",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::Boolean,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::Boolean,
             required: false,
         },
     ],
@@ -7905,21 +9054,21 @@ pub const ENDPOINT_ASSET_REPORT_GET: crate::runtime::Endpoint = crate::runtime::
     example_response: "{\n  \"report\": {\n    \"asset_report_id\": \"028e8404-a013-4a45-ac9e-002482f9cafc\",\n    \"client_report_id\": \"client_report_id_1221\",\n    \"date_generated\": \"2023-03-30T18:27:37Z\",\n    \"days_requested\": 90,\n    \"items\": [\n      {\n        \"item_id\": \"eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6\",\n        \"institution_id\": \"ins_109508\",\n        \"institution_name\": \"First Platypus Bank\",\n        \"date_last_updated\": \"2023-03-30T18:25:26Z\",\n        \"accounts\": []\n      }\n    ]\n  },\n  \"warnings\": [],\n  \"request_id\": \"GVzMdiDd8DDAQK4\"\n}\n",
 };
 /// `POST /credit/bank_income/get`: The income Plaid found in a user's linked bank accounts, by the user's `user_token`.
-pub const ENDPOINT_CREDIT_BANK_INCOME_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_CREDIT_BANK_INCOME_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "credit_bank_income_get",
     method: "POST",
     path: "/credit/bank_income/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "user_token",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "options",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::Json,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::Json,
             required: false,
         },
     ],
@@ -7928,21 +9077,21 @@ pub const ENDPOINT_CREDIT_BANK_INCOME_GET: crate::runtime::Endpoint = crate::run
     example_response: "{\n  \"bank_income\": [\n    {\n      \"bank_income_id\": \"dacc92a0-cb59-43a5-ba24-1b1c07a03f28\",\n      \"days_requested\": 90,\n      \"generated_time\": \"2024-08-21T18:18:37Z\",\n      \"items\": []\n    }\n  ],\n  \"request_id\": \"LhQf0THi8SH1yJm\"\n}\n",
 };
 /// `POST /transfer/event/sync`: Transfer events after a given `event_id`, in order. Keep the highest `event_id` seen and sync from it on every TRANSFER_EVENTS_UPDATE until `has_more` is false.
-pub const ENDPOINT_TRANSFER_EVENT_SYNC: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_TRANSFER_EVENT_SYNC: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "transfer_event_sync",
     method: "POST",
     path: "/transfer/event/sync",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "after_id",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: true,
         },
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "count",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::Number,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::Number,
             required: false,
         },
     ],
@@ -7951,15 +9100,15 @@ pub const ENDPOINT_TRANSFER_EVENT_SYNC: crate::runtime::Endpoint = crate::runtim
     example_response: "{\n  \"transfer_events\": [\n    {\n      \"account_id\": \"3gE5gnRzNyfXpBK5wEEKcymJ5albGVUqg77gr\",\n      \"transfer_amount\": \"12.34\",\n      \"transfer_id\": \"460cbe92-2dcc-8eae-5ad6-b37d0ec90fd9\",\n      \"transfer_type\": \"credit\",\n      \"event_id\": 1,\n      \"event_type\": \"pending\",\n      \"failure_reason\": null,\n      \"timestamp\": \"2019-12-09T17:27:15Z\"\n    }\n  ],\n  \"has_more\": true,\n  \"request_id\": \"mdqfuVxeoza6mhu\"\n}\n",
 };
 /// `POST /transfer/recurring/get`: A recurring transfer's schedule, status and the transfers it has made.
-pub const ENDPOINT_TRANSFER_RECURRING_GET: crate::runtime::Endpoint = crate::runtime::Endpoint {
+pub const ENDPOINT_TRANSFER_RECURRING_GET: ::hookspec_runtime::Endpoint = ::hookspec_runtime::Endpoint {
     name: "transfer_recurring_get",
     method: "POST",
     path: "/transfer/recurring/get",
     params: &[
-        crate::runtime::ParamSpec {
+        ::hookspec_runtime::ParamSpec {
             name: "recurring_transfer_id",
-            location: crate::runtime::ParamIn::Body,
-            kind: crate::runtime::ParamKind::String,
+            location: ::hookspec_runtime::ParamIn::Body,
+            kind: ::hookspec_runtime::ParamKind::String,
             required: true,
         },
     ],
@@ -7968,12 +9117,12 @@ pub const ENDPOINT_TRANSFER_RECURRING_GET: crate::runtime::Endpoint = crate::run
     example_response: "{\n  \"recurring_transfer\": {\n    \"recurring_transfer_id\": \"460cbe92-2dcc-8eae-5ad6-b37d0ec90fd9\",\n    \"created\": \"2022-07-05T12:48:37Z\",\n    \"next_origination_date\": \"2022-10-28\",\n    \"status\": \"active\",\n    \"amount\": \"12.34\",\n    \"transfer_ids\": [\"271ef220-dbf8-caeb-a7dc-a2b3e8a80963\"]\n  },\n  \"request_id\": \"saKrIBuEB9qJZno\"\n}\n",
 };
 /// The follow-up of [`AssetsProductReady`]: `asset_report_get`.
-pub const FOLLOW_UP_ASSETS_PRODUCT_READY: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_ASSETS_PRODUCT_READY: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_ASSET_REPORT_GET,
     bindings: &[
         (
             "asset_report_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "asset_report_token",
                 key: ::std::option::Option::Some("asset_report_id"),
             },
@@ -7981,12 +9130,12 @@ pub const FOLLOW_UP_ASSETS_PRODUCT_READY: crate::runtime::FollowUpSpec = crate::
     ],
 };
 /// The follow-up of [`AuthDefaultUpdate`]: `auth_get`.
-pub const FOLLOW_UP_AUTH_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_AUTH_DEFAULT_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_AUTH_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -7994,12 +9143,12 @@ pub const FOLLOW_UP_AUTH_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::r
     ],
 };
 /// The follow-up of [`AutomaticallyVerified`]: `auth_get`.
-pub const FOLLOW_UP_AUTOMATICALLY_VERIFIED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_AUTOMATICALLY_VERIFIED: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_AUTH_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8007,12 +9156,12 @@ pub const FOLLOW_UP_AUTOMATICALLY_VERIFIED: crate::runtime::FollowUpSpec = crate
     ],
 };
 /// The follow-up of [`VerificationExpired`]: `auth_get`.
-pub const FOLLOW_UP_VERIFICATION_EXPIRED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_VERIFICATION_EXPIRED: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_AUTH_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8020,12 +9169,12 @@ pub const FOLLOW_UP_VERIFICATION_EXPIRED: crate::runtime::FollowUpSpec = crate::
     ],
 };
 /// The follow-up of [`HoldingsDefaultUpdate`]: `investments_holdings_get`.
-pub const FOLLOW_UP_HOLDINGS_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_HOLDINGS_DEFAULT_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INVESTMENTS_HOLDINGS_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8033,12 +9182,12 @@ pub const FOLLOW_UP_HOLDINGS_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crat
     ],
 };
 /// The follow-up of [`IdentityDefaultUpdate`]: `identity_get`.
-pub const FOLLOW_UP_IDENTITY_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_IDENTITY_DEFAULT_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_IDENTITY_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8046,12 +9195,12 @@ pub const FOLLOW_UP_IDENTITY_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crat
     ],
 };
 /// The follow-up of [`BankIncomeComplete`]: `credit_bank_income_get`.
-pub const FOLLOW_UP_BANK_INCOME_COMPLETE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_BANK_INCOME_COMPLETE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_CREDIT_BANK_INCOME_GET,
     bindings: &[
         (
             "user_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "user_token",
                 key: ::std::option::Option::Some("user_id"),
             },
@@ -8059,12 +9208,12 @@ pub const FOLLOW_UP_BANK_INCOME_COMPLETE: crate::runtime::FollowUpSpec = crate::
     ],
 };
 /// The follow-up of [`BankIncomeRefreshComplete`]: `credit_bank_income_get`.
-pub const FOLLOW_UP_BANK_INCOME_REFRESH_COMPLETE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_BANK_INCOME_REFRESH_COMPLETE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_CREDIT_BANK_INCOME_GET,
     bindings: &[
         (
             "user_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "user_token",
                 key: ::std::option::Option::Some("user_id"),
             },
@@ -8072,26 +9221,26 @@ pub const FOLLOW_UP_BANK_INCOME_REFRESH_COMPLETE: crate::runtime::FollowUpSpec =
     ],
 };
 /// The follow-up of [`InvestmentsDefaultUpdate`]: `investments_transactions_get`.
-pub const FOLLOW_UP_INVESTMENTS_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INVESTMENTS_DEFAULT_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INVESTMENTS_TRANSACTIONS_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
         ),
         (
             "start_date",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "start_date",
                 key: ::std::option::Option::None,
             },
         ),
         (
             "end_date",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "end_date",
                 key: ::std::option::Option::None,
             },
@@ -8099,26 +9248,26 @@ pub const FOLLOW_UP_INVESTMENTS_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = c
     ],
 };
 /// The follow-up of [`InvestmentsHistoricalUpdate`]: `investments_transactions_get`.
-pub const FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_INVESTMENTS_TRANSACTIONS_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
         ),
         (
             "start_date",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "start_date",
                 key: ::std::option::Option::None,
             },
         ),
         (
             "end_date",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "end_date",
                 key: ::std::option::Option::None,
             },
@@ -8126,12 +9275,12 @@ pub const FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec 
     ],
 };
 /// The follow-up of [`WebhookUpdateAcknowledged`]: `item_get`.
-pub const FOLLOW_UP_WEBHOOK_UPDATE_ACKNOWLEDGED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_WEBHOOK_UPDATE_ACKNOWLEDGED: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_ITEM_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8139,12 +9288,12 @@ pub const FOLLOW_UP_WEBHOOK_UPDATE_ACKNOWLEDGED: crate::runtime::FollowUpSpec = 
     ],
 };
 /// The follow-up of [`PendingExpiration`]: `item_get`.
-pub const FOLLOW_UP_PENDING_EXPIRATION: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_PENDING_EXPIRATION: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_ITEM_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8152,12 +9301,12 @@ pub const FOLLOW_UP_PENDING_EXPIRATION: crate::runtime::FollowUpSpec = crate::ru
     ],
 };
 /// The follow-up of [`ItemError`]: `item_get`.
-pub const FOLLOW_UP_ITEM_ERROR: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_ITEM_ERROR: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_ITEM_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8165,12 +9314,12 @@ pub const FOLLOW_UP_ITEM_ERROR: crate::runtime::FollowUpSpec = crate::runtime::F
     ],
 };
 /// The follow-up of [`ItemLoginRepaired`]: `item_get`.
-pub const FOLLOW_UP_ITEM_LOGIN_REPAIRED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_ITEM_LOGIN_REPAIRED: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_ITEM_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8178,12 +9327,12 @@ pub const FOLLOW_UP_ITEM_LOGIN_REPAIRED: crate::runtime::FollowUpSpec = crate::r
     ],
 };
 /// The follow-up of [`PendingDisconnect`]: `item_get`.
-pub const FOLLOW_UP_PENDING_DISCONNECT: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_PENDING_DISCONNECT: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_ITEM_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8191,12 +9340,12 @@ pub const FOLLOW_UP_PENDING_DISCONNECT: crate::runtime::FollowUpSpec = crate::ru
     ],
 };
 /// The follow-up of [`UserPermissionRevoked`]: `item_get`.
-pub const FOLLOW_UP_USER_PERMISSION_REVOKED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_USER_PERMISSION_REVOKED: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_ITEM_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8204,12 +9353,12 @@ pub const FOLLOW_UP_USER_PERMISSION_REVOKED: crate::runtime::FollowUpSpec = crat
     ],
 };
 /// The follow-up of [`UserAccountRevoked`]: `accounts_get`.
-pub const FOLLOW_UP_USER_ACCOUNT_REVOKED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_USER_ACCOUNT_REVOKED: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_ACCOUNTS_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8217,12 +9366,12 @@ pub const FOLLOW_UP_USER_ACCOUNT_REVOKED: crate::runtime::FollowUpSpec = crate::
     ],
 };
 /// The follow-up of [`LiabilitiesDefaultUpdate`]: `liabilities_get`.
-pub const FOLLOW_UP_LIABILITIES_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_LIABILITIES_DEFAULT_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_LIABILITIES_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8230,26 +9379,26 @@ pub const FOLLOW_UP_LIABILITIES_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = c
     ],
 };
 /// The follow-up of [`DefaultUpdate`]: `transactions_get`.
-pub const FOLLOW_UP_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_DEFAULT_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSACTIONS_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
         ),
         (
             "start_date",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "start_date",
                 key: ::std::option::Option::None,
             },
         ),
         (
             "end_date",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "end_date",
                 key: ::std::option::Option::None,
             },
@@ -8257,19 +9406,19 @@ pub const FOLLOW_UP_DEFAULT_UPDATE: crate::runtime::FollowUpSpec = crate::runtim
     ],
 };
 /// The follow-up of [`SyncUpdatesAvailable`]: `transactions_sync`.
-pub const FOLLOW_UP_SYNC_UPDATES_AVAILABLE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_SYNC_UPDATES_AVAILABLE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSACTIONS_SYNC,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
         ),
         (
             "cursor",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "cursor",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8277,12 +9426,12 @@ pub const FOLLOW_UP_SYNC_UPDATES_AVAILABLE: crate::runtime::FollowUpSpec = crate
     ],
 };
 /// The follow-up of [`RecurringTransactionsUpdate`]: `transactions_recurring_get`.
-pub const FOLLOW_UP_RECURRING_TRANSACTIONS_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_RECURRING_TRANSACTIONS_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSACTIONS_RECURRING_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
@@ -8290,26 +9439,26 @@ pub const FOLLOW_UP_RECURRING_TRANSACTIONS_UPDATE: crate::runtime::FollowUpSpec 
     ],
 };
 /// The follow-up of [`HistoricalUpdate`]: `transactions_get`.
-pub const FOLLOW_UP_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_HISTORICAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSACTIONS_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
         ),
         (
             "start_date",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "start_date",
                 key: ::std::option::Option::None,
             },
         ),
         (
             "end_date",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "end_date",
                 key: ::std::option::Option::None,
             },
@@ -8317,26 +9466,26 @@ pub const FOLLOW_UP_HISTORICAL_UPDATE: crate::runtime::FollowUpSpec = crate::run
     ],
 };
 /// The follow-up of [`InitialUpdate`]: `transactions_get`.
-pub const FOLLOW_UP_INITIAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_INITIAL_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSACTIONS_GET,
     bindings: &[
         (
             "access_token",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "access_token",
                 key: ::std::option::Option::Some("item_id"),
             },
         ),
         (
             "start_date",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "start_date",
                 key: ::std::option::Option::None,
             },
         ),
         (
             "end_date",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "end_date",
                 key: ::std::option::Option::None,
             },
@@ -8344,12 +9493,12 @@ pub const FOLLOW_UP_INITIAL_UPDATE: crate::runtime::FollowUpSpec = crate::runtim
     ],
 };
 /// The follow-up of [`TransferEventsUpdate`]: `transfer_event_sync`.
-pub const FOLLOW_UP_TRANSFER_EVENTS_UPDATE: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_TRANSFER_EVENTS_UPDATE: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSFER_EVENT_SYNC,
     bindings: &[
         (
             "after_id",
-            crate::runtime::Binding::Caller {
+            ::hookspec_runtime::Binding::Caller {
                 name: "after_id",
                 key: ::std::option::Option::None,
             },
@@ -8357,32 +9506,32 @@ pub const FOLLOW_UP_TRANSFER_EVENTS_UPDATE: crate::runtime::FollowUpSpec = crate
     ],
 };
 /// The follow-up of [`RecurringNewTransfer`]: `transfer_recurring_get`.
-pub const FOLLOW_UP_RECURRING_NEW_TRANSFER: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_RECURRING_NEW_TRANSFER: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSFER_RECURRING_GET,
     bindings: &[
         (
             "recurring_transfer_id",
-            crate::runtime::Binding::Payload("recurring_transfer_id"),
+            ::hookspec_runtime::Binding::Payload("recurring_transfer_id"),
         ),
     ],
 };
 /// The follow-up of [`RecurringTransferSkipped`]: `transfer_recurring_get`.
-pub const FOLLOW_UP_RECURRING_TRANSFER_SKIPPED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_RECURRING_TRANSFER_SKIPPED: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSFER_RECURRING_GET,
     bindings: &[
         (
             "recurring_transfer_id",
-            crate::runtime::Binding::Payload("recurring_transfer_id"),
+            ::hookspec_runtime::Binding::Payload("recurring_transfer_id"),
         ),
     ],
 };
 /// The follow-up of [`RecurringCancelled`]: `transfer_recurring_get`.
-pub const FOLLOW_UP_RECURRING_CANCELLED: crate::runtime::FollowUpSpec = crate::runtime::FollowUpSpec {
+pub const FOLLOW_UP_RECURRING_CANCELLED: ::hookspec_runtime::FollowUpSpec = ::hookspec_runtime::FollowUpSpec {
     endpoint: &ENDPOINT_TRANSFER_RECURRING_GET,
     bindings: &[
         (
             "recurring_transfer_id",
-            crate::runtime::Binding::Payload("recurring_transfer_id"),
+            ::hookspec_runtime::Binding::Payload("recurring_transfer_id"),
         ),
     ],
 };
@@ -8391,10 +9540,11 @@ impl AssetsProductReady {
     /// - `asset_report_token`: your `asset_report_token` for the payload's `asset_report_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_ASSETS_PRODUCT_READY,
             &body,
@@ -8407,10 +9557,16 @@ impl AuthDefaultUpdate {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_AUTH_DEFAULT_UPDATE, &body, ctx)
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_AUTH_DEFAULT_UPDATE,
+            &body,
+            ctx,
+        )
     }
 }
 impl AutomaticallyVerified {
@@ -8418,10 +9574,11 @@ impl AutomaticallyVerified {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_AUTOMATICALLY_VERIFIED,
             &body,
@@ -8434,10 +9591,11 @@ impl VerificationExpired {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_VERIFICATION_EXPIRED,
             &body,
@@ -8450,10 +9608,11 @@ impl HoldingsDefaultUpdate {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_HOLDINGS_DEFAULT_UPDATE,
             &body,
@@ -8466,10 +9625,11 @@ impl IdentityDefaultUpdate {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_IDENTITY_DEFAULT_UPDATE,
             &body,
@@ -8482,10 +9642,11 @@ impl BankIncomeComplete {
     /// - `user_token`: your `user_token` for the payload's `user_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_BANK_INCOME_COMPLETE,
             &body,
@@ -8498,10 +9659,11 @@ impl BankIncomeRefreshComplete {
     /// - `user_token`: your `user_token` for the payload's `user_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_BANK_INCOME_REFRESH_COMPLETE,
             &body,
@@ -8516,10 +9678,11 @@ impl InvestmentsDefaultUpdate {
     /// - `end_date`: your `end_date`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_INVESTMENTS_DEFAULT_UPDATE,
             &body,
@@ -8534,10 +9697,11 @@ impl InvestmentsHistoricalUpdate {
     /// - `end_date`: your `end_date`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_INVESTMENTS_HISTORICAL_UPDATE,
             &body,
@@ -8550,10 +9714,11 @@ impl WebhookUpdateAcknowledged {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_WEBHOOK_UPDATE_ACKNOWLEDGED,
             &body,
@@ -8566,10 +9731,16 @@ impl PendingExpiration {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_PENDING_EXPIRATION, &body, ctx)
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_PENDING_EXPIRATION,
+            &body,
+            ctx,
+        )
     }
 }
 impl ItemError {
@@ -8579,10 +9750,11 @@ impl ItemError {
     /// An ITEM_LOGIN_REQUIRED error is fixed by sending the user through Link in update mode.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_ITEM_ERROR, &body, ctx)
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(&API, &FOLLOW_UP_ITEM_ERROR, &body, ctx)
     }
 }
 impl ItemLoginRepaired {
@@ -8590,10 +9762,16 @@ impl ItemLoginRepaired {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_ITEM_LOGIN_REPAIRED, &body, ctx)
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_ITEM_LOGIN_REPAIRED,
+            &body,
+            ctx,
+        )
     }
 }
 impl PendingDisconnect {
@@ -8601,10 +9779,16 @@ impl PendingDisconnect {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_PENDING_DISCONNECT, &body, ctx)
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_PENDING_DISCONNECT,
+            &body,
+            ctx,
+        )
     }
 }
 impl UserPermissionRevoked {
@@ -8612,10 +9796,11 @@ impl UserPermissionRevoked {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_USER_PERMISSION_REVOKED,
             &body,
@@ -8628,10 +9813,11 @@ impl UserAccountRevoked {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_USER_ACCOUNT_REVOKED,
             &body,
@@ -8644,10 +9830,11 @@ impl LiabilitiesDefaultUpdate {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_LIABILITIES_DEFAULT_UPDATE,
             &body,
@@ -8662,10 +9849,11 @@ impl DefaultUpdate {
     /// - `end_date`: your `end_date`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_DEFAULT_UPDATE, &body, ctx)
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(&API, &FOLLOW_UP_DEFAULT_UPDATE, &body, ctx)
     }
 }
 impl SyncUpdatesAvailable {
@@ -8676,10 +9864,11 @@ impl SyncUpdatesAvailable {
     /// Repeat with each `next_cursor` until `has_more` is false, then keep the last cursor for the Item.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_SYNC_UPDATES_AVAILABLE,
             &body,
@@ -8692,10 +9881,11 @@ impl RecurringTransactionsUpdate {
     /// - `access_token`: your `access_token` for the payload's `item_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_RECURRING_TRANSACTIONS_UPDATE,
             &body,
@@ -8710,10 +9900,16 @@ impl HistoricalUpdate {
     /// - `end_date`: your `end_date`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_HISTORICAL_UPDATE, &body, ctx)
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_HISTORICAL_UPDATE,
+            &body,
+            ctx,
+        )
     }
 }
 impl InitialUpdate {
@@ -8723,10 +9919,11 @@ impl InitialUpdate {
     /// - `end_date`: your `end_date`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_INITIAL_UPDATE, &body, ctx)
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(&API, &FOLLOW_UP_INITIAL_UPDATE, &body, ctx)
     }
 }
 impl TransferEventsUpdate {
@@ -8736,10 +9933,11 @@ impl TransferEventsUpdate {
     /// Events arrive coalesced; repeat from the highest `event_id` read until `has_more` is false.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_TRANSFER_EVENTS_UPDATE,
             &body,
@@ -8752,10 +9950,11 @@ impl RecurringNewTransfer {
     /// - `recurring_transfer_id`: the payload's `recurring_transfer_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_RECURRING_NEW_TRANSFER,
             &body,
@@ -8768,10 +9967,11 @@ impl RecurringTransferSkipped {
     /// - `recurring_transfer_id`: the payload's `recurring_transfer_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
             &API,
             &FOLLOW_UP_RECURRING_TRANSFER_SKIPPED,
             &body,
@@ -8784,10 +9984,16 @@ impl RecurringCancelled {
     /// - `recurring_transfer_id`: the payload's `recurring_transfer_id`
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> crate::runtime::FollowUp {
-        let body = ::serde_json::to_value(self).unwrap_or(::serde_json::Value::Null);
-        crate::runtime::FollowUp::build(&API, &FOLLOW_UP_RECURRING_CANCELLED, &body, ctx)
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::hookspec_runtime::FollowUp {
+        let body = ::hookspec_runtime::serde_json::to_value(self)
+            .unwrap_or(::hookspec_runtime::serde_json::Value::Null);
+        ::hookspec_runtime::FollowUp::build(
+            &API,
+            &FOLLOW_UP_RECURRING_CANCELLED,
+            &body,
+            ctx,
+        )
     }
 }
 impl Event {
@@ -8795,8 +10001,8 @@ impl Event {
     /// one; `None` for events without a follow-up and for unknown events.
     pub fn follow_up(
         &self,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> ::std::option::Option<crate::runtime::FollowUp> {
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::std::option::Option<::hookspec_runtime::FollowUp> {
         match self {
             Self::AssetsProductReady(e) => ::std::option::Option::Some(e.follow_up(ctx)),
             Self::AuthDefaultUpdate(e) => ::std::option::Option::Some(e.follow_up(ctx)),
@@ -8858,16 +10064,16 @@ impl Event {
     }
 }
 /// How Plaid authenticates a delivery, from `spec/plaid.yaml`; every scheme applies.
-pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
-    crate::runtime::verify::AuthScheme::Jwt(crate::runtime::verify::JwtScheme {
+pub const AUTH: &[::hookspec_runtime::verify::AuthScheme] = &[
+    ::hookspec_runtime::verify::AuthScheme::Jwt(::hookspec_runtime::verify::JwtScheme {
         header: "Plaid-Verification",
-        algorithms: &[crate::runtime::verify::JwtAlgorithm::Es256],
+        algorithms: &[::hookspec_runtime::verify::JwtAlgorithm::Es256],
         issued_at_claim: "iat",
         max_age: ::std::time::Duration::new(300, 0),
         future_skew: ::std::time::Duration::new(60, 0),
         body_hash_claim: "request_body_sha256",
-        body_hash_encoding: crate::runtime::verify::Encoding::HexLower,
-        key_endpoint: crate::runtime::verify::KeyEndpoint {
+        body_hash_encoding: ::hookspec_runtime::verify::Encoding::HexLower,
+        key_endpoint: ::hookspec_runtime::verify::KeyEndpoint {
             method: "POST",
             path: "/webhook_verification_key/get",
             kid_header: "kid",
@@ -8883,12 +10089,12 @@ pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
     }),
 ];
 /// Where Plaid's JWT verification keys are fetched from: give it to `runtime::verify::HttpKeySource::new` with the environment's base URL (or a local stand-in) and your API credentials.
-pub const KEY_ENDPOINT: &crate::runtime::verify::KeyEndpoint = match &AUTH[0] {
-    crate::runtime::verify::AuthScheme::Jwt(jwt) => &jwt.key_endpoint,
+pub const KEY_ENDPOINT: &::hookspec_runtime::verify::KeyEndpoint = match &AUTH[0] {
+    ::hookspec_runtime::verify::AuthScheme::Jwt(jwt) => &jwt.key_endpoint,
     _ => panic!("the spec's JWT scheme"),
 };
 /// Plaid's delivery rules a receiver acts on.
-pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
+pub const DELIVERY: ::hookspec_runtime::verify::DeliveryRules = ::hookspec_runtime::verify::DeliveryRules {
     content_type: "application/json",
     source_ips: &[
         ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 21, 26, 131)),
@@ -8897,17 +10103,19 @@ pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::veri
         ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 88, 82, 239)),
     ],
     timeout: ::std::time::Duration::new(10, 0),
-    success: crate::runtime::verify::SuccessStatus::Only(&[200]),
+    success: ::hookspec_runtime::verify::SuccessStatus::Only(&[200]),
 };
-/// Plaid as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+/// Plaid as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Webhooks;
-impl crate::runtime::Provider for Webhooks {
+impl ::hookspec_runtime::Provider for Webhooks {
     const NAME: &'static str = "plaid";
-    const AUTH: &'static [crate::runtime::verify::AuthScheme] = AUTH;
-    const DELIVERY: &'static crate::runtime::verify::DeliveryRules = &DELIVERY;
+    const AUTH: &'static [::hookspec_runtime::verify::AuthScheme] = AUTH;
+    const DELIVERY: &'static ::hookspec_runtime::verify::DeliveryRules = &DELIVERY;
     type Event = Event;
-    fn parse(body: &[u8]) -> ::std::result::Result<Event, crate::runtime::ParseError> {
+    fn parse(
+        body: &[u8],
+    ) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
         Event::parse(body)
     }
     fn event_name(event: &Event) -> &'static str {
@@ -8924,8 +10132,8 @@ impl crate::runtime::Provider for Webhooks {
     }
     fn follow_up(
         event: &Event,
-        ctx: &crate::runtime::FollowUpContext,
-    ) -> ::std::option::Option<crate::runtime::FollowUp> {
+        ctx: &::hookspec_runtime::FollowUpContext,
+    ) -> ::std::option::Option<::hookspec_runtime::FollowUp> {
         event.follow_up(ctx)
     }
 }
@@ -8937,277 +10145,277 @@ impl Event {
         let mut out = ::std::vec::Vec::new();
         match self {
             Event::AssetsProductReady(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::AssetsError(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::AuthDefaultUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::AutomaticallyVerified(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::VerificationExpired(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ProductPermissionsRequiredAuth(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::FallbackAuthMicrodepositAutoVerified(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::FallbackAuthMicrodepositVerificationExpired(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::HostedMMDVerification(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::BankTransfersEventsUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::BaseReportsError(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::BeaconUserStatusUpdated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::BeaconReportCreated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::BeaconReportUpdated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::BeaconReportSyndicationCreated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::BeaconDuplicateDetected(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CashFlowUpdatesInsights(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CashFlowUpdatesNSF(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CashFlowUpdatesNewIncomeStream(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CashFlowUpdatesExpectedDepositMissed(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CashFlowUpdatesLowBalance(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CashFlowUpdatesLargeDeposit(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CashFlowUpdatesNewLoanPayment(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CashFlowUpdatesInsightsV2(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CraCheckReportReady(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CraCheckReportFailed(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CraUpgradeFailed(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CraUserCheckReportReady(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CraUserCheckReportFailed(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CraBankIncomeComplete(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CraBankIncomeError(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CraPartnerInsightsComplete(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::CraPartnerInsightsError(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InstitutionStatusAlert(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::EntityScreeningStatusUpdated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::HoldingsDefaultUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::IdentityDefaultUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ProductPermissionsRequiredIdentity(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::IdentityVerificationStepUpdated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::IdentityVerificationRetried(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::IdentityVerificationStatusUpdated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ItemProductReady(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::IncomeVerificationStatus(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::IncomeVerificationRiskSignalsStatus(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::BankIncomeComplete(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::IncomeVerificationRefreshReconnectNeeded(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::BankIncomeRefreshUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::BankIncomeRefreshComplete(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InvestmentsDefaultUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InvestmentsHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::IssueResolved(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::WebhookUpdateAcknowledged(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::PendingExpiration(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ItemError(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ItemLoginRepaired(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::PendingDisconnect(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::UserPermissionRevoked(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::NewAccountsAvailable(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::UserAccountRevoked(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::LayerAuthenticationPassed(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::LiabilitiesDefaultUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::LinkEvents(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ItemAddResult(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::LinkSessionFinished(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::LinkUserDeliveryStatus(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::LinkDeliveryCallback(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::PartnerEndCustomerOAuthStatusUpdated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::PaymentStatusUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::PaymentInitiationConsentStatusUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ProcessorTokenWebhookUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ProtectUserEvent(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ScreeningStatusUpdated(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::StatementsRefreshComplete(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TransactionsRemoved(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ProcessorTransactionsRemoved(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::DefaultUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ProcessorDefaultUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::SyncUpdatesAvailable(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ProcessorSyncUpdatesAvailable(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::RecurringTransactionsUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ProcessorRecurringTransactionsUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::HistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ProcessorHistoricalUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::InitialUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::ProcessorInitialUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TransferEventsUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::RecurringNewTransfer(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::RecurringTransferSkipped(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::RecurringCancelled(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::TransferPlatformOnboardingUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::WalletTransactionStatusUpdate(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::Unknown(_) => {}
         }
@@ -9219,20 +10427,20 @@ impl Event {
 /// Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).
 pub trait Handler: Send + Sync + 'static {
     /// Called with every verified, parsed delivery before it is handled; answer
-    /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
+    /// [`::hookspec_runtime::Claim::Duplicate`] to acknowledge a delivery already seen
     /// without handling it again. The default treats every delivery as new.
     fn claim(
         &self,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Claim> + Send {
         let _ = delivery;
-        async { crate::runtime::Claim::New }
+        async { ::hookspec_runtime::Claim::New }
     }
     /// Called when handling a claimed delivery failed or timed out, so the provider's
     /// retry is not taken for a duplicate. The default does nothing.
     fn release(
         &self,
-        delivery: &crate::runtime::Delivery,
+        delivery: &::hookspec_runtime::Delivery,
     ) -> impl ::std::future::Future<Output = ()> + Send {
         let _ = delivery;
         async {}
@@ -9243,8 +10451,8 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(
         &self,
         event: Event,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         async move {
             match event {
                 Event::AssetsProductReady(e) => {
@@ -9516,9 +10724,9 @@ pub trait Handler: Send + Sync + 'static {
     /// events without notice, and refusing one only triggers retries.
     fn on_unknown(
         &self,
-        event: crate::runtime::UnknownEvent,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        event: ::hookspec_runtime::UnknownEvent,
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9526,8 +10734,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_assets_product_ready(
         &self,
         event: AssetsProductReady,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9535,8 +10743,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_assets_error(
         &self,
         event: AssetsError,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9544,8 +10752,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_auth_default_update(
         &self,
         event: AuthDefaultUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9553,8 +10761,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_automatically_verified(
         &self,
         event: AutomaticallyVerified,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9562,8 +10770,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_verification_expired(
         &self,
         event: VerificationExpired,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9571,8 +10779,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_product_permissions_required_auth(
         &self,
         event: ProductPermissionsRequiredAuth,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9580,8 +10788,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_fallback_auth_microdeposit_auto_verified(
         &self,
         event: FallbackAuthMicrodepositAutoVerified,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9589,8 +10797,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_fallback_auth_microdeposit_verification_expired(
         &self,
         event: FallbackAuthMicrodepositVerificationExpired,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9598,8 +10806,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_hosted_mmd_verification(
         &self,
         event: HostedMMDVerification,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9607,8 +10815,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_bank_transfers_events_update(
         &self,
         event: BankTransfersEventsUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9616,8 +10824,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_base_reports_error(
         &self,
         event: BaseReportsError,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9625,8 +10833,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_beacon_user_status_updated(
         &self,
         event: BeaconUserStatusUpdated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9634,8 +10842,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_beacon_report_created(
         &self,
         event: BeaconReportCreated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9643,8 +10851,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_beacon_report_updated(
         &self,
         event: BeaconReportUpdated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9652,8 +10860,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_beacon_report_syndication_created(
         &self,
         event: BeaconReportSyndicationCreated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9661,8 +10869,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_beacon_duplicate_detected(
         &self,
         event: BeaconDuplicateDetected,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9672,8 +10880,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cash_flow_updates_insights(
         &self,
         event: CashFlowUpdatesInsights,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9681,8 +10889,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cash_flow_updates_nsf(
         &self,
         event: CashFlowUpdatesNSF,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9690,8 +10898,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cash_flow_updates_new_income_stream(
         &self,
         event: CashFlowUpdatesNewIncomeStream,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9699,8 +10907,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cash_flow_updates_expected_deposit_missed(
         &self,
         event: CashFlowUpdatesExpectedDepositMissed,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9708,8 +10916,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cash_flow_updates_low_balance(
         &self,
         event: CashFlowUpdatesLowBalance,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9717,8 +10925,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cash_flow_updates_large_deposit(
         &self,
         event: CashFlowUpdatesLargeDeposit,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9726,8 +10934,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cash_flow_updates_new_loan_payment(
         &self,
         event: CashFlowUpdatesNewLoanPayment,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9735,8 +10943,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cash_flow_updates_insights_v2(
         &self,
         event: CashFlowUpdatesInsightsV2,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9744,8 +10952,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cra_check_report_ready(
         &self,
         event: CraCheckReportReady,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9753,8 +10961,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cra_check_report_failed(
         &self,
         event: CraCheckReportFailed,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9762,8 +10970,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cra_upgrade_failed(
         &self,
         event: CraUpgradeFailed,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9771,8 +10979,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cra_user_check_report_ready(
         &self,
         event: CraUserCheckReportReady,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9780,8 +10988,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cra_user_check_report_failed(
         &self,
         event: CraUserCheckReportFailed,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9789,8 +10997,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cra_bank_income_complete(
         &self,
         event: CraBankIncomeComplete,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9798,8 +11006,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cra_bank_income_error(
         &self,
         event: CraBankIncomeError,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9807,8 +11015,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cra_partner_insights_complete(
         &self,
         event: CraPartnerInsightsComplete,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9816,8 +11024,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_cra_partner_insights_error(
         &self,
         event: CraPartnerInsightsError,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9825,8 +11033,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_institution_status_alert(
         &self,
         event: InstitutionStatusAlert,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9834,8 +11042,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_entity_screening_status_updated(
         &self,
         event: EntityScreeningStatusUpdated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9843,8 +11051,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_holdings_default_update(
         &self,
         event: HoldingsDefaultUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9852,8 +11060,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_identity_default_update(
         &self,
         event: IdentityDefaultUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9861,8 +11069,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_product_permissions_required_identity(
         &self,
         event: ProductPermissionsRequiredIdentity,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9870,8 +11078,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_identity_verification_step_updated(
         &self,
         event: IdentityVerificationStepUpdated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9879,8 +11087,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_identity_verification_retried(
         &self,
         event: IdentityVerificationRetried,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9888,8 +11096,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_identity_verification_status_updated(
         &self,
         event: IdentityVerificationStatusUpdated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9897,8 +11105,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_item_product_ready(
         &self,
         event: ItemProductReady,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9906,8 +11114,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_income_verification_status(
         &self,
         event: IncomeVerificationStatus,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9915,8 +11123,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_income_verification_risk_signals_status(
         &self,
         event: IncomeVerificationRiskSignalsStatus,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9924,8 +11132,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_bank_income_complete(
         &self,
         event: BankIncomeComplete,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9933,8 +11141,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_income_verification_refresh_reconnect_needed(
         &self,
         event: IncomeVerificationRefreshReconnectNeeded,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9942,8 +11150,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_bank_income_refresh_update(
         &self,
         event: BankIncomeRefreshUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9951,8 +11159,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_bank_income_refresh_complete(
         &self,
         event: BankIncomeRefreshComplete,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9960,8 +11168,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_investments_default_update(
         &self,
         event: InvestmentsDefaultUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9969,8 +11177,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_investments_historical_update(
         &self,
         event: InvestmentsHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9978,8 +11186,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_issue_resolved(
         &self,
         event: IssueResolved,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9987,8 +11195,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_webhook_update_acknowledged(
         &self,
         event: WebhookUpdateAcknowledged,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -9996,8 +11204,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_pending_expiration(
         &self,
         event: PendingExpiration,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10005,8 +11213,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_item_error(
         &self,
         event: ItemError,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10014,8 +11222,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_item_login_repaired(
         &self,
         event: ItemLoginRepaired,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10023,8 +11231,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_pending_disconnect(
         &self,
         event: PendingDisconnect,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10032,8 +11240,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_user_permission_revoked(
         &self,
         event: UserPermissionRevoked,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10041,8 +11249,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_new_accounts_available(
         &self,
         event: NewAccountsAvailable,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10050,8 +11258,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_user_account_revoked(
         &self,
         event: UserAccountRevoked,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10059,8 +11267,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_layer_authentication_passed(
         &self,
         event: LayerAuthenticationPassed,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10068,8 +11276,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_liabilities_default_update(
         &self,
         event: LiabilitiesDefaultUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10077,8 +11285,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_link_events(
         &self,
         event: LinkEvents,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10086,8 +11294,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_item_add_result(
         &self,
         event: ItemAddResult,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10095,8 +11303,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_link_session_finished(
         &self,
         event: LinkSessionFinished,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10104,8 +11312,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_link_user_delivery_status(
         &self,
         event: LinkUserDeliveryStatus,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10113,8 +11321,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_link_delivery_callback(
         &self,
         event: LinkDeliveryCallback,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10122,8 +11330,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_partner_end_customer_o_auth_status_updated(
         &self,
         event: PartnerEndCustomerOAuthStatusUpdated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10131,8 +11339,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_payment_status_update(
         &self,
         event: PaymentStatusUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10140,8 +11348,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_payment_initiation_consent_status_update(
         &self,
         event: PaymentInitiationConsentStatusUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10149,8 +11357,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_processor_token_webhook_update(
         &self,
         event: ProcessorTokenWebhookUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10158,8 +11366,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_protect_user_event(
         &self,
         event: ProtectUserEvent,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10167,8 +11375,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_screening_status_updated(
         &self,
         event: ScreeningStatusUpdated,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10176,8 +11384,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_statements_refresh_complete(
         &self,
         event: StatementsRefreshComplete,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10185,8 +11393,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_transactions_removed(
         &self,
         event: TransactionsRemoved,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10194,8 +11402,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_processor_transactions_removed(
         &self,
         event: ProcessorTransactionsRemoved,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10203,8 +11411,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_default_update(
         &self,
         event: DefaultUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10212,8 +11420,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_processor_default_update(
         &self,
         event: ProcessorDefaultUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10221,8 +11429,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_sync_updates_available(
         &self,
         event: SyncUpdatesAvailable,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10230,8 +11438,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_processor_sync_updates_available(
         &self,
         event: ProcessorSyncUpdatesAvailable,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10239,8 +11447,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_recurring_transactions_update(
         &self,
         event: RecurringTransactionsUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10248,8 +11456,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_processor_recurring_transactions_update(
         &self,
         event: ProcessorRecurringTransactionsUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10257,8 +11465,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_historical_update(
         &self,
         event: HistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10266,8 +11474,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_processor_historical_update(
         &self,
         event: ProcessorHistoricalUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10275,8 +11483,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_initial_update(
         &self,
         event: InitialUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10284,8 +11492,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_processor_initial_update(
         &self,
         event: ProcessorInitialUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10293,8 +11501,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_transfer_events_update(
         &self,
         event: TransferEventsUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10302,8 +11510,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_recurring_new_transfer(
         &self,
         event: RecurringNewTransfer,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10311,8 +11519,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_recurring_transfer_skipped(
         &self,
         event: RecurringTransferSkipped,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10320,8 +11528,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_recurring_cancelled(
         &self,
         event: RecurringCancelled,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10329,8 +11537,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_transfer_platform_onboarding_update(
         &self,
         event: TransferPlatformOnboardingUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -10338,50 +11546,57 @@ pub trait Handler: Send + Sync + 'static {
     fn on_wallet_transaction_status_update(
         &self,
         event: WalletTransactionStatusUpdate,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
 }
 /// A receiving configuration for Plaid: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
 pub fn config(
-    credentials: crate::runtime::verify::Credentials,
-) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
-    crate::runtime::Config::new::<Webhooks>(credentials)
+    credentials: ::hookspec_runtime::verify::Credentials,
+) -> ::std::result::Result<
+    ::hookspec_runtime::Config,
+    ::hookspec_runtime::verify::ConfigError,
+> {
+    ::hookspec_runtime::Config::new::<Webhooks>(credentials)
 }
 /// Verifies, parses and dispatches one Plaid delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
     handler: &H,
-    config: &crate::runtime::Config,
-    request: &crate::runtime::verify::Request<'_>,
+    config: &::hookspec_runtime::Config,
+    request: &::hookspec_runtime::verify::Request<'_>,
     now: ::std::time::SystemTime,
-) -> crate::runtime::Receipt {
-    crate::runtime::receive::<Webhooks, H>(handler, config, request, now).await
+) -> ::hookspec_runtime::Receipt {
+    ::hookspec_runtime::receive::<
+        Webhooks,
+        ::hookspec_runtime::Handling<H>,
+    >(::hookspec_runtime::Handling::from_ref(handler), config, request, now)
+        .await
 }
-impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
+impl<H: Handler> ::hookspec_runtime::Receiver<Webhooks>
+for ::hookspec_runtime::Handling<H> {
     fn claim(
         &self,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
-        Handler::claim(self, delivery)
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Claim> + Send {
+        Handler::claim(self.get(), delivery)
     }
     fn release(
         &self,
-        delivery: &crate::runtime::Delivery,
+        delivery: &::hookspec_runtime::Delivery,
     ) -> impl ::std::future::Future<Output = ()> + Send {
-        Handler::release(self, delivery)
+        Handler::release(self.get(), delivery)
     }
     fn handle(
         &self,
         event: Event,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
-        Handler::handle(self, event, delivery)
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
+        Handler::handle(self.get(), event, delivery)
     }
 }
-/// An axum router receiving Plaid deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
-#[cfg(feature = "axum")]
-pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
-    crate::runtime::axum::router::<Webhooks, H>(handler, config)
+::hookspec_runtime::provider_router! {
+    #[doc =
+    " An axum router receiving Plaid deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery."]
 }

@@ -8,7 +8,14 @@
 //! not know become [`Event::Unknown`](crate::vezgo::Event::Unknown). Generated from
 //! `spec/vezgo.yaml`.
 /// The Vezgo user whose account synced.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct User {
     /// Vezgo's id of the user.
     pub id: ::std::string::String,
@@ -17,19 +24,29 @@ pub struct User {
     pub login_name: ::std::string::String,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for User {
+impl ::hookspec_runtime::UnknownFields for User {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// The connected account that synced.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct Account {
     /// Vezgo's id of the account.
     pub id: ::std::string::String,
@@ -37,15 +54,18 @@ pub struct Account {
     pub provider: ::std::string::String,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for Account {
+impl ::hookspec_runtime::UnknownFields for Account {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Why a sync failed.
@@ -79,19 +99,22 @@ impl SyncErrorKind {
         }
     }
 }
-impl ::serde::Serialize for SyncErrorKind {
-    fn serialize<S: ::serde::Serializer>(
+impl ::hookspec_runtime::serde::Serialize for SyncErrorKind {
+    fn serialize<S: ::hookspec_runtime::serde::Serializer>(
         &self,
         s: S,
     ) -> ::std::result::Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
     }
 }
-impl<'de> ::serde::Deserialize<'de> for SyncErrorKind {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
+impl<'de> ::hookspec_runtime::serde::Deserialize<'de> for SyncErrorKind {
+    fn deserialize<D: ::hookspec_runtime::serde::Deserializer<'de>>(
         d: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+        let s = <::std::borrow::Cow<
+            'de,
+            str,
+        > as ::hookspec_runtime::serde::Deserialize>::deserialize(d)?;
         Ok(
             match &*s {
                 "LoginFailedError" => Self::LoginFailedError,
@@ -105,7 +128,14 @@ impl<'de> ::serde::Deserialize<'de> for SyncErrorKind {
     }
 }
 /// An account finished syncing successfully, after the daily refresh or an on-demand `POST /accounts/:id/sync`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct SyncAccount {
     /// Which hook fired.
     pub hook: ::std::string::String,
@@ -115,29 +145,39 @@ pub struct SyncAccount {
     pub account: Account,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for SyncAccount {
+impl ::hookspec_runtime::UnknownFields for SyncAccount {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.user,
             &format!("{path}.user"),
             out,
         );
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.account,
             &format!("{path}.account"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// An account failed to sync. `LoginFailedError` and `SecurityQuestionError` need the user to reconnect; `TemporaryFailureError` is retried by Vezgo on its own; the connector errors are worth reporting to Vezgo with the account id.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    ::hookspec_runtime::serde::Serialize,
+    ::hookspec_runtime::serde::Deserialize
+)]
+#[serde(crate = "::hookspec_runtime::serde")]
 pub struct SyncError {
     /// Which hook fired.
     pub hook: ::std::string::String,
@@ -149,29 +189,33 @@ pub struct SyncError {
     pub error: SyncErrorKind,
     /// Fields the spec does not list, kept so the body re-serializes as received.
     #[serde(flatten)]
-    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    pub extra: ::hookspec_runtime::serde_json::Map<
+        ::std::string::String,
+        ::hookspec_runtime::serde_json::Value,
+    >,
 }
-impl crate::runtime::UnknownFields for SyncError {
+impl ::hookspec_runtime::UnknownFields for SyncError {
     fn unknown_fields_into(
         &self,
         path: &str,
         out: &mut ::std::vec::Vec<::std::string::String>,
     ) {
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.user,
             &format!("{path}.user"),
             out,
         );
-        crate::runtime::UnknownFields::unknown_fields_into(
+        ::hookspec_runtime::UnknownFields::unknown_fields_into(
             &self.account,
             &format!("{path}.account"),
             out,
         );
-        crate::runtime::unknown_keys(&self.extra, path, out);
+        ::hookspec_runtime::unknown_keys(&self.extra, path, out);
     }
 }
 /// Every event of this provider, chosen by `hook`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
+#[serde(crate = "::hookspec_runtime::serde")]
 #[serde(untagged)]
 #[non_exhaustive]
 #[allow(clippy::large_enum_variant)]
@@ -185,19 +229,19 @@ pub enum Event {
     /// An account failed to sync. `LoginFailedError` and `SecurityQuestionError` need the user to reconnect; `TemporaryFailureError` is retried by Vezgo on its own; the connector errors are worth reporting to Vezgo with the account id.
     SyncError(SyncError),
     /// An event the spec does not know, kept whole.
-    Unknown(crate::runtime::UnknownEvent),
+    Unknown(::hookspec_runtime::UnknownEvent),
 }
 impl Event {
     /// The body fields whose values pick the event.
     pub const DISCRIMINATOR: [&'static str; 1] = ["hook"];
     /// Parses a delivery body. An event the spec does not know is
     /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
-    /// discriminator or breaks a known event's shape is a [`crate::runtime::ParseError`].
+    /// discriminator or breaks a known event's shape is a [`::hookspec_runtime::ParseError`].
     pub fn parse(
         body: &[u8],
-    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
         let mut event = None;
-        crate::runtime::single_pass::<
+        ::hookspec_runtime::single_pass::<
             Self,
             1,
         >(body, &Self::DISCRIMINATOR, true, &mut event);
@@ -212,17 +256,17 @@ impl Event {
     #[doc(hidden)]
     pub fn parse_two_pass(
         body: &[u8],
-    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-        let [d0] = crate::runtime::discriminators(body, &Self::DISCRIMINATOR)?;
-        match crate::runtime::discriminator_hash(&[&*d0]) {
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+        let [d0] = ::hookspec_runtime::discriminators(body, &Self::DISCRIMINATOR)?;
+        match ::hookspec_runtime::discriminator_hash(&[&*d0]) {
             12405348197466873630u64 if &*d0 == "SyncAccount" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     SyncAccount,
                 >("SyncAccount", body)
                     .map(Self::SyncAccount);
             }
             3287485712122217881u64 if &*d0 == "SyncError" => {
-                return crate::runtime::ParseError::parse_event::<
+                return ::hookspec_runtime::ParseError::parse_event::<
                     SyncError,
                 >("SyncError", body)
                     .map(Self::SyncError);
@@ -234,9 +278,9 @@ impl Event {
     fn unknown(
         body: &[u8],
         values: [::std::borrow::Cow<'_, str>; 1],
-    ) -> ::std::result::Result<Self, crate::runtime::ParseError> {
-        let raw = ::serde_json::from_slice(body)
-            .map_err(|e| crate::runtime::ParseError::NotJson {
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+        let raw = ::hookspec_runtime::serde_json::from_slice(body)
+            .map_err(|e| ::hookspec_runtime::ParseError::NotJson {
                 message: e.to_string(),
             })?;
         let discriminator = Self::DISCRIMINATOR
@@ -245,7 +289,7 @@ impl Event {
             .map(|(k, v)| (*k, v.into_owned()))
             .collect();
         Ok(
-            Self::Unknown(crate::runtime::UnknownEvent {
+            Self::Unknown(::hookspec_runtime::UnknownEvent {
                 discriminator,
                 raw,
             }),
@@ -264,13 +308,22 @@ impl Event {
     #[doc(hidden)]
     pub const DIRECT_PARSERS: &'static [(
         &'static str,
-        crate::runtime::DirectParser<Self>,
+        ::hookspec_runtime::DirectParser<Self>,
     )] = &[
         (
             "SyncAccount",
-            |b| ::serde_json::from_slice::<SyncAccount>(b).map(Self::SyncAccount),
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<SyncAccount>(b)
+                    .map(Self::SyncAccount)
+            },
         ),
-        ("SyncError", |b| ::serde_json::from_slice::<SyncError>(b).map(Self::SyncError)),
+        (
+            "SyncError",
+            |b| {
+                ::hookspec_runtime::serde_json::from_slice::<SyncError>(b)
+                    .map(Self::SyncError)
+            },
+        ),
     ];
     /// The id of what the event is about (an item, link, account, ...), when it has one.
     #[allow(clippy::redundant_closure_call)]
@@ -285,7 +338,7 @@ impl Event {
             Self::Unknown(u) => {
                 ["account.id"]
                     .iter()
-                    .find_map(|path| crate::runtime::id_at(&u.raw, path))
+                    .find_map(|path| ::hookspec_runtime::id_at(&u.raw, path))
             }
         }
     }
@@ -301,18 +354,18 @@ impl Event {
     /// The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since
     /// the provider sends no delivery id. Byte-identical redeliveries share it.
     pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
-        self.delivery_id().unwrap_or_else(|| crate::runtime::body_digest(body))
+        self.delivery_id().unwrap_or_else(|| ::hookspec_runtime::body_digest(body))
     }
 }
-impl crate::runtime::Dispatch<1> for Event {
-    fn dispatch<'de, A: ::serde::de::MapAccess<'de>>(
+impl ::hookspec_runtime::Dispatch<1> for Event {
+    fn dispatch<'de, A: ::hookspec_runtime::serde::de::MapAccess<'de>>(
         _body: &'de [u8],
         values: [&'de str; 1],
-        map: &mut crate::runtime::Replay<'de, A, 1>,
+        map: &mut ::hookspec_runtime::Replay<'de, A, 1>,
         out: &mut ::std::option::Option<Self>,
     ) -> ::std::result::Result<(), A::Error> {
         let [d0] = values;
-        match crate::runtime::discriminator_hash(&[d0]) {
+        match ::hookspec_runtime::discriminator_hash(&[d0]) {
             12405348197466873630u64 if d0 == "SyncAccount" => {
                 return map.read::<SyncAccount, _>(out, Self::SyncAccount);
             }
@@ -325,13 +378,13 @@ impl crate::runtime::Dispatch<1> for Event {
     }
 }
 /// How Vezgo authenticates a delivery, from `spec/vezgo.yaml`; every scheme applies.
-pub const AUTH: &[crate::runtime::verify::AuthScheme] = &[
-    crate::runtime::verify::AuthScheme::IdentifyingHeader(crate::runtime::verify::IdentifyingHeaderScheme {
+pub const AUTH: &[::hookspec_runtime::verify::AuthScheme] = &[
+    ::hookspec_runtime::verify::AuthScheme::IdentifyingHeader(::hookspec_runtime::verify::IdentifyingHeaderScheme {
         header: "x-client-id",
     }),
 ];
 /// Vezgo's delivery rules a receiver acts on.
-pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::verify::DeliveryRules {
+pub const DELIVERY: ::hookspec_runtime::verify::DeliveryRules = ::hookspec_runtime::verify::DeliveryRules {
     content_type: "application/json",
     source_ips: &[
         ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 234, 183)),
@@ -340,17 +393,19 @@ pub const DELIVERY: crate::runtime::verify::DeliveryRules = crate::runtime::veri
         ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 242, 161)),
     ],
     timeout: ::std::time::Duration::new(10, 0),
-    success: crate::runtime::verify::SuccessStatus::Any2xx,
+    success: ::hookspec_runtime::verify::SuccessStatus::Any2xx,
 };
-/// Vezgo as a [`crate::runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
+/// Vezgo as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Webhooks;
-impl crate::runtime::Provider for Webhooks {
+impl ::hookspec_runtime::Provider for Webhooks {
     const NAME: &'static str = "vezgo";
-    const AUTH: &'static [crate::runtime::verify::AuthScheme] = AUTH;
-    const DELIVERY: &'static crate::runtime::verify::DeliveryRules = &DELIVERY;
+    const AUTH: &'static [::hookspec_runtime::verify::AuthScheme] = AUTH;
+    const DELIVERY: &'static ::hookspec_runtime::verify::DeliveryRules = &DELIVERY;
     type Event = Event;
-    fn parse(body: &[u8]) -> ::std::result::Result<Event, crate::runtime::ParseError> {
+    fn parse(
+        body: &[u8],
+    ) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
         Event::parse(body)
     }
     fn event_name(event: &Event) -> &'static str {
@@ -374,10 +429,10 @@ impl Event {
         let mut out = ::std::vec::Vec::new();
         match self {
             Event::SyncAccount(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::SyncError(e) => {
-                crate::runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
+                ::hookspec_runtime::UnknownFields::unknown_fields_into(e, "$", &mut out)
             }
             Event::Unknown(_) => {}
         }
@@ -389,20 +444,20 @@ impl Event {
 /// Verification, parsing, idempotency and the HTTP status are handled around it by [`receive`] (and [`router`] with the `axum` feature). Return an error to make the provider retry (the delivery is answered 500).
 pub trait Handler: Send + Sync + 'static {
     /// Called with every verified, parsed delivery before it is handled; answer
-    /// [`crate::runtime::Claim::Duplicate`] to acknowledge a delivery already seen
+    /// [`::hookspec_runtime::Claim::Duplicate`] to acknowledge a delivery already seen
     /// without handling it again. The default treats every delivery as new.
     fn claim(
         &self,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Claim> + Send {
         let _ = delivery;
-        async { crate::runtime::Claim::New }
+        async { ::hookspec_runtime::Claim::New }
     }
     /// Called when handling a claimed delivery failed or timed out, so the provider's
     /// retry is not taken for a duplicate. The default does nothing.
     fn release(
         &self,
-        delivery: &crate::runtime::Delivery,
+        delivery: &::hookspec_runtime::Delivery,
     ) -> impl ::std::future::Future<Output = ()> + Send {
         let _ = delivery;
         async {}
@@ -413,8 +468,8 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(
         &self,
         event: Event,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         async move {
             match event {
                 Event::SyncAccount(e) => self.on_sync_account(e, delivery).await,
@@ -427,9 +482,9 @@ pub trait Handler: Send + Sync + 'static {
     /// events without notice, and refusing one only triggers retries.
     fn on_unknown(
         &self,
-        event: crate::runtime::UnknownEvent,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        event: ::hookspec_runtime::UnknownEvent,
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -437,8 +492,8 @@ pub trait Handler: Send + Sync + 'static {
     fn on_sync_account(
         &self,
         event: SyncAccount,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
@@ -446,50 +501,57 @@ pub trait Handler: Send + Sync + 'static {
     fn on_sync_error(
         &self,
         event: SyncError,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
         let _ = (event, delivery);
         async { Ok(()) }
     }
 }
 /// A receiving configuration for Vezgo: the verifier built from [`AUTH`] and [`DELIVERY`] with your credentials, and the default body limit and handler timeout.
 pub fn config(
-    credentials: crate::runtime::verify::Credentials,
-) -> ::std::result::Result<crate::runtime::Config, crate::runtime::verify::ConfigError> {
-    crate::runtime::Config::new::<Webhooks>(credentials)
+    credentials: ::hookspec_runtime::verify::Credentials,
+) -> ::std::result::Result<
+    ::hookspec_runtime::Config,
+    ::hookspec_runtime::verify::ConfigError,
+> {
+    ::hookspec_runtime::Config::new::<Webhooks>(credentials)
 }
 /// Verifies, parses and dispatches one Vezgo delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
     handler: &H,
-    config: &crate::runtime::Config,
-    request: &crate::runtime::verify::Request<'_>,
+    config: &::hookspec_runtime::Config,
+    request: &::hookspec_runtime::verify::Request<'_>,
     now: ::std::time::SystemTime,
-) -> crate::runtime::Receipt {
-    crate::runtime::receive::<Webhooks, H>(handler, config, request, now).await
+) -> ::hookspec_runtime::Receipt {
+    ::hookspec_runtime::receive::<
+        Webhooks,
+        ::hookspec_runtime::Handling<H>,
+    >(::hookspec_runtime::Handling::from_ref(handler), config, request, now)
+        .await
 }
-impl<H: Handler> crate::runtime::Receiver<Webhooks> for H {
+impl<H: Handler> ::hookspec_runtime::Receiver<Webhooks>
+for ::hookspec_runtime::Handling<H> {
     fn claim(
         &self,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Claim> + Send {
-        Handler::claim(self, delivery)
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Claim> + Send {
+        Handler::claim(self.get(), delivery)
     }
     fn release(
         &self,
-        delivery: &crate::runtime::Delivery,
+        delivery: &::hookspec_runtime::Delivery,
     ) -> impl ::std::future::Future<Output = ()> + Send {
-        Handler::release(self, delivery)
+        Handler::release(self.get(), delivery)
     }
     fn handle(
         &self,
         event: Event,
-        delivery: &crate::runtime::Delivery,
-    ) -> impl ::std::future::Future<Output = crate::runtime::Handled> + Send {
-        Handler::handle(self, event, delivery)
+        delivery: &::hookspec_runtime::Delivery,
+    ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {
+        Handler::handle(self.get(), event, delivery)
     }
 }
-/// An axum router receiving Vezgo deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery.
-#[cfg(feature = "axum")]
-pub fn router<H: Handler>(handler: H, config: crate::runtime::Config) -> ::axum::Router {
-    crate::runtime::axum::router::<Webhooks, H>(handler, config)
+::hookspec_runtime::provider_router! {
+    #[doc =
+    " An axum router receiving Vezgo deliveries at `/` (nest it under your path): body limit, handler timeout below the provider's and a `tracing` span per delivery."]
 }

@@ -113,6 +113,30 @@ pub trait Receiver<P: Provider>: Send + Sync + 'static {
     fn handle(&self, event: P::Event, delivery: &Delivery) -> impl Future<Output = Handled> + Send;
 }
 
+/// A generated module's `Handler` seen as a [`Receiver`]: emitted code implements
+/// `Receiver<Webhooks>` for `Handling<H>` (a blanket impl on `H` itself would break the
+/// orphan rule outside this crate).
+#[derive(Debug, Clone, Default, ref_cast::RefCast)]
+#[repr(transparent)]
+pub struct Handling<H>(H);
+
+impl<H> Handling<H> {
+    /// Wraps a handler.
+    pub fn new(handler: H) -> Self {
+        Handling(handler)
+    }
+
+    /// The same handler, borrowed as a `Handling` (no copy).
+    pub fn from_ref(handler: &H) -> &Self {
+        ref_cast::RefCast::ref_cast(handler)
+    }
+
+    /// The handler.
+    pub fn get(&self) -> &H {
+        &self.0
+    }
+}
+
 /// How one provider's deliveries are received.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Router;
+pub use axum::Router;
 use tracing::Instrument;
 
 use super::receive::{receive, Config, Outcome, Provider, Receiver};
@@ -149,4 +149,18 @@ async fn discard(mut body: Body, mut seen: usize) {
             _ => return,
         }
     }
+}
+
+/// Emits a provider module's `router` function (with the doc attributes given) when this
+/// crate's `axum` feature is on. Generated modules call it instead of a `cfg` of their own,
+/// so the feature is the runtime's wherever the module is compiled.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! provider_router {
+    ($(#[$doc:meta])*) => {
+        $(#[$doc])*
+        pub fn router<H: Handler>(handler: H, config: $crate::Config) -> $crate::axum::Router {
+            $crate::axum::router::<Webhooks, $crate::Handling<H>>($crate::Handling::new(handler), config)
+        }
+    };
 }

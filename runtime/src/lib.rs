@@ -1,10 +1,29 @@
-//! The hand-written runtime the generated provider modules build on: exact decimals,
+//! # hookspec-runtime
+//!
+//! The hand-written runtime that generated provider modules build on: exact decimals,
 //! lossless time types, tri-state optional-nullable fields, discriminator probing, the
 //! parse error, delivery verification ([`verify`]), the receiving pipeline ([`receive`],
 //! and an axum router with the `axum` feature) and follow-up requests.
+//!
+//! Emitted code names this crate by absolute path (`::hookspec_runtime::...`), so a module
+//! generated from any spec compiles in any crate that depends on it (directly, or through
+//! `hookspec`, whose `provider!` macro rewrites the path to `::hookspec::runtime`).
+
+/// The serde the generated code derives with (`#[serde(crate = "::hookspec_runtime::serde")]`),
+/// so a crate holding a generated module needs no serde dependency of its own.
+pub use serde;
+/// The serde_json the generated code parses with.
+pub use serde_json;
 
 #[cfg(feature = "axum")]
 pub mod axum;
+/// Without the `axum` feature a generated module has no `router`.
+#[cfg(not(feature = "axum"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! provider_router {
+    ($($t:tt)*) => {};
+}
 mod decimal;
 mod error;
 mod follow_up;
@@ -25,8 +44,8 @@ pub use nullable::{optional_non_null, required_nullable, Nullable};
 pub use payload::{ErrorShape, Payload};
 pub use probe::{discriminators, selectors, Selectors};
 pub use receive::{
-    receive, Claim, Config, Delivery, Handled, HandlerError, Outcome, Provider, Receipt, Receiver,
-    DEFAULT_BODY_LIMIT,
+    receive, Claim, Config, Delivery, Handled, HandlerError, Handling, Outcome, Provider, Receipt,
+    Receiver, DEFAULT_BODY_LIMIT,
 };
 pub use single::{single_pass, Dispatch, Replay};
 pub use time_types::{Date, DateTime, UnixMs, UnixS};
