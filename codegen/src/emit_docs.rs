@@ -15,7 +15,7 @@ use crate::ir::{EnumDef, EventDef, FieldDef, Provider, StructDef, TypeDef, TypeR
 use crate::model::{
     spelling, ApiAuth, AuthScheme, AuthorizationAuth, AuthorizationKind, Delivery, DigestAlgorithm,
     Documented, Format, HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, JsonType, JwtAlgorithm,
-    JwtAuth, KeySource, Schedule, SecretEncoding, Select, SignatureEncoding, Success,
+    JwtAuth, KeyEndpoint, KeySource, Schedule, SecretEncoding, Select, SignatureEncoding, Success,
 };
 
 /// The first line of every emitted Markdown file.
@@ -930,7 +930,7 @@ fn authorization(a: &AuthorizationAuth, out: &mut String) {
     }
     let _ = writeln!(out, "- **Header:** `{}`", a.header);
     out.push_str("- **Accepted forms:**\n");
-    for k in &a.schemes {
+    for k in a.schemes.iter() {
         match k {
             AuthorizationKind::Basic => out.push_str(
                 "  - `Basic <credentials>`, where `<credentials>` is standard base64 (with \
@@ -1142,31 +1142,14 @@ fn hmac(h: &HmacAuth, out: &mut String) {
     out.push('\n');
 }
 
-fn jwt(j: &JwtAuth, out: &mut String) {
-    if let Some(d) = &j.description {
-        let _ = writeln!(out, "{}\n", prose(d));
-    }
-    let algs: Vec<String> = j.algorithms.iter().map(|a| jwt_alg(*a)).collect();
-    let KeySource::Endpoint(k) = &j.key_source;
-    out.push_str("| Parameter | Value |\n| --- | --- |\n");
-    let _ = writeln!(
-        out,
-        "| Header | `{}` (a compact JWS: `header.payload.signature`) |",
-        cell(&j.header)
-    );
-    let _ = writeln!(out, "| Accepted `alg` | {} |", cell(&algs.join(", ")));
-    let _ = writeln!(
-        out,
-        "| Key id | JWT header field `{}` |",
-        cell(&k.kid_header)
-    );
+fn key_endpoint_rows(k: &KeyEndpoint, out: &mut String) {
     let _ = writeln!(
         out,
         "| Key endpoint | `{} {}` below the environment's base URL |",
         cell(&k.method),
         cell(&k.path)
     );
-    for (env, url) in &k.base_urls {
+    for (env, url) in k.base_urls.iter() {
         let _ = writeln!(out, "| Base URL ({}) | <{}> |", cell(env), url);
     }
     let mut req: Vec<String> = k
@@ -1183,6 +1166,33 @@ fn jwt(j: &JwtAuth, out: &mut String) {
     );
     if let Some(e) = &k.expired_field {
         let _ = writeln!(out, "| JWK field set once retired | `{}` |", cell(e));
+    }
+}
+
+fn jwt(j: &JwtAuth, out: &mut String) {
+    if let Some(d) = &j.description {
+        let _ = writeln!(out, "{}\n", prose(d));
+    }
+    let algs: Vec<String> = j.algorithms.iter().map(|a| jwt_alg(*a)).collect();
+    out.push_str("| Parameter | Value |\n| --- | --- |\n");
+    let _ = writeln!(
+        out,
+        "| Header | `{}` (a compact JWS: `header.payload.signature`) |",
+        cell(&j.header)
+    );
+    let _ = writeln!(out, "| Accepted `alg` | {} |", cell(&algs.join(", ")));
+    let _ = writeln!(
+        out,
+        "| Key id | JWT header field `{}` |",
+        cell(j.kid_header())
+    );
+    match &j.key_source {
+        KeySource::Endpoint(k) => key_endpoint_rows(k, out),
+        KeySource::Jwks(k) => {
+            for (env, url) in k.urls.iter() {
+                let _ = writeln!(out, "| Key set, JWKS ({}) | <{}> |", cell(env), url);
+            }
+        }
     }
     let _ = writeln!(
         out,
@@ -1220,6 +1230,39 @@ fn jwt(j: &JwtAuth, out: &mut String) {
                 .collect::<Vec<_>>()
         )
     );
+    match &j.key_source {
+        KeySource::Endpoint(k) => key_endpoint_step(k, out),
+        KeySource::Jwks(k) => {
+            let _ = writeln!(
+                out,
+                "3. Take the key id from the header field `{}`. Look it up in a cache kept per key \
+                 id; on a miss, fetch the environment's JSON Web Key Set (RFC 7517) from the URL \
+                 above and take its member whose `kid` is that key id.",
+                k.kid_header
+            );
+        }
+    }
+    out.push_str("4. Verify the JWT's signature over `header.payload` with that key.\n");
+    let _ = writeln!(
+        out,
+        "5. Read the `{}` claim (Unix seconds). Refuse tokens issued more than {} ago or more \
+         than {} in the future.",
+        j.issued_at_claim,
+        human(j.max_age.get()),
+        human(j.future_skew.get())
+    );
+    let _ = writeln!(
+        out,
+        "6. Compute the {} of the raw request body exactly as received, encode it as {}, \
+         and compare it with the `{}` claim in constant time; refuse the delivery when they \
+         differ.\n",
+        digest_name(j.body_hash.algorithm),
+        encoding_text(j.body_hash.encoding),
+        j.body_hash.claim
+    );
+}
+
+fn key_endpoint_step(k: &KeyEndpoint, out: &mut String) {
     let creds = if k.credential_fields.is_empty() {
         String::new()
     } else {
@@ -1246,24 +1289,6 @@ fn jwt(j: &JwtAuth, out: &mut String) {
             .as_deref()
             .map(|e| format!(" Refuse the key when its `{e}` field is not null: it was retired."))
             .unwrap_or_default()
-    );
-    out.push_str("4. Verify the JWT's signature over `header.payload` with that key.\n");
-    let _ = writeln!(
-        out,
-        "5. Read the `{}` claim (Unix seconds). Refuse tokens issued more than {} ago or more \
-         than {} in the future.",
-        j.issued_at_claim,
-        human(j.max_age.get()),
-        human(j.future_skew.get())
-    );
-    let _ = writeln!(
-        out,
-        "6. Compute the {} of the raw request body exactly as received, encode it as {}, \
-         and compare it with the `{}` claim in constant time; refuse the delivery when they \
-         differ.\n",
-        digest_name(j.body_hash.algorithm),
-        encoding_text(j.body_hash.encoding),
-        j.body_hash.claim
     );
 }
 

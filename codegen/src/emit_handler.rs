@@ -5,12 +5,9 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::emit_rust::opt_str;
+use crate::emit_core::{auth_scheme, delivery_rules};
 use crate::ir::Provider;
-use crate::model::{
-    AuthScheme, AuthorizationKind, HmacAlgorithm, JwtAlgorithm, KeySource, SecretEncoding,
-    SignatureEncoding, Success,
-};
+use crate::model::{AuthScheme, KeySource};
 
 /// Everything a provider module needs to receive deliveries.
 pub fn receiving(p: &Provider) -> TokenStream {
@@ -21,166 +18,16 @@ pub fn receiving(p: &Provider) -> TokenStream {
     quote! { #rules #unknown #handler #glue }
 }
 
-fn duration(d: std::time::Duration) -> TokenStream {
-    let secs = Literal::u64_unsuffixed(d.as_secs());
-    let nanos = Literal::u32_unsuffixed(d.subsec_nanos());
-    quote! { ::std::time::Duration::new(#secs, #nanos) }
-}
-
-fn encoding(e: SignatureEncoding) -> TokenStream {
-    match e {
-        SignatureEncoding::HexUpper => quote! { ::hookspec_runtime::verify::Encoding::HexUpper },
-        SignatureEncoding::HexLower => quote! { ::hookspec_runtime::verify::Encoding::HexLower },
-        SignatureEncoding::Base64 => quote! { ::hookspec_runtime::verify::Encoding::Base64 },
-        SignatureEncoding::Base64url => quote! { ::hookspec_runtime::verify::Encoding::Base64Url },
-    }
-}
-
-fn auth_scheme(a: &AuthScheme) -> TokenStream {
-    match a {
-        AuthScheme::Authorization(a) => {
-            let header = &a.header;
-            let basic = a.schemes.contains(&AuthorizationKind::Basic);
-            let bearer = a.schemes.contains(&AuthorizationKind::Bearer);
-            let required = a.required;
-            quote! {
-                ::hookspec_runtime::verify::AuthScheme::Authorization(::hookspec_runtime::verify::AuthorizationScheme {
-                    header: #header, basic: #basic, bearer: #bearer, required: #required,
-                })
-            }
-        }
-        AuthScheme::Hmac(h) => {
-            let header = &h.header;
-            let algorithm = match h.algorithm {
-                HmacAlgorithm::Sha256 => quote! { Sha256 },
-                HmacAlgorithm::Sha512 => quote! { Sha512 },
-                HmacAlgorithm::Sha1 => quote! { Sha1 },
-            };
-            let enc = encoding(h.encoding);
-            let signed = &h.signed;
-            let separator = opt_str(h.format.separator.as_deref());
-            let label_separator = opt_str(h.format.label_separator.as_deref());
-            let label = opt_str(h.format.scheme.as_deref());
-            let timestamp = match &h.timestamp {
-                Some(t) => {
-                    let th = opt_str(t.header.as_deref());
-                    let tl = opt_str(t.label.as_deref());
-                    let tol = duration(t.tolerance.get());
-                    quote! {
-                        ::std::option::Option::Some(::hookspec_runtime::verify::SignedTimestamp {
-                            header: #th, label: #tl, tolerance: #tol,
-                        })
-                    }
-                }
-                None => quote! { ::std::option::Option::None },
-            };
-            let secret_encoding = match h.secret.encoding {
-                SecretEncoding::Utf8 => quote! { Utf8 },
-                SecretEncoding::Base64 => quote! { Base64 },
-            };
-            let prefix = opt_str(h.secret.strip_prefix.as_deref());
-            quote! {
-                ::hookspec_runtime::verify::AuthScheme::Hmac(::hookspec_runtime::verify::HmacScheme {
-                    header: #header,
-                    algorithm: ::hookspec_runtime::verify::HmacAlgorithm::#algorithm,
-                    encoding: #enc,
-                    signed: #signed,
-                    separator: #separator,
-                    label_separator: #label_separator,
-                    label: #label,
-                    timestamp: #timestamp,
-                    secret_encoding: ::hookspec_runtime::verify::SecretEncoding::#secret_encoding,
-                    secret_prefix: #prefix,
-                })
-            }
-        }
-        AuthScheme::Jwt(j) => {
-            let header = &j.header;
-            let algorithms = j.algorithms.iter().map(|a| match a {
-                JwtAlgorithm::ES256 => quote! { ::hookspec_runtime::verify::JwtAlgorithm::Es256 },
-            });
-            let iat = &j.issued_at_claim;
-            let max_age = duration(j.max_age.get());
-            let skew = duration(j.future_skew.get());
-            let claim = &j.body_hash.claim;
-            let enc = encoding(j.body_hash.encoding);
-            let KeySource::Endpoint(k) = &j.key_source;
-            let (method, path, kid, req, resp) = (
-                &k.method,
-                &k.path,
-                &k.kid_header,
-                &k.request_key_field,
-                &k.response_key_field,
-            );
-            let creds = &k.credential_fields;
-            let expired = opt_str(k.expired_field.as_deref());
-            let envs = k.base_urls.keys();
-            let urls = k.base_urls.values();
-            quote! {
-                ::hookspec_runtime::verify::AuthScheme::Jwt(::hookspec_runtime::verify::JwtScheme {
-                    header: #header,
-                    algorithms: &[#(#algorithms),*],
-                    issued_at_claim: #iat,
-                    max_age: #max_age,
-                    future_skew: #skew,
-                    body_hash_claim: #claim,
-                    body_hash_encoding: #enc,
-                    key_endpoint: ::hookspec_runtime::verify::KeyEndpoint {
-                        method: #method,
-                        path: #path,
-                        kid_header: #kid,
-                        request_key_field: #req,
-                        credential_fields: &[#(#creds),*],
-                        response_key_field: #resp,
-                        expired_field: #expired,
-                        base_urls: &[#((#envs, #urls)),*],
-                    },
-                })
-            }
-        }
-        AuthScheme::IdentifyingHeader(i) => {
-            let header = &i.header;
-            quote! {
-                ::hookspec_runtime::verify::AuthScheme::IdentifyingHeader(
-                    ::hookspec_runtime::verify::IdentifyingHeaderScheme { header: #header }
-                )
-            }
-        }
-    }
-}
-
-fn ip(addr: &std::net::IpAddr) -> TokenStream {
-    match addr {
-        std::net::IpAddr::V4(v4) => {
-            let [a, b, c, d] = v4.octets().map(Literal::u8_unsuffixed);
-            quote! { ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(#a, #b, #c, #d)) }
-        }
-        std::net::IpAddr::V6(v6) => {
-            let s = v6.segments().map(Literal::u16_unsuffixed);
-            quote! { ::std::net::IpAddr::V6(::std::net::Ipv6Addr::new(#(#s),*)) }
-        }
-    }
-}
-
 fn rules(p: &Provider) -> TokenStream {
     let spec = &p.spec;
     let schemes = spec.auth.iter().map(auth_scheme);
-    let d = &spec.delivery;
-    let content_type = &d.content_type;
-    let ips = d.source_ips.iter().map(ip);
-    let timeout = duration(d.timeout.get());
-    let success = match &d.success {
-        Success::Any2xx => quote! { ::hookspec_runtime::verify::SuccessStatus::Any2xx },
-        Success::Only(list) => {
-            let list = list.iter().map(|s| Literal::u16_unsuffixed(*s));
-            quote! { ::hookspec_runtime::verify::SuccessStatus::Only(&[#(#list),*]) }
-        }
-    };
+    let delivery = delivery_rules(&spec.delivery.rules());
     let name = &p.name;
     let title = &p.title;
     let follow_up = if p.events.iter().any(|e| e.follow_up.is_some()) {
         quote! {
             fn follow_up(
+                &self,
                 event: &Event,
                 ctx: &::hookspec_runtime::FollowUpContext,
             ) -> ::std::option::Option<::hookspec_runtime::FollowUp> {
@@ -193,7 +40,9 @@ fn rules(p: &Provider) -> TokenStream {
     let key_endpoint = spec
         .auth
         .iter()
-        .position(|a| matches!(a, AuthScheme::Jwt(_)))
+        .position(
+            |a| matches!(a, AuthScheme::Jwt(j) if matches!(j.key_source, KeySource::Endpoint(_))),
+        )
         .map(|i| {
             let i = Literal::usize_unsuffixed(i);
             let doc = crate::emit_rust::doc_attr(&format!(
@@ -203,9 +52,12 @@ fn rules(p: &Provider) -> TokenStream {
             ));
             quote! {
                 #doc
-                pub const KEY_ENDPOINT: &::hookspec_runtime::verify::KeyEndpoint = match &AUTH[#i] {
-                    ::hookspec_runtime::verify::AuthScheme::Jwt(jwt) => &jwt.key_endpoint,
-                    _ => panic!("the spec's JWT scheme"),
+                pub const KEY_ENDPOINT: &::hookspec_runtime::core::KeyEndpoint = match &AUTH[#i] {
+                    ::hookspec_runtime::core::AuthScheme::Jwt(::hookspec_runtime::core::JwtAuth {
+                        key_source: ::hookspec_runtime::core::KeySource::Endpoint(endpoint),
+                        ..
+                    }) => endpoint,
+                    _ => panic!("the spec's JWT scheme fetches keys from an endpoint"),
                 };
             }
         })
@@ -223,36 +75,37 @@ fn rules(p: &Provider) -> TokenStream {
     let marker_doc = crate::emit_rust::doc_attr(&marker_doc);
     quote! {
         #auth_doc
-        pub const AUTH: &[::hookspec_runtime::verify::AuthScheme] = &[#(#schemes),*];
+        pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[#(#schemes),*];
         #key_endpoint
         #delivery_doc
-        pub const DELIVERY: ::hookspec_runtime::verify::DeliveryRules = ::hookspec_runtime::verify::DeliveryRules {
-            content_type: #content_type,
-            source_ips: &[#(#ips),*],
-            timeout: #timeout,
-            success: #success,
-        };
+        pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = #delivery;
         #marker_doc
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
         pub struct Webhooks;
         impl ::hookspec_runtime::Provider for Webhooks {
-            const NAME: &'static str = #name;
-            const AUTH: &'static [::hookspec_runtime::verify::AuthScheme] = AUTH;
-            const DELIVERY: &'static ::hookspec_runtime::verify::DeliveryRules = &DELIVERY;
             type Event = Event;
-            fn parse(body: &[u8]) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
+            fn name(&self) -> &'static str {
+                #name
+            }
+            fn auth(&self) -> &'static [::hookspec_runtime::core::AuthScheme] {
+                AUTH
+            }
+            fn delivery(&self) -> &'static ::hookspec_runtime::core::DeliveryRules {
+                &DELIVERY
+            }
+            fn parse(&self, body: &[u8]) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
                 Event::parse(body)
             }
-            fn event_name(event: &Event) -> &'static str {
+            fn event_name(&self, event: &Event) -> &'static str {
                 event.name()
             }
-            fn idempotency_key(event: &Event, body: &[u8]) -> ::std::string::String {
+            fn idempotency_key(&self, event: &Event, body: &[u8]) -> ::std::string::String {
                 event.idempotency_key(body)
             }
-            fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
+            fn subject_id(&self, event: &Event) -> ::std::option::Option<::std::string::String> {
                 event.subject_id()
             }
-            fn unknown_fields(event: &Event) -> ::std::vec::Vec<::std::string::String> {
+            fn unknown_fields(&self, event: &Event) -> ::std::vec::Vec<::std::string::String> {
                 event.unknown_fields()
             }
             #follow_up
@@ -398,7 +251,7 @@ fn glue(p: &Provider) -> TokenStream {
         pub fn config(
             credentials: ::hookspec_runtime::verify::Credentials,
         ) -> ::std::result::Result<::hookspec_runtime::Config, ::hookspec_runtime::verify::ConfigError> {
-            ::hookspec_runtime::Config::new::<Webhooks>(credentials)
+            ::hookspec_runtime::Config::new(&Webhooks, credentials)
         }
         #receive_doc
         pub async fn receive<H: Handler>(
@@ -407,7 +260,7 @@ fn glue(p: &Provider) -> TokenStream {
             request: &::hookspec_runtime::verify::Request<'_>,
             now: ::std::time::SystemTime,
         ) -> ::hookspec_runtime::Receipt {
-            ::hookspec_runtime::receive::<Webhooks, ::hookspec_runtime::Handling<H>>(::hookspec_runtime::Handling::from_ref(handler), config, request, now).await
+            ::hookspec_runtime::receive(&Webhooks, ::hookspec_runtime::Handling::from_ref(handler), config, request, now).await
         }
         impl<H: Handler> ::hookspec_runtime::Receiver<Webhooks> for ::hookspec_runtime::Handling<H> {
             fn claim(
@@ -424,6 +277,7 @@ fn glue(p: &Provider) -> TokenStream {
             }
             fn handle(
                 &self,
+                _provider: &Webhooks,
                 event: Event,
                 delivery: &::hookspec_runtime::Delivery,
             ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {

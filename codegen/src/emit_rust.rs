@@ -102,7 +102,7 @@ pub fn providers_mod(providers: &[Provider]) -> String {
 
         /// How `provider` authenticates deliveries (its module's `AUTH`); `None` when there is
         /// no such provider.
-        pub fn auth(provider: &str) -> ::std::option::Option<&'static [::hookspec_runtime::verify::AuthScheme]> {
+        pub fn auth(provider: &str) -> ::std::option::Option<&'static [::hookspec_runtime::core::AuthScheme]> {
             match provider {
                 #(#names => Some(#modules::AUTH),)*
                 _ => None,
@@ -111,7 +111,7 @@ pub fn providers_mod(providers: &[Provider]) -> String {
 
         /// `provider`'s delivery rules (its module's `DELIVERY`); `None` when there is no
         /// such provider.
-        pub fn delivery(provider: &str) -> ::std::option::Option<&'static ::hookspec_runtime::verify::DeliveryRules> {
+        pub fn delivery(provider: &str) -> ::std::option::Option<&'static ::hookspec_runtime::core::DeliveryRules> {
             match provider {
                 #(#names => Some(&#modules::DELIVERY),)*
                 _ => None,
@@ -138,7 +138,7 @@ pub fn providers_mod(providers: &[Provider]) -> String {
             R: #(::hookspec_runtime::Receiver<#modules::Webhooks> +)* Clone,
         {
             match provider {
-                #(#names => Some(::hookspec_runtime::axum::router::<#modules::Webhooks, R>(receiver, config)),)*
+                #(#names => Some(::hookspec_runtime::axum::router(#modules::Webhooks, receiver, config)),)*
                 _ => None,
             }
         }

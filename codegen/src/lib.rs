@@ -5,15 +5,16 @@
 
 pub mod check;
 pub mod diagnostic;
-pub mod duration;
 pub mod load;
 pub mod model;
 pub mod validate;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, SpecError};
+pub use hookspec_core as core;
 pub use load::{load_dir, load_file, load_str, LoadedSpec};
 pub use model::ProviderSpec;
+pub mod emit_core;
 pub mod emit_docs;
 pub mod emit_follow_up;
 pub mod emit_handler;

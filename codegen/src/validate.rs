@@ -321,23 +321,38 @@ fn auth(a: &AuthScheme, p: &Path, r: &mut Reporter<'_>) {
                     "name the claim holding the body digest",
                 );
             }
-            let KeySource::Endpoint(k) = &j.key_source;
-            let kp = p.key("key_source").key("endpoint");
-            url_path(&k.path, &kp.key("path"), r);
-            if k.base_urls.is_empty() {
-                r.at(
-                    &kp.key("base_urls"),
-                    "list the base URL of at least one environment",
-                );
-            }
-            for (env, url) in &k.base_urls {
-                if !url.starts_with("http://") && !url.starts_with("https://") {
-                    r.at(
-                        &kp.key("base_urls").key(env.clone()),
-                        format!("`{url}` is not an http(s) URL"),
-                    );
+            match &j.key_source {
+                KeySource::Endpoint(k) => {
+                    let kp = p.key("key_source").key("endpoint");
+                    url_path(&k.path, &kp.key("path"), r);
+                    base_urls(&k.base_urls, &kp.key("base_urls"), r);
+                }
+                KeySource::Jwks(k) => {
+                    let kp = p.key("key_source").key("jwks");
+                    if k.kid_header.is_empty() {
+                        r.at(
+                            &kp.key("kid_header"),
+                            "name the JWT header field naming the key",
+                        );
+                    }
+                    base_urls(&k.urls, &kp.key("urls"), r);
                 }
             }
+        }
+    }
+}
+
+/// A key source's URLs per environment: at least one, each http(s).
+fn base_urls(urls: &Pairs, p: &Path, r: &mut Reporter<'_>) {
+    if urls.is_empty() {
+        r.at(p, "list the URL of at least one environment");
+    }
+    for (env, url) in urls.iter() {
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            r.at(
+                &p.key(env.to_owned()),
+                format!("`{url}` is not an http(s) URL"),
+            );
         }
     }
 }

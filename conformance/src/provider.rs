@@ -4,17 +4,14 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use hookspec_codegen::model::{AuthScheme, ProviderSpec, Success};
+use hookspec_codegen::model::{AuthScheme, ProviderSpec};
 use hookspec_signer::{Attack, AuthorizationValue, Signer, SigningCredentials};
 
 use crate::keys::KeyRing;
 
 /// Whether the provider counts a delivery answered with `code` as acknowledged.
 pub fn acknowledged(spec: &ProviderSpec, code: u16) -> bool {
-    match &spec.delivery.success {
-        Success::Any2xx => (200..300).contains(&code),
-        Success::Only(codes) => codes.contains(&code),
-    }
+    spec.delivery.success.accepts(code)
 }
 
 /// What the receiver was configured with, so the suite can send what it accepts.

@@ -180,7 +180,7 @@ async fn a_stalled_handler_is_cut_off_before_the_providers_timeout() {
         .config
         .clone()
         .with_handler_timeout(Duration::from_millis(50));
-    assert!(rig.config.handler_timeout() < hookspec::vezgo::DELIVERY.timeout);
+    assert!(rig.config.handler_timeout() < hookspec::vezgo::DELIVERY.timeout.get());
     let rig = Rig {
         config: short,
         ..rig

@@ -508,17 +508,24 @@ fn configuration_errors_name_what_is_missing() {
         assert!(v.is_unverified());
     }
     // A base64 secret that is not base64.
-    static B64: [AuthScheme; 1] = [AuthScheme::Hmac(HmacScheme {
-        header: "webhook-signature",
+    use std::borrow::Cow::Borrowed as B;
+    static B64: [AuthScheme; 1] = [AuthScheme::Hmac(HmacAuth {
+        header: B("webhook-signature"),
         algorithm: HmacAlgorithm::Sha256,
-        encoding: Encoding::Base64,
-        signed: "{body}",
-        separator: Some(" "),
-        label_separator: Some(","),
-        label: Some("v1"),
+        encoding: SignatureEncoding::Base64,
+        signed: B("{body}"),
+        format: hookspec::runtime::core::SignatureFormat {
+            separator: Some(B(" ")),
+            label_separator: Some(B(",")),
+            scheme: Some(B("v1")),
+        },
         timestamp: None,
-        secret_encoding: SecretEncoding::Base64,
-        secret_prefix: Some("whsec_"),
+        secret: hookspec::runtime::core::SecretFormat {
+            encoding: SecretEncoding::Base64,
+            strip_prefix: Some(B("whsec_")),
+        },
+        rotation: None,
+        description: None,
     })];
     let delivery = &hookspec::bridge::DELIVERY;
     let c = Credentials::new()
@@ -653,14 +660,18 @@ fn test_scheme_conversion_matches_the_emitted_constants() {
 /// signed by the signer from the model and checked by the verifier from static data.
 #[tokio::test]
 async fn hmac_layouts_of_other_providers_are_spec_data() {
-    use hookspec_codegen::duration::Duration as D;
+    use hookspec_codegen::core::Duration as D;
     use hookspec_codegen::model as m;
     let five_minutes = D(Duration::from_secs(300));
-    let hmac = |header: &str,
+    let hmac = |header: &'static str,
                 algorithm,
                 encoding,
-                signed: &str,
-                format: (Option<&str>, Option<&str>, Option<&str>)| m::HmacAuth {
+                signed: &'static str,
+                format: (
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+    )| m::HmacAuth {
         header: header.into(),
         algorithm,
         encoding,

@@ -68,13 +68,13 @@ pub(crate) fn adjust_credentials(faults: &[Fault], credentials: Credentials) -> 
 }
 
 pub(crate) fn adjust_config(faults: &[Fault], provider: &str, config: Config) -> Config {
-    match (
-        faults.contains(&Fault::SlowAck),
-        hookspec::delivery(provider),
-    ) {
+    let _ = provider;
+    if faults.contains(&Fault::SlowAck) {
         // Let the slow handler run past the provider's timeout instead of being cut off.
-        (true, Some(rules)) => config.with_handler_timeout(rules.timeout * 3),
-        _ => config,
+        let timeout = config.delivery().timeout.get() * 3;
+        config.with_handler_timeout(timeout)
+    } else {
+        config
     }
 }
 
@@ -119,7 +119,7 @@ pub(crate) fn on_handle(
     }
     if faults.contains(&Fault::SlowAck) {
         if let Some(rules) = hookspec::delivery(delivery.provider) {
-            return Verdict::Sleep(rules.timeout + Duration::from_millis(500));
+            return Verdict::Sleep(rules.timeout.get() + Duration::from_millis(500));
         }
     }
     Verdict::Proceed
@@ -147,13 +147,9 @@ pub(crate) fn wrap(faults: &[Fault], provider: &str, router: Router, died: Arc<N
     let auth_headers: Vec<&'static str> = hookspec::auth(provider)
         .unwrap_or_default()
         .iter()
-        .filter_map(|s| match s {
-            AuthScheme::Jwt(j) => Some(j.header),
-            AuthScheme::Hmac(h) => Some(h.header),
-            AuthScheme::Authorization(a) if a.required => Some(a.header),
-            AuthScheme::IdentifyingHeader(i) => Some(i.header),
-            _ => None,
-        })
+        // An optional Authorization header is not sent unless configured: nothing to drop.
+        .filter(|s| !matches!(s, AuthScheme::Authorization(a) if !a.required))
+        .map(|s| s.headers()[0])
         .collect();
     let state = Arc::new((on, auth_headers, died));
     router.layer(axum::middleware::from_fn(

@@ -122,6 +122,7 @@ impl FollowUps {
     /// value it needs is missing (logged).
     pub(crate) fn prepare<P: Provider>(
         &self,
+        provider: &P,
         event: &P::Event,
         delivery: &Delivery,
     ) -> Option<FollowUp> {
@@ -137,7 +138,7 @@ impl FollowUps {
             ctx = ctx.with_value(PREVIOUS_DATE, previous);
         }
         // A first build shows which held values it needs, each with the record it is for.
-        let draft = P::follow_up(event, &ctx)?;
+        let draft = provider.follow_up(event, &ctx)?;
         let wrong_record = self.faults.contains(&Fault::WrongFollowUpParams);
         for p in draft.placeholders.iter().filter(|p| !p.credential) {
             match self.target.values.get(p.name, p.key.as_deref()) {
@@ -153,7 +154,7 @@ impl FollowUps {
                 }
             }
         }
-        let mut call = P::follow_up(event, &ctx)?;
+        let mut call = provider.follow_up(event, &ctx)?;
         if wrong_record {
             faults::botch_follow_up(&mut call, delivery.subject_id.as_deref());
         }

@@ -111,7 +111,7 @@ impl ReceiverConfig {
                 _ => None,
             });
         if let (Some(jwt), Some(keys)) = (jwt, &s.key_server) {
-            let mut source = HttpKeySource::new(&jwt.key_endpoint, &keys.base_url)
+            let mut source = HttpKeySource::for_scheme(jwt, &keys.base_url)
                 .map_err(|e| anyhow::anyhow!("{provider} key source: {e}"))?;
             for (field, value) in &keys.credentials {
                 source = source.credential(field.clone(), value.clone());
@@ -171,12 +171,17 @@ impl<P: Provider> Receiver<P> for Recorder {
         async {}
     }
 
-    fn handle(&self, event: P::Event, delivery: &Delivery) -> impl Future<Output = Handled> + Send {
+    fn handle(
+        &self,
+        provider: &P,
+        event: P::Event,
+        delivery: &Delivery,
+    ) -> impl Future<Output = Handled> + Send {
         let verdict = faults::on_handle(&self.faults, &self.log, delivery, || {
-            P::unknown_fields(&event)
+            provider.unknown_fields(&event)
         });
         let follow_up = self.follow_ups.as_ref().and_then(|f| {
-            let call = f.prepare::<P>(&event, delivery)?;
+            let call = f.prepare(provider, &event, delivery)?;
             Some((f.clone(), call))
         });
         let entry = LoggedEvent {

@@ -16,29 +16,34 @@ use tracing::Instrument;
 use super::receive::{receive, Config, Outcome, Provider, Receiver};
 use super::verify;
 
-struct Shared<R> {
+struct Shared<P, R> {
+    provider: P,
     receiver: R,
     config: Config,
 }
 
-/// A router receiving `P`'s deliveries with `POST /`. Nest it under the path you registered
+/// A router receiving `provider`'s deliveries with `POST /`. Nest it under the path you registered
 /// at the provider. The peer address comes from axum's `ConnectInfo` when the server is
 /// started with `into_make_service_with_connect_info::<SocketAddr>()`; without it the
 /// source-address check has no address to check.
-pub fn router<P: Provider, R: Receiver<P>>(receiver: R, config: Config) -> Router {
-    let shared = Arc::new(Shared { receiver, config });
+pub fn router<P: Provider, R: Receiver<P>>(provider: P, receiver: R, config: Config) -> Router {
+    let shared = Arc::new(Shared {
+        provider,
+        receiver,
+        config,
+    });
     Router::new()
         .route("/", post(deliver::<P, R>))
         .with_state(shared)
 }
 
 async fn deliver<P: Provider, R: Receiver<P>>(
-    State(shared): State<Arc<Shared<R>>>,
+    State(shared): State<Arc<Shared<P, R>>>,
     request: Request,
 ) -> Response {
     let span = tracing::info_span!(
         "webhook",
-        provider = P::NAME,
+        provider = shared.provider.name(),
         event = tracing::field::Empty,
         idempotency_key = tracing::field::Empty,
         outcome = tracing::field::Empty,
@@ -50,7 +55,7 @@ async fn deliver<P: Provider, R: Receiver<P>>(
 }
 
 async fn deliver_in_span<P: Provider, R: Receiver<P>>(
-    shared: &Shared<R>,
+    shared: &Shared<P, R>,
     request: Request,
     span: tracing::Span,
 ) -> Response {
@@ -73,7 +78,8 @@ async fn deliver_in_span<P: Provider, R: Receiver<P>>(
         body: &body,
         peer,
     };
-    let receipt = receive::<P, R>(
+    let receipt = receive(
+        &shared.provider,
         &shared.receiver,
         &shared.config,
         &request,
@@ -160,7 +166,7 @@ macro_rules! provider_router {
     ($(#[$doc:meta])*) => {
         $(#[$doc])*
         pub fn router<H: Handler>(handler: H, config: $crate::Config) -> $crate::axum::Router {
-            $crate::axum::router::<Webhooks, $crate::Handling<H>>($crate::Handling::new(handler), config)
+            $crate::axum::router(Webhooks, $crate::Handling::new(handler), config)
         }
     };
 }

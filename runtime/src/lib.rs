@@ -9,6 +9,9 @@
 //! generated from any spec compiles in any crate that depends on it (directly, or through
 //! `hookspec`, whose `provider!` macro rewrites the path to `::hookspec::runtime`).
 
+/// The shared vocabulary (auth schemes, delivery rules, credentials) generated constants
+/// are written in.
+pub use hookspec_core as core;
 /// The serde the generated code derives with (`#[serde(crate = "::hookspec_runtime::serde")]`),
 /// so a crate holding a generated module needs no serde dependency of its own.
 pub use serde;
@@ -33,6 +36,7 @@ mod probe;
 mod receive;
 mod scan;
 mod single;
+mod spec_provider;
 mod time_types;
 mod unknown_fields;
 pub mod verify;
@@ -48,6 +52,7 @@ pub use receive::{
     Receiver, DEFAULT_BODY_LIMIT,
 };
 pub use single::{single_pass, Dispatch, Replay};
+pub use spec_provider::{ShapeCheck, SpecEvent, SpecProvider};
 pub use time_types::{Date, DateTime, UnixMs, UnixS};
 pub use unknown_fields::{unknown_keys, UnknownFields};
 

@@ -12,29 +12,29 @@ use super::verify::{
 };
 use super::{FollowUp, FollowUpContext, ParseError};
 
-/// A provider module seen by the generic receiving code. Implemented by each generated
-/// module's `Webhooks` marker.
-pub trait Provider: Send + Sync + 'static {
-    /// The spec name (`plaid`).
-    const NAME: &'static str;
-    /// How deliveries are authenticated.
-    const AUTH: &'static [AuthScheme];
-    /// Delivery rules (content type, source addresses, timeout, success status).
-    const DELIVERY: &'static DeliveryRules;
-    /// The provider's event enum.
+/// A provider seen by the generic receiving code: a generated module's `Webhooks` marker,
+/// or a [`SpecProvider`](crate::SpecProvider) built from a spec read at run time.
+pub trait Provider: Clone + Send + Sync + 'static {
+    /// The provider's event type.
     type Event: Send + 'static;
+    /// The spec name (`plaid`).
+    fn name(&self) -> &'static str;
+    /// How deliveries are authenticated.
+    fn auth(&self) -> &'static [AuthScheme];
+    /// Delivery rules (content type, source addresses, timeout, success status).
+    fn delivery(&self) -> &'static DeliveryRules;
     /// Parses a raw body.
-    fn parse(body: &[u8]) -> Result<Self::Event, ParseError>;
+    fn parse(&self, body: &[u8]) -> Result<Self::Event, ParseError>;
     /// The spec's name of the event (`"Unknown"` for events the spec does not know).
-    fn event_name(event: &Self::Event) -> &'static str;
+    fn event_name(&self, event: &Self::Event) -> &'static str;
     /// The delivery's idempotency key.
-    fn idempotency_key(event: &Self::Event, body: &[u8]) -> String;
+    fn idempotency_key(&self, event: &Self::Event, body: &[u8]) -> String;
     /// The id of what the event is about.
-    fn subject_id(event: &Self::Event) -> Option<String>;
+    fn subject_id(&self, event: &Self::Event) -> Option<String>;
     /// JSON paths of the fields the event carries that the spec does not know.
-    fn unknown_fields(event: &Self::Event) -> Vec<String>;
+    fn unknown_fields(&self, event: &Self::Event) -> Vec<String>;
     /// The call back to the provider the event asks for, when the spec describes one.
-    fn follow_up(event: &Self::Event, ctx: &FollowUpContext) -> Option<FollowUp> {
+    fn follow_up(&self, event: &Self::Event, ctx: &FollowUpContext) -> Option<FollowUp> {
         let _ = (event, ctx);
         None
     }
@@ -109,8 +109,13 @@ pub trait Receiver<P: Provider>: Send + Sync + 'static {
     fn claim(&self, delivery: &Delivery) -> impl Future<Output = Claim> + Send;
     /// Undoes a claim after a failed or timed-out handling.
     fn release(&self, delivery: &Delivery) -> impl Future<Output = ()> + Send;
-    /// Handles a parsed event.
-    fn handle(&self, event: P::Event, delivery: &Delivery) -> impl Future<Output = Handled> + Send;
+    /// Handles a parsed event of `provider`.
+    fn handle(
+        &self,
+        provider: &P,
+        event: P::Event,
+        delivery: &Delivery,
+    ) -> impl Future<Output = Handled> + Send;
 }
 
 /// A generated module's `Handler` seen as a [`Receiver`]: emitted code implements
@@ -150,14 +155,15 @@ pub struct Config {
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
 impl Config {
-    /// A configuration for provider `P` with the given credentials. The handler timeout
+    /// A configuration for `provider` with the given credentials. The handler timeout
     /// defaults to four fifths of the provider's own timeout, so a slow handler is answered
     /// with 503 (and retried) before the provider gives up on the connection.
-    pub fn new<P: Provider>(credentials: Credentials) -> Result<Self, ConfigError> {
+    pub fn new<P: Provider>(provider: &P, credentials: Credentials) -> Result<Self, ConfigError> {
+        let delivery = provider.delivery();
         Ok(Config {
-            verifier: Verifier::new(P::AUTH, P::DELIVERY, credentials)?,
+            verifier: Verifier::new(provider.auth(), delivery, credentials)?,
             body_limit: DEFAULT_BODY_LIMIT,
-            handler_timeout: P::DELIVERY.timeout * 4 / 5,
+            handler_timeout: delivery.timeout.get() * 4 / 5,
         })
     }
 
@@ -269,7 +275,7 @@ fn media_type_matches(request: &Request<'_>, expected: &str) -> bool {
     media.eq_ignore_ascii_case(expected)
 }
 
-/// Receives one delivery for provider `P`: size check, verification on the raw bytes,
+/// Receives one delivery for `provider`: size check, verification on the raw bytes,
 /// content type, parse, idempotency claim, then the handler under the handler timeout.
 ///
 /// Statuses: the provider's success status for handled, unknown and duplicate events; 413
@@ -278,6 +284,7 @@ fn media_type_matches(request: &Request<'_>, expected: &str) -> bool {
 ///
 /// Runs inside a Tokio runtime: the handler timeout is a Tokio timer.
 pub async fn receive<P: Provider, R: Receiver<P>>(
+    provider: &P,
     receiver: &R,
     config: &Config,
     request: &Request<'_>,
@@ -294,18 +301,18 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
     if let Err(e) = config.verifier.verify(request, now).await {
         return Receipt::refused(e.status(), Outcome::Unauthenticated(e));
     }
-    if !media_type_matches(request, config.delivery().content_type) {
+    if !media_type_matches(request, &config.delivery().content_type) {
         return Receipt::refused(415, Outcome::UnsupportedMediaType);
     }
-    let event = match P::parse(request.body) {
+    let event = match provider.parse(request.body) {
         Ok(event) => event,
         Err(e) => return Receipt::refused(400, Outcome::Malformed(e)),
     };
     let delivery = Delivery {
-        provider: P::NAME,
-        event: P::event_name(&event),
-        idempotency_key: P::idempotency_key(&event, request.body),
-        subject_id: P::subject_id(&event),
+        provider: provider.name(),
+        event: provider.event_name(&event),
+        idempotency_key: provider.idempotency_key(&event, request.body),
+        subject_id: provider.subject_id(&event),
         received_at: now,
         peer: request.peer,
     };
@@ -317,8 +324,11 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
             delivery: Some(delivery),
         };
     }
-    let handled =
-        tokio::time::timeout(config.handler_timeout, receiver.handle(event, &delivery)).await;
+    let handled = tokio::time::timeout(
+        config.handler_timeout,
+        receiver.handle(provider, event, &delivery),
+    )
+    .await;
     let (status, outcome) = match handled {
         Ok(Ok(())) => (ack, Outcome::Accepted),
         Ok(Err(e)) => (500, Outcome::HandlerFailed(e)),

@@ -6,8 +6,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use hookspec_codegen::model::{
-    signed_pieces, AuthScheme, AuthorizationKind, HmacAlgorithm, HmacAuth, JwtAuth, KeySource,
-    ProviderSpec, SecretEncoding, SignatureEncoding, SignedPiece,
+    signed_pieces, AuthScheme, AuthorizationKind, HmacAlgorithm, HmacAuth, JwtAuth, ProviderSpec,
+    SecretEncoding, SignatureEncoding, SignedPiece,
 };
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
@@ -16,40 +16,7 @@ use sha2::{Digest, Sha256, Sha512};
 use crate::attack::Attack;
 use crate::keys::{public_jwk, test_signing_key};
 
-/// A static `Authorization` value the provider sends.
-#[derive(Clone, PartialEq, Eq)]
-pub enum AuthorizationValue {
-    /// `Basic base64(user:password)`.
-    Basic {
-        /// User name.
-        user: String,
-        /// Password.
-        password: String,
-    },
-    /// `Bearer <token>`.
-    Bearer(String),
-}
-
-impl AuthorizationValue {
-    /// The header value.
-    pub fn header_value(&self) -> String {
-        match self {
-            AuthorizationValue::Basic { user, password } => {
-                format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
-            }
-            AuthorizationValue::Bearer(token) => format!("Bearer {token}"),
-        }
-    }
-}
-
-impl std::fmt::Debug for AuthorizationValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AuthorizationValue::Basic { user, .. } => write!(f, "Basic {{ user: {user:?}, .. }}"),
-            AuthorizationValue::Bearer(_) => f.write_str("Bearer(..)"),
-        }
-    }
-}
+pub use hookspec_core::AuthorizationValue;
 
 /// What the provider signs with.
 #[derive(Clone)]
@@ -346,7 +313,7 @@ impl<'s> Signer<'s> {
             .auth
             .iter()
             .filter_map(|s| match s {
-                AuthScheme::IdentifyingHeader(h) => Some(h.header.as_str()),
+                AuthScheme::IdentifyingHeader(h) => Some(&*h.header),
                 _ => None,
             })
             .collect();
@@ -415,12 +382,7 @@ fn set(headers: &mut Vec<(String, String)>, name: &str, value: String) {
 }
 
 fn first_header(scheme: &AuthScheme) -> String {
-    match scheme {
-        AuthScheme::Authorization(a) => a.header.clone(),
-        AuthScheme::Hmac(h) => h.header.clone(),
-        AuthScheme::Jwt(j) => j.header.clone(),
-        AuthScheme::IdentifyingHeader(h) => h.header.clone(),
-    }
+    scheme.headers()[0].to_owned()
 }
 
 /// The body with a field added after its opening brace (or a space appended when it is
@@ -471,18 +433,16 @@ fn jwt_token(
     body: &[u8],
     truncate: bool,
 ) -> String {
-    let kid_field = match &scheme.key_source {
-        KeySource::Endpoint(e) => e.kid_header.as_str(),
-    };
+    let kid_field = scheme.kid_header();
     let alg = alg.unwrap_or("ES256");
     let mut head = serde_json::Map::new();
     head.insert("alg".into(), alg.into());
     head.insert(kid_field.into(), kid.into());
     head.insert("typ".into(), "JWT".into());
     let mut claims = serde_json::Map::new();
-    claims.insert(scheme.issued_at_claim.clone(), iat.into());
+    claims.insert(scheme.issued_at_claim.to_string(), iat.into());
     claims.insert(
-        scheme.body_hash.claim.clone(),
+        scheme.body_hash.claim.to_string(),
         encode(scheme.body_hash.encoding, &Sha256::digest(body)).into(),
     );
     let input = format!(

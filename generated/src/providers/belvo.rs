@@ -6373,51 +6373,70 @@ impl Event {
     }
 }
 /// How Belvo authenticates a delivery, from `spec/belvo.yaml`; every scheme applies.
-pub const AUTH: &[::hookspec_runtime::verify::AuthScheme] = &[
-    ::hookspec_runtime::verify::AuthScheme::Authorization(::hookspec_runtime::verify::AuthorizationScheme {
-        header: "Authorization",
-        basic: true,
-        bearer: true,
+pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
+    ::hookspec_runtime::core::AuthScheme::Authorization(::hookspec_runtime::core::AuthorizationAuth {
+        header: ::std::borrow::Cow::Borrowed("Authorization"),
+        schemes: ::std::borrow::Cow::Borrowed(
+            &[
+                ::hookspec_runtime::core::AuthorizationKind::Basic,
+                ::hookspec_runtime::core::AuthorizationKind::Bearer,
+            ],
+        ),
         required: false,
+        description: ::std::option::Option::Some(
+            ::std::borrow::Cow::Borrowed(
+                "Optional. When you create the webhook in the dashboard you may enter an Authorization value, either `Basic` followed by base64 of `username:password` or `Bearer` followed by a token; Belvo then sends it unchanged in the `Authorization` header of every delivery. Without it the request carries no credential at all. Belvo signs nothing, so compare the header in constant time and also restrict callers to the three published source addresses.",
+            ),
+        ),
     }),
 ];
 /// Belvo's delivery rules a receiver acts on.
-pub const DELIVERY: ::hookspec_runtime::verify::DeliveryRules = ::hookspec_runtime::verify::DeliveryRules {
-    content_type: "application/json",
-    source_ips: &[
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(3, 130, 254, 46)),
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(18, 220, 61, 186)),
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(18, 223, 45, 212)),
-    ],
-    timeout: ::std::time::Duration::new(5, 0),
-    success: ::hookspec_runtime::verify::SuccessStatus::Any2xx,
+pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = ::hookspec_runtime::core::DeliveryRules {
+    content_type: ::std::borrow::Cow::Borrowed("application/json"),
+    source_ips: ::std::borrow::Cow::Borrowed(
+        &[
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(3, 130, 254, 46)),
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(18, 220, 61, 186)),
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(18, 223, 45, 212)),
+        ],
+    ),
+    timeout: ::hookspec_runtime::core::Duration::from_secs(5),
+    success: ::hookspec_runtime::core::Success::Any2xx,
 };
 /// Belvo as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Webhooks;
 impl ::hookspec_runtime::Provider for Webhooks {
-    const NAME: &'static str = "belvo";
-    const AUTH: &'static [::hookspec_runtime::verify::AuthScheme] = AUTH;
-    const DELIVERY: &'static ::hookspec_runtime::verify::DeliveryRules = &DELIVERY;
     type Event = Event;
+    fn name(&self) -> &'static str {
+        "belvo"
+    }
+    fn auth(&self) -> &'static [::hookspec_runtime::core::AuthScheme] {
+        AUTH
+    }
+    fn delivery(&self) -> &'static ::hookspec_runtime::core::DeliveryRules {
+        &DELIVERY
+    }
     fn parse(
+        &self,
         body: &[u8],
     ) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
         Event::parse(body)
     }
-    fn event_name(event: &Event) -> &'static str {
+    fn event_name(&self, event: &Event) -> &'static str {
         event.name()
     }
-    fn idempotency_key(event: &Event, body: &[u8]) -> ::std::string::String {
+    fn idempotency_key(&self, event: &Event, body: &[u8]) -> ::std::string::String {
         event.idempotency_key(body)
     }
-    fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
+    fn subject_id(&self, event: &Event) -> ::std::option::Option<::std::string::String> {
         event.subject_id()
     }
-    fn unknown_fields(event: &Event) -> ::std::vec::Vec<::std::string::String> {
+    fn unknown_fields(&self, event: &Event) -> ::std::vec::Vec<::std::string::String> {
         event.unknown_fields()
     }
     fn follow_up(
+        &self,
         event: &Event,
         ctx: &::hookspec_runtime::FollowUpContext,
     ) -> ::std::option::Option<::hookspec_runtime::FollowUp> {
@@ -7020,7 +7039,7 @@ pub fn config(
     ::hookspec_runtime::Config,
     ::hookspec_runtime::verify::ConfigError,
 > {
-    ::hookspec_runtime::Config::new::<Webhooks>(credentials)
+    ::hookspec_runtime::Config::new(&Webhooks, credentials)
 }
 /// Verifies, parses and dispatches one Belvo delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
@@ -7029,10 +7048,13 @@ pub async fn receive<H: Handler>(
     request: &::hookspec_runtime::verify::Request<'_>,
     now: ::std::time::SystemTime,
 ) -> ::hookspec_runtime::Receipt {
-    ::hookspec_runtime::receive::<
-        Webhooks,
-        ::hookspec_runtime::Handling<H>,
-    >(::hookspec_runtime::Handling::from_ref(handler), config, request, now)
+    ::hookspec_runtime::receive(
+            &Webhooks,
+            ::hookspec_runtime::Handling::from_ref(handler),
+            config,
+            request,
+            now,
+        )
         .await
 }
 impl<H: Handler> ::hookspec_runtime::Receiver<Webhooks>
@@ -7051,6 +7073,7 @@ for ::hookspec_runtime::Handling<H> {
     }
     fn handle(
         &self,
+        _provider: &Webhooks,
         event: Event,
         delivery: &::hookspec_runtime::Delivery,
     ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {

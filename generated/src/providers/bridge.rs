@@ -1395,54 +1395,80 @@ impl ::hookspec_runtime::Dispatch<1> for Event {
     }
 }
 /// How Bridge authenticates a delivery, from `spec/bridge.yaml`; every scheme applies.
-pub const AUTH: &[::hookspec_runtime::verify::AuthScheme] = &[
-    ::hookspec_runtime::verify::AuthScheme::Hmac(::hookspec_runtime::verify::HmacScheme {
-        header: "BridgeApi-Signature",
-        algorithm: ::hookspec_runtime::verify::HmacAlgorithm::Sha256,
-        encoding: ::hookspec_runtime::verify::Encoding::HexUpper,
-        signed: "{body}",
-        separator: ::std::option::Option::Some(","),
-        label_separator: ::std::option::Option::Some("="),
-        label: ::std::option::Option::Some("v1"),
+pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
+    ::hookspec_runtime::core::AuthScheme::Hmac(::hookspec_runtime::core::HmacAuth {
+        header: ::std::borrow::Cow::Borrowed("BridgeApi-Signature"),
+        algorithm: ::hookspec_runtime::core::HmacAlgorithm::Sha256,
+        encoding: ::hookspec_runtime::core::SignatureEncoding::HexUpper,
+        signed: ::std::borrow::Cow::Borrowed("{body}"),
+        format: ::hookspec_runtime::core::SignatureFormat {
+            separator: ::std::option::Option::Some(::std::borrow::Cow::Borrowed(",")),
+            label_separator: ::std::option::Option::Some(
+                ::std::borrow::Cow::Borrowed("="),
+            ),
+            scheme: ::std::option::Option::Some(::std::borrow::Cow::Borrowed("v1")),
+        },
         timestamp: ::std::option::Option::None,
-        secret_encoding: ::hookspec_runtime::verify::SecretEncoding::Utf8,
-        secret_prefix: ::std::option::Option::None,
+        secret: ::hookspec_runtime::core::SecretFormat {
+            encoding: ::hookspec_runtime::core::SecretEncoding::Utf8,
+            strip_prefix: ::std::option::Option::None,
+        },
+        rotation: ::std::option::Option::Some(::hookspec_runtime::core::Rotation {
+            max_active: 2u32,
+            overlap: ::hookspec_runtime::core::Duration::from_secs(86400),
+        }),
+        description: ::std::option::Option::Some(
+            ::std::borrow::Cow::Borrowed(
+                "The header holds one or more comma-separated `label=signature` entries. A `v1` signature is the HMAC-SHA256 of the raw request body, keyed with the secret of the webhook that sent it and written as upper-case hex; accept the delivery when any `v1` entry matches. Skip entries with any other label instead of trying them, so a forged weaker scheme cannot be used to slip past the check. The secret is shown only once, when the webhook is created or its secret rotated. After a rotation the old secret stays valid for 24 hours next to the new one, so two `v1` entries may appear; a webhook never has more than two live secrets, and rotating again drops the oldest. Nothing in the signature binds a time, so it does not stop replays by itself.",
+            ),
+        ),
     }),
 ];
 /// Bridge's delivery rules a receiver acts on.
-pub const DELIVERY: ::hookspec_runtime::verify::DeliveryRules = ::hookspec_runtime::verify::DeliveryRules {
-    content_type: "application/json",
-    source_ips: &[
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(63, 32, 31, 5)),
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 215, 247, 62)),
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(34, 249, 92, 209)),
-    ],
-    timeout: ::std::time::Duration::new(30, 0),
-    success: ::hookspec_runtime::verify::SuccessStatus::Only(&[200]),
+pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = ::hookspec_runtime::core::DeliveryRules {
+    content_type: ::std::borrow::Cow::Borrowed("application/json"),
+    source_ips: ::std::borrow::Cow::Borrowed(
+        &[
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(63, 32, 31, 5)),
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 215, 247, 62)),
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(34, 249, 92, 209)),
+        ],
+    ),
+    timeout: ::hookspec_runtime::core::Duration::from_secs(30),
+    success: ::hookspec_runtime::core::Success::Only(
+        ::std::borrow::Cow::Borrowed(&[200]),
+    ),
 };
 /// Bridge as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Webhooks;
 impl ::hookspec_runtime::Provider for Webhooks {
-    const NAME: &'static str = "bridge";
-    const AUTH: &'static [::hookspec_runtime::verify::AuthScheme] = AUTH;
-    const DELIVERY: &'static ::hookspec_runtime::verify::DeliveryRules = &DELIVERY;
     type Event = Event;
+    fn name(&self) -> &'static str {
+        "bridge"
+    }
+    fn auth(&self) -> &'static [::hookspec_runtime::core::AuthScheme] {
+        AUTH
+    }
+    fn delivery(&self) -> &'static ::hookspec_runtime::core::DeliveryRules {
+        &DELIVERY
+    }
     fn parse(
+        &self,
         body: &[u8],
     ) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
         Event::parse(body)
     }
-    fn event_name(event: &Event) -> &'static str {
+    fn event_name(&self, event: &Event) -> &'static str {
         event.name()
     }
-    fn idempotency_key(event: &Event, body: &[u8]) -> ::std::string::String {
+    fn idempotency_key(&self, event: &Event, body: &[u8]) -> ::std::string::String {
         event.idempotency_key(body)
     }
-    fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
+    fn subject_id(&self, event: &Event) -> ::std::option::Option<::std::string::String> {
         event.subject_id()
     }
-    fn unknown_fields(event: &Event) -> ::std::vec::Vec<::std::string::String> {
+    fn unknown_fields(&self, event: &Event) -> ::std::vec::Vec<::std::string::String> {
         event.unknown_fields()
     }
 }
@@ -1668,7 +1694,7 @@ pub fn config(
     ::hookspec_runtime::Config,
     ::hookspec_runtime::verify::ConfigError,
 > {
-    ::hookspec_runtime::Config::new::<Webhooks>(credentials)
+    ::hookspec_runtime::Config::new(&Webhooks, credentials)
 }
 /// Verifies, parses and dispatches one Bridge delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
@@ -1677,10 +1703,13 @@ pub async fn receive<H: Handler>(
     request: &::hookspec_runtime::verify::Request<'_>,
     now: ::std::time::SystemTime,
 ) -> ::hookspec_runtime::Receipt {
-    ::hookspec_runtime::receive::<
-        Webhooks,
-        ::hookspec_runtime::Handling<H>,
-    >(::hookspec_runtime::Handling::from_ref(handler), config, request, now)
+    ::hookspec_runtime::receive(
+            &Webhooks,
+            ::hookspec_runtime::Handling::from_ref(handler),
+            config,
+            request,
+            now,
+        )
         .await
 }
 impl<H: Handler> ::hookspec_runtime::Receiver<Webhooks>
@@ -1699,6 +1728,7 @@ for ::hookspec_runtime::Handling<H> {
     }
     fn handle(
         &self,
+        _provider: &Webhooks,
         event: Event,
         delivery: &::hookspec_runtime::Delivery,
     ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {

@@ -75,7 +75,7 @@ pub fn parse(
 /// no such provider.
 pub fn auth(
     provider: &str,
-) -> ::std::option::Option<&'static [::hookspec_runtime::verify::AuthScheme]> {
+) -> ::std::option::Option<&'static [::hookspec_runtime::core::AuthScheme]> {
     match provider {
         "belvo" => Some(belvo::AUTH),
         "bridge" => Some(bridge::AUTH),
@@ -88,7 +88,7 @@ pub fn auth(
 /// such provider.
 pub fn delivery(
     provider: &str,
-) -> ::std::option::Option<&'static ::hookspec_runtime::verify::DeliveryRules> {
+) -> ::std::option::Option<&'static ::hookspec_runtime::core::DeliveryRules> {
     match provider {
         "belvo" => Some(&belvo::DELIVERY),
         "bridge" => Some(&bridge::DELIVERY),
@@ -132,24 +132,16 @@ where
 {
     match provider {
         "belvo" => {
-            Some(
-                ::hookspec_runtime::axum::router::<belvo::Webhooks, R>(receiver, config),
-            )
+            Some(::hookspec_runtime::axum::router(belvo::Webhooks, receiver, config))
         }
         "bridge" => {
-            Some(
-                ::hookspec_runtime::axum::router::<bridge::Webhooks, R>(receiver, config),
-            )
+            Some(::hookspec_runtime::axum::router(bridge::Webhooks, receiver, config))
         }
         "plaid" => {
-            Some(
-                ::hookspec_runtime::axum::router::<plaid::Webhooks, R>(receiver, config),
-            )
+            Some(::hookspec_runtime::axum::router(plaid::Webhooks, receiver, config))
         }
         "vezgo" => {
-            Some(
-                ::hookspec_runtime::axum::router::<vezgo::Webhooks, R>(receiver, config),
-            )
+            Some(::hookspec_runtime::axum::router(vezgo::Webhooks, receiver, config))
         }
         _ => None,
     }

@@ -10064,73 +10064,117 @@ impl Event {
     }
 }
 /// How Plaid authenticates a delivery, from `spec/plaid.yaml`; every scheme applies.
-pub const AUTH: &[::hookspec_runtime::verify::AuthScheme] = &[
-    ::hookspec_runtime::verify::AuthScheme::Jwt(::hookspec_runtime::verify::JwtScheme {
-        header: "Plaid-Verification",
-        algorithms: &[::hookspec_runtime::verify::JwtAlgorithm::Es256],
-        issued_at_claim: "iat",
-        max_age: ::std::time::Duration::new(300, 0),
-        future_skew: ::std::time::Duration::new(60, 0),
-        body_hash_claim: "request_body_sha256",
-        body_hash_encoding: ::hookspec_runtime::verify::Encoding::HexLower,
-        key_endpoint: ::hookspec_runtime::verify::KeyEndpoint {
-            method: "POST",
-            path: "/webhook_verification_key/get",
-            kid_header: "kid",
-            request_key_field: "key_id",
-            credential_fields: &["client_id", "secret"],
-            response_key_field: "key",
-            expired_field: ::std::option::Option::Some("expired_at"),
-            base_urls: &[
-                ("sandbox", "https://sandbox.plaid.com"),
-                ("production", "https://production.plaid.com"),
-            ],
+pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
+    ::hookspec_runtime::core::AuthScheme::Jwt(::hookspec_runtime::core::JwtAuth {
+        header: ::std::borrow::Cow::Borrowed("Plaid-Verification"),
+        algorithms: ::std::borrow::Cow::Borrowed(
+            &[::hookspec_runtime::core::JwtAlgorithm::ES256],
+        ),
+        issued_at_claim: ::std::borrow::Cow::Borrowed("iat"),
+        max_age: ::hookspec_runtime::core::Duration::from_secs(300),
+        future_skew: ::hookspec_runtime::core::Duration::from_secs(60),
+        body_hash: ::hookspec_runtime::core::BodyHash {
+            claim: ::std::borrow::Cow::Borrowed("request_body_sha256"),
+            algorithm: ::hookspec_runtime::core::DigestAlgorithm::Sha256,
+            encoding: ::hookspec_runtime::core::SignatureEncoding::HexLower,
         },
+        key_source: ::hookspec_runtime::core::KeySource::Endpoint(::hookspec_runtime::core::KeyEndpoint {
+            method: ::std::borrow::Cow::Borrowed("POST"),
+            path: ::std::borrow::Cow::Borrowed("/webhook_verification_key/get"),
+            kid_header: ::std::borrow::Cow::Borrowed("kid"),
+            request_key_field: ::std::borrow::Cow::Borrowed("key_id"),
+            credential_fields: ::std::borrow::Cow::Borrowed(
+                &[
+                    ::std::borrow::Cow::Borrowed("client_id"),
+                    ::std::borrow::Cow::Borrowed("secret"),
+                ],
+            ),
+            response_key_field: ::std::borrow::Cow::Borrowed("key"),
+            expired_field: ::std::option::Option::Some(
+                ::std::borrow::Cow::Borrowed("expired_at"),
+            ),
+            base_urls: ::hookspec_runtime::core::Pairs(
+                ::std::borrow::Cow::Borrowed(
+                    &[
+                        (
+                            ::std::borrow::Cow::Borrowed("sandbox"),
+                            ::std::borrow::Cow::Borrowed("https://sandbox.plaid.com"),
+                        ),
+                        (
+                            ::std::borrow::Cow::Borrowed("production"),
+                            ::std::borrow::Cow::Borrowed("https://production.plaid.com"),
+                        ),
+                    ],
+                ),
+            ),
+        }),
+        description: ::std::option::Option::Some(
+            ::std::borrow::Cow::Borrowed(
+                "Every webhook carries a compact JWT in `Plaid-Verification`. Read its header without trusting it, refuse any `alg` other than ES256, and look up the public key named by `kid`: keep a cache per `kid`, and on a miss call /webhook_verification_key/get with your client id, secret and `key_id` set to the `kid`, on the host of the environment that sent the webhook. Refuse keys whose `expired_at` is set. Verify the signature, reject tokens whose `iat` is more than five minutes old, then compare the lower-case hex SHA-256 of the raw body with `request_body_sha256` in constant time. Plaid documents no allowance for an `iat` in the future; accepting one minute of clock skew is our choice. Plaid calls verification optional, but an unverified endpoint accepts forged events.",
+            ),
+        ),
     }),
 ];
 /// Where Plaid's JWT verification keys are fetched from: give it to `runtime::verify::HttpKeySource::new` with the environment's base URL (or a local stand-in) and your API credentials.
-pub const KEY_ENDPOINT: &::hookspec_runtime::verify::KeyEndpoint = match &AUTH[0] {
-    ::hookspec_runtime::verify::AuthScheme::Jwt(jwt) => &jwt.key_endpoint,
-    _ => panic!("the spec's JWT scheme"),
+pub const KEY_ENDPOINT: &::hookspec_runtime::core::KeyEndpoint = match &AUTH[0] {
+    ::hookspec_runtime::core::AuthScheme::Jwt(
+        ::hookspec_runtime::core::JwtAuth {
+            key_source: ::hookspec_runtime::core::KeySource::Endpoint(endpoint),
+            ..
+        },
+    ) => endpoint,
+    _ => panic!("the spec's JWT scheme fetches keys from an endpoint"),
 };
 /// Plaid's delivery rules a receiver acts on.
-pub const DELIVERY: ::hookspec_runtime::verify::DeliveryRules = ::hookspec_runtime::verify::DeliveryRules {
-    content_type: "application/json",
-    source_ips: &[
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 21, 26, 131)),
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 21, 47, 157)),
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 41, 247, 19)),
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 88, 82, 239)),
-    ],
-    timeout: ::std::time::Duration::new(10, 0),
-    success: ::hookspec_runtime::verify::SuccessStatus::Only(&[200]),
+pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = ::hookspec_runtime::core::DeliveryRules {
+    content_type: ::std::borrow::Cow::Borrowed("application/json"),
+    source_ips: ::std::borrow::Cow::Borrowed(
+        &[
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 21, 26, 131)),
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 21, 47, 157)),
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 41, 247, 19)),
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 88, 82, 239)),
+        ],
+    ),
+    timeout: ::hookspec_runtime::core::Duration::from_secs(10),
+    success: ::hookspec_runtime::core::Success::Only(
+        ::std::borrow::Cow::Borrowed(&[200]),
+    ),
 };
 /// Plaid as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Webhooks;
 impl ::hookspec_runtime::Provider for Webhooks {
-    const NAME: &'static str = "plaid";
-    const AUTH: &'static [::hookspec_runtime::verify::AuthScheme] = AUTH;
-    const DELIVERY: &'static ::hookspec_runtime::verify::DeliveryRules = &DELIVERY;
     type Event = Event;
+    fn name(&self) -> &'static str {
+        "plaid"
+    }
+    fn auth(&self) -> &'static [::hookspec_runtime::core::AuthScheme] {
+        AUTH
+    }
+    fn delivery(&self) -> &'static ::hookspec_runtime::core::DeliveryRules {
+        &DELIVERY
+    }
     fn parse(
+        &self,
         body: &[u8],
     ) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
         Event::parse(body)
     }
-    fn event_name(event: &Event) -> &'static str {
+    fn event_name(&self, event: &Event) -> &'static str {
         event.name()
     }
-    fn idempotency_key(event: &Event, body: &[u8]) -> ::std::string::String {
+    fn idempotency_key(&self, event: &Event, body: &[u8]) -> ::std::string::String {
         event.idempotency_key(body)
     }
-    fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
+    fn subject_id(&self, event: &Event) -> ::std::option::Option<::std::string::String> {
         event.subject_id()
     }
-    fn unknown_fields(event: &Event) -> ::std::vec::Vec<::std::string::String> {
+    fn unknown_fields(&self, event: &Event) -> ::std::vec::Vec<::std::string::String> {
         event.unknown_fields()
     }
     fn follow_up(
+        &self,
         event: &Event,
         ctx: &::hookspec_runtime::FollowUpContext,
     ) -> ::std::option::Option<::hookspec_runtime::FollowUp> {
@@ -11559,7 +11603,7 @@ pub fn config(
     ::hookspec_runtime::Config,
     ::hookspec_runtime::verify::ConfigError,
 > {
-    ::hookspec_runtime::Config::new::<Webhooks>(credentials)
+    ::hookspec_runtime::Config::new(&Webhooks, credentials)
 }
 /// Verifies, parses and dispatches one Plaid delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
@@ -11568,10 +11612,13 @@ pub async fn receive<H: Handler>(
     request: &::hookspec_runtime::verify::Request<'_>,
     now: ::std::time::SystemTime,
 ) -> ::hookspec_runtime::Receipt {
-    ::hookspec_runtime::receive::<
-        Webhooks,
-        ::hookspec_runtime::Handling<H>,
-    >(::hookspec_runtime::Handling::from_ref(handler), config, request, now)
+    ::hookspec_runtime::receive(
+            &Webhooks,
+            ::hookspec_runtime::Handling::from_ref(handler),
+            config,
+            request,
+            now,
+        )
         .await
 }
 impl<H: Handler> ::hookspec_runtime::Receiver<Webhooks>
@@ -11590,6 +11637,7 @@ for ::hookspec_runtime::Handling<H> {
     }
     fn handle(
         &self,
+        _provider: &Webhooks,
         event: Event,
         delivery: &::hookspec_runtime::Delivery,
     ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {

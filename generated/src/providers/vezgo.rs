@@ -378,46 +378,58 @@ impl ::hookspec_runtime::Dispatch<1> for Event {
     }
 }
 /// How Vezgo authenticates a delivery, from `spec/vezgo.yaml`; every scheme applies.
-pub const AUTH: &[::hookspec_runtime::verify::AuthScheme] = &[
-    ::hookspec_runtime::verify::AuthScheme::IdentifyingHeader(::hookspec_runtime::verify::IdentifyingHeaderScheme {
-        header: "x-client-id",
+pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
+    ::hookspec_runtime::core::AuthScheme::IdentifyingHeader(::hookspec_runtime::core::IdentifyingHeaderAuth {
+        header: ::std::borrow::Cow::Borrowed("x-client-id"),
+        description: ::std::borrow::Cow::Borrowed(
+            "Not a secret: it names the client app. Compare it with your own client ids and combine it with the source-IP allowlist, since Vezgo signs nothing.",
+        ),
     }),
 ];
 /// Vezgo's delivery rules a receiver acts on.
-pub const DELIVERY: ::hookspec_runtime::verify::DeliveryRules = ::hookspec_runtime::verify::DeliveryRules {
-    content_type: "application/json",
-    source_ips: &[
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 234, 183)),
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 240, 87)),
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 241, 79)),
-        ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 242, 161)),
-    ],
-    timeout: ::std::time::Duration::new(10, 0),
-    success: ::hookspec_runtime::verify::SuccessStatus::Any2xx,
+pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = ::hookspec_runtime::core::DeliveryRules {
+    content_type: ::std::borrow::Cow::Borrowed("application/json"),
+    source_ips: ::std::borrow::Cow::Borrowed(
+        &[
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 234, 183)),
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 240, 87)),
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 241, 79)),
+            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 242, 161)),
+        ],
+    ),
+    timeout: ::hookspec_runtime::core::Duration::from_secs(10),
+    success: ::hookspec_runtime::core::Success::Any2xx,
 };
 /// Vezgo as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Webhooks;
 impl ::hookspec_runtime::Provider for Webhooks {
-    const NAME: &'static str = "vezgo";
-    const AUTH: &'static [::hookspec_runtime::verify::AuthScheme] = AUTH;
-    const DELIVERY: &'static ::hookspec_runtime::verify::DeliveryRules = &DELIVERY;
     type Event = Event;
+    fn name(&self) -> &'static str {
+        "vezgo"
+    }
+    fn auth(&self) -> &'static [::hookspec_runtime::core::AuthScheme] {
+        AUTH
+    }
+    fn delivery(&self) -> &'static ::hookspec_runtime::core::DeliveryRules {
+        &DELIVERY
+    }
     fn parse(
+        &self,
         body: &[u8],
     ) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
         Event::parse(body)
     }
-    fn event_name(event: &Event) -> &'static str {
+    fn event_name(&self, event: &Event) -> &'static str {
         event.name()
     }
-    fn idempotency_key(event: &Event, body: &[u8]) -> ::std::string::String {
+    fn idempotency_key(&self, event: &Event, body: &[u8]) -> ::std::string::String {
         event.idempotency_key(body)
     }
-    fn subject_id(event: &Event) -> ::std::option::Option<::std::string::String> {
+    fn subject_id(&self, event: &Event) -> ::std::option::Option<::std::string::String> {
         event.subject_id()
     }
-    fn unknown_fields(event: &Event) -> ::std::vec::Vec<::std::string::String> {
+    fn unknown_fields(&self, event: &Event) -> ::std::vec::Vec<::std::string::String> {
         event.unknown_fields()
     }
 }
@@ -514,7 +526,7 @@ pub fn config(
     ::hookspec_runtime::Config,
     ::hookspec_runtime::verify::ConfigError,
 > {
-    ::hookspec_runtime::Config::new::<Webhooks>(credentials)
+    ::hookspec_runtime::Config::new(&Webhooks, credentials)
 }
 /// Verifies, parses and dispatches one Vezgo delivery to `handler`, and says which HTTP status to answer with. `now` is the clock verification uses.
 pub async fn receive<H: Handler>(
@@ -523,10 +535,13 @@ pub async fn receive<H: Handler>(
     request: &::hookspec_runtime::verify::Request<'_>,
     now: ::std::time::SystemTime,
 ) -> ::hookspec_runtime::Receipt {
-    ::hookspec_runtime::receive::<
-        Webhooks,
-        ::hookspec_runtime::Handling<H>,
-    >(::hookspec_runtime::Handling::from_ref(handler), config, request, now)
+    ::hookspec_runtime::receive(
+            &Webhooks,
+            ::hookspec_runtime::Handling::from_ref(handler),
+            config,
+            request,
+            now,
+        )
         .await
 }
 impl<H: Handler> ::hookspec_runtime::Receiver<Webhooks>
@@ -545,6 +560,7 @@ for ::hookspec_runtime::Handling<H> {
     }
     fn handle(
         &self,
+        _provider: &Webhooks,
         event: Event,
         delivery: &::hookspec_runtime::Delivery,
     ) -> impl ::std::future::Future<Output = ::hookspec_runtime::Handled> + Send {

@@ -9,11 +9,11 @@ use subtle::ConstantTimeEq;
 
 use super::credentials::Credentials;
 use super::error::{ConfigError, VerifyError};
-use super::scheme::{AuthorizationScheme, IdentifyingHeaderScheme};
 use super::Header;
+use hookspec_core::{AuthorizationAuth, AuthorizationKind, IdentifyingHeaderAuth};
 
 pub(crate) struct AuthorizationCheck {
-    pub(crate) scheme: &'static AuthorizationScheme,
+    pub(crate) scheme: &'static AuthorizationAuth,
     header: Header,
     // SHA-256 of each accepted header value: comparing digests of equal length keeps the
     // comparison constant-time without leaking the credential's length.
@@ -22,12 +22,12 @@ pub(crate) struct AuthorizationCheck {
 
 impl AuthorizationCheck {
     pub(crate) fn new(
-        scheme: &'static AuthorizationScheme,
+        scheme: &'static AuthorizationAuth,
         credentials: &Credentials,
     ) -> Result<Self, ConfigError> {
         let mut expected = Vec::new();
         if let Some((user, password)) = &credentials.basic {
-            if !scheme.basic {
+            if !scheme.schemes.contains(&AuthorizationKind::Basic) {
                 return Err(ConfigError::AuthorizationNotAllowed { kind: "basic" });
             }
             let pair = format!("{user}:{}", password.expose());
@@ -36,7 +36,7 @@ impl AuthorizationCheck {
             ));
         }
         if let Some(token) = &credentials.bearer {
-            if !scheme.bearer {
+            if !scheme.schemes.contains(&AuthorizationKind::Bearer) {
                 return Err(ConfigError::AuthorizationNotAllowed { kind: "bearer" });
             }
             expected.push(digest(format!("Bearer {}", token.expose()).as_bytes()));
@@ -46,7 +46,7 @@ impl AuthorizationCheck {
         }
         Ok(AuthorizationCheck {
             scheme,
-            header: Header::new(scheme.header)?,
+            header: Header::new(&scheme.header)?,
             expected,
         })
     }
@@ -71,14 +71,14 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 }
 
 pub(crate) struct IdentifyingCheck {
-    pub(crate) scheme: &'static IdentifyingHeaderScheme,
+    pub(crate) scheme: &'static IdentifyingHeaderAuth,
     header: Header,
     client_ids: Vec<String>,
 }
 
 impl IdentifyingCheck {
     pub(crate) fn new(
-        scheme: &'static IdentifyingHeaderScheme,
+        scheme: &'static IdentifyingHeaderAuth,
         credentials: &Credentials,
     ) -> Result<Self, ConfigError> {
         if credentials.client_ids.is_empty() {
@@ -86,7 +86,7 @@ impl IdentifyingCheck {
         }
         Ok(IdentifyingCheck {
             scheme,
-            header: Header::new(scheme.header)?,
+            header: Header::new(&scheme.header)?,
             client_ids: credentials.client_ids.clone(),
         })
     }

@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
-use super::scheme::Encoding;
+use hookspec_core::SignatureEncoding as Encoding;
 
 /// Buffer size for a decoded signature or digest: the largest read is 64 bytes (SHA-512,
 /// ES256), plus room for base64's conservative length estimate.
@@ -15,7 +15,7 @@ pub(crate) fn decode_into(encoding: Encoding, text: &[u8], out: &mut [u8]) -> Op
     match encoding {
         Encoding::HexUpper | Encoding::HexLower => decode_hex(text, out),
         Encoding::Base64 => STANDARD.decode_slice(text, out).ok(),
-        Encoding::Base64Url => URL_SAFE_NO_PAD.decode_slice(text, out).ok(),
+        Encoding::Base64url => URL_SAFE_NO_PAD.decode_slice(text, out).ok(),
     }
 }
 
@@ -72,8 +72,8 @@ mod tests {
         let mut out = [0u8; 8];
         assert_eq!(decode_into(Encoding::Base64, b"+/8=", &mut out), Some(2));
         assert_eq!(&out[..2], &[0xfb, 0xff]);
-        assert_eq!(decode_into(Encoding::Base64Url, b"-_8", &mut out), Some(2));
-        assert_eq!(decode_into(Encoding::Base64Url, b"-_8=", &mut out), None);
+        assert_eq!(decode_into(Encoding::Base64url, b"-_8", &mut out), Some(2));
+        assert_eq!(decode_into(Encoding::Base64url, b"-_8=", &mut out), None);
     }
 
     #[test]
@@ -82,7 +82,7 @@ mod tests {
         let mut out = [0u8; DECODE_BUF];
         for (enc, text) in [
             (Encoding::Base64, STANDARD.encode(raw)),
-            (Encoding::Base64Url, URL_SAFE_NO_PAD.encode(raw)),
+            (Encoding::Base64url, URL_SAFE_NO_PAD.encode(raw)),
             (Encoding::HexLower, "a5".repeat(64)),
         ] {
             assert_eq!(

@@ -15,9 +15,9 @@ use subtle::ConstantTimeEq;
 use super::encoding::{decode_into, DECODE_BUF};
 use super::error::{ConfigError, VerifyError};
 use super::jwt::check_age;
-use super::scheme::{HmacAlgorithm, HmacScheme, SecretEncoding};
 use super::secret::Secret;
 use super::{unix_seconds, Header};
+use hookspec_core::{signed_pieces, HmacAlgorithm, HmacAuth, SecretEncoding, SignedPiece};
 
 /// Signatures with the accepted label read from one header at most (rotation sends two).
 const MAX_ENTRIES: usize = 8;
@@ -72,7 +72,7 @@ impl Keyed {
 }
 
 pub(crate) struct HmacCheck {
-    scheme: &'static HmacScheme,
+    scheme: &'static HmacAuth,
     header: Header,
     timestamp_header: Option<Header>,
     parts: Vec<Part>,
@@ -92,17 +92,14 @@ impl fmt::Debug for HmacCheck {
 
 impl HmacCheck {
     pub(crate) fn header(&self) -> &'static str {
-        self.scheme.header
+        &self.scheme.header
     }
 
-    pub(crate) fn new(
-        scheme: &'static HmacScheme,
-        secrets: &[Secret],
-    ) -> Result<Self, ConfigError> {
+    pub(crate) fn new(scheme: &'static HmacAuth, secrets: &[Secret]) -> Result<Self, ConfigError> {
         if secrets.is_empty() {
             return Err(ConfigError::MissingHmacSecret);
         }
-        let parts = parse_template(scheme.signed)?;
+        let parts = parse_template(&scheme.signed)?;
         if parts.contains(&Part::Timestamp) && scheme.timestamp.is_none() {
             return Err(ConfigError::BadTemplate {
                 reason: "`{timestamp}` is signed but the scheme says where no timestamp is".into(),
@@ -124,10 +121,11 @@ impl HmacCheck {
         };
         Ok(HmacCheck {
             scheme,
-            header: Header::new(scheme.header)?,
+            header: Header::new(&scheme.header)?,
             timestamp_header: scheme
                 .timestamp
-                .and_then(|t| t.header)
+                .as_ref()
+                .and_then(|t| t.header.as_deref())
                 .map(Header::new)
                 .transpose()?,
             parts,
@@ -143,7 +141,7 @@ impl HmacCheck {
         now: SystemTime,
     ) -> Result<(), VerifyError> {
         let scheme = self.scheme;
-        let header = scheme.header;
+        let header: &'static str = &scheme.header;
         let malformed = |reason| VerifyError::MalformedHeader { header, reason };
         // Bytes, not text: the entries are ASCII or invalid, and skipping the UTF-8 check
         // and the substring searcher keeps parsing cheap next to the MAC itself.
@@ -152,13 +150,21 @@ impl HmacCheck {
         let mut entries = [[0u8; DECODE_BUF]; MAX_ENTRIES];
         let (mut accepted, mut well_formed) = (0usize, 0usize);
         let mut timestamp: Option<&[u8]> = None;
-        let ts_label = scheme.timestamp.and_then(|t| t.label).map(str::as_bytes);
-        let want_label = scheme.label.map(str::as_bytes);
-        for entry in entries_of(value, scheme.separator)
+        let ts_label = scheme
+            .timestamp
+            .as_ref()
+            .and_then(|t| t.label.as_deref())
+            .map(str::as_bytes);
+        let want_label = scheme.format.scheme.as_deref().map(str::as_bytes);
+        for entry in entries_of(value, scheme.format.separator.as_deref())
             .map(<[u8]>::trim_ascii)
             .filter(|e| !e.is_empty())
         {
-            let (label, signature) = match scheme.label_separator.and_then(|s| split_once(entry, s))
+            let (label, signature) = match scheme
+                .format
+                .label_separator
+                .as_deref()
+                .and_then(|s| split_once(entry, s))
             {
                 Some((label, signature)) => (Some(label.trim_ascii()), signature.trim_ascii()),
                 None => (None, entry),
@@ -189,7 +195,7 @@ impl HmacCheck {
             ));
         }
 
-        let timestamp = match scheme.timestamp {
+        let timestamp = match &scheme.timestamp {
             None => None,
             Some(ts) => {
                 let (text, header) = match &self.timestamp_header {
@@ -203,7 +209,7 @@ impl HmacCheck {
                         header,
                         reason: "timestamp is not Unix seconds",
                     })?;
-                Some((text, seconds, ts.tolerance.as_secs()))
+                Some((text, seconds, ts.tolerance.get().as_secs()))
             }
         };
 
@@ -269,42 +275,35 @@ fn split_once<'v>(s: &'v [u8], sep: &str) -> Option<(&'v [u8], &'v [u8])> {
 }
 
 /// The HMAC key a configured secret stands for: prefix removed, then decoded.
-fn key_bytes(scheme: &HmacScheme, secret: &str) -> Option<Vec<u8>> {
+fn key_bytes(scheme: &HmacAuth, secret: &str) -> Option<Vec<u8>> {
     let secret = scheme
-        .secret_prefix
+        .secret
+        .strip_prefix
+        .as_deref()
         .and_then(|p| secret.strip_prefix(p))
         .unwrap_or(secret);
-    match scheme.secret_encoding {
+    match scheme.secret.encoding {
         SecretEncoding::Utf8 => Some(secret.as_bytes().to_vec()),
         SecretEncoding::Base64 => STANDARD.decode(secret).ok(),
     }
 }
 
+/// The signed template as the verifier walks it, from the one reading of templates
+/// ([`signed_pieces`]) that validation and the signer share.
 fn parse_template(template: &'static str) -> Result<Vec<Part>, ConfigError> {
     let bad = |reason: String| ConfigError::BadTemplate { reason };
     let mut parts = Vec::new();
-    let mut rest = template;
-    while !rest.is_empty() {
-        let Some(open) = rest.find('{') else {
-            parts.push(Part::Literal(rest));
-            break;
-        };
-        if open > 0 {
-            parts.push(Part::Literal(&rest[..open]));
-        }
-        let close = rest[open..]
-            .find('}')
-            .ok_or_else(|| bad(format!("unclosed `{{` in `{template}`")))?
-            + open;
-        parts.push(match &rest[open + 1..close] {
-            "body" => Part::Body,
-            "timestamp" => Part::Timestamp,
-            name => match name.strip_prefix("header:") {
-                Some(h) if !h.is_empty() => Part::Header(Header::new(h)?),
-                _ => return Err(bad(format!("unknown placeholder `{{{name}}}`"))),
-            },
+    for piece in signed_pieces(template) {
+        parts.push(match piece {
+            SignedPiece::Literal(text) => Part::Literal(text),
+            SignedPiece::Body => Part::Body,
+            SignedPiece::Timestamp => Part::Timestamp,
+            SignedPiece::Header(name) => Part::Header(Header::new(name)?),
+            SignedPiece::Unknown(name) => {
+                return Err(bad(format!("unknown placeholder `{{{name}}}`")))
+            }
+            SignedPiece::Unclosed(_) => return Err(bad(format!("unclosed `{{` in `{template}`"))),
         });
-        rest = &rest[close + 1..];
     }
     if parts.len() > MAX_PARTS {
         return Err(bad(format!("more than {MAX_PARTS} pieces")));

@@ -16,14 +16,14 @@ use super::error::ConfigError;
 use super::error::VerifyError;
 use super::key_cache::KeyCache;
 use super::keys::KeyError;
-use super::scheme::{JwtAlgorithm, JwtScheme};
 use super::{unix_seconds, Header};
+use hookspec_core::{JwtAlgorithm, JwtAuth};
 
 /// Longest key id looked up; longer ones are refused before reaching the key source.
 const MAX_KID_LEN: usize = 256;
 
 pub(crate) struct JwtCheck {
-    pub(crate) scheme: &'static JwtScheme,
+    pub(crate) scheme: &'static JwtAuth,
     header: Header,
     cache: KeyCache,
     /// The scheme's `future_skew` unless the credentials override it.
@@ -32,13 +32,13 @@ pub(crate) struct JwtCheck {
 
 impl JwtCheck {
     pub(crate) fn new(
-        scheme: &'static JwtScheme,
+        scheme: &'static JwtAuth,
         future_skew: std::time::Duration,
         cache: KeyCache,
     ) -> Result<Self, ConfigError> {
         Ok(JwtCheck {
             scheme,
-            header: Header::new(scheme.header)?,
+            header: Header::new(&scheme.header)?,
             cache,
             future_skew,
         })
@@ -50,7 +50,7 @@ impl JwtCheck {
         body: &[u8],
         now: SystemTime,
     ) -> Result<(), VerifyError> {
-        let header = self.scheme.header;
+        let header: &'static str = &self.scheme.header;
         let malformed = |reason| VerifyError::MalformedHeader { header, reason };
         let token = self.header.text(headers)?;
         let mut parts = token.split('.');
@@ -78,7 +78,7 @@ impl JwtCheck {
             return Err(malformed("JWT header has `crit` extensions"));
         }
         let kid = head
-            .get(self.scheme.key_endpoint.kid_header)
+            .get(self.scheme.kid_header())
             .and_then(serde_json::Value::as_str)
             .ok_or(malformed("JWT header names no key"))?;
         if kid.is_empty() || kid.len() > MAX_KID_LEN {
@@ -113,23 +113,23 @@ impl JwtCheck {
         let claims: serde_json::Value =
             decode_json(claims).ok_or(malformed("JWT claims are not base64url JSON"))?;
         let issued_at = claims
-            .get(self.scheme.issued_at_claim)
+            .get(&*self.scheme.issued_at_claim)
             .and_then(serde_json::Value::as_i64)
             .ok_or(malformed("JWT has no integer issue time"))?;
         check_age(
             issued_at,
             unix_seconds(now),
-            self.scheme.max_age.as_secs(),
+            self.scheme.max_age.get().as_secs(),
             self.future_skew.as_secs(),
         )?;
 
         let claimed = claims
-            .get(self.scheme.body_hash_claim)
+            .get(&*self.scheme.body_hash.claim)
             .and_then(serde_json::Value::as_str)
             .ok_or(malformed("JWT has no body digest"))?;
         let mut digest = [0u8; DECODE_BUF];
         let Some(32) = decode_into(
-            self.scheme.body_hash_encoding,
+            self.scheme.body_hash.encoding,
             claimed.as_bytes(),
             &mut digest,
         ) else {
@@ -145,7 +145,7 @@ impl JwtCheck {
 
     fn accepts(&self, alg: &str) -> bool {
         self.scheme.algorithms.iter().any(|a| match a {
-            JwtAlgorithm::Es256 => alg == "ES256",
+            JwtAlgorithm::ES256 => alg == "ES256",
         })
     }
 }

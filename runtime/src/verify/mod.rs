@@ -22,7 +22,6 @@ mod http_keys;
 mod jwt;
 mod key_cache;
 mod keys;
-mod scheme;
 mod secret;
 mod source_ip;
 
@@ -35,11 +34,15 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 pub use credentials::{Credentials, SourceIpCheck};
 pub use error::{ConfigError, VerifyError};
+pub use hookspec_core::{
+    AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules, HmacAlgorithm,
+    HmacAuth, IdentifyingHeaderAuth, JwksSource, JwtAlgorithm, JwtAuth, KeyEndpoint,
+    SecretEncoding, SignatureEncoding, SignedTimestamp, Success,
+};
 #[cfg(feature = "http-keys")]
 pub use http_keys::{HttpKeySource, DEFAULT_FETCH_TIMEOUT};
 pub use key_cache::{DEFAULT_KEY_REFRESH, DEFAULT_KEY_RETRY};
 pub use keys::{Jwk, KeyError, KeyFuture, KeySource, StaticKeys};
-pub use scheme::*;
 pub use secret::Secret;
 
 use authorization::{AuthorizationCheck, IdentifyingCheck};
@@ -93,7 +96,7 @@ impl Verifier {
     ) -> Result<Self, ConfigError> {
         let source = match credentials.source_ips {
             SourceIpCheck::Enforce => SourcePolicy::new(
-                delivery.source_ips,
+                &delivery.source_ips,
                 &credentials.allow_ips,
                 &credentials.trusted_proxies,
             ),
@@ -111,7 +114,7 @@ impl Verifier {
                 AuthScheme::Hmac(s) => Check::Hmac(HmacCheck::new(s, &credentials.hmac_secrets)?),
                 AuthScheme::Jwt(s) => Check::Jwt(JwtCheck::new(
                     s,
-                    credentials.future_skew.unwrap_or(s.future_skew),
+                    credentials.future_skew.unwrap_or(s.future_skew.get()),
                     KeyCache::new(
                         key_source.take().ok_or(ConfigError::MissingKeySource)?,
                         refresh,
@@ -176,10 +179,10 @@ impl fmt::Debug for Verifier {
             .checks
             .iter()
             .map(|c| match c {
-                Check::Authorization(c) => c.scheme.header,
+                Check::Authorization(c) => &*c.scheme.header,
                 Check::Hmac(c) => c.header(),
-                Check::Jwt(c) => c.scheme.header,
-                Check::Identifying(c) => c.scheme.header,
+                Check::Jwt(c) => &*c.scheme.header,
+                Check::Identifying(c) => &*c.scheme.header,
             })
             .collect();
         f.debug_struct("Verifier")

@@ -1,9 +1,7 @@
 //! Durations written as text (`30s`, `5m`, `24h`), parsed with `humantime`.
 
-use std::borrow::Cow;
 use std::fmt;
 
-use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A span of time written like `500ms`, `30s`, `5m`, `24h` or `2h 8m`.
@@ -11,8 +9,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Duration(pub std::time::Duration);
 
 impl Duration {
+    /// `secs` seconds; usable in constants.
+    pub const fn from_secs(secs: u64) -> Self {
+        Duration(std::time::Duration::from_secs(secs))
+    }
+
+    /// `millis` milliseconds; usable in constants.
+    pub const fn from_millis(millis: u64) -> Self {
+        Duration(std::time::Duration::from_millis(millis))
+    }
+
     /// The inner standard duration.
-    pub fn get(self) -> std::time::Duration {
+    pub const fn get(self) -> std::time::Duration {
         self.0
     }
 }
@@ -57,12 +65,13 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
-impl JsonSchema for Duration {
-    fn schema_name() -> Cow<'static, str> {
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
         "Duration".into()
     }
 
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
             "description": "A duration such as `500ms`, `30s`, `5m`, `24h` or `2h 8m`.",

@@ -1,0 +1,265 @@
+//! `hookspec-core` values written as constant expressions, so a generated module states
+//! its provider's auth and delivery rules directly (`plaid::AUTH`, `plaid::DELIVERY`).
+//! Each literal names the type through `::hookspec_runtime::core`, so the module compiles
+//! wherever the runtime does.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use hookspec_core::{
+    AuthScheme, AuthorizationKind, DeliveryRules, DigestAlgorithm, Duration, HmacAlgorithm,
+    JwtAlgorithm, KeySource, Pairs, SecretEncoding, SignatureEncoding, Success,
+};
+
+/// `Cow::Borrowed("text")`.
+fn text(s: &str) -> TokenStream {
+    quote! { ::std::borrow::Cow::Borrowed(#s) }
+}
+
+fn opt_text(s: Option<&str>) -> TokenStream {
+    match s {
+        Some(s) => {
+            let t = text(s);
+            quote! { ::std::option::Option::Some(#t) }
+        }
+        None => quote! { ::std::option::Option::None },
+    }
+}
+
+/// `Cow::Borrowed(&[items])`.
+fn list(items: impl IntoIterator<Item = TokenStream>) -> TokenStream {
+    let items = items.into_iter();
+    quote! { ::std::borrow::Cow::Borrowed(&[#(#items),*]) }
+}
+
+fn duration(d: Duration) -> TokenStream {
+    let d = d.get();
+    if d.subsec_nanos() == 0 {
+        let secs = Literal::u64_unsuffixed(d.as_secs());
+        quote! { ::hookspec_runtime::core::Duration::from_secs(#secs) }
+    } else if d.subsec_nanos().is_multiple_of(1_000_000) {
+        let ms = Literal::u64_unsuffixed(d.as_millis() as u64);
+        quote! { ::hookspec_runtime::core::Duration::from_millis(#ms) }
+    } else {
+        let secs = Literal::u64_unsuffixed(d.as_secs());
+        let nanos = Literal::u32_unsuffixed(d.subsec_nanos());
+        quote! { ::hookspec_runtime::core::Duration(::std::time::Duration::new(#secs, #nanos)) }
+    }
+}
+
+fn pairs(p: &Pairs) -> TokenStream {
+    let items = p.iter().map(|(k, v)| {
+        let (k, v) = (text(k), text(v));
+        quote! { (#k, #v) }
+    });
+    let l = list(items);
+    quote! { ::hookspec_runtime::core::Pairs(#l) }
+}
+
+fn encoding(e: SignatureEncoding) -> TokenStream {
+    let v = match e {
+        SignatureEncoding::HexUpper => quote!(HexUpper),
+        SignatureEncoding::HexLower => quote!(HexLower),
+        SignatureEncoding::Base64 => quote!(Base64),
+        SignatureEncoding::Base64url => quote!(Base64url),
+    };
+    quote! { ::hookspec_runtime::core::SignatureEncoding::#v }
+}
+
+fn ip(addr: &std::net::IpAddr) -> TokenStream {
+    match addr {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets().map(Literal::u8_unsuffixed);
+            quote! { ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(#a, #b, #c, #d)) }
+        }
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments().map(Literal::u16_unsuffixed);
+            quote! { ::std::net::IpAddr::V6(::std::net::Ipv6Addr::new(#(#s),*)) }
+        }
+    }
+}
+
+/// A [`DeliveryRules`] literal.
+pub fn delivery_rules(d: &DeliveryRules) -> TokenStream {
+    let content_type = text(&d.content_type);
+    let ips = list(d.source_ips.iter().map(ip));
+    let timeout = duration(d.timeout);
+    let success = match &d.success {
+        Success::Any2xx => quote! { ::hookspec_runtime::core::Success::Any2xx },
+        Success::Only(codes) => {
+            let codes = list(codes.iter().map(|c| {
+                let c = Literal::u16_unsuffixed(*c);
+                quote!(#c)
+            }));
+            quote! { ::hookspec_runtime::core::Success::Only(#codes) }
+        }
+    };
+    quote! {
+        ::hookspec_runtime::core::DeliveryRules {
+            content_type: #content_type,
+            source_ips: #ips,
+            timeout: #timeout,
+            success: #success,
+        }
+    }
+}
+
+/// An [`AuthScheme`] literal.
+pub fn auth_scheme(a: &AuthScheme) -> TokenStream {
+    let core = quote!(::hookspec_runtime::core);
+    match a {
+        AuthScheme::Authorization(a) => {
+            let header = text(&a.header);
+            let schemes = list(a.schemes.iter().map(|k| match k {
+                AuthorizationKind::Basic => quote!(#core::AuthorizationKind::Basic),
+                AuthorizationKind::Bearer => quote!(#core::AuthorizationKind::Bearer),
+            }));
+            let required = a.required;
+            let description = opt_text(a.description.as_deref());
+            quote! {
+                #core::AuthScheme::Authorization(#core::AuthorizationAuth {
+                    header: #header,
+                    schemes: #schemes,
+                    required: #required,
+                    description: #description,
+                })
+            }
+        }
+        AuthScheme::Hmac(h) => {
+            let header = text(&h.header);
+            let algorithm = match h.algorithm {
+                HmacAlgorithm::Sha256 => quote!(Sha256),
+                HmacAlgorithm::Sha512 => quote!(Sha512),
+                HmacAlgorithm::Sha1 => quote!(Sha1),
+            };
+            let enc = encoding(h.encoding);
+            let signed = text(&h.signed);
+            let separator = opt_text(h.format.separator.as_deref());
+            let label_separator = opt_text(h.format.label_separator.as_deref());
+            let scheme = opt_text(h.format.scheme.as_deref());
+            let timestamp = match &h.timestamp {
+                Some(t) => {
+                    let th = opt_text(t.header.as_deref());
+                    let tl = opt_text(t.label.as_deref());
+                    let tol = duration(t.tolerance);
+                    quote! {
+                        ::std::option::Option::Some(#core::SignedTimestamp {
+                            header: #th, label: #tl, tolerance: #tol,
+                        })
+                    }
+                }
+                None => quote! { ::std::option::Option::None },
+            };
+            let secret_encoding = match h.secret.encoding {
+                SecretEncoding::Utf8 => quote!(Utf8),
+                SecretEncoding::Base64 => quote!(Base64),
+            };
+            let prefix = opt_text(h.secret.strip_prefix.as_deref());
+            let rotation = match &h.rotation {
+                Some(r) => {
+                    let max = r.max_active;
+                    let overlap = duration(r.overlap);
+                    quote! {
+                        ::std::option::Option::Some(#core::Rotation { max_active: #max, overlap: #overlap })
+                    }
+                }
+                None => quote! { ::std::option::Option::None },
+            };
+            let description = opt_text(h.description.as_deref());
+            quote! {
+                #core::AuthScheme::Hmac(#core::HmacAuth {
+                    header: #header,
+                    algorithm: #core::HmacAlgorithm::#algorithm,
+                    encoding: #enc,
+                    signed: #signed,
+                    format: #core::SignatureFormat {
+                        separator: #separator,
+                        label_separator: #label_separator,
+                        scheme: #scheme,
+                    },
+                    timestamp: #timestamp,
+                    secret: #core::SecretFormat {
+                        encoding: #core::SecretEncoding::#secret_encoding,
+                        strip_prefix: #prefix,
+                    },
+                    rotation: #rotation,
+                    description: #description,
+                })
+            }
+        }
+        AuthScheme::Jwt(j) => {
+            let header = text(&j.header);
+            let algorithms = list(j.algorithms.iter().map(|a| match a {
+                JwtAlgorithm::ES256 => quote!(#core::JwtAlgorithm::ES256),
+            }));
+            let iat = text(&j.issued_at_claim);
+            let max_age = duration(j.max_age);
+            let skew = duration(j.future_skew);
+            let claim = text(&j.body_hash.claim);
+            let enc = encoding(j.body_hash.encoding);
+            let digest = match j.body_hash.algorithm {
+                DigestAlgorithm::Sha256 => quote!(#core::DigestAlgorithm::Sha256),
+            };
+            let key_source = match &j.key_source {
+                KeySource::Endpoint(k) => {
+                    let (method, path, kid, req, resp) = (
+                        text(&k.method),
+                        text(&k.path),
+                        text(&k.kid_header),
+                        text(&k.request_key_field),
+                        text(&k.response_key_field),
+                    );
+                    let creds = list(k.credential_fields.iter().map(|c| text(c)));
+                    let expired = opt_text(k.expired_field.as_deref());
+                    let urls = pairs(&k.base_urls);
+                    quote! {
+                        #core::KeySource::Endpoint(#core::KeyEndpoint {
+                            method: #method,
+                            path: #path,
+                            kid_header: #kid,
+                            request_key_field: #req,
+                            credential_fields: #creds,
+                            response_key_field: #resp,
+                            expired_field: #expired,
+                            base_urls: #urls,
+                        })
+                    }
+                }
+                KeySource::Jwks(k) => {
+                    let kid = text(&k.kid_header);
+                    let urls = pairs(&k.urls);
+                    quote! {
+                        #core::KeySource::Jwks(#core::JwksSource { kid_header: #kid, urls: #urls })
+                    }
+                }
+            };
+            let description = opt_text(j.description.as_deref());
+            quote! {
+                #core::AuthScheme::Jwt(#core::JwtAuth {
+                    header: #header,
+                    algorithms: #algorithms,
+                    issued_at_claim: #iat,
+                    max_age: #max_age,
+                    future_skew: #skew,
+                    body_hash: #core::BodyHash {
+                        claim: #claim,
+                        algorithm: #digest,
+                        encoding: #enc,
+                    },
+                    key_source: #key_source,
+                    description: #description,
+                })
+            }
+        }
+        AuthScheme::IdentifyingHeader(i) => {
+            let header = text(&i.header);
+            let description = text(&i.description);
+            quote! {
+                #core::AuthScheme::IdentifyingHeader(#core::IdentifyingHeaderAuth {
+                    header: #header,
+                    description: #description,
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! Authentication schemes as data: what a spec says about proving a delivery comes from
+//! the provider. The spec model embeds these types, generated modules state them as
+//! constants, and the verifiers, the signer and the conformance suite read them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Duration, List, Pairs, Text};
+
+/// One way to authenticate a delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthScheme {
+    /// A static `Authorization` header whose value the user configures at the provider.
+    Authorization(AuthorizationAuth),
+    /// An HMAC signature of the request in a header.
+    Hmac(HmacAuth),
+    /// A signed JWT in a header.
+    Jwt(JwtAuth),
+    /// A header that identifies the sender's account (not a secret), e.g. `x-client-id`.
+    IdentifyingHeader(IdentifyingHeaderAuth),
+}
+
+/// A user-configured `Authorization` header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizationAuth {
+    /// The header carrying the credential.
+    #[serde(default = "authorization_header")]
+    pub header: Text,
+    /// The schemes the user may pick.
+    pub schemes: List<AuthorizationKind>,
+    /// Whether the user must configure it. `false`: deliveries come without it unless set up.
+    #[serde(default)]
+    pub required: bool,
+    /// What the receiver should know about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+}
+
+fn authorization_header() -> Text {
+    Text::Borrowed("Authorization")
+}
+
+/// HTTP authorization scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorizationKind {
+    /// `Basic base64(user:password)`.
+    Basic,
+    /// `Bearer <token>`.
+    Bearer,
+}
+
+/// An HMAC signature scheme, described as data so Stripe-, GitHub- or Svix-style
+/// signatures need no code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HmacAuth {
+    /// Header carrying the signature(s).
+    pub header: Text,
+    /// Hash function of the HMAC.
+    pub algorithm: HmacAlgorithm,
+    /// How the MAC is written in the header.
+    pub encoding: SignatureEncoding,
+    /// What is signed: a template over `{body}`, `{timestamp}` and `{header:NAME}`,
+    /// e.g. `"{body}"` or `"{timestamp}.{body}"`.
+    pub signed: Text,
+    /// How the header value is split into signatures.
+    pub format: SignatureFormat,
+    /// Where the signed timestamp comes from, when the scheme has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<SignedTimestamp>,
+    /// How the secret is given to the receiver.
+    #[serde(default)]
+    pub secret: SecretFormat,
+    /// Secret rotation as the provider runs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<Rotation>,
+    /// What the receiver should know about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+}
+
+/// One piece of an HMAC `signed` template, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedPiece<'a> {
+    /// Text signed as written.
+    Literal(&'a str),
+    /// `{body}`: the raw body.
+    Body,
+    /// `{timestamp}`: the signed timestamp.
+    Timestamp,
+    /// `{header:NAME}`: that header's value (`NAME` as written, not yet checked).
+    Header(&'a str),
+    /// Any other `{...}`, by its inside.
+    Unknown(&'a str),
+    /// A `{` that is never closed, with everything from it on; always the last piece.
+    Unclosed(&'a str),
+}
+
+/// A [`HmacAuth::signed`] template split into its pieces: the one reading of the template
+/// that validation and the signer share.
+pub fn signed_pieces(template: &str) -> Vec<SignedPiece<'_>> {
+    let mut pieces = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            pieces.push(SignedPiece::Literal(&rest[..open]));
+        }
+        let Some(close) = rest[open..].find('}').map(|c| c + open) else {
+            pieces.push(SignedPiece::Unclosed(&rest[open..]));
+            return pieces;
+        };
+        pieces.push(match &rest[open + 1..close] {
+            "body" => SignedPiece::Body,
+            "timestamp" => SignedPiece::Timestamp,
+            inside => match inside.strip_prefix("header:") {
+                Some(name) if !name.is_empty() => SignedPiece::Header(name),
+                _ => SignedPiece::Unknown(inside),
+            },
+        });
+        rest = &rest[close + 1..];
+    }
+    if !rest.is_empty() {
+        pieces.push(SignedPiece::Literal(rest));
+    }
+    pieces
+}
+
+/// Hash function of an HMAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum HmacAlgorithm {
+    /// HMAC-SHA-256.
+    Sha256,
+    /// HMAC-SHA-512.
+    Sha512,
+    /// HMAC-SHA-1 (legacy providers only).
+    Sha1,
+}
+
+/// Text encoding of a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureEncoding {
+    /// Hexadecimal, upper-case as sent; compared case-insensitively.
+    HexUpper,
+    /// Hexadecimal, lower-case as sent; compared case-insensitively.
+    HexLower,
+    /// Standard base64 with padding.
+    Base64,
+    /// URL-safe base64 without padding.
+    Base64url,
+}
+
+/// How one header value carries one or more signatures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SignatureFormat {
+    /// Separator between entries when several are allowed (e.g. `","` or `" "`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub separator: Option<Text>,
+    /// Separator between an entry's scheme label and its value (e.g. `"="`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_separator: Option<Text>,
+    /// The scheme label that is accepted (e.g. `v1`); entries with other labels are ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<Text>,
+}
+
+/// Where a signed timestamp is read from, and how stale it may be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SignedTimestamp {
+    /// A header carrying it, or absent when it is an entry of the signature header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<Text>,
+    /// The entry label in the signature header (e.g. Stripe's `t`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Text>,
+    /// How far in the past (or future) the timestamp may be.
+    pub tolerance: Duration,
+}
+
+/// How a signing secret is written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SecretFormat {
+    /// Encoding of the secret's bytes.
+    #[serde(default)]
+    pub encoding: SecretEncoding,
+    /// A prefix that is not part of the key (e.g. `whsec_`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strip_prefix: Option<Text>,
+}
+
+/// Encoding of a secret's bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SecretEncoding {
+    /// The secret's text is the key.
+    #[default]
+    Utf8,
+    /// The secret is base64 of the key.
+    Base64,
+}
+
+/// Secret rotation rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    /// How many secrets can be valid at once.
+    pub max_active: u32,
+    /// How long the previous secret stays valid after a rotation.
+    pub overlap: Duration,
+}
+
+/// A JWT carried in a header and verified with a public key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct JwtAuth {
+    /// Header carrying the compact JWT.
+    pub header: Text,
+    /// Accepted `alg` values; anything else is refused.
+    pub algorithms: List<JwtAlgorithm>,
+    /// Claim holding the issue time, in Unix seconds.
+    pub issued_at_claim: Text,
+    /// How old the token may be.
+    pub max_age: Duration,
+    /// How far in the future `iat` may be, for clock skew.
+    pub future_skew: Duration,
+    /// The claim binding the token to the body.
+    pub body_hash: BodyHash,
+    /// Where the public key comes from.
+    pub key_source: KeySource,
+    /// What the receiver should know about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+}
+
+/// JWT signature algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum JwtAlgorithm {
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
+}
+
+/// A claim holding a digest of the raw body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BodyHash {
+    /// Claim name.
+    pub claim: Text,
+    /// Digest algorithm.
+    pub algorithm: DigestAlgorithm,
+    /// Text encoding of the digest.
+    pub encoding: SignatureEncoding,
+}
+
+/// Digest algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DigestAlgorithm {
+    /// SHA-256.
+    Sha256,
+}
+
+/// Where verification keys come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum KeySource {
+    /// Fetched one at a time from a provider endpoint, by the JWT header's `kid`.
+    Endpoint(KeyEndpoint),
+    /// A JSON Web Key Set (RFC 7517) the provider publishes at a URL; the key is the
+    /// set's member whose `kid` the JWT header names.
+    Jwks(JwksSource),
+}
+
+/// A published JSON Web Key Set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct JwksSource {
+    /// JWT header field naming the key (`kid`).
+    #[serde(default = "kid")]
+    pub kid_header: Text,
+    /// The set's absolute https URL per environment (`production`, `sandbox`, ...).
+    pub urls: Pairs,
+}
+
+fn kid() -> Text {
+    Text::Borrowed("kid")
+}
+
+/// A provider endpoint that returns a JWK for a key id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct KeyEndpoint {
+    /// HTTP method.
+    pub method: Text,
+    /// Path below the provider's API base URL.
+    pub path: Text,
+    /// JWT header field naming the key.
+    pub kid_header: Text,
+    /// Request body field that carries the key id.
+    pub request_key_field: Text,
+    /// Request body fields holding the caller's credentials.
+    #[serde(default, skip_serializing_if = "<[_]>::is_empty")]
+    pub credential_fields: List<Text>,
+    /// Response field (top level) holding the JWK.
+    pub response_key_field: Text,
+    /// JWK field that is non-null once the key has been retired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired_field: Option<Text>,
+    /// Base URLs per environment.
+    pub base_urls: Pairs,
+}
+
+/// A header identifying the sending account; checked against configured values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct IdentifyingHeaderAuth {
+    /// Header name.
+    pub header: Text,
+    /// What the value is.
+    pub description: Text,
+}
+
+impl AuthScheme {
+    /// The headers a delivery carries for this scheme (signature, timestamp, token or
+    /// credential), in the order the provider sends them.
+    pub fn headers(&self) -> Vec<&str> {
+        match self {
+            AuthScheme::Authorization(a) => vec![&a.header],
+            AuthScheme::Hmac(h) => {
+                let mut out: Vec<&str> = vec![&h.header];
+                if let Some(t) = h.timestamp.as_ref().and_then(|t| t.header.as_deref()) {
+                    out.push(t);
+                }
+                out
+            }
+            AuthScheme::Jwt(j) => vec![&j.header],
+            AuthScheme::IdentifyingHeader(i) => vec![&i.header],
+        }
+    }
+
+    /// A short name of the scheme's kind (`hmac`, `jwt`, ...), as the spec spells it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AuthScheme::Authorization(_) => "authorization",
+            AuthScheme::Hmac(_) => "hmac",
+            AuthScheme::Jwt(_) => "jwt",
+            AuthScheme::IdentifyingHeader(_) => "identifying_header",
+        }
+    }
+}
+
+impl JwtAuth {
+    /// The key endpoint, when keys are fetched one by one from the provider's API.
+    pub fn key_endpoint(&self) -> Option<&KeyEndpoint> {
+        match &self.key_source {
+            KeySource::Endpoint(e) => Some(e),
+            KeySource::Jwks(_) => None,
+        }
+    }
+
+    /// The JWT header field naming the key, whatever the key source.
+    pub fn kid_header(&self) -> &str {
+        match &self.key_source {
+            KeySource::Endpoint(e) => &e.kid_header,
+            KeySource::Jwks(j) => &j.kid_header,
+        }
+    }
+}

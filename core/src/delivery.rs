@@ -1,0 +1,62 @@
+//! The transport facts of a delivery that a receiver acts on.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Duration, List, Text};
+
+/// Which statuses the provider counts as a successful delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Success {
+    /// Any status from 200 to 299.
+    Any2xx,
+    /// Only the listed statuses (Plaid: only 200).
+    Only(List<u16>),
+}
+
+impl Success {
+    /// The status a receiver answers with when it accepts a delivery.
+    pub fn ack(&self) -> u16 {
+        match self {
+            Success::Any2xx => 200,
+            Success::Only(list) => list.first().copied().unwrap_or(200),
+        }
+    }
+
+    /// Whether the provider counts `status` as delivered.
+    pub fn accepts(&self, status: u16) -> bool {
+        match self {
+            Success::Any2xx => (200..300).contains(&status),
+            Success::Only(list) => list.contains(&status),
+        }
+    }
+
+    /// How a report names the accepted statuses: `2xx`, or the list (`200`, `200/204`).
+    pub fn describe(&self) -> String {
+        match self {
+            Success::Any2xx => "2xx".to_owned(),
+            Success::Only(list) => list
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join("/"),
+        }
+    }
+}
+
+/// The delivery facts a receiver checks: content type, source addresses, the provider's
+/// timeout and which statuses count as delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRules {
+    /// `Content-Type` of the body.
+    pub content_type: Text,
+    /// Addresses deliveries come from; empty when the provider publishes none.
+    pub source_ips: List<IpAddr>,
+    /// How long the provider waits for an answer.
+    pub timeout: Duration,
+    /// Which statuses count as delivered.
+    pub success: Success,
+}

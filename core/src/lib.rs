@@ -1,0 +1,29 @@
+//! # hookspec-core
+//!
+//! The one vocabulary every part of hookspec speaks: auth schemes and their signed
+//! templates, secret and timestamp rules, delivery rules, the success status and the
+//! credentials a receiver shares with a provider.
+//!
+//! Every type is owned data (read from YAML by the spec loader) that can also be written
+//! as a `const` or `static` literal (so generated modules state a provider's rules
+//! directly): text is [`Text`] and lists are [`List`], both `Cow<'static, _>`.
+
+mod auth;
+mod credentials;
+mod delivery;
+mod duration;
+mod pairs;
+mod routing;
+
+pub use auth::*;
+pub use credentials::{AuthorizationValue, Credentials, KeyApi};
+pub use delivery::{DeliveryRules, Success};
+pub use duration::Duration;
+pub use pairs::Pairs;
+pub use routing::Routing;
+
+/// Text that is either a literal in a generated constant or read from a spec.
+pub type Text = std::borrow::Cow<'static, str>;
+
+/// A list that is either a literal in a generated constant or read from a spec.
+pub type List<T> = std::borrow::Cow<'static, [T]>;
