@@ -16,14 +16,10 @@ const KEY_ENDPOINT_CREDENTIALS: [(&str, &str); 2] = [
     ("secret", "hookspec-test-secret"),
 ];
 
-/// Providers of `specs` the reference receiver can mount (those compiled into it).
+/// Providers of `specs` the reference receiver can mount: all of them, those compiled
+/// into it from their generated modules, the others from their specs at run time.
 pub fn mountable(specs: &[ProviderSpec]) -> Vec<String> {
-    let known = ReceiverConfig::all_providers().providers;
-    specs
-        .iter()
-        .map(|s| s.provider.clone())
-        .filter(|p| known.contains(p))
-        .collect()
+    specs.iter().map(|s| s.provider.clone()).collect()
 }
 
 /// A receiver configuration that accepts what a suite with
@@ -61,6 +57,7 @@ pub fn config(
         .iter()
         .filter_map(|n| n.parse().ok())
         .collect();
+    let compiled = ReceiverConfig::all_providers().providers;
     ReceiverConfig {
         providers: mountable(specs),
         secrets,
@@ -68,6 +65,11 @@ pub fn config(
         trusted_proxies: Vec::new(),
         faults: faults.to_vec(),
         follow_ups: None,
+        specs: specs
+            .iter()
+            .filter(|s| !compiled.contains(&s.provider))
+            .cloned()
+            .collect(),
     }
 }
 

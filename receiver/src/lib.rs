@@ -20,7 +20,10 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::Router;
 use hookspec::runtime::verify::{AuthScheme, Credentials, HttpKeySource};
-use hookspec::runtime::{Claim, Delivery, Handled, HandlerError, Provider, Receiver};
+use hookspec::runtime::{
+    Claim, Config, Delivery, Handled, HandlerError, Provider, Receiver, SpecProvider,
+};
+use hookspec_codegen::ProviderSpec;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
@@ -69,6 +72,10 @@ pub struct ReceiverConfig {
     pub faults: Vec<Fault>,
     /// Where to make the follow-up calls events ask for; none are made without it.
     pub follow_ups: Option<FollowUpTarget>,
+    /// Providers known only from specs read at run time (`--spec-dir`): a name in
+    /// `providers` that the `hookspec` crate lacks is mounted from its spec here, verified
+    /// by the same verifiers and routed by its discriminator table, with no rebuild.
+    pub specs: Vec<ProviderSpec>,
 }
 
 impl ReceiverConfig {
@@ -81,12 +88,97 @@ impl ReceiverConfig {
             trusted_proxies: Vec::new(),
             faults: Vec::new(),
             follow_ups: None,
+            specs: Vec::new(),
         }
     }
 
+    /// Also mount every provider in `specs` that the `hookspec` crate does not have.
+    pub fn with_specs(mut self, specs: Vec<ProviderSpec>) -> Self {
+        for spec in &specs {
+            if !self.providers.contains(&spec.provider) {
+                self.providers.push(spec.provider.clone());
+            }
+        }
+        self.specs = specs;
+        self
+    }
+
+    /// How `provider` is received: the generated module's rules, or those of its spec.
+    fn mount(&self, provider: &str) -> anyhow::Result<Mount> {
+        if hookspec::PROVIDERS.contains(&provider) {
+            let auth = hookspec::auth(provider).unwrap_or_default();
+            let config = hookspec::config(provider, self.credentials(provider, auth)?)
+                .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}"))?
+                .map_err(|e| anyhow::anyhow!("{provider}: {e}"))?;
+            return Ok(Mount::Generated(config));
+        }
+        let spec = self
+            .specs
+            .iter()
+            .find(|s| s.provider == provider)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no provider named {provider:?}; known: {:?} and the specs given",
+                    hookspec::PROVIDERS
+                )
+            })?;
+        let runtime = spec_provider(spec);
+        let config = Config::new(&runtime, self.credentials(provider, runtime.auth())?)
+            .map_err(|e| anyhow::anyhow!("{provider}: {e}"))?;
+        Ok(Mount::Spec(runtime, config))
+    }
+}
+
+/// A provider mounted from generated code or from a spec read at run time.
+enum Mount {
+    Generated(Config),
+    Spec(SpecProvider, Config),
+}
+
+/// The run-time form of a spec: its own core values, and its shapes to refuse malformed
+/// bodies of known events with 400 as a generated parser would.
+pub fn spec_provider(spec: &ProviderSpec) -> SpecProvider {
+    let shapes = spec.clone();
+    SpecProvider::new(
+        &spec.provider,
+        spec.auth.clone(),
+        spec.delivery.rules(),
+        spec.routing(),
+    )
+    .with_check(move |event, body| {
+        let Some(event) = shapes.events.iter().find(|e| e.name == event) else {
+            return Ok(());
+        };
+        // A second shape under the same discriminator values is another event of the spec.
+        let candidates = shapes
+            .events
+            .iter()
+            .filter(|e| e.when == event.when)
+            .collect::<Vec<_>>();
+        let mut first = None;
+        for candidate in candidates {
+            match hookspec_codegen::check::check_event_body(&shapes, candidate, body)
+                .into_iter()
+                .next()
+            {
+                None => return Ok(()),
+                Some(v) => {
+                    first.get_or_insert((v.path, v.message));
+                }
+            }
+        }
+        first.map_or(Ok(()), Err)
+    })
+}
+
+impl ReceiverConfig {
     /// The credentials for one provider: the shared secrets, plus a key source for the
     /// provider's JWT scheme when it has one.
-    fn credentials(&self, provider: &str) -> anyhow::Result<Credentials> {
+    fn credentials(
+        &self,
+        provider: &str,
+        auth: &'static [AuthScheme],
+    ) -> anyhow::Result<Credentials> {
         let s = &self.secrets;
         let mut c = Credentials::new()
             .allow_ips(self.allow_ips.iter().copied())
@@ -103,13 +195,10 @@ impl ReceiverConfig {
         for id in &s.client_ids {
             c = c.client_id(id.clone());
         }
-        let jwt = hookspec::auth(provider)
-            .unwrap_or_default()
-            .iter()
-            .find_map(|scheme| match scheme {
-                AuthScheme::Jwt(jwt) => Some(jwt),
-                _ => None,
-            });
+        let jwt = auth.iter().find_map(|scheme| match scheme {
+            AuthScheme::Jwt(jwt) => Some(jwt),
+            _ => None,
+        });
         if let (Some(jwt), Some(keys)) = (jwt, &s.key_server) {
             let mut source = HttpKeySource::for_scheme(jwt, &keys.base_url)
                 .map_err(|e| anyhow::anyhow!("{provider} key source: {e}"))?;
@@ -126,10 +215,7 @@ impl ReceiverConfig {
     /// Why `provider` cannot be mounted with these settings (a credential its spec's auth
     /// needs is missing, or there is no such provider); `Ok` when it can.
     pub fn check(&self, provider: &str) -> anyhow::Result<()> {
-        hookspec::config(provider, self.credentials(provider)?)
-            .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}"))?
-            .map(drop)
-            .map_err(|e| anyhow::anyhow!("{e}"))
+        self.mount(provider).map(drop)
     }
 }
 
@@ -221,17 +307,17 @@ pub fn app(config: &ReceiverConfig, log: EventLog, died: Arc<Notify>) -> anyhow:
     };
     let mut app = Router::new();
     for provider in &config.providers {
-        let receiving = hookspec::config(provider, config.credentials(provider)?)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "no provider named {provider:?}; known: {:?}",
-                    hookspec::PROVIDERS
-                )
-            })?
-            .map_err(|e| anyhow::anyhow!("{provider}: {e}"))?;
-        let receiving = faults::adjust_config(&config.faults, provider, receiving);
-        let router = hookspec::router(provider, recorder.clone(), receiving)
-            .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}"))?;
+        let router = match config.mount(provider)? {
+            Mount::Generated(receiving) => {
+                let receiving = faults::adjust_config(&config.faults, provider, receiving);
+                hookspec::router(provider, recorder.clone(), receiving)
+                    .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}"))?
+            }
+            Mount::Spec(runtime, receiving) => {
+                let receiving = faults::adjust_config(&config.faults, provider, receiving);
+                hookspec::runtime::axum::router(runtime, recorder.clone(), receiving)
+            }
+        };
         let router = faults::wrap(&config.faults, provider, router, died.clone());
         app = app.nest(&format!("/{provider}"), router);
     }

@@ -19,6 +19,10 @@ struct Args {
     /// Providers to mount, comma-separated, or `all`.
     #[arg(long, default_value = "all", value_delimiter = ',')]
     providers: Vec<String>,
+    /// Also receive the providers specified in this directory's `*.yaml` files (no
+    /// rebuild: verified and routed from the spec at run time).
+    #[arg(long, value_name = "DIR")]
+    spec_dir: Option<std::path::PathBuf>,
     /// Expected `Authorization: Basic` credentials, `USER:PASS`.
     #[arg(long, value_name = "USER:PASS")]
     basic: Option<String>,
@@ -119,10 +123,14 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     let mut config = ReceiverConfig::all_providers();
+    if let Some(dir) = &args.spec_dir {
+        let specs = hookspec_codegen::load_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+        config = config.with_specs(specs.into_iter().map(|l| l.spec).collect());
+    }
     config.follow_ups = follow_up_target(&args)?;
     let all = args.providers == ["all"];
     if !all {
-        config.providers = args.providers;
+        config.providers = args.providers.clone();
     }
     config.secrets = Secrets {
         basic: args

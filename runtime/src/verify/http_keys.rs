@@ -119,11 +119,7 @@ impl HttpKeySource {
         Jwk::from_json(key, None)
     }
 
-    async fn fetch_one(
-        &self,
-        endpoint: &'static KeyEndpoint,
-        kid: &str,
-    ) -> Result<Jwk, KeyError> {
+    async fn fetch_one(&self, endpoint: &'static KeyEndpoint, kid: &str) -> Result<Jwk, KeyError> {
         let mut body = serde_json::Map::new();
         for field in endpoint.credential_fields.iter() {
             let (_, value) = self
