@@ -42,12 +42,31 @@ pub fn provider_tokens(p: &Provider) -> TokenStream {
     }
 }
 
-/// `generated/src/providers/mod.rs`: one `pub mod` per provider.
+/// The cargo feature of `hookspec` that compiles a provider's module in: its spec name.
+pub fn feature(p: &Provider) -> &str {
+    &p.name
+}
+
+/// `generated/src/providers/mod.rs`: one `pub mod` per provider, each behind its cargo
+/// feature ([`feature`]), and the functions that pick a provider by name, which know only
+/// the providers compiled in.
 pub fn providers_mod(providers: &[Provider]) -> String {
-    let mods = providers.iter().map(|p| {
+    let cfgs: Vec<TokenStream> = providers
+        .iter()
+        .map(|p| {
+            let f = feature(p);
+            quote!(#[cfg(feature = #f)])
+        })
+        .collect();
+    let mods = providers.iter().zip(&cfgs).map(|(p, cfg)| {
         let m = ident(&p.module);
-        let doc = doc_attr(&format!("{} webhooks (spec/{}.yaml).", p.title, p.name));
-        quote! { #doc pub mod #m; }
+        let doc = doc_attr(&format!(
+            "{} webhooks (spec/{}.yaml; cargo feature `{}`).",
+            p.title,
+            p.name,
+            feature(p)
+        ));
+        quote! { #doc #cfg pub mod #m; }
     });
     let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
     let variants: Vec<Ident> = providers
@@ -59,52 +78,80 @@ pub fn providers_mod(providers: &[Provider]) -> String {
         .map(|p| format!(" A {} event.", p.title))
         .collect();
     let modules: Vec<Ident> = providers.iter().map(|p| ident(&p.module)).collect();
+    // `router` needs `Receiver<P>` for every provider compiled in: one trait per provider
+    // that is that bound with the feature on and holds for every type with it off.
+    let receives: Vec<Ident> = providers
+        .iter()
+        .map(|p| format_ident!("Receives{}", crate::ir::pascal(&p.name)))
+        .collect();
+    let receive_traits = providers.iter().zip(&receives).map(|(p, r)| {
+        let f = feature(p);
+        let m = ident(&p.module);
+        let doc_on = format!(
+            " [`::hookspec_runtime::Receiver`] for {} (the `{f}` feature is on).",
+            p.title
+        );
+        let doc_off = format!(" Holds for every type: the `{f}` feature is off.");
+        quote! {
+            #[doc = #doc_on]
+            #[cfg(feature = #f)]
+            pub trait #r: ::hookspec_runtime::Receiver<#m::Webhooks> {}
+            #[cfg(feature = #f)]
+            impl<R: ::hookspec_runtime::Receiver<#m::Webhooks>> #r for R {}
+            #[doc = #doc_off]
+            #[cfg(not(feature = #f))]
+            pub trait #r {}
+            #[cfg(not(feature = #f))]
+            impl<R> #r for R {}
+        }
+    });
     let doc =
         inner_doc("One module per provider spec, and [`parse`] to pick the provider by name.");
     let tokens = quote! {
         #doc
         #(#mods)*
 
-        /// The providers in this crate, by spec name.
-        pub const PROVIDERS: &[&str] = &[#(#names),*];
+        /// The providers compiled into this crate (by their cargo features), by spec name.
+        pub const PROVIDERS: &[&str] = &[#(#cfgs #names),*];
 
-        /// An event of any provider.
+        /// An event of any provider compiled in.
         #[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
         #[serde(crate = "::hookspec_runtime::serde")]
         #[serde(untagged)]
         #[non_exhaustive]
         #[allow(clippy::large_enum_variant)] // events are parsed once and moved rarely
         pub enum AnyEvent {
-            #(#[doc = #variant_docs] #variants(#modules::Event),)*
+            #(#[doc = #variant_docs] #cfgs #variants(#modules::Event),)*
         }
 
         impl AnyEvent {
             /// The provider's spec name.
             pub fn provider(&self) -> &'static str {
-                match self {
-                    #(Self::#variants(_) => #names,)*
+                match *self {
+                    #(#cfgs Self::#variants(_) => #names,)*
                 }
             }
 
             /// The spec's name of the event, or `"Unknown"`.
             pub fn name(&self) -> &'static str {
-                match self {
-                    #(Self::#variants(e) => e.name(),)*
+                match *self {
+                    #(#cfgs Self::#variants(ref e) => e.name(),)*
                 }
             }
 
             /// JSON paths of the fields the event carries that the spec does not know.
             pub fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
-                match self {
-                    #(Self::#variants(e) => e.unknown_fields(),)*
+                match *self {
+                    #(#cfgs Self::#variants(ref e) => e.unknown_fields(),)*
                 }
             }
         }
 
         /// Parses a body as an event of `provider`; `None` when there is no such provider.
         pub fn parse(provider: &str, body: &[u8]) -> ::std::option::Option<::std::result::Result<AnyEvent, ::hookspec_runtime::ParseError>> {
+            let _ = body;
             match provider {
-                #(#names => Some(#modules::Event::parse(body).map(AnyEvent::#variants)),)*
+                #(#cfgs #names => Some(#modules::Event::parse(body).map(AnyEvent::#variants)),)*
                 _ => None,
             }
         }
@@ -113,7 +160,7 @@ pub fn providers_mod(providers: &[Provider]) -> String {
         /// no such provider.
         pub fn auth(provider: &str) -> ::std::option::Option<&'static [::hookspec_runtime::verify::AuthScheme]> {
             match provider {
-                #(#names => Some(#modules::AUTH),)*
+                #(#cfgs #names => Some(#modules::AUTH),)*
                 _ => None,
             }
         }
@@ -122,7 +169,7 @@ pub fn providers_mod(providers: &[Provider]) -> String {
         /// such provider.
         pub fn delivery(provider: &str) -> ::std::option::Option<&'static ::hookspec_runtime::verify::DeliveryRules> {
             match provider {
-                #(#names => Some(&#modules::DELIVERY),)*
+                #(#cfgs #names => Some(&#modules::DELIVERY),)*
                 _ => None,
             }
         }
@@ -133,21 +180,25 @@ pub fn providers_mod(providers: &[Provider]) -> String {
             provider: &str,
             credentials: ::hookspec_runtime::verify::Credentials,
         ) -> ::std::option::Option<::std::result::Result<::hookspec_runtime::Config, ::hookspec_runtime::verify::ConfigError>> {
+            let _ = &credentials;
             match provider {
-                #(#names => Some(#modules::config(credentials)),)*
+                #(#cfgs #names => Some(#modules::config(credentials)),)*
                 _ => None,
             }
         }
+
+        #(#receive_traits)*
 
         /// An axum router for `provider`, for a receiver that handles every provider through
         /// the generic [`::hookspec_runtime::Receiver`]; `None` when there is no such provider.
         #[cfg(feature = "axum")]
         pub fn router<R>(provider: &str, receiver: R, config: ::hookspec_runtime::Config) -> ::std::option::Option<::hookspec_runtime::axum::Router>
         where
-            R: #(::hookspec_runtime::Receiver<#modules::Webhooks> +)* Clone,
+            R: #(#receives +)* Clone,
         {
+            let _ = (&receiver, &config);
             match provider {
-                #(#names => Some(::hookspec_runtime::axum::router::<#modules::Webhooks, R>(receiver, config)),)*
+                #(#cfgs #names => Some(::hookspec_runtime::axum::router::<#modules::Webhooks, R>(receiver, config)),)*
                 _ => None,
             }
         }
