@@ -22,3 +22,9 @@ pub mod providers;
 pub use hookspec_runtime as runtime;
 
 pub use providers::*;
+
+/// `hookspec::provider!("spec/acme.yaml")`: `pub mod acme { ... }` generated from your own
+/// spec (the path is relative to your crate's `Cargo.toml`), with the same API as the
+/// bundled providers' modules. A broken spec is a compile error at its file:line:column.
+#[cfg(feature = "macros")]
+pub use hookspec_macros::provider;
