@@ -1,6 +1,6 @@
 //! Generating a provider module from a build script.
 //!
-//! ```no_run
+//! ```ignore
 //! // build.rs (with `hookspec-codegen` as a build-dependency)
 //! fn main() {
 //!     hookspec_codegen::build::generate("spec/acme.yaml");
