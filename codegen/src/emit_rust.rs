@@ -58,15 +58,12 @@ pub fn providers_mod(providers: &[Provider]) -> String {
             quote!(#[cfg(feature = #f)])
         })
         .collect();
+    // No outer doc: the module's own `//!` lines document it, and rustdoc resolves their
+    // links (`Event::parse`) inside the module only when there is no outer doc, which is
+    // also how a module from `hookspec::provider!` reads wherever it is placed.
     let mods = providers.iter().zip(&cfgs).map(|(p, cfg)| {
         let m = ident(&p.module);
-        let doc = doc_attr(&format!(
-            "{} webhooks (spec/{}.yaml; cargo feature `{}`).",
-            p.title,
-            p.name,
-            feature(p)
-        ));
-        quote! { #doc #cfg pub mod #m; }
+        quote! { #cfg pub mod #m; }
     });
     let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
     let variants: Vec<Ident> = providers
@@ -220,8 +217,7 @@ fn module_doc(p: &Provider) -> TokenStream {
         text.push_str(&format!("\n{}\n", d.trim()));
     }
     text.push_str(&format!(
-        "\nParse a delivery body with [`Event::parse`](crate::{m}::Event::parse); events the spec does\nnot know become [`Event::Unknown`](crate::{m}::Event::Unknown). Generated from\n`spec/{n}.yaml`.",
-        m = p.module,
+        "\nParse a delivery body with [`Event::parse`]; events the spec does not know become\n[`Event::Unknown`]. Generated from `spec/{n}.yaml`.",
         n = p.name
     ));
     inner_doc(&text)
