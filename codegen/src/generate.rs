@@ -139,3 +139,81 @@ pub fn list_events<'a>(specs: impl IntoIterator<Item = &'a ProviderSpec>) -> Vec
     lines.sort();
     lines
 }
+
+/// What is wrong with the `hookspec` crate's cargo features (`generated/Cargo.toml`) for
+/// these providers: each needs a feature named after it (see
+/// [`crate::emit_rust::feature`]) that is on by default, and the workspace's `hookspec`
+/// dependency (root `Cargo.toml`) turns every one on. Empty when all is well.
+pub fn feature_problems(root: &Path, providers: &[Provider]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let crate_toml = root.join("generated/Cargo.toml");
+    let text = std::fs::read_to_string(&crate_toml).unwrap_or_default();
+    let features = toml_section(&text, "features");
+    let default = toml_list(&features, "default");
+    let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+    let workspace_dep = workspace
+        .lines()
+        .find(|l| l.trim_start().starts_with("hookspec = "))
+        .unwrap_or_default();
+    for p in providers {
+        let f = crate::emit_rust::feature(p);
+        if toml_list(&features, f).is_none() {
+            problems.push(format!(
+                "generated/Cargo.toml: spec/{}.yaml has no feature: add `{f} = []` under [features]",
+                p.name
+            ));
+        }
+        if !default.as_ref().is_some_and(|d| d.iter().any(|x| x == f)) {
+            problems.push(format!(
+                "generated/Cargo.toml: the default features lack \"{f}\" (spec/{}.yaml)",
+                p.name
+            ));
+        }
+        if !workspace_dep.contains(&format!("\"{f}\"")) {
+            problems.push(format!(
+                "Cargo.toml: the workspace's `hookspec` dependency does not turn on \"{f}\" (spec/{}.yaml)",
+                p.name
+            ));
+        }
+    }
+    problems
+}
+
+/// The lines of one `[section]` of a Cargo manifest.
+fn toml_section(text: &str, name: &str) -> String {
+    let header = format!("[{name}]");
+    let mut inside = false;
+    let mut out = String::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') && !t.starts_with("[\"") && t.ends_with(']') && !t.contains('=') {
+            inside = t == header;
+            continue;
+        }
+        if inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The quoted strings of `key = [...]` in a section (the list may span lines), or `None`
+/// when the key is absent.
+fn toml_list(section: &str, key: &str) -> Option<Vec<String>> {
+    let start = section.lines().find(|l| {
+        l.split_once('=')
+            .is_some_and(|(k, _)| k.trim() == key && !l.trim_start().starts_with('#'))
+    })?;
+    let at = section.find(start)? + start.find('=')? + 1;
+    let rest = &section[at..];
+    let end = rest.find(']').unwrap_or(rest.len());
+    Some(
+        rest[..end]
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect(),
+    )
+}

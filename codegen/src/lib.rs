@@ -3,6 +3,7 @@
 //!
 //! Data flows one way: YAML -> [`model`] -> [`validate`]d spec -> emitters -> files.
 
+pub mod build;
 pub mod check;
 pub mod diagnostic;
 pub mod load;
@@ -22,4 +23,5 @@ pub mod emit_rust;
 pub mod emit_schema;
 pub mod generate;
 pub mod ir;
+pub mod module;
 pub mod scaffold;

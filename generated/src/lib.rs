@@ -3,10 +3,11 @@
 //! Typed, verified webhook events for fintech aggregators, generated from the provider
 //! specs in `spec/*.yaml` by `cargo xtask generate`.
 //!
-//! Each provider is a module ([`belvo`], [`bridge`], [`plaid`], [`vezgo`], ...) with one
-//! struct per event and an `Event` enum whose `parse` picks the event by the provider's
-//! discriminator. [`runtime`] (the `hookspec-runtime` crate) is the small hand-written part
-//! those modules build on.
+//! Each provider is a module (`belvo`, `bridge`, `plaid`, `vezgo`, ...) with one struct per
+//! event and an `Event` enum whose `parse` picks the event by the provider's discriminator.
+//! Each module sits behind the cargo feature of its name; all are on by default.
+//! [`runtime`] (the `hookspec-runtime` crate) is the small hand-written part those modules
+//! build on.
 //!
 //! A readable catalogue of each provider (delivery and retry rules, how to authenticate a
 //! delivery, every event with its fields) is generated into the crate's `docs/` directory:
@@ -21,3 +22,9 @@ pub mod providers;
 pub use hookspec_runtime as runtime;
 
 pub use providers::*;
+
+/// `hookspec::provider!("spec/acme.yaml")`: `pub mod acme { ... }` generated from your own
+/// spec (the path is relative to your crate's `Cargo.toml`), with the same API as the
+/// bundled providers' modules. A broken spec is a compile error at its file:line:column.
+#[cfg(feature = "macros")]
+pub use hookspec_macros::provider;

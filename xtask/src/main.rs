@@ -99,6 +99,16 @@ fn run(cli: Cli) -> Result<()> {
             let (specs, mut outputs) =
                 generate::outputs(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
             outputs.extend(specs.iter().map(|s| test_vectors(&s.spec)));
+            // Each spec's module sits behind a cargo feature of `hookspec` that cannot be
+            // generated into the hand-written manifest, so a missing one stops here.
+            let providers: Vec<_> = specs
+                .iter()
+                .map(|s| hookspec_codegen::ir::lower(&s.spec))
+                .collect();
+            let features = generate::feature_problems(&root, &providers);
+            if !features.is_empty() {
+                bail!("{}", features.join("\n"));
+            }
             let stale = generate::stale(&root, &outputs);
             let orphans = orphans(&root, &outputs);
             if check {

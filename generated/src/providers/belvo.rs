@@ -4,9 +4,8 @@
 //!
 //! Belvo is a Latin American open-finance API that reads banking, fiscal, employment and income data through "links" (a user's connection to an institution). Its aggregation webhooks tell the app that data for a link is ready or changed: a historical load finished, a scheduled refresh found new items, a link's credentials stopped working, or an Open Finance consent is about to run out. The body only carries counts and dates; the app then reads the data itself through Belvo's REST API, filtered by the `link_id` it received.
 //!
-//! Parse a delivery body with [`Event::parse`](crate::belvo::Event::parse); events the spec does
-//! not know become [`Event::Unknown`](crate::belvo::Event::Unknown). Generated from
-//! `spec/belvo.yaml`.
+//! Parse a delivery body with [`Event::parse`]; events the spec does not know become
+//! [`Event::Unknown`]. Generated from `spec/belvo.yaml`.
 /// Why the event fired: `historical_update` when the first (historical) load of a link's data is done, `recurrent_update` after a scheduled refresh, `async_post` when an asynchronous POST retrieval has finished.
 ///
 /// Open: values the spec does not list are kept in [`Self::Other`].

@@ -4,9 +4,8 @@
 //!
 //! Bridge (bridgeapi.io) is a French open-banking service that connects apps to their users' bank accounts and initiates payments. Its webhooks let the app know that a bank connection (an "item") or one of its accounts was created, refreshed, changed or removed, that a user was deleted, or that a payment moved on, so the app re-reads the data it needs instead of polling.
 //!
-//! Parse a delivery body with [`Event::parse`](crate::bridge::Event::parse); events the spec does
-//! not know become [`Event::Unknown`](crate::bridge::Event::Unknown). Generated from
-//! `spec/bridge.yaml`.
+//! Parse a delivery body with [`Event::parse`]; events the spec does not know become
+//! [`Event::Unknown`]. Generated from `spec/bridge.yaml`.
 /// ISO 20022-style status code of a payment transaction: `CREA` just created, `ACTC` passed technical checks, `PDNG` waiting, `ACSC` settled on the debtor's side, `RJCT` refused by the bank, `CANC` cancelled. Other codes may appear.
 ///
 /// Open: values the spec does not list are kept in [`Self::Other`].

@@ -4,9 +4,8 @@
 //!
 //! Plaid links apps to their users' bank, card, loan and investment accounts and offers payments, identity and credit products on top. Its webhooks tell the app that something changed on Plaid's side (new transactions, a broken or expiring connection, a finished report, a payment or transfer that moved on, a verification result) so the app calls the matching Plaid endpoint instead of polling. Each webhook names its product area in `webhook_type` and the specific event in `webhook_code`; the pair picks the event.
 //!
-//! Parse a delivery body with [`Event::parse`](crate::plaid::Event::parse); events the spec does
-//! not know become [`Event::Unknown`](crate::plaid::Event::Unknown). Generated from
-//! `spec/plaid.yaml`.
+//! Parse a delivery body with [`Event::parse`]; events the spec does not know become
+//! [`Event::Unknown`]. Generated from `spec/plaid.yaml`.
 /// The Plaid environment a webhook comes from.
 ///
 /// Closed: a value the spec does not list is a parse error.

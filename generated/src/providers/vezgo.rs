@@ -4,9 +4,8 @@
 //!
 //! Vezgo aggregates crypto exchange and wallet accounts. It calls a webhook when one of a user's connected accounts finishes a sync, successfully or not.
 //!
-//! Parse a delivery body with [`Event::parse`](crate::vezgo::Event::parse); events the spec does
-//! not know become [`Event::Unknown`](crate::vezgo::Event::Unknown). Generated from
-//! `spec/vezgo.yaml`.
+//! Parse a delivery body with [`Event::parse`]; events the spec does not know become
+//! [`Event::Unknown`]. Generated from `spec/vezgo.yaml`.
 /// The Vezgo user whose account synced.
 #[derive(
     Debug,

@@ -1,0 +1,3 @@
+hookspec::provider!("tests/ui/broken.yaml");
+
+fn main() {}

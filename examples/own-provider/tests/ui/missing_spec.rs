@@ -1,0 +1,3 @@
+hookspec::provider!("tests/ui/no-such-spec.yaml");
+
+fn main() {}
