@@ -37,8 +37,7 @@ impl Bench {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind the key endpoint");
-            KeyServer::start(listener, keys::sources(&specs, &rings))
-                .expect("start the key server")
+            KeyServer::start(listener, keys::sources(&specs, &rings)).expect("start the key server")
         });
         Bench {
             runtime,

@@ -361,10 +361,7 @@ pub struct KeyServer {
 
 impl KeyServer {
     /// Serves `sources` on `listener` until [`KeyServer::shutdown`] or drop.
-    pub fn start(
-        listener: TcpListener,
-        sources: Vec<ProviderKeys>,
-    ) -> std::io::Result<KeyServer> {
+    pub fn start(listener: TcpListener, sources: Vec<ProviderKeys>) -> std::io::Result<KeyServer> {
         let addr = listener.local_addr()?;
         let state = Arc::new(ServerState {
             providers: sources

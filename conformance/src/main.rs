@@ -322,11 +322,7 @@ fn signing_keys(
 impl CredentialArgs {
     /// The credentials given; `test_defaults` fills what is missing with hookspec's
     /// public test credentials.
-    fn credentials(
-        &self,
-        jwt_keys: BTreeMap<String, KeyRing>,
-        test_defaults: bool,
-    ) -> Credentials {
+    fn credentials(&self, jwt_keys: BTreeMap<String, KeyRing>, test_defaults: bool) -> Credentials {
         Credentials {
             basic: self.basic.clone(),
             bearer: self.bearer.clone(),
@@ -496,7 +492,10 @@ fn sign(args: &SignArgs) -> ExitCode {
         Ok(given) => given
             .into_iter()
             .map(|(provider, key)| {
-                let kid = args.kid.clone().unwrap_or_else(|| keys::fixed_kid(&provider));
+                let kid = args
+                    .kid
+                    .clone()
+                    .unwrap_or_else(|| keys::fixed_kid(&provider));
                 (provider, KeyRing::new(key, &kid))
             })
             .collect(),
@@ -603,9 +602,7 @@ async fn run(args: RunArgs) -> ExitCode {
                     )
                     .await
                 }
-                None => {
-                    hookspec_conformance::bundled::start(&specs, &key_urls, &[]).await
-                }
+                None => hookspec_conformance::bundled::start(&specs, &key_urls, &[]).await,
             };
             match started {
                 Ok(r) => {

@@ -692,7 +692,10 @@ fn serve_key(
                 endpoint.response_key_field.to_string(),
                 crate::keys::endpoint_jwk(key, endpoint.expired_field.as_deref()),
             );
-            answer.insert("request_id".to_owned(), Value::String(request_id.to_owned()));
+            answer.insert(
+                "request_id".to_owned(),
+                Value::String(request_id.to_owned()),
+            );
             axum::Json(Value::Object(answer)).into_response()
         }
         None => refuse(

@@ -174,8 +174,8 @@ fn acmejwt() -> ProviderSpec {
 /// Checks a compact ES256 JWT's signature with `key`; answers its header.
 fn verify_compact(token: &str, key: &p256::ecdsa::VerifyingKey) -> Value {
     let (signed, signature) = token.rsplit_once('.').unwrap();
-    let signature = p256::ecdsa::Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap())
-        .unwrap();
+    let signature =
+        p256::ecdsa::Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap()).unwrap();
     key.verify(signed.as_bytes(), &signature)
         .expect("the served key verifies the token");
     let header = signed.split('.').next().unwrap();
@@ -206,14 +206,22 @@ async fn a_spec_only_jwks_provider_gets_a_key_set_that_verifies_what_the_suite_s
         format!("{}/acmejwt/.well-known/acme-jwks.json", server.url())
     );
     let line = &server.announcement()[0];
-    assert!(line.contains(&format!("acmejwt key set (JWKS): GET {url}")), "{line}");
+    assert!(
+        line.contains(&format!("acmejwt key set (JWKS): GET {url}")),
+        "{line}"
+    );
     let (status, set) = call(&server, "GET", "/acmejwt/.well-known/acme-jwks.json", "").await;
     assert_eq!(status, 200);
     let served = set["keys"].as_array().unwrap();
     assert_eq!(served.len(), 1, "{set}");
     let jwk = &served[0];
     assert_eq!(jwk["kid"], json!(kid));
-    for (field, value) in [("kty", "EC"), ("crv", "P-256"), ("alg", "ES256"), ("use", "sig")] {
+    for (field, value) in [
+        ("kty", "EC"),
+        ("crv", "P-256"),
+        ("alg", "ES256"),
+        ("use", "sig"),
+    ] {
         assert_eq!(jwk[field], json!(value), "{field}");
     }
     assert!(jwk["x"].is_string() && jwk["y"].is_string());
@@ -232,7 +240,10 @@ async fn a_spec_only_jwks_provider_gets_a_key_set_that_verifies_what_the_suite_s
             ..Credentials::test()
         },
     );
-    let headers = side.sign(br#"{"type": "thing.happened", "id": "thing_1"}"#, SystemTime::now());
+    let headers = side.sign(
+        br#"{"type": "thing.happened", "id": "thing_1"}"#,
+        SystemTime::now(),
+    );
     let token = &headers
         .iter()
         .find(|(name, _)| name == "Acme-Signature")

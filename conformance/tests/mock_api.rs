@@ -25,7 +25,8 @@ fn spec(name: &str) -> ProviderSpec {
 /// The mock of `specs`, Plaid's verification endpoint answering from `ring` when given.
 async fn mock(specs: &[ProviderSpec], ring: Option<KeyRing>) -> MockApiServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let rings: BTreeMap<String, KeyRing> = ring.map(|r| ("plaid".to_owned(), r)).into_iter().collect();
+    let rings: BTreeMap<String, KeyRing> =
+        ring.map(|r| ("plaid".to_owned(), r)).into_iter().collect();
     MockApiServer::start(listener, specs, MockCredentials::test(specs), rings).unwrap()
 }
 
