@@ -148,7 +148,8 @@ fn is_live(jwk: &Value) -> bool {
 
 impl KeyRing {
     /// A ring whose current key is `key`, named `kid`. Rotated keys are named after it:
-    /// `kid-1` rotates to `kid-2`, any other `kid` to `kid-2`'s shape with `kid` as stem.
+    /// `name-1` rotates to `name-2`, `name-3`, ...; a `kid` not ending in `-<n>` to
+    /// `kid-2`, `kid-3`, ...
     pub fn new(key: SigningKey, kid: &str) -> KeyRing {
         let stem = match kid.rsplit_once('-') {
             Some((stem, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => stem,
