@@ -10,14 +10,16 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use hookspec_codegen::ProviderSpec;
-use hookspec_conformance::keys::{KeyRing, KeyServer, FIRST_KID};
+use std::collections::BTreeMap;
+
+use hookspec_conformance::keys::{self, KeyRing, KeyServer};
 use hookspec_conformance::{bundled, Credentials, Suite};
 use tokio::runtime::Runtime;
 
 struct Bench {
     runtime: Runtime,
     specs: Vec<ProviderSpec>,
-    ring: KeyRing,
+    rings: BTreeMap<String, KeyRing>,
     keys: KeyServer,
 }
 
@@ -28,24 +30,26 @@ impl Bench {
             .build()
             .expect("tokio runtime");
         let specs = hookspec_conformance::specs::builtin_all().expect("built-in specs");
-        let ring = KeyRing::new(hookspec_signer::test_signing_key("plaid bench"), FIRST_KID);
+        let rings = keys::rings(&specs, |p| {
+            Some(hookspec_signer::test_signing_key(&format!("{p} bench")))
+        });
         let keys = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind the key endpoint");
-            KeyServer::start(listener, ring.clone()).expect("start the key endpoint")
+            KeyServer::start(listener, keys::sources(&specs, &rings)).expect("start the key server")
         });
         Bench {
             runtime,
             specs,
-            ring,
+            rings,
             keys,
         }
     }
 
     fn credentials(&self) -> Credentials {
         Credentials {
-            plaid_keys: Some(self.ring.clone()),
+            jwt_keys: self.rings.clone(),
             ..Credentials::test()
         }
     }
@@ -57,7 +61,7 @@ impl Bench {
         for _ in 0..iters {
             let receiver = self
                 .runtime
-                .block_on(bundled::start(&self.specs, Some(&self.keys.url()), &[]))
+                .block_on(bundled::start(&self.specs, &self.keys.base_urls(), &[]))
                 .expect("start the reference receiver");
             let url = receiver.url();
             let start = Instant::now();

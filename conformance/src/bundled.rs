@@ -9,12 +9,7 @@ use hookspec_signer::SigningCredentials;
 
 pub use hookspec_reference_receiver::Fault;
 
-/// The `client_id` and `secret` the receiver sends to the suite's Plaid key endpoint (the
-/// endpoint does not check them).
-const KEY_ENDPOINT_CREDENTIALS: [(&str, &str); 2] = [
-    ("client_id", "hookspec-test-client"),
-    ("secret", "hookspec-test-secret"),
-];
+use std::collections::BTreeMap;
 
 /// Providers of `specs` the reference receiver can mount: all of them, those compiled
 /// into it from their generated modules, the others from their specs at run time.
@@ -24,10 +19,14 @@ pub fn mountable(specs: &[ProviderSpec]) -> Vec<String> {
 
 /// A receiver configuration that accepts what a suite with
 /// [`Credentials::test`](crate::Credentials::test) sends, with `faults` switched on.
-/// `key_endpoint`: the base URL of the suite's Plaid key endpoint.
+/// `key_urls`: by provider, what the receiver fetches JWT keys from (the suite's key
+/// endpoint base URL or key-set URL, [`crate::keys::KeyServer::base_urls`]).
+///
+/// The reference receiver takes one key source for all its providers: the first mountable
+/// JWT provider with a URL in `key_urls` gets it.
 pub fn config(
     specs: &[ProviderSpec],
-    key_endpoint: Option<&str>,
+    key_urls: &BTreeMap<String, String>,
     faults: &[Fault],
 ) -> ReceiverConfig {
     let mut secrets = Secrets::default();
@@ -46,13 +45,7 @@ pub fn config(
         secrets.client_ids.extend(c.client_id);
     }
     secrets.client_ids.dedup();
-    secrets.key_server = key_endpoint.map(|url| KeyServer {
-        base_url: url.to_owned(),
-        credentials: KEY_ENDPOINT_CREDENTIALS
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    });
+    secrets.key_server = key_server(specs, key_urls);
     let loopback: Vec<ipnet::IpNet> = ["127.0.0.0/8", "::1/128"]
         .iter()
         .filter_map(|n| n.parse().ok())
@@ -73,13 +66,41 @@ pub fn config(
     }
 }
 
+/// The key source of the first mountable JWT provider of `specs` with a URL in
+/// `key_urls`, with the suite's test value for each credential field its key endpoint
+/// names (the suite's key server does not check them).
+fn key_server(specs: &[ProviderSpec], key_urls: &BTreeMap<String, String>) -> Option<KeyServer> {
+    let mountable = mountable(specs);
+    specs
+        .iter()
+        .filter(|s| mountable.contains(&s.provider))
+        .find_map(|spec| {
+            let scheme = crate::keys::jwt_scheme(spec)?;
+            let url = key_urls.get(&spec.provider)?;
+            let fields = scheme
+                .key_endpoint()
+                .map(|e| e.credential_fields.iter().map(|f| f.to_string()).collect())
+                .unwrap_or_else(Vec::new);
+            Some(KeyServer {
+                base_url: url.clone(),
+                credentials: fields
+                    .into_iter()
+                    .map(|f| {
+                        let value = crate::mock_api::test_credential(&f);
+                        (f, value)
+                    })
+                    .collect(),
+            })
+        })
+}
+
 /// Starts the reference receiver for `specs` on an ephemeral loopback port.
 pub async fn start(
     specs: &[ProviderSpec],
-    key_endpoint: Option<&str>,
+    key_urls: &BTreeMap<String, String>,
     faults: &[Fault],
 ) -> anyhow::Result<RunningReceiver> {
-    start_on_loopback(config(specs, key_endpoint, faults)).await
+    start_on_loopback(config(specs, key_urls, faults)).await
 }
 
 async fn start_on_loopback(config: ReceiverConfig) -> anyhow::Result<RunningReceiver> {
@@ -89,7 +110,8 @@ async fn start_on_loopback(config: ReceiverConfig) -> anyhow::Result<RunningRece
 
 /// `config` with follow-up calls made against the mock API at `mock_url` (providers at
 /// `/<provider>`), with the credentials it accepts and receiver-held values under the
-/// mock's naming; Plaid keys are fetched from the mock too, so one base URL serves both.
+/// mock's naming. A JWT provider whose `api.verification` names its key source fetches its
+/// keys from the mock too (with the mock's credentials), so one base URL serves both.
 pub fn with_follow_ups(
     mut config: ReceiverConfig,
     specs: &[ProviderSpec],
@@ -107,23 +129,28 @@ pub fn with_follow_ups(
             derived,
         },
     });
-    for spec in specs {
+    let mountable = mountable(specs);
+    for spec in specs.iter().filter(|s| mountable.contains(&s.provider)) {
         let Some(api) = &spec.api else { continue };
         if config.secrets.key_server.is_none() || api.verification.is_none() {
             continue;
         }
+        let Some(base_url) = crate::keys::base_url(spec, mock_url) else {
+            continue;
+        };
         let names = api
             .auth
             .as_ref()
             .map(|a| a.credentials())
             .unwrap_or_default();
         config.secrets.key_server = Some(KeyServer {
-            base_url: format!("{}/{}", mock_url.trim_end_matches('/'), spec.provider),
+            base_url,
             credentials: names
                 .iter()
                 .filter_map(|n| Some((n.to_string(), credentials.get(n)?.to_owned())))
                 .collect(),
         });
+        break;
     }
     config
 }
@@ -131,13 +158,13 @@ pub fn with_follow_ups(
 /// [`start`] with follow-up calls against a mock API (see [`with_follow_ups`]).
 pub async fn start_with_follow_ups(
     specs: &[ProviderSpec],
-    key_endpoint: Option<&str>,
+    key_urls: &BTreeMap<String, String>,
     faults: &[Fault],
     mock_url: &str,
     credentials: &crate::mock_api::MockCredentials,
 ) -> anyhow::Result<RunningReceiver> {
     start_on_loopback(with_follow_ups(
-        config(specs, key_endpoint, faults),
+        config(specs, key_urls, faults),
         specs,
         mock_url,
         credentials,

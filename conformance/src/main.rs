@@ -3,12 +3,13 @@
 //! Exit codes: 0 every case passed (`send`: delivered; `validate`: every payload matched),
 //! 1 a case failed (not delivered; a payload did not match), 2 usage or spec error.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use hookspec_codegen::model::{AuthScheme, ProviderSpec};
+use hookspec_codegen::model::ProviderSpec;
 use hookspec_conformance::follow_ups;
 use hookspec_conformance::keys::{self, KeyRing, KeyServer};
 use hookspec_conformance::mock_api::{MockApiServer, MockCredentials};
@@ -29,8 +30,8 @@ enum Command {
     Run(Box<RunArgs>),
     /// Print the id of every case, one per line.
     List(ListArgs),
-    /// Serve a mock of providers' APIs (follow-up endpoints, Plaid's key endpoint) on
-    /// loopback until Ctrl-C; each provider is at `<URL>/<provider>`.
+    /// Serve a mock of providers' APIs (follow-up endpoints, JWT providers' key
+    /// endpoints) on loopback until Ctrl-C; each provider is at `<URL>/<provider>`.
     MockApi(MockApiArgs),
     /// Fire one documented event at a receiver, signed, with field overrides.
     Send(Box<SendArgs>),
@@ -88,9 +89,10 @@ struct SendArgs {
     /// receiver accepts).
     #[command(flatten)]
     credentials: CredentialArgs,
-    /// Where the Plaid key endpoint listens (default: an ephemeral loopback port).
+    /// Where the suite serves every JWT provider's key source, each below `/<provider>`
+    /// (default: an ephemeral loopback port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
-    plaid_keys_listen: std::net::SocketAddr,
+    keys_listen: std::net::SocketAddr,
 }
 
 #[derive(clap::Args)]
@@ -108,6 +110,10 @@ struct SignArgs {
     /// JWTs are signed with hookspec's test key under its test key id.
     #[command(flatten)]
     credentials: CredentialArgs,
+    /// With `--signing-key`: the key id the JWT names (default:
+    /// `hookspec-<provider>-key-1`). `sign` serves no key; whoever serves it picks the id.
+    #[arg(long, value_name = "KID", requires = "signing_keys")]
+    kid: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -148,10 +154,11 @@ struct MockApiArgs {
     /// Accept this value for an API credential instead of the test value; repeatable.
     #[arg(long = "credential", value_name = "NAME=VALUE", value_parser = parse_credential)]
     credentials: Vec<(String, String)>,
-    /// Serve Plaid's key endpoint with this P-256 key (PKCS#8 or SEC1 PEM) instead of a
-    /// fresh one.
-    #[arg(long, value_name = "FILE")]
-    signing_key: Option<PathBuf>,
+    /// Serve JWT providers' verification endpoints with this P-256 key (PKCS#8 or SEC1
+    /// PEM) instead of a fresh one: `PROVIDER=FILE` for that provider, `FILE` for every
+    /// JWT provider without one of its own; repeatable.
+    #[arg(long = "signing-key", value_name = "[PROVIDER=]FILE", value_parser = parse_signing_key)]
+    signing_keys: Vec<SigningKeyArg>,
 }
 
 #[derive(clap::Args)]
@@ -195,9 +202,10 @@ struct RunArgs {
     provider_url: Vec<(String, String)>,
     #[command(flatten)]
     credentials: CredentialArgs,
-    /// Where the Plaid key endpoint listens (default: an ephemeral loopback port).
+    /// Where the suite serves every JWT provider's key source, each below `/<provider>`
+    /// (default: an ephemeral loopback port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
-    plaid_keys_listen: std::net::SocketAddr,
+    keys_listen: std::net::SocketAddr,
     /// Cases running at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     concurrency: usize,
@@ -238,32 +246,91 @@ struct CredentialArgs {
     /// Account id sent in identifying headers (Vezgo's x-client-id).
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
-    /// Sign Plaid webhooks with this P-256 key (PKCS#8 or SEC1 PEM) instead of a fresh one
-    /// (`sign`: instead of hookspec's test key).
-    #[arg(long, value_name = "FILE")]
-    signing_key: Option<PathBuf>,
+    /// Sign JWT providers' webhooks with this P-256 key (PKCS#8 or SEC1 PEM) instead of a
+    /// fresh one (`sign`: instead of hookspec's test key): `PROVIDER=FILE` for that
+    /// provider, `FILE` for every JWT provider without one of its own; repeatable.
+    #[arg(long = "signing-key", value_name = "[PROVIDER=]FILE", value_parser = parse_signing_key)]
+    signing_keys: Vec<SigningKeyArg>,
+}
+
+/// One `--signing-key`: a PEM file for one provider, or for every JWT provider.
+#[derive(Clone)]
+struct SigningKeyArg {
+    provider: Option<String>,
+    path: PathBuf,
+}
+
+fn parse_signing_key(s: &str) -> Result<SigningKeyArg, String> {
+    // `NAME=FILE` when what precedes `=` looks like a provider name; a path may hold `=`.
+    match s.split_once('=') {
+        Some((name, path))
+            if !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+        {
+            Ok(SigningKeyArg {
+                provider: Some(name.to_owned()),
+                path: PathBuf::from(path),
+            })
+        }
+        _ => Ok(SigningKeyArg {
+            provider: None,
+            path: PathBuf::from(s),
+        }),
+    }
+}
+
+/// The keys given with `--signing-key`, read, for the JWT providers of `specs`: a
+/// provider's own key, else the one for every provider. A key for a provider that is not
+/// a JWT provider of `specs` is an error.
+fn signing_keys(
+    given: &[SigningKeyArg],
+    specs: &[ProviderSpec],
+) -> Result<BTreeMap<String, p256::ecdsa::SigningKey>, String> {
+    let jwt: Vec<&str> = specs
+        .iter()
+        .filter(|s| keys::jwt_scheme(s).is_some())
+        .map(|s| s.provider.as_str())
+        .collect();
+    let mut out = BTreeMap::new();
+    for arg in given {
+        let Some(provider) = arg.provider.as_deref() else {
+            continue;
+        };
+        if !jwt.contains(&provider) {
+            let known = if jwt.is_empty() {
+                "none".to_owned()
+            } else {
+                jwt.join(", ")
+            };
+            return Err(format!(
+                "--signing-key names `{provider}`, which is not a JWT provider here (JWT providers: {known})"
+            ));
+        }
+        out.insert(provider.to_owned(), read_signing_key(&arg.path)?);
+    }
+    if let Some(all) = given.iter().rev().find(|a| a.provider.is_none()) {
+        let key = read_signing_key(&all.path)?;
+        for p in jwt {
+            out.entry(p.to_owned()).or_insert_with(|| key.clone());
+        }
+    }
+    Ok(out)
 }
 
 impl CredentialArgs {
     /// The credentials given; `test_defaults` fills what is missing with hookspec's
     /// public test credentials.
-    fn credentials(&self, plaid_keys: Option<KeyRing>, test_defaults: bool) -> Credentials {
+    fn credentials(&self, jwt_keys: BTreeMap<String, KeyRing>, test_defaults: bool) -> Credentials {
         Credentials {
             basic: self.basic.clone(),
             bearer: self.bearer.clone(),
             secrets: self.secrets.clone(),
             client_id: self.client_id.clone(),
-            plaid_keys,
+            jwt_keys,
             test_defaults,
         }
-    }
-
-    /// The key given with `--signing-key`, if any.
-    fn signing_key(&self) -> Result<Option<p256::ecdsa::SigningKey>, String> {
-        self.signing_key
-            .as_deref()
-            .map(read_signing_key)
-            .transpose()
     }
 }
 
@@ -377,17 +444,17 @@ async fn send(args: SendArgs) -> ExitCode {
         (None, Some(u)) => format!("{}/{}", u.trim_end_matches('/'), spec.provider),
         (None, None) => return usage_error("give --url or --endpoint"),
     };
-    let (plaid_keys, key_server) = match plaid_key_endpoint(
+    let (jwt_keys, key_server) = match key_sources(
         std::slice::from_ref(&spec),
         &args.credentials,
-        args.plaid_keys_listen,
+        args.keys_listen,
     )
     .await
     {
-        Ok(started) => started.unzip(),
+        Ok(started) => started,
         Err(e) => return usage_error(e),
     };
-    let side = ProviderSide::new(spec, &args.credentials.credentials(plaid_keys, true));
+    let side = ProviderSide::new(spec, &args.credentials.credentials(jwt_keys, true));
     let sent = hookspec_conformance::send::send(
         &side,
         &endpoint,
@@ -420,15 +487,25 @@ fn sign(args: &SignArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(format!("cannot read {}: {e}", args.file.display())),
     };
-    let plaid_keys = match args.credentials.signing_key() {
-        Ok(key) => key.map(|k| KeyRing::new(k, keys::FIRST_KID)),
+    let given = signing_keys(&args.credentials.signing_keys, std::slice::from_ref(&spec));
+    let jwt_keys = match given {
+        Ok(given) => given
+            .into_iter()
+            .map(|(provider, key)| {
+                let kid = args
+                    .kid
+                    .clone()
+                    .unwrap_or_else(|| keys::fixed_kid(&provider));
+                (provider, KeyRing::new(key, &kid))
+            })
+            .collect(),
         Err(e) => return usage_error(e),
     };
     let at = match args.timestamp {
         Some(secs) => std::time::UNIX_EPOCH + Duration::from_secs(secs),
         None => std::time::SystemTime::now(),
     };
-    let side = ProviderSide::new(spec, &args.credentials.credentials(plaid_keys, true));
+    let side = ProviderSide::new(spec, &args.credentials.credentials(jwt_keys, true));
     for (name, value) in side.sign(&body, at) {
         println!("{name}: {value}");
     }
@@ -490,13 +567,13 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(s) => s.to_vec(),
         Err(e) => return usage_error(e),
     };
-    let (plaid_keys, key_server) =
-        match plaid_key_endpoint(&specs, &args.credentials, args.plaid_keys_listen).await {
-            Ok(started) => started.unzip(),
+    let (jwt_keys, key_server) =
+        match key_sources(&specs, &args.credentials, args.keys_listen).await {
+            Ok(started) => started,
             Err(e) => return usage_error(e),
         };
     let mock = match args.mock_api_listen {
-        Some(addr) => match start_mock(addr, &specs, plaid_keys.clone()).await {
+        Some(addr) => match start_mock(addr, &specs, jwt_keys.clone()).await {
             Ok(m) => {
                 eprintln!("mock API: {} (each provider at /<provider>)", m.url());
                 Some(m)
@@ -510,21 +587,22 @@ async fn run(args: RunArgs) -> ExitCode {
     let url = match &args.url {
         Some(u) => u.clone(),
         None => {
-            let keys_url = key_server.as_ref().map(KeyServer::url);
+            let key_urls = key_server
+                .as_ref()
+                .map(KeyServer::base_urls)
+                .unwrap_or_default();
             let started = match &mock {
                 Some(m) => {
                     hookspec_conformance::bundled::start_with_follow_ups(
                         &specs,
-                        keys_url.as_deref(),
+                        &key_urls,
                         &[],
                         &m.url(),
                         &MockCredentials::test(&specs),
                     )
                     .await
                 }
-                None => {
-                    hookspec_conformance::bundled::start(&specs, keys_url.as_deref(), &[]).await
-                }
+                None => hookspec_conformance::bundled::start(&specs, &key_urls, &[]).await,
             };
             match started {
                 Ok(r) => {
@@ -537,7 +615,7 @@ async fn run(args: RunArgs) -> ExitCode {
             }
         }
     };
-    let given = args.credentials.credentials(plaid_keys, bundled.is_some());
+    let given = args.credentials.credentials(jwt_keys, bundled.is_some());
     let mut suite = suite
         .credentials(given)
         .concurrency(args.concurrency)
@@ -592,34 +670,29 @@ async fn run(args: RunArgs) -> ExitCode {
     }
 }
 
-/// The Plaid signing keys and the endpoint serving them, started (and announced) when one
-/// of `specs` signs JWTs: their verifier fetches the key from the provider, so the suite
-/// plays that part too.
-async fn plaid_key_endpoint(
+/// A key ring per JWT provider of `specs` (the `--signing-key` given for it, else a fresh
+/// key; fresh key ids each run) and one server of every such provider's key source as its
+/// spec describes it, started and announced; empty and `None` without JWT providers. A
+/// receiver verifying JWTs fetches keys from the provider, so the suite plays that part.
+async fn key_sources(
     specs: &[ProviderSpec],
     credentials: &CredentialArgs,
     listen: std::net::SocketAddr,
-) -> Result<Option<(KeyRing, KeyServer)>, String> {
-    let signs_jwt = specs
-        .iter()
-        .flat_map(|s| &s.auth)
-        .any(|a| matches!(a, AuthScheme::Jwt(_)));
-    if !signs_jwt {
-        return Ok(None);
+) -> Result<(BTreeMap<String, KeyRing>, Option<KeyServer>), String> {
+    let mut given = signing_keys(&credentials.signing_keys, specs)?;
+    let rings = keys::rings(specs, |p| given.remove(p));
+    if rings.is_empty() {
+        return Ok((rings, None));
     }
-    let key = credentials.signing_key()?.unwrap_or_else(keys::random_key);
-    let ring = KeyRing::new(key, keys::FIRST_KID);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let server = KeyServer::start(listener, ring.clone())
-        .map_err(|e| format!("cannot start the Plaid key endpoint: {e}"))?;
-    eprintln!(
-        "plaid key endpoint: {} (POST {}); point the receiver's Plaid base URL here",
-        server.url(),
-        keys::KEY_PATH
-    );
-    Ok(Some((ring, server)))
+    let server = KeyServer::start(listener, keys::sources(specs, &rings))
+        .map_err(|e| format!("cannot start the key server: {e}"))?;
+    for line in server.announcement() {
+        eprintln!("{line}");
+    }
+    Ok((rings, Some(server)))
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
@@ -655,7 +728,7 @@ fn write_report(
 async fn start_mock(
     addr: std::net::SocketAddr,
     specs: &[hookspec_codegen::model::ProviderSpec],
-    keys: Option<KeyRing>,
+    keys: BTreeMap<String, KeyRing>,
 ) -> Result<MockApiServer, String> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -670,12 +743,11 @@ async fn mock_api(args: MockApiArgs) -> ExitCode {
         Ok(s) => s.to_vec(),
         Err(e) => return usage_error(e),
     };
-    let key = match args.signing_key.as_deref().map(read_signing_key) {
-        Some(Ok(k)) => k,
-        Some(Err(e)) => return usage_error(e),
-        None => keys::random_key(),
+    let mut given = match signing_keys(&args.signing_keys, &specs) {
+        Ok(k) => k,
+        Err(e) => return usage_error(e),
     };
-    let ring = KeyRing::new(key, keys::FIRST_KID);
+    let rings = keys::rings(&specs, |p| given.remove(p));
     let mut credentials = MockCredentials::test(&specs);
     for (name, value) in &args.credentials {
         credentials = credentials.set(name, value);
@@ -684,7 +756,7 @@ async fn mock_api(args: MockApiArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return usage_error(format!("cannot listen on {}: {e}", args.listen)),
     };
-    let server = match MockApiServer::start(listener, &specs, credentials.clone(), Some(ring)) {
+    let server = match MockApiServer::start(listener, &specs, credentials.clone(), rings.clone()) {
         Ok(s) => s,
         Err(e) => return usage_error(format!("cannot start the mock API: {e}")),
     };
@@ -694,6 +766,9 @@ async fn mock_api(args: MockApiArgs) -> ExitCode {
     println!("mock API: {}", server.url());
     for provider in server.providers() {
         println!("  {provider}: {}", server.base_url(provider));
+        if let Some((_, kid)) = rings.get(provider).and_then(KeyRing::current) {
+            println!("  {provider} signing key id: {kid}");
+        }
     }
     for (name, value) in credentials.pairs() {
         // Only the suite's own test values are shown; values given on the command line

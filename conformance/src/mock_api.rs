@@ -8,8 +8,9 @@
 //! parameter present in its place (path, query or JSON body), and each value plausible for
 //! its type and format. A call that fails a check is answered with the provider's error
 //! shape (`api.error`, its message naming what was wrong) and recorded as refused. The
-//! endpoint named by `api.verification` (Plaid's key endpoint) is answered from the suite's
-//! [`KeyRing`] when one is given, so one base URL serves both.
+//! endpoint named by `api.verification` (a JWT provider's key endpoint or key set) is
+//! answered from the provider's [`KeyRing`] when one is given, as its `auth:` key source
+//! describes, so one base URL serves both.
 //!
 //! Every call is recorded in a [`CallLog`] (credentials left out) for the suite to judge.
 
@@ -157,7 +158,7 @@ struct Mounted {
 struct Shared {
     providers: BTreeMap<String, Mounted>,
     credentials: MockCredentials,
-    keys: Option<KeyRing>,
+    keys: BTreeMap<String, KeyRing>,
     log: CallLog,
     requests: AtomicU64,
 }
@@ -174,13 +175,13 @@ pub struct MockApiServer {
 
 impl MockApiServer {
     /// Serves the API of every spec in `specs` that has `api.endpoints`, on `listener`,
-    /// until [`MockApiServer::shutdown`] or drop. `keys`: the ring Plaid's key endpoint
-    /// answers from.
+    /// until [`MockApiServer::shutdown`] or drop. `keys`: by provider, the ring its
+    /// verification endpoint answers from.
     pub fn start(
         listener: TcpListener,
         specs: &[ProviderSpec],
         credentials: MockCredentials,
-        keys: Option<KeyRing>,
+        keys: BTreeMap<String, KeyRing>,
     ) -> std::io::Result<MockApiServer> {
         let addr = listener.local_addr()?;
         let log = CallLog::default();
@@ -343,8 +344,9 @@ fn serve(
         Err(refusal) => refuse(spec, call, refusal, request_id),
         Ok(body) => {
             if api.verification.as_deref() == Some(name.as_str()) {
-                if let Some(ring) = &shared.keys {
-                    return serve_key(spec, ring, &body, call, request_id);
+                let scheme = crate::keys::jwt_scheme(spec);
+                if let (Some(ring), Some(scheme)) = (shared.keys.get(&spec.provider), scheme) {
+                    return serve_key(spec, scheme, ring, &body, call, request_id);
                 }
             }
             example_answer(endpoint.response.status, &endpoint.response.example)
@@ -665,21 +667,36 @@ fn example_answer(status: u16, example: &str) -> Response {
         .into_response()
 }
 
-/// Plaid's key endpoint from the ring: the key field named in the spec's `key_id` param.
+/// The provider's key source from the ring, as its JWT scheme names it: a key set
+/// (`{"keys": [...]}`), or the key named by the request's `request_key_field`, answered in
+/// `response_key_field` with retirement in `expired_field`.
 fn serve_key(
     spec: &ProviderSpec,
+    scheme: &hookspec_codegen::model::JwtAuth,
     ring: &KeyRing,
     body: &Map<String, Value>,
     call: &mut Call,
     request_id: &str,
 ) -> Response {
-    let kid = body
-        .get("key_id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    use hookspec_codegen::model::KeySource;
+    let endpoint = match &scheme.key_source {
+        KeySource::Jwks(_) => return axum::Json(ring.jwks()).into_response(),
+        KeySource::Endpoint(e) => e,
+    };
+    let field = &*endpoint.request_key_field;
+    let kid = body.get(field).and_then(Value::as_str).unwrap_or_default();
     match ring.jwk(kid) {
         Some(key) => {
-            axum::Json(serde_json::json!({"key": key, "request_id": request_id})).into_response()
+            let mut answer = Map::new();
+            answer.insert(
+                endpoint.response_key_field.to_string(),
+                crate::keys::endpoint_jwk(key, endpoint.expired_field.as_deref()),
+            );
+            answer.insert(
+                "request_id".to_owned(),
+                Value::String(request_id.to_owned()),
+            );
+            axum::Json(Value::Object(answer)).into_response()
         }
         None => refuse(
             spec,
@@ -687,7 +704,7 @@ fn serve_key(
             Refusal {
                 status: StatusCode::BAD_REQUEST,
                 message: format!("no key with id `{kid}`"),
-                field: Some("key_id".to_owned()),
+                field: Some(field.to_owned()),
             },
             request_id,
         ),

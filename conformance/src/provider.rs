@@ -1,6 +1,7 @@
 //! The provider's side of a delivery: headers, credentials and signatures, made by
 //! [`hookspec_signer`] from the spec's auth schemes.
 
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -25,9 +26,10 @@ pub struct Credentials {
     pub secrets: Vec<String>,
     /// The account id sent in identifying headers (Vezgo's `x-client-id`).
     pub client_id: Option<String>,
-    /// The keys Plaid webhooks are signed with, served by a [`crate::keys::KeyServer`]
-    /// the receiver fetches them from. `None`: the signer's fixed test key.
-    pub plaid_keys: Option<KeyRing>,
+    /// The keys each JWT provider's webhooks are signed with, by provider, served by a
+    /// [`crate::keys::KeyServer`] the receiver fetches them from. A JWT provider without
+    /// a ring is signed with the signer's fixed test key.
+    pub jwt_keys: BTreeMap<String, KeyRing>,
     /// Fill every value not given with hookspec's public test credentials
     /// ([`SigningCredentials::test`]), as the bundled reference receiver expects.
     pub test_defaults: bool,
@@ -50,7 +52,7 @@ impl std::fmt::Debug for Credentials {
             .field("bearer", &self.bearer.as_ref().map(|_| "[set]"))
             .field("secrets", &self.secrets.len())
             .field("client_id", &self.client_id)
-            .field("plaid_keys", &self.plaid_keys)
+            .field("jwt_keys", &self.jwt_keys)
             .field("test_defaults", &self.test_defaults)
             .finish()
     }
@@ -101,7 +103,7 @@ impl ProviderSide {
             AuthScheme::Authorization(_) => base.authorization.is_some(),
             AuthScheme::IdentifyingHeader(_) => base.client_id.is_some(),
         });
-        let keys = credentials.plaid_keys.clone();
+        let keys = credentials.jwt_keys.get(&spec.provider).cloned();
         let mut side = ProviderSide {
             spec,
             base,

@@ -1,5 +1,5 @@
 //! A small axum server in the background on a loopback listener: the suite's stand-ins for
-//! the provider (Plaid's key endpoint, the mock API) all start and stop the same way.
+//! the provider (the JWT providers' key sources, the mock API) all start and stop the same way.
 
 use std::net::SocketAddr;
 

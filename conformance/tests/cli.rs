@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hookspec_conformance::http::{exchange, Limits, Observed, Outgoing, OutgoingBody};
-use hookspec_conformance::keys::{KeyRing, KeyServer, FIRST_KID};
+use hookspec_conformance::keys::{self, KeyRing, KeyServer};
 use hookspec_conformance::{bundled, specs};
 use p256::pkcs8::EncodePrivateKey;
 use serde_json::Value;
@@ -266,7 +266,7 @@ fn vezgo_bridge_belvo() -> Vec<hookspec_codegen::ProviderSpec> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_delivers_a_documented_event_with_overrides() {
-    let receiver = bundled::start(&vezgo_bridge_belvo(), None, &[])
+    let receiver = bundled::start(&vezgo_bridge_belvo(), &Default::default(), &[])
         .await
         .unwrap();
     let url = receiver.url();
@@ -352,23 +352,32 @@ async fn send_delivers_a_documented_event_with_overrides() {
     assert_eq!(logged[1].provider, "bridge");
 }
 
-/// A key endpoint serving a fixed key, and the key as a PEM file for `--signing-key`.
-async fn plaid_keys(dir: &Path) -> (KeyServer, String) {
+/// A fixed key as a PEM file for `--signing-key`, and the key.
+fn plaid_pem(dir: &Path) -> (p256::ecdsa::SigningKey, String) {
     let key = hookspec_signer::test_signing_key("cli test plaid");
     let pem = key.to_pkcs8_pem(Default::default()).unwrap();
     let file = dir.join("plaid.pem");
     std::fs::write(&file, pem.as_bytes()).unwrap();
+    (key, file.to_str().unwrap().to_owned())
+}
+
+/// A free loopback address (bound, then released) for `--keys-listen`.
+async fn free_addr() -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = KeyServer::start(listener, KeyRing::new(key, FIRST_KID)).unwrap();
-    (server, file.to_str().unwrap().to_owned())
+    listener.local_addr().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_signs_plaid_with_the_given_key() {
     let dir = tempfile::tempdir().unwrap();
-    let (keys, pem) = plaid_keys(dir.path()).await;
+    let (_, pem) = plaid_pem(dir.path());
     let plaid = specs::builtin("plaid").unwrap();
-    let receiver = bundled::start(std::slice::from_ref(&plaid), Some(&keys.url()), &[])
+    // The receiver fetches keys from where the CLI will serve them: `send` makes a fresh
+    // key id each run, so only its own key server knows it.
+    let addr = free_addr().await;
+    let key_url = keys::base_url(&plaid, &format!("http://{addr}")).unwrap();
+    let key_urls = [("plaid".to_owned(), key_url.clone())].into();
+    let receiver = bundled::start(std::slice::from_ref(&plaid), &key_urls, &[])
         .await
         .unwrap();
     let event = plaid
@@ -384,7 +393,9 @@ async fn send_signs_plaid_with_the_given_key() {
             "--event",
             &event.name,
             "--signing-key",
-            &pem,
+            &format!("plaid={pem}"),
+            "--keys-listen",
+            &addr.to_string(),
             "--url",
             &receiver.url(),
         ]),
@@ -393,10 +404,11 @@ async fn send_signs_plaid_with_the_given_key() {
     )
     .await;
     receiver.shutdown(Duration::from_secs(1)).await;
-    keys.shutdown().await;
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("> Plaid-Verification: ey"));
-    assert!(out.stderr.contains("key endpoint: http://127.0.0.1:"));
+    let announced = format!("plaid key endpoint: POST {key_url}/webhook_verification_key/get");
+    assert!(out.stderr.contains(&announced), "{}", out.stderr);
+    assert!(out.stderr.contains(&key_url), "{}", out.stderr);
 }
 
 fn header_lines(text: &str) -> Vec<(String, String)> {
@@ -443,9 +455,13 @@ fn sign_prints_what_the_signer_makes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_headers_verify_and_stale_ones_do_not() {
     let dir = tempfile::tempdir().unwrap();
-    let (keys, pem) = plaid_keys(dir.path()).await;
+    let (key, pem) = plaid_pem(dir.path());
     let plaid = specs::builtin("plaid").unwrap();
-    let receiver = bundled::start(std::slice::from_ref(&plaid), Some(&keys.url()), &[])
+    // `sign` serves no key: the test serves it under the id `sign` names by default.
+    let ring = KeyRing::new(key, &keys::fixed_kid("plaid"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let keys = KeyServer::for_spec(listener, &plaid, ring).unwrap();
+    let receiver = bundled::start(std::slice::from_ref(&plaid), &keys.base_urls(), &[])
         .await
         .unwrap();
     let body = hookspec_conformance::cases::probe_body(&plaid).unwrap();

@@ -10,7 +10,9 @@ use hookspec_codegen::check::check_value;
 use hookspec_codegen::ir::Expected;
 use hookspec_codegen::model::{Format, Kind, ParamLocation, ProviderSpec};
 use hookspec_conformance::follow_ups::{self, plausible_value};
-use hookspec_conformance::keys::{KeyRing, FIRST_KID};
+use std::collections::BTreeMap;
+
+use hookspec_conformance::keys::KeyRing;
 use hookspec_conformance::mock_api::{test_credential, MockApiServer, MockCredentials, Verdict};
 use hookspec_conformance::report::CaseReport;
 use hookspec_conformance::{bundled, Credentials, Outcome, Suite};
@@ -20,9 +22,12 @@ fn spec(name: &str) -> ProviderSpec {
     hookspec_conformance::specs::builtin(name).unwrap()
 }
 
+/// The mock of `specs`, Plaid's verification endpoint answering from `ring` when given.
 async fn mock(specs: &[ProviderSpec], ring: Option<KeyRing>) -> MockApiServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    MockApiServer::start(listener, specs, MockCredentials::test(specs), ring).unwrap()
+    let rings: BTreeMap<String, KeyRing> =
+        ring.map(|r| ("plaid".to_owned(), r)).into_iter().collect();
+    MockApiServer::start(listener, specs, MockCredentials::test(specs), rings).unwrap()
 }
 
 fn client() -> reqwest::Client {
@@ -126,7 +131,8 @@ fn value_for(name: &str, kind: Kind, format: Option<Format>, at: ParamLocation) 
 #[tokio::test]
 async fn every_endpoint_answers_a_well_formed_call_with_an_example_that_validates() {
     let specs = vec![spec("belvo"), spec("plaid")];
-    let ring = KeyRing::new(hookspec_signer::test_signing_key("mock"), FIRST_KID);
+    let ring = KeyRing::fresh("plaid", hookspec_signer::test_signing_key("mock"));
+    let kid = ring.current().unwrap().1;
     let server = mock(&specs, Some(ring.clone())).await;
     let mut served = 0;
     for spec in &specs {
@@ -138,7 +144,7 @@ async fn every_endpoint_answers_a_well_formed_call_with_an_example_that_validate
             for (p, param) in endpoint.params.iter().filter(|(_, p)| p.required) {
                 let v = value_for(p, param.kind, param.format, param.location);
                 let v = if api.verification.as_deref() == Some(name.as_str()) {
-                    json!(FIRST_KID)
+                    json!(kid)
                 } else {
                     v
                 };
@@ -167,7 +173,7 @@ async fn every_endpoint_answers_a_well_formed_call_with_an_example_that_validate
                 spec.provider
             );
             if api.verification.as_deref() == Some(name.as_str()) {
-                assert_eq!(got["key"], ring.jwk(FIRST_KID).unwrap());
+                assert_eq!(got["key"], ring.jwk(&kid).unwrap());
             }
             let violations = check_value(spec, &endpoint.response.shape, &got);
             assert!(
@@ -279,13 +285,13 @@ async fn bad_credentials_are_refused_in_the_providers_error_shape() {
 /// with `faults`; answers the report's cases.
 async fn run_with_follow_ups(faults: &[bundled::Fault]) -> Vec<CaseReport> {
     let specs = vec![spec("belvo"), spec("plaid")];
-    let ring = KeyRing::new(hookspec_signer::test_signing_key("plaid suite"), FIRST_KID);
+    let ring = KeyRing::fresh("plaid", hookspec_signer::test_signing_key("plaid suite"));
     let server = mock(&specs, Some(ring.clone())).await;
     // The receiver fetches Plaid's keys from the mock too (the key endpoint given here is
     // replaced by the mock's): one base URL serves both.
     let receiver = bundled::start_with_follow_ups(
         &specs,
-        Some("http://127.0.0.1:9"),
+        &[("plaid".to_owned(), "http://127.0.0.1:9".to_owned())].into(),
         faults,
         &server.url(),
         &MockCredentials::test(&specs),
@@ -294,7 +300,7 @@ async fn run_with_follow_ups(faults: &[bundled::Fault]) -> Vec<CaseReport> {
     .unwrap();
     let report = Suite::from_specs(specs)
         .credentials(Credentials {
-            plaid_keys: Some(ring),
+            jwt_keys: [("plaid".to_owned(), ring)].into(),
             ..Credentials::test()
         })
         .only("*/deliver/*")

@@ -3,22 +3,24 @@
 
 use std::time::Duration;
 
-use hookspec_conformance::keys::{KeyRing, KeyServer, FIRST_KID};
+use hookspec_conformance::keys::{self, KeyServer};
 use hookspec_conformance::report::{CaseReport, LatencyBucket};
 use hookspec_conformance::{bundled, Credentials, Outcome, Suite};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_receiver_passes_every_case() {
     let specs = hookspec_conformance::specs::builtin_all().unwrap();
-    let ring = KeyRing::new(hookspec_signer::test_signing_key("plaid suite"), FIRST_KID);
+    let rings = keys::rings(&specs, |p| {
+        Some(hookspec_signer::test_signing_key(&format!("{p} suite")))
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let keys = KeyServer::start(listener, ring.clone()).unwrap();
-    let receiver = bundled::start(&specs, Some(&keys.url()), &[])
+    let keys = KeyServer::start(listener, keys::sources(&specs, &rings)).unwrap();
+    let receiver = bundled::start(&specs, &keys.base_urls(), &[])
         .await
         .unwrap();
     let report = Suite::from_specs(specs)
         .credentials(Credentials {
-            plaid_keys: Some(ring),
+            jwt_keys: rings,
             ..Credentials::test()
         })
         .slow_body(Duration::from_millis(200))
@@ -61,15 +63,17 @@ const ALL_BUT_DELIVER: &[&str] = &[
 /// returns the failed cases.
 async fn failed_with(fault: bundled::Fault, only: &[&str]) -> Vec<CaseReport> {
     let specs = hookspec_conformance::specs::builtin_all().unwrap();
-    let ring = KeyRing::new(hookspec_signer::test_signing_key("plaid suite"), FIRST_KID);
+    let rings = keys::rings(&specs, |p| {
+        Some(hookspec_signer::test_signing_key(&format!("{p} suite")))
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let keys = KeyServer::start(listener, ring.clone()).unwrap();
-    let receiver = bundled::start(&specs, Some(&keys.url()), &[fault])
+    let keys = KeyServer::start(listener, keys::sources(&specs, &rings)).unwrap();
+    let receiver = bundled::start(&specs, &keys.base_urls(), &[fault])
         .await
         .unwrap();
     let mut suite = Suite::from_specs(specs)
         .credentials(Credentials {
-            plaid_keys: Some(ring),
+            jwt_keys: rings,
             ..Credentials::test()
         })
         .slow_body(Duration::from_millis(200))
@@ -196,7 +200,7 @@ async fn acknowledging_after_the_timeout_fails_latency() {
     // Vezgo's timeout is 10 s; the slow receiver answers after 10.5 s, inside the hang
     // bound, so the suite sees the late 200 rather than silence.
     let specs = vec![hookspec_conformance::specs::builtin("vezgo").unwrap()];
-    let receiver = bundled::start(&specs, None, &[bundled::Fault::SlowAck])
+    let receiver = bundled::start(&specs, &Default::default(), &[bundled::Fault::SlowAck])
         .await
         .unwrap();
     let report = Suite::provider("vezgo")
