@@ -1,9 +1,10 @@
 //! The bundled reference receiver, started on loopback with credentials matching what the
 //! suite signs with, so `hookspec-conformance run` works with no receiver of one's own.
 
+use hookspec_codegen::core::KeyApi;
 use hookspec_codegen::model::ProviderSpec;
 use hookspec_reference_receiver::{
-    CallerValues, FollowUpTarget, KeyServer, ReceiverConfig, RunningReceiver, Secrets,
+    CallerValues, FollowUpTarget, ReceiverConfig, RunningReceiver, Secrets,
 };
 use hookspec_signer::SigningCredentials;
 
@@ -21,9 +22,6 @@ pub fn mountable(specs: &[ProviderSpec]) -> Vec<String> {
 /// [`Credentials::test`](crate::Credentials::test) sends, with `faults` switched on.
 /// `key_urls`: by provider, what the receiver fetches JWT keys from (the suite's key
 /// endpoint base URL or key-set URL, [`crate::keys::KeyServer::base_urls`]).
-///
-/// The reference receiver takes one key source for all its providers: the first mountable
-/// JWT provider with a URL in `key_urls` gets it.
 pub fn config(
     specs: &[ProviderSpec],
     key_urls: &BTreeMap<String, String>,
@@ -32,20 +30,14 @@ pub fn config(
     let mut secrets = Secrets::default();
     for spec in specs {
         let c = SigningCredentials::test(spec);
-        match c.authorization {
-            Some(hookspec_signer::AuthorizationValue::Basic { user, password }) => {
-                secrets.basic = Some((user, password));
-            }
-            Some(hookspec_signer::AuthorizationValue::Bearer(token)) => {
-                secrets.bearer = Some(token)
-            }
-            None => {}
-        }
-        secrets.hmac_secrets.extend(c.hmac_secrets);
-        secrets.client_ids.extend(c.client_id);
+        let shared = &mut secrets.shared;
+        shared.authorization.extend(c.authorization);
+        shared.hmac_secrets.extend(c.hmac_secrets);
+        shared.client_ids.extend(c.client_id);
     }
-    secrets.client_ids.dedup();
-    secrets.key_server = key_server(specs, key_urls);
+    secrets.shared.authorization.dedup();
+    secrets.shared.client_ids.dedup();
+    secrets.key_apis = key_apis(specs, key_urls);
     let loopback: Vec<ipnet::IpNet> = ["127.0.0.0/8", "::1/128"]
         .iter()
         .filter_map(|n| n.parse().ok())
@@ -66,22 +58,23 @@ pub fn config(
     }
 }
 
-/// The key source of the first mountable JWT provider of `specs` with a URL in
-/// `key_urls`, with the suite's test value for each credential field its key endpoint
-/// names (the suite's key server does not check them).
-fn key_server(specs: &[ProviderSpec], key_urls: &BTreeMap<String, String>) -> Option<KeyServer> {
-    let mountable = mountable(specs);
+/// By JWT provider of `specs` with a URL in `key_urls`: that URL, with the suite's test
+/// value for each credential field its key endpoint names (the suite's key server does
+/// not check them).
+fn key_apis(
+    specs: &[ProviderSpec],
+    key_urls: &BTreeMap<String, String>,
+) -> BTreeMap<String, KeyApi> {
     specs
         .iter()
-        .filter(|s| mountable.contains(&s.provider))
-        .find_map(|spec| {
+        .filter_map(|spec| {
             let scheme = crate::keys::jwt_scheme(spec)?;
             let url = key_urls.get(&spec.provider)?;
-            let fields = scheme
+            let fields: Vec<String> = scheme
                 .key_endpoint()
                 .map(|e| e.credential_fields.iter().map(|f| f.to_string()).collect())
-                .unwrap_or_else(Vec::new);
-            Some(KeyServer {
+                .unwrap_or_default();
+            let api = KeyApi {
                 base_url: url.clone(),
                 credentials: fields
                     .into_iter()
@@ -90,8 +83,10 @@ fn key_server(specs: &[ProviderSpec], key_urls: &BTreeMap<String, String>) -> Op
                         (f, value)
                     })
                     .collect(),
-            })
+            };
+            Some((spec.provider.clone(), api))
         })
+        .collect()
 }
 
 /// Starts the reference receiver for `specs` on an ephemeral loopback port.
@@ -129,10 +124,9 @@ pub fn with_follow_ups(
             derived,
         },
     });
-    let mountable = mountable(specs);
-    for spec in specs.iter().filter(|s| mountable.contains(&s.provider)) {
+    for spec in specs {
         let Some(api) = &spec.api else { continue };
-        if config.secrets.key_server.is_none() || api.verification.is_none() {
+        if !config.secrets.key_apis.contains_key(&spec.provider) || api.verification.is_none() {
             continue;
         }
         let Some(base_url) = crate::keys::base_url(spec, mock_url) else {
@@ -143,14 +137,14 @@ pub fn with_follow_ups(
             .as_ref()
             .map(|a| a.credentials())
             .unwrap_or_default();
-        config.secrets.key_server = Some(KeyServer {
+        let api = KeyApi {
             base_url,
             credentials: names
                 .iter()
                 .filter_map(|n| Some((n.to_string(), credentials.get(n)?.to_owned())))
                 .collect(),
-        });
-        break;
+        };
+        config.secrets.key_apis.insert(spec.provider.clone(), api);
     }
     config
 }

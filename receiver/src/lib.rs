@@ -19,7 +19,10 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use hookspec::runtime::verify::{AuthScheme, Credentials, HttpKeySource};
+use std::collections::BTreeMap;
+
+use hookspec::runtime::core::{Credentials, KeyApi};
+use hookspec::runtime::verify::{self, AuthScheme};
 use hookspec::runtime::{
     Claim, Config, Delivery, Handled, HandlerError, Provider, Receiver, SpecProvider,
 };
@@ -31,29 +34,17 @@ pub use faults::Fault;
 pub use follow_up::{CallerValues, FollowUpTarget};
 pub use log::{EventLog, LoggedEvent};
 
-/// The credentials the receiver checks deliveries with. One set serves every provider;
-/// each provider's verifier uses the parts its spec's schemes need.
+/// The credentials the receiver checks deliveries with. One shared set serves every
+/// provider (each verifier uses the parts its spec's schemes need); JWT keys come from a
+/// key API per provider, since each JWT provider publishes its own.
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
-    /// Expected `Authorization: Basic` user and password (Belvo, when configured).
-    pub basic: Option<(String, String)>,
-    /// Expected `Authorization: Bearer` token (Belvo, when configured).
-    pub bearer: Option<String>,
-    /// HMAC secrets, several during a rotation (Bridge).
-    pub hmac_secrets: Vec<String>,
-    /// Accepted identifying-header values (Vezgo client ids).
-    pub client_ids: Vec<String>,
-    /// Where to fetch JWT verification keys (Plaid's API base URL, or a local stand-in).
-    pub key_server: Option<KeyServer>,
-}
-
-/// A provider API the receiver fetches JWT verification keys from.
-#[derive(Debug, Clone)]
-pub struct KeyServer {
-    /// Base URL, e.g. `https://sandbox.plaid.com` or the conformance suite's stand-in.
-    pub base_url: String,
-    /// The API credentials the key request carries (`client_id`, `secret` for Plaid).
-    pub credentials: Vec<(String, String)>,
+    /// `Authorization` values, HMAC secrets and client ids (its `key_api` is not used:
+    /// see `key_apis`).
+    pub shared: Credentials,
+    /// By provider: where its JWT verification keys come from (its API base URL or key-set
+    /// URL, or a local stand-in) and what a key request carries.
+    pub key_apis: BTreeMap<String, KeyApi>,
 }
 
 /// How to run the receiver.
@@ -101,6 +92,25 @@ impl ReceiverConfig {
         }
         self.specs = specs;
         self
+    }
+
+    /// The providers to mount whose deliveries carry a JWT (they need a key API).
+    pub fn jwt_providers(&self) -> Vec<String> {
+        self.providers
+            .iter()
+            .filter(|p| {
+                let auth: &[AuthScheme] = match hookspec::auth(p) {
+                    Some(auth) => auth,
+                    None => self
+                        .specs
+                        .iter()
+                        .find(|s| &s.provider == *p)
+                        .map_or(&[], |s| &s.auth),
+                };
+                auth.iter().any(|s| matches!(s, AuthScheme::Jwt(_)))
+            })
+            .cloned()
+            .collect()
     }
 
     /// How `provider` is received: the generated module's rules, or those of its spec.
@@ -178,35 +188,14 @@ impl ReceiverConfig {
         &self,
         provider: &str,
         auth: &'static [AuthScheme],
-    ) -> anyhow::Result<Credentials> {
-        let s = &self.secrets;
-        let mut c = Credentials::new()
+    ) -> anyhow::Result<verify::Credentials> {
+        let mut shared = self.secrets.shared.clone();
+        shared.key_api = self.secrets.key_apis.get(provider).cloned();
+        let c = verify::Credentials::new()
             .allow_ips(self.allow_ips.iter().copied())
-            .trusted_proxies(self.trusted_proxies.iter().copied());
-        if let Some((user, password)) = &s.basic {
-            c = c.basic(user.clone(), password.clone());
-        }
-        if let Some(token) = &s.bearer {
-            c = c.bearer(token.clone());
-        }
-        for secret in &s.hmac_secrets {
-            c = c.hmac_secret(secret.clone());
-        }
-        for id in &s.client_ids {
-            c = c.client_id(id.clone());
-        }
-        let jwt = auth.iter().find_map(|scheme| match scheme {
-            AuthScheme::Jwt(jwt) => Some(jwt),
-            _ => None,
-        });
-        if let (Some(jwt), Some(keys)) = (jwt, &s.key_server) {
-            let mut source = HttpKeySource::for_scheme(jwt, &keys.base_url)
-                .map_err(|e| anyhow::anyhow!("{provider} key source: {e}"))?;
-            for (field, value) in &keys.credentials {
-                source = source.credential(field.clone(), value.clone());
-            }
-            c = c.key_source(source);
-        }
+            .trusted_proxies(self.trusted_proxies.iter().copied())
+            .shared(&shared, auth)
+            .map_err(|e| anyhow::anyhow!("{provider} key source: {e}"))?;
         Ok(faults::adjust_credentials(&self.faults, c))
     }
 }

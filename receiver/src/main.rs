@@ -5,8 +5,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+use std::collections::BTreeMap;
+
+use hookspec::runtime::core::{AuthorizationValue, Credentials, KeyApi};
 use hookspec_reference_receiver::{
-    start, CallerValues, Fault, FollowUpTarget, KeyServer, ReceiverConfig, Secrets,
+    start, CallerValues, Fault, FollowUpTarget, ReceiverConfig, Secrets,
 };
 
 /// The hookspec reference webhook receiver.
@@ -35,9 +38,12 @@ struct Args {
     /// An accepted client id for identifying headers; repeatable.
     #[arg(long = "client-id")]
     client_ids: Vec<String>,
-    /// Base URL of the API serving JWT verification keys (Plaid's, or a local stand-in).
-    #[arg(long)]
-    keys_url: Option<String>,
+    /// Where JWT verification keys come from: the API base URL of a provider whose keys
+    /// come from an endpoint (Plaid's, or a local stand-in), or the key-set URL of a JWKS
+    /// provider. `PROVIDER=URL` for one provider, a bare URL for every JWT provider;
+    /// repeatable.
+    #[arg(long = "keys-url", value_name = "[PROVIDER=]URL")]
+    keys_urls: Vec<String>,
     /// A credential field the key request carries, `NAME=VALUE` (Plaid: client_id, secret).
     #[arg(long = "keys-credential", value_name = "NAME=VALUE")]
     keys_credentials: Vec<String>,
@@ -132,26 +138,44 @@ async fn main() -> anyhow::Result<()> {
     if !all {
         config.providers = args.providers.clone();
     }
+    let mut authorization = Vec::new();
+    if let Some(basic) = args.basic.as_deref() {
+        let (user, password) = split_pair(basic, ':', "--basic")?;
+        authorization.push(AuthorizationValue::Basic { user, password });
+    }
+    if let Some(token) = args.bearer {
+        authorization.push(AuthorizationValue::Bearer(token));
+    }
+    let key_credentials: Vec<(String, String)> = args
+        .keys_credentials
+        .iter()
+        .map(|c| split_pair(c, '=', "--keys-credential"))
+        .collect::<anyhow::Result<_>>()?;
+    let mut key_apis = BTreeMap::new();
+    for url in &args.keys_urls {
+        // `PROVIDER=URL` names one provider; a bare URL serves every JWT provider.
+        let (providers, base_url) = match url.split_once('=') {
+            Some((p, u)) if !p.contains('/') => (vec![p.to_owned()], u.to_owned()),
+            _ => (config.jwt_providers(), url.clone()),
+        };
+        for provider in providers {
+            key_apis.insert(
+                provider,
+                KeyApi {
+                    base_url: base_url.clone(),
+                    credentials: key_credentials.clone(),
+                },
+            );
+        }
+    }
     config.secrets = Secrets {
-        basic: args
-            .basic
-            .as_deref()
-            .map(|b| split_pair(b, ':', "--basic"))
-            .transpose()?,
-        bearer: args.bearer,
-        hmac_secrets: args.secrets,
-        client_ids: args.client_ids,
-        key_server: match args.keys_url {
-            Some(base_url) => Some(KeyServer {
-                base_url,
-                credentials: args
-                    .keys_credentials
-                    .iter()
-                    .map(|c| split_pair(c, '=', "--keys-credential"))
-                    .collect::<anyhow::Result<_>>()?,
-            }),
-            None => None,
+        shared: Credentials {
+            authorization,
+            hmac_secrets: args.secrets,
+            client_ids: args.client_ids,
+            key_api: None,
         },
+        key_apis,
     };
     config.allow_ips = args.allow_ips;
     config.trusted_proxies = args.trusted_proxies;

@@ -8,10 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::routing::post;
+use hookspec::runtime::core::{Credentials, KeyApi};
 use hookspec_codegen::model::ProviderSpec;
-use hookspec_reference_receiver::{
-    start, Fault, KeyServer, ReceiverConfig, RunningReceiver, Secrets,
-};
+use hookspec_reference_receiver::{start, Fault, ReceiverConfig, RunningReceiver, Secrets};
 use hookspec_signer::{public_jwk, Signer, SigningCredentials};
 
 fn specs() -> Vec<ProviderSpec> {
@@ -84,22 +83,23 @@ async fn rig(faults: Vec<Fault>) -> Rig {
     let vezgo = SigningCredentials::test(spec(&specs, "vezgo"));
     let mut config = ReceiverConfig::all_providers();
     config.secrets = Secrets {
-        basic: match belvo.authorization.clone() {
-            Some(hookspec_signer::AuthorizationValue::Basic { user, password }) => {
-                Some((user, password))
-            }
-            _ => None,
+        shared: Credentials {
+            authorization: belvo.authorization.clone().into_iter().collect(),
+            hmac_secrets: bridge.hmac_secrets.clone(),
+            client_ids: vezgo.client_id.clone().into_iter().collect(),
+            key_api: None,
         },
-        bearer: None,
-        hmac_secrets: bridge.hmac_secrets.clone(),
-        client_ids: vezgo.client_id.clone().into_iter().collect(),
-        key_server: Some(KeyServer {
-            base_url: keys_url,
-            credentials: vec![
-                ("client_id".into(), "test-client".into()),
-                ("secret".into(), "test-secret".into()),
-            ],
-        }),
+        key_apis: [(
+            "plaid".to_owned(),
+            KeyApi {
+                base_url: keys_url,
+                credentials: vec![
+                    ("client_id".into(), "test-client".into()),
+                    ("secret".into(), "test-secret".into()),
+                ],
+            },
+        )]
+        .into(),
     };
     config.allow_ips = vec!["127.0.0.0/8".parse().unwrap()];
     config.faults = faults;

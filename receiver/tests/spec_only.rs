@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use hookspec_codegen::model::ProviderSpec;
-use hookspec_reference_receiver::{start, ReceiverConfig, Secrets};
+use hookspec_reference_receiver::{start, ReceiverConfig};
 use hookspec_signer::{Attack, Signer, SigningCredentials};
 
 fn ledgerly() -> ProviderSpec {
@@ -47,10 +47,7 @@ async fn a_provider_known_only_from_its_spec_is_verified_and_routed() {
     let signer = Signer::new(&spec, signing.clone());
     let mut config = ReceiverConfig::all_providers().with_specs(vec![spec.clone()]);
     config.providers = vec![spec.provider.clone()];
-    config.secrets = Secrets {
-        hmac_secrets: signing.hmac_secrets.clone(),
-        ..Secrets::default()
-    };
+    config.secrets.shared.hmac_secrets = signing.hmac_secrets.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let running = start(config, listener).await.expect("receiver starts");
     let url = format!("{}/ledgerly", running.url());

@@ -130,6 +130,43 @@ impl Credentials {
         self
     }
 
+    /// Everything the provider and the receiver share, for `schemes`: the `Authorization`
+    /// values, HMAC secrets and client ids, and, when a scheme is a JWT and a key API is
+    /// given, an [`HttpKeySource`](super::HttpKeySource) for that scheme's key source.
+    #[cfg(feature = "http-keys")]
+    pub fn shared(
+        mut self,
+        shared: &hookspec_core::Credentials,
+        schemes: &'static [hookspec_core::AuthScheme],
+    ) -> Result<Self, super::KeyError> {
+        for value in &shared.authorization {
+            self = match value {
+                hookspec_core::AuthorizationValue::Basic { user, password } => {
+                    self.basic(user.clone(), password.clone())
+                }
+                hookspec_core::AuthorizationValue::Bearer(token) => self.bearer(token.clone()),
+            };
+        }
+        for secret in &shared.hmac_secrets {
+            self = self.hmac_secret(secret.clone());
+        }
+        for id in &shared.client_ids {
+            self = self.client_id(id.clone());
+        }
+        let jwt = schemes.iter().find_map(|s| match s {
+            hookspec_core::AuthScheme::Jwt(jwt) => Some(jwt),
+            _ => None,
+        });
+        if let (Some(jwt), Some(api)) = (jwt, &shared.key_api) {
+            let mut source = super::HttpKeySource::for_scheme(jwt, &api.base_url)?;
+            for (field, value) in &api.credentials {
+                source = source.credential(field.clone(), value.clone());
+            }
+            self = self.key_source(source);
+        }
+        Ok(self)
+    }
+
     pub(crate) fn refresh_and_retry(&self) -> (Duration, Duration) {
         (
             self.key_refresh.unwrap_or(DEFAULT_KEY_REFRESH),
