@@ -38,15 +38,10 @@ pub fn index(providers: &[Provider]) -> String {
     out.push_str("| Provider | Spec | Version | Events | Authentication | Description |\n");
     out.push_str("| --- | --- | --- | ---: | --- | --- |\n");
     for p in providers {
-        let auth = if p.spec.auth.is_empty() {
+        let auth = if p.auth.is_empty() {
             "none".to_owned()
         } else {
-            p.spec
-                .auth
-                .iter()
-                .map(auth_title)
-                .collect::<Vec<_>>()
-                .join(", ")
+            p.auth.iter().map(auth_title).collect::<Vec<_>>().join(", ")
         };
         let _ = writeln!(
             out,
@@ -54,8 +49,7 @@ pub fn index(providers: &[Provider]) -> String {
             cell(&p.title),
             p.name,
             p.name,
-            p.spec
-                .version
+            p.version
                 .as_deref()
                 .map(|v| format!("`{}`", cell(v)))
                 .unwrap_or_else(|| "—".to_owned()),
@@ -80,12 +74,12 @@ pub fn provider_doc(p: &Provider) -> String {
     if let Some(desc) = &p.description {
         let _ = writeln!(out, "{}\n", prose(desc));
     }
-    if let Some(v) = &p.spec.version {
+    if let Some(v) = &p.version {
         let _ = writeln!(out, "**Webhook API version:** `{v}`\n");
     }
-    if !p.spec.docs.is_empty() {
+    if !p.docs.is_empty() {
         out.push_str("**Provider documentation:**\n\n");
-        for url in &p.spec.docs {
+        for url in &p.docs {
             let _ = writeln!(out, "- <{url}>");
         }
         out.push('\n');
@@ -139,9 +133,8 @@ impl<'a> Doc<'a> {
             .collect();
         // Enums get a section when the spec names them; inline enums are listed in place.
         let shared_enums: BTreeSet<String> = p
-            .spec
-            .types
-            .keys()
+            .shared_type_names
+            .iter()
             .flat_map(|k| [k.clone(), format!("{k}Type")])
             .filter(|n| matches!(types.get(n.as_str()), Some(TypeDef::Enum(_))))
             .collect();
@@ -163,7 +156,7 @@ impl<'a> Doc<'a> {
     }
 
     fn delivery(&self, out: &mut String) {
-        let d: &Delivery = &self.p.spec.delivery;
+        let d: &Delivery = &self.p.delivery;
         let mut used = BTreeSet::new();
         let mut assumed = |key: &str, out: &mut String, indent: &str| {
             if let Some(why) = d.assumed.get(key) {
@@ -205,7 +198,7 @@ impl<'a> Doc<'a> {
         };
         let _ = writeln!(out, "- **Success:** {success}");
         assumed("success", out, "  ");
-        match &self.p.spec.envelope.idempotency_key {
+        match &self.p.delivery_id_path {
             Some(path) => {
                 let _ = writeln!(
                     out,
@@ -365,7 +358,7 @@ impl<'a> Doc<'a> {
 
     fn auth(&self, out: &mut String) {
         out.push_str("## <a id=\"authentication\"></a>Authentication\n\n");
-        let schemes = &self.p.spec.auth;
+        let schemes = &self.p.auth;
         if schemes.is_empty() {
             out.push_str(
                 "The provider offers no way to authenticate a delivery. Restrict callers to \
@@ -427,12 +420,11 @@ impl<'a> Doc<'a> {
     /// Short labels for how an event is documented, for the summary table.
     fn flags(&self, i: usize) -> Vec<&'static str> {
         let e = &self.p.events[i];
-        let spec = self.p.spec.events.get(i);
         let mut flags = Vec::new();
         if e.deprecated {
             flags.push("deprecated");
         }
-        match spec.map(|s| s.documented).unwrap_or_default() {
+        match e.documented {
             Documented::Public => {}
             Documented::PayloadAssumed => flags.push("payload assumed"),
             Documented::Hidden => flags.push("hidden"),
@@ -446,7 +438,6 @@ impl<'a> Doc<'a> {
 
     fn event(&self, i: usize, e: &EventDef, out: &mut String) {
         let p = self.p;
-        let spec = p.spec.events.get(i);
         let _ = writeln!(
             out,
             "### <a id=\"{}\"></a>`{}`\n",
@@ -456,7 +447,7 @@ impl<'a> Doc<'a> {
         if e.deprecated {
             out.push_str("> **Deprecated** by the provider.\n\n");
         }
-        match spec.map(|s| s.documented).unwrap_or_default() {
+        match e.documented {
             Documented::Public => {}
             Documented::PayloadAssumed => out.push_str(
                 "> **Payload assumed:** the provider lists this event but does not document its \
@@ -526,10 +517,10 @@ impl<'a> Doc<'a> {
         if let Some(path) = self.subject(e) {
             let _ = writeln!(out, "- **Subject id:** `{path}`");
         }
-        if let Some(src) = spec.and_then(|s| s.source_schema.as_deref()) {
+        if let Some(src) = e.source_schema.as_deref() {
             let _ = writeln!(out, "- **Provider schema:** `{src}`");
         }
-        if let Some(note) = spec.and_then(|s| s.note.as_deref()) {
+        if let Some(note) = e.note.as_deref() {
             let _ = writeln!(out, "- **Note:** {}", prose_line(note));
         }
         if let Some(f) = &e.follow_up {
@@ -553,13 +544,7 @@ impl<'a> Doc<'a> {
             let _ = writeln!(out, "{}", self.field_row(&f.json, f, Some(e)));
         }
         if let Some((field, data)) = payload {
-            let desc = p
-                .spec
-                .envelope
-                .fields
-                .get(field)
-                .and_then(|s| s.description.as_deref())
-                .unwrap_or("The event's data.");
+            let desc = p.envelope_doc(field).unwrap_or("The event's data.");
             let mut desc = cell(desc);
             let ty = match &p.payload_error {
                 Some(err) => {
@@ -730,9 +715,7 @@ impl<'a> Doc<'a> {
     /// The first `envelope.subject` path this event has.
     fn subject(&self, e: &EventDef) -> Option<String> {
         let p = self.p;
-        p.spec
-            .envelope
-            .subject
+        p.subject_paths
             .iter()
             .find(|path| {
                 let mut current = self.strukt(&e.body_type);
@@ -1499,7 +1482,7 @@ fn receiving(p: &Provider, out: &mut String) {
         .first()
         .map(|e| format!(" (`{}` is handled by `on_{}`)", e.name, e.method))
         .unwrap_or_default();
-    let ack = match &p.spec.delivery.success {
+    let ack = match &p.delivery.success {
         crate::model::Success::Any2xx => "200".to_owned(),
         crate::model::Success::Only(list) => list
             .first()

@@ -19,9 +19,8 @@ pub fn receiving(p: &Provider) -> TokenStream {
 }
 
 fn rules(p: &Provider) -> TokenStream {
-    let spec = &p.spec;
-    let schemes = spec.auth.iter().map(auth_scheme);
-    let delivery = delivery_rules(&spec.delivery.rules());
+    let schemes = p.auth.iter().map(auth_scheme);
+    let delivery = delivery_rules(&p.delivery.rules());
     let name = &p.name;
     let title = &p.title;
     let follow_up = if p.events.iter().any(|e| e.follow_up.is_some()) {
@@ -37,7 +36,7 @@ fn rules(p: &Provider) -> TokenStream {
     } else {
         quote! {}
     };
-    let key_endpoint = spec
+    let key_endpoint = p
         .auth
         .iter()
         .position(

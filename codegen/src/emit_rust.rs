@@ -709,7 +709,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
         }
     });
     let subject_unknown = {
-        let paths = &p.spec.envelope.subject;
+        let paths = &p.subject_paths;
         quote! {
             Self::Unknown(u) => [#(#paths),*].iter().find_map(|path| ::hookspec_runtime::id_at(&u.raw, path)),
         }
@@ -724,11 +724,11 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             None => quote!(Self::#variant(_) => None,),
         }
     });
-    let delivery_unknown = match &p.spec.envelope.idempotency_key {
+    let delivery_unknown = match &p.delivery_id_path {
         Some(path) => quote!(Self::Unknown(u) => ::hookspec_runtime::id_at(&u.raw, #path),),
         None => quote!(Self::Unknown(_) => None,),
     };
-    let key_doc = doc_attr(&match &p.spec.envelope.idempotency_key {
+    let key_doc = doc_attr(&match &p.delivery_id_path {
         Some(path) => format!(" The delivery's idempotency key: the provider's own id at `{path}`, or, when\n an event lacks it, `sha256:` and the hex SHA-256 of the raw body."),
         None => " The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since\n the provider sends no delivery id. Byte-identical redeliveries share it.".to_owned(),
     });

@@ -123,7 +123,7 @@ pub fn event_schema(p: &Provider, e: &EventDef) -> Value {
     // event's own fields (when the provider does not nest them).
     let mut properties = Map::new();
     let mut required = Vec::new();
-    let spec_order: Vec<&String> = p.spec.envelope.fields.keys().collect();
+    let spec_order: Vec<&String> = p.envelope_docs.iter().map(|(name, _)| name).collect();
     let mut placed = BTreeSet::new();
     for key in &spec_order {
         if Some(*key) == p.payload_field.as_ref() {
@@ -201,13 +201,7 @@ fn payload_schema(p: &Provider, e: &EventDef, used: &mut BTreeSet<String>) -> Va
         .payload_type
         .as_deref()
         .unwrap_or_else(|| panic!("event `{}` has no payload type", e.name));
-    let description = p
-        .spec
-        .envelope
-        .fields
-        .get(field)
-        .and_then(|s| s.description.as_deref())
-        .map(|d| d.trim().to_owned());
+    let description = p.envelope_doc(field).map(|d| d.trim().to_owned());
     let mut m = Map::new();
     if let Some(d) = description {
         m.insert("description".into(), d.into());

@@ -40,9 +40,32 @@ pub struct Provider {
     pub has_delivery_id: bool,
     /// The provider's API as the webhook flow uses it, when the spec describes one.
     pub api: Option<ApiDef>,
-    /// The original spec, for emitters of non-Rust outputs (docs, schemas) that need the
-    /// delivery and auth facts verbatim.
-    pub spec: ProviderSpec,
+    /// The webhook API version the spec describes, when the provider versions webhooks.
+    pub version: Option<String>,
+    /// Links to the provider's own documentation.
+    pub docs: Vec<String>,
+    /// How deliveries are authenticated (core values, emitted as `AUTH`); every one applies.
+    pub auth: Vec<model::AuthScheme>,
+    /// How the provider delivers: transport, retries, headers and assumed facts.
+    pub delivery: model::Delivery,
+    /// Dotted paths to what an event is about, tried in order.
+    pub subject_paths: Vec<String>,
+    /// Dotted path to the provider's own delivery id.
+    pub delivery_id_path: Option<String>,
+    /// The spec's names of its shared types, in spec order.
+    pub shared_type_names: Vec<String>,
+    /// Every envelope field in spec order (the payload field included), with its doc text.
+    pub envelope_docs: Vec<(String, Option<String>)>,
+}
+
+impl Provider {
+    /// The doc text of envelope field `json`.
+    pub fn envelope_doc(&self, json: &str) -> Option<&str> {
+        self.envelope_docs
+            .iter()
+            .find(|(name, _)| name == json)
+            .and_then(|(_, doc)| doc.as_deref())
+    }
 }
 
 /// A named Rust type.
@@ -209,6 +232,12 @@ pub struct EventDef {
     pub delivery_id: Option<Access>,
     /// The call a receiver makes next, when the spec names one.
     pub follow_up: Option<FollowUpDef>,
+    /// How well the provider documents the event.
+    pub documented: model::Documented,
+    /// The provider schema the event was taken from, when it has one.
+    pub source_schema: Option<String>,
+    /// A note on where the event's facts come from.
+    pub note: Option<String>,
 }
 
 /// A provider's API, lowered from `api:`.
@@ -462,6 +491,9 @@ pub fn lower(spec: &ProviderSpec) -> Provider {
             doc: e.description.clone(),
             examples: e.examples.clone(),
             deprecated: e.deprecated,
+            documented: e.documented,
+            source_schema: e.source_schema.clone(),
+            note: e.note.clone(),
             subject: None,
             delivery_id: None,
             follow_up: e.follow_up.as_ref().map(|f| FollowUpDef {
@@ -507,7 +539,19 @@ pub fn lower(spec: &ProviderSpec) -> Provider {
             .map(|t| l.shared.get(t).cloned().unwrap_or_else(|| t.clone())),
         payload_error_marker: spec.payload_error_marker().map(str::to_owned),
         envelope,
-        spec: spec.clone(),
+        version: spec.version.clone(),
+        docs: spec.docs.clone(),
+        auth: spec.auth.clone(),
+        delivery: spec.delivery.clone(),
+        subject_paths: spec.envelope.subject.clone(),
+        delivery_id_path: spec.envelope.idempotency_key.clone(),
+        shared_type_names: spec.types.keys().cloned().collect(),
+        envelope_docs: spec
+            .envelope
+            .fields
+            .iter()
+            .map(|(k, s)| (k.clone(), s.description.clone()))
+            .collect(),
     }
 }
 

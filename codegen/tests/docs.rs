@@ -151,7 +151,7 @@ fn every_assumed_delivery_fact_is_marked() {
     let mut seen = 0;
     for p in providers() {
         let doc = emit_docs::provider_doc(&p);
-        for why in p.spec.delivery.assumed.values() {
+        for why in p.delivery.assumed.values() {
             let folded = why.split_whitespace().collect::<Vec<_>>().join(" ");
             assert!(
                 doc.contains(&format!("**{ASSUMED}** {folded}")),
@@ -162,7 +162,7 @@ fn every_assumed_delivery_fact_is_marked() {
         }
         assert_eq!(
             doc.matches(ASSUMED).count(),
-            p.spec.delivery.assumed.len(),
+            p.delivery.assumed.len(),
             "{}: every marker belongs to one assumed fact",
             p.name
         );

@@ -32,7 +32,7 @@ fn naming_is_resolved_once_and_stably() {
         1,
         "{names:?}"
     );
-    assert_eq!(ir::lower(&p.spec), p, "lowering is deterministic");
+    assert_eq!(fixture(), p, "lowering is deterministic");
     let changed = p.types.iter().find_map(|t| match t {
         ir::TypeDef::Struct(s) if s.name == "ChangedData" => Some(s),
         _ => None,
