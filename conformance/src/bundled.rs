@@ -29,11 +29,11 @@ pub fn config(
 ) -> ReceiverConfig {
     let mut secrets = Secrets::default();
     for spec in specs {
-        let c = SigningCredentials::test(spec);
+        let c = SigningCredentials::test(spec).shared;
         let shared = &mut secrets.shared;
         shared.authorization.extend(c.authorization);
         shared.hmac_secrets.extend(c.hmac_secrets);
-        shared.client_ids.extend(c.client_id);
+        shared.client_ids.extend(c.client_ids);
     }
     secrets.shared.authorization.dedup();
     secrets.shared.client_ids.dedup();

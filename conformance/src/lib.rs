@@ -31,6 +31,6 @@ pub mod suite;
 pub mod validate;
 
 pub use hookspec_codegen::{load_dir, LoadedSpec};
-pub use provider::Credentials;
+pub use provider::{Credentials, SharedCredentials};
 pub use report::{Outcome, Report, REDACTIONS};
 pub use suite::{Suite, SuiteError};

@@ -9,13 +9,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use hookspec_codegen::core::AuthorizationValue;
 use hookspec_codegen::model::ProviderSpec;
 use hookspec_conformance::follow_ups;
 use hookspec_conformance::keys::{self, KeyRing, KeyServer};
 use hookspec_conformance::mock_api::{MockApiServer, MockCredentials};
 use hookspec_conformance::provider::ProviderSide;
 use hookspec_conformance::send::Override;
-use hookspec_conformance::{Credentials, Report, Suite};
+use hookspec_conformance::{Credentials, Report, SharedCredentials, Suite};
 
 #[derive(Parser)]
 #[command(name = "hookspec-conformance", version, about)]
@@ -323,11 +324,23 @@ impl CredentialArgs {
     /// The credentials given; `test_defaults` fills what is missing with hookspec's
     /// public test credentials.
     fn credentials(&self, jwt_keys: BTreeMap<String, KeyRing>, test_defaults: bool) -> Credentials {
+        let mut authorization = Vec::new();
+        if let Some((user, password)) = &self.basic {
+            authorization.push(AuthorizationValue::Basic {
+                user: user.clone(),
+                password: password.clone(),
+            });
+        }
+        if let Some(token) = &self.bearer {
+            authorization.push(AuthorizationValue::Bearer(token.clone()));
+        }
         Credentials {
-            basic: self.basic.clone(),
-            bearer: self.bearer.clone(),
-            secrets: self.secrets.clone(),
-            client_id: self.client_id.clone(),
+            shared: SharedCredentials {
+                authorization,
+                hmac_secrets: self.secrets.clone(),
+                client_ids: self.client_id.iter().cloned().collect(),
+                key_api: None,
+            },
             jwt_keys,
             test_defaults,
         }

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use bytes::Bytes;
+pub use hookspec_codegen::core::Credentials as SharedCredentials;
 use hookspec_codegen::model::{AuthScheme, ProviderSpec};
-use hookspec_signer::{Attack, AuthorizationValue, Signer, SigningCredentials};
+use hookspec_signer::{Attack, Signer, SigningCredentials};
 
 use crate::keys::KeyRing;
 
@@ -18,14 +19,10 @@ pub fn acknowledged(spec: &ProviderSpec, code: u16) -> bool {
 /// What the receiver was configured with, so the suite can send what it accepts.
 #[derive(Clone, Default)]
 pub struct Credentials {
-    /// `Authorization: Basic` user and password.
-    pub basic: Option<(String, String)>,
-    /// `Authorization: Bearer` token.
-    pub bearer: Option<String>,
-    /// HMAC signing secrets as the receiver configures them, newest first.
-    pub secrets: Vec<String>,
-    /// The account id sent in identifying headers (Vezgo's `x-client-id`).
-    pub client_id: Option<String>,
+    /// The secrets the receiver shares with the provider: the `Authorization` value to send
+    /// (the first), HMAC signing secrets as the receiver configures them (newest first),
+    /// the account id sent in identifying headers (the first client id).
+    pub shared: SharedCredentials,
     /// The keys each JWT provider's webhooks are signed with, by provider, served by a
     /// [`crate::keys::KeyServer`] the receiver fetches them from. A JWT provider without
     /// a ring is signed with the signer's fixed test key.
@@ -48,10 +45,7 @@ impl Credentials {
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
-            .field("basic", &self.basic.as_ref().map(|_| "[set]"))
-            .field("bearer", &self.bearer.as_ref().map(|_| "[set]"))
-            .field("secrets", &self.secrets.len())
-            .field("client_id", &self.client_id)
+            .field("shared", &self.shared)
             .field("jwt_keys", &self.jwt_keys)
             .field("test_defaults", &self.test_defaults)
             .finish()
@@ -71,37 +65,33 @@ pub struct ProviderSide {
 impl ProviderSide {
     /// The side of `spec`, sending what `credentials` configure.
     pub fn new(spec: ProviderSpec, credentials: &Credentials) -> ProviderSide {
-        let defaults = SigningCredentials::test(&spec);
-        let authorization = match (&credentials.basic, &credentials.bearer) {
-            (Some((user, password)), _) => Some(AuthorizationValue::Basic {
-                user: user.clone(),
-                password: password.clone(),
-            }),
-            (None, Some(token)) => Some(AuthorizationValue::Bearer(token.clone())),
-            (None, None) if credentials.test_defaults => defaults.authorization.clone(),
-            (None, None) => None,
-        };
-        let base = SigningCredentials {
-            jwt_key: defaults.jwt_key.clone(),
-            kid: defaults.kid.clone(),
-            hmac_secrets: if credentials.secrets.is_empty() && credentials.test_defaults {
-                defaults.hmac_secrets.clone()
+        let defaults = SigningCredentials::test(&spec).shared;
+        let given = &credentials.shared;
+        // Each value not given falls back to the test default when asked to.
+        fn or_default<T: Clone>(given: &[T], default: &[T], fill: bool) -> Vec<T> {
+            if given.is_empty() && fill {
+                default.to_vec()
             } else {
-                credentials.secrets.clone()
+                given.to_vec()
+            }
+        }
+        let fill = credentials.test_defaults;
+        let test = SigningCredentials::test(&spec);
+        let base = SigningCredentials {
+            jwt_key: test.jwt_key,
+            kid: test.kid,
+            shared: SharedCredentials {
+                authorization: or_default(&given.authorization, &defaults.authorization, fill),
+                hmac_secrets: or_default(&given.hmac_secrets, &defaults.hmac_secrets, fill),
+                client_ids: or_default(&given.client_ids, &defaults.client_ids, fill),
+                key_api: None,
             },
-            authorization,
-            client_id: credentials.client_id.clone().or_else(|| {
-                credentials
-                    .test_defaults
-                    .then(|| defaults.client_id.clone())
-                    .flatten()
-            }),
         };
         let complete = spec.auth.iter().all(|scheme| match scheme {
             AuthScheme::Jwt(_) => true,
-            AuthScheme::Hmac(_) => !base.hmac_secrets.is_empty(),
-            AuthScheme::Authorization(_) => base.authorization.is_some(),
-            AuthScheme::IdentifyingHeader(_) => base.client_id.is_some(),
+            AuthScheme::Hmac(_) => !base.shared.hmac_secrets.is_empty(),
+            AuthScheme::Authorization(_) => !base.shared.authorization.is_empty(),
+            AuthScheme::IdentifyingHeader(_) => !base.shared.client_ids.is_empty(),
         });
         let keys = credentials.jwt_keys.get(&spec.provider).cloned();
         let mut side = ProviderSide {

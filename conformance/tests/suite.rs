@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use hookspec_conformance::report::redacted_settings;
-use hookspec_conformance::{Credentials, Outcome, Report, Suite};
+use hookspec_conformance::{Credentials, Outcome, Report, SharedCredentials, Suite};
 use tokio::net::TcpListener;
 
 #[derive(Clone, Copy, Default)]
@@ -87,7 +87,10 @@ async fn start(faults: Faults) -> (String, Arc<AtomicUsize>) {
 fn suite() -> Suite {
     Suite::provider("vezgo")
         .credentials(Credentials {
-            client_id: Some(CLIENT_ID.into()),
+            shared: SharedCredentials {
+                client_ids: vec![CLIENT_ID.into()],
+                ..SharedCredentials::default()
+            },
             ..Credentials::default()
         })
         .slow_body(Duration::from_millis(200))
@@ -204,7 +207,10 @@ async fn retry_replays_the_schedule_until_the_receiver_is_back() {
     .await;
     let report = Suite::from_specs(vec![spec])
         .credentials(Credentials {
-            client_id: Some(CLIENT_ID.into()),
+            shared: SharedCredentials {
+                client_ids: vec![CLIENT_ID.into()],
+                ..SharedCredentials::default()
+            },
             ..Credentials::default()
         })
         .only("*/retry/*")

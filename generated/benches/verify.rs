@@ -68,7 +68,7 @@ fn verify(c: &mut Criterion) {
         body: &body,
         peer: None,
     };
-    let secret = creds.hmac_secrets[0].clone();
+    let secret = creds.shared.hmac_secrets[0].clone();
     // The tag the header carries, decoded once: the baseline is HMAC's own constant-time
     // verification of it, the primitive the wrapper wraps.
     let expected = {

@@ -56,11 +56,15 @@ fn main() {
         .map_or("a.b.c", |(_, v)| v.as_str());
     let (input, sig) = token.rsplit_once('.').expect("a JWT");
     // The HMAC tag the header carries, decoded once (the baseline is `verify_slice` on it).
-    let expected = creds.hmac_secrets.first().map_or_else(Vec::new, |secret| {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(&body);
-        mac.finalize().into_bytes().to_vec()
-    });
+    let expected = creds
+        .shared
+        .hmac_secrets
+        .first()
+        .map_or_else(Vec::new, |secret| {
+            let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+            mac.update(&body);
+            mac.finalize().into_bytes().to_vec()
+        });
     let n = if provider == "plaid" { 200 } else { 10_000 };
     for _ in 0..n {
         match (provider.as_str(), mode.as_str()) {
@@ -75,7 +79,7 @@ fn main() {
                 black_box(Sha256::digest(black_box(&body)));
             }
             (_, "raw") => {
-                let secret = creds.hmac_secrets[0].as_bytes();
+                let secret = creds.shared.hmac_secrets[0].as_bytes();
                 let mut mac = Hmac::<Sha256>::new_from_slice(black_box(secret)).unwrap();
                 mac.update(black_box(&body));
                 mac.verify_slice(black_box(&expected)).expect("valid");

@@ -74,9 +74,7 @@ struct Rig {
 impl Rig {
     fn new() -> Self {
         let spec = vezgo_spec();
-        let client_id = SigningCredentials::test(&spec)
-            .client_id
-            .expect("vezgo test client id");
+        let client_id = SigningCredentials::test(&spec).shared.client_ids[0].clone();
         let credentials = Credentials::new()
             .client_id(client_id)
             .source_ips(SourceIpCheck::Off);

@@ -286,7 +286,7 @@ async fn bridge_secret_rotation() {
     );
     let sign = |secrets: &[&str]| {
         let mut c = SigningCredentials::test(s);
-        c.hmac_secrets = secrets.iter().map(|x| x.to_string()).collect();
+        c.shared.hmac_secrets = secrets.iter().map(|x| x.to_string()).collect();
         Signer::new(s, c).sign(&body, at(NOW))
     };
     let both = sign(&[new, old]);

@@ -84,9 +84,9 @@ async fn rig(faults: Vec<Fault>) -> Rig {
     let mut config = ReceiverConfig::all_providers();
     config.secrets = Secrets {
         shared: Credentials {
-            authorization: belvo.authorization.clone().into_iter().collect(),
-            hmac_secrets: bridge.hmac_secrets.clone(),
-            client_ids: vezgo.client_id.clone().into_iter().collect(),
+            authorization: belvo.shared.authorization.clone(),
+            hmac_secrets: bridge.shared.hmac_secrets.clone(),
+            client_ids: vezgo.shared.client_ids.clone(),
             key_api: None,
         },
         key_apis: [(

@@ -47,7 +47,7 @@ async fn a_provider_known_only_from_its_spec_is_verified_and_routed() {
     let signer = Signer::new(&spec, signing.clone());
     let mut config = ReceiverConfig::all_providers().with_specs(vec![spec.clone()]);
     config.providers = vec![spec.provider.clone()];
-    config.secrets.shared.hmac_secrets = signing.hmac_secrets.clone();
+    config.secrets.shared = signing.shared.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let running = start(config, listener).await.expect("receiver starts");
     let url = format!("{}/ledgerly", running.url());

@@ -15,7 +15,7 @@ mod vectors;
 
 pub use attack::Attack;
 pub use keys::{public_jwk, test_signing_key};
-pub use sign::{AuthorizationValue, SignedRequest, Signer, SigningCredentials};
+pub use sign::{AuthorizationValue, Credentials, SignedRequest, Signer, SigningCredentials};
 pub use vectors::{test_vectors, VECTOR_CLOCK};
 
 #[doc(no_inline)]

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256, Sha512};
 use crate::attack::Attack;
 use crate::keys::{public_jwk, test_signing_key};
 
-pub use hookspec_core::AuthorizationValue;
+pub use hookspec_core::{AuthorizationValue, Credentials};
 
 /// What the provider signs with.
 #[derive(Clone)]
@@ -25,13 +25,11 @@ pub struct SigningCredentials {
     pub jwt_key: Option<SigningKey>,
     /// The key id the JWT names.
     pub kid: String,
-    /// HMAC secrets as the receiver configures them (prefix and encoding included); one
-    /// signature entry per secret, as during a rotation.
-    pub hmac_secrets: Vec<String>,
-    /// The `Authorization` value (Authorization schemes).
-    pub authorization: Option<AuthorizationValue>,
-    /// The identifying header's value (identifying-header schemes).
-    pub client_id: Option<String>,
+    /// What the provider shares with the receiver: HMAC secrets as the receiver configures
+    /// them (prefix and encoding included; one signature entry per secret, as during a
+    /// rotation), the `Authorization` value it sends (the first) and its identifying
+    /// header's value (the first client id).
+    pub shared: Credentials,
 }
 
 impl std::fmt::Debug for SigningCredentials {
@@ -39,9 +37,7 @@ impl std::fmt::Debug for SigningCredentials {
         f.debug_struct("SigningCredentials")
             .field("jwt_key", &self.jwt_key.is_some())
             .field("kid", &self.kid)
-            .field("hmac_secrets", &self.hmac_secrets.len())
-            .field("authorization", &self.authorization)
-            .field("client_id", &self.client_id)
+            .field("shared", &self.shared)
             .finish()
     }
 }
@@ -57,9 +53,7 @@ impl SigningCredentials {
         let mut creds = SigningCredentials {
             jwt_key: None,
             kid: format!("hookspec-test-{name}-1"),
-            hmac_secrets: Vec::new(),
-            authorization: None,
-            client_id: None,
+            shared: Credentials::default(),
         };
         for scheme in &provider.auth {
             match scheme {
@@ -67,23 +61,24 @@ impl SigningCredentials {
                     creds.jwt_key = Some(test_signing_key(&format!("{name} jwt")))
                 }
                 AuthScheme::Hmac(h) => {
-                    creds.hmac_secrets = vec![test_secret(
+                    creds.shared.hmac_secrets = vec![test_secret(
                         h,
                         &format!("hookspec test secret for {name} #1"),
                     )]
                 }
                 AuthScheme::Authorization(a) => {
-                    creds.authorization = Some(if a.schemes.contains(&AuthorizationKind::Basic) {
-                        AuthorizationValue::Basic {
-                            user: "hookspec-test".into(),
-                            password: "hookspec test password".into(),
-                        }
-                    } else {
-                        AuthorizationValue::Bearer("hookspec-test-token".into())
-                    })
+                    creds.shared.authorization =
+                        vec![if a.schemes.contains(&AuthorizationKind::Basic) {
+                            AuthorizationValue::Basic {
+                                user: "hookspec-test".into(),
+                                password: "hookspec test password".into(),
+                            }
+                        } else {
+                            AuthorizationValue::Bearer("hookspec-test-token".into())
+                        }]
                 }
                 AuthScheme::IdentifyingHeader(_) => {
-                    creds.client_id = Some("hookspec-test-client".into())
+                    creds.shared.client_ids = vec!["hookspec-test-client".into()]
                 }
             }
         }
@@ -195,16 +190,16 @@ impl<'s> Signer<'s> {
             _ => None,
         });
         let hmac = self.spec.auth.iter().find_map(|s| match s {
-            AuthScheme::Hmac(h) if !self.credentials.hmac_secrets.is_empty() => Some(h),
+            AuthScheme::Hmac(h) if !self.credentials.shared.hmac_secrets.is_empty() => Some(h),
             _ => None,
         });
-        let authorization = self.credentials.authorization.as_ref().filter(|_| {
+        let authorization = self.credentials.shared.authorization.first().filter(|_| {
             self.spec
                 .auth
                 .iter()
                 .any(|s| matches!(s, AuthScheme::Authorization(_)))
         });
-        let identifying = self.credentials.client_id.as_ref().filter(|_| {
+        let identifying = self.credentials.shared.client_ids.first().filter(|_| {
             self.spec
                 .auth
                 .iter()
@@ -307,7 +302,7 @@ impl<'s> Signer<'s> {
 
     fn headers(&self, body: &[u8], now: SystemTime, tweak: &Tweak) -> Vec<(String, String)> {
         let creds = &self.credentials;
-        let client_id = tweak.client_id.as_ref().or(creds.client_id.as_ref());
+        let client_id = tweak.client_id.as_ref().or(creds.shared.client_ids.first());
         let identifying: Vec<&str> = self
             .spec
             .auth
@@ -335,7 +330,7 @@ impl<'s> Signer<'s> {
                     if let Some(v) = tweak
                         .authorization
                         .as_ref()
-                        .or(creds.authorization.as_ref())
+                        .or(creds.shared.authorization.first())
                     {
                         set(&mut out, &a.header, v.header_value());
                     }
@@ -354,7 +349,10 @@ impl<'s> Signer<'s> {
                     set(&mut out, &j.header, token);
                 }
                 AuthScheme::Hmac(h) => {
-                    let secrets = tweak.hmac_secrets.as_ref().unwrap_or(&creds.hmac_secrets);
+                    let secrets = tweak
+                        .hmac_secrets
+                        .as_ref()
+                        .unwrap_or(&creds.shared.hmac_secrets);
                     if secrets.is_empty() {
                         continue;
                     }

@@ -74,7 +74,8 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
                 let previous =
                     test_secret(h, &format!("hookspec test secret for {} #0", spec.provider));
                 let mut both = credentials.clone();
-                both.hmac_secrets = vec![credentials.hmac_secrets[0].clone(), previous.clone()];
+                both.shared.hmac_secrets =
+                    vec![credentials.shared.hmac_secrets[0].clone(), previous.clone()];
                 let headers = Signer::new(spec, both).sign(body.as_bytes(), now);
                 cases.push(case(
                     "rotation-current-and-previous",
@@ -84,7 +85,7 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
                     None,
                 ));
                 let mut old = credentials.clone();
-                old.hmac_secrets = vec![previous];
+                old.shared.hmac_secrets = vec![previous];
                 let headers = Signer::new(spec, old).sign(body.as_bytes(), now);
                 cases.push(case(
                     "rotation-previous-only",
@@ -119,13 +120,11 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
     if !jwks.is_empty() {
         material.insert("jwks".into(), jwks.into());
     }
-    if !credentials.hmac_secrets.is_empty() {
-        material.insert(
-            "hmac_secrets".into(),
-            credentials.hmac_secrets.clone().into(),
-        );
+    let shared = &credentials.shared;
+    if !shared.hmac_secrets.is_empty() {
+        material.insert("hmac_secrets".into(), shared.hmac_secrets.clone().into());
     }
-    if let Some(auth) = &credentials.authorization {
+    if let Some(auth) = shared.authorization.first() {
         let value = match auth {
             AuthorizationValue::Basic { user, password } => {
                 json!({"scheme": "basic", "user": user, "password": password})
@@ -134,8 +133,8 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
         };
         material.insert("authorization".into(), value);
     }
-    if let Some(id) = &credentials.client_id {
-        material.insert("client_ids".into(), json!([id]));
+    if !shared.client_ids.is_empty() {
+        material.insert("client_ids".into(), json!(shared.client_ids));
     }
 
     json!({
