@@ -85,8 +85,9 @@ impl ReceiverConfig {
     }
 
     /// The credentials for one provider: the shared secrets, plus a key source for the
-    /// provider's JWT scheme when it has one.
-    fn credentials(&self, provider: &str) -> anyhow::Result<Credentials> {
+    /// provider's JWT scheme when it has one. The receiver verifies `provider`'s
+    /// deliveries with exactly these.
+    pub fn credentials(&self, provider: &str) -> anyhow::Result<Credentials> {
         let s = &self.secrets;
         let mut c = Credentials::new()
             .allow_ips(self.allow_ips.iter().copied())

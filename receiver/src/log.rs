@@ -1,6 +1,6 @@
 //! The in-memory log of accepted events, deduplicated by idempotency key.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
@@ -21,8 +21,9 @@ pub struct LoggedEvent {
 #[derive(Debug, Default)]
 struct Inner {
     events: Vec<LoggedEvent>,
-    // Keys claimed by deliveries being handled or already stored, per provider.
-    claimed: HashSet<(String, String)>,
+    // Keys claimed by deliveries being handled or already stored, per provider (a set per
+    // provider, so a claim hashes and copies only the key).
+    claimed: HashMap<String, HashSet<String>>,
 }
 
 /// Accepted events, each stored once. Cloning shares the log.
@@ -38,16 +39,22 @@ impl EventLog {
 
     /// Claims a key: `true` when it was not seen before.
     pub fn claim(&self, provider: &str, key: &str) -> bool {
-        self.lock()
-            .claimed
-            .insert((provider.to_owned(), key.to_owned()))
+        let mut inner = self.lock();
+        match inner.claimed.get_mut(provider) {
+            Some(keys) => keys.insert(key.to_owned()),
+            None => {
+                let keys = HashSet::from([key.to_owned()]);
+                inner.claimed.insert(provider.to_owned(), keys);
+                true
+            }
+        }
     }
 
     /// Gives a claim back after a failed handling, so the provider's retry is handled.
     pub fn release(&self, provider: &str, key: &str) {
-        self.lock()
-            .claimed
-            .remove(&(provider.to_owned(), key.to_owned()));
+        if let Some(keys) = self.lock().claimed.get_mut(provider) {
+            keys.remove(key);
+        }
     }
 
     /// Stores an accepted event.
