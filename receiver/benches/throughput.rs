@@ -273,6 +273,18 @@ impl Bench {
     /// The time `count` deliveries take at [`CONCURRENCY`] against a fresh server, after
     /// a warm-up (connections opened, the JWT key fetched) that is not timed.
     fn run(&self, kind: Kind, provider: &str, pool: &Arc<Vec<Delivery>>, count: u64) -> Duration {
+        self.run_measured(kind, provider, pool, count).0
+    }
+
+    /// [`Bench::run`]'s wall time, and the CPU time the whole process (servers and
+    /// client) spent meanwhile.
+    fn run_measured(
+        &self,
+        kind: Kind,
+        provider: &str,
+        pool: &Arc<Vec<Delivery>>,
+        count: u64,
+    ) -> (Duration, Duration) {
         self.runtime.block_on(async {
             let server = self.start(kind, provider).await;
             let client = reqwest::Client::builder()
@@ -295,7 +307,7 @@ impl Bench {
             }
             let count = usize::try_from(count).unwrap();
             let next = Arc::new(AtomicUsize::new(0));
-            let start = Instant::now();
+            let (start, cpu) = (Instant::now(), process_cpu());
             let workers: Vec<_> = (0..CONCURRENCY)
                 .map(|_| {
                     let (client, url, pool, next) = (
@@ -324,13 +336,28 @@ impl Bench {
             tokio::time::timeout(SAMPLE_LIMIT, all)
                 .await
                 .expect("the sample finished in time");
-            let elapsed = start.elapsed();
+            let elapsed = (start.elapsed(), process_cpu().saturating_sub(cpu));
             drop(client);
             // The warm-up's one new event, and the timed ones up to the pool's size.
             server.shutdown(1 + count.min(pool.len() - 1)).await;
             elapsed
         })
     }
+}
+
+/// CPU time of this process's threads so far (Linux `/proc/self/task/*/schedstat`, in
+/// nanoseconds); zero where it cannot be read. Unlike wall time it does not move with
+/// other work on the machine.
+fn process_cpu() -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let ns: u64 = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(ns)
 }
 
 async fn send(client: &reqwest::Client, url: &str, delivery: &Delivery) -> u16 {
@@ -380,26 +407,54 @@ fn interleaved() {
     for (provider, count) in ROUND {
         let spec = specs.iter().find(|s| s.provider == provider).unwrap();
         let pool = Arc::new(sign(spec, count + 1));
-        let rate =
-            |kind| count as f64 / bench.run(kind, provider, &pool, count as u64).as_secs_f64();
-        let mut pairs: Vec<(f64, f64)> = (0..ROUNDS)
-            .map(|_| (rate(Kind::Reference), rate(Kind::Bare)))
+        // Pairs in alternating order (reference first, then bare first), so neither kind
+        // always runs right after the other's server.
+        let pairs: Vec<[(Duration, Duration); 2]> = (0..ROUNDS)
+            .map(|round| {
+                let run = |kind| bench.run_measured(kind, provider, &pool, count as u64);
+                if round % 2 == 0 {
+                    let reference = run(Kind::Reference);
+                    [reference, run(Kind::Bare)]
+                } else {
+                    let bare = run(Kind::Bare);
+                    [run(Kind::Reference), bare]
+                }
+            })
             .collect();
-        pairs.sort_by(|a, b| (a.0 / a.1).total_cmp(&(b.0 / b.1)));
         let median = |mut v: Vec<f64>| {
             v.sort_by(f64::total_cmp);
             v[v.len() / 2]
         };
-        let reference = median(pairs.iter().map(|p| p.0).collect());
-        let bare = median(pairs.iter().map(|p| p.1).collect());
-        let (low, mid, high) = (
-            pairs[0].0 / pairs[0].1,
-            pairs[ROUNDS / 2].0 / pairs[ROUNDS / 2].1,
-            pairs[ROUNDS - 1].0 / pairs[ROUNDS - 1].1,
+        let rate = |d: Duration| count as f64 / d.as_secs_f64();
+        let reference = median(pairs.iter().map(|p| rate(p[0].0)).collect());
+        let bare = median(pairs.iter().map(|p| rate(p[1].0)).collect());
+        let wall: Vec<f64> = pairs.iter().map(|p| rate(p[0].0) / rate(p[1].0)).collect();
+        let (low, high) = wall
+            .iter()
+            .fold((f64::MAX, 0f64), |(l, h), r| (l.min(*r), h.max(*r)));
+        // Deliveries per CPU second, reference over bare: the throughput ratio on a machine
+        // with nothing else running.
+        let cpu = median(
+            pairs
+                .iter()
+                .map(|p| p[1].1.as_secs_f64() / p[0].1.as_secs_f64())
+                .collect(),
         );
+        let per = |i: usize| {
+            median(
+                pairs
+                    .iter()
+                    .map(|p| p[i].1.as_secs_f64() * 1e6 / count as f64)
+                    .collect(),
+            )
+        };
         println!(
             "  {provider}: reference receiver {reference:.0}/s, bare verify handler {bare:.0}/s; \
-             reference/bare median {mid:.3} (min {low:.3}, max {high:.3})"
+             reference/bare {:.3} (min {low:.3}, max {high:.3}); CPU per delivery {:.1} us vs \
+             {:.1} us, reference/bare by CPU {cpu:.3}",
+            median(wall),
+            per(0),
+            per(1),
         );
     }
 }
