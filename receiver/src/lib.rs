@@ -116,8 +116,7 @@ impl ReceiverConfig {
     /// How `provider` is received: the generated module's rules, or those of its spec.
     fn mount(&self, provider: &str) -> anyhow::Result<Mount> {
         if hookspec::PROVIDERS.contains(&provider) {
-            let auth = hookspec::auth(provider).unwrap_or_default();
-            let config = hookspec::config(provider, self.credentials(provider, auth)?)
+            let config = hookspec::config(provider, self.credentials(provider)?)
                 .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}"))?
                 .map_err(|e| anyhow::anyhow!("{provider}: {e}"))?;
             return Ok(Mount::Generated(config));
@@ -133,7 +132,7 @@ impl ReceiverConfig {
                 )
             })?;
         let runtime = spec_provider(spec);
-        let config = Config::new(&runtime, self.credentials(provider, runtime.auth())?)
+        let config = Config::new(&runtime, self.credentials_for(provider, runtime.auth())?)
             .map_err(|e| anyhow::anyhow!("{provider}: {e}"))?;
         Ok(Mount::Spec(runtime, config))
     }
@@ -183,8 +182,16 @@ pub fn spec_provider(spec: &ProviderSpec) -> SpecProvider {
 
 impl ReceiverConfig {
     /// The credentials for one provider: the shared secrets, plus a key source for the
-    /// provider's JWT scheme when it has one.
-    fn credentials(
+    /// provider's JWT scheme when it has one. The receiver verifies `provider`'s
+    /// deliveries with exactly these. For a provider of the `hookspec` crate.
+    pub fn credentials(&self, provider: &str) -> anyhow::Result<verify::Credentials> {
+        let auth = hookspec::auth(provider)
+            .ok_or_else(|| anyhow::anyhow!("{provider} is not a provider of the hookspec crate"))?;
+        self.credentials_for(provider, auth)
+    }
+
+    /// The same for a provider with these auth schemes (generated or read at run time).
+    fn credentials_for(
         &self,
         provider: &str,
         auth: &'static [AuthScheme],

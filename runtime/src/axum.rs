@@ -131,19 +131,29 @@ pub async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, Bo
     use http_body_util::BodyExt;
 
     let mut body = body;
+    // A body that arrives in one frame (most deliveries) is kept as it came, uncopied;
+    // only a second frame starts a buffer.
+    let mut first: Option<axum::body::Bytes> = None;
     let mut kept = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| BodyError::Unreadable)?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
-        if kept.len() + data.len() > limit {
+        let held = first.as_ref().map_or(0, |f| f.len()) + kept.len();
+        if held + data.len() > limit {
             let _ = tokio::time::timeout(DISCARD_MAX_TIME, discard(body, data.len())).await;
             return Err(BodyError::TooLarge);
         }
-        kept.extend_from_slice(&data);
+        match first.take() {
+            None if kept.is_empty() => first = Some(data),
+            earlier => {
+                kept.extend_from_slice(earlier.as_deref().unwrap_or_default());
+                kept.extend_from_slice(&data);
+            }
+        }
     }
-    Ok(kept.into())
+    Ok(first.unwrap_or_else(|| kept.into()))
 }
 
 async fn discard(mut body: Body, mut seen: usize) {

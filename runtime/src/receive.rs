@@ -5,6 +5,7 @@
 use std::fmt;
 use std::future::Future;
 use std::net::IpAddr;
+use std::task::Poll;
 use std::time::{Duration, SystemTime};
 
 use super::verify::{
@@ -275,6 +276,30 @@ fn media_type_matches(request: &Request<'_>, expected: &str) -> bool {
     media.eq_ignore_ascii_case(expected)
 }
 
+/// `future` under a deadline `limit` from now, like `tokio::time::timeout`, but without
+/// arming a timer for a future that finishes on its first poll (a handler that only
+/// stores the event): registering and removing the timer would cost more than the rest.
+async fn within<F: Future>(limit: Duration, future: F) -> Result<F::Output, Elapsed> {
+    // A limit too far to represent is no limit, as with `tokio::time::timeout`.
+    let deadline = tokio::time::Instant::now().checked_add(limit);
+    let mut future = std::pin::pin!(future);
+    let first = std::future::poll_fn(|cx| match future.as_mut().poll(cx) {
+        Poll::Ready(out) => Poll::Ready(Some(out)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await;
+    match (first, deadline) {
+        (Some(out), _) => Ok(out),
+        (None, Some(deadline)) => tokio::time::timeout_at(deadline, future)
+            .await
+            .map_err(|_| Elapsed),
+        (None, None) => Ok(future.await),
+    }
+}
+
+/// The handler did not finish in time.
+struct Elapsed;
+
 /// Receives one delivery for `provider`: size check, verification on the raw bytes,
 /// content type, parse, idempotency claim, then the handler under the handler timeout.
 ///
@@ -324,7 +349,7 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
             delivery: Some(delivery),
         };
     }
-    let handled = tokio::time::timeout(
+    let handled = within(
         config.handler_timeout,
         receiver.handle(provider, event, &delivery),
     )

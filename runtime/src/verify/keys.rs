@@ -7,29 +7,42 @@ use std::pin::Pin;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use p256::ecdsa::VerifyingKey;
-use p256::EncodedPoint;
+use ring::agreement;
+use ring::rand::SystemRandom;
+use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
+
+/// Length of an uncompressed SEC1 P-256 point: `0x04 || x || y`.
+const POINT_LEN: usize = 65;
 
 /// A provider's public key for ES256 tokens (JWK `kty: EC`, `crv: P-256`).
-#[derive(Clone, PartialEq, Eq)]
+///
+/// The point is checked to lie on P-256 once, when the key is made; verification then
+/// takes it as valid (ring still re-reads the 65 bytes on each verification, which costs
+/// a few field operations next to the signature check's two scalar multiplications).
+#[derive(Clone)]
 pub struct Jwk {
     kid: String,
-    key: VerifyingKey,
+    key: UnparsedPublicKey<[u8; POINT_LEN]>,
     created_at: Option<i64>,
     expired: bool,
     expired_at: Option<i64>,
 }
 
 impl Jwk {
-    /// A current key with this id.
-    pub fn new(kid: impl Into<String>, key: VerifyingKey) -> Self {
-        Jwk {
+    /// A current key with this id, from the affine coordinates `x` and `y` of a P-256
+    /// point (big-endian, 32 bytes each). Fails when the point is not on the curve.
+    pub fn from_coordinates(
+        kid: impl Into<String>,
+        x: &[u8; 32],
+        y: &[u8; 32],
+    ) -> Result<Self, KeyError> {
+        Ok(Jwk {
             kid: kid.into(),
-            key,
+            key: es256_key(x, y)?,
             created_at: None,
             expired: false,
             expired_at: None,
-        }
+        })
     }
 
     /// Reads a JWK object. `expired_field` is the scheme's field that is non-null once the
@@ -67,10 +80,7 @@ impl Jwk {
             out.copy_from_slice(&bytes);
             Ok(out)
         };
-        let (x, y) = (coordinate("x")?, coordinate("y")?);
-        let point = EncodedPoint::from_affine_coordinates(&x.into(), &y.into(), false);
-        let key = VerifyingKey::from_encoded_point(&point)
-            .map_err(|_| KeyError::Invalid("the point is not on P-256"))?;
+        let key = es256_key(&coordinate("x")?, &coordinate("y")?)?;
         let int = |name: &str| obj.get(name).and_then(serde_json::Value::as_i64);
         let expired = expired_field.is_some_and(|f| obj.get(f).is_some_and(|v| !v.is_null()));
         Ok(Jwk {
@@ -94,9 +104,14 @@ impl Jwk {
         &self.kid
     }
 
-    /// The public key.
-    pub fn verifying_key(&self) -> &VerifyingKey {
-        &self.key
+    /// The public key as an uncompressed SEC1 point (`0x04 || x || y`, 65 bytes).
+    pub fn public_key(&self) -> &[u8] {
+        self.key.as_ref()
+    }
+
+    /// Whether `signature` (ES256: `r || s`, 64 bytes) signs `message` under this key.
+    pub(crate) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.key.verify(message, signature).is_ok()
     }
 
     /// When the provider made the key (Unix seconds), if it says.
@@ -114,6 +129,36 @@ impl Jwk {
         self.expired_at
     }
 }
+
+/// The ES256 verification key for the point `(x, y)`, refused unless the point lies on
+/// P-256. ring's point parser (range of the coordinates, curve equation) runs here, the
+/// same one its signature verification runs: through an ephemeral key agreement, the one
+/// public operation of ring that parses a point without a signature to check.
+fn es256_key(x: &[u8; 32], y: &[u8; 32]) -> Result<UnparsedPublicKey<[u8; POINT_LEN]>, KeyError> {
+    let mut point = [0u8; POINT_LEN];
+    point[0] = 0x04;
+    point[1..33].copy_from_slice(x);
+    point[33..].copy_from_slice(y);
+    let ours =
+        agreement::EphemeralPrivateKey::generate(&agreement::ECDH_P256, &SystemRandom::new())
+            .map_err(|_| KeyError::Invalid("no randomness to check the point with"))?;
+    let theirs = agreement::UnparsedPublicKey::new(&agreement::ECDH_P256, &point);
+    agreement::agree_ephemeral(ours, &theirs, |_| ())
+        .map_err(|_| KeyError::Invalid("the point is not on P-256"))?;
+    Ok(UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point))
+}
+
+impl PartialEq for Jwk {
+    fn eq(&self, other: &Self) -> bool {
+        self.kid == other.kid
+            && self.public_key() == other.public_key()
+            && self.created_at == other.created_at
+            && self.expired == other.expired
+            && self.expired_at == other.expired_at
+    }
+}
+
+impl Eq for Jwk {}
 
 impl fmt::Debug for Jwk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -179,5 +224,94 @@ impl KeySource for StaticKeys {
     fn fetch<'a>(&'a self, kid: &'a str) -> KeyFuture<'a> {
         let found = self.keys.get(kid).cloned().ok_or(KeyError::NotFound);
         Box::pin(std::future::ready(found))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ring::rand::SystemRandom;
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+
+    use super::*;
+
+    fn coordinates(point: &[u8]) -> ([u8; 32], [u8; 32]) {
+        let (mut x, mut y) = ([0u8; 32], [0u8; 32]);
+        x.copy_from_slice(&point[1..33]);
+        y.copy_from_slice(&point[33..65]);
+        (x, y)
+    }
+
+    fn jwk_json(x: &[u8], y: &[u8]) -> serde_json::Value {
+        serde_json::json!({
+            "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": "k1",
+            "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y),
+            "created_at": 1, "expired_at": null,
+        })
+    }
+
+    #[test]
+    fn a_key_verifies_its_signatures_and_nothing_else() {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let (x, y) = coordinates(pair.public_key().as_ref());
+        let jwk = Jwk::from_json(&jwk_json(&x, &y), Some("expired_at")).unwrap();
+        let made = Jwk::from_coordinates("k1", &x, &y).unwrap();
+        assert_eq!(
+            (jwk.kid(), jwk.public_key()),
+            (made.kid(), made.public_key())
+        );
+        assert_eq!(jwk.public_key(), pair.public_key().as_ref());
+        assert_eq!(jwk.created_at(), Some(1));
+        assert!(!jwk.is_expired());
+
+        let signature = pair.sign(&rng, b"header.claims").unwrap();
+        assert!(jwk.verifies(b"header.claims", signature.as_ref()));
+        assert!(!jwk.verifies(b"header.claimz", signature.as_ref()));
+        let mut flipped = signature.as_ref().to_vec();
+        flipped[10] ^= 1;
+        assert!(!jwk.verifies(b"header.claims", &flipped));
+        // Malformed signatures are refused, never a panic.
+        for bad in [
+            &[][..],
+            &[0u8; 63][..],
+            &[0u8; 64][..],
+            &[0xffu8; 64][..],
+            &[1u8; 65][..],
+        ] {
+            assert!(!jwk.verifies(b"header.claims", bad));
+        }
+    }
+
+    #[test]
+    fn points_off_the_curve_are_refused_when_the_key_is_made() {
+        let hex = |s: &str| -> [u8; 32] {
+            let mut out = [0u8; 32];
+            for (i, b) in out.iter_mut().enumerate() {
+                *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap();
+            }
+            out
+        };
+        // The base point G of P-256 is on the curve.
+        let gx = hex("6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296");
+        let gy = hex("4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5");
+        assert!(Jwk::from_coordinates("g", &gx, &gy).is_ok());
+
+        let mut off = gy;
+        off[31] ^= 1;
+        let p = hex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
+        let invalid = KeyError::Invalid("the point is not on P-256");
+        for (x, y) in [(gx, off), ([0; 32], [0; 32]), (p, gy), (gx, p)] {
+            assert_eq!(Jwk::from_coordinates("k", &x, &y), Err(invalid.clone()));
+            assert_eq!(
+                Jwk::from_json(&jwk_json(&x, &y), None),
+                Err(invalid.clone())
+            );
+        }
+        assert_eq!(
+            Jwk::from_json(&jwk_json(&gx[..31], &gy), None),
+            Err(KeyError::Invalid("`x` or `y` is not 32 bytes"))
+        );
     }
 }
