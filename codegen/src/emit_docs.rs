@@ -1,6 +1,6 @@
 //! Docs emitter: one Markdown catalogue per provider (`generated/docs/<provider>.md`) and
-//! an index (`generated/docs/README.md`). Reads only the IR; delivery and auth facts come
-//! from [`Provider::spec`], which the IR carries verbatim.
+//! an index (`generated/docs/README.md`). Reads only the IR, delivery and auth facts
+//! included ([`Provider::delivery`], [`Provider::auth`]).
 //!
 //! The output is deterministic: no timestamps, everything in spec order. Text from the
 //! spec is Markdown already (backticks for code); it is only made safe for where it lands:

@@ -203,6 +203,29 @@ pub struct SecretFormat {
     pub strip_prefix: Option<Text>,
 }
 
+impl SecretFormat {
+    /// A configured secret without the prefix that is not part of the key.
+    pub fn strip<'s>(&self, secret: &'s str) -> &'s str {
+        self.strip_prefix
+            .as_deref()
+            .and_then(|p| secret.strip_prefix(p))
+            .unwrap_or(secret)
+    }
+
+    /// The HMAC key a configured secret stands for: prefix removed, then decoded; `None`
+    /// when it is not written in the encoding the provider uses.
+    pub fn key(&self, secret: &str) -> Option<Vec<u8>> {
+        use base64::Engine;
+        let secret = self.strip(secret);
+        match self.encoding {
+            SecretEncoding::Utf8 => Some(secret.as_bytes().to_vec()),
+            SecretEncoding::Base64 => base64::engine::general_purpose::STANDARD
+                .decode(secret)
+                .ok(),
+        }
+    }
+}
+
 /// Encoding of a secret's bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

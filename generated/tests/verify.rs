@@ -83,37 +83,58 @@ async fn every_attack_is_refused_with_its_error_and_honest_requests_pass() {
         let s = spec(provider);
         let signer = Signer::new(s, SigningCredentials::test(s));
         assert_eq!(&signer.attacks(), attacks, "{provider}");
-        let v = verifier(provider, common::test_credentials(s));
-        // Every example of every event, honestly signed, passes.
-        for example in s.events.iter().flat_map(|e| &e.examples) {
-            let headers = signer.sign(example.as_bytes(), at(NOW));
-            assert_eq!(
-                run(&v, &headers, example.as_bytes(), None, at(NOW)).await,
-                Ok(()),
-                "{provider}"
-            );
+        // The same table for the emitted constants and for the spec read at run time
+        // (its own core values, leaked as a run-time provider's are): one verifier code.
+        let generated = verifier(provider, common::test_credentials(s));
+        let run_time = Verifier::new(
+            common::schemes(s),
+            common::delivery(s),
+            common::test_credentials(s),
+        )
+        .expect("verifier from the spec");
+        for v in [generated, run_time] {
+            attack_table(provider, s, &signer, &v).await;
         }
-        let body = body(s);
-        for attack in signer.attacks() {
-            let forged = signer.attack(attack, &body, at(NOW)).expect("applies");
-            let err = run(&v, &forged.headers, &forged.body, None, at(NOW))
-                .await
-                .expect_err(attack.id());
-            assert_eq!(
-                err.kind(),
-                forged.expected_error,
-                "{provider} {}: {err}",
-                attack.id()
-            );
-            assert_eq!(
-                err.status(),
-                if err.kind() == "unknown_client" {
-                    403
-                } else {
-                    401
-                }
-            );
-        }
+    }
+}
+
+/// Every example honestly signed passes `v`; every attack on `provider` fails with its
+/// error and status.
+async fn attack_table(
+    provider: &str,
+    s: &hookspec_codegen::model::ProviderSpec,
+    signer: &Signer<'_>,
+    v: &Verifier,
+) {
+    // Every example of every event, honestly signed, passes.
+    for example in s.events.iter().flat_map(|e| &e.examples) {
+        let headers = signer.sign(example.as_bytes(), at(NOW));
+        assert_eq!(
+            run(v, &headers, example.as_bytes(), None, at(NOW)).await,
+            Ok(()),
+            "{provider}"
+        );
+    }
+    let body = body(s);
+    for attack in signer.attacks() {
+        let forged = signer.attack(attack, &body, at(NOW)).expect("applies");
+        let err = run(v, &forged.headers, &forged.body, None, at(NOW))
+            .await
+            .expect_err(attack.id());
+        assert_eq!(
+            err.kind(),
+            forged.expected_error,
+            "{provider} {}: {err}",
+            attack.id()
+        );
+        assert_eq!(
+            err.status(),
+            if err.kind() == "unknown_client" {
+                403
+            } else {
+                401
+            }
+        );
     }
 }
 

@@ -531,19 +531,11 @@ fn render(template: &str, body: &[u8], timestamp: &str, headers: &[(String, Stri
 }
 
 fn secret_key(scheme: &HmacAuth, secret: &str) -> Vec<u8> {
-    let secret = scheme
+    // A secret not in the provider's encoding signs with its text, so the receiver refuses it.
+    scheme
         .secret
-        .strip_prefix
-        .as_deref()
-        .and_then(|p| secret.strip_prefix(p))
-        .unwrap_or(secret);
-    match scheme.secret.encoding {
-        SecretEncoding::Utf8 => secret.as_bytes().to_vec(),
-        // A secret that is not base64 signs with its text, so the receiver refuses it.
-        SecretEncoding::Base64 => STANDARD
-            .decode(secret)
-            .unwrap_or_else(|_| secret.as_bytes().to_vec()),
-    }
+        .key(secret)
+        .unwrap_or_else(|| scheme.secret.strip(secret).as_bytes().to_vec())
 }
 
 fn mac(algorithm: HmacAlgorithm, key: &[u8], message: &[u8]) -> Vec<u8> {

@@ -4,8 +4,6 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use sha1::Sha1;
@@ -17,7 +15,7 @@ use super::error::{ConfigError, VerifyError};
 use super::jwt::check_age;
 use super::secret::Secret;
 use super::{unix_seconds, Header};
-use hookspec_core::{signed_pieces, HmacAlgorithm, HmacAuth, SecretEncoding, SignedPiece};
+use hookspec_core::{signed_pieces, HmacAlgorithm, HmacAuth, SignedPiece};
 
 /// Signatures with the accepted label read from one header at most (rotation sends two).
 const MAX_ENTRIES: usize = 8;
@@ -109,7 +107,9 @@ impl HmacCheck {
             .iter()
             .enumerate()
             .map(|(index, s)| {
-                key_bytes(scheme, s.expose())
+                scheme
+                    .secret
+                    .key(s.expose())
                     .and_then(|key| Keyed::new(scheme.algorithm, &key))
                     .ok_or(ConfigError::BadSecretEncoding { index })
             })
@@ -272,20 +272,6 @@ fn split_once<'v>(s: &'v [u8], sep: &str) -> Option<(&'v [u8], &'v [u8])> {
         _ => s.windows(sep.len()).position(|w| w == sep)?,
     };
     Some((&s[..i], &s[i + sep.len()..]))
-}
-
-/// The HMAC key a configured secret stands for: prefix removed, then decoded.
-fn key_bytes(scheme: &HmacAuth, secret: &str) -> Option<Vec<u8>> {
-    let secret = scheme
-        .secret
-        .strip_prefix
-        .as_deref()
-        .and_then(|p| secret.strip_prefix(p))
-        .unwrap_or(secret);
-    match scheme.secret.encoding {
-        SecretEncoding::Utf8 => Some(secret.as_bytes().to_vec()),
-        SecretEncoding::Base64 => STANDARD.decode(secret).ok(),
-    }
 }
 
 /// The signed template as the verifier walks it, from the one reading of templates
