@@ -1,0 +1,132 @@
+//! The shared vocabulary's own rules: what generated constants, the loader and every
+//! consumer rely on.
+
+use std::borrow::Cow::Borrowed as B;
+
+use hookspec_core::{
+    AuthScheme, Duration, HmacAlgorithm, HmacAuth, Pairs, Routing, SecretEncoding, SecretFormat,
+    SignatureEncoding, SignatureFormat, SignedPiece, SignedTimestamp, Success,
+};
+
+/// A scheme written as a constant, as generated modules do.
+const STRIPE_LIKE: AuthScheme = AuthScheme::Hmac(HmacAuth {
+    header: B("Signature"),
+    algorithm: HmacAlgorithm::Sha256,
+    encoding: SignatureEncoding::HexLower,
+    signed: B("{timestamp}.{body}"),
+    format: SignatureFormat {
+        separator: Some(B(",")),
+        label_separator: Some(B("=")),
+        scheme: Some(B("v1")),
+    },
+    timestamp: Some(SignedTimestamp {
+        header: Some(B("Signature-Timestamp")),
+        label: None,
+        tolerance: Duration::from_secs(300),
+    }),
+    secret: SecretFormat {
+        encoding: SecretEncoding::Base64,
+        strip_prefix: Some(B("whsec_")),
+    },
+    rotation: None,
+    description: None,
+});
+
+#[test]
+fn a_constant_equals_the_same_scheme_read_from_json() {
+    let read: AuthScheme = serde_json::from_value(serde_json::json!({
+        "hmac": {
+            "header": "Signature",
+            "algorithm": "sha256",
+            "encoding": "hex-lower",
+            "signed": "{timestamp}.{body}",
+            "format": {"separator": ",", "label_separator": "=", "scheme": "v1"},
+            "timestamp": {"header": "Signature-Timestamp", "tolerance": "5m"},
+            "secret": {"encoding": "base64", "strip_prefix": "whsec_"}
+        }
+    }))
+    .unwrap();
+    assert_eq!(read, STRIPE_LIKE);
+    assert_eq!(read.headers(), ["Signature", "Signature-Timestamp"]);
+    assert_eq!(read.kind(), "hmac");
+}
+
+#[test]
+fn secrets_lose_their_prefix_and_are_decoded() {
+    let AuthScheme::Hmac(h) = STRIPE_LIKE else {
+        unreachable!()
+    };
+    assert_eq!(h.secret.strip("whsec_c2VjcmV0"), "c2VjcmV0");
+    assert_eq!(
+        h.secret.key("whsec_c2VjcmV0").as_deref(),
+        Some(&b"secret"[..])
+    );
+    // Without the prefix the whole text is the encoded key; a non-base64 one has no key.
+    assert_eq!(h.secret.key("c2VjcmV0").as_deref(), Some(&b"secret"[..]));
+    assert_eq!(h.secret.key("whsec_not base64!"), None);
+    let plain = SecretFormat::default();
+    assert_eq!(plain.key("whsec_x").as_deref(), Some(&b"whsec_x"[..]));
+}
+
+#[test]
+fn signed_templates_split_into_their_pieces() {
+    let AuthScheme::Hmac(h) = STRIPE_LIKE else {
+        unreachable!()
+    };
+    assert_eq!(
+        hookspec_core::signed_pieces(&h.signed),
+        [
+            SignedPiece::Timestamp,
+            SignedPiece::Literal("."),
+            SignedPiece::Body
+        ]
+    );
+    assert_eq!(
+        hookspec_core::signed_pieces("{header:webhook-id}.{nonce}{body"),
+        [
+            SignedPiece::Header("webhook-id"),
+            SignedPiece::Literal("."),
+            SignedPiece::Unknown("nonce"),
+            SignedPiece::Unclosed("{body"),
+        ]
+    );
+}
+
+#[test]
+fn success_statuses() {
+    let only = Success::Only(B(&[200, 204]));
+    assert!(only.accepts(204) && !only.accepts(201));
+    assert_eq!(only.ack(), 200);
+    assert_eq!(only.describe(), "200/204");
+    assert!(Success::Any2xx.accepts(299) && !Success::Any2xx.accepts(300));
+    assert_eq!(Success::Any2xx.describe(), "2xx");
+}
+
+#[test]
+fn pairs_keep_their_order_and_refuse_a_repeated_name() {
+    let pairs: Pairs = serde_json::from_str(
+        r#"{"sandbox": "https://s.example", "production": "https://p.example"}"#,
+    )
+    .unwrap();
+    assert_eq!(pairs.keys().collect::<Vec<_>>(), ["sandbox", "production"]);
+    assert_eq!(pairs.get("production"), Some("https://p.example"));
+    assert_eq!(
+        serde_json::to_string(&pairs).unwrap(),
+        r#"{"sandbox":"https://s.example","production":"https://p.example"}"#
+    );
+    let err = serde_json::from_str::<Pairs>(r#"{"a": "1", "a": "2"}"#).unwrap_err();
+    assert!(err.to_string().contains("`a` is given twice"), "{err}");
+}
+
+#[test]
+fn routing_picks_the_event_by_every_discriminator_value() {
+    let routing = Routing {
+        discriminator: B(&[B("type"), B("code")]),
+        events: B(&[(B(&[B("ITEM"), B("ERROR")]), B("ItemError"))]),
+        subject: B(&[]),
+        idempotency_key: None,
+    };
+    assert_eq!(routing.event(&["ITEM", "ERROR"]), Some("ItemError"));
+    assert_eq!(routing.event(&["ITEM", "OTHER"]), None);
+    assert_eq!(routing.event(&["ITEM"]), None);
+}
