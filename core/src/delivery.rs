@@ -60,3 +60,16 @@ pub struct DeliveryRules {
     /// Which statuses count as delivered.
     pub success: Success,
 }
+
+impl DeliveryRules {
+    /// The media type of `content_type` without its parameters: what a received
+    /// `Content-Type` is compared with (`application/json; charset=utf-8` names
+    /// `application/json`).
+    pub fn media_type(&self) -> &str {
+        self.content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+    }
+}

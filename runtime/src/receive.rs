@@ -264,7 +264,8 @@ impl Receipt {
 }
 
 /// Whether a `Content-Type` value names the provider's media type (parameters such as
-/// `charset` ignored). A missing header is accepted: some senders omit it.
+/// `charset` ignored on both sides: the spec may write them, as Stripe's does). A missing
+/// header is accepted: some senders omit it.
 fn media_type_matches(request: &Request<'_>, expected: &str) -> bool {
     let Some(value) = request.headers.get(http::header::CONTENT_TYPE) else {
         return true;
@@ -326,7 +327,7 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
     if let Err(e) = config.verifier.verify(request, now).await {
         return Receipt::refused(e.status(), Outcome::Unauthenticated(e));
     }
-    if !media_type_matches(request, &config.delivery().content_type) {
+    if !media_type_matches(request, config.delivery().media_type()) {
         return Receipt::refused(415, Outcome::UnsupportedMediaType);
     }
     let event = match provider.parse(request.body) {
@@ -366,5 +367,49 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
         status,
         outcome,
         delivery: Some(delivery),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_content_type(value: Option<&str>) -> http::HeaderMap {
+        let mut headers = http::HeaderMap::new();
+        if let Some(v) = value {
+            headers.insert(http::header::CONTENT_TYPE, v.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn media_types_compare_without_parameters() {
+        let rules = hookspec_core::DeliveryRules {
+            content_type: "application/json; charset=utf-8".into(),
+            source_ips: Vec::new().into(),
+            timeout: hookspec_core::Duration::from_secs(10),
+            success: hookspec_core::Success::Any2xx,
+        };
+        assert_eq!(rules.media_type(), "application/json");
+        for (sent, accepted) in [
+            (Some("application/json; charset=utf-8"), true),
+            (Some("Application/JSON"), true),
+            (Some("application/json;charset=UTF-8"), true),
+            (None, true),
+            (Some("text/plain; charset=utf-8"), false),
+            (Some("application/jsonx"), false),
+        ] {
+            let headers = with_content_type(sent);
+            let request = Request {
+                headers: &headers,
+                body: b"{}",
+                peer: None,
+            };
+            assert_eq!(
+                media_type_matches(&request, rules.media_type()),
+                accepted,
+                "{sent:?}"
+            );
+        }
     }
 }
