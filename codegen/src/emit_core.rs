@@ -8,7 +8,7 @@ use quote::quote;
 
 use hookspec_core::{
     AuthScheme, AuthorizationKind, DeliveryRules, DigestAlgorithm, Duration, HmacAlgorithm,
-    JwtAlgorithm, KeySource, Pairs, SecretEncoding, SignatureEncoding, Success,
+    JwtAlgorithm, KeySource, Pairs, SecretEncoding, SignatureEncoding, Success, ToleranceWindow,
 };
 
 /// `Cow::Borrowed("text")`.
@@ -142,9 +142,13 @@ pub fn auth_scheme(a: &AuthScheme) -> TokenStream {
                     let th = opt_text(t.header.as_deref());
                     let tl = opt_text(t.label.as_deref());
                     let tol = duration(t.tolerance);
+                    let window = match t.window {
+                        ToleranceWindow::BothWays => quote!(#core::ToleranceWindow::BothWays),
+                        ToleranceWindow::PastOnly => quote!(#core::ToleranceWindow::PastOnly),
+                    };
                     quote! {
                         ::std::option::Option::Some(#core::SignedTimestamp {
-                            header: #th, label: #tl, tolerance: #tol,
+                            header: #th, label: #tl, tolerance: #tol, window: #window,
                         })
                     }
                 }

@@ -986,9 +986,13 @@ fn hmac(h: &HmacAuth, out: &mut String) {
                 (None, Some(l)) => format!("entry labelled `{}` in `{}`", cell(l), cell(&h.header)),
                 (None, None) => "unspecified".to_owned(),
             };
+            let window = match t.future_tolerance() {
+                Some(_) => "of now",
+                None => "in the past (no limit ahead)",
+            };
             let _ = writeln!(
                 out,
-                "| Timestamp | {from}, within {} of now |",
+                "| Timestamp | {from}, within {} {window} |",
                 human(t.tolerance.get())
             );
         }
@@ -1064,8 +1068,12 @@ fn hmac(h: &HmacAuth, out: &mut String) {
         step(
             format!(
                 "Read the timestamp from {from}; refuse the delivery when it is more than {} \
-                 before or after the current time.",
-                human(t.tolerance.get())
+                 {}.",
+                human(t.tolerance.get()),
+                match t.future_tolerance() {
+                    Some(_) => "before or after the current time",
+                    None => "before the current time (the provider does not limit it ahead)",
+                }
             ),
             out,
         );

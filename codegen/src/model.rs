@@ -14,7 +14,7 @@ pub use hookspec_core::{
     signed_pieces, AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules,
     DigestAlgorithm, Duration, HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, JwksSource,
     JwtAlgorithm, JwtAuth, KeyEndpoint, KeySource, Pairs, Rotation, SecretEncoding, SecretFormat,
-    SignatureEncoding, SignatureFormat, SignedPiece, SignedTimestamp, Success,
+    SignatureEncoding, SignatureFormat, SignedPiece, SignedTimestamp, Success, ToleranceWindow,
 };
 
 /// One provider's webhooks: delivery rules, authentication and every event.

@@ -186,8 +186,41 @@ pub struct SignedTimestamp {
     /// The entry label in the signature header (e.g. Stripe's `t`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<Text>,
-    /// How far in the past (or future) the timestamp may be.
+    /// How far in the past the timestamp may be (and, checked both ways, in the future).
     pub tolerance: Duration,
+    /// Which way the provider's own library applies the tolerance: both ways (the
+    /// default), or to old timestamps only (Stripe's), so a receiver whose clock runs
+    /// behind is not refused.
+    #[serde(default, skip_serializing_if = "ToleranceWindow::is_both_ways")]
+    pub window: ToleranceWindow,
+}
+
+/// Which way a signed timestamp's tolerance applies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ToleranceWindow {
+    /// Refuse timestamps further than the tolerance in the past or in the future.
+    #[default]
+    BothWays,
+    /// Refuse only timestamps older than the tolerance.
+    PastOnly,
+}
+
+impl ToleranceWindow {
+    fn is_both_ways(&self) -> bool {
+        *self == ToleranceWindow::BothWays
+    }
+}
+
+impl SignedTimestamp {
+    /// How far ahead of now the timestamp may be; `None` when the future is not checked.
+    pub fn future_tolerance(&self) -> Option<Duration> {
+        match self.window {
+            ToleranceWindow::BothWays => Some(self.tolerance),
+            ToleranceWindow::PastOnly => None,
+        }
+    }
 }
 
 /// How a signing secret is written.

@@ -5,7 +5,7 @@ use std::borrow::Cow::Borrowed as B;
 
 use hookspec_core::{
     AuthScheme, Duration, HmacAlgorithm, HmacAuth, Pairs, Routing, SecretEncoding, SecretFormat,
-    SignatureEncoding, SignatureFormat, SignedPiece, SignedTimestamp, Success,
+    SignatureEncoding, SignatureFormat, SignedPiece, SignedTimestamp, Success, ToleranceWindow,
 };
 
 /// A scheme written as a constant, as generated modules do.
@@ -23,6 +23,7 @@ const STRIPE_LIKE: AuthScheme = AuthScheme::Hmac(HmacAuth {
         header: Some(B("Signature-Timestamp")),
         label: None,
         tolerance: Duration::from_secs(300),
+        window: ToleranceWindow::BothWays,
     }),
     secret: SecretFormat {
         encoding: SecretEncoding::Base64,

@@ -708,10 +708,12 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
         description: None,
     };
     let stripe = m::HmacAuth {
+        // Stripe's library refuses only old timestamps.
         timestamp: Some(m::SignedTimestamp {
             header: None,
             label: Some("t".into()),
             tolerance: five_minutes,
+            window: m::ToleranceWindow::PastOnly,
         }),
         ..hmac(
             "Stripe-Signature",
@@ -733,6 +735,7 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
             header: Some("webhook-timestamp".into()),
             label: None,
             tolerance: five_minutes,
+            window: m::ToleranceWindow::BothWays,
         }),
         secret: m::SecretFormat {
             encoding: m::SecretEncoding::Base64,
@@ -806,6 +809,29 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
             attacks.contains(&Attack::OtherSchemeOnly),
             "{name}"
         );
+        let ahead_checked = scheme
+            .timestamp
+            .as_ref()
+            .is_some_and(|t| t.future_tolerance().is_some());
+        assert_eq!(
+            ahead_checked,
+            attacks.contains(&Attack::FutureIat),
+            "{name}"
+        );
+        if scheme.timestamp.is_some() {
+            // An hour ahead: refused where the tolerance applies both ways, accepted where
+            // the provider checks only the past (a receiver clock running behind).
+            let ahead = signer.sign(&body, at(NOW + 3600));
+            let verdict = run(&v, &ahead, &body, None, at(NOW)).await;
+            if ahead_checked {
+                assert!(
+                    matches!(verdict, Err(VerifyError::TokenFromFuture { .. })),
+                    "{name}: {verdict:?}"
+                );
+            } else {
+                assert_eq!(verdict, Ok(()), "{name}");
+            }
+        }
         for attack in attacks {
             let forged = signer.attack(attack, &body, at(NOW)).unwrap();
             let err = run(&v, &forged.headers, &forged.body, None, at(NOW))

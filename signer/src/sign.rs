@@ -254,9 +254,15 @@ impl<'s> Signer<'s> {
             }
             Attack::ExpiredIat | Attack::FutureIat => {
                 let (past, ahead) = match (jwt, hmac_timestamp) {
-                    (Some(j), _) => (j.max_age.get().as_secs(), j.future_skew.get().as_secs()),
-                    (None, Some(t)) => (t.tolerance.get().as_secs(), t.tolerance.get().as_secs()),
+                    (Some(j), _) => (j.max_age.get().as_secs(), Some(j.future_skew)),
+                    (None, Some(t)) => (t.tolerance.get().as_secs(), t.future_tolerance()),
                     (None, None) => return None,
+                };
+                // A provider that checks only the past sends no timestamp a receiver must
+                // refuse for being ahead.
+                let ahead = match attack {
+                    Attack::FutureIat => ahead?.get().as_secs(),
+                    _ => 0,
                 };
                 tweak.iat_offset = match attack {
                     Attack::ExpiredIat => -(i64::try_from(past).ok()? + 60),

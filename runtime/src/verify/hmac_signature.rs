@@ -209,7 +209,10 @@ impl HmacCheck {
                         header,
                         reason: "timestamp is not Unix seconds",
                     })?;
-                Some((text, seconds, ts.tolerance.get().as_secs()))
+                let ahead = ts
+                    .future_tolerance()
+                    .map_or(u64::MAX, |d| d.get().as_secs());
+                Some((text, seconds, ts.tolerance.get().as_secs(), ahead))
             }
         };
 
@@ -218,7 +221,7 @@ impl HmacCheck {
             *slot = match part {
                 Part::Literal(text) => text.as_bytes(),
                 Part::Body => body,
-                Part::Timestamp => timestamp.map_or(&[][..], |(text, _, _)| text),
+                Part::Timestamp => timestamp.map_or(&[][..], |(text, _, _, _)| text),
                 Part::Header(h) => h.value(headers)?.as_bytes(),
             };
         }
@@ -235,8 +238,8 @@ impl HmacCheck {
         if !bool::from(matched) {
             return Err(VerifyError::NoMatchingSignature);
         }
-        if let Some((_, seconds, tolerance)) = timestamp {
-            check_age(seconds, unix_seconds(now), tolerance, tolerance)?;
+        if let Some((_, seconds, tolerance, ahead)) = timestamp {
+            check_age(seconds, unix_seconds(now), tolerance, ahead)?;
         }
         Ok(())
     }
