@@ -8,7 +8,8 @@ use quote::quote;
 
 use hookspec_core::{
     AuthScheme, AuthorizationKind, DeliveryRules, DigestAlgorithm, Duration, HmacAlgorithm,
-    JwtAlgorithm, KeySource, Pairs, SecretEncoding, SignatureEncoding, Success, ToleranceWindow,
+    IpRange, JwtAlgorithm, KeySource, Pairs, SecretEncoding, SignatureEncoding, Success,
+    ToleranceWindow,
 };
 
 /// `Cow::Borrowed("text")`.
@@ -66,6 +67,12 @@ fn encoding(e: SignatureEncoding) -> TokenStream {
     quote! { ::hookspec_runtime::core::SignatureEncoding::#v }
 }
 
+fn ip_range(range: &IpRange) -> TokenStream {
+    let addr = ip(&range.addr);
+    let prefix = Literal::u8_unsuffixed(range.prefix);
+    quote! { ::hookspec_runtime::core::IpRange { addr: #addr, prefix: #prefix } }
+}
+
 fn ip(addr: &std::net::IpAddr) -> TokenStream {
     match addr {
         std::net::IpAddr::V4(v4) => {
@@ -82,7 +89,7 @@ fn ip(addr: &std::net::IpAddr) -> TokenStream {
 /// A [`DeliveryRules`] literal.
 pub fn delivery_rules(d: &DeliveryRules) -> TokenStream {
     let content_type = text(&d.content_type);
-    let ips = list(d.source_ips.iter().map(ip));
+    let ips = list(d.source_ips.iter().map(ip_range));
     let timeout = duration(d.timeout);
     let success = match &d.success {
         Success::Any2xx => quote! { ::hookspec_runtime::core::Success::Any2xx },

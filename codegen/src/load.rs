@@ -551,7 +551,8 @@ fn explain(
         return (
             format!("`{value}` is not an IP address"),
             Some(
-                "write an IPv4 address like `192.0.2.1` or an IPv6 address like `2001:db8::1`"
+                "write an IPv4 address like `192.0.2.1`, an IPv6 address like `2001:db8::1`, or a \
+                 CIDR range like `192.0.2.0/24`"
                     .to_owned(),
             ),
             pos,

@@ -4,15 +4,13 @@
 //! derived from them by `schemars`, and the loader deserializes YAML straight into them.
 //! Everything here is plain data; rules that span several fields live in `validate`.
 
-use std::net::IpAddr;
-
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use hookspec_core::{
     signed_pieces, AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules,
-    DigestAlgorithm, Duration, HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, JwksSource,
+    DigestAlgorithm, Duration, HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, IpRange, JwksSource,
     JwtAlgorithm, JwtAuth, KeyEndpoint, KeySource, Pairs, Rotation, SecretEncoding, SecretFormat,
     SignatureEncoding, SignatureFormat, SignedPiece, SignedTimestamp, Success, ToleranceWindow,
 };
@@ -126,9 +124,10 @@ pub struct Delivery {
     pub method: HttpMethod,
     /// `Content-Type` of the delivery body.
     pub content_type: String,
-    /// Addresses the provider sends from. Empty when the provider publishes none.
+    /// Addresses and CIDR ranges the provider sends from. Empty when the provider
+    /// publishes none.
     #[serde(default)]
-    pub source_ips: Vec<IpAddr>,
+    pub source_ips: Vec<IpRange>,
     /// How long the provider waits for a response before it counts the attempt as failed.
     pub timeout: Duration,
     /// Which response statuses the provider counts as delivered.

@@ -1,10 +1,8 @@
 //! The transport facts of a delivery that a receiver acts on.
 
-use std::net::IpAddr;
-
 use serde::{Deserialize, Serialize};
 
-use crate::{Duration, List, Text};
+use crate::{Duration, IpRange, List, Text};
 
 /// Which statuses the provider counts as a successful delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,8 +51,8 @@ impl Success {
 pub struct DeliveryRules {
     /// `Content-Type` of the body.
     pub content_type: Text,
-    /// Addresses deliveries come from; empty when the provider publishes none.
-    pub source_ips: List<IpAddr>,
+    /// Addresses and ranges deliveries come from; empty when the provider publishes none.
+    pub source_ips: List<IpRange>,
     /// How long the provider waits for an answer.
     pub timeout: Duration,
     /// Which statuses count as delivered.

@@ -12,6 +12,7 @@ mod auth;
 mod credentials;
 mod delivery;
 mod duration;
+mod ip_range;
 mod pairs;
 mod routing;
 
@@ -19,6 +20,7 @@ pub use auth::*;
 pub use credentials::{AuthorizationValue, Credentials, KeyApi};
 pub use delivery::{DeliveryRules, Success};
 pub use duration::Duration;
+pub use ip_range::IpRange;
 pub use pairs::Pairs;
 pub use routing::Routing;
 

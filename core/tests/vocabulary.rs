@@ -131,3 +131,45 @@ fn routing_picks_the_event_by_every_discriminator_value() {
     assert_eq!(routing.event(&["ITEM", "OTHER"]), None);
     assert_eq!(routing.event(&["ITEM"]), None);
 }
+
+#[test]
+fn source_ranges_parse_print_and_contain() {
+    use hookspec_core::IpRange;
+    let host: IpRange = "192.0.2.7".parse().unwrap();
+    assert_eq!(host.prefix, 32);
+    assert_eq!(host.to_string(), "192.0.2.7");
+    assert!(host.contains("192.0.2.7".parse().unwrap()));
+    assert!(!host.contains("192.0.2.8".parse().unwrap()));
+
+    let range: IpRange = "192.30.252.0/22".parse().unwrap();
+    assert_eq!(range.to_string(), "192.30.252.0/22");
+    for (ip, inside) in [
+        ("192.30.252.0", true),
+        ("192.30.255.255", true),
+        ("192.30.251.255", false),
+        ("192.30.0.1", false),
+        ("::ffff:192.30.253.1", true),
+        ("2001:db8::1", false),
+    ] {
+        assert_eq!(range.contains(ip.parse().unwrap()), inside, "{ip}");
+    }
+    let v6: IpRange = "2a0a:a440::/29".parse().unwrap();
+    assert!(v6.contains("2a0a:a447:ffff::1".parse().unwrap()));
+    assert!(!v6.contains("2a0a:a448::1".parse().unwrap()));
+    let everything: IpRange = "0.0.0.0/0".parse().unwrap();
+    assert!(everything.contains("203.0.113.9".parse().unwrap()));
+
+    assert_eq!(
+        "192.0.2.1/24".parse::<IpRange>().unwrap_err(),
+        "`192.0.2.1/24` has bits set past its prefix; the range is `192.0.2.0/24`"
+    );
+    assert!("192.0.2.0/33"
+        .parse::<IpRange>()
+        .unwrap_err()
+        .contains("0 to 32"));
+    assert_eq!(
+        "192.0.2.300".parse::<IpRange>().unwrap_err(),
+        "invalid IP address syntax"
+    );
+    assert_eq!(IpRange::host("192.0.2.7".parse().unwrap()), host);
+}

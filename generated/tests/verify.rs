@@ -166,6 +166,45 @@ fn net(s: &str) -> ipnet::IpNet {
     s.parse().unwrap()
 }
 
+/// A spec may publish CIDR ranges (GitHub does): an address inside one is let through,
+/// one outside is refused, IPv4 and IPv6.
+#[tokio::test]
+async fn source_ranges_from_the_spec() {
+    let mut s = spec("bridge").clone();
+    s.delivery.source_ips = vec![
+        "192.30.252.0/22".parse().unwrap(),
+        "2a0a:a440::/29".parse().unwrap(),
+    ];
+    let s: &'static hookspec_codegen::model::ProviderSpec = Box::leak(Box::new(s));
+    let signer = Signer::new(s, SigningCredentials::test(s));
+    let body = body(s);
+    let signed = signer.sign(&body, at(NOW));
+    let v = Verifier::new(
+        common::schemes(s),
+        common::delivery(s),
+        common::test_credentials(s).source_ips(SourceIpCheck::Enforce),
+    )
+    .unwrap();
+    for (peer, allowed) in [
+        ("192.30.252.1", true),
+        ("192.30.255.254", true),
+        ("192.30.248.1", false),
+        ("2a0a:a447::5", true),
+        ("2a0a:a448::5", false),
+    ] {
+        let verdict = run(&v, &signed, &body, Some(ip(peer)), at(NOW)).await;
+        if allowed {
+            assert_eq!(verdict, Ok(()), "{peer}");
+        } else {
+            assert_eq!(
+                verdict,
+                Err(VerifyError::SourceNotAllowed { ip: ip(peer) }),
+                "{peer}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn source_addresses_and_forwarded_for() {
     let s = spec("bridge");

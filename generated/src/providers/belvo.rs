@@ -6394,9 +6394,22 @@ pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = ::hookspec_runtime
     content_type: ::std::borrow::Cow::Borrowed("application/json"),
     source_ips: ::std::borrow::Cow::Borrowed(
         &[
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(3, 130, 254, 46)),
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(18, 220, 61, 186)),
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(18, 223, 45, 212)),
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(3, 130, 254, 46)),
+                prefix: 32,
+            },
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(
+                    ::std::net::Ipv4Addr::new(18, 220, 61, 186),
+                ),
+                prefix: 32,
+            },
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(
+                    ::std::net::Ipv4Addr::new(18, 223, 45, 212),
+                ),
+                prefix: 32,
+            },
         ],
     ),
     timeout: ::hookspec_runtime::core::Duration::from_secs(5),

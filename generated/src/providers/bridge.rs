@@ -1428,9 +1428,22 @@ pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = ::hookspec_runtime
     content_type: ::std::borrow::Cow::Borrowed("application/json"),
     source_ips: ::std::borrow::Cow::Borrowed(
         &[
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(63, 32, 31, 5)),
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 215, 247, 62)),
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(34, 249, 92, 209)),
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(63, 32, 31, 5)),
+                prefix: 32,
+            },
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(
+                    ::std::net::Ipv4Addr::new(52, 215, 247, 62),
+                ),
+                prefix: 32,
+            },
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(
+                    ::std::net::Ipv4Addr::new(34, 249, 92, 209),
+                ),
+                prefix: 32,
+            },
         ],
     ),
     timeout: ::hookspec_runtime::core::Duration::from_secs(30),

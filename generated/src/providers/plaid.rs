@@ -10129,10 +10129,22 @@ pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = ::hookspec_runtime
     content_type: ::std::borrow::Cow::Borrowed("application/json"),
     source_ips: ::std::borrow::Cow::Borrowed(
         &[
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 21, 26, 131)),
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 21, 47, 157)),
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 41, 247, 19)),
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 88, 82, 239)),
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 21, 26, 131)),
+                prefix: 32,
+            },
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 21, 47, 157)),
+                prefix: 32,
+            },
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 41, 247, 19)),
+                prefix: 32,
+            },
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 88, 82, 239)),
+                prefix: 32,
+            },
         ],
     ),
     timeout: ::hookspec_runtime::core::Duration::from_secs(10),

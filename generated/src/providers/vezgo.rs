@@ -390,10 +390,26 @@ pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = ::hookspec_runtime
     content_type: ::std::borrow::Cow::Borrowed("application/json"),
     source_ips: ::std::borrow::Cow::Borrowed(
         &[
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 234, 183)),
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 240, 87)),
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 241, 79)),
-            ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 242, 161)),
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(
+                    ::std::net::Ipv4Addr::new(52, 60, 234, 183),
+                ),
+                prefix: 32,
+            },
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 240, 87)),
+                prefix: 32,
+            },
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(::std::net::Ipv4Addr::new(52, 60, 241, 79)),
+                prefix: 32,
+            },
+            ::hookspec_runtime::core::IpRange {
+                addr: ::std::net::IpAddr::V4(
+                    ::std::net::Ipv4Addr::new(52, 60, 242, 161),
+                ),
+                prefix: 32,
+            },
         ],
     ),
     timeout: ::hookspec_runtime::core::Duration::from_secs(10),

@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use hookspec_core::IpRange;
 use http::HeaderMap;
 use ipnet::IpNet;
 
@@ -18,13 +19,14 @@ pub(crate) struct SourcePolicy {
 impl SourcePolicy {
     /// `None` when nothing is to be checked (off, or no address listed anywhere).
     pub(crate) fn new(
-        spec_ips: &[IpAddr],
+        spec_ips: &[IpRange],
         extra: &[IpNet],
         trusted_proxies: &[IpNet],
     ) -> Option<Self> {
         let allowed: Vec<IpNet> = spec_ips
             .iter()
-            .map(|ip| IpNet::from(*ip))
+            // The loader checked the prefix; a range it could not build allows one address.
+            .map(|r| IpNet::new(r.addr, r.prefix).unwrap_or(IpNet::from(r.addr)))
             .chain(extra.iter().copied())
             .collect();
         (!allowed.is_empty()).then(|| SourcePolicy {
