@@ -3,6 +3,7 @@
 //! catch it fails. None is on by default, and the clean paths above never consult them
 //! except to ask whether one is on.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -151,25 +152,40 @@ pub(crate) fn wrap(faults: &[Fault], provider: &str, router: Router, died: Arc<N
         .filter(|s| !matches!(s, AuthScheme::Authorization(a) if !a.required))
         .map(|s| s.headers()[0])
         .collect();
-    let state = Arc::new((on, auth_headers, died));
+    let dying = Dying {
+        died,
+        dead: AtomicBool::new(false),
+    };
+    let state = Arc::new((on, auth_headers, dying));
     router.layer(axum::middleware::from_fn(
         move |request: Request, next: Next| {
             let state = state.clone();
             async move {
-                let (on, auth_headers, died) = &*state;
-                misbehave(on, auth_headers, died, request, next).await
+                let (on, auth_headers, dying) = &*state;
+                misbehave(on, auth_headers, dying, request, next).await
             }
         },
     ))
 }
 
+/// The server's end: `died` stops it; `dead` answers what still reaches it meanwhile (a
+/// kept-alive connection, or one accepted before the shutdown took hold), so the stop is
+/// seen at once however loaded the machine is.
+struct Dying {
+    died: Arc<Notify>,
+    dead: AtomicBool,
+}
+
 async fn misbehave(
     on: &[Fault],
     auth_headers: &[&'static str],
-    died: &Notify,
+    dying: &Dying,
     request: Request,
     next: Next,
 ) -> Response {
+    if dying.dead.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let (parts, body) = request.into_parts();
     let bytes = match read_body(body, hookspec::runtime::DEFAULT_BODY_LIMIT).await {
         Ok(bytes) => bytes,
@@ -185,7 +201,8 @@ async fn misbehave(
     let json = serde_json::from_slice::<serde_json::Value>(&bytes);
     if json.is_err() {
         if on.contains(&Fault::DieAfterMalformed) {
-            died.notify_one();
+            dying.dead.store(true, Ordering::SeqCst);
+            dying.died.notify_one();
             return StatusCode::BAD_REQUEST.into_response();
         }
         if on.contains(&Fault::AcceptMalformedJson) {
