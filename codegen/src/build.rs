@@ -65,14 +65,10 @@ impl Build {
         let out_dir = env_path("OUT_DIR")?;
         let mut written = Vec::new();
         for spec in &self.specs {
-            let full = manifest.join(spec);
-            println!("cargo:rerun-if-changed={}", full.display());
-            let shown = spec.display().to_string();
-            let text = std::fs::read_to_string(&full)
-                .map_err(|e| format!("{shown}:1:1: error: cannot read the spec: {e}"))?;
-            let module = module::tokens(&shown, &text, &self.runtime).map_err(|e| e.to_string())?;
+            println!("cargo:rerun-if-changed={}", manifest.join(spec).display());
+            let (module, _) = module::from_file(&manifest, spec, &self.runtime)?;
             let path = out_dir.join(format!("{}.rs", module.name.trim_start_matches("r#")));
-            std::fs::write(&path, module.source(&shown))
+            std::fs::write(&path, module.source(&spec.display().to_string()))
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             written.push(path);
         }

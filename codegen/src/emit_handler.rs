@@ -79,7 +79,7 @@ fn rules(p: &Provider) -> TokenStream {
         #delivery_doc
         pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = #delivery;
         #marker_doc
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct Webhooks;
         impl ::hookspec_runtime::Provider for Webhooks {
             type Event = Event;

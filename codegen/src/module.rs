@@ -47,16 +47,23 @@ pub fn tokens(file_name: &str, yaml_text: &str, runtime: &str) -> Result<Module,
 /// [`tokens`], formatted as Rust source: `pub mod <name> { ... }` naming the runtime
 /// [`RUNTIME`].
 pub fn expand(file_name: &str, yaml_text: &str) -> Result<String, SpecError> {
-    expand_with_runtime(file_name, yaml_text, RUNTIME)
+    Ok(tokens(file_name, yaml_text, RUNTIME)?.source(file_name))
 }
 
-/// [`expand`] with the runtime named `runtime`.
-pub fn expand_with_runtime(
-    file_name: &str,
-    yaml_text: &str,
+/// The module of the spec at `spec` (relative to `base`, a crate's manifest directory),
+/// and the spec's full path: what the `provider!` macro and [`crate::build`] both do. The
+/// error is the spec's diagnostics, or a read failure, as `file:line:column: ...` text.
+pub fn from_file(
+    base: &std::path::Path,
+    spec: &std::path::Path,
     runtime: &str,
-) -> Result<String, SpecError> {
-    Ok(tokens(file_name, yaml_text, runtime)?.source(file_name))
+) -> Result<(Module, std::path::PathBuf), String> {
+    let full = base.join(spec);
+    let shown = spec.display().to_string();
+    let text = std::fs::read_to_string(&full)
+        .map_err(|e| format!("{shown}:1:1: error: cannot read {}: {e}", full.display()))?;
+    let module = tokens(&shown, &text, runtime).map_err(|e| e.to_string())?;
+    Ok((module, full))
 }
 
 impl Module {

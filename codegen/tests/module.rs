@@ -20,7 +20,9 @@ fn expands_to_the_provider_module_named_by_the_spec() {
 
 #[test]
 fn names_the_runtime_as_asked() {
-    let text = module::expand_with_runtime("fixture.yaml", FIXTURE, "::hookspec::runtime").unwrap();
+    let text = module::tokens("fixture.yaml", FIXTURE, "::hookspec::runtime")
+        .unwrap()
+        .source("fixture.yaml");
     assert!(!text.contains("hookspec_runtime"), "{text}");
     assert!(text.contains("#[serde(crate = \"::hookspec::runtime::serde\")]"));
     assert!(text.contains("impl ::hookspec::runtime::UnknownFields for"));

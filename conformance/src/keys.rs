@@ -27,7 +27,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use hookspec_codegen::model::{AuthScheme, JwtAuth, KeySource, ProviderSpec};
+use hookspec_codegen::model::{JwtAuth, KeySource, ProviderSpec};
 use p256::ecdsa::SigningKey;
 use serde_json::{json, Map, Value};
 use tokio::net::TcpListener;
@@ -60,22 +60,13 @@ pub fn fixed_kid(provider: &str) -> String {
 
 /// The JWT scheme of `spec`, when it signs with one.
 pub fn jwt_scheme(spec: &ProviderSpec) -> Option<&JwtAuth> {
-    spec.auth.iter().find_map(|a| match a {
-        AuthScheme::Jwt(j) => Some(j),
-        _ => None,
-    })
+    hookspec_codegen::core::jwt_scheme(&spec.auth)
 }
 
-/// The path component of an absolute URL (`/` when it has none).
+/// The path component of an absolute URL (`/` when it has none or does not parse; the
+/// loader has checked the spec's URLs).
 fn url_path(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let path = rest.find('/').map_or("/", |i| &rest[i..]);
-    let path = path.split(['?', '#']).next().unwrap_or("/");
-    if path.is_empty() {
-        "/".to_owned()
-    } else {
-        path.to_owned()
-    }
+    url::Url::parse(url).map_or_else(|_| "/".to_owned(), |u| u.path().to_owned())
 }
 
 /// The method and path (below the provider's mount) the key source of `scheme` is
@@ -440,6 +431,52 @@ impl KeyServer {
     }
 }
 
+/// Why a key request got no key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRequestError {
+    /// The request names no key id in the scheme's `request_key_field` (named here).
+    Missing(String),
+    /// The ring has no key with the requested id; the field it was read from.
+    Unknown {
+        /// The request field holding the key id.
+        field: String,
+        /// The id asked for.
+        kid: String,
+    },
+}
+
+/// What `scheme`'s key source answers to `request` from `ring`: the key set (JWKS), or
+/// the key named by the request's `request_key_field`, under `response_key_field` with its
+/// retirement in `expired_field`, and `request_id`. The one answer the key server and the
+/// mock API both give.
+pub fn answer_key_request(
+    scheme: &JwtAuth,
+    ring: &KeyRing,
+    request: &Value,
+    request_id: &str,
+) -> Result<Value, KeyRequestError> {
+    let endpoint = match &scheme.key_source {
+        KeySource::Jwks(_) => return Ok(ring.jwks()),
+        KeySource::Endpoint(e) => e,
+    };
+    let field = &*endpoint.request_key_field;
+    let kid = request
+        .get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| KeyRequestError::Missing(field.to_owned()))?;
+    let key = ring.jwk(kid).ok_or_else(|| KeyRequestError::Unknown {
+        field: field.to_owned(),
+        kid: kid.to_owned(),
+    })?;
+    let mut answer = Map::new();
+    answer.insert(
+        endpoint.response_key_field.to_string(),
+        endpoint_jwk(key, endpoint.expired_field.as_deref()),
+    );
+    answer.insert("request_id".to_owned(), json!(request_id));
+    Ok(Value::Object(answer))
+}
+
 /// The provider's documented error body (`api.error`) when it has one, else a plain
 /// object, with `error_type`, `error_code`, the message and a fresh `request_id`.
 fn key_error(
@@ -503,13 +540,14 @@ async fn dispatch(State(state): State<Arc<ServerState>>, request: Request) -> Re
     }
     let n = state.requests.fetch_add(1, Ordering::Relaxed) + 1;
     let request_id = format!("hookspec{n:07}");
-    match &keys.scheme.key_source {
-        KeySource::Jwks(_) => Json(keys.ring.jwks()).into_response(),
-        KeySource::Endpoint(endpoint) => {
+    let spec = &keys.spec;
+    // A key set is read with GET and has no body; a key endpoint's body is JSON.
+    let request = match &keys.scheme.key_source {
+        KeySource::Jwks(_) => Value::Null,
+        KeySource::Endpoint(_) => {
             let body = axum::body::to_bytes(body, BODY_LIMIT)
                 .await
                 .unwrap_or_default();
-            let spec = &keys.spec;
             let Ok(request) = serde_json::from_slice::<Value>(&body) else {
                 return key_error(
                     spec,
@@ -520,37 +558,27 @@ async fn dispatch(State(state): State<Arc<ServerState>>, request: Request) -> Re
                     &request_id,
                 );
             };
-            let field = &*endpoint.request_key_field;
-            let Some(kid) = request.get(field).and_then(Value::as_str) else {
-                return key_error(
-                    spec,
-                    StatusCode::BAD_REQUEST,
-                    "INVALID_REQUEST",
-                    "MISSING_FIELDS",
-                    &format!("the following required fields are missing: {field}"),
-                    &request_id,
-                );
-            };
-            match keys.ring.jwk(kid) {
-                Some(key) => {
-                    let mut answer = Map::new();
-                    answer.insert(
-                        endpoint.response_key_field.to_string(),
-                        endpoint_jwk(key, endpoint.expired_field.as_deref()),
-                    );
-                    answer.insert("request_id".to_owned(), json!(request_id));
-                    Json(Value::Object(answer)).into_response()
-                }
-                None => key_error(
-                    spec,
-                    StatusCode::BAD_REQUEST,
-                    "INVALID_INPUT",
-                    "INVALID_WEBHOOK_VERIFICATION_KEY_ID",
-                    &format!("invalid {field} provided"),
-                    &request_id,
-                ),
-            }
+            request
         }
+    };
+    match answer_key_request(&keys.scheme, &keys.ring, &request, &request_id) {
+        Ok(answer) => Json(answer).into_response(),
+        Err(KeyRequestError::Missing(field)) => key_error(
+            spec,
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "MISSING_FIELDS",
+            &format!("the following required fields are missing: {field}"),
+            &request_id,
+        ),
+        Err(KeyRequestError::Unknown { field, .. }) => key_error(
+            spec,
+            StatusCode::BAD_REQUEST,
+            "INVALID_INPUT",
+            "INVALID_WEBHOOK_VERIFICATION_KEY_ID",
+            &format!("invalid {field} provided"),
+            &request_id,
+        ),
     }
 }
 

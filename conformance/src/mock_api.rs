@@ -678,36 +678,25 @@ fn serve_key(
     call: &mut Call,
     request_id: &str,
 ) -> Response {
-    use hookspec_codegen::model::KeySource;
-    let endpoint = match &scheme.key_source {
-        KeySource::Jwks(_) => return axum::Json(ring.jwks()).into_response(),
-        KeySource::Endpoint(e) => e,
-    };
-    let field = &*endpoint.request_key_field;
-    let kid = body.get(field).and_then(Value::as_str).unwrap_or_default();
-    match ring.jwk(kid) {
-        Some(key) => {
-            let mut answer = Map::new();
-            answer.insert(
-                endpoint.response_key_field.to_string(),
-                crate::keys::endpoint_jwk(key, endpoint.expired_field.as_deref()),
-            );
-            answer.insert(
-                "request_id".to_owned(),
-                Value::String(request_id.to_owned()),
-            );
-            axum::Json(Value::Object(answer)).into_response()
+    let request = Value::Object(body.clone());
+    match crate::keys::answer_key_request(scheme, ring, &request, request_id) {
+        Ok(answer) => axum::Json(answer).into_response(),
+        Err(e) => {
+            let (field, kid) = match e {
+                crate::keys::KeyRequestError::Missing(field) => (field, String::new()),
+                crate::keys::KeyRequestError::Unknown { field, kid } => (field, kid),
+            };
+            refuse(
+                spec,
+                call,
+                Refusal {
+                    status: StatusCode::BAD_REQUEST,
+                    message: format!("no key with id `{kid}`"),
+                    field: Some(field),
+                },
+                request_id,
+            )
         }
-        None => refuse(
-            spec,
-            call,
-            Refusal {
-                status: StatusCode::BAD_REQUEST,
-                message: format!("no key with id `{kid}`"),
-                field: Some(field.to_owned()),
-            },
-            request_id,
-        ),
     }
 }
 

@@ -65,8 +65,8 @@ pub struct ProviderSide {
 impl ProviderSide {
     /// The side of `spec`, sending what `credentials` configure.
     pub fn new(spec: ProviderSpec, credentials: &Credentials) -> ProviderSide {
-        let defaults = SigningCredentials::test(&spec).shared;
-        let given = &credentials.shared;
+        let test = SigningCredentials::test(&spec);
+        let (defaults, given) = (&test.shared, &credentials.shared);
         // Each value not given falls back to the test default when asked to.
         fn or_default<T: Clone>(given: &[T], default: &[T], fill: bool) -> Vec<T> {
             if given.is_empty() && fill {
@@ -76,10 +76,9 @@ impl ProviderSide {
             }
         }
         let fill = credentials.test_defaults;
-        let test = SigningCredentials::test(&spec);
         let base = SigningCredentials {
-            jwt_key: test.jwt_key,
-            kid: test.kid,
+            jwt_key: test.jwt_key.clone(),
+            kid: test.kid.clone(),
             shared: SharedCredentials {
                 authorization: or_default(&given.authorization, &defaults.authorization, fill),
                 hmac_secrets: or_default(&given.hmac_secrets, &defaults.hmac_secrets, fill),

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use hookspec_codegen::model::{ProviderSpec, Success};
+use hookspec_codegen::model::ProviderSpec;
 use hookspec_codegen::SpecError;
 use tokio::time::Instant;
 
@@ -548,14 +548,7 @@ impl Target {
 
     /// `200 within 10s`.
     fn expect_success(&self) -> String {
-        let status = match &self.spec().delivery.success {
-            Success::Any2xx => "2xx".to_owned(),
-            Success::Only(codes) => codes
-                .iter()
-                .map(u16::to_string)
-                .collect::<Vec<_>>()
-                .join(" or "),
-        };
+        let status = self.spec().delivery.success.describe();
         format!("{status} within {}", humanize(self.timeout))
     }
 

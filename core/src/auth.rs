@@ -418,15 +418,18 @@ impl AuthScheme {
         }
     }
 
-    /// A short name of the scheme's kind (`hmac`, `jwt`, ...), as the spec spells it.
-    pub fn kind(&self) -> &'static str {
+    /// The JWT scheme, when this is one.
+    pub fn as_jwt(&self) -> Option<&JwtAuth> {
         match self {
-            AuthScheme::Authorization(_) => "authorization",
-            AuthScheme::Hmac(_) => "hmac",
-            AuthScheme::Jwt(_) => "jwt",
-            AuthScheme::IdentifyingHeader(_) => "identifying_header",
+            AuthScheme::Jwt(j) => Some(j),
+            _ => None,
         }
     }
+}
+
+/// The JWT scheme among `schemes`, when a provider signs with one.
+pub fn jwt_scheme(schemes: &[AuthScheme]) -> Option<&JwtAuth> {
+    schemes.iter().find_map(AuthScheme::as_jwt)
 }
 
 impl JwtAuth {

@@ -75,26 +75,6 @@ pub struct Credentials {
     pub key_api: Option<KeyApi>,
 }
 
-impl Credentials {
-    /// The Basic user and password, when one is configured.
-    pub fn basic(&self) -> Option<(&str, &str)> {
-        self.authorization.iter().find_map(|a| match a {
-            AuthorizationValue::Basic { user, password } => {
-                Some((user.as_str(), password.as_str()))
-            }
-            AuthorizationValue::Bearer(_) => None,
-        })
-    }
-
-    /// The Bearer token, when one is configured.
-    pub fn bearer(&self) -> Option<&str> {
-        self.authorization.iter().find_map(|a| match a {
-            AuthorizationValue::Bearer(t) => Some(t.as_str()),
-            AuthorizationValue::Basic { .. } => None,
-        })
-    }
-}
-
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")

@@ -32,7 +32,7 @@ impl Success {
         }
     }
 
-    /// How a report names the accepted statuses: `2xx`, or the list (`200`, `200/204`).
+    /// How a report names the accepted statuses: `2xx`, or the list (`200`, `200 or 204`).
     pub fn describe(&self) -> String {
         match self {
             Success::Any2xx => "2xx".to_owned(),
@@ -40,7 +40,7 @@ impl Success {
                 .iter()
                 .map(u16::to_string)
                 .collect::<Vec<_>>()
-                .join("/"),
+                .join(" or "),
         }
     }
 }
@@ -64,10 +64,11 @@ impl DeliveryRules {
     /// `Content-Type` is compared with (`application/json; charset=utf-8` names
     /// `application/json`).
     pub fn media_type(&self) -> &str {
-        self.content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
+        media_type(&self.content_type)
     }
+}
+
+/// The media type of a `Content-Type` value, without parameters (`charset`, ...).
+pub fn media_type(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or_default().trim()
 }

@@ -18,7 +18,7 @@ mod routing;
 
 pub use auth::*;
 pub use credentials::{AuthorizationValue, Credentials, KeyApi};
-pub use delivery::{DeliveryRules, Success};
+pub use delivery::{media_type, DeliveryRules, Success};
 pub use duration::Duration;
 pub use ip_range::IpRange;
 pub use pairs::Pairs;

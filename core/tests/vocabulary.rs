@@ -49,7 +49,6 @@ fn a_constant_equals_the_same_scheme_read_from_json() {
     .unwrap();
     assert_eq!(read, STRIPE_LIKE);
     assert_eq!(read.headers(), ["Signature", "Signature-Timestamp"]);
-    assert_eq!(read.kind(), "hmac");
 }
 
 #[test]
@@ -98,7 +97,7 @@ fn success_statuses() {
     let only = Success::Only(B(&[200, 204]));
     assert!(only.accepts(204) && !only.accepts(201));
     assert_eq!(only.ack(), 200);
-    assert_eq!(only.describe(), "200/204");
+    assert_eq!(only.describe(), "200 or 204");
     assert!(Success::Any2xx.accepts(299) && !Success::Any2xx.accepts(300));
     assert_eq!(Success::Any2xx.describe(), "2xx");
 }

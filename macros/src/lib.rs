@@ -40,12 +40,11 @@ fn expand(path: &LitStr) -> Result<TokenStream, String> {
     let manifest = std::env::var_os("HOOKSPEC_MANIFEST_DIR")
         .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
         .ok_or("CARGO_MANIFEST_DIR is not set: compile with cargo")?;
-    let full = std::path::Path::new(&manifest).join(&shown);
-    let text = std::fs::read_to_string(&full)
-        .map_err(|e| format!("{shown}:1:1: error: cannot read {}: {e}", full.display()))?;
-    let runtime = hookspec_codegen::build::HOOKSPEC_RUNTIME;
-    let module =
-        hookspec_codegen::module::tokens(&shown, &text, runtime).map_err(|e| e.to_string())?;
+    let (module, full) = hookspec_codegen::module::from_file(
+        std::path::Path::new(&manifest),
+        std::path::Path::new(&shown),
+        hookspec_codegen::build::HOOKSPEC_RUNTIME,
+    )?;
     let full = full
         .to_str()
         .ok_or_else(|| format!("{shown}: the spec's path is not UTF-8"))?;

@@ -68,8 +68,7 @@ pub(crate) fn adjust_credentials(faults: &[Fault], credentials: Credentials) -> 
     c
 }
 
-pub(crate) fn adjust_config(faults: &[Fault], provider: &str, config: Config) -> Config {
-    let _ = provider;
+pub(crate) fn adjust_config(faults: &[Fault], config: Config) -> Config {
     if faults.contains(&Fault::SlowAck) {
         // Let the slow handler run past the provider's timeout instead of being cut off.
         let timeout = config.delivery().timeout.get() * 3;
@@ -103,6 +102,7 @@ pub(crate) fn on_handle(
     faults: &[Fault],
     log: &EventLog,
     delivery: &Delivery,
+    provider_timeout: Duration,
     unknown_fields: impl FnOnce() -> Vec<String>,
 ) -> Verdict {
     // After verification and parsing, like a receiver whose strict types choke on a field
@@ -119,15 +119,18 @@ pub(crate) fn on_handle(
         return Verdict::Fail("fault: duplicate delivery");
     }
     if faults.contains(&Fault::SlowAck) {
-        if let Some(rules) = hookspec::delivery(delivery.provider) {
-            return Verdict::Sleep(rules.timeout.get() + Duration::from_millis(500));
-        }
+        return Verdict::Sleep(provider_timeout + Duration::from_millis(500));
     }
     Verdict::Proceed
 }
 
 /// Wraps a provider's router with the faults that act on the raw request or response.
-pub(crate) fn wrap(faults: &[Fault], provider: &str, router: Router, died: Arc<Notify>) -> Router {
+pub(crate) fn wrap(
+    faults: &[Fault],
+    schemes: &'static [AuthScheme],
+    router: Router,
+    died: Arc<Notify>,
+) -> Router {
     let on: Vec<Fault> = faults
         .iter()
         .copied()
@@ -145,8 +148,7 @@ pub(crate) fn wrap(faults: &[Fault], provider: &str, router: Router, died: Arc<N
     if on.is_empty() {
         return router;
     }
-    let auth_headers: Vec<&'static str> = hookspec::auth(provider)
-        .unwrap_or_default()
+    let auth_headers: Vec<&'static str> = schemes
         .iter()
         // An optional Authorization header is not sent unless configured: nothing to drop.
         .filter(|s| !matches!(s, AuthScheme::Authorization(a) if !a.required))

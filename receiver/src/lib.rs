@@ -107,7 +107,7 @@ impl ReceiverConfig {
                         .find(|s| &s.provider == *p)
                         .map_or(&[], |s| &s.auth),
                 };
-                auth.iter().any(|s| matches!(s, AuthScheme::Jwt(_)))
+                hookspec::runtime::core::jwt_scheme(auth).is_some()
             })
             .cloned()
             .collect()
@@ -119,7 +119,10 @@ impl ReceiverConfig {
             let config = hookspec::config(provider, self.credentials(provider)?)
                 .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}"))?
                 .map_err(|e| anyhow::anyhow!("{provider}: {e}"))?;
-            return Ok(Mount::Generated(config));
+            return Ok(Mount {
+                receiving: config,
+                spec: None,
+            });
         }
         let spec = self
             .specs
@@ -134,14 +137,18 @@ impl ReceiverConfig {
         let runtime = spec_provider(spec);
         let config = Config::new(&runtime, self.credentials_for(provider, runtime.auth())?)
             .map_err(|e| anyhow::anyhow!("{provider}: {e}"))?;
-        Ok(Mount::Spec(runtime, config))
+        Ok(Mount {
+            receiving: config,
+            spec: Some(runtime),
+        })
     }
 }
 
-/// A provider mounted from generated code or from a spec read at run time.
-enum Mount {
-    Generated(Config),
-    Spec(SpecProvider, Config),
+/// How a provider is received, and the run-time provider when it comes from a spec
+/// rather than generated code.
+struct Mount {
+    receiving: Config,
+    spec: Option<SpecProvider>,
 }
 
 /// The run-time form of a spec: its own core values, and its shapes to refuse malformed
@@ -154,29 +161,18 @@ pub fn spec_provider(spec: &ProviderSpec) -> SpecProvider {
         spec.delivery.rules(),
         spec.routing(),
     )
-    .with_check(move |event, body| {
-        let Some(event) = shapes.events.iter().find(|e| e.name == event) else {
+    .with_check(move |_, body| {
+        // The event as generated dispatch picks it (shape variants by their `select`).
+        let Some(event) = hookspec_codegen::check::resolve_event(&shapes, body) else {
             return Ok(());
         };
-        // A second shape under the same discriminator values is another event of the spec.
-        let candidates = shapes
-            .events
-            .iter()
-            .filter(|e| e.when == event.when)
-            .collect::<Vec<_>>();
-        let mut first = None;
-        for candidate in candidates {
-            match hookspec_codegen::check::check_event_body(&shapes, candidate, body)
-                .into_iter()
-                .next()
-            {
-                None => return Ok(()),
-                Some(v) => {
-                    first.get_or_insert((v.path, v.message));
-                }
-            }
+        match hookspec_codegen::check::check_event_body(&shapes, event, body)
+            .into_iter()
+            .next()
+        {
+            None => Ok(()),
+            Some(v) => Err((v.path, v.message)),
         }
-        first.map_or(Ok(()), Err)
     })
 }
 
@@ -259,7 +255,8 @@ impl<P: Provider> Receiver<P> for Recorder {
         event: P::Event,
         delivery: &Delivery,
     ) -> impl Future<Output = Handled> + Send {
-        let verdict = faults::on_handle(&self.faults, &self.log, delivery, || {
+        let timeout = provider.delivery().timeout.get();
+        let verdict = faults::on_handle(&self.faults, &self.log, delivery, timeout, || {
             provider.unknown_fields(&event)
         });
         let follow_up = self.follow_ups.as_ref().and_then(|f| {
@@ -303,18 +300,15 @@ pub fn app(config: &ReceiverConfig, log: EventLog, died: Arc<Notify>) -> anyhow:
     };
     let mut app = Router::new();
     for provider in &config.providers {
-        let router = match config.mount(provider)? {
-            Mount::Generated(receiving) => {
-                let receiving = faults::adjust_config(&config.faults, provider, receiving);
-                hookspec::router(provider, recorder.clone(), receiving)
-                    .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}"))?
-            }
-            Mount::Spec(runtime, receiving) => {
-                let receiving = faults::adjust_config(&config.faults, provider, receiving);
-                hookspec::runtime::axum::router(runtime, recorder.clone(), receiving)
-            }
+        let Mount { receiving, spec } = config.mount(provider)?;
+        let receiving = faults::adjust_config(&config.faults, receiving);
+        let schemes = receiving.verifier().schemes();
+        let router = match spec {
+            None => hookspec::router(provider, recorder.clone(), receiving)
+                .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}"))?,
+            Some(runtime) => hookspec::runtime::axum::router(runtime, recorder.clone(), receiving),
         };
-        let router = faults::wrap(&config.faults, provider, router, died.clone());
+        let router = faults::wrap(&config.faults, schemes, router, died.clone());
         app = app.nest(&format!("/{provider}"), router);
     }
     let log_route = get(move || {

@@ -1,8 +1,6 @@
 //! The in-memory log of accepted events, deduplicated by idempotency key.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
@@ -23,55 +21,9 @@ pub struct LoggedEvent {
 #[derive(Debug, Default)]
 struct Inner {
     events: Vec<LoggedEvent>,
-    // Keys claimed by deliveries being handled or already stored, per provider (a set per
-    // provider, so a claim hashes and copies only the key).
-    claimed: HashMap<String, HashSet<Claimed, BuildHasherDefault<Stored>>>,
-    // Keyed SipHash of each claimed key, computed once per claim: growing the set moves
-    // the stored hashes instead of hashing every key again.
-    hasher: RandomState,
-}
-
-/// A claimed key with its hash.
-#[derive(Debug, PartialEq, Eq)]
-struct Claimed {
-    hash: u64,
-    key: String,
-}
-
-impl Hash for Claimed {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
-    }
-}
-
-/// Passes a [`Claimed`]'s stored hash through.
-#[derive(Default)]
-struct Stored(u64);
-
-impl Hasher for Stored {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used; anything else still hashes, if poorly.
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-impl Inner {
-    fn claimed(&self, key: &str) -> Claimed {
-        Claimed {
-            hash: self.hasher.hash_one(key),
-            key: key.to_owned(),
-        }
-    }
+    // Keys claimed by deliveries being handled or already stored, a set per provider: a
+    // claim copies only the key, and a release looks it up without a copy.
+    claimed: HashMap<String, HashSet<String>>,
 }
 
 /// Accepted events, each stored once. Cloning shares the log.
@@ -88,12 +40,10 @@ impl EventLog {
     /// Claims a key: `true` when it was not seen before.
     pub fn claim(&self, provider: &str, key: &str) -> bool {
         let mut inner = self.lock();
-        let claimed = inner.claimed(key);
         match inner.claimed.get_mut(provider) {
-            Some(keys) => keys.insert(claimed),
+            Some(keys) => keys.insert(key.to_owned()),
             None => {
-                let mut keys = HashSet::default();
-                keys.insert(claimed);
+                let keys = HashSet::from([key.to_owned()]);
                 inner.claimed.insert(provider.to_owned(), keys);
                 true
             }
@@ -102,10 +52,8 @@ impl EventLog {
 
     /// Gives a claim back after a failed handling, so the provider's retry is handled.
     pub fn release(&self, provider: &str, key: &str) {
-        let mut inner = self.lock();
-        let claimed = inner.claimed(key);
-        if let Some(keys) = inner.claimed.get_mut(provider) {
-            keys.remove(&claimed);
+        if let Some(keys) = self.lock().claimed.get_mut(provider) {
+            keys.remove(key);
         }
     }
 

@@ -273,8 +273,7 @@ fn media_type_matches(request: &Request<'_>, expected: &str) -> bool {
     let Ok(value) = value.to_str() else {
         return false;
     };
-    let media = value.split(';').next().unwrap_or_default().trim();
-    media.eq_ignore_ascii_case(expected)
+    hookspec_core::media_type(value).eq_ignore_ascii_case(expected)
 }
 
 /// `future` under a deadline `limit` from now, like `tokio::time::timeout`, but without

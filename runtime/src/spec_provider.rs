@@ -66,11 +66,6 @@ impl SpecProvider {
         self.check = Some(Arc::new(check));
         self
     }
-
-    /// The routing facts.
-    pub fn routing(&self) -> &'static Routing {
-        self.routing
-    }
 }
 
 impl fmt::Debug for SpecProvider {

@@ -7,6 +7,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use hookspec_codegen::generate;
 
+mod features;
+
 #[derive(Parser)]
 #[command(about = "hookspec developer tasks")]
 struct Cli {
@@ -105,7 +107,7 @@ fn run(cli: Cli) -> Result<()> {
                 .iter()
                 .map(|s| hookspec_codegen::ir::lower(&s.spec))
                 .collect();
-            let features = generate::feature_problems(&root, &providers);
+            let features = features::problems(&root, &providers);
             if !features.is_empty() {
                 bail!("{}", features.join("\n"));
             }

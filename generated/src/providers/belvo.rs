@@ -6416,7 +6416,7 @@ pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = ::hookspec_runtime
     success: ::hookspec_runtime::core::Success::Any2xx,
 };
 /// Belvo as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Webhooks;
 impl ::hookspec_runtime::Provider for Webhooks {
     type Event = Event;

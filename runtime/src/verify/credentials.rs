@@ -153,11 +153,7 @@ impl Credentials {
         for id in &shared.client_ids {
             self = self.client_id(id.clone());
         }
-        let jwt = schemes.iter().find_map(|s| match s {
-            hookspec_core::AuthScheme::Jwt(jwt) => Some(jwt),
-            _ => None,
-        });
-        if let (Some(jwt), Some(api)) = (jwt, &shared.key_api) {
+        if let (Some(jwt), Some(api)) = (hookspec_core::jwt_scheme(schemes), &shared.key_api) {
             let mut source = super::HttpKeySource::for_scheme(jwt, &api.base_url)?;
             for (field, value) in &api.credentials {
                 source = source.credential(field.clone(), value.clone());

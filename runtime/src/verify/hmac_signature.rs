@@ -197,7 +197,7 @@ impl HmacCheck {
 
         let timestamp = match &scheme.timestamp {
             None => None,
-            Some(ts) => {
+            Some(_) => {
                 let (text, header) = match &self.timestamp_header {
                     Some(h) => (h.value(headers)?.as_bytes(), h.label()),
                     None => (timestamp.ok_or(malformed("no signed timestamp"))?, header),
@@ -209,10 +209,7 @@ impl HmacCheck {
                         header,
                         reason: "timestamp is not Unix seconds",
                     })?;
-                let ahead = ts
-                    .future_tolerance()
-                    .map_or(u64::MAX, |d| d.get().as_secs());
-                Some((text, seconds, ts.tolerance.get().as_secs(), ahead))
+                Some((text, seconds))
             }
         };
 
@@ -221,7 +218,7 @@ impl HmacCheck {
             *slot = match part {
                 Part::Literal(text) => text.as_bytes(),
                 Part::Body => body,
-                Part::Timestamp => timestamp.map_or(&[][..], |(text, _, _, _)| text),
+                Part::Timestamp => timestamp.map_or(&[][..], |(text, _)| text),
                 Part::Header(h) => h.value(headers)?.as_bytes(),
             };
         }
@@ -238,8 +235,16 @@ impl HmacCheck {
         if !bool::from(matched) {
             return Err(VerifyError::NoMatchingSignature);
         }
-        if let Some((_, seconds, tolerance, ahead)) = timestamp {
-            check_age(seconds, unix_seconds(now), tolerance, ahead)?;
+        if let (Some((_, seconds)), Some(ts)) = (timestamp, &scheme.timestamp) {
+            let ahead = ts
+                .future_tolerance()
+                .map_or(u64::MAX, |d| d.get().as_secs());
+            check_age(
+                seconds,
+                unix_seconds(now),
+                ts.tolerance.get().as_secs(),
+                ahead,
+            )?;
         }
         Ok(())
     }

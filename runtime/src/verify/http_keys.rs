@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use super::keys::{Jwk, KeyError, KeyFuture, KeySource};
 use super::secret::Secret;
-use hookspec_core::{JwksSource, JwtAuth, KeyEndpoint, KeySource as SpecKeySource};
+use hookspec_core::{JwtAuth, KeyEndpoint, KeySource as SpecKeySource};
 
 /// How long one key request may take before it counts as failed.
 pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Asks the provider's key endpoint for a key by id: sends the scheme's request (the key
-/// id in `request_key_field`, plus each of `credential_fields`) to the base URL + path
-/// and reads the JWK from `response_key_field`.
+/// Fetches a key by id from where the scheme says: the provider's key endpoint (the key
+/// id in `request_key_field`, plus each of `credential_fields`, sent to the base URL +
+/// path; the JWK read from `response_key_field`), or a published key set (`GET`, the
+/// member with the `kid`).
 ///
 /// A 4xx answer other than 401, 403, 408 and 429 means the provider does not know the key
 /// ([`KeyError::NotFound`]); those four, 5xx and network errors are
@@ -42,13 +43,12 @@ impl HttpKeySource {
     pub fn for_scheme(scheme: &'static JwtAuth, base_url: &str) -> Result<Self, KeyError> {
         match &scheme.key_source {
             SpecKeySource::Endpoint(endpoint) => Self::new(endpoint, base_url),
-            SpecKeySource::Jwks(set) => Self::jwks(set, base_url),
+            SpecKeySource::Jwks(_) => Self::jwks(base_url),
         }
     }
 
     /// A source reading the JSON Web Key Set at `url` (or a local stand-in).
-    pub fn jwks(set: &'static JwksSource, url: &str) -> Result<Self, KeyError> {
-        let _ = set; // the set's kid header is read by the verifier; the URL is all we need
+    pub fn jwks(url: &str) -> Result<Self, KeyError> {
         Ok(HttpKeySource {
             client: client()?,
             kind: Kind::Jwks,
