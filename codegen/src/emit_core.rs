@@ -8,8 +8,8 @@ use quote::quote;
 
 use hookspec_core::{
     AuthScheme, AuthorizationKind, DeliveryRules, DigestAlgorithm, Duration, HmacAlgorithm,
-    IpRange, JwtAlgorithm, KeySource, Pairs, SecretEncoding, SignatureEncoding, Success,
-    ToleranceWindow,
+    IpRange, JwtAlgorithm, KeySource, Pairs, SecretEncoding, SecretFormat, SignatureEncoding,
+    SignatureLayout, Success, ToleranceWindow,
 };
 
 /// `Cow::Borrowed("text")`.
@@ -133,39 +133,13 @@ pub fn auth_scheme(a: &AuthScheme) -> TokenStream {
             }
         }
         AuthScheme::Hmac(h) => {
-            let header = text(&h.header);
             let algorithm = match h.algorithm {
                 HmacAlgorithm::Sha256 => quote!(Sha256),
                 HmacAlgorithm::Sha512 => quote!(Sha512),
                 HmacAlgorithm::Sha1 => quote!(Sha1),
             };
-            let enc = encoding(h.encoding);
-            let signed = text(&h.signed);
-            let separator = opt_text(h.format.separator.as_deref());
-            let label_separator = opt_text(h.format.label_separator.as_deref());
-            let scheme = opt_text(h.format.scheme.as_deref());
-            let timestamp = match &h.timestamp {
-                Some(t) => {
-                    let th = opt_text(t.header.as_deref());
-                    let tl = opt_text(t.label.as_deref());
-                    let tol = duration(t.tolerance);
-                    let window = match t.window {
-                        ToleranceWindow::BothWays => quote!(#core::ToleranceWindow::BothWays),
-                        ToleranceWindow::PastOnly => quote!(#core::ToleranceWindow::PastOnly),
-                    };
-                    quote! {
-                        ::std::option::Option::Some(#core::SignedTimestamp {
-                            header: #th, label: #tl, tolerance: #tol, window: #window,
-                        })
-                    }
-                }
-                None => quote! { ::std::option::Option::None },
-            };
-            let secret_encoding = match h.secret.encoding {
-                SecretEncoding::Utf8 => quote!(Utf8),
-                SecretEncoding::Base64 => quote!(Base64),
-            };
-            let prefix = opt_text(h.secret.strip_prefix.as_deref());
+            let layout = layout_fields(&h.layout());
+            let secret = secret_format(&h.secret);
             let rotation = match &h.rotation {
                 Some(r) => {
                     let max = r.max_active;
@@ -179,21 +153,22 @@ pub fn auth_scheme(a: &AuthScheme) -> TokenStream {
             let description = opt_text(h.description.as_deref());
             quote! {
                 #core::AuthScheme::Hmac(#core::HmacAuth {
-                    header: #header,
                     algorithm: #core::HmacAlgorithm::#algorithm,
-                    encoding: #enc,
-                    signed: #signed,
-                    format: #core::SignatureFormat {
-                        separator: #separator,
-                        label_separator: #label_separator,
-                        scheme: #scheme,
-                    },
-                    timestamp: #timestamp,
-                    secret: #core::SecretFormat {
-                        encoding: #core::SecretEncoding::#secret_encoding,
-                        strip_prefix: #prefix,
-                    },
+                    #layout
+                    secret: #secret,
                     rotation: #rotation,
+                    description: #description,
+                })
+            }
+        }
+        AuthScheme::Ed25519(e) => {
+            let layout = layout_fields(&e.layout());
+            let public_key = secret_format(&e.public_key);
+            let description = opt_text(e.description.as_deref());
+            quote! {
+                #core::AuthScheme::Ed25519(#core::Ed25519Auth {
+                    #layout
+                    public_key: #public_key,
                     description: #description,
                 })
             }
@@ -271,6 +246,64 @@ pub fn auth_scheme(a: &AuthScheme) -> TokenStream {
                     description: #description,
                 })
             }
+        }
+    }
+}
+
+/// The fields HMAC and Ed25519 literals share, each followed by a comma.
+fn layout_fields(l: &SignatureLayout<'_>) -> TokenStream {
+    let core = quote!(::hookspec_runtime::core);
+    let header = text(l.header);
+    let enc = encoding(l.encoding);
+    let signed = text(l.signed);
+    let separator = opt_text(l.format.separator.as_deref());
+    let label_separator = opt_text(l.format.label_separator.as_deref());
+    let scheme = opt_text(l.format.scheme.as_deref());
+    let timestamp = match l.timestamp {
+        Some(t) => {
+            let th = opt_text(t.header.as_deref());
+            let tl = opt_text(t.label.as_deref());
+            let tol = duration(t.tolerance);
+            let window = match t.window {
+                ToleranceWindow::BothWays => quote!(#core::ToleranceWindow::BothWays),
+                ToleranceWindow::PastOnly => quote!(#core::ToleranceWindow::PastOnly),
+            };
+            quote! {
+                ::std::option::Option::Some(#core::SignedTimestamp {
+                    header: #th, label: #tl, tolerance: #tol, window: #window,
+                })
+            }
+        }
+        None => quote! { ::std::option::Option::None },
+    };
+    let optional = l.optional;
+    quote! {
+        header: #header,
+        encoding: #enc,
+        signed: #signed,
+        format: #core::SignatureFormat {
+            separator: #separator,
+            label_separator: #label_separator,
+            scheme: #scheme,
+        },
+        timestamp: #timestamp,
+        optional: #optional,
+    }
+}
+
+/// A [`SecretFormat`] literal.
+fn secret_format(f: &SecretFormat) -> TokenStream {
+    let core = quote!(::hookspec_runtime::core);
+    let encoding = match f.encoding {
+        SecretEncoding::Utf8 => quote!(Utf8),
+        SecretEncoding::Base64 => quote!(Base64),
+        SecretEncoding::Base64url => quote!(Base64url),
+    };
+    let prefix = opt_text(f.strip_prefix.as_deref());
+    quote! {
+        #core::SecretFormat {
+            encoding: #core::SecretEncoding::#encoding,
+            strip_prefix: #prefix,
         }
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::ir::{EnumDef, EventDef, FieldDef, Provider, StructDef, TypeDef, TypeRef};
 use crate::model::{
     spelling, ApiAuth, AuthScheme, AuthorizationAuth, AuthorizationKind, Delivery, DigestAlgorithm,
-    Documented, Format, HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, JsonType, JwtAlgorithm,
+    Documented, Format, HmacAlgorithm, IdentifyingHeaderAuth, Rotation, SecretFormat, SignatureLayout, JsonType, JwtAlgorithm,
     JwtAuth, KeyEndpoint, KeySource, Schedule, SecretEncoding, Select, SignatureEncoding, Success,
 };
 
@@ -373,7 +373,22 @@ impl<'a> Doc<'a> {
             let _ = writeln!(out, "### {}\n", auth_title(a));
             match a {
                 AuthScheme::Authorization(x) => authorization(x, out),
-                AuthScheme::Hmac(x) => hmac(x, out),
+                AuthScheme::Hmac(x) => signature(
+                    Signing::Hmac(x.algorithm),
+                    &x.layout(),
+                    &x.secret,
+                    x.rotation.as_ref(),
+                    x.description.as_deref(),
+                    out,
+                ),
+                AuthScheme::Ed25519(x) => signature(
+                    Signing::Ed25519,
+                    &x.layout(),
+                    &x.public_key,
+                    None,
+                    x.description.as_deref(),
+                    out,
+                ),
                 AuthScheme::Jwt(x) => jwt(x, out),
                 AuthScheme::IdentifyingHeader(x) => identifying(x, out),
             }
@@ -901,7 +916,16 @@ fn auth_title(a: &AuthScheme) -> String {
             x.header,
             if x.required { "" } else { " (optional)" }
         ),
-        AuthScheme::Hmac(x) => format!("HMAC signature in `{}`", x.header),
+        AuthScheme::Hmac(x) => format!(
+            "HMAC signature in `{}`{}",
+            x.header,
+            if x.optional { " (optional)" } else { "" }
+        ),
+        AuthScheme::Ed25519(x) => format!(
+            "Ed25519 signature in `{}`{}",
+            x.header,
+            if x.optional { " (optional)" } else { "" }
+        ),
         AuthScheme::Jwt(x) => format!("Signed JWT in `{}`", x.header),
         AuthScheme::IdentifyingHeader(x) => format!("Identifying header `{}`", x.header),
     }
@@ -945,14 +969,38 @@ fn authorization(a: &AuthorizationAuth, out: &mut String) {
     );
 }
 
-fn hmac(h: &HmacAuth, out: &mut String) {
-    if let Some(d) = &h.description {
+/// How a signature scheme signs: an HMAC with a shared secret, or Ed25519 with a key pair.
+#[derive(Clone, Copy)]
+enum Signing {
+    Hmac(HmacAlgorithm),
+    Ed25519,
+}
+
+fn signature(
+    kind: Signing,
+    h: &SignatureLayout<'_>,
+    secret: &SecretFormat,
+    rotation: Option<&Rotation>,
+    description: Option<&str>,
+    out: &mut String,
+) {
+    if let Some(d) = description {
         let _ = writeln!(out, "{}\n", prose(d));
     }
     out.push_str("| Parameter | Value |\n| --- | --- |\n");
-    let _ = writeln!(out, "| Header | `{}` |", cell(&h.header));
-    let _ = writeln!(out, "| Algorithm | {} |", hmac_name(h.algorithm));
-    let _ = writeln!(out, "| Signed message | `{}` |", cell(&h.signed));
+    let _ = writeln!(out, "| Header | `{}` |", cell(h.header));
+    let algorithm = match kind {
+        Signing::Hmac(a) => hmac_name(a).to_owned(),
+        Signing::Ed25519 => "Ed25519 (RFC 8032)".to_owned(),
+    };
+    let _ = writeln!(out, "| Algorithm | {algorithm} |");
+    if h.optional {
+        let _ = writeln!(
+            out,
+            "| Required | no: check it when the header is present and you hold its key |"
+        );
+    }
+    let _ = writeln!(out, "| Signed message | `{}` |", cell(h.signed));
     let _ = writeln!(
         out,
         "| Signature encoding | {} |",
@@ -979,11 +1027,11 @@ fn hmac(h: &HmacAuth, out: &mut String) {
     if let Some(s) = &h.format.scheme {
         let _ = writeln!(out, "| Accepted label | `{}` |", cell(s));
     }
-    match &h.timestamp {
+    match h.timestamp {
         Some(t) => {
             let from = match (&t.header, &t.label) {
                 (Some(hd), _) => format!("header `{}`", cell(hd)),
-                (None, Some(l)) => format!("entry labelled `{}` in `{}`", cell(l), cell(&h.header)),
+                (None, Some(l)) => format!("entry labelled `{}` in `{}`", cell(l), cell(h.header)),
                 (None, None) => "unspecified".to_owned(),
             };
             let window = match t.future_tolerance() {
@@ -998,18 +1046,24 @@ fn hmac(h: &HmacAuth, out: &mut String) {
         }
         None => out.push_str("| Timestamp | none (nothing in the signature binds a time) |\n"),
     }
-    let secret = match h.secret.encoding {
-        SecretEncoding::Utf8 => "the secret's text, as UTF-8 bytes, is the key",
-        SecretEncoding::Base64 => "the secret is base64; its decoded bytes are the key",
+    let what = match kind {
+        Signing::Hmac(_) => "Secret",
+        Signing::Ed25519 => "Public key",
     };
-    let strip = h
-        .secret
+    let key_text = match secret.encoding {
+        SecretEncoding::Utf8 => "its text, as UTF-8 bytes, is the key",
+        SecretEncoding::Base64 => "it is base64 (padded or not); its decoded bytes are the key",
+        SecretEncoding::Base64url => {
+            "it is URL-safe base64 (padded or not); its decoded bytes are the key"
+        }
+    };
+    let strip = secret
         .strip_prefix
         .as_deref()
         .map(|p| format!(" (after removing the prefix `{}`)", cell(p)))
         .unwrap_or_default();
-    let _ = writeln!(out, "| Secret | {secret}{strip} |");
-    if let Some(r) = &h.rotation {
+    let _ = writeln!(out, "| {what} | {key_text}{strip} |");
+    if let Some(r) = rotation {
         let _ = writeln!(
             out,
             "| Rotation | up to {} secrets active at once; the previous one stays valid for {} after a rotation |",
@@ -1025,10 +1079,17 @@ fn hmac(h: &HmacAuth, out: &mut String) {
         let _ = writeln!(out, "{n}. {text}");
     };
     step(
-        format!(
-            "Read the `{}` header; refuse the delivery when it is missing.",
-            h.header
-        ),
+        if h.optional {
+            format!(
+                "Read the `{}` header; when it is missing, this scheme has nothing to check.",
+                h.header
+            )
+        } else {
+            format!(
+                "Read the `{}` header; refuse the delivery when it is missing.",
+                h.header
+            )
+        },
         out,
     );
     let (mut split, each) = match &h.format.separator {
@@ -1059,7 +1120,7 @@ fn hmac(h: &HmacAuth, out: &mut String) {
         },
     }
     step(split.trim().to_owned(), out);
-    if let Some(t) = &h.timestamp {
+    if let Some(t) = h.timestamp {
         let from = match (&t.header, &t.label) {
             (Some(hd), _) => format!("the `{hd}` header"),
             (None, Some(l)) => format!("the value of the entry labelled `{l}`"),
@@ -1078,20 +1139,16 @@ fn hmac(h: &HmacAuth, out: &mut String) {
             out,
         );
     }
-    let strip = h
-        .secret
+    let strip = secret
         .strip_prefix
         .as_deref()
         .map(|p| format!("remove the prefix `{p}`; "))
         .unwrap_or_default();
-    let key = match h.secret.encoding {
-        SecretEncoding::Utf8 => "its UTF-8 bytes are the key",
-        SecretEncoding::Base64 => "it is base64, and the decoded bytes are the key",
+    let given = match kind {
+        Signing::Hmac(_) => "the webhook's signing secret",
+        Signing::Ed25519 => "the provider's public key",
     };
-    step(
-        format!("Key: take the webhook's signing secret; {strip}{key}."),
-        out,
-    );
+    step(format!("Key: take {given}; {strip}{key_text}."), out);
     let mut parts = Vec::new();
     if h.signed.contains("{body}") {
         parts.push(
@@ -1111,18 +1168,27 @@ fn hmac(h: &HmacAuth, out: &mut String) {
     }
     message.push_str("; nothing is added or trimmed.");
     step(message, out);
-    step(
-        format!(
-            "Compute {} of the message with the key and encode it as {}.",
-            hmac_name(h.algorithm),
+    let mut accept = match kind {
+        Signing::Hmac(a) => {
+            step(
+                format!(
+                    "Compute {} of the message with the key and encode it as {}.",
+                    hmac_name(a),
+                    encoding_text(h.encoding)
+                ),
+                out,
+            );
+            "Accept the delivery when any signature equals the computed one, compared in \
+             constant time; refuse it otherwise."
+                .to_owned()
+        }
+        Signing::Ed25519 => format!(
+            "Decode each signature from {} (64 bytes) and accept the delivery when any of \
+             them verifies over the message with the public key; refuse it otherwise.",
             encoding_text(h.encoding)
         ),
-        out,
-    );
-    let mut accept = "Accept the delivery when any signature equals the computed one, compared in \
-                      constant time; refuse it otherwise."
-        .to_owned();
-    if let Some(r) = &h.rotation {
+    };
+    if let Some(r) = rotation {
         let _ = write!(
             accept,
             " Around a rotation, try every secret that is still valid (up to {}).",

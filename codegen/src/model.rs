@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 pub use hookspec_core::{
     signed_pieces, AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules,
-    DigestAlgorithm, Duration, HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, IpRange, JwksSource,
+    DigestAlgorithm, Duration, Ed25519Auth, HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, IpRange, JwksSource,
     JwtAlgorithm, JwtAuth, KeyEndpoint, KeySource, Pairs, Rotation, SecretEncoding, SecretFormat,
-    SignatureEncoding, SignatureFormat, SignedPiece, SignedTimestamp, Success, ToleranceWindow,
+    SignatureEncoding, SignatureFormat, SignatureLayout, SignedPiece, SignedTimestamp, Success, ToleranceWindow,
 };
 
 /// One provider's webhooks: delivery rules, authentication and every event.
@@ -272,6 +272,30 @@ pub struct Header {
     /// A typical value, for docs and generated requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example: Option<String>,
+    /// A value the provider makes afresh for each delivery (an id, the send time); a
+    /// redelivery of the same event keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate: Option<Generate>,
+}
+
+/// How a per-delivery header value is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Generate {
+    /// A random UUID (version 4), e.g. GitHub's `X-GitHub-Delivery`.
+    Uuid,
+    /// The send time in Unix seconds.
+    UnixSeconds,
+    /// The send time as an RFC 3339 date-time (UTC).
+    Rfc3339,
+    /// A prefix and random letters and digits, e.g. Standard Webhooks' `msg_...`.
+    Token {
+        /// Text before the random part.
+        #[serde(default)]
+        prefix: String,
+        /// How many random characters follow the prefix.
+        length: u32,
+    },
 }
 
 /// The part of the body every event shares.

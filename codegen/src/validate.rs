@@ -297,6 +297,10 @@ fn auth(a: &AuthScheme, p: &Path, r: &mut Reporter<'_>) {
             header(&x.header, &p.key("identifying_header").key("header"), r)
         }
         AuthScheme::Hmac(h) => hmac(h, &p.key("hmac"), r),
+        AuthScheme::Ed25519(e) => {
+            let p = p.key("ed25519");
+            layout(&e.layout(), &p, r);
+        }
         AuthScheme::Jwt(j) => {
             let p = p.key("jwt");
             header(&j.header, &p.key("header"), r);
@@ -358,7 +362,21 @@ fn base_urls(urls: &Pairs, p: &Path, r: &mut Reporter<'_>) {
 }
 
 fn hmac(h: &HmacAuth, p: &Path, r: &mut Reporter<'_>) {
-    header(&h.header, &p.key("header"), r);
+    layout(&h.layout(), p, r);
+    if let Some(rot) = &h.rotation {
+        if rot.max_active == 0 {
+            r.at(
+                &p.key("rotation").key("max_active"),
+                "at least one secret must be active",
+            );
+        }
+    }
+}
+
+/// What HMAC and Ed25519 schemes share: the header, the signed template, the timestamp
+/// and the entry format.
+fn layout(h: &SignatureLayout<'_>, p: &Path, r: &mut Reporter<'_>) {
+    header(h.header, &p.key("header"), r);
     let mut uses_timestamp = false;
     let mut has_body = false;
     for piece in signed_pieces(&h.signed) {
@@ -394,7 +412,7 @@ fn hmac(h: &HmacAuth, p: &Path, r: &mut Reporter<'_>) {
             ),
         );
     }
-    match (&h.timestamp, uses_timestamp) {
+    match (h.timestamp, uses_timestamp) {
         (None, true) => {
             r.at(
                 &p.key("signed"),
@@ -418,7 +436,7 @@ fn hmac(h: &HmacAuth, p: &Path, r: &mut Reporter<'_>) {
         }
         (None, false) => {}
     }
-    let f = &h.format;
+    let f = h.format;
     if f.scheme.is_some() != f.label_separator.is_some() {
         r.at(&p.key("format"), "`scheme` and `label_separator` go together: entries look like `<scheme><label_separator><signature>`");
     }
@@ -429,14 +447,6 @@ fn hmac(h: &HmacAuth, p: &Path, r: &mut Reporter<'_>) {
     ] {
         if v.as_deref() == Some("") {
             r.at(&p.key("format").key(k), format!("`{k}` must not be empty"));
-        }
-    }
-    if let Some(rot) = &h.rotation {
-        if rot.max_active == 0 {
-            r.at(
-                &p.key("rotation").key("max_active"),
-                "at least one secret must be active",
-            );
         }
     }
 }

@@ -27,17 +27,15 @@ pub fn config(
     key_urls: &BTreeMap<String, String>,
     faults: &[Fault],
 ) -> ReceiverConfig {
-    let mut secrets = Secrets::default();
-    for spec in specs {
-        let c = SigningCredentials::test(spec).shared;
-        let shared = &mut secrets.shared;
-        shared.authorization.extend(c.authorization);
-        shared.hmac_secrets.extend(c.hmac_secrets);
-        shared.client_ids.extend(c.client_ids);
-    }
-    secrets.shared.authorization.dedup();
-    secrets.shared.client_ids.dedup();
-    secrets.key_apis = key_apis(specs, key_urls);
+    // Each provider's own test credentials, derived from its spec.
+    let secrets = Secrets {
+        by_provider: specs
+            .iter()
+            .map(|spec| (spec.provider.clone(), SigningCredentials::test(spec).shared))
+            .collect(),
+        key_apis: key_apis(specs, key_urls),
+        ..Secrets::default()
+    };
     let loopback: Vec<ipnet::IpNet> = ["127.0.0.0/8", "::1/128"]
         .iter()
         .filter_map(|n| n.parse().ok())

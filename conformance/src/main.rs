@@ -38,6 +38,9 @@ enum Command {
     Send(Box<SendArgs>),
     /// Print the headers the provider would sign a body with.
     Sign(SignArgs),
+    /// Check a delivery's headers and body as a receiver does (exit 0 when it verifies),
+    /// e.g. one signed by the provider's own library.
+    Verify(VerifyArgs),
     /// Check captured payloads (JSON lines or a HAR file) against the spec.
     Validate(ValidateArgs),
 }
@@ -83,6 +86,9 @@ struct SendArgs {
     /// The receiver's base URL; the event goes to `URL/<provider>`.
     #[arg(long, value_name = "URL", required_unless_present = "endpoint")]
     url: Option<String>,
+    /// A header value to send as it is instead of a generated one; repeatable.
+    #[arg(long = "header", value_name = "NAME=VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
     /// The provider endpoint's full URL, instead of `--url`.
     #[arg(long, value_name = "URL", conflicts_with = "url")]
     endpoint: Option<String>,
@@ -107,6 +113,10 @@ struct SignArgs {
     /// stale delivery.
     #[arg(long, value_name = "UNIX_SECONDS")]
     timestamp: Option<u64>,
+    /// A header value to send as it is instead of a generated one (a published vector's
+    /// `webhook-id`, or its timestamp header, which is then the time signed); repeatable.
+    #[arg(long = "header", value_name = "NAME=VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
     /// Credentials not given are hookspec's public test ones; without `--signing-key`
     /// JWTs are signed with hookspec's test key under its test key id.
     #[command(flatten)]
@@ -115,6 +125,24 @@ struct SignArgs {
     /// `hookspec-<provider>-key-1`). `sign` serves no key; whoever serves it picks the id.
     #[arg(long, value_name = "KID", requires = "signing_keys")]
     kid: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    provider: OneProvider,
+    /// The body, byte for byte; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// A header of the delivery; repeatable.
+    #[arg(long = "header", value_name = "NAME=VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// Judge as of this time, in seconds since 1970 (default: now).
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    timestamp: Option<u64>,
+    /// Credentials not given are hookspec's public test ones.
+    #[command(flatten)]
+    credentials: CredentialArgs,
 }
 
 #[derive(clap::Args)]
@@ -244,6 +272,10 @@ struct CredentialArgs {
     /// HMAC signing secret the receiver verifies with, newest first; repeatable.
     #[arg(long = "secret", value_name = "S")]
     secrets: Vec<String>,
+    /// Ed25519 public key a receiver verifies with, as the provider writes it (`verify`);
+    /// repeatable.
+    #[arg(long = "public-key", value_name = "KEY")]
+    public_keys: Vec<String>,
     /// Account id sent in identifying headers (Vezgo's x-client-id).
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
@@ -259,6 +291,16 @@ struct CredentialArgs {
 struct SigningKeyArg {
     provider: Option<String>,
     path: PathBuf,
+}
+
+/// `NAME=VALUE` of `--header`.
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if http::HeaderName::from_bytes(name.as_bytes()).is_ok() => {
+            Ok((name.to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("`{s}` is not NAME=VALUE with a valid header name")),
+    }
 }
 
 fn parse_signing_key(s: &str) -> Result<SigningKeyArg, String> {
@@ -339,6 +381,7 @@ impl CredentialArgs {
                 authorization,
                 hmac_secrets: self.secrets.clone(),
                 client_ids: self.client_id.iter().cloned().collect(),
+                public_keys: self.public_keys.clone(),
                 key_api: None,
             },
             jwt_keys,
@@ -405,6 +448,7 @@ fn main() -> ExitCode {
         Command::MockApi(args) => block_on(mock_api(args)),
         Command::Send(args) => block_on(send(*args)),
         Command::Sign(args) => sign(&args),
+        Command::Verify(args) => block_on(verify(args)),
         Command::Validate(args) => validate(&args),
     }
 }
@@ -468,10 +512,14 @@ async fn send(args: SendArgs) -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let side = ProviderSide::new(spec, &args.credentials.credentials(jwt_keys, true));
+    if let Err(e) = side.check_credentials() {
+        return usage_error(e);
+    }
     let sent = hookspec_conformance::send::send(
         &side,
         &endpoint,
         body,
+        &args.headers,
         hookspec_conformance::suite::HANG_GRACE,
     )
     .await;
@@ -519,10 +567,84 @@ fn sign(args: &SignArgs) -> ExitCode {
         None => std::time::SystemTime::now(),
     };
     let side = ProviderSide::new(spec, &args.credentials.credentials(jwt_keys, true));
-    for (name, value) in side.sign(&body, at) {
+    // A secret the provider would not write this way is an error, never signed as text.
+    if let Err(e) = side.check_credentials() {
+        return usage_error(e);
+    }
+    for (name, value) in side.sign(&body, at, &args.headers) {
         println!("{name}: {value}");
     }
     ExitCode::SUCCESS
+}
+
+async fn verify(args: VerifyArgs) -> ExitCode {
+    use hookspec_runtime::verify::{Credentials as Receiving, Request, SourceIpCheck, Verifier};
+    let spec = match args.provider.spec() {
+        Ok(s) => s,
+        Err(e) => return usage_error(e),
+    };
+    let body = match read_input(&args.file) {
+        Ok(b) => b,
+        Err(e) => return usage_error(format!("cannot read {}: {e}", args.file.display())),
+    };
+    let mut shared = args.credentials.credentials(Default::default(), false).shared;
+    let test = hookspec_signer::SigningCredentials::test(&spec).shared;
+    for (given, default) in [
+        (&mut shared.hmac_secrets, test.hmac_secrets),
+        (&mut shared.public_keys, test.public_keys),
+        (&mut shared.client_ids, test.client_ids),
+    ] {
+        if given.is_empty() {
+            *given = default;
+        }
+    }
+    if shared.authorization.is_empty() {
+        shared.authorization = test.authorization;
+    }
+    if hookspec_codegen::core::jwt_scheme(&spec.auth).is_some() {
+        return usage_error("`verify` checks signatures and credentials; JWT providers need their key server, which `run` and `send` start");
+    }
+    let schemes: &'static [hookspec_codegen::core::AuthScheme] = Box::leak(spec.auth.clone().into_boxed_slice());
+    let rules: &'static hookspec_codegen::core::DeliveryRules = Box::leak(Box::new(spec.delivery.rules()));
+    let receiving = match Receiving::new().source_ips(SourceIpCheck::Off).shared(&shared, schemes) {
+        Ok(r) => r,
+        Err(e) => return usage_error(e),
+    };
+    let verifier = match Verifier::new(schemes, rules, receiving) {
+        Ok(v) => v,
+        Err(e) => return usage_error(e),
+    };
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in &args.headers {
+        match (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            (Ok(n), Ok(v)) => {
+                headers.append(n, v);
+            }
+            _ => return usage_error(format!("`{name}: {value}` is not a valid header")),
+        }
+    }
+    let now = match args.timestamp {
+        Some(secs) => std::time::UNIX_EPOCH + Duration::from_secs(secs),
+        None => std::time::SystemTime::now(),
+    };
+    let request = Request {
+        headers: &headers,
+        body: &body,
+        peer: None,
+    };
+    match verifier.verify(&request, now).await {
+        Ok(()) => {
+            println!("verified");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("refused ({}): {e}", e.status());
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn validate(args: &ValidateArgs) -> ExitCode {

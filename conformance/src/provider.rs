@@ -79,15 +79,19 @@ impl ProviderSide {
         let base = SigningCredentials {
             jwt_key: test.jwt_key.clone(),
             kid: test.kid.clone(),
+            // The suite signs Ed25519 with its test key: a receiver is given its public key.
+            ed25519_seed: test.ed25519_seed,
             shared: SharedCredentials {
                 authorization: or_default(&given.authorization, &defaults.authorization, fill),
                 hmac_secrets: or_default(&given.hmac_secrets, &defaults.hmac_secrets, fill),
                 client_ids: or_default(&given.client_ids, &defaults.client_ids, fill),
+                public_keys: defaults.public_keys.clone(),
                 key_api: None,
             },
         };
         let complete = spec.auth.iter().all(|scheme| match scheme {
-            AuthScheme::Jwt(_) => true,
+            _ if scheme.is_optional() => true,
+            AuthScheme::Jwt(_) | AuthScheme::Ed25519(_) => true,
             AuthScheme::Hmac(_) => !base.shared.hmac_secrets.is_empty(),
             AuthScheme::Authorization(_) => !base.shared.authorization.is_empty(),
             AuthScheme::IdentifyingHeader(_) => !base.shared.client_ids.is_empty(),
@@ -127,14 +131,31 @@ impl ProviderSide {
         f(&signer)
     }
 
-    /// Headers of a valid delivery of `body` at `now`, `Content-Type` included.
-    pub fn sign(&self, body: &[u8], now: SystemTime) -> Vec<(String, String)> {
+    /// Headers of a valid delivery of `body` at `now`, `Content-Type` included; `given`
+    /// header values are kept as they are (a redelivery's id, a `--header`).
+    pub fn sign(
+        &self,
+        body: &[u8],
+        now: SystemTime,
+        given: &[(String, String)],
+    ) -> Vec<(String, String)> {
         let mut headers = vec![(
             "Content-Type".to_owned(),
             self.spec.delivery.content_type.clone(),
         )];
-        headers.extend(self.with_signer(|s| s.sign(body, now)));
+        headers.extend(self.with_signer(|s| s.sign_with(body, now, given)));
         headers
+    }
+
+    /// The generated ids among `first`'s headers, which a redelivery keeps.
+    pub fn redelivery(&self, first: &[(String, String)]) -> Vec<(String, String)> {
+        self.with_signer(|s| s.redelivery(first))
+    }
+
+    /// Whether the credentials are written as the spec says (see
+    /// [`SigningCredentials::check`]).
+    pub fn check_credentials(&self) -> Result<(), String> {
+        self.base.check(&self.spec)
     }
 
     /// Ids of the attacks this side can mount with its credentials, in order.

@@ -214,12 +214,13 @@ pub struct Sent {
 /// How much of a response body [`Sent::render`] shows.
 pub const SHOWN_BODY_BYTES: usize = 8 * 1024;
 
-/// Signs `body` as the provider does now and sends it to `endpoint` (the provider's full
-/// URL). The receiver gets the provider's timeout plus `grace` to answer.
+/// Signs `body` as the provider does now (with the `given` header values) and sends it
+/// to `endpoint` (the provider's full URL). The receiver gets the provider's timeout plus `grace` to answer.
 pub async fn send(
     side: &ProviderSide,
     endpoint: &str,
     body: Bytes,
+    given: &[(String, String)],
     grace: Duration,
 ) -> Result<Sent, SendError> {
     let url = endpoint_uri(endpoint).map_err(SendError::BadUrl)?;
@@ -227,7 +228,7 @@ pub async fn send(
     let request = Outgoing {
         method: delivery_method(spec.delivery.method),
         url,
-        headers: side.sign(&body, SystemTime::now()),
+        headers: side.sign(&body, SystemTime::now(), given),
         body: OutgoingBody::Full(body),
     };
     let timeout = spec.delivery.timeout.get();

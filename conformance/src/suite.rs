@@ -536,9 +536,10 @@ impl Target {
         Bytes::from(copy)
     }
 
-    /// A validly signed delivery of `body`.
-    fn delivery(&self, body: Bytes) -> Outgoing {
-        let headers = self.side.sign(&body, SystemTime::now());
+    /// A validly signed delivery of `body`, with fresh generated headers (ids) unless
+    /// `given` fixes them.
+    fn delivery(&self, body: Bytes, given: &[(String, String)]) -> Outgoing {
+        let headers = self.side.sign(&body, SystemTime::now(), given);
         self.request(headers, OutgoingBody::Full(body))
     }
 
@@ -659,11 +660,17 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
             };
             let mut s = Seen::new(expected);
             let mut observed = Vec::new();
-            // The idempotency case sends one delivery twice; every other body is new.
+            // The idempotency case sends one delivery twice, keeping its generated ids as a
+            // provider's redelivery does; every other body is new, with ids of its own.
             let same = (case.check == Check::Idempotency).then(|| t.fresh(&bodies[0]));
+            let mut kept: Vec<(String, String)> = Vec::new();
             for body in bodies {
                 let body = same.clone().unwrap_or_else(|| t.fresh(body));
-                let x = t.send(ctx, case, t.delivery(body)).await;
+                let request = t.delivery(body, &kept);
+                if same.is_some() && kept.is_empty() {
+                    kept = t.side.redelivery(&request.headers);
+                }
+                let x = t.send(ctx, case, request).await;
                 s.add(&x);
                 let (ok, words) = t.judge_delivery(&x);
                 s.fail_unless(ok);
@@ -697,7 +704,7 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
                 t.expect_success(),
                 humanize(t.timeout / 4)
             ));
-            let x = t.send(ctx, case, t.delivery(t.fresh(body))).await;
+            let x = t.send(ctx, case, t.delivery(t.fresh(body), &[])).await;
             s.add(&x);
             let (ok, words) = t.judge_delivery(&x);
             s.fail_unless(ok);
@@ -752,7 +759,7 @@ async fn run_hostile(
     } else {
         t.fresh(body)
     };
-    let mut request = t.delivery(body.clone());
+    let mut request = t.delivery(body.clone(), &[]);
     match hostile {
         Hostile::WrongContentType => {
             for (name, value) in &mut request.headers {
@@ -790,7 +797,7 @@ async fn run_hostile(
     s.observed = x.observed.to_string();
     // The probe shows whether the hostile request killed the receiver.
     let probe_body = cases::probe_body(t.spec()).unwrap_or_default();
-    let probe = t.send(ctx, case, t.delivery(t.fresh(&probe_body))).await;
+    let probe = t.send(ctx, case, t.delivery(t.fresh(&probe_body), &[])).await;
     let (alive, words) = t.judge_delivery(&probe);
     s.liveness = Some(if alive {
         format!("alive ({words})")
@@ -835,7 +842,7 @@ async fn run_retry(t: &Target, ctx: &RunContext, case: &Case, body: &Bytes) -> S
             scheduled += delays[attempt - 1];
             tokio::time::sleep_until(start + scheduled).await;
         }
-        let x = t.send(ctx, case, t.delivery(body.clone())).await;
+        let x = t.send(ctx, case, t.delivery(body.clone(), &[])).await;
         s.add(&x);
         let (ok, words) = t.judge_delivery(&x);
         attempts.push(AttemptReport {

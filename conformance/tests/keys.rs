@@ -249,6 +249,7 @@ async fn a_spec_only_jwks_provider_gets_a_key_set_that_verifies_what_the_suite_s
     let headers = side.sign(
         br#"{"type": "thing.happened", "id": "thing_1"}"#,
         SystemTime::now(),
+        &[],
     );
     let token = &headers
         .iter()

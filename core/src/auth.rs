@@ -17,6 +17,9 @@ pub enum AuthScheme {
     Hmac(HmacAuth),
     /// A signed JWT in a header.
     Jwt(JwtAuth),
+    /// An Ed25519 signature of the request in a header, checked with the provider's public
+    /// key (Standard Webhooks' `v1a,`).
+    Ed25519(Ed25519Auth),
     /// A header that identifies the sender's account (not a secret), e.g. `x-client-id`.
     IdentifyingHeader(IdentifyingHeaderAuth),
 }
@@ -80,9 +83,88 @@ pub struct HmacAuth {
     /// Secret rotation as the provider runs it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<Rotation>,
+    /// The provider sends it but a receiver need not check it (GitHub's legacy SHA-1
+    /// header): checked only when its header is present.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
     /// What the receiver should know about it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Text>,
+}
+
+/// An Ed25519 signature scheme: laid out in its header as an HMAC is, but verified with
+/// the provider's public key instead of a shared secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Ed25519Auth {
+    /// Header carrying the signature(s).
+    pub header: Text,
+    /// How the 64-byte signature is written in the header.
+    pub encoding: SignatureEncoding,
+    /// What is signed: a template over `{body}`, `{timestamp}` and `{header:NAME}`.
+    pub signed: Text,
+    /// How the header value is split into signatures.
+    pub format: SignatureFormat,
+    /// Where the signed timestamp comes from, when the scheme has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<SignedTimestamp>,
+    /// How the 32-byte public key is written when given to the receiver.
+    #[serde(default)]
+    pub public_key: SecretFormat,
+    /// The provider sends it but a receiver need not check it: checked only when its
+    /// header is present.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+    /// What the receiver should know about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+}
+
+/// The layout HMAC and Ed25519 schemes share: where the signature is, how it is written
+/// and what it covers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SignatureLayout<'a> {
+    /// Header carrying the signature(s).
+    pub header: &'a str,
+    /// How a signature is written.
+    pub encoding: SignatureEncoding,
+    /// The signed template.
+    pub signed: &'a str,
+    /// How the header value is split into signatures.
+    pub format: &'a SignatureFormat,
+    /// The signed timestamp, when there is one.
+    pub timestamp: Option<&'a SignedTimestamp>,
+    /// The scheme is checked only when its header is present.
+    pub optional: bool,
+}
+
+impl HmacAuth {
+    /// Where the signature is and what it covers.
+    pub fn layout(&self) -> SignatureLayout<'_> {
+        SignatureLayout {
+            header: &self.header,
+            encoding: self.encoding,
+            signed: &self.signed,
+            format: &self.format,
+            timestamp: self.timestamp.as_ref(),
+            optional: self.optional,
+        }
+    }
+}
+
+impl Ed25519Auth {
+    /// Where the signature is and what it covers.
+    pub fn layout(&self) -> SignatureLayout<'_> {
+        SignatureLayout {
+            header: &self.header,
+            encoding: self.encoding,
+            signed: &self.signed,
+            format: &self.format,
+            timestamp: self.timestamp.as_ref(),
+            optional: self.optional,
+        }
+    }
 }
 
 /// One piece of an HMAC `signed` template, in order.
@@ -245,16 +327,36 @@ impl SecretFormat {
             .unwrap_or(secret)
     }
 
-    /// The HMAC key a configured secret stands for: prefix removed, then decoded; `None`
-    /// when it is not written in the encoding the provider uses.
+    /// The key bytes a configured secret stands for: prefix removed, then decoded; `None`
+    /// when it is not written in the encoding the provider uses. Base64 is accepted with
+    /// or without padding, since providers' dashboards show both.
     pub fn key(&self, secret: &str) -> Option<Vec<u8>> {
-        use base64::Engine;
+        use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+        use base64::{alphabet, Engine};
+        const ANY_PADDING: GeneralPurposeConfig =
+            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
         let secret = self.strip(secret);
         match self.encoding {
             SecretEncoding::Utf8 => Some(secret.as_bytes().to_vec()),
-            SecretEncoding::Base64 => base64::engine::general_purpose::STANDARD
+            SecretEncoding::Base64 => GeneralPurpose::new(&alphabet::STANDARD, ANY_PADDING)
                 .decode(secret)
                 .ok(),
+            SecretEncoding::Base64url => GeneralPurpose::new(&alphabet::URL_SAFE, ANY_PADDING)
+                .decode(secret)
+                .ok(),
+        }
+    }
+
+    /// How a report names what a secret must look like (`base64 after the prefix `whsec_``).
+    pub fn describe(&self) -> String {
+        let encoding = match self.encoding {
+            SecretEncoding::Utf8 => "text",
+            SecretEncoding::Base64 => "base64 (standard alphabet, padding optional)",
+            SecretEncoding::Base64url => "URL-safe base64 (padding optional)",
+        };
+        match &self.strip_prefix {
+            Some(p) => format!("{encoding} after the prefix `{p}`"),
+            None => encoding.to_owned(),
         }
     }
 }
@@ -267,8 +369,10 @@ pub enum SecretEncoding {
     /// The secret's text is the key.
     #[default]
     Utf8,
-    /// The secret is base64 of the key.
+    /// The secret is base64 of the key (standard alphabet, padded or not).
     Base64,
+    /// The secret is URL-safe base64 of the key (`-` and `_`, padded or not).
+    Base64url,
 }
 
 /// Secret rotation rules.
@@ -406,16 +510,26 @@ impl AuthScheme {
     pub fn headers(&self) -> Vec<&str> {
         match self {
             AuthScheme::Authorization(a) => vec![&a.header],
-            AuthScheme::Hmac(h) => {
-                let mut out: Vec<&str> = vec![&h.header];
-                if let Some(t) = h.timestamp.as_ref().and_then(|t| t.header.as_deref()) {
-                    out.push(t);
-                }
-                out
-            }
+            AuthScheme::Hmac(h) => h.layout().headers(),
+            AuthScheme::Ed25519(e) => e.layout().headers(),
             AuthScheme::Jwt(j) => vec![&j.header],
             AuthScheme::IdentifyingHeader(i) => vec![&i.header],
         }
+    }
+
+    /// The signature layout, for an HMAC or Ed25519 scheme.
+    pub fn layout(&self) -> Option<SignatureLayout<'_>> {
+        match self {
+            AuthScheme::Hmac(h) => Some(h.layout()),
+            AuthScheme::Ed25519(e) => Some(e.layout()),
+            _ => None,
+        }
+    }
+
+    /// Whether a receiver may skip the scheme when its header is absent (an optional
+    /// signature scheme).
+    pub fn is_optional(&self) -> bool {
+        self.layout().is_some_and(|l| l.optional)
     }
 
     /// The JWT scheme, when this is one.
@@ -424,6 +538,17 @@ impl AuthScheme {
             AuthScheme::Jwt(j) => Some(j),
             _ => None,
         }
+    }
+}
+
+impl<'a> SignatureLayout<'a> {
+    /// The signature header, then the timestamp header when it has its own.
+    pub fn headers(&self) -> Vec<&'a str> {
+        let mut out = vec![self.header];
+        if let Some(t) = self.timestamp.and_then(|t| t.header.as_deref()) {
+            out.push(t);
+        }
+        out
     }
 }
 

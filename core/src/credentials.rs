@@ -71,6 +71,9 @@ pub struct Credentials {
     pub hmac_secrets: Vec<String>,
     /// Identifying-header values (client ids).
     pub client_ids: Vec<String>,
+    /// Ed25519 public keys as the provider shows them (prefix and encoding included),
+    /// newest first.
+    pub public_keys: Vec<String>,
     /// Where JWT verification keys come from.
     pub key_api: Option<KeyApi>,
 }
@@ -81,6 +84,7 @@ impl fmt::Debug for Credentials {
             .field("authorization", &self.authorization)
             .field("hmac_secrets", &self.hmac_secrets.len())
             .field("client_ids", &self.client_ids)
+            .field("public_keys", &self.public_keys.len())
             .field("key_api", &self.key_api)
             .finish()
     }

@@ -235,6 +235,7 @@ impl Bench {
                 },
             )]
             .into(),
+            ..Secrets::default()
         };
         config.allow_ips = vec!["127.0.0.0/8".parse().unwrap()];
         Bench { runtime, config }

@@ -45,6 +45,9 @@ pub struct Secrets {
     /// By provider: where its JWT verification keys come from (its API base URL or key-set
     /// URL, or a local stand-in) and what a key request carries.
     pub key_apis: BTreeMap<String, KeyApi>,
+    /// By provider: credentials of its own, used instead of `shared` (each provider's
+    /// secrets written as its spec says: text for one, `whsec_` base64 for another).
+    pub by_provider: BTreeMap<String, Credentials>,
 }
 
 /// How to run the receiver.
@@ -192,7 +195,12 @@ impl ReceiverConfig {
         provider: &str,
         auth: &'static [AuthScheme],
     ) -> anyhow::Result<verify::Credentials> {
-        let mut shared = self.secrets.shared.clone();
+        let mut shared = self
+            .secrets
+            .by_provider
+            .get(provider)
+            .unwrap_or(&self.secrets.shared)
+            .clone();
         shared.key_api = self.secrets.key_apis.get(provider).cloned();
         let c = verify::Credentials::new()
             .allow_ips(self.allow_ips.iter().copied())

@@ -38,6 +38,9 @@ struct Args {
     /// An accepted client id for identifying headers; repeatable.
     #[arg(long = "client-id")]
     client_ids: Vec<String>,
+    /// An Ed25519 public key of the provider, as it writes them; repeatable.
+    #[arg(long = "public-key")]
+    public_keys: Vec<String>,
     /// Where JWT verification keys come from: the API base URL of a provider whose keys
     /// come from an endpoint (Plaid's, or a local stand-in), or the key-set URL of a JWKS
     /// provider. `PROVIDER=URL` for one provider, a bare URL for every JWT provider;
@@ -173,9 +176,11 @@ async fn main() -> anyhow::Result<()> {
             authorization,
             hmac_secrets: args.secrets,
             client_ids: args.client_ids,
+            public_keys: args.public_keys,
             key_api: None,
         },
         key_apis,
+        ..Secrets::default()
     };
     config.allow_ips = args.allow_ips;
     config.trusted_proxies = args.trusted_proxies;

@@ -87,6 +87,7 @@ async fn rig(faults: Vec<Fault>) -> Rig {
             authorization: belvo.shared.authorization.clone(),
             hmac_secrets: bridge.shared.hmac_secrets.clone(),
             client_ids: vezgo.shared.client_ids.clone(),
+            public_keys: Vec::new(),
             key_api: None,
         },
         key_apis: [(
@@ -100,6 +101,7 @@ async fn rig(faults: Vec<Fault>) -> Rig {
             },
         )]
         .into(),
+        ..Secrets::default()
     };
     config.allow_ips = vec!["127.0.0.0/8".parse().unwrap()];
     config.faults = faults;

@@ -6,9 +6,10 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use hookspec_codegen::model::{
-    signed_pieces, AuthScheme, AuthorizationKind, HmacAlgorithm, HmacAuth, JwtAuth, ProviderSpec,
-    SecretEncoding, SignatureEncoding, SignedPiece,
+    signed_pieces, AuthScheme, AuthorizationKind, Generate, HmacAlgorithm, HmacAuth, JwtAuth,
+    ProviderSpec, SecretEncoding, SecretFormat, SignatureEncoding, SignatureLayout, SignedPiece,
 };
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
 use sha2::{Digest, Sha256, Sha512};
@@ -25,6 +26,9 @@ pub struct SigningCredentials {
     pub jwt_key: Option<SigningKey>,
     /// The key id the JWT names.
     pub kid: String,
+    /// The seed of the Ed25519 signing key (Ed25519 schemes); its public key goes to the
+    /// receiver in `shared.public_keys`.
+    pub ed25519_seed: Option<[u8; 32]>,
     /// What the provider shares with the receiver: HMAC secrets as the receiver configures
     /// them (prefix and encoding included; one signature entry per secret, as during a
     /// rotation), the `Authorization` value it sends (the first) and its identifying
@@ -37,6 +41,7 @@ impl std::fmt::Debug for SigningCredentials {
         f.debug_struct("SigningCredentials")
             .field("jwt_key", &self.jwt_key.is_some())
             .field("kid", &self.kid)
+            .field("ed25519_seed", &self.ed25519_seed.is_some())
             .field("shared", &self.shared)
             .finish()
     }
@@ -53,6 +58,7 @@ impl SigningCredentials {
         let mut creds = SigningCredentials {
             jwt_key: None,
             kid: format!("hookspec-test-{name}-1"),
+            ed25519_seed: None,
             shared: Credentials::default(),
         };
         for scheme in &provider.auth {
@@ -62,9 +68,18 @@ impl SigningCredentials {
                 }
                 AuthScheme::Hmac(h) => {
                     creds.shared.hmac_secrets = vec![test_secret(
-                        h,
-                        &format!("hookspec test secret for {name} #1"),
+                        &h.secret,
+                        format!("hookspec test secret for {name} #1").as_bytes(),
                     )]
+                }
+                AuthScheme::Ed25519(e) => {
+                    let seed: [u8; 32] =
+                        Sha256::digest(format!("hookspec test ed25519 key: {name}")).into();
+                    creds.ed25519_seed = Some(seed);
+                    creds.shared.public_keys = vec![test_secret(
+                        &e.public_key,
+                        ed25519_pair(&seed).public_key().as_ref(),
+                    )];
                 }
                 AuthScheme::Authorization(a) => {
                     creds.shared.authorization =
@@ -86,16 +101,47 @@ impl SigningCredentials {
     }
 }
 
-/// `raw` written as a receiver would configure it for `scheme` (prefix, base64).
-pub(crate) fn test_secret(scheme: &HmacAuth, raw: &str) -> String {
-    let body = match scheme.secret.encoding {
-        SecretEncoding::Utf8 => raw.to_owned(),
+impl SigningCredentials {
+    /// Whether every secret and key is written as `spec` says, so nothing is signed with
+    /// a key the receiver would read differently: the message names the secret and the
+    /// encoding expected.
+    pub fn check(&self, spec: &ProviderSpec) -> Result<(), String> {
+        for scheme in &spec.auth {
+            let (what, format, given) = match scheme {
+                AuthScheme::Hmac(h) => ("HMAC secret", &h.secret, &self.shared.hmac_secrets),
+                AuthScheme::Ed25519(e) => {
+                    ("Ed25519 public key", &e.public_key, &self.shared.public_keys)
+                }
+                _ => continue,
+            };
+            for (i, secret) in given.iter().enumerate() {
+                if format.key(secret).is_none() {
+                    return Err(format!(
+                        "{} {what} #{i} is not written as the provider writes them: expected {}",
+                        spec.provider,
+                        format.describe()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Key bytes written as a receiver would configure them for `format` (prefix, base64).
+pub(crate) fn test_secret(format: &SecretFormat, raw: &[u8]) -> String {
+    let body = match format.encoding {
+        SecretEncoding::Utf8 => String::from_utf8_lossy(raw).into_owned(),
         SecretEncoding::Base64 => STANDARD.encode(raw),
+        SecretEncoding::Base64url => base64::engine::general_purpose::URL_SAFE.encode(raw),
     };
-    format!(
-        "{}{body}",
-        scheme.secret.strip_prefix.as_deref().unwrap_or("")
-    )
+    format!("{}{body}", format.strip_prefix.as_deref().unwrap_or(""))
+}
+
+/// The Ed25519 key pair of a seed.
+fn ed25519_pair(seed: &[u8; 32]) -> Ed25519KeyPair {
+    // Any 32 bytes are a valid seed.
+    Ed25519KeyPair::from_seed_unchecked(seed).expect("a 32-byte seed is always valid")
 }
 
 /// A delivery to send: headers (without `Content-Type`) and body.
@@ -123,6 +169,7 @@ struct Tweak {
     alg: Option<&'static str>,
     iat_offset: i64,
     hmac_secrets: Option<Vec<String>>,
+    ed25519_seed: Option<[u8; 32]>,
     hmac_label: Option<String>,
     truncate: bool,
     authorization: Option<AuthorizationValue>,
@@ -146,10 +193,35 @@ impl<'s> Signer<'s> {
         &self.credentials
     }
 
-    /// Every auth header for `body` signed at `now`, plus the spec's fixed delivery
-    /// headers (not `Content-Type`).
+    /// Every auth header for `body` signed at `now`, plus the spec's delivery headers
+    /// (not `Content-Type`), generated ones made afresh.
     pub fn sign(&self, body: &[u8], now: SystemTime) -> Vec<(String, String)> {
-        self.headers(body, now, &Tweak::default())
+        self.headers(body, now, &Tweak::default(), &[])
+    }
+
+    /// As [`Signer::sign`], with `given` header values used as they are (a published test
+    /// vector's id and timestamp, or a redelivery's id): a signed template reads them, and
+    /// a given timestamp header is the time signed.
+    pub fn sign_with(
+        &self,
+        body: &[u8],
+        now: SystemTime,
+        given: &[(String, String)],
+    ) -> Vec<(String, String)> {
+        self.headers(body, now, &Tweak::default(), given)
+    }
+
+    /// The generated ids among the headers of a first delivery, which a redelivery of the
+    /// same event keeps (pass them to [`Signer::sign_with`]); times are made afresh.
+    pub fn redelivery(&self, first: &[(String, String)]) -> Vec<(String, String)> {
+        self.spec
+            .delivery
+            .headers
+            .iter()
+            .filter(|h| matches!(h.generate, Some(Generate::Uuid | Generate::Token { .. })))
+            .filter_map(|h| first.iter().find(|(n, _)| n.eq_ignore_ascii_case(&h.name)))
+            .cloned()
+            .collect()
     }
 
     /// The key id a retired key is served under by [`Signer::public_jwks`].
@@ -189,10 +261,19 @@ impl<'s> Signer<'s> {
             AuthScheme::Jwt(j) if self.credentials.jwt_key.is_some() => Some(j),
             _ => None,
         });
-        let hmac = self.spec.auth.iter().find_map(|s| match s {
-            AuthScheme::Hmac(h) if !self.credentials.shared.hmac_secrets.is_empty() => Some(h),
+        // The first required signature scheme the signer can sign.
+        let signature = self.spec.auth.iter().find_map(|s| match s {
+            AuthScheme::Hmac(h)
+                if !h.optional && !self.credentials.shared.hmac_secrets.is_empty() =>
+            {
+                Some((h.layout(), s))
+            }
+            AuthScheme::Ed25519(e) if !e.optional && self.credentials.ed25519_seed.is_some() => {
+                Some((e.layout(), s))
+            }
             _ => None,
         });
+        let hmac = signature.map(|(layout, _)| layout);
         let authorization = self.credentials.shared.authorization.first().filter(|_| {
             self.spec
                 .auth
@@ -205,7 +286,7 @@ impl<'s> Signer<'s> {
                 .iter()
                 .any(|s| matches!(s, AuthScheme::IdentifyingHeader(_)))
         });
-        let hmac_timestamp = hmac.and_then(|h| h.timestamp.as_ref());
+        let hmac_timestamp = hmac.and_then(|h| h.timestamp);
         let hmac_labelled =
             hmac.filter(|h| h.format.scheme.is_some() && h.format.label_separator.is_some());
         let mut tweak = Tweak::default();
@@ -213,15 +294,22 @@ impl<'s> Signer<'s> {
         let mut expected = attack.expected_error();
         match attack {
             Attack::MissingHeader => {
-                tweak.drop_header = Some(first_header(self.spec.auth.first()?))
+                let required = self.spec.auth.iter().find(|s| !s.is_optional())?;
+                tweak.drop_header = Some(first_header(required))
             }
             Attack::WrongKey => {
                 jwt?;
                 tweak.jwt_key = Some(test_signing_key(&format!("{name} wrong jwt")));
             }
-            Attack::WrongSecret => {
-                tweak.hmac_secrets = Some(vec![test_secret(hmac?, "hookspec wrong secret")]);
-            }
+            Attack::WrongSecret => match signature?.1 {
+                AuthScheme::Hmac(h) => {
+                    tweak.hmac_secrets =
+                        Some(vec![test_secret(&h.secret, b"hookspec wrong secret")]);
+                }
+                _ => {
+                    tweak.ed25519_seed = Some(Sha256::digest(b"hookspec wrong ed25519 key").into());
+                }
+            },
             Attack::WrongCredentials => {
                 tweak.authorization = Some(match authorization? {
                     AuthorizationValue::Basic { user, .. } => AuthorizationValue::Basic {
@@ -245,7 +333,7 @@ impl<'s> Signer<'s> {
                 if jwt.is_none() {
                     expected = "no_matching_signature";
                 }
-                let signed = self.headers(&body, now, &tweak);
+                let signed = self.headers(&body, now, &tweak, &[]);
                 return Some(SignedRequest {
                     headers: signed,
                     body: tamper(&body),
@@ -298,7 +386,7 @@ impl<'s> Signer<'s> {
                 tweak.truncate = true;
             }
         }
-        let headers = self.headers(&body, now, &tweak);
+        let headers = self.headers(&body, now, &tweak, &[]);
         Some(SignedRequest {
             headers,
             body,
@@ -306,7 +394,13 @@ impl<'s> Signer<'s> {
         })
     }
 
-    fn headers(&self, body: &[u8], now: SystemTime, tweak: &Tweak) -> Vec<(String, String)> {
+    fn headers(
+        &self,
+        body: &[u8],
+        now: SystemTime,
+        tweak: &Tweak,
+        given: &[(String, String)],
+    ) -> Vec<(String, String)> {
         let creds = &self.credentials;
         let client_id = tweak.client_id.as_ref().or(creds.shared.client_ids.first());
         let identifying: Vec<&str> = self
@@ -322,6 +416,8 @@ impl<'s> Signer<'s> {
         for h in &self.spec.delivery.headers {
             let value = if identifying.iter().any(|i| i.eq_ignore_ascii_case(&h.name)) {
                 client_id.cloned()
+            } else if let Some(g) = &h.generate {
+                Some(generate(g, now))
             } else {
                 h.value.clone().or_else(|| h.example.clone())
             };
@@ -329,6 +425,14 @@ impl<'s> Signer<'s> {
                 set(&mut out, &h.name, v);
             }
         }
+        for (name, value) in given {
+            set(&mut out, name, value.clone());
+        }
+        let given_time = |header: Option<&str>| {
+            let header = header?;
+            let (_, v) = given.iter().find(|(n, _)| n.eq_ignore_ascii_case(header))?;
+            v.trim().parse::<i64>().ok()
+        };
         let now_secs = unix_seconds(now) + tweak.iat_offset;
         for scheme in &self.spec.auth {
             match scheme {
@@ -362,8 +466,26 @@ impl<'s> Signer<'s> {
                     if secrets.is_empty() {
                         continue;
                     }
+                    let keys: Vec<Key> = secrets
+                        .iter()
+                        .map(|s| Key::Hmac(h.algorithm, secret_key(h, s)))
+                        .collect();
+                    let layout = h.layout();
                     let label = tweak.hmac_label.as_deref().or(h.format.scheme.as_deref());
-                    hmac_headers(&mut out, h, secrets, label, now_secs, body, tweak.truncate);
+                    let time = given_time(h.timestamp.as_ref().and_then(|t| t.header.as_deref()))
+                        .unwrap_or(now_secs);
+                    signature_headers(&mut out, &layout, &keys, label, time, body, tweak.truncate);
+                }
+                AuthScheme::Ed25519(e) => {
+                    let Some(seed) = tweak.ed25519_seed.or(creds.ed25519_seed) else {
+                        continue;
+                    };
+                    let layout = e.layout();
+                    let label = tweak.hmac_label.as_deref().or(e.format.scheme.as_deref());
+                    let time = given_time(e.timestamp.as_ref().and_then(|t| t.header.as_deref()))
+                        .unwrap_or(now_secs);
+                    let keys = [Key::Ed25519(ed25519_pair(&seed))];
+                    signature_headers(&mut out, &layout, &keys, label, time, body, tweak.truncate);
                 }
             }
         }
@@ -475,11 +597,28 @@ fn jwt_token(
     format!("{input}.{signature}")
 }
 
-/// The HMAC header(s): one entry per secret, plus the timestamp where the scheme has one.
-fn hmac_headers(
+/// A key a signature header is made with.
+enum Key {
+    Hmac(HmacAlgorithm, Vec<u8>),
+    Ed25519(Ed25519KeyPair),
+}
+
+impl Key {
+    fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match self {
+            Key::Hmac(algorithm, key) => mac(*algorithm, key, message),
+            Key::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
+        }
+    }
+}
+
+/// A signature header: one entry per key, plus the timestamp where the scheme has one.
+/// A header another scheme already wrote (Standard Webhooks puts `v1,` and `v1a,` in one)
+/// gets the new entries appended.
+fn signature_headers(
     out: &mut Vec<(String, String)>,
-    scheme: &HmacAuth,
-    secrets: &[String],
+    scheme: &SignatureLayout<'_>,
+    keys: &[Key],
     label: Option<&str>,
     now_secs: i64,
     body: &[u8],
@@ -487,7 +626,7 @@ fn hmac_headers(
 ) {
     let timestamp = now_secs.to_string();
     let mut entries = Vec::new();
-    if let Some(ts) = &scheme.timestamp {
+    if let Some(ts) = scheme.timestamp {
         match (&ts.header, &ts.label) {
             (Some(name), _) => set(out, name, timestamp.clone()),
             (None, Some(l)) => entries.push(format!(
@@ -497,10 +636,9 @@ fn hmac_headers(
             (None, None) => {}
         }
     }
-    let message = render(&scheme.signed, body, &timestamp, out);
-    for secret in secrets {
-        let key = secret_key(scheme, secret);
-        let mut signature = encode(scheme.encoding, &mac(scheme.algorithm, &key, &message));
+    let message = render(scheme.signed, body, &timestamp, out);
+    for key in keys {
+        let mut signature = encode(scheme.encoding, &key.sign(&message));
         if truncate {
             signature.truncate(signature.len() / 2);
         }
@@ -512,8 +650,50 @@ fn hmac_headers(
             break; // one signature per header
         }
     }
-    let joined = entries.join(scheme.format.separator.as_deref().unwrap_or(""));
-    set(out, &scheme.header, joined);
+    let separator = scheme.format.separator.as_deref().unwrap_or("");
+    let mut joined = entries.join(separator);
+    if let Some((_, earlier)) = out
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(scheme.header))
+        .filter(|_| !separator.is_empty())
+    {
+        joined = format!("{earlier}{separator}{joined}");
+    }
+    set(out, scheme.header, joined);
+}
+
+/// A fresh value for a generated header.
+fn generate(how: &Generate, now: SystemTime) -> String {
+    use ring::rand::SecureRandom as _;
+    let length = match how {
+        Generate::Token { length, .. } => *length as usize,
+        _ => 16,
+    };
+    let mut random = vec![0u8; length];
+    // The system's generator does not fail on supported platforms; zeros would only make
+    // ids repeat, which the idempotency tests would notice.
+    let _ = ring::rand::SystemRandom::new().fill(&mut random);
+    match how {
+        Generate::Uuid => {
+            let bytes: [u8; 16] = random[..16].try_into().unwrap_or_default();
+            uuid::Builder::from_random_bytes(bytes)
+                .into_uuid()
+                .to_string()
+        }
+        Generate::UnixSeconds => unix_seconds(now).to_string(),
+        Generate::Rfc3339 => time::OffsetDateTime::from(now)
+            .replace_nanosecond(0)
+            .ok()
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .unwrap_or_default(),
+        Generate::Token { prefix, .. } => {
+            const ALPHABET: &[u8; 62] =
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+            // 256 = 4 * 62 + 8: the slight bias does not matter for test ids.
+            let random = random.iter().map(|b| char::from(ALPHABET[usize::from(*b) % 62]));
+            prefix.chars().chain(random).collect()
+        }
+    }
 }
 
 /// The signed template with `{body}`, `{timestamp}` and `{header:NAME}` filled in.
@@ -537,7 +717,8 @@ fn render(template: &str, body: &[u8], timestamp: &str, headers: &[(String, Stri
 }
 
 fn secret_key(scheme: &HmacAuth, secret: &str) -> Vec<u8> {
-    // A secret not in the provider's encoding signs with its text, so the receiver refuses it.
+    // Front ends check secrets first (`SigningCredentials::check`); one that still slips
+    // through signs with its text, which the receiver refuses, rather than aborting a run.
     scheme
         .secret
         .key(secret)

@@ -72,7 +72,7 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
                 && h.format.separator.is_some()
             {
                 let previous =
-                    test_secret(h, &format!("hookspec test secret for {} #0", spec.provider));
+                    test_secret(&h.secret, format!("hookspec test secret for {} #0", spec.provider).as_bytes());
                 let mut both = credentials.clone();
                 both.shared.hmac_secrets =
                     vec![credentials.shared.hmac_secrets[0].clone(), previous.clone()];

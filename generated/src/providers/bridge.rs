@@ -1396,8 +1396,8 @@ impl ::hookspec_runtime::Dispatch<1> for Event {
 /// How Bridge authenticates a delivery, from `spec/bridge.yaml`; every scheme applies.
 pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
     ::hookspec_runtime::core::AuthScheme::Hmac(::hookspec_runtime::core::HmacAuth {
-        header: ::std::borrow::Cow::Borrowed("BridgeApi-Signature"),
         algorithm: ::hookspec_runtime::core::HmacAlgorithm::Sha256,
+        header: ::std::borrow::Cow::Borrowed("BridgeApi-Signature"),
         encoding: ::hookspec_runtime::core::SignatureEncoding::HexUpper,
         signed: ::std::borrow::Cow::Borrowed("{body}"),
         format: ::hookspec_runtime::core::SignatureFormat {
@@ -1408,6 +1408,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             scheme: ::std::option::Option::Some(::std::borrow::Cow::Borrowed("v1")),
         },
         timestamp: ::std::option::Option::None,
+        optional: false,
         secret: ::hookspec_runtime::core::SecretFormat {
             encoding: ::hookspec_runtime::core::SecretEncoding::Utf8,
             strip_prefix: ::std::option::Option::None,

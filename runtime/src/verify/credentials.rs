@@ -32,6 +32,7 @@ pub struct Credentials {
     pub(crate) bearer: Option<Secret>,
     pub(crate) hmac_secrets: Vec<Secret>,
     pub(crate) client_ids: Vec<String>,
+    pub(crate) public_keys: Vec<String>,
     pub(crate) key_source: Option<Box<dyn KeySource>>,
     pub(crate) key_refresh: Option<Duration>,
     pub(crate) key_retry: Option<Duration>,
@@ -64,6 +65,13 @@ impl Credentials {
     /// signature made with any of them is accepted.
     pub fn hmac_secret(mut self, secret: impl Into<Secret>) -> Self {
         self.hmac_secrets.push(secret.into());
+        self
+    }
+
+    /// An Ed25519 public key of the provider, written as the provider shows it (Standard
+    /// Webhooks' `whpk_...`). Call once per live key during a rotation.
+    pub fn public_key(mut self, key: impl Into<String>) -> Self {
+        self.public_keys.push(key.into());
         self
     }
 
@@ -153,6 +161,9 @@ impl Credentials {
         for id in &shared.client_ids {
             self = self.client_id(id.clone());
         }
+        for key in &shared.public_keys {
+            self = self.public_key(key.clone());
+        }
         if let (Some(jwt), Some(api)) = (hookspec_core::jwt_scheme(schemes), &shared.key_api) {
             let mut source = super::HttpKeySource::for_scheme(jwt, &api.base_url)?;
             for (field, value) in &api.credentials {
@@ -178,6 +189,7 @@ impl fmt::Debug for Credentials {
             .field("bearer", &self.bearer.is_some())
             .field("hmac_secrets", &self.hmac_secrets.len())
             .field("client_ids", &self.client_ids)
+            .field("public_keys", &self.public_keys.len())
             .field("key_source", &self.key_source.is_some())
             .field("trusted_proxies", &self.trusted_proxies)
             .field("source_ips", &self.source_ips)

@@ -167,10 +167,16 @@ pub enum ConfigError {
     },
     /// The spec has an identifying header but no client id was configured.
     MissingClientId,
-    /// The n-th configured HMAC secret (from 0) is not written as the scheme says.
+    /// The spec has a required Ed25519 scheme but no public key was configured.
+    MissingPublicKey,
+    /// The n-th configured secret or public key (from 0) is not written as the scheme says.
     BadSecretEncoding {
-        /// Its position among the configured secrets.
+        /// `HMAC secret` or `Ed25519 public key`.
+        what: &'static str,
+        /// Its position among the configured ones.
         index: usize,
+        /// How the scheme says it is written (`base64 after the prefix `whsec_``).
+        expected: String,
     },
     /// A header name in the scheme is not a valid HTTP header name.
     BadHeaderName {
@@ -203,11 +209,15 @@ impl fmt::Display for ConfigError {
             ConfigError::MissingClientId => {
                 f.write_str("the provider sends an identifying header: configure your client id")
             }
-            ConfigError::BadSecretEncoding { index } => {
-                write!(
-                    f,
-                    "HMAC secret #{index} is not encoded as the provider's secrets are"
-                )
+            ConfigError::MissingPublicKey => {
+                f.write_str("the provider signs with Ed25519: configure its public key")
+            }
+            ConfigError::BadSecretEncoding {
+                what,
+                index,
+                expected,
+            } => {
+                write!(f, "{what} #{index} is not written as the provider writes them: expected {expected}")
             }
             ConfigError::BadHeaderName { header } => {
                 write!(f, "`{header}` is not a valid header name")

@@ -1,5 +1,6 @@
-//! An HMAC of the request in a header, with the layout (template, labels, encoding,
-//! timestamp) read from the scheme (Bridge's `BridgeApi-Signature: v1=<HEX>,v1=<HEX>`).
+//! A signature of the request in a header, HMAC or Ed25519, with the layout (template,
+//! labels, encoding, timestamp) read from the scheme (Bridge's
+//! `BridgeApi-Signature: v1=<HEX>,v1=<HEX>`, Standard Webhooks' `v1,<B64> v1a,<B64>`).
 
 use std::fmt;
 use std::time::SystemTime;
@@ -15,7 +16,9 @@ use super::error::{ConfigError, VerifyError};
 use super::jwt::check_age;
 use super::secret::Secret;
 use super::{unix_seconds, Header};
-use hookspec_core::{signed_pieces, HmacAlgorithm, HmacAuth, SignedPiece};
+use hookspec_core::{
+    signed_pieces, Ed25519Auth, HmacAlgorithm, HmacAuth, SecretFormat, SignatureLayout, SignedPiece,
+};
 
 /// Signatures with the accepted label read from one header at most (rotation sends two).
 const MAX_ENTRIES: usize = 8;
@@ -32,12 +35,13 @@ enum Part {
 }
 
 /// A secret's keyed HMAC state, computed once: each delivery clones it instead of hashing
-/// the key again.
+/// the key again; or an Ed25519 public key.
 #[derive(Clone)]
 enum Keyed {
     Sha256(Hmac<Sha256>),
     Sha512(Hmac<Sha512>),
     Sha1(Hmac<Sha1>),
+    Ed25519(ring::signature::UnparsedPublicKey<Vec<u8>>),
 }
 
 impl Keyed {
@@ -65,12 +69,37 @@ impl Keyed {
             Keyed::Sha256(m) => run(m, pieces, out),
             Keyed::Sha512(m) => run(m, pieces, out),
             Keyed::Sha1(m) => run(m, pieces, out),
+            // Never reached: Ed25519 keys verify instead of making a tag.
+            Keyed::Ed25519(_) => 0,
         }
     }
 }
 
+/// The keys configured for a scheme, decoded as its format says.
+fn decode_keys(
+    format: &SecretFormat,
+    given: &[&str],
+    what: &'static str,
+    key: impl Fn(&[u8]) -> Option<Keyed>,
+) -> Result<Vec<Keyed>, ConfigError> {
+    given
+        .iter()
+        .enumerate()
+        .map(|(index, s)| {
+            format
+                .key(s)
+                .and_then(|bytes| key(&bytes))
+                .ok_or_else(|| ConfigError::BadSecretEncoding {
+                    what,
+                    index,
+                    expected: format.describe(),
+                })
+        })
+        .collect()
+}
+
 pub(crate) struct HmacCheck {
-    scheme: &'static HmacAuth,
+    scheme: SignatureLayout<'static>,
     header: Header,
     timestamp_header: Option<Header>,
     parts: Vec<Part>,
@@ -82,8 +111,7 @@ impl fmt::Debug for HmacCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HmacCheck")
             .field("header", &self.scheme.header)
-            .field("algorithm", &self.scheme.algorithm)
-            .field("secrets", &self.keys.len())
+            .field("keys", &self.keys.len())
             .finish()
     }
 }
@@ -93,38 +121,60 @@ impl HmacCheck {
         &self.scheme.header
     }
 
-    pub(crate) fn new(scheme: &'static HmacAuth, secrets: &[Secret]) -> Result<Self, ConfigError> {
+    /// The check of an HMAC scheme with the receiver's secrets.
+    pub(crate) fn hmac(scheme: &'static HmacAuth, secrets: &[Secret]) -> Result<Self, ConfigError> {
         if secrets.is_empty() {
             return Err(ConfigError::MissingHmacSecret);
         }
-        let parts = parse_template(&scheme.signed)?;
+        let given: Vec<&str> = secrets.iter().map(Secret::expose).collect();
+        let algorithm = scheme.algorithm;
+        let keys = decode_keys(&scheme.secret, &given, "HMAC secret", |key| {
+            Keyed::new(algorithm, key)
+        })?;
+        let tag_len = match algorithm {
+            HmacAlgorithm::Sha256 => 32,
+            HmacAlgorithm::Sha512 => 64,
+            HmacAlgorithm::Sha1 => 20,
+        };
+        Self::new(scheme.layout(), keys, tag_len)
+    }
+
+    /// The check of an Ed25519 scheme with the provider's public keys.
+    pub(crate) fn ed25519(
+        scheme: &'static Ed25519Auth,
+        public_keys: &[String],
+    ) -> Result<Self, ConfigError> {
+        if public_keys.is_empty() {
+            return Err(ConfigError::MissingPublicKey);
+        }
+        let given: Vec<&str> = public_keys.iter().map(String::as_str).collect();
+        let keys = decode_keys(&scheme.public_key, &given, "Ed25519 public key", |key| {
+            (key.len() == 32).then(|| {
+                Keyed::Ed25519(ring::signature::UnparsedPublicKey::new(
+                    &ring::signature::ED25519,
+                    key.to_vec(),
+                ))
+            })
+        })?;
+        Self::new(scheme.layout(), keys, 64)
+    }
+
+    fn new(
+        scheme: SignatureLayout<'static>,
+        keys: Vec<Keyed>,
+        tag_len: usize,
+    ) -> Result<Self, ConfigError> {
+        let parts = parse_template(scheme.signed)?;
         if parts.contains(&Part::Timestamp) && scheme.timestamp.is_none() {
             return Err(ConfigError::BadTemplate {
                 reason: "`{timestamp}` is signed but the scheme says where no timestamp is".into(),
             });
         }
-        let keys = secrets
-            .iter()
-            .enumerate()
-            .map(|(index, s)| {
-                scheme
-                    .secret
-                    .key(s.expose())
-                    .and_then(|key| Keyed::new(scheme.algorithm, &key))
-                    .ok_or(ConfigError::BadSecretEncoding { index })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let tag_len = match scheme.algorithm {
-            HmacAlgorithm::Sha256 => 32,
-            HmacAlgorithm::Sha512 => 64,
-            HmacAlgorithm::Sha1 => 20,
-        };
         Ok(HmacCheck {
             scheme,
-            header: Header::new(&scheme.header)?,
+            header: Header::new(scheme.header)?,
             timestamp_header: scheme
                 .timestamp
-                .as_ref()
                 .and_then(|t| t.header.as_deref())
                 .map(Header::new)
                 .transpose()?,
@@ -141,8 +191,11 @@ impl HmacCheck {
         now: SystemTime,
     ) -> Result<(), VerifyError> {
         let scheme = self.scheme;
-        let header: &'static str = &scheme.header;
+        let header: &'static str = scheme.header;
         let malformed = |reason| VerifyError::MalformedHeader { header, reason };
+        if scheme.optional && !headers.contains_key(&self.header.name) {
+            return Ok(());
+        }
         // Bytes, not text: the entries are ASCII or invalid, and skipping the UTF-8 check
         // and the substring searcher keeps parsing cheap next to the MAC itself.
         let value = self.header.value(headers)?.as_bytes();
@@ -152,7 +205,6 @@ impl HmacCheck {
         let mut timestamp: Option<&[u8]> = None;
         let ts_label = scheme
             .timestamp
-            .as_ref()
             .and_then(|t| t.label.as_deref())
             .map(str::as_bytes);
         let want_label = scheme.format.scheme.as_deref().map(str::as_bytes);
@@ -195,7 +247,7 @@ impl HmacCheck {
             ));
         }
 
-        let timestamp = match &scheme.timestamp {
+        let timestamp = match scheme.timestamp {
             None => None,
             Some(_) => {
                 let (text, header) = match &self.timestamp_header {
@@ -224,18 +276,10 @@ impl HmacCheck {
         }
         let pieces = &pieces[..self.parts.len()];
 
-        let mut tag = [0u8; DECODE_BUF];
-        let mut matched = subtle::Choice::from(0);
-        for key in &self.keys {
-            let n = key.tag(pieces, &mut tag);
-            for entry in &entries[..well_formed] {
-                matched |= tag[..n].ct_eq(&entry[..n]);
-            }
-        }
-        if !bool::from(matched) {
+        if !self.matches(pieces, &entries[..well_formed]) {
             return Err(VerifyError::NoMatchingSignature);
         }
-        if let (Some((_, seconds)), Some(ts)) = (timestamp, &scheme.timestamp) {
+        if let (Some((_, seconds)), Some(ts)) = (timestamp, scheme.timestamp) {
             let ahead = ts
                 .future_tolerance()
                 .map_or(u64::MAX, |d| d.get().as_secs());
@@ -247,6 +291,36 @@ impl HmacCheck {
             )?;
         }
         Ok(())
+    }
+}
+
+impl HmacCheck {
+    /// Whether any well-formed entry is a signature of `pieces` by any configured key.
+    /// HMAC tags are compared in constant time, all of them, whatever matched first.
+    fn matches(&self, pieces: &[&[u8]], entries: &[[u8; DECODE_BUF]]) -> bool {
+        let n = self.tag_len;
+        let mut message: Option<Vec<u8>> = None;
+        let mut tag = [0u8; DECODE_BUF];
+        let mut matched = subtle::Choice::from(0);
+        for key in &self.keys {
+            match key {
+                Keyed::Ed25519(public) => {
+                    let message = message.get_or_insert_with(|| pieces.concat());
+                    for entry in entries {
+                        if public.verify(message, &entry[..n]).is_ok() {
+                            matched |= subtle::Choice::from(1);
+                        }
+                    }
+                }
+                hmac => {
+                    let n = hmac.tag(pieces, &mut tag);
+                    for entry in entries {
+                        matched |= tag[..n].ct_eq(&entry[..n]);
+                    }
+                }
+            }
+        }
+        bool::from(matched)
     }
 }
 

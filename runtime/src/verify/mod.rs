@@ -7,8 +7,10 @@
 //! 1. the source address, when the provider publishes addresses (see [`SourceIpCheck`]);
 //! 2. every auth scheme the provider lists, in order: a JWT (ES256 only, key by `kid`
 //!    through a cached [`KeySource`], issue time, body digest), an HMAC (any configured
-//!    secret, any entry with the accepted label), a configured `Authorization` value, an
-//!    identifying header.
+//!    secret, any entry with the accepted label), an Ed25519 signature (any configured
+//!    public key), a configured `Authorization` value, an identifying header. An optional
+//!    signature scheme is checked only when its header is present and the receiver has
+//!    keys for it.
 //!
 //! Failures are typed ([`VerifyError`]) and carry no secret.
 
@@ -35,7 +37,8 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 pub use credentials::{Credentials, SourceIpCheck};
 pub use error::{ConfigError, VerifyError};
 pub use hookspec_core::{
-    AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules, HmacAlgorithm,
+    AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules, Ed25519Auth,
+    HmacAlgorithm,
     HmacAuth, IdentifyingHeaderAuth, JwksSource, JwtAlgorithm, JwtAuth, KeyEndpoint,
     SecretEncoding, SignatureEncoding, SignedTimestamp, Success,
 };
@@ -107,11 +110,23 @@ impl Verifier {
         let mut key_source = credentials.key_source.take();
         let mut checks = Vec::new();
         for scheme in schemes.iter().filter(|_| !unverified) {
+            // An optional scheme the receiver has no credentials for is not checked.
+            let configured = match scheme {
+                AuthScheme::Hmac(_) => !credentials.hmac_secrets.is_empty(),
+                AuthScheme::Ed25519(_) => !credentials.public_keys.is_empty(),
+                _ => true,
+            };
+            if scheme.is_optional() && !configured {
+                continue;
+            }
             checks.push(match scheme {
                 AuthScheme::Authorization(s) => {
                     Check::Authorization(AuthorizationCheck::new(s, &credentials)?)
                 }
-                AuthScheme::Hmac(s) => Check::Hmac(HmacCheck::new(s, &credentials.hmac_secrets)?),
+                AuthScheme::Hmac(s) => Check::Hmac(HmacCheck::hmac(s, &credentials.hmac_secrets)?),
+                AuthScheme::Ed25519(s) => {
+                    Check::Hmac(HmacCheck::ed25519(s, &credentials.public_keys)?)
+                }
                 AuthScheme::Jwt(s) => Check::Jwt(JwtCheck::new(
                     s,
                     credentials.future_skew.unwrap_or(s.future_skew.get()),
