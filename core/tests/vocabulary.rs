@@ -30,6 +30,7 @@ const STRIPE_LIKE: AuthScheme = AuthScheme::Hmac(HmacAuth {
         strip_prefix: Some(B("whsec_")),
     },
     rotation: None,
+    optional: false,
     description: None,
 });
 
@@ -171,4 +172,29 @@ fn source_ranges_parse_print_and_contain() {
         "invalid IP address syntax"
     );
     assert_eq!(IpRange::host("192.0.2.7".parse().unwrap()), host);
+}
+
+#[test]
+fn secrets_decode_padded_or_not_and_url_safe() {
+    let b64 = SecretFormat {
+        encoding: SecretEncoding::Base64,
+        strip_prefix: Some(B("whsec_")),
+    };
+    // "hi?>" is base64 "aGk/Pg==", URL-safe "aGk_Pg==".
+    for written in ["whsec_aGk/Pg==", "whsec_aGk/Pg", "aGk/Pg"] {
+        assert_eq!(b64.key(written).as_deref(), Some(&b"hi?>"[..]), "{written}");
+    }
+    assert_eq!(b64.key("whsec_aGk_Pg"), None, "URL-safe letters are not standard base64");
+    let url = SecretFormat {
+        encoding: SecretEncoding::Base64url,
+        strip_prefix: None,
+    };
+    for written in ["aGk_Pg==", "aGk_Pg"] {
+        assert_eq!(url.key(written).as_deref(), Some(&b"hi?>"[..]), "{written}");
+    }
+    assert_eq!(url.key("aGk/Pg"), None);
+    assert_eq!(
+        b64.describe(),
+        "base64 (standard alphabet, padding optional) after the prefix `whsec_`"
+    );
 }

@@ -585,16 +585,29 @@ fn configuration_errors_name_what_is_missing() {
             strip_prefix: Some(B("whsec_")),
         },
         rotation: None,
+        optional: false,
         description: None,
     })];
     let delivery = &hookspec::bridge::DELIVERY;
     let c = Credentials::new()
         .hmac_secret("whsec_c2VjcmV0")
         .hmac_secret("whsec_not base64!");
+    let err = Verifier::new(&B64, delivery, c).unwrap_err();
     assert_eq!(
-        Verifier::new(&B64, delivery, c).unwrap_err(),
-        ConfigError::BadSecretEncoding { index: 1 }
+        err,
+        ConfigError::BadSecretEncoding {
+            what: "HMAC secret",
+            index: 1,
+            expected: "base64 (standard alphabet, padding optional) after the prefix `whsec_`"
+                .into()
+        }
     );
+    assert!(err.to_string().starts_with("HMAC secret #1 is not written"));
+    // Unpadded base64 (a dashboard that drops the `=`) is the same key as padded.
+    for unpadded in ["whsec_c2VjcmV0MQ", "whsec_c2VjcmV0MQ=="] {
+        let c = Credentials::new().hmac_secret(unpadded);
+        assert!(Verifier::new(&B64, delivery, c).is_ok(), "{unpadded}");
+    }
 }
 
 #[tokio::test]
@@ -744,6 +757,7 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
         timestamp: None,
         secret: m::SecretFormat::default(),
         rotation: None,
+        optional: false,
         description: None,
     };
     let stripe = m::HmacAuth {
@@ -817,6 +831,7 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
             description: "delivery id".into(),
             value: Some("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W".into()),
             example: None,
+            generate: None,
         }];
         let s: &'static m::ProviderSpec = Box::leak(Box::new(s));
         let signer = Signer::new(s, SigningCredentials::test(s));
