@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::model::{Event, Format, JsonType, Kind, ProviderSpec, Select, Shape};
+use crate::model::{header_ref, Event, Format, JsonType, Kind, ProviderSpec, Select, Shape};
 
 /// One way a value breaks its shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,22 @@ pub fn check_event_body<'s>(
         c.fail("$", format!("expected an object, found {}", describe(body)));
         return c.out;
     };
-    for (field, want) in &event.when {
+    // Header discriminators are not in the body; a body discriminator the event's `when`
+    // leaves out must be absent.
+    for field in &spec.discriminator {
+        if header_ref(field).is_none() && !event.when.contains_key(field) {
+            if let Some(v) = obj.get(field) {
+                c.fail(
+                    &format!("$.{field}"),
+                    format!(
+                        "this event's bodies carry no `{field}`, found {}",
+                        describe(v)
+                    ),
+                );
+            }
+        }
+    }
+    for (field, want) in event.when.iter().filter(|(k, _)| header_ref(k).is_none()) {
         match obj.get(field) {
             Some(Value::String(got)) if got == want => {}
             Some(other) => c.fail(
@@ -92,13 +107,27 @@ pub fn select_matches(select: &Select, body: &Value) -> bool {
             .all(|(k, t)| get(k).is_some_and(|v| json_type(v) == *t))
 }
 
-/// The event a body dispatches to, following the spec's discriminator and variants;
-/// `None` for an event the spec does not know.
-pub fn resolve_event<'s>(spec: &'s ProviderSpec, body: &Value) -> Option<&'s Event> {
+/// The event a delivery dispatches to, following the spec's discriminator (header
+/// values from `headers`, case-insensitive names) and variants; `None` for an event the
+/// spec does not know. A body discriminator an event leaves out must be absent.
+pub fn resolve_event<'s>(
+    spec: &'s ProviderSpec,
+    headers: &[(String, String)],
+    body: &Value,
+) -> Option<&'s Event> {
+    let value = |d: &str| -> Option<&str> {
+        match header_ref(d) {
+            Some(name) => headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str()),
+            None => body.get(d).and_then(Value::as_str),
+        }
+    };
     let candidates = spec.events.iter().filter(|e| {
-        e.when
+        spec.discriminator
             .iter()
-            .all(|(k, v)| body.get(k).and_then(Value::as_str) == Some(v.as_str()))
+            .all(|d| value(d) == e.when.get(d).map(String::as_str))
     });
     let mut fallback = None;
     for e in candidates {
@@ -109,6 +138,27 @@ pub fn resolve_event<'s>(spec: &'s ProviderSpec, body: &Value) -> Option<&'s Eve
         }
     }
     fallback
+}
+
+/// The header values an event's `when` names (GitHub's `X-GitHub-Event: push`), which a
+/// delivery of it carries.
+pub fn when_headers(spec: &ProviderSpec, event: &Event) -> Vec<(String, String)> {
+    spec.discriminator
+        .iter()
+        .filter_map(|d| Some((header_ref(d)?.to_owned(), event.when.get(d)?.clone())))
+        .collect()
+}
+
+/// The event a body alone belongs to: dispatched by its discriminator, or, for a
+/// provider that names events in headers, the first event whose body discriminators and
+/// shape it satisfies. `None` when none fits.
+pub fn infer_event<'s>(spec: &'s ProviderSpec, body: &Value) -> Option<&'s Event> {
+    resolve_event(spec, &[], body).or_else(|| {
+        spec.events
+            .iter()
+            .filter(|e| e.when.keys().any(|k| header_ref(k).is_some()))
+            .find(|e| check_event_body(spec, e, body).is_empty())
+    })
 }
 
 /// The JSON type of a value.

@@ -72,6 +72,38 @@ fn rules(p: &Provider) -> TokenStream {
          this module's auth rules, parser and idempotency keys."
     );
     let marker_doc = crate::emit_rust::doc_attr(&marker_doc);
+    // An idempotency key or subject the provider sends in a header.
+    let header_key = p
+        .delivery_id_path
+        .as_deref()
+        .and_then(crate::model::header_ref);
+    let key = match header_key {
+        Some(h) => quote! {
+            ::hookspec_runtime::header_text(headers, #h).unwrap_or_else(|| event.idempotency_key(body))
+        },
+        None => quote! { { let _ = headers; event.idempotency_key(body) } },
+    };
+    let header_subjects: Vec<&str> = p
+        .subject_paths
+        .iter()
+        .filter_map(|s| crate::model::header_ref(s))
+        .collect();
+    let header_first = p
+        .subject_paths
+        .first()
+        .is_some_and(|s| crate::model::header_ref(s).is_some());
+    let subject = if header_subjects.is_empty() {
+        quote! { { let _ = headers; event.subject_id() } }
+    } else {
+        let from_headers = quote! {
+            [#(#header_subjects),*].iter().find_map(|h| ::hookspec_runtime::header_text(headers, h))
+        };
+        if header_first {
+            quote! { #from_headers.or_else(|| event.subject_id()) }
+        } else {
+            quote! { event.subject_id().or_else(|| #from_headers) }
+        }
+    };
     quote! {
         #auth_doc
         pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[#(#schemes),*];
@@ -92,17 +124,17 @@ fn rules(p: &Provider) -> TokenStream {
             fn delivery(&self) -> &'static ::hookspec_runtime::core::DeliveryRules {
                 &DELIVERY
             }
-            fn parse(&self, body: &[u8]) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
-                Event::parse(body)
+            fn parse(&self, headers: &::hookspec_runtime::http::HeaderMap, body: &[u8]) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
+                Event::parse_delivery(headers, body)
             }
             fn event_name(&self, event: &Event) -> &'static str {
                 event.name()
             }
-            fn idempotency_key(&self, event: &Event, body: &[u8]) -> ::std::string::String {
-                event.idempotency_key(body)
+            fn idempotency_key(&self, event: &Event, headers: &::hookspec_runtime::http::HeaderMap, body: &[u8]) -> ::std::string::String {
+                #key
             }
-            fn subject_id(&self, event: &Event) -> ::std::option::Option<::std::string::String> {
-                event.subject_id()
+            fn subject_id(&self, event: &Event, headers: &::hookspec_runtime::http::HeaderMap) -> ::std::option::Option<::std::string::String> {
+                #subject
             }
             fn unknown_fields(&self, event: &Event) -> ::std::vec::Vec<::std::string::String> {
                 event.unknown_fields()

@@ -153,6 +153,16 @@ pub fn providers_mod(providers: &[Provider]) -> String {
             }
         }
 
+        /// Parses a delivery (headers and body) as an event of `provider`; `None` when there
+        /// is no such provider. Providers that name events in headers need this one.
+        pub fn parse_delivery(provider: &str, headers: &::hookspec_runtime::http::HeaderMap, body: &[u8]) -> ::std::option::Option<::std::result::Result<AnyEvent, ::hookspec_runtime::ParseError>> {
+            let _ = (headers, body);
+            match provider {
+                #(#cfgs #names => Some(#modules::Event::parse_delivery(headers, body).map(AnyEvent::#variants)),)*
+                _ => None,
+            }
+        }
+
         /// How `provider` authenticates deliveries (its module's `AUTH`); `None` when there is
         /// no such provider.
         pub fn auth(provider: &str) -> ::std::option::Option<&'static [::hookspec_runtime::core::AuthScheme]> {
@@ -709,7 +719,11 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
         }
     });
     let subject_unknown = {
-        let paths = &p.subject_paths;
+        let paths: Vec<&String> = p
+            .subject_paths
+            .iter()
+            .filter(|s| crate::model::header_ref(s).is_none())
+            .collect();
         quote! {
             Self::Unknown(u) => [#(#paths),*].iter().find_map(|path| ::hookspec_runtime::id_at(&u.raw, path)),
         }
@@ -724,11 +738,16 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             None => quote!(Self::#variant(_) => None,),
         }
     });
-    let delivery_unknown = match &p.delivery_id_path {
+    let body_key = p
+        .delivery_id_path
+        .as_ref()
+        .filter(|k| crate::model::header_ref(k).is_none());
+    let delivery_unknown = match body_key {
         Some(path) => quote!(Self::Unknown(u) => ::hookspec_runtime::id_at(&u.raw, #path),),
         None => quote!(Self::Unknown(_) => None,),
     };
     let key_doc = doc_attr(&match &p.delivery_id_path {
+        Some(path) if crate::model::header_ref(path).is_some() => format!(" The idempotency key the body alone gives: `sha256:` and the hex SHA-256 of the raw\n body. The provider's own id is in the `{}` header, which\n [`Webhooks`]' `idempotency_key` prefers.", crate::model::header_ref(path).unwrap_or_default()),
         Some(path) => format!(" The delivery's idempotency key: the provider's own id at `{path}`, or, when\n an event lacks it, `sha256:` and the hex SHA-256 of the raw body."),
         None => " The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since\n the provider sends no delivery id. Byte-identical redeliveries share it.".to_owned(),
     });
@@ -753,48 +772,49 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             .collect::<Vec<_>>()
             .join(" and ")
     );
+    // Events named by a header, or by a body field some events lack, are routed from the
+    // whole delivery; the one-pass body parser does not apply to them.
+    let routed = p
+        .discriminator
+        .iter()
+        .any(|d| crate::model::header_ref(d).is_some())
+        || p.events.iter().any(|e| e.when.iter().any(String::is_empty));
     // The body is only needed to read selectors.
     let body_param = if selector_names.is_empty() {
         format_ident!("_body")
     } else {
         format_ident!("body")
     };
-    let dispatch = quote! {
-        impl ::hookspec_runtime::Dispatch<#d_len> for Event {
-            fn dispatch<'de, A: ::hookspec_runtime::serde::de::MapAccess<'de>>(
-                #body_param: &'de [u8],
-                values: [&'de str; #d_len],
-                map: &mut ::hookspec_runtime::Replay<'de, A, #d_len>,
-                out: &mut ::std::option::Option<Self>,
-            ) -> ::std::result::Result<(), A::Error> {
-                let [#(#d_idents),*] = values;
-                match ::hookspec_runtime::discriminator_hash(&[#last_d]) {
-                    #(#fast_arms)*
+    let parse_delivery_doc = quote! {
+        /// Parses a delivery from its headers and body: the entry point for providers
+        /// that name events in headers, and the same as [`Event::parse`] for the others.
+    };
+    let parse_fns = if routed {
+        quote! {
+            /// Parses a delivery body without its headers. This provider names events in
+            /// headers, so this is an error for a body alone; use [`Event::parse_delivery`].
+            pub fn parse(body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+                Self::parse_delivery(&::hookspec_runtime::http::HeaderMap::new(), body)
+            }
+
+            /// The same as [`Event::parse`] (this provider has one parsing path).
+            #[doc(hidden)]
+            pub fn parse_two_pass(body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+                Self::parse(body)
+            }
+
+            #parse_delivery_doc
+            pub fn parse_delivery(headers: &::hookspec_runtime::http::HeaderMap, body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+                let [#(#d_idents),*] = ::hookspec_runtime::routing_values(headers, body, &Self::DISCRIMINATOR)?;
+                match ::hookspec_runtime::discriminator_hash(&[&*#last_d]) {
+                    #(#arms)*
                     _ => {}
                 }
-                #unknown_fast
+                Self::unknown(body, [#(#d_idents),*])
             }
         }
-    };
-    quote! {
-        #[doc = #enum_doc]
-        #[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
-        #[serde(crate = "::hookspec_runtime::serde")]
-        #[serde(untagged)]
-        #[non_exhaustive]
-        #[allow(clippy::large_enum_variant)] // events are parsed once and moved rarely
-        pub enum Event {
-            #(#docs #variants(#bodies),)*
-            /// An event the spec does not know, kept whole.
-            Unknown(::hookspec_runtime::UnknownEvent),
-        }
-
-        impl Event {
-            /// The body fields whose values pick the event.
-            pub const DISCRIMINATOR: [&'static str; #d_len] = [#(#discriminator),*];
-
-            #selectors_const
-
+    } else {
+        quote! {
             /// Parses a delivery body. An event the spec does not know is
             /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
             /// discriminator or breaks a known event's shape is a [`::hookspec_runtime::ParseError`].
@@ -822,6 +842,51 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
                 Self::unknown(body, [#(#d_idents),*])
             }
 
+
+            #parse_delivery_doc
+            pub fn parse_delivery(headers: &::hookspec_runtime::http::HeaderMap, body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+                let _ = headers;
+                Self::parse(body)
+            }
+        }
+    };
+    let dispatch = (!routed).then(|| quote! {
+        impl ::hookspec_runtime::Dispatch<#d_len> for Event {
+            fn dispatch<'de, A: ::hookspec_runtime::serde::de::MapAccess<'de>>(
+                #body_param: &'de [u8],
+                values: [&'de str; #d_len],
+                map: &mut ::hookspec_runtime::Replay<'de, A, #d_len>,
+                out: &mut ::std::option::Option<Self>,
+            ) -> ::std::result::Result<(), A::Error> {
+                let [#(#d_idents),*] = values;
+                match ::hookspec_runtime::discriminator_hash(&[#last_d]) {
+                    #(#fast_arms)*
+                    _ => {}
+                }
+                #unknown_fast
+            }
+        }
+    });
+    quote! {
+        #[doc = #enum_doc]
+        #[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
+        #[serde(crate = "::hookspec_runtime::serde")]
+        #[serde(untagged)]
+        #[non_exhaustive]
+        #[allow(clippy::large_enum_variant)] // events are parsed once and moved rarely
+        pub enum Event {
+            #(#docs #variants(#bodies),)*
+            /// An event the spec does not know, kept whole.
+            Unknown(::hookspec_runtime::UnknownEvent),
+        }
+
+        impl Event {
+            /// The body fields whose values pick the event.
+            pub const DISCRIMINATOR: [&'static str; #d_len] = [#(#discriminator),*];
+
+            #selectors_const
+
+#parse_fns
             fn unknown(
                 body: &[u8],
                 values: [::std::borrow::Cow<'_, str>; #d_len],

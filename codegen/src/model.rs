@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use hookspec_core::{
-    signed_pieces, AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules,
+    header_ref, signed_pieces, AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules,
     DigestAlgorithm, Duration, Ed25519Auth, HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, IpRange, JwksSource,
     JwtAlgorithm, JwtAuth, KeyEndpoint, KeySource, Pairs, Rotation, SecretEncoding, SecretFormat,
     SignatureEncoding, SignatureFormat, SignatureLayout, SignedPiece, SignedTimestamp, Success, ToleranceWindow,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use crate::check::{check_event_body, resolve_event};
+use crate::check::{check_event_body, resolve_event, when_headers};
 use crate::diagnostic::{did_you_mean, Reporter};
 use crate::model::*;
 use crate::yaml::Path;
@@ -471,6 +471,12 @@ fn envelope(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
             r.at(&dp.index(i), format!("`{d}` is listed twice"));
             continue;
         }
+        if let Some(name) = header_ref(d) {
+            header(name, &dp.index(i), r);
+            continue;
+        }
+        // A body discriminator some event leaves out is absent from that event's bodies.
+        let omitted = spec.events.iter().any(|e| !e.when.contains_key(d));
         match spec.envelope.fields.get(d) {
             None => {
                 r.at(
@@ -478,17 +484,25 @@ fn envelope(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
                     format!("discriminator `{d}` is not a field of the envelope"),
                 )
                 .hint(format!(
-                    "declare `{d}: {{type: string}}` under `envelope.fields`"
+                    "declare `{d}: {{type: string}}` under `envelope.fields`, or write \
+                     `header:NAME` for a header that names the event"
                 ));
             }
             Some(s)
                 if !matches!(s.kind, Some(Kind::String) | Some(Kind::Enum))
-                    || !s.is_required()
+                    || (!s.is_required() && !omitted)
                     || s.nullable =>
             {
                 r.at(
                     &ep.key("fields").key(d.clone()),
                     format!("discriminator `{d}` must be a required, non-null string"),
+                )
+                .hint("it may be optional only when some event's `when` leaves it out");
+            }
+            Some(s) if omitted && s.is_required() => {
+                r.at(
+                    &ep.key("fields").key(d.clone()),
+                    format!("discriminator `{d}` is left out of some event's `when`, so it must be optional"),
                 );
             }
             Some(_) => {}
@@ -531,6 +545,10 @@ fn envelope(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
         }
     }
     for (i, path) in spec.envelope.subject.iter().enumerate() {
+        if let Some(name) = header_ref(path) {
+            header(name, &ep.key("subject").index(i), r);
+            continue;
+        }
         let found: Vec<Option<&Shape>> = spec
             .events
             .iter()
@@ -548,17 +566,17 @@ fn envelope(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
     }
     if let Some(path) = &spec.envelope.idempotency_key {
         let p = ep.key("idempotency_key");
-        match field_at(spec, None, path) {
-            None => {
-                r.at(&p, format!("`{path}` is not a field of the envelope"));
+        match (header_ref(path), field_at(spec, None, path)) {
+            (Some(name), _) => header(name, &p, r),
+            (None, None) => {
+                r.at(&p, format!("`{path}` is not a field of the envelope"))
+                    .hint("write `header:NAME` when the provider sends the id in a header");
             }
-            Some(s) if !id_like(spec, s) || !s.is_required() || s.nullable => {
-                r.at(
-                    &p,
-                    format!("`{path}` must be a required, non-null string or integer"),
-                );
+            // Optional: an event without it falls back to the body's digest.
+            (None, Some(s)) if !id_like(spec, s) || s.nullable => {
+                r.at(&p, format!("`{path}` must be a non-null string or integer"));
             }
-            Some(_) => {}
+            (None, Some(_)) => {}
         }
     }
 }
@@ -627,17 +645,20 @@ fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
                 "describe when the provider sends this event",
             );
         }
+        if e.when.keys().all(|k| !spec.discriminator.contains(k)) {
+            r.at(&p.key("when"), "give a value for at least one discriminator")
+                .hint(format!("discriminators: {}", spec.discriminator.join(", ")));
+        }
         for d in &spec.discriminator {
             match e.when.get(d) {
+                // Left out: a header must always be given; a body field may be absent.
+                None if header_ref(d).is_none() => {}
                 None => {
                     r.at(
                         &p.key("when"),
                         format!("missing discriminator value for `{d}`"),
                     )
-                    .hint(match spec.discriminator.as_slice() {
-                        [only] => format!("add `{only}: <value>` to `when`"),
-                        all => format!("every event gives a value for each of {}", all.join(", ")),
-                    });
+                    .hint(format!("add `{d}: <value>` to `when`: the header names every event"));
                 }
                 Some(v) if v.is_empty() => {
                     r.at(
@@ -894,7 +915,7 @@ fn example(spec: &ProviderSpec, e: &Event, text: &str, p: &Path, r: &mut Reporte
             ),
         );
     }
-    if let Some(got) = resolve_event(spec, &body) {
+    if let Some(got) = resolve_event(spec, &when_headers(spec, e), &body) {
         if got.name != e.name {
             r.at(
                 p,

@@ -4,7 +4,7 @@
 //! happens when a case runs (timestamps must be fresh), so cases hold raw bodies only.
 
 use bytes::Bytes;
-use hookspec_codegen::check::resolve_event;
+use hookspec_codegen::check::infer_event;
 use hookspec_codegen::model::{Kind, ProviderSpec, Shape};
 use serde::Serialize;
 use serde_json::Value;
@@ -392,7 +392,7 @@ const UNKNOWN_ENUM_VALUE: &str = "HOOKSPEC_UNKNOWN_VALUE";
 /// `None` when the example reaches no open enum.
 fn with_unknown_enum_value(spec: &ProviderSpec, body: &[u8]) -> Option<Value> {
     let mut v: Value = serde_json::from_slice(body).ok()?;
-    let event = resolve_event(spec, &v)?;
+    let event = infer_event(spec, &v)?;
     let mut pointer = None;
     for (name, shape) in &spec.envelope.fields {
         if let Some(value) = v.get(name) {
@@ -556,7 +556,10 @@ mod tests {
             let s = spec(name);
             let first: Value = serde_json::from_slice(&probe_body(&s).unwrap()).unwrap();
             let unknown = as_unknown_event(&s, first);
-            assert!(resolve_event(&s, &unknown).is_none(), "{name}");
+            assert!(
+                hookspec_codegen::check::resolve_event(&s, &[], &unknown).is_none(),
+                "{name}"
+            );
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use hookspec_codegen::check::{check_event_body, resolve_event, Violation};
+use hookspec_codegen::check::{check_event_body, infer_event, Violation};
 use hookspec_codegen::model::ProviderSpec;
 use serde::Serialize;
 use serde_json::Value;
@@ -189,7 +189,7 @@ fn one(spec: &ProviderSpec, captured: &Captured) -> PayloadReport {
         .map(|d| body.get(d).and_then(Value::as_str))
         .collect::<Option<Vec<_>>>()
         .map(|values| values.join("."));
-    if let Some(event) = resolve_event(spec, &body) {
+    if let Some(event) = infer_event(spec, &body) {
         report.event = Some(event.name.clone());
         report.problems = check_event_body(spec, event, &body)
             .into_iter()

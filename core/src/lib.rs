@@ -22,7 +22,7 @@ pub use delivery::{media_type, DeliveryRules, Success};
 pub use duration::Duration;
 pub use ip_range::IpRange;
 pub use pairs::Pairs;
-pub use routing::Routing;
+pub use routing::{header_ref, Routing};
 
 /// Text that is either a literal in a generated constant or read from a spec.
 pub type Text = std::borrow::Cow<'static, str>;

@@ -3,16 +3,23 @@
 
 use crate::{List, Text};
 
-/// The routing facts of a provider's bodies.
+/// The header a routing entry names (`header:X-GitHub-Event` names `X-GitHub-Event`);
+/// `None` for a body field or path.
+pub fn header_ref(entry: &str) -> Option<&str> {
+    entry.strip_prefix("header:").filter(|h| !h.is_empty())
+}
+
+/// The routing facts of a provider's deliveries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routing {
-    /// Top-level body fields whose values pick the event.
+    /// Top-level body fields (or `header:NAME` headers) whose values pick the event.
     pub discriminator: List<Text>,
-    /// Each event's discriminator values (one per field, in order) and its name.
+    /// Each event's discriminator values (one per field, in order; empty for a body field
+    /// the event's bodies lack) and its name.
     pub events: List<(List<Text>, Text)>,
-    /// Dotted paths to what an event is about, tried in order.
+    /// Dotted paths (or `header:NAME`) to what an event is about, tried in order.
     pub subject: List<Text>,
-    /// Dotted path to the provider's own delivery id, when it sends one.
+    /// Dotted path (or `header:NAME`) to the provider's own delivery id, when it sends one.
     pub idempotency_key: Option<Text>,
 }
 

@@ -164,11 +164,14 @@ pub fn spec_provider(spec: &ProviderSpec) -> SpecProvider {
         spec.delivery.rules(),
         spec.routing(),
     )
-    .with_check(move |_, body| {
-        // The event as generated dispatch picks it (shape variants by their `select`).
-        let Some(event) = hookspec_codegen::check::resolve_event(&shapes, body) else {
+    .with_check(move |name, body| {
+        use hookspec_codegen::check::{resolve_event, when_headers};
+        // The event as generated dispatch picks it (shape variants by their `select`),
+        // with the header values of the event routing chose.
+        let Some(routed) = shapes.events.iter().find(|e| e.name == name) else {
             return Ok(());
         };
+        let event = resolve_event(&shapes, &when_headers(&shapes, routed), body).unwrap_or(routed);
         match hookspec_codegen::check::check_event_body(&shapes, event, body)
             .into_iter()
             .next()

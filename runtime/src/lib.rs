@@ -17,6 +17,8 @@ pub use hookspec_core as core;
 pub use serde;
 /// The serde_json the generated code parses with.
 pub use serde_json;
+/// The header map generated code reads discriminators and ids from.
+pub use http;
 
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -46,7 +48,7 @@ pub use error::ParseError;
 pub use follow_up::*;
 pub use nullable::{optional_non_null, required_nullable, Nullable};
 pub use payload::{ErrorShape, Payload};
-pub use probe::{discriminators, selectors, Selectors};
+pub use probe::{discriminators, header_text, routing_values, selectors, Selectors};
 pub use receive::{
     receive, Claim, Config, Delivery, Handled, HandlerError, Handling, Outcome, Provider, Receipt,
     Receiver, DEFAULT_BODY_LIMIT,

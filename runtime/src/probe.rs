@@ -29,6 +29,64 @@ pub fn discriminators<'a, const N: usize>(
     }
 }
 
+/// The discriminator values of a delivery whose spec names events in headers as well as
+/// body fields (`header:X-GitHub-Event`, `action`), in the order of `fields`. A missing
+/// header is an error, as a missing body discriminator is elsewhere; a body field an
+/// event's bodies lack reads as empty (no event's value is empty).
+pub fn routing_values<'a, const N: usize>(
+    headers: &'a http::HeaderMap,
+    body: &'a [u8],
+    fields: &[&'static str; N],
+) -> Result<[Cow<'a, str>; N], ParseError> {
+    // Bodies of these providers are read whole: an absent field is allowed here.
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ParseError::NotJson {
+            message: e.to_string(),
+        })?;
+    if !value.is_object() {
+        return Err(ParseError::NotJson {
+            message: "expected a JSON object".into(),
+        });
+    }
+    let mut out: [Cow<'a, str>; N] = std::array::from_fn(|_| Cow::Borrowed(""));
+    for (slot, field) in out.iter_mut().zip(fields) {
+        *slot = match hookspec_core::header_ref(field) {
+            Some(name) => match headers.get(name).map(http::HeaderValue::to_str) {
+                Some(Ok(v)) => Cow::Borrowed(v),
+                Some(Err(_)) => {
+                    return Err(ParseError::Discriminator {
+                        field,
+                        message: "the header is not visible ASCII".into(),
+                    })
+                }
+                None => {
+                    return Err(ParseError::Discriminator {
+                        field,
+                        message: "missing header".into(),
+                    })
+                }
+            },
+            None => match value.get(field) {
+                None => Cow::Borrowed(""),
+                Some(serde_json::Value::String(v)) => Cow::Owned(v.clone()),
+                Some(_) => {
+                    return Err(ParseError::Discriminator {
+                        field,
+                        message: "not a string".into(),
+                    })
+                }
+            },
+        };
+    }
+    Ok(out)
+}
+
+/// A header's value as text, when present and visible ASCII: an idempotency key or a
+/// subject the provider sends in a header.
+pub fn header_text(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers.get(name)?.to_str().ok().map(str::to_owned)
+}
+
 /// The fast path: stops at the last discriminator; `None` sends the body to serde.
 pub(super) fn scan_discriminators<'a, const N: usize>(
     body: &'a [u8],

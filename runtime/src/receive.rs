@@ -24,14 +24,16 @@ pub trait Provider: Clone + Send + Sync + 'static {
     fn auth(&self) -> &'static [AuthScheme];
     /// Delivery rules (content type, source addresses, timeout, success status).
     fn delivery(&self) -> &'static DeliveryRules;
-    /// Parses a raw body.
-    fn parse(&self, body: &[u8]) -> Result<Self::Event, ParseError>;
+    /// Parses a delivery: its raw body, and its headers where the provider names events
+    /// in them.
+    fn parse(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<Self::Event, ParseError>;
     /// The spec's name of the event (`"Unknown"` for events the spec does not know).
     fn event_name(&self, event: &Self::Event) -> &'static str;
-    /// The delivery's idempotency key.
-    fn idempotency_key(&self, event: &Self::Event, body: &[u8]) -> String;
+    /// The delivery's idempotency key (from a header, where the provider sends it there).
+    fn idempotency_key(&self, event: &Self::Event, headers: &http::HeaderMap, body: &[u8])
+        -> String;
     /// The id of what the event is about.
-    fn subject_id(&self, event: &Self::Event) -> Option<String>;
+    fn subject_id(&self, event: &Self::Event, headers: &http::HeaderMap) -> Option<String>;
     /// JSON paths of the fields the event carries that the spec does not know.
     fn unknown_fields(&self, event: &Self::Event) -> Vec<String>;
     /// The call back to the provider the event asks for, when the spec describes one.
@@ -329,15 +331,15 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
     if !media_type_matches(request, config.delivery().media_type()) {
         return Receipt::refused(415, Outcome::UnsupportedMediaType);
     }
-    let event = match provider.parse(request.body) {
+    let event = match provider.parse(request.headers, request.body) {
         Ok(event) => event,
         Err(e) => return Receipt::refused(400, Outcome::Malformed(e)),
     };
     let delivery = Delivery {
         provider: provider.name(),
         event: provider.event_name(&event),
-        idempotency_key: provider.idempotency_key(&event, request.body),
-        subject_id: provider.subject_id(&event),
+        idempotency_key: provider.idempotency_key(&event, request.headers, request.body),
+        subject_id: provider.subject_id(&event, request.headers),
         received_at: now,
         peer: request.peer,
     };

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use hookspec_core::{AuthScheme, DeliveryRules, Routing};
 
-use crate::{body_digest, id_at, ParseError, Provider};
+use crate::{body_digest, header_text, id_at, ParseError, Provider};
 
 /// An event of a [`SpecProvider`]: the spec's name for it (`"Unknown"` when the table
 /// has none) and the body as JSON.
@@ -93,7 +93,7 @@ impl Provider for SpecProvider {
         self.delivery
     }
 
-    fn parse(&self, body: &[u8]) -> Result<SpecEvent, ParseError> {
+    fn parse(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<SpecEvent, ParseError> {
         let body: serde_json::Value =
             serde_json::from_slice(body).map_err(|e| ParseError::NotJson {
                 message: e.to_string(),
@@ -103,11 +103,35 @@ impl Provider for SpecProvider {
                 message: "not an object".into(),
             });
         }
+        // Body fields some event leaves out may be absent (they read as empty).
+        let optional = |field: &str| {
+            let i = self.fields.iter().position(|f| *f == field);
+            self.routing
+                .events
+                .iter()
+                .any(|(values, _)| i.is_some_and(|i| values.get(i).is_some_and(|v| v.is_empty())))
+        };
         let mut values = Vec::with_capacity(self.fields.len());
         for &field in self.fields {
+            if let Some(name) = crate::core::header_ref(field) {
+                match header_text(headers, name) {
+                    Some(v) => values.push(v),
+                    None => {
+                        return Err(ParseError::Discriminator {
+                            field,
+                            message: "missing header".to_owned(),
+                        })
+                    }
+                }
+                continue;
+            }
             let problem = match body.get(field) {
                 Some(serde_json::Value::String(s)) => {
                     values.push(s.clone());
+                    continue;
+                }
+                None if optional(field) => {
+                    values.push(String::new());
                     continue;
                 }
                 Some(_) => "is not a string",
@@ -140,23 +164,31 @@ impl Provider for SpecProvider {
         event.name
     }
 
-    fn idempotency_key(&self, event: &SpecEvent, body: &[u8]) -> String {
+    fn idempotency_key(&self, event: &SpecEvent, headers: &http::HeaderMap, body: &[u8]) -> String {
         self.routing
             .idempotency_key
             .as_deref()
-            .and_then(|path| id_at(&event.body, path))
+            .and_then(|path| at(event, headers, path))
             .unwrap_or_else(|| body_digest(body))
     }
 
-    fn subject_id(&self, event: &SpecEvent) -> Option<String> {
+    fn subject_id(&self, event: &SpecEvent, headers: &http::HeaderMap) -> Option<String> {
         self.routing
             .subject
             .iter()
-            .find_map(|path| id_at(&event.body, path))
+            .find_map(|path| at(event, headers, path))
     }
 
     fn unknown_fields(&self, _event: &SpecEvent) -> Vec<String> {
         // Without the generated types nothing tells a known field from an unknown one.
         Vec::new()
+    }
+}
+
+/// The id at a routing path: a header (`header:NAME`) or a dotted body path.
+fn at(event: &SpecEvent, headers: &http::HeaderMap, path: &str) -> Option<String> {
+    match crate::core::header_ref(path) {
+        Some(name) => header_text(headers, name),
+        None => id_at(&event.body, path),
     }
 }

@@ -101,6 +101,30 @@ pub fn parse(
         _ => None,
     }
 }
+/// Parses a delivery (headers and body) as an event of `provider`; `None` when there
+/// is no such provider. Providers that name events in headers need this one.
+pub fn parse_delivery(
+    provider: &str,
+    headers: &::hookspec_runtime::http::HeaderMap,
+    body: &[u8],
+) -> ::std::option::Option<
+    ::std::result::Result<AnyEvent, ::hookspec_runtime::ParseError>,
+> {
+    let _ = (headers, body);
+    match provider {
+        #[cfg(feature = "belvo")]
+        "belvo" => Some(belvo::Event::parse_delivery(headers, body).map(AnyEvent::Belvo)),
+        #[cfg(feature = "bridge")]
+        "bridge" => {
+            Some(bridge::Event::parse_delivery(headers, body).map(AnyEvent::Bridge))
+        }
+        #[cfg(feature = "plaid")]
+        "plaid" => Some(plaid::Event::parse_delivery(headers, body).map(AnyEvent::Plaid)),
+        #[cfg(feature = "vezgo")]
+        "vezgo" => Some(vezgo::Event::parse_delivery(headers, body).map(AnyEvent::Vezgo)),
+        _ => None,
+    }
+}
 /// How `provider` authenticates deliveries (its module's `AUTH`); `None` when there is
 /// no such provider.
 pub fn auth(

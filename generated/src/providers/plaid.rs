@@ -6813,6 +6813,15 @@ impl Event {
         }
         Self::unknown(body, [d0, d1])
     }
+    /// Parses a delivery from its headers and body: the entry point for providers
+    /// that name events in headers, and the same as [`Event::parse`] for the others.
+    pub fn parse_delivery(
+        headers: &::hookspec_runtime::http::HeaderMap,
+        body: &[u8],
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+        let _ = headers;
+        Self::parse(body)
+    }
     fn unknown(
         body: &[u8],
         values: [::std::borrow::Cow<'_, str>; 2],
@@ -10168,18 +10177,34 @@ impl ::hookspec_runtime::Provider for Webhooks {
     }
     fn parse(
         &self,
+        headers: &::hookspec_runtime::http::HeaderMap,
         body: &[u8],
     ) -> ::std::result::Result<Event, ::hookspec_runtime::ParseError> {
-        Event::parse(body)
+        Event::parse_delivery(headers, body)
     }
     fn event_name(&self, event: &Event) -> &'static str {
         event.name()
     }
-    fn idempotency_key(&self, event: &Event, body: &[u8]) -> ::std::string::String {
-        event.idempotency_key(body)
+    fn idempotency_key(
+        &self,
+        event: &Event,
+        headers: &::hookspec_runtime::http::HeaderMap,
+        body: &[u8],
+    ) -> ::std::string::String {
+        {
+            let _ = headers;
+            event.idempotency_key(body)
+        }
     }
-    fn subject_id(&self, event: &Event) -> ::std::option::Option<::std::string::String> {
-        event.subject_id()
+    fn subject_id(
+        &self,
+        event: &Event,
+        headers: &::hookspec_runtime::http::HeaderMap,
+    ) -> ::std::option::Option<::std::string::String> {
+        {
+            let _ = headers;
+            event.subject_id()
+        }
     }
     fn unknown_fields(&self, event: &Event) -> ::std::vec::Vec<::std::string::String> {
         event.unknown_fields()
