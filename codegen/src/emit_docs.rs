@@ -14,8 +14,9 @@ use std::time::Duration;
 use crate::ir::{EnumDef, EventDef, FieldDef, Provider, StructDef, TypeDef, TypeRef};
 use crate::model::{
     spelling, ApiAuth, AuthScheme, AuthorizationAuth, AuthorizationKind, Delivery, DigestAlgorithm,
-    Documented, Format, HmacAlgorithm, IdentifyingHeaderAuth, Rotation, SecretFormat, SignatureLayout, JsonType, JwtAlgorithm,
-    JwtAuth, KeyEndpoint, KeySource, Schedule, SecretEncoding, Select, SignatureEncoding, Success,
+    Documented, Format, HmacAlgorithm, IdentifyingHeaderAuth, JsonType, JwtAlgorithm, JwtAuth,
+    KeyEndpoint, KeySource, Rotation, Schedule, SecretEncoding, SecretFormat, Select,
+    SignatureEncoding, SignatureLayout, Success,
 };
 
 /// The first line of every emitted Markdown file.

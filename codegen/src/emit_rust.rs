@@ -850,98 +850,100 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             }
         }
     };
-    let dispatch = (!routed).then(|| quote! {
-        impl ::hookspec_runtime::Dispatch<#d_len> for Event {
-            fn dispatch<'de, A: ::hookspec_runtime::serde::de::MapAccess<'de>>(
-                #body_param: &'de [u8],
-                values: [&'de str; #d_len],
-                map: &mut ::hookspec_runtime::Replay<'de, A, #d_len>,
-                out: &mut ::std::option::Option<Self>,
-            ) -> ::std::result::Result<(), A::Error> {
-                let [#(#d_idents),*] = values;
-                match ::hookspec_runtime::discriminator_hash(&[#last_d]) {
-                    #(#fast_arms)*
-                    _ => {}
+    let dispatch = (!routed).then(|| {
+        quote! {
+            impl ::hookspec_runtime::Dispatch<#d_len> for Event {
+                fn dispatch<'de, A: ::hookspec_runtime::serde::de::MapAccess<'de>>(
+                    #body_param: &'de [u8],
+                    values: [&'de str; #d_len],
+                    map: &mut ::hookspec_runtime::Replay<'de, A, #d_len>,
+                    out: &mut ::std::option::Option<Self>,
+                ) -> ::std::result::Result<(), A::Error> {
+                    let [#(#d_idents),*] = values;
+                    match ::hookspec_runtime::discriminator_hash(&[#last_d]) {
+                        #(#fast_arms)*
+                        _ => {}
+                    }
+                    #unknown_fast
                 }
-                #unknown_fast
             }
         }
     });
     quote! {
-        #[doc = #enum_doc]
-        #[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
-        #[serde(crate = "::hookspec_runtime::serde")]
-        #[serde(untagged)]
-        #[non_exhaustive]
-        #[allow(clippy::large_enum_variant)] // events are parsed once and moved rarely
-        pub enum Event {
-            #(#docs #variants(#bodies),)*
-            /// An event the spec does not know, kept whole.
-            Unknown(::hookspec_runtime::UnknownEvent),
+            #[doc = #enum_doc]
+            #[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
+            #[serde(crate = "::hookspec_runtime::serde")]
+            #[serde(untagged)]
+            #[non_exhaustive]
+            #[allow(clippy::large_enum_variant)] // events are parsed once and moved rarely
+            pub enum Event {
+                #(#docs #variants(#bodies),)*
+                /// An event the spec does not know, kept whole.
+                Unknown(::hookspec_runtime::UnknownEvent),
+            }
+
+            impl Event {
+                /// The body fields whose values pick the event.
+                pub const DISCRIMINATOR: [&'static str; #d_len] = [#(#discriminator),*];
+
+                #selectors_const
+
+    #parse_fns
+                fn unknown(
+                    body: &[u8],
+                    values: [::std::borrow::Cow<'_, str>; #d_len],
+                ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+                    let raw = ::hookspec_runtime::serde_json::from_slice(body)
+                        .map_err(|e| ::hookspec_runtime::ParseError::NotJson { message: e.to_string() })?;
+                    let discriminator = Self::DISCRIMINATOR
+                        .iter()
+                        .zip(values)
+                        .map(|(k, v)| (*k, v.into_owned()))
+                        .collect();
+                    Ok(Self::Unknown(::hookspec_runtime::UnknownEvent { discriminator, raw }))
+                }
+
+                /// The spec's name of the event, or `"Unknown"`.
+                pub fn name(&self) -> &'static str {
+                    match self {
+                        #(Self::#variants(_) => #names,)*
+                        Self::Unknown(_) => "Unknown",
+                    }
+                }
+
+                /// Each event's name with a parser straight into its struct, skipping dispatch:
+                /// the baseline `cargo bench -p hookspec` measures [`Event::parse`] against.
+                #[doc(hidden)]
+                pub const DIRECT_PARSERS: &'static [(&'static str, ::hookspec_runtime::DirectParser<Self>)] = &[
+                    #((#names, |b| ::hookspec_runtime::serde_json::from_slice::<#bodies>(b).map(Self::#variants)),)*
+                ];
+
+                /// The id of what the event is about (an item, link, account, ...), when it has one.
+                #[allow(clippy::redundant_closure_call)] // closures give `?` a scope per arm
+                pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {
+                    match self {
+                        #(#subject_arms)*
+                        #subject_unknown
+                    }
+                }
+
+                /// The provider's own id of this delivery, when it sends one.
+                #[allow(clippy::redundant_closure_call)]
+                pub fn delivery_id(&self) -> ::std::option::Option<::std::string::String> {
+                    match self {
+                        #(#delivery_arms)*
+                        #delivery_unknown
+                    }
+                }
+
+                #key_doc
+                pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
+                    self.delivery_id().unwrap_or_else(|| ::hookspec_runtime::body_digest(body))
+                }
+            }
+
+            #dispatch
         }
-
-        impl Event {
-            /// The body fields whose values pick the event.
-            pub const DISCRIMINATOR: [&'static str; #d_len] = [#(#discriminator),*];
-
-            #selectors_const
-
-#parse_fns
-            fn unknown(
-                body: &[u8],
-                values: [::std::borrow::Cow<'_, str>; #d_len],
-            ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
-                let raw = ::hookspec_runtime::serde_json::from_slice(body)
-                    .map_err(|e| ::hookspec_runtime::ParseError::NotJson { message: e.to_string() })?;
-                let discriminator = Self::DISCRIMINATOR
-                    .iter()
-                    .zip(values)
-                    .map(|(k, v)| (*k, v.into_owned()))
-                    .collect();
-                Ok(Self::Unknown(::hookspec_runtime::UnknownEvent { discriminator, raw }))
-            }
-
-            /// The spec's name of the event, or `"Unknown"`.
-            pub fn name(&self) -> &'static str {
-                match self {
-                    #(Self::#variants(_) => #names,)*
-                    Self::Unknown(_) => "Unknown",
-                }
-            }
-
-            /// Each event's name with a parser straight into its struct, skipping dispatch:
-            /// the baseline `cargo bench -p hookspec` measures [`Event::parse`] against.
-            #[doc(hidden)]
-            pub const DIRECT_PARSERS: &'static [(&'static str, ::hookspec_runtime::DirectParser<Self>)] = &[
-                #((#names, |b| ::hookspec_runtime::serde_json::from_slice::<#bodies>(b).map(Self::#variants)),)*
-            ];
-
-            /// The id of what the event is about (an item, link, account, ...), when it has one.
-            #[allow(clippy::redundant_closure_call)] // closures give `?` a scope per arm
-            pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {
-                match self {
-                    #(#subject_arms)*
-                    #subject_unknown
-                }
-            }
-
-            /// The provider's own id of this delivery, when it sends one.
-            #[allow(clippy::redundant_closure_call)]
-            pub fn delivery_id(&self) -> ::std::option::Option<::std::string::String> {
-                match self {
-                    #(#delivery_arms)*
-                    #delivery_unknown
-                }
-            }
-
-            #key_doc
-            pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
-                self.delivery_id().unwrap_or_else(|| ::hookspec_runtime::body_digest(body))
-            }
-        }
-
-        #dispatch
-    }
 }
 
 /// For an arm with exactly one shape variant: the selector index of a field at whose sight

@@ -180,6 +180,8 @@ fn body_field_schema(
     used: &mut BTreeSet<String>,
 ) -> Value {
     match p.discriminator.iter().position(|d| d == &f.json) {
+        // A body discriminator this event leaves out is absent from its bodies.
+        Some(i) if e.when[i].is_empty() => Value::Bool(false),
         Some(i) => {
             let mut m = Map::new();
             m.insert("type".into(), "string".into());
@@ -460,20 +462,37 @@ fn dispatch_conditions(p: &Provider, arm: &DispatchArm, i: usize) -> Vec<Value> 
 /// The provider's schema: exactly one `oneOf` entry matches each body the Rust parser reads
 /// as a known event.
 pub fn events_schema(p: &Provider) -> Value {
+    // Header discriminators are not in the body: a schema of the body pins only the body
+    // fields, and where the header alone tells events apart, more than one entry matches.
+    let in_body = |d: &String| crate::model::header_ref(d).is_none();
+    let headers: Vec<String> = p
+        .discriminator
+        .iter()
+        .filter_map(|d| crate::model::header_ref(d).map(|h| format!("`{h}`")))
+        .collect();
     let mut entries = Vec::new();
     for arm in &p.dispatch {
         for &i in arm.variants.iter().chain(&arm.default) {
             let e = &p.events[i];
             let mut m = Map::new();
             m.insert("title".into(), e.name.clone().into());
-            let consts: Map<String, Value> = p
+            let mut consts = Map::new();
+            let mut required = Vec::new();
+            for (k, v) in p
                 .discriminator
                 .iter()
                 .zip(&arm.when)
-                .map(|(k, v)| (k.clone(), json!({"const": v})))
-                .collect();
+                .filter(|(k, _)| in_body(k))
+            {
+                if v.is_empty() {
+                    consts.insert(k.clone(), Value::Bool(false));
+                } else {
+                    consts.insert(k.clone(), json!({"const": v}));
+                    required.push(k.clone());
+                }
+            }
             m.insert("properties".into(), Value::Object(consts));
-            m.insert("required".into(), json!(p.discriminator));
+            m.insert("required".into(), json!(required));
             let conds = dispatch_conditions(p, arm, i);
             if !conds.is_empty() {
                 m.insert("allOf".into(), Value::Array(conds));
@@ -485,13 +504,26 @@ pub fn events_schema(p: &Provider) -> Value {
     let pair = p
         .discriminator
         .iter()
-        .map(|d| format!("`{d}`"))
+        .map(|d| match crate::model::header_ref(d) {
+            Some(h) => format!("the `{h}` header"),
+            None => format!("`{d}`"),
+        })
         .collect::<Vec<_>>()
         .join(" and ");
     let mut description = format!(
         "Every {} webhook event this spec knows, chosen by {pair}.",
         p.title
     );
+    if !headers.is_empty() {
+        let _ = std::fmt::Write::write_fmt(
+            &mut description,
+            format_args!(
+                " A schema of the body cannot see {}, so a body may match the entries of \
+                 several events; the header picks among them.",
+                headers.join(" or ")
+            ),
+        );
+    }
     if p.dispatch.iter().any(|a| !a.variants.is_empty()) {
         description.push_str(
             " Events that share those values are told apart by which top-level fields are present \
@@ -502,6 +534,13 @@ pub fn events_schema(p: &Provider) -> Value {
     description.push_str(
         " A body of an event the spec does not know matches no entry (the Rust parser keeps it as `Event::Unknown`).",
     );
+    let always: Vec<&String> = p
+        .discriminator
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| in_body(d) && p.events.iter().all(|e| !e.when[*i].is_empty()))
+        .map(|(_, d)| d)
+        .collect();
     let mut root = Map::new();
     root.insert("$schema".into(), DRAFT.into());
     root.insert("$id".into(), schema_id(p, "events.schema.json").into());
@@ -509,8 +548,9 @@ pub fn events_schema(p: &Provider) -> Value {
     root.insert("title".into(), format!("{} webhook events", p.title).into());
     root.insert("description".into(), description.into());
     root.insert("type".into(), "object".into());
-    root.insert("required".into(), json!(p.discriminator));
-    root.insert("oneOf".into(), Value::Array(entries));
+    root.insert("required".into(), json!(always));
+    let union = if headers.is_empty() { "oneOf" } else { "anyOf" };
+    root.insert(union.into(), Value::Array(entries));
     Value::Object(root)
 }
 

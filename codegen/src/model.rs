@@ -9,10 +9,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use hookspec_core::{
-    header_ref, signed_pieces, AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules,
-    DigestAlgorithm, Duration, Ed25519Auth, HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, IpRange, JwksSource,
-    JwtAlgorithm, JwtAuth, KeyEndpoint, KeySource, Pairs, Rotation, SecretEncoding, SecretFormat,
-    SignatureEncoding, SignatureFormat, SignatureLayout, SignedPiece, SignedTimestamp, Success, ToleranceWindow,
+    header_ref, signed_pieces, AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash,
+    DeliveryRules, DigestAlgorithm, Duration, Ed25519Auth, HmacAlgorithm, HmacAuth,
+    IdentifyingHeaderAuth, IpRange, JwksSource, JwtAlgorithm, JwtAuth, KeyEndpoint, KeySource,
+    Pairs, Rotation, SecretEncoding, SecretFormat, SignatureEncoding, SignatureFormat,
+    SignatureLayout, SignedPiece, SignedTimestamp, Success, ToleranceWindow,
 };
 
 /// One provider's webhooks: delivery rules, authentication and every event.

@@ -646,8 +646,11 @@ fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
             );
         }
         if e.when.keys().all(|k| !spec.discriminator.contains(k)) {
-            r.at(&p.key("when"), "give a value for at least one discriminator")
-                .hint(format!("discriminators: {}", spec.discriminator.join(", ")));
+            r.at(
+                &p.key("when"),
+                "give a value for at least one discriminator",
+            )
+            .hint(format!("discriminators: {}", spec.discriminator.join(", ")));
         }
         for d in &spec.discriminator {
             match e.when.get(d) {
@@ -658,7 +661,9 @@ fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
                         &p.key("when"),
                         format!("missing discriminator value for `{d}`"),
                     )
-                    .hint(format!("add `{d}: <value>` to `when`: the header names every event"));
+                    .hint(format!(
+                        "add `{d}: <value>` to `when`: the header names every event"
+                    ));
                 }
                 Some(v) if v.is_empty() => {
                     r.at(

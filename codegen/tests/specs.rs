@@ -118,7 +118,11 @@ fn every_example_validates_and_dispatches_to_its_event() {
                     spec.provider,
                     e.name
                 );
-                assert_eq!(resolve_event(spec, &hookspec_codegen::check::when_headers(spec, e), &body).map(|x| &x.name), Some(&e.name));
+                assert_eq!(
+                    resolve_event(spec, &hookspec_codegen::check::when_headers(spec, e), &body)
+                        .map(|x| &x.name),
+                    Some(&e.name)
+                );
                 count += 1;
             }
         }

@@ -364,6 +364,11 @@ fn as_unknown_event(spec: &ProviderSpec, mut v: Value) -> Value {
     let Some(field) = spec.discriminator.last() else {
         return v;
     };
+    // A header names the event: a body of no known event's shape makes the signer send a
+    // header value no event has.
+    if hookspec_codegen::model::header_ref(field).is_some() {
+        return serde_json::json!({"hookspec": "an event this spec does not know"});
+    }
     let current = v.get(field).and_then(Value::as_str).unwrap_or_default();
     let upper = current.chars().any(char::is_uppercase) && !current.chars().any(char::is_lowercase);
     let mut unknown = if upper {

@@ -587,7 +587,10 @@ async fn verify(args: VerifyArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(format!("cannot read {}: {e}", args.file.display())),
     };
-    let mut shared = args.credentials.credentials(Default::default(), false).shared;
+    let mut shared = args
+        .credentials
+        .credentials(Default::default(), false)
+        .shared;
     let test = hookspec_signer::SigningCredentials::test(&spec).shared;
     for (given, default) in [
         (&mut shared.hmac_secrets, test.hmac_secrets),
@@ -604,9 +607,14 @@ async fn verify(args: VerifyArgs) -> ExitCode {
     if hookspec_codegen::core::jwt_scheme(&spec.auth).is_some() {
         return usage_error("`verify` checks signatures and credentials; JWT providers need their key server, which `run` and `send` start");
     }
-    let schemes: &'static [hookspec_codegen::core::AuthScheme] = Box::leak(spec.auth.clone().into_boxed_slice());
-    let rules: &'static hookspec_codegen::core::DeliveryRules = Box::leak(Box::new(spec.delivery.rules()));
-    let receiving = match Receiving::new().source_ips(SourceIpCheck::Off).shared(&shared, schemes) {
+    let schemes: &'static [hookspec_codegen::core::AuthScheme] =
+        Box::leak(spec.auth.clone().into_boxed_slice());
+    let rules: &'static hookspec_codegen::core::DeliveryRules =
+        Box::leak(Box::new(spec.delivery.rules()));
+    let receiving = match Receiving::new()
+        .source_ips(SourceIpCheck::Off)
+        .shared(&shared, schemes)
+    {
         Ok(r) => r,
         Err(e) => return usage_error(e),
     };

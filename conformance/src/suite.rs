@@ -797,7 +797,9 @@ async fn run_hostile(
     s.observed = x.observed.to_string();
     // The probe shows whether the hostile request killed the receiver.
     let probe_body = cases::probe_body(t.spec()).unwrap_or_default();
-    let probe = t.send(ctx, case, t.delivery(t.fresh(&probe_body), &[])).await;
+    let probe = t
+        .send(ctx, case, t.delivery(t.fresh(&probe_body), &[]))
+        .await;
     let (alive, words) = t.judge_delivery(&probe);
     s.liveness = Some(if alive {
         format!("alive ({words})")

@@ -184,7 +184,11 @@ fn secrets_decode_padded_or_not_and_url_safe() {
     for written in ["whsec_aGk/Pg==", "whsec_aGk/Pg", "aGk/Pg"] {
         assert_eq!(b64.key(written).as_deref(), Some(&b"hi?>"[..]), "{written}");
     }
-    assert_eq!(b64.key("whsec_aGk_Pg"), None, "URL-safe letters are not standard base64");
+    assert_eq!(
+        b64.key("whsec_aGk_Pg"),
+        None,
+        "URL-safe letters are not standard base64"
+    );
     let url = SecretFormat {
         encoding: SecretEncoding::Base64url,
         strip_prefix: None,

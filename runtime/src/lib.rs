@@ -12,13 +12,13 @@
 /// The shared vocabulary (auth schemes, delivery rules, credentials) generated constants
 /// are written in.
 pub use hookspec_core as core;
+/// The header map generated code reads discriminators and ids from.
+pub use http;
 /// The serde the generated code derives with (`#[serde(crate = "::hookspec_runtime::serde")]`),
 /// so a crate holding a generated module needs no serde dependency of its own.
 pub use serde;
 /// The serde_json the generated code parses with.
 pub use serde_json;
-/// The header map generated code reads discriminators and ids from.
-pub use http;
 
 #[cfg(feature = "axum")]
 pub mod axum;

@@ -30,8 +30,12 @@ pub trait Provider: Clone + Send + Sync + 'static {
     /// The spec's name of the event (`"Unknown"` for events the spec does not know).
     fn event_name(&self, event: &Self::Event) -> &'static str;
     /// The delivery's idempotency key (from a header, where the provider sends it there).
-    fn idempotency_key(&self, event: &Self::Event, headers: &http::HeaderMap, body: &[u8])
-        -> String;
+    fn idempotency_key(
+        &self,
+        event: &Self::Event,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> String;
     /// The id of what the event is about.
     fn subject_id(&self, event: &Self::Event, headers: &http::HeaderMap) -> Option<String>;
     /// JSON paths of the fields the event carries that the spec does not know.

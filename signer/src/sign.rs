@@ -5,11 +5,16 @@ use std::time::SystemTime;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use hookspec_codegen::check::infer_event;
+use hookspec_codegen::model::header_ref;
 use hookspec_codegen::model::{
     signed_pieces, AuthScheme, AuthorizationKind, Generate, HmacAlgorithm, HmacAuth, JwtAuth,
     ProviderSpec, SecretEncoding, SecretFormat, SignatureEncoding, SignatureLayout, SignedPiece,
 };
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
+
+/// The header value that names an event no spec has.
+pub const UNKNOWN_EVENT: &str = "hookspec_unknown_event";
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
 use sha2::{Digest, Sha256, Sha512};
@@ -109,9 +114,11 @@ impl SigningCredentials {
         for scheme in &spec.auth {
             let (what, format, given) = match scheme {
                 AuthScheme::Hmac(h) => ("HMAC secret", &h.secret, &self.shared.hmac_secrets),
-                AuthScheme::Ed25519(e) => {
-                    ("Ed25519 public key", &e.public_key, &self.shared.public_keys)
-                }
+                AuthScheme::Ed25519(e) => (
+                    "Ed25519 public key",
+                    &e.public_key,
+                    &self.shared.public_keys,
+                ),
                 _ => continue,
             };
             for (i, secret) in given.iter().enumerate() {
@@ -425,6 +432,26 @@ impl<'s> Signer<'s> {
                 set(&mut out, &h.name, v);
             }
         }
+        // Where the provider names events in headers, the body's event sets them (a body of
+        // no known event gets a name no event has).
+        if self
+            .spec
+            .discriminator
+            .iter()
+            .any(|d| header_ref(d).is_some())
+        {
+            let event = serde_json::from_slice(body)
+                .ok()
+                .and_then(|v| infer_event(self.spec, &v));
+            for d in &self.spec.discriminator {
+                if let Some(name) = header_ref(d) {
+                    let value = event
+                        .and_then(|e| e.when.get(d))
+                        .map_or(UNKNOWN_EVENT, |v| v);
+                    set(&mut out, name, value.to_owned());
+                }
+            }
+        }
         for (name, value) in given {
             set(&mut out, name, value.clone());
         }
@@ -684,13 +711,18 @@ fn generate(how: &Generate, now: SystemTime) -> String {
         Generate::Rfc3339 => time::OffsetDateTime::from(now)
             .replace_nanosecond(0)
             .ok()
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
             .unwrap_or_default(),
         Generate::Token { prefix, .. } => {
             const ALPHABET: &[u8; 62] =
                 b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
             // 256 = 4 * 62 + 8: the slight bias does not matter for test ids.
-            let random = random.iter().map(|b| char::from(ALPHABET[usize::from(*b) % 62]));
+            let random = random
+                .iter()
+                .map(|b| char::from(ALPHABET[usize::from(*b) % 62]));
             prefix.chars().chain(random).collect()
         }
     }

@@ -71,8 +71,10 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
             if h.rotation.as_ref().is_some_and(|r| r.max_active >= 2)
                 && h.format.separator.is_some()
             {
-                let previous =
-                    test_secret(&h.secret, format!("hookspec test secret for {} #0", spec.provider).as_bytes());
+                let previous = test_secret(
+                    &h.secret,
+                    format!("hookspec test secret for {} #0", spec.provider).as_bytes(),
+                );
                 let mut both = credentials.clone();
                 both.shared.hmac_secrets =
                     vec![credentials.shared.hmac_secrets[0].clone(), previous.clone()];

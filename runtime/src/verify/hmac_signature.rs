@@ -86,14 +86,13 @@ fn decode_keys(
         .iter()
         .enumerate()
         .map(|(index, s)| {
-            format
-                .key(s)
-                .and_then(|bytes| key(&bytes))
-                .ok_or_else(|| ConfigError::BadSecretEncoding {
+            format.key(s).and_then(|bytes| key(&bytes)).ok_or_else(|| {
+                ConfigError::BadSecretEncoding {
                     what,
                     index,
                     expected: format.describe(),
-                })
+                }
+            })
         })
         .collect()
 }

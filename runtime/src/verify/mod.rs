@@ -38,8 +38,7 @@ pub use credentials::{Credentials, SourceIpCheck};
 pub use error::{ConfigError, VerifyError};
 pub use hookspec_core::{
     AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules, Ed25519Auth,
-    HmacAlgorithm,
-    HmacAuth, IdentifyingHeaderAuth, JwksSource, JwtAlgorithm, JwtAuth, KeyEndpoint,
+    HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, JwksSource, JwtAlgorithm, JwtAuth, KeyEndpoint,
     SecretEncoding, SignatureEncoding, SignedTimestamp, Success,
 };
 #[cfg(feature = "http-keys")]
