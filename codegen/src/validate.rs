@@ -379,7 +379,7 @@ fn layout(h: &SignatureLayout<'_>, p: &Path, r: &mut Reporter<'_>) {
     header(h.header, &p.key("header"), r);
     let mut uses_timestamp = false;
     let mut has_body = false;
-    for piece in signed_pieces(&h.signed) {
+    for piece in signed_pieces(h.signed) {
         let unknown = match piece {
             SignedPiece::Body => {
                 has_body = true;

@@ -5,16 +5,8 @@
 pub mod belvo;
 #[cfg(feature = "bridge")]
 pub mod bridge;
-#[cfg(feature = "github")]
-pub mod github;
 #[cfg(feature = "plaid")]
 pub mod plaid;
-#[cfg(feature = "shopify")]
-pub mod shopify;
-#[cfg(feature = "standardwebhooks")]
-pub mod standardwebhooks;
-#[cfg(feature = "stripe")]
-pub mod stripe;
 #[cfg(feature = "vezgo")]
 pub mod vezgo;
 /// The providers compiled into this crate (by their cargo features), by spec name.
@@ -23,16 +15,8 @@ pub const PROVIDERS: &[&str] = &[
     "belvo",
     #[cfg(feature = "bridge")]
     "bridge",
-    #[cfg(feature = "github")]
-    "github",
     #[cfg(feature = "plaid")]
     "plaid",
-    #[cfg(feature = "shopify")]
-    "shopify",
-    #[cfg(feature = "standardwebhooks")]
-    "standardwebhooks",
-    #[cfg(feature = "stripe")]
-    "stripe",
     #[cfg(feature = "vezgo")]
     "vezgo",
 ];
@@ -49,21 +33,9 @@ pub enum AnyEvent {
     /// A Bridge event.
     #[cfg(feature = "bridge")]
     Bridge(bridge::Event),
-    /// A GitHub event.
-    #[cfg(feature = "github")]
-    Github(github::Event),
     /// A Plaid event.
     #[cfg(feature = "plaid")]
     Plaid(plaid::Event),
-    /// A Shopify event.
-    #[cfg(feature = "shopify")]
-    Shopify(shopify::Event),
-    /// A Standard Webhooks event.
-    #[cfg(feature = "standardwebhooks")]
-    Standardwebhooks(standardwebhooks::Event),
-    /// A Stripe event.
-    #[cfg(feature = "stripe")]
-    Stripe(stripe::Event),
     /// A Vezgo event.
     #[cfg(feature = "vezgo")]
     Vezgo(vezgo::Event),
@@ -76,16 +48,8 @@ impl AnyEvent {
             Self::Belvo(_) => "belvo",
             #[cfg(feature = "bridge")]
             Self::Bridge(_) => "bridge",
-            #[cfg(feature = "github")]
-            Self::Github(_) => "github",
             #[cfg(feature = "plaid")]
             Self::Plaid(_) => "plaid",
-            #[cfg(feature = "shopify")]
-            Self::Shopify(_) => "shopify",
-            #[cfg(feature = "standardwebhooks")]
-            Self::Standardwebhooks(_) => "standardwebhooks",
-            #[cfg(feature = "stripe")]
-            Self::Stripe(_) => "stripe",
             #[cfg(feature = "vezgo")]
             Self::Vezgo(_) => "vezgo",
         }
@@ -97,16 +61,8 @@ impl AnyEvent {
             Self::Belvo(ref e) => e.name(),
             #[cfg(feature = "bridge")]
             Self::Bridge(ref e) => e.name(),
-            #[cfg(feature = "github")]
-            Self::Github(ref e) => e.name(),
             #[cfg(feature = "plaid")]
             Self::Plaid(ref e) => e.name(),
-            #[cfg(feature = "shopify")]
-            Self::Shopify(ref e) => e.name(),
-            #[cfg(feature = "standardwebhooks")]
-            Self::Standardwebhooks(ref e) => e.name(),
-            #[cfg(feature = "stripe")]
-            Self::Stripe(ref e) => e.name(),
             #[cfg(feature = "vezgo")]
             Self::Vezgo(ref e) => e.name(),
         }
@@ -118,16 +74,8 @@ impl AnyEvent {
             Self::Belvo(ref e) => e.unknown_fields(),
             #[cfg(feature = "bridge")]
             Self::Bridge(ref e) => e.unknown_fields(),
-            #[cfg(feature = "github")]
-            Self::Github(ref e) => e.unknown_fields(),
             #[cfg(feature = "plaid")]
             Self::Plaid(ref e) => e.unknown_fields(),
-            #[cfg(feature = "shopify")]
-            Self::Shopify(ref e) => e.unknown_fields(),
-            #[cfg(feature = "standardwebhooks")]
-            Self::Standardwebhooks(ref e) => e.unknown_fields(),
-            #[cfg(feature = "stripe")]
-            Self::Stripe(ref e) => e.unknown_fields(),
             #[cfg(feature = "vezgo")]
             Self::Vezgo(ref e) => e.unknown_fields(),
         }
@@ -146,18 +94,8 @@ pub fn parse(
         "belvo" => Some(belvo::Event::parse(body).map(AnyEvent::Belvo)),
         #[cfg(feature = "bridge")]
         "bridge" => Some(bridge::Event::parse(body).map(AnyEvent::Bridge)),
-        #[cfg(feature = "github")]
-        "github" => Some(github::Event::parse(body).map(AnyEvent::Github)),
         #[cfg(feature = "plaid")]
         "plaid" => Some(plaid::Event::parse(body).map(AnyEvent::Plaid)),
-        #[cfg(feature = "shopify")]
-        "shopify" => Some(shopify::Event::parse(body).map(AnyEvent::Shopify)),
-        #[cfg(feature = "standardwebhooks")]
-        "standardwebhooks" => {
-            Some(standardwebhooks::Event::parse(body).map(AnyEvent::Standardwebhooks))
-        }
-        #[cfg(feature = "stripe")]
-        "stripe" => Some(stripe::Event::parse(body).map(AnyEvent::Stripe)),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(vezgo::Event::parse(body).map(AnyEvent::Vezgo)),
         _ => None,
@@ -180,27 +118,8 @@ pub fn parse_delivery(
         "bridge" => {
             Some(bridge::Event::parse_delivery(headers, body).map(AnyEvent::Bridge))
         }
-        #[cfg(feature = "github")]
-        "github" => {
-            Some(github::Event::parse_delivery(headers, body).map(AnyEvent::Github))
-        }
         #[cfg(feature = "plaid")]
         "plaid" => Some(plaid::Event::parse_delivery(headers, body).map(AnyEvent::Plaid)),
-        #[cfg(feature = "shopify")]
-        "shopify" => {
-            Some(shopify::Event::parse_delivery(headers, body).map(AnyEvent::Shopify))
-        }
-        #[cfg(feature = "standardwebhooks")]
-        "standardwebhooks" => {
-            Some(
-                standardwebhooks::Event::parse_delivery(headers, body)
-                    .map(AnyEvent::Standardwebhooks),
-            )
-        }
-        #[cfg(feature = "stripe")]
-        "stripe" => {
-            Some(stripe::Event::parse_delivery(headers, body).map(AnyEvent::Stripe))
-        }
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(vezgo::Event::parse_delivery(headers, body).map(AnyEvent::Vezgo)),
         _ => None,
@@ -216,16 +135,8 @@ pub fn auth(
         "belvo" => Some(belvo::AUTH),
         #[cfg(feature = "bridge")]
         "bridge" => Some(bridge::AUTH),
-        #[cfg(feature = "github")]
-        "github" => Some(github::AUTH),
         #[cfg(feature = "plaid")]
         "plaid" => Some(plaid::AUTH),
-        #[cfg(feature = "shopify")]
-        "shopify" => Some(shopify::AUTH),
-        #[cfg(feature = "standardwebhooks")]
-        "standardwebhooks" => Some(standardwebhooks::AUTH),
-        #[cfg(feature = "stripe")]
-        "stripe" => Some(stripe::AUTH),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(vezgo::AUTH),
         _ => None,
@@ -241,16 +152,8 @@ pub fn delivery(
         "belvo" => Some(&belvo::DELIVERY),
         #[cfg(feature = "bridge")]
         "bridge" => Some(&bridge::DELIVERY),
-        #[cfg(feature = "github")]
-        "github" => Some(&github::DELIVERY),
         #[cfg(feature = "plaid")]
         "plaid" => Some(&plaid::DELIVERY),
-        #[cfg(feature = "shopify")]
-        "shopify" => Some(&shopify::DELIVERY),
-        #[cfg(feature = "standardwebhooks")]
-        "standardwebhooks" => Some(&standardwebhooks::DELIVERY),
-        #[cfg(feature = "stripe")]
-        "stripe" => Some(&stripe::DELIVERY),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(&vezgo::DELIVERY),
         _ => None,
@@ -273,16 +176,8 @@ pub fn config(
         "belvo" => Some(belvo::config(credentials)),
         #[cfg(feature = "bridge")]
         "bridge" => Some(bridge::config(credentials)),
-        #[cfg(feature = "github")]
-        "github" => Some(github::config(credentials)),
         #[cfg(feature = "plaid")]
         "plaid" => Some(plaid::config(credentials)),
-        #[cfg(feature = "shopify")]
-        "shopify" => Some(shopify::config(credentials)),
-        #[cfg(feature = "standardwebhooks")]
-        "standardwebhooks" => Some(standardwebhooks::config(credentials)),
-        #[cfg(feature = "stripe")]
-        "stripe" => Some(stripe::config(credentials)),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(vezgo::config(credentials)),
         _ => None,
@@ -308,16 +203,6 @@ impl<R: ::hookspec_runtime::Receiver<bridge::Webhooks>> ReceivesBridge for R {}
 pub trait ReceivesBridge {}
 #[cfg(not(feature = "bridge"))]
 impl<R> ReceivesBridge for R {}
-/// [`::hookspec_runtime::Receiver`] for GitHub (the `github` feature is on).
-#[cfg(feature = "github")]
-pub trait ReceivesGithub: ::hookspec_runtime::Receiver<github::Webhooks> {}
-#[cfg(feature = "github")]
-impl<R: ::hookspec_runtime::Receiver<github::Webhooks>> ReceivesGithub for R {}
-/// Holds for every type: the `github` feature is off.
-#[cfg(not(feature = "github"))]
-pub trait ReceivesGithub {}
-#[cfg(not(feature = "github"))]
-impl<R> ReceivesGithub for R {}
 /// [`::hookspec_runtime::Receiver`] for Plaid (the `plaid` feature is on).
 #[cfg(feature = "plaid")]
 pub trait ReceivesPlaid: ::hookspec_runtime::Receiver<plaid::Webhooks> {}
@@ -328,40 +213,6 @@ impl<R: ::hookspec_runtime::Receiver<plaid::Webhooks>> ReceivesPlaid for R {}
 pub trait ReceivesPlaid {}
 #[cfg(not(feature = "plaid"))]
 impl<R> ReceivesPlaid for R {}
-/// [`::hookspec_runtime::Receiver`] for Shopify (the `shopify` feature is on).
-#[cfg(feature = "shopify")]
-pub trait ReceivesShopify: ::hookspec_runtime::Receiver<shopify::Webhooks> {}
-#[cfg(feature = "shopify")]
-impl<R: ::hookspec_runtime::Receiver<shopify::Webhooks>> ReceivesShopify for R {}
-/// Holds for every type: the `shopify` feature is off.
-#[cfg(not(feature = "shopify"))]
-pub trait ReceivesShopify {}
-#[cfg(not(feature = "shopify"))]
-impl<R> ReceivesShopify for R {}
-/// [`::hookspec_runtime::Receiver`] for Standard Webhooks (the `standardwebhooks` feature is on).
-#[cfg(feature = "standardwebhooks")]
-pub trait ReceivesStandardwebhooks: ::hookspec_runtime::Receiver<
-        standardwebhooks::Webhooks,
-    > {}
-#[cfg(feature = "standardwebhooks")]
-impl<
-    R: ::hookspec_runtime::Receiver<standardwebhooks::Webhooks>,
-> ReceivesStandardwebhooks for R {}
-/// Holds for every type: the `standardwebhooks` feature is off.
-#[cfg(not(feature = "standardwebhooks"))]
-pub trait ReceivesStandardwebhooks {}
-#[cfg(not(feature = "standardwebhooks"))]
-impl<R> ReceivesStandardwebhooks for R {}
-/// [`::hookspec_runtime::Receiver`] for Stripe (the `stripe` feature is on).
-#[cfg(feature = "stripe")]
-pub trait ReceivesStripe: ::hookspec_runtime::Receiver<stripe::Webhooks> {}
-#[cfg(feature = "stripe")]
-impl<R: ::hookspec_runtime::Receiver<stripe::Webhooks>> ReceivesStripe for R {}
-/// Holds for every type: the `stripe` feature is off.
-#[cfg(not(feature = "stripe"))]
-pub trait ReceivesStripe {}
-#[cfg(not(feature = "stripe"))]
-impl<R> ReceivesStripe for R {}
 /// [`::hookspec_runtime::Receiver`] for Vezgo (the `vezgo` feature is on).
 #[cfg(feature = "vezgo")]
 pub trait ReceivesVezgo: ::hookspec_runtime::Receiver<vezgo::Webhooks> {}
@@ -381,8 +232,7 @@ pub fn router<R>(
     config: ::hookspec_runtime::Config,
 ) -> ::std::option::Option<::hookspec_runtime::axum::Router>
 where
-    R: ReceivesBelvo + ReceivesBridge + ReceivesGithub + ReceivesPlaid + ReceivesShopify
-        + ReceivesStandardwebhooks + ReceivesStripe + ReceivesVezgo + Clone,
+    R: ReceivesBelvo + ReceivesBridge + ReceivesPlaid + ReceivesVezgo + Clone,
 {
     let _ = (&receiver, &config);
     match provider {
@@ -394,31 +244,9 @@ where
         "bridge" => {
             Some(::hookspec_runtime::axum::router(bridge::Webhooks, receiver, config))
         }
-        #[cfg(feature = "github")]
-        "github" => {
-            Some(::hookspec_runtime::axum::router(github::Webhooks, receiver, config))
-        }
         #[cfg(feature = "plaid")]
         "plaid" => {
             Some(::hookspec_runtime::axum::router(plaid::Webhooks, receiver, config))
-        }
-        #[cfg(feature = "shopify")]
-        "shopify" => {
-            Some(::hookspec_runtime::axum::router(shopify::Webhooks, receiver, config))
-        }
-        #[cfg(feature = "standardwebhooks")]
-        "standardwebhooks" => {
-            Some(
-                ::hookspec_runtime::axum::router(
-                    standardwebhooks::Webhooks,
-                    receiver,
-                    config,
-                ),
-            )
-        }
-        #[cfg(feature = "stripe")]
-        "stripe" => {
-            Some(::hookspec_runtime::axum::router(stripe::Webhooks, receiver, config))
         }
         #[cfg(feature = "vezgo")]
         "vezgo" => {

@@ -117,7 +117,7 @@ impl fmt::Debug for HmacCheck {
 
 impl HmacCheck {
     pub(crate) fn header(&self) -> &'static str {
-        &self.scheme.header
+        self.scheme.header
     }
 
     /// The check of an HMAC scheme with the receiver's secrets.
@@ -238,6 +238,11 @@ impl HmacCheck {
             }
         }
         if accepted == 0 {
+            // An optional scheme may share its header with another (Standard Webhooks'
+            // `v1a,` beside `v1,`): no entry of its own means nothing to check.
+            if scheme.optional {
+                return Ok(());
+            }
             return Err(VerifyError::NoAcceptedScheme { header });
         }
         if well_formed == 0 {
@@ -405,6 +410,62 @@ mod tests {
         assert!(parse_template("{body").is_err());
         assert!(parse_template("{nonce}.{body}").is_err());
         assert!(parse_template("{header:}").is_err());
+    }
+
+    /// RFC 8032, section 7.1, TEST 2: a one-byte message (0x72) signed with Ed25519.
+    #[test]
+    fn ed25519_verifies_the_rfc_8032_vector() {
+        use base64::Engine;
+        use hookspec_core::{SecretEncoding, SignatureEncoding, SignatureFormat};
+        let public = hex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
+        let signature = "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da\
+                         085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00";
+        let scheme: &'static Ed25519Auth = Box::leak(Box::new(Ed25519Auth {
+            header: "signature".into(),
+            encoding: SignatureEncoding::HexLower,
+            signed: "{body}".into(),
+            format: SignatureFormat {
+                separator: None,
+                label_separator: None,
+                scheme: None,
+            },
+            timestamp: None,
+            public_key: SecretFormat {
+                encoding: SecretEncoding::Base64,
+                strip_prefix: Some("whpk_".into()),
+            },
+            optional: false,
+            description: None,
+        }));
+        let key = format!(
+            "whpk_{}",
+            base64::engine::general_purpose::STANDARD.encode(&public)
+        );
+        let check = HmacCheck::ed25519(scheme, &[key]).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("signature", signature.parse().unwrap());
+        let now = SystemTime::UNIX_EPOCH;
+        assert!(check.verify(&headers, &[0x72], now).is_ok());
+        assert_eq!(
+            check.verify(&headers, &[0x73], now),
+            Err(VerifyError::NoMatchingSignature)
+        );
+        // A key of the wrong length is refused when the verifier is built.
+        let short = format!(
+            "whpk_{}",
+            base64::engine::general_purpose::STANDARD.encode([1u8; 31])
+        );
+        assert!(matches!(
+            HmacCheck::ed25519(scheme, &[short]),
+            Err(ConfigError::BadSecretEncoding { index: 0, .. })
+        ));
+    }
+
+    fn hex(text: &str) -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     #[test]
