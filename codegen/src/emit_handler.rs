@@ -72,37 +72,38 @@ fn rules(p: &Provider) -> TokenStream {
          this module's auth rules, parser and idempotency keys."
     );
     let marker_doc = crate::emit_rust::doc_attr(&marker_doc);
-    // An idempotency key or subject the provider sends in a header.
-    let header_key = p
-        .delivery_id_path
-        .as_deref()
-        .and_then(crate::model::header_ref);
-    let key = match header_key {
-        Some(h) => quote! {
-            ::hookspec_runtime::header_text(headers, #h).unwrap_or_else(|| event.idempotency_key(body))
-        },
-        None => quote! { { let _ = headers; event.idempotency_key(body) } },
-    };
-    let header_subjects: Vec<&str> = p
-        .subject_paths
-        .iter()
-        .filter_map(|s| crate::model::header_ref(s))
-        .collect();
-    let header_first = p
-        .subject_paths
-        .first()
-        .is_some_and(|s| crate::model::header_ref(s).is_some());
-    let subject = if header_subjects.is_empty() {
-        quote! { { let _ = headers; event.subject_id() } }
+    // Ids the provider sends in headers are read along the spec's paths by the runtime's
+    // one rule; providers without any read the event alone.
+    let in_headers = |paths: &[String]| paths.iter().any(|p| crate::model::header_ref(p).is_some());
+    let key_paths: Vec<String> = p.delivery_id_path.iter().cloned().collect();
+    let (key_headers, key) = if in_headers(&key_paths) {
+        (
+            format_ident!("headers"),
+            quote! {
+                ::hookspec_runtime::id_from(headers, &[#(#key_paths),*], |_| event.delivery_id())
+                    .unwrap_or_else(|| event.idempotency_key(body))
+            },
+        )
     } else {
-        let from_headers = quote! {
-            [#(#header_subjects),*].iter().find_map(|h| ::hookspec_runtime::header_text(headers, h))
-        };
-        if header_first {
-            quote! { #from_headers.or_else(|| event.subject_id()) }
-        } else {
-            quote! { event.subject_id().or_else(|| #from_headers) }
-        }
+        (
+            format_ident!("_headers"),
+            quote!(event.idempotency_key(body)),
+        )
+    };
+    let subject_paths = &p.subject_paths;
+    let (subject_headers, subject) = if in_headers(subject_paths) {
+        (
+            format_ident!("headers"),
+            // `subject_id` already tries every body path: ask it at the first one only.
+            quote! {
+                let mut asked = false;
+                ::hookspec_runtime::id_from(headers, &[#(#subject_paths),*], |_| {
+                    (!::std::mem::replace(&mut asked, true)).then(|| event.subject_id()).flatten()
+                })
+            },
+        )
+    } else {
+        (format_ident!("_headers"), quote!(event.subject_id()))
     };
     quote! {
         #auth_doc
@@ -130,10 +131,10 @@ fn rules(p: &Provider) -> TokenStream {
             fn event_name(&self, event: &Event) -> &'static str {
                 event.name()
             }
-            fn idempotency_key(&self, event: &Event, headers: &::hookspec_runtime::http::HeaderMap, body: &[u8]) -> ::std::string::String {
+            fn idempotency_key(&self, event: &Event, #key_headers: &::hookspec_runtime::http::HeaderMap, body: &[u8]) -> ::std::string::String {
                 #key
             }
-            fn subject_id(&self, event: &Event, headers: &::hookspec_runtime::http::HeaderMap) -> ::std::option::Option<::std::string::String> {
+            fn subject_id(&self, event: &Event, #subject_headers: &::hookspec_runtime::http::HeaderMap) -> ::std::option::Option<::std::string::String> {
                 #subject
             }
             fn unknown_fields(&self, event: &Event) -> ::std::vec::Vec<::std::string::String> {

@@ -640,7 +640,14 @@ fn dispatch_arm(
     let selectors = (!arm.variants.is_empty()).then_some(selectors);
     let fallthrough = arm.default.is_none().then_some(unknown);
     let hash = Literal::u64_suffixed(discriminator_hash(&arm.when[arm.when.len() - 1..]));
-    let checks = values.iter().zip(&arm.when).map(|(d, v)| quote!(#d == #v));
+    // An empty value stands for a body field the event's bodies lack.
+    let checks = values.iter().zip(&arm.when).map(|(d, v)| {
+        if v.is_empty() {
+            quote!(matches!(#d, ""))
+        } else {
+            quote!(#d == #v)
+        }
+    });
     quote! {
         #hash if #(#checks)&&* => { #selectors #(#tries)* #fallthrough }
     }
@@ -738,16 +745,16 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             None => quote!(Self::#variant(_) => None,),
         }
     });
-    let body_key = p
+    let key_header = p
         .delivery_id_path
-        .as_ref()
-        .filter(|k| crate::model::header_ref(k).is_none());
-    let delivery_unknown = match body_key {
-        Some(path) => quote!(Self::Unknown(u) => ::hookspec_runtime::id_at(&u.raw, #path),),
-        None => quote!(Self::Unknown(_) => None,),
+        .as_deref()
+        .and_then(crate::model::header_ref);
+    let delivery_unknown = match (&p.delivery_id_path, key_header) {
+        (Some(path), None) => quote!(Self::Unknown(u) => ::hookspec_runtime::id_at(&u.raw, #path),),
+        _ => quote!(Self::Unknown(_) => None,),
     };
     let key_doc = doc_attr(&match &p.delivery_id_path {
-        Some(path) if crate::model::header_ref(path).is_some() => format!(" The idempotency key the body alone gives: `sha256:` and the hex SHA-256 of the raw\n body. The provider's own id is in the `{}` header, which\n [`Webhooks`]' `idempotency_key` prefers.", crate::model::header_ref(path).unwrap_or_default()),
+        Some(_) if key_header.is_some() => format!(" The idempotency key the body alone gives: `sha256:` and the hex SHA-256 of the raw\n body. The provider's own id is in the `{}` header, which\n [`Webhooks`]' `idempotency_key` prefers.", key_header.unwrap_or_default()),
         Some(path) => format!(" The delivery's idempotency key: the provider's own id at `{path}`, or, when\n an event lacks it, `sha256:` and the hex SHA-256 of the raw body."),
         None => " The delivery's idempotency key: `sha256:` and the hex SHA-256 of the raw body, since\n the provider sends no delivery id. Byte-identical redeliveries share it.".to_owned(),
     });
@@ -772,13 +779,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             .collect::<Vec<_>>()
             .join(" and ")
     );
-    // Events named by a header, or by a body field some events lack, are routed from the
-    // whole delivery; the one-pass body parser does not apply to them.
-    let routed = p
-        .discriminator
-        .iter()
-        .any(|d| crate::model::header_ref(d).is_some())
-        || p.events.iter().any(|e| e.when.iter().any(String::is_empty));
+    let routed = p.routed_by_headers();
     // The body is only needed to read selectors.
     let body_param = if selector_names.is_empty() {
         format_ident!("_body")
@@ -870,80 +871,80 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
         }
     });
     quote! {
-            #[doc = #enum_doc]
-            #[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
-            #[serde(crate = "::hookspec_runtime::serde")]
-            #[serde(untagged)]
-            #[non_exhaustive]
-            #[allow(clippy::large_enum_variant)] // events are parsed once and moved rarely
-            pub enum Event {
-                #(#docs #variants(#bodies),)*
-                /// An event the spec does not know, kept whole.
-                Unknown(::hookspec_runtime::UnknownEvent),
-            }
-
-            impl Event {
-                /// The body fields whose values pick the event.
-                pub const DISCRIMINATOR: [&'static str; #d_len] = [#(#discriminator),*];
-
-                #selectors_const
-
-    #parse_fns
-                fn unknown(
-                    body: &[u8],
-                    values: [::std::borrow::Cow<'_, str>; #d_len],
-                ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
-                    let raw = ::hookspec_runtime::serde_json::from_slice(body)
-                        .map_err(|e| ::hookspec_runtime::ParseError::NotJson { message: e.to_string() })?;
-                    let discriminator = Self::DISCRIMINATOR
-                        .iter()
-                        .zip(values)
-                        .map(|(k, v)| (*k, v.into_owned()))
-                        .collect();
-                    Ok(Self::Unknown(::hookspec_runtime::UnknownEvent { discriminator, raw }))
-                }
-
-                /// The spec's name of the event, or `"Unknown"`.
-                pub fn name(&self) -> &'static str {
-                    match self {
-                        #(Self::#variants(_) => #names,)*
-                        Self::Unknown(_) => "Unknown",
-                    }
-                }
-
-                /// Each event's name with a parser straight into its struct, skipping dispatch:
-                /// the baseline `cargo bench -p hookspec` measures [`Event::parse`] against.
-                #[doc(hidden)]
-                pub const DIRECT_PARSERS: &'static [(&'static str, ::hookspec_runtime::DirectParser<Self>)] = &[
-                    #((#names, |b| ::hookspec_runtime::serde_json::from_slice::<#bodies>(b).map(Self::#variants)),)*
-                ];
-
-                /// The id of what the event is about (an item, link, account, ...), when it has one.
-                #[allow(clippy::redundant_closure_call)] // closures give `?` a scope per arm
-                pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {
-                    match self {
-                        #(#subject_arms)*
-                        #subject_unknown
-                    }
-                }
-
-                /// The provider's own id of this delivery, when it sends one.
-                #[allow(clippy::redundant_closure_call)]
-                pub fn delivery_id(&self) -> ::std::option::Option<::std::string::String> {
-                    match self {
-                        #(#delivery_arms)*
-                        #delivery_unknown
-                    }
-                }
-
-                #key_doc
-                pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
-                    self.delivery_id().unwrap_or_else(|| ::hookspec_runtime::body_digest(body))
-                }
-            }
-
-            #dispatch
+        #[doc = #enum_doc]
+        #[derive(Debug, Clone, PartialEq, ::hookspec_runtime::serde::Serialize)]
+        #[serde(crate = "::hookspec_runtime::serde")]
+        #[serde(untagged)]
+        #[non_exhaustive]
+        #[allow(clippy::large_enum_variant)] // events are parsed once and moved rarely
+        pub enum Event {
+            #(#docs #variants(#bodies),)*
+            /// An event the spec does not know, kept whole.
+            Unknown(::hookspec_runtime::UnknownEvent),
         }
+
+        impl Event {
+            /// The body fields (or `header:NAME` headers) whose values pick the event.
+            pub const DISCRIMINATOR: [&'static str; #d_len] = [#(#discriminator),*];
+
+            #selectors_const
+
+            #parse_fns
+            fn unknown(
+                body: &[u8],
+                values: [::std::borrow::Cow<'_, str>; #d_len],
+            ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+                let raw = ::hookspec_runtime::serde_json::from_slice(body)
+                    .map_err(|e| ::hookspec_runtime::ParseError::NotJson { message: e.to_string() })?;
+                let discriminator = Self::DISCRIMINATOR
+                    .iter()
+                    .zip(values)
+                    .map(|(k, v)| (*k, v.into_owned()))
+                    .collect();
+                Ok(Self::Unknown(::hookspec_runtime::UnknownEvent { discriminator, raw }))
+            }
+
+            /// The spec's name of the event, or `"Unknown"`.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    #(Self::#variants(_) => #names,)*
+                    Self::Unknown(_) => "Unknown",
+                }
+            }
+
+            /// Each event's name with a parser straight into its struct, skipping dispatch:
+            /// the baseline `cargo bench -p hookspec` measures [`Event::parse`] against.
+            #[doc(hidden)]
+            pub const DIRECT_PARSERS: &'static [(&'static str, ::hookspec_runtime::DirectParser<Self>)] = &[
+                #((#names, |b| ::hookspec_runtime::serde_json::from_slice::<#bodies>(b).map(Self::#variants)),)*
+            ];
+
+            /// The id of what the event is about (an item, link, account, ...), when it has one.
+            #[allow(clippy::redundant_closure_call)] // closures give `?` a scope per arm
+            pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {
+                match self {
+                    #(#subject_arms)*
+                    #subject_unknown
+                }
+            }
+
+            /// The provider's own id of this delivery, when it sends one.
+            #[allow(clippy::redundant_closure_call)]
+            pub fn delivery_id(&self) -> ::std::option::Option<::std::string::String> {
+                match self {
+                    #(#delivery_arms)*
+                    #delivery_unknown
+                }
+            }
+
+            #key_doc
+            pub fn idempotency_key(&self, body: &[u8]) -> ::std::string::String {
+                self.delivery_id().unwrap_or_else(|| ::hookspec_runtime::body_digest(body))
+            }
+        }
+
+        #dispatch
+    }
 }
 
 /// For an arm with exactly one shape variant: the selector index of a field at whose sight

@@ -59,6 +59,19 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// Whether deliveries are routed from their headers as well as their bodies: an event
+    /// is named by a header (`header:X-GitHub-Event`), or by a body field some events'
+    /// bodies lack. The one-pass body parser does not apply to such providers.
+    pub fn routed_by_headers(&self) -> bool {
+        self.discriminator
+            .iter()
+            .any(|d| model::header_ref(d).is_some())
+            || self
+                .events
+                .iter()
+                .any(|e| e.when.iter().any(String::is_empty))
+    }
+
     /// The doc text of envelope field `json`.
     pub fn envelope_doc(&self, json: &str) -> Option<&str> {
         self.envelope_docs

@@ -539,14 +539,21 @@ async fn send(args: SendArgs) -> ExitCode {
     }
 }
 
+/// The provider's spec and the body in `file`, or the usage error saying why not.
+fn spec_and_body(
+    provider: &OneProvider,
+    file: &std::path::Path,
+) -> Result<(ProviderSpec, Vec<u8>), ExitCode> {
+    let spec = provider.spec().map_err(usage_error)?;
+    let body = read_input(file)
+        .map_err(|e| usage_error(format!("cannot read {}: {e}", file.display())))?;
+    Ok((spec, body))
+}
+
 fn sign(args: &SignArgs) -> ExitCode {
-    let spec = match args.provider.spec() {
-        Ok(s) => s,
-        Err(e) => return usage_error(e),
-    };
-    let body = match read_input(&args.file) {
-        Ok(b) => b,
-        Err(e) => return usage_error(format!("cannot read {}: {e}", args.file.display())),
+    let (spec, body) = match spec_and_body(&args.provider, &args.file) {
+        Ok(read) => read,
+        Err(code) => return code,
     };
     let given = signing_keys(&args.credentials.signing_keys, std::slice::from_ref(&spec));
     let jwt_keys = match given {
@@ -579,31 +586,16 @@ fn sign(args: &SignArgs) -> ExitCode {
 
 async fn verify(args: VerifyArgs) -> ExitCode {
     use hookspec_runtime::verify::{Credentials as Receiving, Request, SourceIpCheck, Verifier};
-    let spec = match args.provider.spec() {
-        Ok(s) => s,
-        Err(e) => return usage_error(e),
+    let (spec, body) = match spec_and_body(&args.provider, &args.file) {
+        Ok(read) => read,
+        Err(code) => return code,
     };
-    let body = match read_input(&args.file) {
-        Ok(b) => b,
-        Err(e) => return usage_error(format!("cannot read {}: {e}", args.file.display())),
-    };
-    let mut shared = args
-        .credentials
-        .credentials(Default::default(), false)
-        .shared;
-    let test = hookspec_signer::SigningCredentials::test(&spec).shared;
-    for (given, default) in [
-        (&mut shared.hmac_secrets, test.hmac_secrets),
-        (&mut shared.public_keys, test.public_keys),
-        (&mut shared.client_ids, test.client_ids),
-    ] {
-        if given.is_empty() {
-            *given = default;
-        }
-    }
-    if shared.authorization.is_empty() {
-        shared.authorization = test.authorization;
-    }
+    // What a receiver holds: the given credentials, the suite's test ones otherwise.
+    let side = ProviderSide::new(
+        spec.clone(),
+        &args.credentials.credentials(Default::default(), true),
+    );
+    let shared = side.shared();
     if hookspec_codegen::core::jwt_scheme(&spec.auth).is_some() {
         return usage_error("`verify` checks signatures and credentials; JWT providers need their key server, which `run` and `send` start");
     }
@@ -613,7 +605,7 @@ async fn verify(args: VerifyArgs) -> ExitCode {
         Box::leak(Box::new(spec.delivery.rules()));
     let receiving = match Receiving::new()
         .source_ips(SourceIpCheck::Off)
-        .shared(&shared, schemes)
+        .shared(shared, schemes)
     {
         Ok(r) => r,
         Err(e) => return usage_error(e),

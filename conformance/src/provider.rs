@@ -79,13 +79,13 @@ impl ProviderSide {
         let base = SigningCredentials {
             jwt_key: test.jwt_key.clone(),
             kid: test.kid.clone(),
-            // The suite signs Ed25519 with its test key: a receiver is given its public key.
+            // The suite signs Ed25519 with its test key (a receiver is given its public key).
             ed25519_seed: test.ed25519_seed,
             shared: SharedCredentials {
                 authorization: or_default(&given.authorization, &defaults.authorization, fill),
                 hmac_secrets: or_default(&given.hmac_secrets, &defaults.hmac_secrets, fill),
                 client_ids: or_default(&given.client_ids, &defaults.client_ids, fill),
-                public_keys: defaults.public_keys.clone(),
+                public_keys: or_default(&given.public_keys, &defaults.public_keys, fill),
                 key_api: None,
             },
         };
@@ -150,6 +150,12 @@ impl ProviderSide {
     /// The generated ids among `first`'s headers, which a redelivery keeps.
     pub fn redelivery(&self, first: &[(String, String)]) -> Vec<(String, String)> {
         self.with_signer(|s| s.redelivery(first))
+    }
+
+    /// What the provider shares with a receiver: the given credentials, test ones where
+    /// none were given and defaults were asked for.
+    pub fn shared(&self) -> &SharedCredentials {
+        &self.base.shared
     }
 
     /// Whether the credentials are written as the spec says (see

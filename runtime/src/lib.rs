@@ -101,6 +101,23 @@ pub fn id_at(value: &serde_json::Value, path: &str) -> Option<String> {
     }
 }
 
+/// The first id found along routing `paths` (the spec's `subject` list, or its
+/// `idempotency_key`), tried in order: a `header:NAME` from the delivery's headers, any
+/// other path through `body_at`. Generated modules and [`SpecProvider`] both read ids
+/// this way.
+pub fn id_from(
+    headers: &http::HeaderMap,
+    paths: &[&str],
+    mut body_at: impl FnMut(&str) -> Option<String>,
+) -> Option<String> {
+    paths
+        .iter()
+        .find_map(|path| match hookspec_core::header_ref(path) {
+            Some(name) => probe::header_text(headers, name),
+            None => body_at(path),
+        })
+}
+
 /// FNV-1a over each discriminator value followed by a 0xff separator: generated dispatch
 /// jumps on it instead of comparing strings arm by arm. The code generator computes the
 /// same function at generation time.

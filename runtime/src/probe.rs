@@ -38,43 +38,31 @@ pub fn routing_values<'a, const N: usize>(
     body: &'a [u8],
     fields: &[&'static str; N],
 ) -> Result<[Cow<'a, str>; N], ParseError> {
-    // Bodies of these providers are read whole: an absent field is allowed here.
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| ParseError::NotJson {
-            message: e.to_string(),
-        })?;
-    if !value.is_object() {
-        return Err(ParseError::NotJson {
-            message: "expected a JSON object".into(),
-        });
-    }
+    // One streaming pass reads each body field's text and type: an absent one is allowed
+    // here, one that is not a string is not.
+    let body_fields: Vec<&'static str> = fields
+        .iter()
+        .copied()
+        .filter(|f| hookspec_core::header_ref(f).is_none())
+        .collect();
+    let probe = read_probe(body, &body_fields, &body_fields)?;
+    let mut from_body = probe.values.into_iter().zip(probe.present);
     let mut out: [Cow<'a, str>; N] = std::array::from_fn(|_| Cow::Borrowed(""));
     for (slot, field) in out.iter_mut().zip(fields) {
+        let missing = |message: &str| ParseError::Discriminator {
+            field,
+            message: message.to_owned(),
+        };
         *slot = match hookspec_core::header_ref(field) {
             Some(name) => match headers.get(name).map(http::HeaderValue::to_str) {
                 Some(Ok(v)) => Cow::Borrowed(v),
-                Some(Err(_)) => {
-                    return Err(ParseError::Discriminator {
-                        field,
-                        message: "the header is not visible ASCII".into(),
-                    })
-                }
-                None => {
-                    return Err(ParseError::Discriminator {
-                        field,
-                        message: "missing header".into(),
-                    })
-                }
+                Some(Err(_)) => return Err(missing("the header is not visible ASCII")),
+                None => return Err(missing("missing header")),
             },
-            None => match value.get(field) {
-                None => Cow::Borrowed(""),
-                Some(serde_json::Value::String(v)) => Cow::Owned(v.clone()),
-                Some(_) => {
-                    return Err(ParseError::Discriminator {
-                        field,
-                        message: "not a string".into(),
-                    })
-                }
+            None => match from_body.next() {
+                Some((Some(text), _)) => text,
+                Some((None, None)) | None => Cow::Borrowed(""),
+                Some((None, Some(_))) => return Err(missing("not a string")),
             },
         };
     }
@@ -165,8 +153,28 @@ struct Probe<'a> {
     present: Vec<Option<&'static str>>,
 }
 
-/// The full serde pass: exact errors for malformed bodies.
+/// The full serde pass: exact errors for malformed bodies, and every discriminator must
+/// be a string.
 fn probe_with_serde<'a>(
+    body: &'a [u8],
+    discriminators: &[&'static str],
+    selectors: &[&'static str],
+) -> Result<Probe<'a>, ParseError> {
+    let probe = read_probe(body, discriminators, selectors)?;
+    for (value, field) in probe.values.iter().zip(discriminators) {
+        if value.is_none() {
+            return Err(ParseError::Discriminator {
+                field,
+                message: "missing, or not a string".to_owned(),
+            });
+        }
+    }
+    Ok(probe)
+}
+
+/// One serde pass over `body`: the text of each of `discriminators` that is a string, and
+/// the JSON type of each of `selectors` that is present.
+fn read_probe<'a>(
     body: &'a [u8],
     discriminators: &[&'static str],
     selectors: &[&'static str],
@@ -182,14 +190,6 @@ fn probe_with_serde<'a>(
     de.end().map_err(|e| ParseError::NotJson {
         message: e.to_string(),
     })?;
-    for (value, field) in probe.values.iter().zip(discriminators) {
-        if value.is_none() {
-            return Err(ParseError::Discriminator {
-                field,
-                message: "missing, or not a string".to_owned(),
-            });
-        }
-    }
     Ok(probe)
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use hookspec_core::{AuthScheme, DeliveryRules, Routing};
 
-use crate::{body_digest, header_text, id_at, ParseError, Provider};
+use crate::{body_digest, header_text, id_at, id_from, ParseError, Provider};
 
 /// An event of a [`SpecProvider`]: the spec's name for it (`"Unknown"` when the table
 /// has none) and the body as JSON.
@@ -35,6 +35,8 @@ pub struct SpecProvider {
     delivery: &'static DeliveryRules,
     routing: &'static Routing,
     fields: &'static [&'static str],
+    /// Per field: some event's bodies lack it, so its absence is no error.
+    may_lack: &'static [bool],
     check: Option<Arc<ShapeCheck>>,
 }
 
@@ -48,12 +50,21 @@ impl SpecProvider {
     ) -> Self {
         let routing: &'static Routing = Box::leak(Box::new(routing));
         let fields: Vec<&'static str> = routing.discriminator.iter().map(|f| &**f).collect();
+        let may_lack: Vec<bool> = (0..fields.len())
+            .map(|i| {
+                routing
+                    .events
+                    .iter()
+                    .any(|(values, _)| values.get(i).is_some_and(|v| v.is_empty()))
+            })
+            .collect();
         SpecProvider {
             name: Box::leak(name.to_owned().into_boxed_str()),
             auth: Box::leak(auth.into_boxed_slice()),
             delivery: Box::leak(Box::new(delivery)),
             routing,
             fields: Box::leak(fields.into_boxed_slice()),
+            may_lack: Box::leak(may_lack.into_boxed_slice()),
             check: None,
         }
     }
@@ -103,16 +114,8 @@ impl Provider for SpecProvider {
                 message: "not an object".into(),
             });
         }
-        // Body fields some event leaves out may be absent (they read as empty).
-        let optional = |field: &str| {
-            let i = self.fields.iter().position(|f| *f == field);
-            self.routing
-                .events
-                .iter()
-                .any(|(values, _)| i.is_some_and(|i| values.get(i).is_some_and(|v| v.is_empty())))
-        };
         let mut values = Vec::with_capacity(self.fields.len());
-        for &field in self.fields {
+        for (&field, &may_lack) in self.fields.iter().zip(self.may_lack) {
             if let Some(name) = crate::core::header_ref(field) {
                 match header_text(headers, name) {
                     Some(v) => values.push(v),
@@ -130,7 +133,7 @@ impl Provider for SpecProvider {
                     values.push(s.clone());
                     continue;
                 }
-                None if optional(field) => {
+                None if may_lack => {
                     values.push(String::new());
                     continue;
                 }
@@ -165,30 +168,22 @@ impl Provider for SpecProvider {
     }
 
     fn idempotency_key(&self, event: &SpecEvent, headers: &http::HeaderMap, body: &[u8]) -> String {
-        self.routing
+        let key: Vec<&str> = self
+            .routing
             .idempotency_key
             .as_deref()
-            .and_then(|path| at(event, headers, path))
-            .unwrap_or_else(|| body_digest(body))
+            .into_iter()
+            .collect();
+        id_from(headers, &key, |path| id_at(&event.body, path)).unwrap_or_else(|| body_digest(body))
     }
 
     fn subject_id(&self, event: &SpecEvent, headers: &http::HeaderMap) -> Option<String> {
-        self.routing
-            .subject
-            .iter()
-            .find_map(|path| at(event, headers, path))
+        let paths: Vec<&str> = self.routing.subject.iter().map(|p| &**p).collect();
+        id_from(headers, &paths, |path| id_at(&event.body, path))
     }
 
     fn unknown_fields(&self, _event: &SpecEvent) -> Vec<String> {
         // Without the generated types nothing tells a known field from an unknown one.
         Vec::new()
-    }
-}
-
-/// The id at a routing path: a header (`header:NAME`) or a dotted body path.
-fn at(event: &SpecEvent, headers: &http::HeaderMap, path: &str) -> Option<String> {
-    match crate::core::header_ref(path) {
-        Some(name) => header_text(headers, name),
-        None => id_at(&event.body, path),
     }
 }

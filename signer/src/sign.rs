@@ -280,7 +280,7 @@ impl<'s> Signer<'s> {
             }
             _ => None,
         });
-        let hmac = signature.map(|(layout, _)| layout);
+        let layout = signature.map(|(layout, _)| layout);
         let authorization = self.credentials.shared.authorization.first().filter(|_| {
             self.spec
                 .auth
@@ -293,9 +293,9 @@ impl<'s> Signer<'s> {
                 .iter()
                 .any(|s| matches!(s, AuthScheme::IdentifyingHeader(_)))
         });
-        let hmac_timestamp = hmac.and_then(|h| h.timestamp);
-        let hmac_labelled =
-            hmac.filter(|h| h.format.scheme.is_some() && h.format.label_separator.is_some());
+        let signed_timestamp = layout.and_then(|l| l.timestamp);
+        let labelled =
+            layout.filter(|l| l.format.scheme.is_some() && l.format.label_separator.is_some());
         let mut tweak = Tweak::default();
         let body = body.to_vec();
         let mut expected = attack.expected_error();
@@ -333,7 +333,7 @@ impl<'s> Signer<'s> {
                 tweak.client_id = Some("hookspec-unknown-client".into());
             }
             Attack::TamperedBody => {
-                let signs_body = hmac.is_some_and(|h| h.signed.contains("{body}"));
+                let signs_body = layout.is_some_and(|l| l.signed.contains("{body}"));
                 if jwt.is_none() && !signs_body {
                     return None;
                 }
@@ -348,7 +348,7 @@ impl<'s> Signer<'s> {
                 });
             }
             Attack::ExpiredIat | Attack::FutureIat => {
-                let (past, ahead) = match (jwt, hmac_timestamp) {
+                let (past, ahead) = match (jwt, signed_timestamp) {
                     (Some(j), _) => (j.max_age.get().as_secs(), Some(j.future_skew)),
                     (None, Some(t)) => (t.tolerance.get().as_secs(), t.future_tolerance()),
                     (None, None) => return None,
@@ -383,11 +383,11 @@ impl<'s> Signer<'s> {
                 tweak.kid = Some(self.retired_kid());
             }
             Attack::OtherSchemeOnly => {
-                let label = hmac_labelled?.format.scheme.as_deref()?;
+                let label = labelled?.format.scheme.as_deref()?;
                 tweak.hmac_label = Some(if label == "v0" { "x0" } else { "v0" }.into());
             }
             Attack::TruncatedSignature => {
-                if jwt.is_none() && hmac.is_none() {
+                if jwt.is_none() && layout.is_none() {
                     return None;
                 }
                 tweak.truncate = true;

@@ -3627,7 +3627,7 @@ pub enum Event {
     Unknown(::hookspec_runtime::UnknownEvent),
 }
 impl Event {
-    /// The body fields whose values pick the event.
+    /// The body fields (or `header:NAME` headers) whose values pick the event.
     pub const DISCRIMINATOR: [&'static str; 2] = ["webhook_type", "webhook_code"];
     /// Parses a delivery body. An event the spec does not know is
     /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
@@ -6451,23 +6451,17 @@ impl ::hookspec_runtime::Provider for Webhooks {
     fn idempotency_key(
         &self,
         event: &Event,
-        headers: &::hookspec_runtime::http::HeaderMap,
+        _headers: &::hookspec_runtime::http::HeaderMap,
         body: &[u8],
     ) -> ::std::string::String {
-        {
-            let _ = headers;
-            event.idempotency_key(body)
-        }
+        event.idempotency_key(body)
     }
     fn subject_id(
         &self,
         event: &Event,
-        headers: &::hookspec_runtime::http::HeaderMap,
+        _headers: &::hookspec_runtime::http::HeaderMap,
     ) -> ::std::option::Option<::std::string::String> {
-        {
-            let _ = headers;
-            event.subject_id()
-        }
+        event.subject_id()
     }
     fn unknown_fields(&self, event: &Event) -> ::std::vec::Vec<::std::string::String> {
         event.unknown_fields()
