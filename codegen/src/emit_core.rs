@@ -86,6 +86,26 @@ fn ip(addr: &std::net::IpAddr) -> TokenStream {
     }
 }
 
+/// A handshake answer rule ([`hookspec_core::Respond`]) literal.
+pub fn respond(r: &hookspec_core::Respond) -> TokenStream {
+    let status = match r.status {
+        Some(s) => {
+            let s = Literal::u16_unsuffixed(s);
+            quote! { ::std::option::Option::Some(#s) }
+        }
+        None => quote! { ::std::option::Option::None },
+    };
+    let (content_type, body, json) = (text(&r.content_type), text(&r.body), r.json);
+    quote! {
+        ::hookspec_runtime::core::Respond {
+            status: #status,
+            content_type: #content_type,
+            body: #body,
+            json: #json,
+        }
+    }
+}
+
 /// A [`DeliveryRules`] literal.
 pub fn delivery_rules(d: &DeliveryRules) -> TokenStream {
     let content_type = text(&d.content_type);

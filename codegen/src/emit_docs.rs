@@ -542,6 +542,18 @@ impl<'a> Doc<'a> {
         if let Some(f) = &e.follow_up {
             follow_up_line(p, f, out);
         }
+        if let Some(r) = &e.respond {
+            let status = r
+                .status
+                .map_or_else(|| "the success status".to_owned(), |s| s.to_string());
+            let _ = writeln!(
+                out,
+                "- **Handshake:** the receiver answers it itself (no handler runs): {status}, \
+                 `{}`, body `{}` (placeholders filled from the request)",
+                r.content_type,
+                r.body.replace('`', "'")
+            );
+        }
         out.push('\n');
 
         // Fields: the body struct (envelope first), then the payload field's contents.

@@ -105,7 +105,36 @@ fn rules(p: &Provider) -> TokenStream {
     } else {
         (format_ident!("_headers"), quote!(event.subject_id()))
     };
+    // Handshakes: the events a receiver answers itself, and the answer each gets.
+    let responses: Vec<TokenStream> = p
+        .events
+        .iter()
+        .filter_map(|e| {
+            let (name, rule) = (&e.name, crate::emit_core::respond(e.respond.as_ref()?));
+            Some(quote! { (::std::borrow::Cow::Borrowed(#name), #rule) })
+        })
+        .collect();
+    let (responses, respond) = if responses.is_empty() {
+        (TokenStream::new(), TokenStream::new())
+    } else {
+        let doc = crate::emit_rust::doc_attr(&format!(
+            "The {title} events a receiver answers itself (endpoint-verification handshakes), \
+             with the answer each gets; their handlers are not called."
+        ));
+        (
+            quote! {
+                #doc
+                pub const RESPONSES: &[(::hookspec_runtime::core::Text, ::hookspec_runtime::core::Respond)] = &[#(#responses),*];
+            },
+            quote! {
+                fn respond(&self, event: &Event) -> ::std::option::Option<&'static ::hookspec_runtime::core::Respond> {
+                    ::hookspec_runtime::core::respond_for(RESPONSES, event.name())
+                }
+            },
+        )
+    };
     quote! {
+        #responses
         #auth_doc
         pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[#(#schemes),*];
         #key_endpoint
@@ -137,6 +166,7 @@ fn rules(p: &Provider) -> TokenStream {
             fn subject_id(&self, event: &Event, #subject_headers: &::hookspec_runtime::http::HeaderMap) -> ::std::option::Option<::std::string::String> {
                 #subject
             }
+            #respond
             fn unknown_fields(&self, event: &Event) -> ::std::vec::Vec<::std::string::String> {
                 event.unknown_fields()
             }

@@ -126,10 +126,11 @@ pub fn list_events<'a>(specs: impl IntoIterator<Item = &'a ProviderSpec>) -> Vec
         .into_iter()
         .flat_map(|s| {
             s.events.iter().map(move |e| {
+                // A discriminator the event leaves out (absent from its bodies) is not listed.
                 let when = s
                     .discriminator
                     .iter()
-                    .map(|d| format!("{d}={}", e.when.get(d).map(String::as_str).unwrap_or("")))
+                    .filter_map(|d| Some(format!("{d}={}", e.when.get(d)?)))
                     .collect::<Vec<_>>()
                     .join(";");
                 format!("{}\t{}\t{}", s.provider, e.name, when)

@@ -245,6 +245,8 @@ pub struct EventDef {
     pub delivery_id: Option<Access>,
     /// The call a receiver makes next, when the spec names one.
     pub follow_up: Option<FollowUpDef>,
+    /// How a receiver answers this event itself (a handshake), when the spec says.
+    pub respond: Option<hookspec_core::Respond>,
     /// How well the provider documents the event.
     pub documented: model::Documented,
     /// The provider schema the event was taken from, when it has one.
@@ -518,6 +520,7 @@ pub fn lower(spec: &ProviderSpec) -> Provider {
                     .collect(),
                 note: f.note.clone(),
             }),
+            respond: e.respond.as_ref().map(crate::model::Respond::rule),
         });
     }
     for ev in &mut events {

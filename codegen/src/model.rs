@@ -92,6 +92,11 @@ impl ProviderSpec {
                 .map(Into::into)
                 .collect(),
             idempotency_key: self.envelope.idempotency_key.clone().map(Into::into),
+            responses: self
+                .events
+                .iter()
+                .filter_map(|e| Some((e.name.clone().into(), e.respond.as_ref()?.rule())))
+                .collect(),
         }
     }
 
@@ -361,6 +366,57 @@ pub struct Event {
     /// the payload or to values the receiver holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<FollowUp>,
+    /// An endpoint-verification handshake: the receiver answers this event itself with
+    /// the body stated here (Slack's `url_verification` echoes `challenge`), without
+    /// calling a handler.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respond: Option<Respond>,
+}
+
+/// The answer a receiver gives to a handshake event. Exactly one of `text` and `json`;
+/// placeholders `{body:dotted.path}` and `{header:NAME}` are filled from the request (in
+/// `json`, inside its strings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Respond {
+    /// The status; the provider's success status when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The answer's `Content-Type`; `text/plain` for `text`, `application/json` for
+    /// `json` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// A text answer, e.g. `"{body:challenge}"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// A JSON answer, e.g. `{challenge: "{body:challenge}"}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<serde_json::Value>,
+}
+
+impl Respond {
+    /// The rule as receivers apply it: a JSON answer written out as compact text.
+    pub fn rule(&self) -> hookspec_core::Respond {
+        let (body, json) = match (&self.text, &self.json) {
+            (_, Some(value)) => (value.to_string(), true),
+            (Some(text), None) => (text.clone(), false),
+            (None, None) => (String::new(), false),
+        };
+        let content_type = self.content_type.clone().unwrap_or_else(|| {
+            if json {
+                "application/json"
+            } else {
+                "text/plain"
+            }
+            .to_owned()
+        });
+        hookspec_core::Respond {
+            status: self.status,
+            content_type: content_type.into(),
+            body: body.into(),
+            json,
+        }
+    }
 }
 
 fn yes() -> bool {

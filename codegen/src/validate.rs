@@ -726,6 +726,9 @@ fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
         if let Some(sel) = &e.select {
             select(spec, e, sel, &p.key("select"), r);
         }
+        if let Some(answer) = &e.respond {
+            respond(spec, e, answer, &p.key("respond"), r);
+        }
     }
     for (when, idx) in &by_when {
         if idx.len() < 2 {
@@ -826,6 +829,70 @@ fn select(spec: &ProviderSpec, e: &Event, sel: &Select, p: &Path, r: &mut Report
 }
 
 /// The one JSON type a value of `kind` has; `None` for `any`, which has every type.
+/// A handshake answer: one body form, a real status, placeholders that name a field the
+/// event declares (first path segment) or a valid header.
+fn respond(spec: &ProviderSpec, e: &Event, answer: &Respond, p: &Path, r: &mut Reporter<'_>) {
+    match (&answer.text, &answer.json) {
+        (None, None) => {
+            r.at(p, "give the answer as `text:` or `json:`")
+                .hint("e.g. `text: \"{body:challenge}\"` echoes the body's `challenge`");
+        }
+        (Some(_), Some(_)) => {
+            r.at(p, "give `text:` or `json:`, not both");
+        }
+        _ => {}
+    }
+    if let Some(status) = answer.status.filter(|s| !(100..=599).contains(s)) {
+        r.at(&p.key("status"), format!("{status} is not an HTTP status"));
+    }
+    if let Some(ct) = &answer.content_type {
+        if !hookspec_core::media_type(ct).contains('/') {
+            r.at(
+                &p.key("content_type"),
+                format!("`{ct}` is not a media type (`type/subtype`)"),
+            );
+        }
+    }
+    let rule = answer.rule();
+    let at = p.key(if answer.json.is_some() {
+        "json"
+    } else {
+        "text"
+    });
+    let pieces = match hookspec_core::respond_pieces(&rule.body) {
+        Ok(pieces) => pieces,
+        Err(reason) => {
+            r.at(&at, reason);
+            return;
+        }
+    };
+    for piece in pieces {
+        match piece {
+            hookspec_core::RespondPiece::Body(path) => {
+                let first = path.split('.').next().unwrap_or_default();
+                let declared = e.fields.contains_key(first)
+                    || spec.envelope.fields.contains_key(first)
+                    || spec.envelope.payload_field.as_deref() == Some(first);
+                if !declared {
+                    let d = r.at(
+                        &at,
+                        format!(
+                            "`{{body:{path}}}` names `{first}`, which the event does not declare"
+                        ),
+                    );
+                    if let Some(m) = did_you_mean(first, e.fields.keys().map(String::as_str)) {
+                        d.hint(format!("did you mean `{m}`?"));
+                    }
+                }
+            }
+            hookspec_core::RespondPiece::Header(name) if !is_header_name(name) => {
+                r.at(&at, format!("`{name}` is not a valid header name"));
+            }
+            _ => {}
+        }
+    }
+}
+
 fn kind_json_type(kind: Kind) -> Option<JsonType> {
     match kind {
         Kind::String | Kind::Enum => Some(JsonType::String),

@@ -103,6 +103,13 @@ pub enum Plan {
         /// The bodies.
         bodies: Vec<Bytes>,
     },
+    /// A handshake delivery, validly signed; the answer must be the one its rule renders.
+    Handshake {
+        /// The body.
+        body: Bytes,
+        /// The spec's answer rule.
+        rule: hookspec_runtime::core::Respond,
+    },
     /// A body with a forged or damaged credential; must be refused.
     Refuse {
         /// Index into the provider side's attack list.
@@ -165,14 +172,17 @@ pub struct Example {
     pub name: String,
     /// The verbatim body.
     pub body: Bytes,
+    /// The answer the receiver owes it, when its event is a handshake (`respond:`).
+    pub respond: Option<hookspec_runtime::core::Respond>,
 }
 
 /// The discriminator values of `event` joined by `.`, as case ids name events
-/// (`TRANSACTIONS.SYNC_UPDATES_AVAILABLE`).
+/// (`TRANSACTIONS.SYNC_UPDATES_AVAILABLE`); a discriminator the event leaves out (absent
+/// from its bodies, as GitHub's `ping` has no `action`) is skipped.
 pub fn event_key(spec: &ProviderSpec, event: &hookspec_codegen::model::Event) -> String {
     spec.discriminator
         .iter()
-        .map(|d| event.when.get(d).map_or("", String::as_str))
+        .filter_map(|d| event.when.get(d).map(String::as_str))
         .collect::<Vec<_>>()
         .join(".")
 }
@@ -194,15 +204,24 @@ pub fn examples(spec: &ProviderSpec) -> Vec<Example> {
             out.push(Example {
                 name,
                 body: Bytes::from(example.trim_end().to_owned()),
+                respond: event.respond.as_ref().map(|r| r.rule()),
             });
         }
     }
     out
 }
 
-/// The body every liveness probe and single-delivery case uses: the first example.
+/// The body every liveness probe and single-delivery case uses: the first example of an
+/// ordinary event (a handshake only when there is nothing else).
 pub fn probe_body(spec: &ProviderSpec) -> Option<Bytes> {
-    examples(spec).into_iter().next().map(|e| e.body)
+    first_ordinary(&examples(spec)).map(|e| e.body.clone())
+}
+
+fn first_ordinary(examples: &[Example]) -> Option<&Example> {
+    examples
+        .iter()
+        .find(|e| e.respond.is_none())
+        .or(examples.first())
 }
 
 /// The cases of `spec` that need no credentials, in report order. `auth` cases are added
@@ -213,17 +232,19 @@ pub fn cases(spec: &ProviderSpec, auth: Vec<Case>, retry: bool) -> Vec<Case> {
     let mut out: Vec<Case> = examples
         .iter()
         .map(|e| {
-            Case::new(
-                p,
-                Check::Deliver,
-                &e.name,
-                Plan::Deliver {
+            let plan = match &e.respond {
+                Some(rule) => Plan::Handshake {
+                    body: e.body.clone(),
+                    rule: rule.clone(),
+                },
+                None => Plan::Deliver {
                     bodies: vec![e.body.clone()],
                 },
-            )
+            };
+            Case::new(p, Check::Deliver, &e.name, plan)
         })
         .collect();
-    let Some(first) = examples.first() else {
+    let Some(first) = first_ordinary(&examples) else {
         return out;
     };
     let first_json: Option<Value> = serde_json::from_slice(&first.body).ok();

@@ -640,6 +640,80 @@ impl Seen {
     }
 }
 
+/// A handshake: one valid delivery whose answer must be the one the spec's rule renders
+/// from what was sent (status, media type and body; JSON compared as values).
+async fn run_handshake(
+    t: &Target,
+    ctx: &RunContext,
+    case: &Case,
+    body: &Bytes,
+    rule: &hookspec_runtime::core::Respond,
+) -> Seen {
+    let body = t.fresh(body);
+    let request = t.delivery(body.clone(), &[]);
+    let headers: http::HeaderMap = request
+        .headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.parse().ok()?, v.parse().ok()?)))
+        .collect();
+    let ack = t.spec().delivery.success.ack();
+    let want = match hookspec_runtime::respond::answer(rule, "handshake", &headers, &body, ack) {
+        Ok(want) => want,
+        Err(e) => {
+            let mut s = Seen::new("-".to_owned());
+            s.outcome = Outcome::Skip;
+            s.observed = format!("the example cannot be answered by its own rule: {e}");
+            return s;
+        }
+    };
+    let shown = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        let mut short: String = text.chars().take(80).collect();
+        if short.len() < text.len() {
+            short.push('…');
+        }
+        format!("{short:?}")
+    };
+    let status = match rule.status {
+        Some(code) => code.to_string(),
+        None => t.spec().delivery.success.describe(),
+    };
+    let mut s = Seen::new(format!(
+        "{status} within {}, {} {}",
+        humanize(t.timeout),
+        want.content_type,
+        shown(&want.body)
+    ));
+    let x = t.send(ctx, case, request).await;
+    s.add(&x);
+    let content_type = x
+        .response_headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let got = &x.response_body[..];
+    let status_ok = match (x.observed.status(), rule.status) {
+        (Some(code), Some(want)) => code == want,
+        (Some(code), None) => t.success(code),
+        (None, _) => false,
+    };
+    let media_ok = hookspec_runtime::core::media_type(content_type)
+        .eq_ignore_ascii_case(hookspec_runtime::core::media_type(&want.content_type));
+    let body_ok = if rule.json {
+        let parse = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).ok();
+        parse(got).is_some_and(|g| Some(g) == parse(&want.body))
+    } else {
+        got.strip_suffix(b"\n").unwrap_or(got) == &want.body[..]
+    };
+    s.fail_unless(status_ok && media_ok && body_ok && x.elapsed <= t.timeout);
+    s.observed = match x.observed.status() {
+        Some(_) => format!("{}, {} {}", x.observed, content_type, shown(got)),
+        None => x.observed.to_string(),
+    };
+    s
+}
+
 async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
     let seen = match &case.plan {
         Plan::Skip { reason } => {
@@ -679,6 +753,7 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
             s.observed = observed.join(", ");
             s
         }
+        Plan::Handshake { body, rule } => run_handshake(t, ctx, case, body, rule).await,
         Plan::Refuse { attack, body } => {
             let mut s = Seen::new("refused with 401 or 403".to_owned());
             match t.side.attack(*attack, body, SystemTime::now()) {

@@ -422,22 +422,31 @@ fn header_lines(text: &str) -> Vec<(String, String)> {
 
 #[test]
 fn sign_prints_what_the_signer_makes() {
+    use hookspec_codegen::model::Generate;
     let body = b"{\"any\": \"body\"}\n";
     let at = 1_700_000_000;
     for provider in specs::builtin_names() {
         let spec = specs::builtin(provider).unwrap();
-        let out = cli(
-            &[
-                "sign",
-                "--provider",
-                provider,
-                "-",
-                "--timestamp",
-                &at.to_string(),
-            ],
-            Some(body),
-            QUICK,
-        );
+        // Generated ids are fresh per delivery: the test fixes them with `--header`.
+        let given: Vec<(String, String)> = spec
+            .delivery
+            .headers
+            .iter()
+            .filter(|h| matches!(h.generate, Some(Generate::Uuid | Generate::Token { .. })))
+            .map(|h| {
+                (
+                    h.name.clone(),
+                    format!("given-{}", h.name.to_ascii_lowercase()),
+                )
+            })
+            .collect();
+        let at_text = at.to_string();
+        let mut args = vec!["sign", "--provider", provider, "-", "--timestamp", &at_text];
+        let pairs: Vec<String> = given.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        for pair in &pairs {
+            args.extend(["--header", pair]);
+        }
+        let out = cli(&args, Some(body), QUICK);
         assert_eq!(out.code, 0, "{}", out.stderr);
         let signer =
             hookspec_signer::Signer::new(&spec, hookspec_signer::SigningCredentials::test(&spec));
@@ -445,7 +454,7 @@ fn sign_prints_what_the_signer_makes() {
             "Content-Type".to_owned(),
             spec.delivery.content_type.clone(),
         )];
-        expected.extend(signer.sign(body, UNIX_EPOCH + Duration::from_secs(at)));
+        expected.extend(signer.sign_with(body, UNIX_EPOCH + Duration::from_secs(at), &given));
         assert_eq!(header_lines(&out.stdout), expected, "{provider}");
     }
 }

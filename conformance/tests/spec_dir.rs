@@ -82,3 +82,65 @@ async fn spec_only_providers_are_played_and_received() {
         );
     }
 }
+
+/// Dropping a valid spec into a copy of `spec/` is all it takes: the suite plays every
+/// provider of the copy, the added one included, against the bundled receiver (which
+/// derives each provider's test credentials from its spec), and every case passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_dropped_into_a_copy_of_the_spec_dir_passes_with_the_rest() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().unwrap();
+    let mut copied = 0;
+    for entry in std::fs::read_dir(root.join("spec")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "yaml") {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+            copied += 1;
+        }
+    }
+    std::fs::copy(
+        root.join("receiver/tests/fixtures/ledgerly.yaml"),
+        dir.path().join("ledgerly.yaml"),
+    )
+    .unwrap();
+    let specs = hookspec_conformance::specs::load_dir(dir.path()).expect("the copy loads");
+    assert_eq!(specs.len(), copied + 1);
+    assert!(specs.iter().any(|s| s.provider == "ledgerly"));
+
+    let rings = keys::rings(&specs, |_| Some(keys::random_key()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let keys = KeyServer::start(listener, keys::sources(&specs, &rings)).unwrap();
+    let receiver = bundled::start(&specs, &keys.base_urls(), &[])
+        .await
+        .unwrap();
+    let report = Suite::from_specs(specs.clone())
+        .credentials(Credentials {
+            jwt_keys: rings,
+            ..Credentials::test()
+        })
+        .slow_body(Duration::from_millis(200))
+        .concurrency(8)
+        .run_bound(Duration::from_secs(120))
+        .run(&receiver.url())
+        .await
+        .unwrap();
+    receiver.shutdown(Duration::from_secs(1)).await;
+    keys.shutdown().await;
+    let failed: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| c.outcome != Outcome::Pass)
+        .map(|c| format!("{}: {} (expected {})", c.id, c.observed, c.expected))
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    for spec in &specs {
+        assert!(
+            report
+                .cases
+                .iter()
+                .any(|c| c.id.starts_with(&format!("{}/deliver/", spec.provider))),
+            "{} was not played",
+            spec.provider
+        );
+    }
+}

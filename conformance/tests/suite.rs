@@ -321,3 +321,120 @@ async fn unknown_providers_and_bad_urls_are_errors() {
         .unwrap_err();
     assert!(e.to_string().starts_with("bad case pattern"), "{e}");
 }
+
+/// A receiver that acknowledges every delivery with an empty 200 and never answers a
+/// handshake fails exactly the handshake cases; for every provider whose spec has one.
+#[tokio::test]
+async fn acknowledging_a_handshake_without_its_answer_fails_that_case() {
+    let specs = hookspec_conformance::specs::builtin_all().unwrap();
+    let with_handshakes: Vec<_> = specs
+        .iter()
+        .filter(|s| {
+            s.events
+                .iter()
+                .any(|e| e.respond.is_some() && !e.examples.is_empty())
+        })
+        .collect();
+    assert!(
+        !with_handshakes.is_empty(),
+        "no bundled spec has a handshake"
+    );
+    for spec in with_handshakes {
+        let app = Router::new().fallback(|| async { StatusCode::OK });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(30), axum::serve(listener, app)).await;
+        });
+        let report = Suite::provider(&spec.provider)
+            .credentials(Credentials::test())
+            .only(&format!("{}/deliver/*", spec.provider))
+            .run_bound(Duration::from_secs(20))
+            .run(&url)
+            .await
+            .unwrap();
+        server.abort();
+        let handshakes: Vec<String> = spec
+            .events
+            .iter()
+            .filter(|e| e.respond.is_some() && !e.examples.is_empty())
+            .map(|e| {
+                let key = hookspec_conformance::cases::event_key(spec, e);
+                format!("{}/deliver/{key}", spec.provider)
+            })
+            .collect();
+        let failed = failed(&report);
+        assert!(!failed.is_empty());
+        for id in &failed {
+            assert!(
+                handshakes.iter().any(|h| id.starts_with(h.as_str())),
+                "{id} failed but is no handshake: {}",
+                report.to_pretty()
+            );
+        }
+        for h in &handshakes {
+            assert!(failed.contains(&h.as_str()), "{h}: {}", report.to_pretty());
+        }
+        let case = report.cases.iter().find(|c| c.id == handshakes[0]).unwrap();
+        assert!(case.observed.starts_with("200, "), "{}", case.observed);
+    }
+}
+
+/// A careful Standard Webhooks receiver (the provider whose fixed `webhook-id` once hid
+/// this): it skips a `webhook-id` it has handled, and its handler fails for one event type.
+/// Fresh ids per delivery mean the handler runs for every delivered event, so exactly
+/// that event's cases fail.
+#[tokio::test]
+async fn a_handler_failing_for_one_event_fails_that_case_behind_id_deduplication() {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    #[derive(Clone, Default)]
+    struct Careful {
+        handled: Arc<Mutex<HashSet<String>>>,
+        runs: Arc<AtomicUsize>,
+    }
+    async fn receive(State(r): State<Careful>, headers: HeaderMap, body: Bytes) -> StatusCode {
+        let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) else {
+            return StatusCode::BAD_REQUEST;
+        };
+        if r.handled.lock().unwrap().contains(id) {
+            return StatusCode::OK;
+        }
+        let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) else {
+            return StatusCode::BAD_REQUEST;
+        };
+        r.runs.fetch_add(1, Ordering::SeqCst);
+        if event["type"] == "contact.created" {
+            return StatusCode::INTERNAL_SERVER_ERROR;
+        }
+        r.handled.lock().unwrap().insert(id.to_owned());
+        StatusCode::OK
+    }
+    let careful = Careful::default();
+    let app = Router::new()
+        .route("/standardwebhooks", post(receive))
+        .with_state(careful.clone());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(Duration::from_secs(30), axum::serve(listener, app)).await;
+    });
+    let report = Suite::provider("standardwebhooks")
+        .credentials(Credentials::test())
+        .only("standardwebhooks/deliver/*")
+        .run_bound(Duration::from_secs(20))
+        .run(&url)
+        .await
+        .unwrap();
+    let failed = failed(&report);
+    assert_eq!(
+        failed,
+        [
+            "standardwebhooks/deliver/contact.created",
+            "standardwebhooks/deliver/contact.created#2"
+        ],
+        "{}",
+        report.to_pretty()
+    );
+    assert_eq!(careful.runs.load(Ordering::SeqCst), report.cases.len());
+}

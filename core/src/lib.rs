@@ -14,6 +14,7 @@ mod delivery;
 mod duration;
 mod ip_range;
 mod pairs;
+mod respond;
 mod routing;
 
 pub use auth::*;
@@ -22,7 +23,8 @@ pub use delivery::{media_type, DeliveryRules, Success};
 pub use duration::Duration;
 pub use ip_range::IpRange;
 pub use pairs::Pairs;
-pub use routing::{header_ref, Routing};
+pub use respond::{respond_pieces, Respond, RespondPiece};
+pub use routing::{header_ref, respond_for, Routing};
 
 /// Text that is either a literal in a generated constant or read from a spec.
 pub type Text = std::borrow::Cow<'static, str>;

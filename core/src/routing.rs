@@ -1,7 +1,7 @@
 //! How a body names its event and its ids: the discriminator table and the envelope paths
 //! a receiver reads without knowing any event's shape.
 
-use crate::{List, Text};
+use crate::{List, Respond, Text};
 
 /// The header a routing entry names (`header:X-GitHub-Event` names `X-GitHub-Event`);
 /// `None` for a body field or path.
@@ -21,6 +21,8 @@ pub struct Routing {
     pub subject: List<Text>,
     /// Dotted path (or `header:NAME`) to the provider's own delivery id, when it sends one.
     pub idempotency_key: Option<Text>,
+    /// The events a receiver answers itself (handshakes), by event name.
+    pub responses: List<(Text, Respond)>,
 }
 
 impl Routing {
@@ -34,4 +36,17 @@ impl Routing {
             })
             .map(|(_, name)| &**name)
     }
+
+    /// How the receiver answers `event` itself, when it is a handshake.
+    pub fn response(&self, event: &str) -> Option<&Respond> {
+        respond_for(&self.responses, event)
+    }
+}
+
+/// The handshake rule of `event` among `responses`.
+pub fn respond_for<'r>(responses: &'r [(Text, Respond)], event: &str) -> Option<&'r Respond> {
+    responses
+        .iter()
+        .find(|(name, _)| name == event)
+        .map(|(_, rule)| rule)
 }

@@ -126,8 +126,10 @@ fn routing_picks_the_event_by_every_discriminator_value() {
         events: B(&[(B(&[B("ITEM"), B("ERROR")]), B("ItemError"))]),
         subject: B(&[]),
         idempotency_key: None,
+        responses: B(&[]),
     };
     assert_eq!(routing.event(&["ITEM", "ERROR"]), Some("ItemError"));
+    assert_eq!(routing.response("ItemError"), None);
     assert_eq!(routing.event(&["ITEM", "OTHER"]), None);
     assert_eq!(routing.event(&["ITEM"]), None);
 }

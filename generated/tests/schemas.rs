@@ -79,19 +79,35 @@ impl Schemas {
                 (e.name.clone(), build(id))
             })
             .collect();
-        let entries = docs[&events_id]["oneOf"]
+        // `anyOf` where a header picks the event (a body may then match several entries).
+        let keyword = if ir.routed_by_headers() {
+            "anyOf"
+        } else {
+            "oneOf"
+        };
+        let entries = docs[&events_id][keyword]
             .as_array()
-            .unwrap()
+            .unwrap_or_else(|| panic!("{}: no {keyword}", ir.name))
             .iter()
             .enumerate()
             .map(|(i, entry)| {
                 let name = entry["title"].as_str().unwrap().to_owned();
+                let event = ir.events.iter().find(|e| e.name == name).unwrap();
+                // A header's value is not in the body schema: it is the event's own. A
+                // body field an event leaves out is pinned absent (`false`): "".
                 let when = ir
                     .discriminator
                     .iter()
-                    .map(|d| entry["properties"][d]["const"].as_str().unwrap().to_owned())
+                    .zip(&event.when)
+                    .map(|(d, own)| match hookspec_codegen::model::header_ref(d) {
+                        Some(_) => own.clone(),
+                        None => entry["properties"][d]["const"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    })
                     .collect();
-                (name, when, build(format!("{events_id}#/oneOf/{i}")))
+                (name, when, build(format!("{events_id}#/{keyword}/{i}")))
             })
             .collect();
         Schemas {
@@ -116,9 +132,21 @@ struct Rust {
     error: Option<String>,
 }
 
-fn rust(provider: &str, body: &Value) -> Rust {
+/// Parses `body` as delivered with the headers that name `event` (for providers that name
+/// events in headers; others get none).
+fn rust(p: &Provider, event: &str, body: &Value) -> Rust {
     let bytes = serde_json::to_vec(body).unwrap();
-    match hookspec::parse(provider, &bytes).expect("provider exists") {
+    let mut headers = http::HeaderMap::new();
+    let own = p.events.iter().find(|e| e.name == event).unwrap();
+    for (d, value) in p.discriminator.iter().zip(&own.when) {
+        if let Some(name) = hookspec_codegen::model::header_ref(d) {
+            headers.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+    }
+    match hookspec::parse_delivery(&p.name, &headers, &bytes).expect("provider exists") {
         Ok(e) if e.name() == "Unknown" => Rust {
             event: None,
             ok: true,
@@ -160,10 +188,12 @@ fn every_example_matches_its_event_schema_and_one_entry_of_the_provider_schema()
                     .collect();
                 assert!(errors.is_empty(), "{label}: {errors:#?}");
                 assert!(s.events.is_valid(&body), "{label}: provider schema");
+                // Where a header picks the event, its entry is the one for that header.
+                let by_headers = s.ir.routed_by_headers();
                 let matching: Vec<&str> = s
                     .entries
                     .iter()
-                    .filter(|(_, _, v)| v.is_valid(&body))
+                    .filter(|(_, w, v)| (!by_headers || w == &e.when) && v.is_valid(&body))
                     .map(|(n, _, _)| n.as_str())
                     .collect();
                 assert_eq!(matching, [e.name.as_str()], "{label}");
@@ -536,7 +566,7 @@ fn rust_types_and_schemas_accept_the_same_bodies() {
                 let example: Value = serde_json::from_str(text).unwrap();
                 for m in Walker::body(p, e, &example) {
                     let body = apply(&example, &m);
-                    let r = rust(&p.name, &body);
+                    let r = rust(p, &e.name, &body);
                     let t = tallies.entry(m.kind).or_default();
                     t.total += 1;
                     let label = || {
@@ -552,8 +582,16 @@ fn rust_types_and_schemas_accept_the_same_bodies() {
                     };
                     // The provider schema: some entry matches exactly when Rust parsed a
                     // known event.
+                    // Where a header picks the event, the schema's say is its entry's.
                     let known = r.ok && r.event.is_some();
-                    if s.events.is_valid(&body) != known {
+                    let schema_accepts = if p.routed_by_headers() {
+                        s.entries
+                            .iter()
+                            .any(|(_, w, v)| w == &e.when && v.is_valid(&body))
+                    } else {
+                        s.events.is_valid(&body)
+                    };
+                    if schema_accepts != known {
                         disagreements.push((group("provider schema", &m), label()));
                         continue;
                     }
@@ -637,8 +675,9 @@ fn rust_types_and_schemas_accept_the_same_bodies() {
 
 // ------------------------------------------------------------------ known disagreements
 
-/// The first mutation of `kind` over all examples: (provider, example body, mutation).
-fn first_mutation(schemas: &[Schemas], kind: &str) -> (usize, Value, Mutation) {
+/// The first mutation of `kind` over all examples: (provider, example body, mutation,
+/// event).
+fn first_mutation(schemas: &[Schemas], kind: &str) -> (usize, Value, Mutation, String) {
     for (i, s) in schemas.iter().enumerate() {
         for e in &s.ir.events {
             for text in &e.examples {
@@ -647,7 +686,7 @@ fn first_mutation(schemas: &[Schemas], kind: &str) -> (usize, Value, Mutation) {
                     .into_iter()
                     .find(|m| m.kind == kind)
                 {
-                    return (i, example, m);
+                    return (i, example, m, e.name.clone());
                 }
             }
         }
@@ -671,7 +710,7 @@ fn known_disagreements_are_pinned() {
     // 1. (Fixed) A closed enum written as a one-entry object `{"<value>": null}`: serde's
     //    derived enum read it as the unit variant; the generated enums now take strings
     //    only, so Rust and the schema both refuse it.
-    let (i, example, m) = first_mutation(&schemas, "closed enum: value not listed");
+    let (i, example, m, event) = first_mutation(&schemas, "closed enum: value not listed");
     let listed = value_at(&example, &m.path).as_str().unwrap().to_owned();
     let p = &schemas[i].ir;
     let body = apply(
@@ -681,13 +720,13 @@ fn known_disagreements_are_pinned() {
             ..m.clone()
         },
     );
-    let r = rust(&p.name, &body);
+    let r = rust(p, &event, &body);
     assert!(!r.ok, "closed enum as a map: {r:?}");
     assert!(!schemas[i].events.is_valid(&body));
 
     // 2. An integer written with a fraction or an exponent (`7.0`, `7e0`): `i64` refuses the
     //    text; JSON Schema's `integer` is about the value, so the schema accepts it.
-    let (i, example, m) = first_mutation(&schemas, "integer: range edges");
+    let (i, example, m, event) = first_mutation(&schemas, "integer: range edges");
     let p = &schemas[i].ir;
     for text in ["7.0", "7e0"] {
         let body = apply(
@@ -697,14 +736,14 @@ fn known_disagreements_are_pinned() {
                 ..m.clone()
             },
         );
-        let r = rust(&p.name, &body);
+        let r = rust(p, &event, &body);
         assert!(!r.ok, "{text}: {r:?}");
         assert!(schemas[i].events.is_valid(&body), "{text}");
     }
 
     // 3. A leap second written in a non-zero offset that falls at the end of a month in UTC:
     //    `time` accepts it; the schema's `pattern` takes leap seconds in UTC only.
-    let (i, example, m) = first_mutation(&schemas, "date-time: text");
+    let (i, example, m, event) = first_mutation(&schemas, "date-time: text");
     let p = &schemas[i].ir;
     let body = apply(
         &example,
@@ -713,7 +752,7 @@ fn known_disagreements_are_pinned() {
             ..m.clone()
         },
     );
-    let r = rust(&p.name, &body);
+    let r = rust(p, &event, &body);
     assert!(r.ok, "leap second at +01:00: {r:?}");
     assert!(!schemas[i].events.is_valid(&body));
 

@@ -98,7 +98,18 @@ async fn deliver_in_span<P: Provider, R: Receiver<P>>(
         _ => {}
     }
     let status = StatusCode::from_u16(receipt.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    finish(&span, status, receipt.outcome.as_str())
+    let outcome = receipt.outcome.as_str();
+    if let Outcome::Answered(answer) = receipt.outcome {
+        let response = finish(&span, status, outcome);
+        let (mut parts, _) = response.into_parts();
+        if let Ok(value) = answer.content_type.parse() {
+            parts
+                .headers
+                .insert(axum::http::header::CONTENT_TYPE, value);
+        }
+        return Response::from_parts(parts, Body::from(answer.body));
+    }
+    finish(&span, status, outcome)
 }
 
 fn finish(span: &tracing::Span, status: StatusCode, outcome: &'static str) -> Response {

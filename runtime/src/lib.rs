@@ -36,6 +36,7 @@ mod nullable;
 mod payload;
 mod probe;
 mod receive;
+pub mod respond;
 mod scan;
 mod single;
 mod spec_provider;
@@ -53,6 +54,7 @@ pub use receive::{
     receive, Claim, Config, Delivery, Handled, HandlerError, Handling, Outcome, Provider, Receipt,
     Receiver, DEFAULT_BODY_LIMIT,
 };
+pub use respond::Answer;
 pub use single::{single_pass, Dispatch, Replay};
 pub use spec_provider::{ShapeCheck, SpecEvent, SpecProvider};
 pub use time_types::{Date, DateTime, UnixMs, UnixS};

@@ -40,6 +40,12 @@ pub trait Provider: Clone + Send + Sync + 'static {
     fn subject_id(&self, event: &Self::Event, headers: &http::HeaderMap) -> Option<String>;
     /// JSON paths of the fields the event carries that the spec does not know.
     fn unknown_fields(&self, event: &Self::Event) -> Vec<String>;
+    /// How the receiver answers the event itself, when it is a handshake (the spec's
+    /// `respond:`); its handler is then not called.
+    fn respond(&self, event: &Self::Event) -> Option<&'static hookspec_core::Respond> {
+        let _ = event;
+        None
+    }
     /// The call back to the provider the event asks for, when the spec describes one.
     fn follow_up(&self, event: &Self::Event, ctx: &FollowUpContext) -> Option<FollowUp> {
         let _ = (event, ctx);
@@ -230,6 +236,8 @@ pub enum Outcome {
     HandlerFailed(HandlerError),
     /// The handler did not finish within the handler timeout.
     TimedOut,
+    /// A handshake, answered from the spec's `respond:` rule without a handler.
+    Answered(crate::respond::Answer),
 }
 
 impl Outcome {
@@ -244,6 +252,7 @@ impl Outcome {
             Outcome::Malformed(_) => "malformed",
             Outcome::HandlerFailed(_) => "handler_failed",
             Outcome::TimedOut => "timed_out",
+            Outcome::Answered(_) => "answered",
         }
     }
 }
@@ -308,6 +317,7 @@ struct Elapsed;
 
 /// Receives one delivery for `provider`: size check, verification on the raw bytes,
 /// content type, parse, idempotency claim, then the handler under the handler timeout.
+/// A handshake event (the spec's `respond:`) is answered as its rule says instead.
 ///
 /// Statuses: the provider's success status for handled, unknown and duplicate events; 413
 /// over the body limit; 401 or 403 when verification fails; 415 for a foreign content
@@ -348,6 +358,18 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
         peer: request.peer,
     };
     let ack = config.delivery().success.ack();
+    if let Some(rule) = provider.respond(&event) {
+        let answer =
+            crate::respond::answer(rule, delivery.event, request.headers, request.body, ack);
+        return match answer {
+            Ok(answer) => Receipt {
+                status: answer.status,
+                outcome: Outcome::Answered(answer),
+                delivery: Some(delivery),
+            },
+            Err(e) => Receipt::refused(400, Outcome::Malformed(e)),
+        };
+    }
     if receiver.claim(&delivery).await == Claim::Duplicate {
         return Receipt {
             status: ack,

@@ -182,6 +182,10 @@ impl Provider for SpecProvider {
         id_from(headers, &paths, |path| id_at(&event.body, path))
     }
 
+    fn respond(&self, event: &SpecEvent) -> Option<&'static hookspec_core::Respond> {
+        self.routing.response(event.name)
+    }
+
     fn unknown_fields(&self, _event: &SpecEvent) -> Vec<String> {
         // Without the generated types nothing tells a known field from an unknown one.
         Vec::new()

@@ -166,6 +166,41 @@ pub struct SignedRequest {
 pub struct Signer<'s> {
     spec: &'s ProviderSpec,
     credentials: SigningCredentials,
+    ids: IdSource,
+}
+
+/// Where generated ids come from: the system's random generator, or (for files that must
+/// be the same on every run, such as test vectors) a hash of a label and a counter.
+enum IdSource {
+    Random,
+    Seeded {
+        label: String,
+        counter: std::sync::atomic::AtomicU64,
+    },
+}
+
+impl IdSource {
+    fn fill(&self, out: &mut [u8]) {
+        match self {
+            IdSource::Random => {
+                use ring::rand::SecureRandom as _;
+                // The system's generator does not fail on supported platforms; zeros would
+                // only make ids repeat, which the idempotency tests would notice.
+                let _ = ring::rand::SystemRandom::new().fill(out);
+            }
+            IdSource::Seeded { label, counter } => {
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                for (block, chunk) in out.chunks_mut(32).enumerate() {
+                    let digest = Sha256::new()
+                        .chain_update(label.as_bytes())
+                        .chain_update(n.to_be_bytes())
+                        .chain_update((block as u64).to_be_bytes())
+                        .finalize();
+                    chunk.copy_from_slice(&digest[..chunk.len()]);
+                }
+            }
+        }
+    }
 }
 
 /// How one signed request departs from an honest one.
@@ -187,7 +222,24 @@ struct Tweak {
 impl<'s> Signer<'s> {
     /// A signer for `spec` with `credentials`.
     pub fn new(spec: &'s ProviderSpec, credentials: SigningCredentials) -> Self {
-        Signer { spec, credentials }
+        Signer {
+            spec,
+            credentials,
+            ids: IdSource::Random,
+        }
+    }
+
+    /// The same signer with generated ids (UUIDs, tokens) derived from `label` and a
+    /// counter instead of drawn at random, so a fixed sequence of calls signs the same
+    /// headers on every run (test vectors, snapshots). Never for real deliveries.
+    pub fn seeded(self, label: &str) -> Self {
+        Signer {
+            ids: IdSource::Seeded {
+                label: label.to_owned(),
+                counter: 0.into(),
+            },
+            ..self
+        }
     }
 
     /// The spec it signs for.
@@ -424,7 +476,7 @@ impl<'s> Signer<'s> {
             let value = if identifying.iter().any(|i| i.eq_ignore_ascii_case(&h.name)) {
                 client_id.cloned()
             } else if let Some(g) = &h.generate {
-                Some(generate(g, now))
+                Some(generate(g, now, &self.ids))
             } else {
                 h.value.clone().or_else(|| h.example.clone())
             };
@@ -690,16 +742,13 @@ fn signature_headers(
 }
 
 /// A fresh value for a generated header.
-fn generate(how: &Generate, now: SystemTime) -> String {
-    use ring::rand::SecureRandom as _;
+fn generate(how: &Generate, now: SystemTime, ids: &IdSource) -> String {
     let length = match how {
         Generate::Token { length, .. } => *length as usize,
         _ => 16,
     };
     let mut random = vec![0u8; length];
-    // The system's generator does not fail on supported platforms; zeros would only make
-    // ids repeat, which the idempotency tests would notice.
-    let _ = ring::rand::SystemRandom::new().fill(&mut random);
+    ids.fill(&mut random);
     match how {
         Generate::Uuid => {
             let bytes: [u8; 16] = random[..16].try_into().unwrap_or_default();

@@ -24,10 +24,11 @@ fn status_of(kind: &str) -> u16 {
 /// The test vectors of `spec` as JSON: the test material a verifier is configured with,
 /// then one case per positive delivery and per [`Attack`] that applies, each with the
 /// headers, body, clock and expected outcome. Deterministic: ES256 signatures follow
-/// RFC 6979 and the clock is [`VECTOR_CLOCK`].
+/// RFC 6979, the clock is [`VECTOR_CLOCK`] and generated ids are seeded.
 pub fn test_vectors(spec: &ProviderSpec) -> Value {
     let credentials = SigningCredentials::test(spec);
-    let signer = Signer::new(spec, credentials.clone());
+    let label = format!("{} test vectors", spec.provider);
+    let signer = Signer::new(spec, credentials.clone()).seeded(&label);
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(VECTOR_CLOCK);
     let body = spec
         .events
@@ -78,7 +79,9 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
                 let mut both = credentials.clone();
                 both.shared.hmac_secrets =
                     vec![credentials.shared.hmac_secrets[0].clone(), previous.clone()];
-                let headers = Signer::new(spec, both).sign(body.as_bytes(), now);
+                let headers = Signer::new(spec, both)
+                    .seeded(&label)
+                    .sign(body.as_bytes(), now);
                 cases.push(case(
                     "rotation-current-and-previous",
                     "during a rotation: one entry per live secret, the receiver knows the current one",
@@ -88,7 +91,9 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
                 ));
                 let mut old = credentials.clone();
                 old.shared.hmac_secrets = vec![previous];
-                let headers = Signer::new(spec, old).sign(body.as_bytes(), now);
+                let headers = Signer::new(spec, old)
+                    .seeded(&label)
+                    .sign(body.as_bytes(), now);
                 cases.push(case(
                     "rotation-previous-only",
                     "signed only with the previous secret, which the receiver has dropped",

@@ -19,25 +19,85 @@ fn specs() -> Vec<hookspec_codegen::model::ProviderSpec> {
 #[test]
 fn signing_and_vectors_are_deterministic() {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    fn seeded(spec: &hookspec_codegen::model::ProviderSpec) -> Signer<'_> {
+        Signer::new(spec, SigningCredentials::test(spec)).seeded("determinism")
+    }
     for spec in specs() {
-        let a = Signer::new(&spec, SigningCredentials::test(&spec));
-        let b = Signer::new(&spec, SigningCredentials::test(&spec));
+        let (a, b) = (seeded(&spec), seeded(&spec));
         assert_eq!(a.sign(b"{}", now), b.sign(b"{}", now), "{}", spec.provider);
         let binds_body = spec.auth.iter().any(|s| {
             use hookspec_codegen::model::AuthScheme;
-            matches!(s, AuthScheme::Jwt(_) | AuthScheme::Hmac(_))
+            matches!(
+                s,
+                AuthScheme::Jwt(_) | AuthScheme::Hmac(_) | AuthScheme::Ed25519(_)
+            )
         });
         assert_eq!(
-            a.sign(b"{}", now) != a.sign(b"{ }", now),
+            seeded(&spec).sign(b"{}", now) != seeded(&spec).sign(b"{ }", now),
             binds_body,
             "{}: the body is bound exactly when the provider signs it",
             spec.provider
         );
         assert_eq!(test_vectors(&spec), test_vectors(&spec));
         for attack in a.attacks() {
-            assert_eq!(a.attack(attack, b"{}", now), b.attack(attack, b"{}", now));
+            assert_eq!(
+                seeded(&spec).attack(attack, b"{}", now),
+                seeded(&spec).attack(attack, b"{}", now)
+            );
         }
     }
+}
+
+#[test]
+fn generated_ids_are_fresh_per_delivery_unless_seeded() {
+    use hookspec_codegen::model::Generate;
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let mut providers = 0;
+    for spec in specs() {
+        let ids: Vec<&str> = spec
+            .delivery
+            .headers
+            .iter()
+            .filter(|h| matches!(h.generate, Some(Generate::Uuid | Generate::Token { .. })))
+            .map(|h| h.name.as_str())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        providers += 1;
+        let value = |headers: &[(String, String)], name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("{}: {name} is sent", spec.provider))
+        };
+        let random = Signer::new(&spec, SigningCredentials::test(&spec));
+        let seeded = Signer::new(&spec, SigningCredentials::test(&spec)).seeded("x");
+        let (first, second) = (random.sign(b"{}", now), random.sign(b"{}", now));
+        let (s1, s2) = (seeded.sign(b"{}", now), seeded.sign(b"{}", now));
+        for name in &ids {
+            assert_ne!(
+                value(&first, name),
+                value(&second, name),
+                "{}",
+                spec.provider
+            );
+            assert_ne!(value(&s1, name), value(&s2, name), "{}", spec.provider);
+            // A redelivery keeps the first delivery's id.
+            let again = random.sign_with(b"{}", now, &random.redelivery(&first));
+            assert_eq!(
+                value(&first, name),
+                value(&again, name),
+                "{}",
+                spec.provider
+            );
+        }
+    }
+    assert!(
+        providers > 0,
+        "no spec generates ids; the test checks nothing"
+    );
 }
 
 #[test]

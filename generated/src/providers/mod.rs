@@ -5,8 +5,18 @@
 pub mod belvo;
 #[cfg(feature = "bridge")]
 pub mod bridge;
+#[cfg(feature = "github")]
+pub mod github;
 #[cfg(feature = "plaid")]
 pub mod plaid;
+#[cfg(feature = "shopify")]
+pub mod shopify;
+#[cfg(feature = "slack")]
+pub mod slack;
+#[cfg(feature = "standardwebhooks")]
+pub mod standardwebhooks;
+#[cfg(feature = "stripe")]
+pub mod stripe;
 #[cfg(feature = "vezgo")]
 pub mod vezgo;
 /// The providers compiled into this crate (by their cargo features), by spec name.
@@ -15,8 +25,18 @@ pub const PROVIDERS: &[&str] = &[
     "belvo",
     #[cfg(feature = "bridge")]
     "bridge",
+    #[cfg(feature = "github")]
+    "github",
     #[cfg(feature = "plaid")]
     "plaid",
+    #[cfg(feature = "shopify")]
+    "shopify",
+    #[cfg(feature = "slack")]
+    "slack",
+    #[cfg(feature = "standardwebhooks")]
+    "standardwebhooks",
+    #[cfg(feature = "stripe")]
+    "stripe",
     #[cfg(feature = "vezgo")]
     "vezgo",
 ];
@@ -33,9 +53,24 @@ pub enum AnyEvent {
     /// A Bridge event.
     #[cfg(feature = "bridge")]
     Bridge(bridge::Event),
+    /// A GitHub event.
+    #[cfg(feature = "github")]
+    Github(github::Event),
     /// A Plaid event.
     #[cfg(feature = "plaid")]
     Plaid(plaid::Event),
+    /// A Shopify event.
+    #[cfg(feature = "shopify")]
+    Shopify(shopify::Event),
+    /// A Slack event.
+    #[cfg(feature = "slack")]
+    Slack(slack::Event),
+    /// A Standard Webhooks event.
+    #[cfg(feature = "standardwebhooks")]
+    Standardwebhooks(standardwebhooks::Event),
+    /// A Stripe event.
+    #[cfg(feature = "stripe")]
+    Stripe(stripe::Event),
     /// A Vezgo event.
     #[cfg(feature = "vezgo")]
     Vezgo(vezgo::Event),
@@ -48,8 +83,18 @@ impl AnyEvent {
             Self::Belvo(_) => "belvo",
             #[cfg(feature = "bridge")]
             Self::Bridge(_) => "bridge",
+            #[cfg(feature = "github")]
+            Self::Github(_) => "github",
             #[cfg(feature = "plaid")]
             Self::Plaid(_) => "plaid",
+            #[cfg(feature = "shopify")]
+            Self::Shopify(_) => "shopify",
+            #[cfg(feature = "slack")]
+            Self::Slack(_) => "slack",
+            #[cfg(feature = "standardwebhooks")]
+            Self::Standardwebhooks(_) => "standardwebhooks",
+            #[cfg(feature = "stripe")]
+            Self::Stripe(_) => "stripe",
             #[cfg(feature = "vezgo")]
             Self::Vezgo(_) => "vezgo",
         }
@@ -61,8 +106,18 @@ impl AnyEvent {
             Self::Belvo(ref e) => e.name(),
             #[cfg(feature = "bridge")]
             Self::Bridge(ref e) => e.name(),
+            #[cfg(feature = "github")]
+            Self::Github(ref e) => e.name(),
             #[cfg(feature = "plaid")]
             Self::Plaid(ref e) => e.name(),
+            #[cfg(feature = "shopify")]
+            Self::Shopify(ref e) => e.name(),
+            #[cfg(feature = "slack")]
+            Self::Slack(ref e) => e.name(),
+            #[cfg(feature = "standardwebhooks")]
+            Self::Standardwebhooks(ref e) => e.name(),
+            #[cfg(feature = "stripe")]
+            Self::Stripe(ref e) => e.name(),
             #[cfg(feature = "vezgo")]
             Self::Vezgo(ref e) => e.name(),
         }
@@ -74,8 +129,18 @@ impl AnyEvent {
             Self::Belvo(ref e) => e.unknown_fields(),
             #[cfg(feature = "bridge")]
             Self::Bridge(ref e) => e.unknown_fields(),
+            #[cfg(feature = "github")]
+            Self::Github(ref e) => e.unknown_fields(),
             #[cfg(feature = "plaid")]
             Self::Plaid(ref e) => e.unknown_fields(),
+            #[cfg(feature = "shopify")]
+            Self::Shopify(ref e) => e.unknown_fields(),
+            #[cfg(feature = "slack")]
+            Self::Slack(ref e) => e.unknown_fields(),
+            #[cfg(feature = "standardwebhooks")]
+            Self::Standardwebhooks(ref e) => e.unknown_fields(),
+            #[cfg(feature = "stripe")]
+            Self::Stripe(ref e) => e.unknown_fields(),
             #[cfg(feature = "vezgo")]
             Self::Vezgo(ref e) => e.unknown_fields(),
         }
@@ -94,8 +159,20 @@ pub fn parse(
         "belvo" => Some(belvo::Event::parse(body).map(AnyEvent::Belvo)),
         #[cfg(feature = "bridge")]
         "bridge" => Some(bridge::Event::parse(body).map(AnyEvent::Bridge)),
+        #[cfg(feature = "github")]
+        "github" => Some(github::Event::parse(body).map(AnyEvent::Github)),
         #[cfg(feature = "plaid")]
         "plaid" => Some(plaid::Event::parse(body).map(AnyEvent::Plaid)),
+        #[cfg(feature = "shopify")]
+        "shopify" => Some(shopify::Event::parse(body).map(AnyEvent::Shopify)),
+        #[cfg(feature = "slack")]
+        "slack" => Some(slack::Event::parse(body).map(AnyEvent::Slack)),
+        #[cfg(feature = "standardwebhooks")]
+        "standardwebhooks" => {
+            Some(standardwebhooks::Event::parse(body).map(AnyEvent::Standardwebhooks))
+        }
+        #[cfg(feature = "stripe")]
+        "stripe" => Some(stripe::Event::parse(body).map(AnyEvent::Stripe)),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(vezgo::Event::parse(body).map(AnyEvent::Vezgo)),
         _ => None,
@@ -118,8 +195,29 @@ pub fn parse_delivery(
         "bridge" => {
             Some(bridge::Event::parse_delivery(headers, body).map(AnyEvent::Bridge))
         }
+        #[cfg(feature = "github")]
+        "github" => {
+            Some(github::Event::parse_delivery(headers, body).map(AnyEvent::Github))
+        }
         #[cfg(feature = "plaid")]
         "plaid" => Some(plaid::Event::parse_delivery(headers, body).map(AnyEvent::Plaid)),
+        #[cfg(feature = "shopify")]
+        "shopify" => {
+            Some(shopify::Event::parse_delivery(headers, body).map(AnyEvent::Shopify))
+        }
+        #[cfg(feature = "slack")]
+        "slack" => Some(slack::Event::parse_delivery(headers, body).map(AnyEvent::Slack)),
+        #[cfg(feature = "standardwebhooks")]
+        "standardwebhooks" => {
+            Some(
+                standardwebhooks::Event::parse_delivery(headers, body)
+                    .map(AnyEvent::Standardwebhooks),
+            )
+        }
+        #[cfg(feature = "stripe")]
+        "stripe" => {
+            Some(stripe::Event::parse_delivery(headers, body).map(AnyEvent::Stripe))
+        }
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(vezgo::Event::parse_delivery(headers, body).map(AnyEvent::Vezgo)),
         _ => None,
@@ -135,8 +233,18 @@ pub fn auth(
         "belvo" => Some(belvo::AUTH),
         #[cfg(feature = "bridge")]
         "bridge" => Some(bridge::AUTH),
+        #[cfg(feature = "github")]
+        "github" => Some(github::AUTH),
         #[cfg(feature = "plaid")]
         "plaid" => Some(plaid::AUTH),
+        #[cfg(feature = "shopify")]
+        "shopify" => Some(shopify::AUTH),
+        #[cfg(feature = "slack")]
+        "slack" => Some(slack::AUTH),
+        #[cfg(feature = "standardwebhooks")]
+        "standardwebhooks" => Some(standardwebhooks::AUTH),
+        #[cfg(feature = "stripe")]
+        "stripe" => Some(stripe::AUTH),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(vezgo::AUTH),
         _ => None,
@@ -152,8 +260,18 @@ pub fn delivery(
         "belvo" => Some(&belvo::DELIVERY),
         #[cfg(feature = "bridge")]
         "bridge" => Some(&bridge::DELIVERY),
+        #[cfg(feature = "github")]
+        "github" => Some(&github::DELIVERY),
         #[cfg(feature = "plaid")]
         "plaid" => Some(&plaid::DELIVERY),
+        #[cfg(feature = "shopify")]
+        "shopify" => Some(&shopify::DELIVERY),
+        #[cfg(feature = "slack")]
+        "slack" => Some(&slack::DELIVERY),
+        #[cfg(feature = "standardwebhooks")]
+        "standardwebhooks" => Some(&standardwebhooks::DELIVERY),
+        #[cfg(feature = "stripe")]
+        "stripe" => Some(&stripe::DELIVERY),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(&vezgo::DELIVERY),
         _ => None,
@@ -176,8 +294,18 @@ pub fn config(
         "belvo" => Some(belvo::config(credentials)),
         #[cfg(feature = "bridge")]
         "bridge" => Some(bridge::config(credentials)),
+        #[cfg(feature = "github")]
+        "github" => Some(github::config(credentials)),
         #[cfg(feature = "plaid")]
         "plaid" => Some(plaid::config(credentials)),
+        #[cfg(feature = "shopify")]
+        "shopify" => Some(shopify::config(credentials)),
+        #[cfg(feature = "slack")]
+        "slack" => Some(slack::config(credentials)),
+        #[cfg(feature = "standardwebhooks")]
+        "standardwebhooks" => Some(standardwebhooks::config(credentials)),
+        #[cfg(feature = "stripe")]
+        "stripe" => Some(stripe::config(credentials)),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(vezgo::config(credentials)),
         _ => None,
@@ -203,6 +331,16 @@ impl<R: ::hookspec_runtime::Receiver<bridge::Webhooks>> ReceivesBridge for R {}
 pub trait ReceivesBridge {}
 #[cfg(not(feature = "bridge"))]
 impl<R> ReceivesBridge for R {}
+/// [`::hookspec_runtime::Receiver`] for GitHub (the `github` feature is on).
+#[cfg(feature = "github")]
+pub trait ReceivesGithub: ::hookspec_runtime::Receiver<github::Webhooks> {}
+#[cfg(feature = "github")]
+impl<R: ::hookspec_runtime::Receiver<github::Webhooks>> ReceivesGithub for R {}
+/// Holds for every type: the `github` feature is off.
+#[cfg(not(feature = "github"))]
+pub trait ReceivesGithub {}
+#[cfg(not(feature = "github"))]
+impl<R> ReceivesGithub for R {}
 /// [`::hookspec_runtime::Receiver`] for Plaid (the `plaid` feature is on).
 #[cfg(feature = "plaid")]
 pub trait ReceivesPlaid: ::hookspec_runtime::Receiver<plaid::Webhooks> {}
@@ -213,6 +351,50 @@ impl<R: ::hookspec_runtime::Receiver<plaid::Webhooks>> ReceivesPlaid for R {}
 pub trait ReceivesPlaid {}
 #[cfg(not(feature = "plaid"))]
 impl<R> ReceivesPlaid for R {}
+/// [`::hookspec_runtime::Receiver`] for Shopify (the `shopify` feature is on).
+#[cfg(feature = "shopify")]
+pub trait ReceivesShopify: ::hookspec_runtime::Receiver<shopify::Webhooks> {}
+#[cfg(feature = "shopify")]
+impl<R: ::hookspec_runtime::Receiver<shopify::Webhooks>> ReceivesShopify for R {}
+/// Holds for every type: the `shopify` feature is off.
+#[cfg(not(feature = "shopify"))]
+pub trait ReceivesShopify {}
+#[cfg(not(feature = "shopify"))]
+impl<R> ReceivesShopify for R {}
+/// [`::hookspec_runtime::Receiver`] for Slack (the `slack` feature is on).
+#[cfg(feature = "slack")]
+pub trait ReceivesSlack: ::hookspec_runtime::Receiver<slack::Webhooks> {}
+#[cfg(feature = "slack")]
+impl<R: ::hookspec_runtime::Receiver<slack::Webhooks>> ReceivesSlack for R {}
+/// Holds for every type: the `slack` feature is off.
+#[cfg(not(feature = "slack"))]
+pub trait ReceivesSlack {}
+#[cfg(not(feature = "slack"))]
+impl<R> ReceivesSlack for R {}
+/// [`::hookspec_runtime::Receiver`] for Standard Webhooks (the `standardwebhooks` feature is on).
+#[cfg(feature = "standardwebhooks")]
+pub trait ReceivesStandardwebhooks: ::hookspec_runtime::Receiver<
+        standardwebhooks::Webhooks,
+    > {}
+#[cfg(feature = "standardwebhooks")]
+impl<
+    R: ::hookspec_runtime::Receiver<standardwebhooks::Webhooks>,
+> ReceivesStandardwebhooks for R {}
+/// Holds for every type: the `standardwebhooks` feature is off.
+#[cfg(not(feature = "standardwebhooks"))]
+pub trait ReceivesStandardwebhooks {}
+#[cfg(not(feature = "standardwebhooks"))]
+impl<R> ReceivesStandardwebhooks for R {}
+/// [`::hookspec_runtime::Receiver`] for Stripe (the `stripe` feature is on).
+#[cfg(feature = "stripe")]
+pub trait ReceivesStripe: ::hookspec_runtime::Receiver<stripe::Webhooks> {}
+#[cfg(feature = "stripe")]
+impl<R: ::hookspec_runtime::Receiver<stripe::Webhooks>> ReceivesStripe for R {}
+/// Holds for every type: the `stripe` feature is off.
+#[cfg(not(feature = "stripe"))]
+pub trait ReceivesStripe {}
+#[cfg(not(feature = "stripe"))]
+impl<R> ReceivesStripe for R {}
 /// [`::hookspec_runtime::Receiver`] for Vezgo (the `vezgo` feature is on).
 #[cfg(feature = "vezgo")]
 pub trait ReceivesVezgo: ::hookspec_runtime::Receiver<vezgo::Webhooks> {}
@@ -232,7 +414,9 @@ pub fn router<R>(
     config: ::hookspec_runtime::Config,
 ) -> ::std::option::Option<::hookspec_runtime::axum::Router>
 where
-    R: ReceivesBelvo + ReceivesBridge + ReceivesPlaid + ReceivesVezgo + Clone,
+    R: ReceivesBelvo + ReceivesBridge + ReceivesGithub + ReceivesPlaid + ReceivesShopify
+        + ReceivesSlack + ReceivesStandardwebhooks + ReceivesStripe + ReceivesVezgo
+        + Clone,
 {
     let _ = (&receiver, &config);
     match provider {
@@ -244,9 +428,35 @@ where
         "bridge" => {
             Some(::hookspec_runtime::axum::router(bridge::Webhooks, receiver, config))
         }
+        #[cfg(feature = "github")]
+        "github" => {
+            Some(::hookspec_runtime::axum::router(github::Webhooks, receiver, config))
+        }
         #[cfg(feature = "plaid")]
         "plaid" => {
             Some(::hookspec_runtime::axum::router(plaid::Webhooks, receiver, config))
+        }
+        #[cfg(feature = "shopify")]
+        "shopify" => {
+            Some(::hookspec_runtime::axum::router(shopify::Webhooks, receiver, config))
+        }
+        #[cfg(feature = "slack")]
+        "slack" => {
+            Some(::hookspec_runtime::axum::router(slack::Webhooks, receiver, config))
+        }
+        #[cfg(feature = "standardwebhooks")]
+        "standardwebhooks" => {
+            Some(
+                ::hookspec_runtime::axum::router(
+                    standardwebhooks::Webhooks,
+                    receiver,
+                    config,
+                ),
+            )
+        }
+        #[cfg(feature = "stripe")]
+        "stripe" => {
+            Some(::hookspec_runtime::axum::router(stripe::Webhooks, receiver, config))
         }
         #[cfg(feature = "vezgo")]
         "vezgo" => {
