@@ -375,7 +375,8 @@ pub struct Event {
 
 /// The answer a receiver gives to a handshake event. Exactly one of `text` and `json`;
 /// placeholders `{body:dotted.path}` and `{header:NAME}` are filled from the request (in
-/// `json`, inside its strings).
+/// `json`, inside its strings), and `{hmac:body:…}` / `{hmac:header:…}` with that value's
+/// HMAC under the provider's `hmac` scheme and the receiver's secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Respond {

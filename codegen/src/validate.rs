@@ -830,7 +830,8 @@ fn select(spec: &ProviderSpec, e: &Event, sel: &Select, p: &Path, r: &mut Report
 
 /// The one JSON type a value of `kind` has; `None` for `any`, which has every type.
 /// A handshake answer: one body form, a real status, placeholders that name a field the
-/// event declares (first path segment) or a valid header.
+/// event declares (first path segment) or a valid header, `{hmac:…}` only with an HMAC
+/// scheme.
 fn respond(spec: &ProviderSpec, e: &Event, answer: &Respond, p: &Path, r: &mut Reporter<'_>) {
     match (&answer.text, &answer.json) {
         (None, None) => {
@@ -866,9 +867,22 @@ fn respond(spec: &ProviderSpec, e: &Event, answer: &Respond, p: &Path, r: &mut R
             return;
         }
     };
+    use hookspec_core::{RespondPiece, RespondSource};
+    let has_hmac = spec.auth.iter().any(|a| matches!(a, AuthScheme::Hmac(_)));
     for piece in pieces {
-        match piece {
-            hookspec_core::RespondPiece::Body(path) => {
+        let source = match piece {
+            RespondPiece::Literal(_) => continue,
+            RespondPiece::Value(source) => source,
+            RespondPiece::Hmac(source) => {
+                if !has_hmac {
+                    r.at(&at, "`{hmac:…}` needs an `hmac` auth scheme")
+                        .hint("its algorithm, encoding and secret make the answer");
+                }
+                source
+            }
+        };
+        match source {
+            RespondSource::Body(path) => {
                 let first = path.split('.').next().unwrap_or_default();
                 let declared = e.fields.contains_key(first)
                     || spec.envelope.fields.contains_key(first)
@@ -876,19 +890,17 @@ fn respond(spec: &ProviderSpec, e: &Event, answer: &Respond, p: &Path, r: &mut R
                 if !declared {
                     let d = r.at(
                         &at,
-                        format!(
-                            "`{{body:{path}}}` names `{first}`, which the event does not declare"
-                        ),
+                        format!("`body:{path}` names `{first}`, which the event does not declare"),
                     );
                     if let Some(m) = did_you_mean(first, e.fields.keys().map(String::as_str)) {
                         d.hint(format!("did you mean `{m}`?"));
                     }
                 }
             }
-            hookspec_core::RespondPiece::Header(name) if !is_header_name(name) => {
+            RespondSource::Header(name) if !is_header_name(name) => {
                 r.at(&at, format!("`{name}` is not a valid header name"));
             }
-            _ => {}
+            RespondSource::Header(_) => {}
         }
     }
 }

@@ -276,6 +276,10 @@ struct CredentialArgs {
     /// repeatable.
     #[arg(long = "public-key", value_name = "KEY")]
     public_keys: Vec<String>,
+    /// Sign Ed25519 schemes with this key (base64 of its 32-byte seed or 64-byte key pair,
+    /// after an optional prefix such as `whsk_`) instead of hookspec's test key.
+    #[arg(long = "ed25519-key", value_name = "KEY", value_parser = hookspec_signer::ed25519_seed_from_text)]
+    ed25519_seed: Option<[u8; 32]>,
     /// Account id sent in identifying headers (Vezgo's x-client-id).
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
@@ -385,6 +389,7 @@ impl CredentialArgs {
                 key_api: None,
             },
             jwt_keys,
+            ed25519_seed: self.ed25519_seed,
             test_defaults,
         }
     }

@@ -27,6 +27,9 @@ pub struct Credentials {
     /// [`crate::keys::KeyServer`] the receiver fetches them from. A JWT provider without
     /// a ring is signed with the signer's fixed test key.
     pub jwt_keys: BTreeMap<String, KeyRing>,
+    /// The seed of the Ed25519 key deliveries are signed with (`--ed25519-key`);
+    /// hookspec's test key when absent.
+    pub ed25519_seed: Option<[u8; 32]>,
     /// Fill every value not given with hookspec's public test credentials
     /// ([`SigningCredentials::test`]), as the bundled reference receiver expects.
     pub test_defaults: bool,
@@ -47,6 +50,7 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("shared", &self.shared)
             .field("jwt_keys", &self.jwt_keys)
+            .field("ed25519_seed", &self.ed25519_seed.is_some())
             .field("test_defaults", &self.test_defaults)
             .finish()
     }
@@ -79,8 +83,8 @@ impl ProviderSide {
         let base = SigningCredentials {
             jwt_key: test.jwt_key.clone(),
             kid: test.kid.clone(),
-            // The suite signs Ed25519 with its test key (a receiver is given its public key).
-            ed25519_seed: test.ed25519_seed,
+            // The given key, else the test key (a receiver is given its public key).
+            ed25519_seed: credentials.ed25519_seed.or(test.ed25519_seed),
             shared: SharedCredentials {
                 authorization: or_default(&given.authorization, &defaults.authorization, fill),
                 hmac_secrets: or_default(&given.hmac_secrets, &defaults.hmac_secrets, fill),
@@ -129,6 +133,12 @@ impl ProviderSide {
             ring.publish(&signer.public_jwks());
         }
         f(&signer)
+    }
+
+    /// The provider-side HMAC of `value`, as a `{hmac:…}` handshake answer needs it
+    /// ([`Signer::hmac_of`](hookspec_signer::Signer::hmac_of)).
+    pub fn hmac_of(&self, value: &[u8]) -> Option<String> {
+        self.with_signer(|s| s.hmac_of(value))
     }
 
     /// Headers of a valid delivery of `body` at `now`, `Content-Type` included; `given`

@@ -657,15 +657,17 @@ async fn run_handshake(
         .filter_map(|(n, v)| Some((n.parse().ok()?, v.parse().ok()?)))
         .collect();
     let ack = t.spec().delivery.success.ack();
-    let want = match hookspec_runtime::respond::answer(rule, "handshake", &headers, &body, ack) {
-        Ok(want) => want,
-        Err(e) => {
-            let mut s = Seen::new("-".to_owned());
-            s.outcome = Outcome::Skip;
-            s.observed = format!("the example cannot be answered by its own rule: {e}");
-            return s;
-        }
-    };
+    let mac = |value: &[u8]| t.side.hmac_of(value);
+    let want =
+        match hookspec_runtime::respond::answer(rule, "handshake", &headers, &body, ack, &mac) {
+            Ok(want) => want,
+            Err(e) => {
+                let mut s = Seen::new("-".to_owned());
+                s.outcome = Outcome::Skip;
+                s.observed = format!("the example cannot be answered by its own rule: {e}");
+                return s;
+            }
+        };
     let shown = |bytes: &[u8]| {
         let text = String::from_utf8_lossy(bytes);
         let mut short: String = text.chars().take(80).collect();

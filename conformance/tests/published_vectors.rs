@@ -229,3 +229,66 @@ fn sign_refuses_a_secret_the_provider_would_not_write() {
         "{stderr}"
     );
 }
+
+/// `sign --ed25519-key` signs Standard Webhooks' `v1a` entry with the given key: `verify`
+/// accepts it with that key's public half and refuses it with another public key. The
+/// key pair is RFC 8032's TEST 2 (seed `4ccd08…`, public key `3d4017…`).
+#[test]
+fn sign_uses_a_given_ed25519_key_and_verify_checks_it_with_the_public_key() {
+    const SEED: &str = "whsk_TM0Imyj/ltqdtsNG7BFOD1uKMZ81q6Yk2oz27U+4pvs=";
+    const PUBLIC: &str = "whpk_PUAXw+hDiVqStwqnTRt+vJyYLM8uxJaMwM1V8Sr0Zgw=";
+    // RFC 8032 TEST 1's public key: a valid key, but not this one's.
+    const OTHER: &str = "whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), br#"{"type":"ping"}"#).unwrap();
+    let path = file.path().display().to_string();
+    let (code, stdout, stderr) = run(&[
+        "sign".into(),
+        "--provider".into(),
+        "standardwebhooks".into(),
+        "--secret".into(),
+        SECRET.into(),
+        "--ed25519-key".into(),
+        SEED.into(),
+        path.clone(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let headers: Vec<String> = stdout
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("content-type:"))
+        .map(|l| l.replacen(": ", "=", 1))
+        .collect();
+    let signature = headers
+        .iter()
+        .find(|h| h.starts_with("webhook-signature="))
+        .expect("a signature header");
+    assert!(signature.contains(" v1a,"), "{signature}");
+    for (public_key, accepted) in [(PUBLIC, true), (OTHER, false)] {
+        let mut args = vec![
+            "verify".to_owned(),
+            "--provider".into(),
+            "standardwebhooks".into(),
+            "--secret".into(),
+            SECRET.into(),
+            "--public-key".into(),
+            public_key.into(),
+        ];
+        for h in &headers {
+            args.extend(["--header".to_owned(), h.clone()]);
+        }
+        args.push(path.clone());
+        let (code, stdout, stderr) = run(&args);
+        assert_eq!(code == 0, accepted, "{public_key}: {stdout}{stderr}");
+    }
+    let (code, _, stderr) = run(&[
+        "sign".into(),
+        "--provider".into(),
+        "standardwebhooks".into(),
+        "--ed25519-key".into(),
+        "whsk_short".into(),
+        path,
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("Ed25519 key"), "{stderr}");
+}

@@ -144,3 +144,30 @@ async fn a_provider_dropped_into_a_copy_of_the_spec_dir_passes_with_the_rest() {
         );
     }
 }
+
+/// A handshake answered with an HMAC of the challenge: the bundled receiver (from the
+/// spec alone) answers it with its secret through the runtime's verifier, the suite
+/// computes the answer with the provider's through the signer, and the two agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_hmac_handshake_is_answered_from_the_spec() {
+    let specs = load("tests/fixtures/handshakes");
+    let receiver = bundled::start(&specs, &Default::default(), &[])
+        .await
+        .unwrap();
+    let report = Suite::from_specs(specs)
+        .credentials(Credentials::test())
+        .only("challengely/deliver/*")
+        .run_bound(Duration::from_secs(30))
+        .run(&receiver.url())
+        .await
+        .unwrap();
+    receiver.shutdown(Duration::from_secs(1)).await;
+    let crc = report
+        .cases
+        .iter()
+        .find(|c| c.id == "challengely/deliver/crc")
+        .expect("the handshake case");
+    assert_eq!(crc.outcome, Outcome::Pass, "{}", report.to_pretty());
+    assert!(crc.observed.contains("response_token"), "{}", crc.observed);
+    assert_eq!(report.summary.failed, 0, "{}", report.to_pretty());
+}

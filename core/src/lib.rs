@@ -23,7 +23,7 @@ pub use delivery::{media_type, DeliveryRules, Success};
 pub use duration::Duration;
 pub use ip_range::IpRange;
 pub use pairs::Pairs;
-pub use respond::{respond_pieces, Respond, RespondPiece};
+pub use respond::{respond_pieces, Respond, RespondPiece, RespondSource};
 pub use routing::{header_ref, respond_for, Routing};
 
 /// Text that is either a literal in a generated constant or read from a spec.

@@ -20,60 +20,75 @@ pub struct Respond {
     pub json: bool,
 }
 
+/// Where a placeholder's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RespondSource<'a> {
+    /// `body:a.b`: the value at a dotted path of the JSON body (a string as it is, any
+    /// other value as its JSON text).
+    Body(&'a str),
+    /// `header:NAME`: a request header's value.
+    Header(&'a str),
+}
+
 /// One piece of an answer template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RespondPiece<'a> {
     /// Text sent as it is.
     Literal(&'a str),
-    /// `{body:a.b}`: the value at a dotted path of the JSON body (a string as it is, any
-    /// other value as its JSON text).
-    Body(&'a str),
-    /// `{header:NAME}`: a request header's value.
-    Header(&'a str),
+    /// `{body:a.b}` or `{header:NAME}`: a value of the request.
+    Value(RespondSource<'a>),
+    /// `{hmac:body:a.b}` or `{hmac:header:NAME}`: that value's HMAC with the provider's
+    /// `hmac` scheme (its algorithm and signature encoding) keyed with the receiver's
+    /// secret, which proves the receiver holds it (a CRC-style challenge).
+    Hmac(RespondSource<'a>),
 }
 
-/// Splits an answer template into pieces. Only `{body:…}` and `{header:…}` are
-/// placeholders; every other brace is literal text (a JSON answer is full of them).
+/// Splits an answer template into pieces. Only `{body:…}`, `{header:…}` and `{hmac:…}`
+/// are placeholders; every other brace is literal text (a JSON answer is full of them).
 pub fn respond_pieces(template: &str) -> Result<Vec<RespondPiece<'_>>, String> {
+    const KINDS: [&str; 3] = ["body:", "header:", "hmac:"];
     let mut pieces = Vec::new();
-    let mut rest = template;
     let mut literal_start = 0;
-    let mut offset = 0;
-    while let Some(at) = rest.find('{') {
-        let after = &rest[at + 1..];
-        let kind = ["body:", "header:"]
-            .into_iter()
-            .find(|prefix| after.starts_with(prefix));
-        let Some(kind) = kind else {
-            offset += at + 1;
-            rest = after;
+    let mut search = 0;
+    while let Some(at) = template[search..].find('{').map(|i| search + i) {
+        let after = &template[at + 1..];
+        let Some(kind) = KINDS.into_iter().find(|k| after.starts_with(k)) else {
+            search = at + 1;
             continue;
         };
         let Some(end) = after.find('}') else {
             return Err(format!("`{{{kind}` is never closed with `}}`"));
         };
-        let name = &after[kind.len()..end];
+        let inner = &after[..end];
+        let (hmac, source) = match inner.strip_prefix("hmac:") {
+            Some(rest) => (true, rest),
+            None => (false, inner),
+        };
+        let source = if let Some(path) = source.strip_prefix("body:") {
+            RespondSource::Body(path)
+        } else if let Some(name) = source.strip_prefix("header:") {
+            RespondSource::Header(name)
+        } else {
+            return Err(format!(
+                "`{{{inner}}}` must be `{{hmac:body:PATH}}` or `{{hmac:header:NAME}}`"
+            ));
+        };
+        let (RespondSource::Body(name) | RespondSource::Header(name)) = source;
         if name.is_empty() || name.contains(['{', ' ']) {
             return Err(format!(
-                "`{{{kind}{name}}}` needs a {} without spaces or braces",
-                if kind == "body:" {
-                    "dotted path"
-                } else {
-                    "header name"
-                }
+                "`{{{inner}}}` needs a dotted path or header name without spaces or braces"
             ));
         }
-        let start = offset + at;
-        if start > literal_start {
-            pieces.push(RespondPiece::Literal(&template[literal_start..start]));
+        if at > literal_start {
+            pieces.push(RespondPiece::Literal(&template[literal_start..at]));
         }
-        pieces.push(match kind {
-            "body:" => RespondPiece::Body(name),
-            _ => RespondPiece::Header(name),
+        pieces.push(if hmac {
+            RespondPiece::Hmac(source)
+        } else {
+            RespondPiece::Value(source)
         });
-        offset = start + 1 + end + 1;
-        literal_start = offset;
-        rest = &template[offset..];
+        literal_start = at + 1 + end + 1;
+        search = literal_start;
     }
     if literal_start < template.len() {
         pieces.push(RespondPiece::Literal(&template[literal_start..]));
@@ -85,24 +100,29 @@ pub fn respond_pieces(template: &str) -> Result<Vec<RespondPiece<'_>>, String> {
 mod tests {
     use super::*;
     use RespondPiece::*;
+    use RespondSource::{Body, Header};
 
     #[test]
     fn placeholders_are_found_and_other_braces_are_text() {
         assert_eq!(
             respond_pieces("{body:challenge}").unwrap(),
-            [Body("challenge")]
+            [Value(Body("challenge"))]
         );
         assert_eq!(
             respond_pieces(r#"{"challenge":"{body:a.b}","id":"{header:X-Id}"}"#).unwrap(),
             [
                 Literal(r#"{"challenge":""#),
-                Body("a.b"),
+                Value(Body("a.b")),
                 Literal(r#"","id":""#),
-                Header("X-Id"),
+                Value(Header("X-Id")),
                 Literal(r#""}"#),
             ]
         );
         assert_eq!(respond_pieces("plain {x}").unwrap(), [Literal("plain {x}")]);
+        assert_eq!(
+            respond_pieces("sha256={hmac:body:crc_token}").unwrap(),
+            [Literal("sha256="), Hmac(Body("crc_token"))]
+        );
         assert_eq!(respond_pieces("").unwrap(), []);
     }
 
@@ -113,5 +133,8 @@ mod tests {
             .contains("never closed"));
         assert!(respond_pieces("{body:}").is_err());
         assert!(respond_pieces("{header:a b}").is_err());
+        assert!(respond_pieces("{hmac:crc_token}")
+            .unwrap_err()
+            .contains("hmac:body:"));
     }
 }

@@ -359,8 +359,15 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
     };
     let ack = config.delivery().success.ack();
     if let Some(rule) = provider.respond(&event) {
-        let answer =
-            crate::respond::answer(rule, delivery.event, request.headers, request.body, ack);
+        let mac = |value: &[u8]| config.verifier.answer_mac(value);
+        let answer = crate::respond::answer(
+            rule,
+            delivery.event,
+            request.headers,
+            request.body,
+            ack,
+            &mac,
+        );
         return match answer {
             Ok(answer) => Receipt {
                 status: answer.status,

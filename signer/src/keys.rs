@@ -45,3 +45,53 @@ pub fn public_jwk(key: &SigningKey, kid: &str) -> serde_json::Value {
         "y": coordinate(point.y()),
     })
 }
+
+/// An Ed25519 signing key as a provider hands it out: base64 (standard or URL-safe,
+/// padded or not) of the 32-byte seed, or of the 64-byte seed-and-public-key form, after
+/// an optional `prefix_` such as Standard Webhooks' `whsk_`. Returns the seed.
+pub fn ed25519_seed_from_text(text: &str) -> Result<[u8; 32], String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let decode = |t: &str| {
+        let t = t.trim_end_matches('=');
+        STANDARD_NO_PAD
+            .decode(t)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(t))
+            .ok()
+            .filter(|k| k.len() == 32 || k.len() == 64)
+    };
+    let prefixed = text
+        .split_once('_')
+        .filter(|(prefix, _)| !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_lowercase()))
+        .and_then(|(_, rest)| decode(rest));
+    let key = prefixed.or_else(|| decode(text)).ok_or_else(|| {
+        "an Ed25519 key is base64 of a 32-byte seed or a 64-byte key pair, after an \
+         optional `prefix_`"
+            .to_owned()
+    })?;
+    let mut seed = [0u8; 32];
+    seed.copy_from_slice(&key[..32]);
+    Ok(seed)
+}
+
+#[cfg(test)]
+mod ed25519_text_tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+
+    #[test]
+    fn seeds_are_read_with_or_without_prefix_padding_or_public_half() {
+        let seed = [7u8; 32];
+        let mut pair = seed.to_vec();
+        pair.extend([9u8; 32]);
+        for text in [
+            STANDARD.encode(seed),
+            format!("whsk_{}", STANDARD.encode(seed)),
+            format!("whsk_{}", STANDARD.encode(&pair)),
+            URL_SAFE_NO_PAD.encode(seed),
+        ] {
+            assert_eq!(ed25519_seed_from_text(&text), Ok(seed), "{text}");
+        }
+        assert!(ed25519_seed_from_text("whsk_c2hvcnQ=").is_err());
+        assert!(ed25519_seed_from_text("not base64!").is_err());
+    }
+}

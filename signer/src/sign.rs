@@ -283,6 +283,19 @@ impl<'s> Signer<'s> {
             .collect()
     }
 
+    /// The provider-side HMAC of `value` (the first `hmac` scheme's algorithm and
+    /// signature encoding, the first shared secret): what a receiver holding the secret
+    /// puts in a `{hmac:…}` handshake answer. `None` without an HMAC scheme or secret.
+    pub fn hmac_of(&self, value: &[u8]) -> Option<String> {
+        let scheme = self.spec.auth.iter().find_map(|s| match s {
+            AuthScheme::Hmac(h) => Some(h),
+            _ => None,
+        })?;
+        let secret = self.credentials.shared.hmac_secrets.first()?;
+        let key = secret_key(scheme, secret);
+        Some(encode(scheme.encoding, &mac(scheme.algorithm, &key, value)))
+    }
+
     /// The key id a retired key is served under by [`Signer::public_jwks`].
     pub fn retired_kid(&self) -> String {
         format!("{}-retired", self.credentials.kid)

@@ -149,3 +149,34 @@ fn attack_ids_are_unique_kebab_case() {
     ids.dedup();
     assert_eq!(ids.len(), Attack::ALL.len());
 }
+
+#[test]
+fn hmac_of_is_the_schemes_mac_of_the_value() {
+    use hookspec_codegen::model::{AuthScheme, SignatureEncoding};
+    let mut checked = 0;
+    for mut spec in specs() {
+        let Some(AuthScheme::Hmac(scheme)) = spec
+            .auth
+            .iter_mut()
+            .find(|s| matches!(s, AuthScheme::Hmac(h) if h.algorithm == hookspec_codegen::model::HmacAlgorithm::Sha256))
+        else {
+            continue;
+        };
+        // The well-known HMAC-SHA256 vector: key "key", the quick brown fox.
+        scheme.encoding = SignatureEncoding::Base64;
+        scheme.secret = Default::default();
+        let mut credentials = SigningCredentials::test(&spec);
+        credentials.shared.hmac_secrets = vec!["key".into()];
+        let signer = Signer::new(&spec, credentials);
+        assert_eq!(
+            signer
+                .hmac_of(b"The quick brown fox jumps over the lazy dog")
+                .as_deref(),
+            Some("97yD9DBThCSxMpjmqm+xQ+9NWaFJRhdZl0edvC0aPNg="),
+            "{}",
+            spec.provider
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "no spec has an HMAC-SHA256 scheme");
+}

@@ -19,6 +19,16 @@ pub(crate) fn decode_into(encoding: Encoding, text: &[u8], out: &mut [u8]) -> Op
     }
 }
 
+/// `bytes` written per `encoding`.
+pub(crate) fn encode(encoding: Encoding, bytes: &[u8]) -> String {
+    match encoding {
+        Encoding::HexLower => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        Encoding::HexUpper => bytes.iter().map(|b| format!("{b:02X}")).collect(),
+        Encoding::Base64 => STANDARD.encode(bytes),
+        Encoding::Base64url => URL_SAFE_NO_PAD.encode(bytes),
+    }
+}
+
 /// Hex in either case, as senders differ from what they document.
 fn decode_hex(text: &[u8], out: &mut [u8]) -> Option<usize> {
     if !text.len().is_multiple_of(2) || text.len() / 2 > out.len() {

@@ -183,6 +183,15 @@ impl HmacCheck {
         })
     }
 
+    /// The MAC of `value` with the first HMAC key, written in the scheme's encoding
+    /// (`None` for Ed25519, which has no secret).
+    pub(crate) fn mac_of(&self, value: &[u8]) -> Option<String> {
+        let key = self.keys.iter().find(|k| !matches!(k, Keyed::Ed25519(_)))?;
+        let mut out = [0u8; DECODE_BUF];
+        let len = key.tag(&[value], &mut out);
+        Some(super::encoding::encode(self.scheme.encoding, &out[..len]))
+    }
+
     pub(crate) fn verify(
         &self,
         headers: &HeaderMap,

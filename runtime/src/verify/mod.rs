@@ -169,6 +169,16 @@ impl Verifier {
         Ok(())
     }
 
+    /// The receiver's HMAC of `value` (the first HMAC scheme's algorithm and encoding, its
+    /// first secret), for handshake answers that prove the receiver holds the secret;
+    /// `None` when it checks no HMAC scheme.
+    pub fn answer_mac(&self, value: &[u8]) -> Option<String> {
+        self.inner.checks.iter().find_map(|c| match c {
+            Check::Hmac(c) => c.mac_of(value),
+            _ => None,
+        })
+    }
+
     /// The schemes this verifier checks.
     pub fn schemes(&self) -> &'static [AuthScheme] {
         self.inner.schemes
