@@ -7,8 +7,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+mod common;
+
 use hookspec_codegen::model::ProviderSpec;
-use hookspec_conformance::keys::{self, KeyServer};
+use hookspec_conformance::keys;
 use hookspec_conformance::{bundled, Credentials, Outcome, Suite};
 
 fn load(dir: &str) -> Vec<ProviderSpec> {
@@ -36,34 +38,14 @@ async fn spec_only_providers_are_played_and_received() {
     let names: Vec<&str> = specs.iter().map(|s| s.provider.as_str()).collect();
     assert_eq!(names, ["ledgerly", "acmejwt", "plaid"]);
 
-    let rings = keys::rings(&specs, |_| Some(keys::random_key()));
-    assert_eq!(rings.len(), 2, "one key ring per JWT provider");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let keys = KeyServer::start(listener, keys::sources(&specs, &rings)).unwrap();
-    let receiver = bundled::start(&specs, &keys.base_urls(), &[])
-        .await
-        .unwrap();
-    let report = Suite::from_specs(specs.clone())
-        .credentials(Credentials {
-            jwt_keys: rings,
-            ..Credentials::test()
-        })
-        .slow_body(Duration::from_millis(200))
-        .run_bound(Duration::from_secs(90))
-        .run(&receiver.url())
-        .await
-        .unwrap();
-    receiver.shutdown(Duration::from_secs(1)).await;
-    keys.shutdown().await;
-
-    let failed: Vec<String> = report
-        .cases
-        .iter()
-        .filter(|c| c.outcome == Outcome::Fail)
-        .map(|c| format!("{}: {} (expected {})", c.id, c.observed, c.expected))
-        .collect();
+    assert_eq!(
+        keys::rings(&specs, |_| None).len(),
+        2,
+        "one key ring per JWT provider"
+    );
+    let report = common::run_against_bundled(specs).await;
+    let failed = common::not_passed(&report);
     assert!(failed.is_empty(), "{failed:#?}");
-    assert_eq!(report.summary.skipped, 0, "{}", report.to_pretty());
     for provider in ["ledgerly", "acmejwt", "plaid"] {
         let delivered = report
             .cases
@@ -107,31 +89,8 @@ async fn a_provider_dropped_into_a_copy_of_the_spec_dir_passes_with_the_rest() {
     assert_eq!(specs.len(), copied + 1);
     assert!(specs.iter().any(|s| s.provider == "ledgerly"));
 
-    let rings = keys::rings(&specs, |_| Some(keys::random_key()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let keys = KeyServer::start(listener, keys::sources(&specs, &rings)).unwrap();
-    let receiver = bundled::start(&specs, &keys.base_urls(), &[])
-        .await
-        .unwrap();
-    let report = Suite::from_specs(specs.clone())
-        .credentials(Credentials {
-            jwt_keys: rings,
-            ..Credentials::test()
-        })
-        .slow_body(Duration::from_millis(200))
-        .concurrency(8)
-        .run_bound(Duration::from_secs(120))
-        .run(&receiver.url())
-        .await
-        .unwrap();
-    receiver.shutdown(Duration::from_secs(1)).await;
-    keys.shutdown().await;
-    let failed: Vec<String> = report
-        .cases
-        .iter()
-        .filter(|c| c.outcome != Outcome::Pass)
-        .map(|c| format!("{}: {} (expected {})", c.id, c.observed, c.expected))
-        .collect();
+    let report = common::run_against_bundled(specs.clone()).await;
+    let failed = common::not_passed(&report);
     assert!(failed.is_empty(), "{failed:#?}");
     for spec in &specs {
         assert!(
