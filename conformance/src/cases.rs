@@ -174,6 +174,8 @@ pub struct Example {
     pub body: Bytes,
     /// The answer the receiver owes it, when its event is a handshake (`respond:`).
     pub respond: Option<hookspec_runtime::core::Respond>,
+    /// The headers that name its event, where the provider names events in headers.
+    pub headers: Vec<(String, String)>,
 }
 
 /// The discriminator values of `event` joined by `.`, as case ids name events
@@ -205,6 +207,7 @@ pub fn examples(spec: &ProviderSpec) -> Vec<Example> {
                 name,
                 body: Bytes::from(example.trim_end().to_owned()),
                 respond: event.respond.as_ref().map(|r| r.rule()),
+                headers: hookspec_codegen::check::when_headers(spec, event),
             });
         }
     }

@@ -520,11 +520,14 @@ async fn send(args: SendArgs) -> ExitCode {
     if let Err(e) = side.check_credentials() {
         return usage_error(e);
     }
+    // The event's own header values (where a header names it), then the user's.
+    let mut given = hookspec_conformance::send::event_headers(side.spec(), &args.event);
+    given.extend(args.headers.iter().cloned());
     let sent = hookspec_conformance::send::send(
         &side,
         &endpoint,
         body,
-        &args.headers,
+        &given,
         hookspec_conformance::suite::HANG_GRACE,
     )
     .await;

@@ -70,6 +70,16 @@ impl std::fmt::Display for SendError {
 
 impl std::error::Error for SendError {}
 
+/// The headers that name `event` (as [`example`] reads it), where the provider names
+/// events in headers; empty otherwise or for an unknown event.
+pub fn event_headers(spec: &ProviderSpec, event: &str) -> Vec<(String, String)> {
+    spec.events
+        .iter()
+        .find(|e| e.name == event || event_key(spec, e) == event)
+        .map(|e| hookspec_codegen::check::when_headers(spec, e))
+        .unwrap_or_default()
+}
+
 /// Documented example `number` (1-based) of `event`, which is an event's name
 /// (`SyncUpdatesAvailable`) or its discriminator values joined by `.`
 /// (`TRANSACTIONS.SYNC_UPDATES_AVAILABLE`, covering every shape variant under them).

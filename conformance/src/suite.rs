@@ -470,6 +470,9 @@ struct Target {
     deliveries: AtomicUsize,
     rejected: AtomicUsize,
     copies: AtomicUsize,
+    /// The headers naming each documented example's event, by its body (for providers
+    /// that name events in headers, where a body alone may fit several events).
+    named: std::collections::HashMap<Bytes, Vec<(String, String)>>,
 }
 
 impl Target {
@@ -481,7 +484,13 @@ impl Target {
     ) -> Result<Target, SuiteError> {
         let url = crate::http::endpoint_uri(endpoint).map_err(SuiteError::BadUrl)?;
         let timeout = side.spec().delivery.timeout.get();
+        let named = crate::cases::examples(side.spec())
+            .into_iter()
+            .filter(|e| !e.headers.is_empty())
+            .map(|e| (e.body, e.headers))
+            .collect();
         Ok(Target {
+            named,
             url,
             limits: Limits {
                 deadline: hang_bound.unwrap_or(timeout + HANG_GRACE),
@@ -538,6 +547,18 @@ impl Target {
 
     /// A validly signed delivery of `body`, with fresh generated headers (ids) unless
     /// `given` fixes them.
+    /// `given` plus the headers naming the event of `original` when it is a documented
+    /// example (the signer works the event out from the body otherwise).
+    fn with_event_headers(
+        &self,
+        original: &Bytes,
+        given: &[(String, String)],
+    ) -> Vec<(String, String)> {
+        let mut all = given.to_vec();
+        all.extend(self.named.get(original).into_iter().flatten().cloned());
+        all
+    }
+
     fn delivery(&self, body: Bytes, given: &[(String, String)]) -> Outgoing {
         let headers = self.side.sign(&body, SystemTime::now(), given);
         self.request(headers, OutgoingBody::Full(body))
@@ -649,8 +670,9 @@ async fn run_handshake(
     body: &Bytes,
     rule: &hookspec_runtime::core::Respond,
 ) -> Seen {
+    let given = t.with_event_headers(body, &[]);
     let body = t.fresh(body);
-    let request = t.delivery(body.clone(), &[]);
+    let request = t.delivery(body.clone(), &given);
     let headers: http::HeaderMap = request
         .headers
         .iter()
@@ -740,9 +762,9 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
             // provider's redelivery does; every other body is new, with ids of its own.
             let same = (case.check == Check::Idempotency).then(|| t.fresh(&bodies[0]));
             let mut kept: Vec<(String, String)> = Vec::new();
-            for body in bodies {
-                let body = same.clone().unwrap_or_else(|| t.fresh(body));
-                let request = t.delivery(body, &kept);
+            for original in bodies {
+                let body = same.clone().unwrap_or_else(|| t.fresh(original));
+                let request = t.delivery(body, &t.with_event_headers(original, &kept));
                 if same.is_some() && kept.is_empty() {
                     kept = t.side.redelivery(&request.headers);
                 }
@@ -781,7 +803,8 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
                 t.expect_success(),
                 humanize(t.timeout / 4)
             ));
-            let x = t.send(ctx, case, t.delivery(t.fresh(body), &[])).await;
+            let given = t.with_event_headers(body, &[]);
+            let x = t.send(ctx, case, t.delivery(t.fresh(body), &given)).await;
             s.add(&x);
             let (ok, words) = t.judge_delivery(&x);
             s.fail_unless(ok);

@@ -130,3 +130,60 @@ async fn an_hmac_handshake_is_answered_from_the_spec() {
     assert!(crc.observed.contains("response_token"), "{}", crc.observed);
     assert_eq!(report.summary.failed, 0, "{}", report.to_pretty());
 }
+
+/// Where only a header tells two events apart (their bodies share one shape), each
+/// documented example is sent with its own event's header: the receiver logs both events,
+/// not the first one twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn examples_are_sent_with_the_headers_of_their_own_event() {
+    let specs = load("tests/fixtures/header-routed");
+    let receiver = bundled::start(&specs, &Default::default(), &[])
+        .await
+        .unwrap();
+    let report = Suite::from_specs(specs.clone())
+        .credentials(Credentials::test())
+        .only("topicly/deliver/*")
+        .run_bound(Duration::from_secs(30))
+        .run(&receiver.url())
+        .await
+        .unwrap();
+    let mut logged: Vec<String> = receiver.log.events().into_iter().map(|e| e.event).collect();
+    receiver.shutdown(Duration::from_secs(1)).await;
+    assert!(
+        common::not_passed(&report).is_empty(),
+        "{}",
+        report.to_pretty()
+    );
+    logged.sort();
+    assert_eq!(logged, ["ThingCreated", "ThingUpdated"]);
+}
+
+/// `send --event` sends the example with its event's header, too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_names_the_chosen_event_in_its_header() {
+    let specs = load("tests/fixtures/header-routed");
+    let receiver = bundled::start(&specs, &Default::default(), &[])
+        .await
+        .unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/header-routed");
+    let url = receiver.url();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hookspec-conformance"))
+            .args(["send", "--provider", "topicly", "--spec-dir"])
+            .arg(&dir)
+            .args(["--event", "ThingUpdated", "--url", &url])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let logged: Vec<String> = receiver.log.events().into_iter().map(|e| e.event).collect();
+    receiver.shutdown(Duration::from_secs(1)).await;
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(logged, ["ThingUpdated"]);
+}
