@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use hookspec_codegen::check::infer_event;
-use hookspec_codegen::model::{Kind, ProviderSpec, Shape};
+use hookspec_codegen::model::{header_ref, Kind, ProviderSpec, Shape};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -56,6 +56,9 @@ pub enum Hostile {
     WrongContentType,
     /// A validly signed empty body.
     EmptyBody,
+    /// Validly signed JSON without the discriminator (its body fields removed, its
+    /// headers not sent): nothing names the event.
+    MissingDiscriminator,
     /// A validly signed 10 MiB body.
     Oversized,
     /// A valid delivery sent a few bytes at a time.
@@ -64,10 +67,11 @@ pub enum Hostile {
 
 impl Hostile {
     /// Every hostile request, in report order.
-    pub const ALL: [Hostile; 5] = [
+    pub const ALL: [Hostile; 6] = [
         Hostile::MalformedJson,
         Hostile::WrongContentType,
         Hostile::EmptyBody,
+        Hostile::MissingDiscriminator,
         Hostile::Oversized,
         Hostile::SlowBody,
     ];
@@ -78,17 +82,17 @@ impl Hostile {
             Hostile::MalformedJson => "malformed-json",
             Hostile::WrongContentType => "wrong-content-type",
             Hostile::EmptyBody => "empty-body",
+            Hostile::MissingDiscriminator => "missing-discriminator",
             Hostile::Oversized => "oversized-body",
             Hostile::SlowBody => "slow-body",
         }
     }
 
-    /// Whether the body is garbage a receiver must refuse (not merely survive).
+    /// Whether the body is garbage a receiver must refuse (not merely survive). A validly
+    /// signed empty body, or JSON that names no event, may be acknowledged or refused:
+    /// only a 5xx, a hang or a crash is wrong.
     pub fn must_refuse(self) -> bool {
-        matches!(
-            self,
-            Hostile::MalformedJson | Hostile::EmptyBody | Hostile::Oversized
-        )
+        matches!(self, Hostile::MalformedJson | Hostile::Oversized)
     }
 }
 
@@ -312,7 +316,7 @@ pub fn cases(spec: &ProviderSpec, auth: Vec<Case>, retry: bool) -> Vec<Case> {
             hostile.as_str(),
             Plan::Hostile {
                 hostile,
-                body: hostile_body(hostile, &first.body),
+                body: hostile_body(spec, hostile, &first.body),
             },
         ));
     }
@@ -542,8 +546,21 @@ fn subject_slot<'v>(v: &'v mut Value, dotted: &str) -> Option<&'v mut Value> {
 }
 
 /// The hostile variant of a valid body.
-fn hostile_body(hostile: Hostile, valid: &Bytes) -> Bytes {
+fn hostile_body(spec: &ProviderSpec, hostile: Hostile, valid: &Bytes) -> Bytes {
     match hostile {
+        Hostile::MissingDiscriminator => match serde_json::from_slice::<Value>(valid) {
+            Ok(Value::Object(mut fields)) => {
+                for d in spec
+                    .discriminator
+                    .iter()
+                    .filter(|d| header_ref(d).is_none())
+                {
+                    fields.shift_remove(d.as_str());
+                }
+                pretty(&Value::Object(fields))
+            }
+            _ => valid.clone(),
+        },
         // Cut in the middle of the document: an unterminated object.
         Hostile::MalformedJson => {
             let mut cut = valid[..valid.len() / 2].to_vec();
@@ -624,14 +641,25 @@ mod tests {
 
     #[test]
     fn hostile_bodies() {
+        let s = spec("plaid");
         let valid = Bytes::from_static(b"{\"a\": \"b\"}");
         assert!(
-            serde_json::from_slice::<Value>(&hostile_body(Hostile::MalformedJson, &valid)).is_err()
+            serde_json::from_slice::<Value>(&hostile_body(&s, Hostile::MalformedJson, &valid))
+                .is_err()
         );
         assert_eq!(
-            hostile_body(Hostile::Oversized, &valid).len(),
+            hostile_body(&s, Hostile::Oversized, &valid).len(),
             OVERSIZED_BYTES
         );
-        assert!(serde_json::from_slice::<Value>(&hostile_body(Hostile::Oversized, &valid)).is_ok());
+        assert!(
+            serde_json::from_slice::<Value>(&hostile_body(&s, Hostile::Oversized, &valid)).is_ok()
+        );
+        let named = Bytes::from_static(
+            b"{\"webhook_type\": \"ITEM\", \"webhook_code\": \"ERROR\", \"item_id\": \"i\"}",
+        );
+        let unnamed: Value =
+            serde_json::from_slice(&hostile_body(&s, Hostile::MissingDiscriminator, &named))
+                .unwrap();
+        assert_eq!(unnamed, serde_json::json!({"item_id": "i"}));
     }
 }

@@ -854,13 +854,26 @@ async fn run_hostile(
         _ => "no 5xx, then still alive",
     };
     let mut s = Seen::new(expected.to_owned());
-    let body = if hostile.must_refuse() {
+    // Garbage and the empty body go as they are; the rest as a new delivery.
+    let body = if hostile.must_refuse() || hostile == Hostile::EmptyBody {
         body.clone()
     } else {
         t.fresh(body)
     };
     let mut request = t.delivery(body.clone(), &[]);
     match hostile {
+        Hostile::MissingDiscriminator => {
+            // Headers that name the event are not sent either.
+            let named: Vec<&str> = t
+                .spec()
+                .discriminator
+                .iter()
+                .filter_map(|d| hookspec_codegen::model::header_ref(d))
+                .collect();
+            request
+                .headers
+                .retain(|(name, _)| !named.iter().any(|n| n.eq_ignore_ascii_case(name)));
+        }
         Hostile::WrongContentType => {
             for (name, value) in &mut request.headers {
                 if name.eq_ignore_ascii_case("content-type") {

@@ -47,6 +47,9 @@ pub enum Fault {
     ServerErrorOnOversize,
     /// Stops serving altogether after receiving a malformed body.
     DieAfterMalformed,
+    /// Answers 500 instead of 400 to a well-formed JSON object it refuses, as a receiver
+    /// that indexes the discriminator without checking it does when there is none.
+    ServerErrorOnMissingDiscriminator,
     /// Never makes the follow-up call an event asks for.
     SkipFollowUp,
     /// Makes follow-up calls for the wrong record: another link or item id, and every
@@ -142,6 +145,7 @@ pub(crate) fn wrap(
                     | Fault::AcceptMalformedJson
                     | Fault::ServerErrorOnOversize
                     | Fault::DieAfterMalformed
+                    | Fault::ServerErrorOnMissingDiscriminator
             )
         })
         .collect();
@@ -201,6 +205,7 @@ async fn misbehave(
         Err(BodyError::Unreadable) => return StatusCode::BAD_REQUEST.into_response(),
     };
     let json = serde_json::from_slice::<serde_json::Value>(&bytes);
+    let json_object = matches!(json, Ok(serde_json::Value::Object(_)));
     if json.is_err() {
         if on.contains(&Fault::DieAfterMalformed) {
             dying.dead.store(true, Ordering::SeqCst);
@@ -225,6 +230,12 @@ async fn misbehave(
     );
     if on.contains(&Fault::RejectWithoutAnswer) && refused {
         std::future::pending::<()>().await;
+    }
+    if on.contains(&Fault::ServerErrorOnMissingDiscriminator)
+        && json_object
+        && response.status() == StatusCode::BAD_REQUEST
+    {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     response
 }
