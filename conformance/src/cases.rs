@@ -138,6 +138,16 @@ pub enum Plan {
         /// The body.
         body: Bytes,
     },
+    /// The provider moves to a new signing key under a new `kid` (both served); a
+    /// delivery signed with it must be acknowledged. Runs after every other case.
+    KeyRotation {
+        /// The body.
+        body: Bytes,
+    },
+    /// Judged after every other case: the receiver asked the provider's key source for a
+    /// key at least once (acknowledging signed deliveries without ever fetching a key
+    /// means they were not verified).
+    KeyFetched,
     /// Not run.
     Skip {
         /// Why.
@@ -353,6 +363,33 @@ pub fn auth_case(spec: &ProviderSpec, name: &str, index: usize) -> Option<Case> 
             body,
         },
     ))
+}
+
+/// The key cases of a JWT provider (`key-rotation`, `never-fetched-key`); none for
+/// other providers.
+pub fn key_cases(spec: &ProviderSpec) -> Vec<Case> {
+    let (Some(_), Some(body)) = (crate::keys::jwt_scheme(spec), probe_body(spec)) else {
+        return Vec::new();
+    };
+    let p = &spec.provider;
+    vec![
+        Case::new(p, Check::Auth, "key-rotation", Plan::KeyRotation { body }),
+        Case::new(p, Check::Auth, "never-fetched-key", Plan::KeyFetched),
+    ]
+}
+
+impl Case {
+    /// When the case runs: 0 with the rest; 1 after them (it changes the provider's
+    /// keys); 2 after that (it judges what the run did); 3 last (retries judge the
+    /// provider's circuit breaker on everything before them).
+    pub fn phase(&self) -> usize {
+        match self.plan {
+            Plan::KeyRotation { .. } => 1,
+            Plan::KeyFetched => 2,
+            Plan::Retry { .. } => 3,
+            _ => 0,
+        }
+    }
 }
 
 /// A skipped `auth` case saying why no attack could be mounted.

@@ -14,9 +14,10 @@
 //!
 //! Each provider has its own [`KeyRing`]: every key the suite has signed with. Rotation
 //! makes a new current key and retires the previous ones (a key endpoint marks them
-//! expired; a key set stops listing them). Key ids are fresh each run
-//! (`hookspec-<provider>-<random>-<n>`), so a receiver that caches keys by id is not served
-//! a stale key by a second run.
+//! expired; a key set stops listing them). Key ids derive from the key
+//! (`hookspec-<provider>-<RFC 7638 thumbprint>`), so a new key never reuses an id and a
+//! receiver that caches keys by id is never served a stale one. Each ring counts the key
+//! requests answered from it, so a run can tell whether the receiver ever fetched a key.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,11 +46,18 @@ pub fn rotate_path(provider: &str) -> String {
 /// `expired_field` (or left out when the spec names none).
 const EXPIRED_AT: &str = "expired_at";
 
-/// A key id for `provider` unique to this run: `hookspec-<provider>-<8 hex>-1`.
-pub fn fresh_kid(provider: &str) -> String {
-    use rand_core::RngCore;
-    let suffix = rand_core::OsRng.next_u32();
-    format!("hookspec-{provider}-{suffix:08x}-1")
+/// The key id the suite serves `key` under for `provider`:
+/// `hookspec-<provider>-<RFC 7638 thumbprint>`.
+pub fn kid_for(provider: &str, key: &SigningKey) -> String {
+    format!(
+        "{}{}",
+        kid_prefix(provider),
+        hookspec_signer::jwk_thumbprint(key)
+    )
+}
+
+fn kid_prefix(provider: &str) -> String {
+    format!("hookspec-{provider}-")
 }
 
 /// The key id `sign` names when given a key (`hookspec-<provider>-key-1`): it serves no
@@ -106,9 +114,10 @@ struct Entry {
 #[derive(Clone)]
 pub struct KeyRing {
     entries: Arc<RwLock<Vec<Entry>>>,
-    generation: Arc<AtomicU64>,
-    /// Key ids are `<stem>-<n>`.
-    stem: Arc<str>,
+    /// Rotated keys are named this followed by their thumbprint.
+    prefix: Arc<str>,
+    /// Key requests answered from this ring.
+    fetches: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -138,28 +147,34 @@ fn is_live(jwk: &Value) -> bool {
 }
 
 impl KeyRing {
-    /// A ring whose current key is `key`, named `kid`. Rotated keys are named after it:
-    /// `name-1` rotates to `name-2`, `name-3`, ...; a `kid` not ending in `-<n>` to
-    /// `kid-2`, `kid-3`, ...
+    /// A ring whose current key is `key`, named `kid`; rotated keys are named by their
+    /// RFC 7638 thumbprint.
     pub fn new(key: SigningKey, kid: &str) -> KeyRing {
-        let stem = match kid.rsplit_once('-') {
-            Some((stem, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => stem,
-            _ => kid,
-        };
+        KeyRing::with_prefix(key, kid, "")
+    }
+
+    fn with_prefix(key: SigningKey, kid: &str, prefix: &str) -> KeyRing {
         KeyRing {
             entries: Arc::new(RwLock::new(vec![Entry {
                 kid: kid.to_owned(),
                 jwk: live_jwk(&key, kid),
                 key: Some(key),
             }])),
-            generation: Arc::new(AtomicU64::new(1)),
-            stem: stem.into(),
+            prefix: prefix.into(),
+            fetches: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// A ring for `provider` whose current key is `key`, under a [`fresh_kid`].
+    /// A ring for `provider` whose current key is `key`, under [`kid_for`]; rotated keys
+    /// are named the same way.
     pub fn fresh(provider: &str, key: SigningKey) -> KeyRing {
-        KeyRing::new(key, &fresh_kid(provider))
+        let kid = kid_for(provider, &key);
+        KeyRing::with_prefix(key, &kid, &kid_prefix(provider))
+    }
+
+    /// How many key requests were answered from this ring.
+    pub fn fetches(&self) -> u64 {
+        self.fetches.load(Ordering::Relaxed)
     }
 
     /// Serves these JWKs too (e.g. a signer's retired key), unless their `kid` is known.
@@ -204,9 +219,8 @@ impl KeyRing {
 
     /// Makes `key` current and retires every live key; returns the new `kid`.
     pub fn rotate_to(&self, key: SigningKey) -> String {
-        let n = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         let now = unix_now();
-        let kid = format!("{}-{n}", self.stem);
+        let kid = format!("{}{}", self.prefix, hookspec_signer::jwk_thumbprint(&key));
         if let Ok(mut entries) = self.entries.write() {
             for e in entries.iter_mut() {
                 if is_live(&e.jwk) {
@@ -455,6 +469,7 @@ pub fn answer_key_request(
     request: &Value,
     request_id: &str,
 ) -> Result<Value, KeyRequestError> {
+    ring.fetches.fetch_add(1, Ordering::Relaxed);
     let endpoint = match &scheme.key_source {
         KeySource::Jwks(_) => return Ok(ring.jwks()),
         KeySource::Endpoint(e) => e,
@@ -594,10 +609,25 @@ mod tests {
     }
 
     #[test]
-    fn rotated_kids_follow_the_first() {
-        let ring = KeyRing::new(random_key(), "hookspec-x-abc-1");
-        assert_eq!(ring.rotate_to(random_key()), "hookspec-x-abc-2");
-        let ring = KeyRing::new(random_key(), "mine");
-        assert_eq!(ring.rotate_to(random_key()), "mine-2");
+    fn kids_are_thumbprints_so_a_new_key_never_reuses_one() {
+        let (first, second) = (random_key(), random_key());
+        let ring = KeyRing::fresh("x", first.clone());
+        let kid = ring.current().unwrap().1;
+        assert_eq!(
+            kid,
+            format!("hookspec-x-{}", hookspec_signer::jwk_thumbprint(&first))
+        );
+        assert_eq!(KeyRing::fresh("x", first).current().unwrap().1, kid);
+        let rotated = ring.rotate_to(second.clone());
+        assert_eq!(
+            rotated,
+            format!("hookspec-x-{}", hookspec_signer::jwk_thumbprint(&second))
+        );
+        assert_ne!(rotated, kid);
+        let mine = KeyRing::new(random_key(), "mine");
+        assert_eq!(
+            mine.rotate_to(second.clone()),
+            hookspec_signer::jwk_thumbprint(&second)
+        );
     }
 }

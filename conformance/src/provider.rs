@@ -179,6 +179,18 @@ impl ProviderSide {
         self.attacks.iter().map(|a| a.id().to_owned()).collect()
     }
 
+    /// Moves to a fresh signing key (a new `kid`, both served); `None` when the suite does
+    /// not serve this provider's keys.
+    pub fn rotate_key(&self) -> Option<String> {
+        Some(self.keys.as_ref()?.rotate_to(crate::keys::random_key()))
+    }
+
+    /// Key requests answered from this provider's key ring; `None` when the suite does
+    /// not serve its keys.
+    pub fn key_fetches(&self) -> Option<u64> {
+        Some(self.keys.as_ref()?.fetches())
+    }
+
     /// The headers and body of attack `index` on `body`, `Content-Type` included.
     pub fn attack(
         &self,

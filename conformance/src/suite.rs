@@ -283,6 +283,7 @@ impl Suite {
             if let Some(reason) = side.no_attack_reason() {
                 auth.push(cases::auth_skipped(spec, &reason));
             }
+            auth.extend(cases::key_cases(spec));
             for case in cases::cases(spec, auth, self.retry_time_scale.is_some()) {
                 let keep = only.as_ref().is_none_or(|g| g.is_match(&case.id))
                     && !skip.as_ref().is_some_and(|g| g.is_match(&case.id));
@@ -325,13 +326,13 @@ impl Suite {
         let deadline = started + self.run_bound;
         let expected_follow_ups = self.expected_follow_ups()?;
         let pending = Arc::new(std::sync::Mutex::new(Vec::new()));
-        // Retry cases judge the provider's circuit breaker on what came before them.
-        let (retries, first): (Vec<_>, Vec<_>) = plan
-            .into_iter()
-            .enumerate()
-            .partition(|(_, (_, c))| c.check == Check::Retry);
+        // Phases: the cases, then key rotation, then what judges the run, then retries.
+        let mut phases: [Vec<_>; 4] = Default::default();
+        for (order, (t, case)) in plan.into_iter().enumerate() {
+            phases[case.phase()].push((order, (t, case)));
+        }
         let mut reports = Vec::new();
-        for phase in [first, retries] {
+        for phase in phases {
             let done: Vec<(usize, CaseReport)> = futures_util::stream::iter(phase)
                 .map(|(order, (t, case))| {
                     let target = targets[t].clone();
@@ -778,6 +779,52 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
             s
         }
         Plan::Handshake { body, rule } => run_handshake(t, ctx, case, body, rule).await,
+        Plan::KeyRotation { body } => {
+            let mut s = Seen::new(format!(
+                "after a move to a new key and kid (both served): {}",
+                t.expect_success()
+            ));
+            match t.side.rotate_key() {
+                Some(_) => {
+                    let x = t.send(ctx, case, t.delivery(t.fresh(body), &[])).await;
+                    s.add(&x);
+                    let (ok, words) = t.judge_delivery(&x);
+                    s.fail_unless(ok);
+                    s.observed = format!("{words} (signed with the new key)");
+                }
+                None => {
+                    s.outcome = Outcome::Skip;
+                    s.observed = "the suite does not serve this provider's keys".to_owned();
+                }
+            }
+            s
+        }
+        Plan::KeyFetched => {
+            let mut s = Seen::new("the receiver fetched a verification key".to_owned());
+            let acknowledged = t.deliveries.load(Ordering::Relaxed)
+                - t.rejected
+                    .load(Ordering::Relaxed)
+                    .min(t.deliveries.load(Ordering::Relaxed));
+            match t.side.key_fetches() {
+                None => {
+                    s.outcome = Outcome::Skip;
+                    s.observed = "the suite does not serve this provider's keys".to_owned();
+                }
+                Some(_) if acknowledged == 0 => {
+                    s.outcome = Outcome::Skip;
+                    s.observed = "no signed delivery was acknowledged in this run".to_owned();
+                }
+                Some(0) => {
+                    s.outcome = Outcome::Fail;
+                    s.observed = format!(
+                        "{acknowledged} signed deliveries acknowledged, but no key was ever \
+                         fetched: the JWTs were not verified"
+                    );
+                }
+                Some(_) => s.observed = "fetched".to_owned(),
+            }
+            s
+        }
         Plan::Refuse { attack, body } => {
             let mut s = Seen::new("refused with 401 or 403".to_owned());
             match t.side.attack(*attack, body, SystemTime::now()) {

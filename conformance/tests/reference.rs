@@ -119,6 +119,7 @@ fn each_provider(check: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_auth_check_fails_every_auth_case_and_nothing_else() {
     let failed = failed_with(bundled::Fault::NoAuthCheck, ALL_BUT_DELIVER).await;
+    // Every auth case but the key rotation (a delivery it must accept, and does).
     let all_auth: Vec<String> = Suite::builtin()
         .credentials(Credentials::test())
         .only("*/auth/*")
@@ -126,9 +127,64 @@ async fn no_auth_check_fails_every_auth_case_and_nothing_else() {
         .unwrap()
         .into_iter()
         .map(|c| c.id)
+        .filter(|id| !id.ends_with("/auth/key-rotation"))
         .collect();
     assert_eq!(ids(&failed), all_auth);
+    for case in &failed {
+        if case.id.ends_with("/auth/never-fetched-key") {
+            assert!(
+                case.observed.contains("no key was ever fetched"),
+                "{}",
+                case.observed
+            );
+        } else {
+            assert!(
+                case.observed.starts_with('2'),
+                "{}: {}",
+                case.id,
+                case.observed
+            );
+        }
+    }
+}
+
+/// The auth cases named `name` of every bundled provider that signs with JWTs.
+fn each_jwt_provider(name: &str) -> Vec<String> {
+    let mut ids: Vec<String> = hookspec_conformance::specs::builtin_all()
+        .unwrap()
+        .iter()
+        .filter(|s| keys::jwt_scheme(s).is_some())
+        .map(|s| format!("{}/auth/{name}", s.provider))
+        .collect();
+    ids.sort();
+    assert!(!ids.is_empty(), "no bundled JWT provider");
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepting_a_jwt_without_iat_fails_only_the_missing_iat_case() {
+    let failed = failed_with(bundled::Fault::AcceptMissingIat, ALL_BUT_DELIVER).await;
+    assert_eq!(sorted(ids(&failed)), each_jwt_provider("missing-iat"));
     assert!(failed.iter().all(|c| c.observed.starts_with('2')));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caching_the_first_key_forever_fails_only_the_key_rotation_case() {
+    let failed = failed_with(bundled::Fault::KeyCacheForever, ALL_BUT_DELIVER).await;
+    let seen: Vec<String> = failed
+        .iter()
+        .map(|c| format!("{}: {}", c.id, c.observed))
+        .collect();
+    assert_eq!(
+        sorted(ids(&failed)),
+        each_jwt_provider("key-rotation"),
+        "{seen:#?}"
+    );
+    assert!(
+        failed.iter().all(|c| c.observed.starts_with("401")),
+        "{:?}",
+        ids(&failed)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,15 +341,7 @@ async fn acknowledging_after_the_timeout_fails_latency() {
 async fn accepting_a_future_iat_fails_only_the_future_iat_case() {
     let failed = failed_with(bundled::Fault::AcceptFutureIat, ALL_BUT_DELIVER).await;
     // Only JWT providers' `iat` is affected; timestamped HMACs keep their own tolerance.
-    let mut expected: Vec<String> = hookspec_conformance::specs::builtin_all()
-        .unwrap()
-        .iter()
-        .filter(|s| keys::jwt_scheme(s).is_some())
-        .map(|s| format!("{}/auth/future-iat", s.provider))
-        .collect();
-    expected.sort();
-    assert!(!expected.is_empty(), "no bundled JWT provider");
-    assert_eq!(sorted(ids(&failed)), expected);
+    assert_eq!(sorted(ids(&failed)), each_jwt_provider("future-iat"));
     assert!(failed.iter().all(|c| c.observed.starts_with('2')));
 }
 

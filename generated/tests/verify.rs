@@ -70,6 +70,7 @@ async fn every_attack_is_refused_with_its_error_and_honest_requests_pass() {
                 Attack::TamperedBody,
                 Attack::ExpiredIat,
                 Attack::FutureIat,
+                Attack::MissingIat,
                 Attack::AlgNone,
                 Attack::AlgHs256,
                 Attack::UnknownKid,

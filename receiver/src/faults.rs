@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hookspec::runtime::axum::{read_body, BodyError};
-use hookspec::runtime::verify::{AuthScheme, Credentials};
+use hookspec::runtime::verify::{AuthScheme, Credentials, Jwk, KeyFuture, KeySource};
 use hookspec::runtime::{Config, Delivery, HandlerError};
 use tokio::sync::Notify;
 
@@ -47,6 +47,11 @@ pub enum Fault {
     ServerErrorOnOversize,
     /// Stops serving altogether after receiving a malformed body.
     DieAfterMalformed,
+    /// Accepts a JWT that carries no issue time (answers 200 without verifying it).
+    AcceptMissingIat,
+    /// Keeps the first JWT key it fetched forever and checks every token against it,
+    /// whatever `kid` the token names, so a rotated key is never fetched.
+    KeyCacheForever,
     /// Answers 500 instead of 400 to a well-formed JSON object it refuses, as a receiver
     /// that indexes the discriminator without checking it does when there is none.
     ServerErrorOnMissingDiscriminator,
@@ -68,7 +73,35 @@ pub(crate) fn adjust_credentials(faults: &[Fault], credentials: Credentials) -> 
     if faults.contains(&Fault::AcceptFutureIat) {
         c = c.future_skew(FUTURE_SKEW_FAULT);
     }
+    if faults.contains(&Fault::KeyCacheForever) {
+        c = c.wrap_key_source(|inner| {
+            Box::new(FirstKeyForever {
+                inner,
+                first: tokio::sync::OnceCell::new(),
+            })
+        });
+    }
     c
+}
+
+/// A key source that fetches once and answers that key for every `kid` after.
+struct FirstKeyForever {
+    inner: Box<dyn KeySource>,
+    first: tokio::sync::OnceCell<Jwk>,
+}
+
+impl KeySource for FirstKeyForever {
+    fn fetch<'a>(&'a self, kid: &'a str) -> KeyFuture<'a> {
+        Box::pin(async move {
+            let first = self.first.get_or_try_init(|| self.inner.fetch(kid)).await?;
+            // The one key it knows, under whatever id was asked for.
+            let point = first.public_key();
+            let (mut x, mut y) = ([0u8; 32], [0u8; 32]);
+            x.copy_from_slice(&point[1..33]);
+            y.copy_from_slice(&point[33..65]);
+            Jwk::from_coordinates(kid, &x, &y)
+        })
+    }
 }
 
 pub(crate) fn adjust_config(faults: &[Fault], config: Config) -> Config {
@@ -146,6 +179,7 @@ pub(crate) fn wrap(
                     | Fault::ServerErrorOnOversize
                     | Fault::DieAfterMalformed
                     | Fault::ServerErrorOnMissingDiscriminator
+                    | Fault::AcceptMissingIat
             )
         })
         .collect();
@@ -162,16 +196,37 @@ pub(crate) fn wrap(
         died,
         dead: AtomicBool::new(false),
     };
-    let state = Arc::new((on, auth_headers, dying));
+    // The JWT header and its issue-time claim, for `AcceptMissingIat`.
+    let jwt: Option<(&'static str, &'static str)> = schemes.iter().find_map(|s| match s {
+        AuthScheme::Jwt(j) => Some((&*j.header, &*j.issued_at_claim)),
+        _ => None,
+    });
+    let state = Arc::new((on, auth_headers, dying, jwt));
     router.layer(axum::middleware::from_fn(
         move |request: Request, next: Next| {
             let state = state.clone();
             async move {
-                let (on, auth_headers, dying) = &*state;
-                misbehave(on, auth_headers, dying, request, next).await
+                let (on, auth_headers, dying, jwt) = &*state;
+                misbehave(on, auth_headers, dying, *jwt, request, next).await
             }
         },
     ))
+}
+
+/// Whether the JWT in `header` decodes to claims without `claim`.
+fn lacks_claim(headers: &axum::http::HeaderMap, (header, claim): (&str, &str)) -> bool {
+    use base64::Engine as _;
+    headers
+        .get(header)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|token| token.split('.').nth(1))
+        .and_then(|c| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+        })
+        .and_then(|c| serde_json::from_slice::<serde_json::Value>(&c).ok())
+        .is_some_and(|claims| claims.get(claim).is_none())
 }
 
 /// The server's end: `died` stops it; `dead` answers what still reaches it meanwhile (a
@@ -186,6 +241,7 @@ async fn misbehave(
     on: &[Fault],
     auth_headers: &[&'static str],
     dying: &Dying,
+    jwt: Option<(&'static str, &'static str)>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -220,6 +276,10 @@ async fn misbehave(
         && auth_headers.iter().any(|h| !parts.headers.contains_key(*h))
     {
         return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if on.contains(&Fault::AcceptMissingIat) && jwt.is_some_and(|j| lacks_claim(&parts.headers, j))
+    {
+        return StatusCode::OK.into_response();
     }
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))

@@ -20,6 +20,8 @@ pub enum Attack {
     ExpiredIat,
     /// A JWT (or signed timestamp) further ahead than the allowed clock skew.
     FutureIat,
+    /// A JWT without its issue-time claim, so its age cannot be judged.
+    MissingIat,
     /// A JWT with `alg: none` and no signature.
     AlgNone,
     /// A JWT with `alg: HS256`, MACed with the public key's bytes (SEC1, uncompressed) as
@@ -37,7 +39,7 @@ pub enum Attack {
 
 impl Attack {
     /// Every attack, in a stable order.
-    pub const ALL: [Attack; 14] = [
+    pub const ALL: [Attack; 15] = [
         Attack::MissingHeader,
         Attack::WrongKey,
         Attack::WrongSecret,
@@ -46,6 +48,7 @@ impl Attack {
         Attack::TamperedBody,
         Attack::ExpiredIat,
         Attack::FutureIat,
+        Attack::MissingIat,
         Attack::AlgNone,
         Attack::AlgHs256,
         Attack::UnknownKid,
@@ -65,6 +68,7 @@ impl Attack {
             Attack::TamperedBody => "tampered-body",
             Attack::ExpiredIat => "expired-iat",
             Attack::FutureIat => "future-iat",
+            Attack::MissingIat => "missing-iat",
             Attack::AlgNone => "alg-none",
             Attack::AlgHs256 => "alg-hs256",
             Attack::UnknownKid => "unknown-kid",
@@ -89,6 +93,7 @@ impl Attack {
             Attack::TamperedBody => "body_hash_mismatch",
             Attack::ExpiredIat => "token_too_old",
             Attack::FutureIat => "token_from_future",
+            Attack::MissingIat => "malformed_header",
             Attack::AlgNone | Attack::AlgHs256 => "unsupported_algorithm",
             Attack::UnknownKid => "unknown_key",
             Attack::ExpiredKey => "expired_key",
@@ -108,6 +113,7 @@ impl Attack {
             Attack::TamperedBody => "the body was changed after signing",
             Attack::ExpiredIat => "the signature's issue time is older than allowed",
             Attack::FutureIat => "the signature's issue time is further ahead than the skew",
+            Attack::MissingIat => "the JWT carries no issue time, so its age cannot be judged",
             Attack::AlgNone => "the JWT says alg none and carries no signature",
             Attack::AlgHs256 => "the JWT says HS256, MACed with the public key as secret",
             Attack::UnknownKid => "the JWT names a key id the provider does not have",

@@ -46,6 +46,20 @@ pub fn public_jwk(key: &SigningKey, kid: &str) -> serde_json::Value {
     })
 }
 
+/// The RFC 7638 thumbprint of `key`'s public JWK: base64url of the SHA-256 of its
+/// required members in lexicographic order without whitespace
+/// (`{"crv":"P-256","kty":"EC","x":…,"y":…}`). Two keys never share one.
+pub fn jwk_thumbprint(key: &SigningKey) -> String {
+    let point = key.verifying_key().to_encoded_point(false);
+    let coordinate = |c: Option<&p256::FieldBytes>| c.map(|b| URL_SAFE_NO_PAD.encode(b));
+    let canonical = format!(
+        r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+        coordinate(point.x()).unwrap_or_default(),
+        coordinate(point.y()).unwrap_or_default()
+    );
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
 /// An Ed25519 signing key as a provider hands it out: base64 (standard or URL-safe,
 /// padded or not) of the 32-byte seed, or of the 64-byte seed-and-public-key form, after
 /// an optional `prefix_` such as Standard Webhooks' `whsk_`. Returns the seed.
@@ -71,6 +85,30 @@ pub fn ed25519_seed_from_text(text: &str) -> Result<[u8; 32], String> {
     let mut seed = [0u8; 32];
     seed.copy_from_slice(&key[..32]);
     Ok(seed)
+}
+
+#[cfg(test)]
+mod thumbprint_tests {
+    use super::*;
+
+    #[test]
+    fn the_thumbprint_hashes_the_canonical_required_members() {
+        let key = test_signing_key("thumbprint");
+        let jwk = public_jwk(&key, "any");
+        // serde_json's map keeps keys sorted, so this is RFC 7638's canonical form.
+        let canonical = serde_json::json!({
+            "crv": jwk["crv"], "kty": jwk["kty"], "x": jwk["x"], "y": jwk["y"],
+        })
+        .to_string();
+        assert!(canonical.starts_with(r#"{"crv":"P-256","kty":"EC","x":""#));
+        let want = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+        assert_eq!(jwk_thumbprint(&key), want);
+        assert_eq!(want.len(), 43);
+        assert_ne!(
+            jwk_thumbprint(&key),
+            jwk_thumbprint(&test_signing_key("other"))
+        );
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ mod sign;
 mod vectors;
 
 pub use attack::Attack;
-pub use keys::{ed25519_seed_from_text, public_jwk, test_signing_key};
+pub use keys::{ed25519_seed_from_text, jwk_thumbprint, public_jwk, test_signing_key};
 pub use sign::{AuthorizationValue, Credentials, SignedRequest, Signer, SigningCredentials};
 pub use vectors::{test_vectors, VECTOR_CLOCK};
 

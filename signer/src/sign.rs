@@ -210,6 +210,7 @@ struct Tweak {
     kid: Option<String>,
     alg: Option<&'static str>,
     iat_offset: i64,
+    omit_iat: bool,
     hmac_secrets: Option<Vec<String>>,
     ed25519_seed: Option<[u8; 32]>,
     hmac_label: Option<String>,
@@ -429,6 +430,10 @@ impl<'s> Signer<'s> {
                     _ => i64::try_from(ahead).ok()? + 60,
                 };
             }
+            Attack::MissingIat => {
+                jwt?;
+                tweak.omit_iat = true;
+            }
             Attack::AlgNone => {
                 jwt?;
                 tweak.alg = Some("none");
@@ -547,7 +552,8 @@ impl<'s> Signer<'s> {
                         continue;
                     };
                     let kid = tweak.kid.as_deref().unwrap_or(&creds.kid);
-                    let token = jwt_token(j, key, kid, tweak.alg, now_secs, body, tweak.truncate);
+                    let iat = (!tweak.omit_iat).then_some(now_secs);
+                    let token = jwt_token(j, key, kid, tweak.alg, iat, body, tweak.truncate);
                     set(&mut out, &j.header, token);
                 }
                 AuthScheme::Hmac(h) => {
@@ -647,7 +653,7 @@ fn jwt_token(
     key: &SigningKey,
     kid: &str,
     alg: Option<&str>,
-    iat: i64,
+    iat: Option<i64>,
     body: &[u8],
     truncate: bool,
 ) -> String {
@@ -658,7 +664,9 @@ fn jwt_token(
     head.insert(kid_field.into(), kid.into());
     head.insert("typ".into(), "JWT".into());
     let mut claims = serde_json::Map::new();
-    claims.insert(scheme.issued_at_claim.to_string(), iat.into());
+    if let Some(iat) = iat {
+        claims.insert(scheme.issued_at_claim.to_string(), iat.into());
+    }
     claims.insert(
         scheme.body_hash.claim.to_string(),
         encode(scheme.body_hash.encoding, &Sha256::digest(body)).into(),

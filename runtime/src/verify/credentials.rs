@@ -88,6 +88,16 @@ impl Credentials {
         self
     }
 
+    /// Puts `wrap` around the key source set so far (to log or count fetches, or to put a
+    /// cache of your own in front); nothing happens without one.
+    pub fn wrap_key_source(
+        mut self,
+        wrap: impl FnOnce(Box<dyn KeySource>) -> Box<dyn KeySource>,
+    ) -> Self {
+        self.key_source = self.key_source.take().map(wrap);
+        self
+    }
+
     /// How long a fetched key is trusted before it is fetched again (default one hour):
     /// the longest a key the provider retired is still accepted.
     pub fn key_refresh(mut self, every: Duration) -> Self {
