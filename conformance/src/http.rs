@@ -165,13 +165,24 @@ pub enum Observed {
     },
     /// No response head arrived within the deadline (the connection may be open).
     Hung,
-    /// The connection was reset or closed before a response arrived.
+    /// The connection was reset (or aborted) before a response arrived.
     Reset {
+        /// What the transport reported.
+        detail: String,
+    },
+    /// The receiver closed the connection before answering (or while we were sending).
+    ClosedEarly {
         /// What the transport reported.
         detail: String,
     },
     /// Nothing accepted the connection.
     Refused {
+        /// What the transport reported.
+        detail: String,
+    },
+    /// The network gave up on the connection (an operating-system timeout) before the
+    /// suite's own deadline.
+    TimedOut {
         /// What the transport reported.
         detail: String,
     },
@@ -213,7 +224,9 @@ impl std::fmt::Display for Observed {
             Observed::Status { code, .. } => write!(f, "{code}"),
             Observed::Hung => f.write_str("hung: no response before the deadline"),
             Observed::Reset { detail } => write!(f, "reset: {detail}"),
+            Observed::ClosedEarly { detail } => write!(f, "closed early: {detail}"),
             Observed::Refused { detail } => write!(f, "refused: {detail}"),
+            Observed::TimedOut { detail } => write!(f, "timed out: {detail}"),
             Observed::BadResponse { detail } => write!(f, "bad response: {detail}"),
         }
     }
@@ -316,9 +329,7 @@ async fn send(
     let port = authority.port_u16().unwrap_or(80);
     let stream = TcpStream::connect((authority.host(), port))
         .await
-        .map_err(|e| Observed::Refused {
-            detail: io_detail(&e),
-        })?;
+        .map_err(|e| from_io(&e, true))?;
     // Small webhook requests should not wait for Nagle's algorithm.
     let _ = stream.set_nodelay(true);
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -420,19 +431,32 @@ fn classify(e: &hyper::Error) -> Observed {
             detail: e.to_string(),
         };
     }
-    if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
-        return Observed::Reset {
-            detail: "connection closed without a response".to_owned(),
-        };
-    }
     let io = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>());
     match io {
-        Some(io) => Observed::Reset {
-            detail: io_detail(io),
-        },
+        Some(io) => from_io(io, false),
+        None if e.is_incomplete_message() || e.is_closed() || e.is_canceled() => {
+            Observed::ClosedEarly {
+                detail: "connection closed without a response".to_owned(),
+            }
+        }
         None => Observed::Reset {
             detail: e.to_string(),
         },
+    }
+}
+
+/// An I/O failure as what it means for the receiver: refused, reset, closed early or
+/// timed out (anything else counts as refused while connecting, reset after).
+fn from_io(e: &std::io::Error, connecting: bool) -> Observed {
+    use std::io::ErrorKind as K;
+    let detail = io_detail(e);
+    match e.kind() {
+        K::ConnectionRefused => Observed::Refused { detail },
+        K::ConnectionReset | K::ConnectionAborted => Observed::Reset { detail },
+        K::BrokenPipe | K::UnexpectedEof => Observed::ClosedEarly { detail },
+        K::TimedOut => Observed::TimedOut { detail },
+        _ if connecting => Observed::Refused { detail },
+        _ => Observed::Reset { detail },
     }
 }
 

@@ -251,6 +251,10 @@ struct RunArgs {
     /// Write the report here instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Also write the report in this format to this file (`json=report.json`,
+    /// `junit=junit.xml`, `pretty=report.txt`), beside the main output; repeatable.
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report_arg)]
+    reports: Vec<(Format, PathBuf)>,
     /// Save every exchange under this directory, one JSON-lines file per case.
     #[arg(long, value_name = "DIR")]
     record: Option<PathBuf>,
@@ -418,6 +422,19 @@ enum Format {
     Json,
     /// JUnit XML.
     Junit,
+}
+
+/// `FORMAT=FILE` of `--report`.
+fn parse_report_arg(s: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not FORMAT=FILE"))?;
+    let format = Format::from_str(format, true)
+        .map_err(|_| format!("`{format}` is not a report format (pretty, json or junit)"))?;
+    if file.is_empty() {
+        return Err(format!("`{s}` names no file"));
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
@@ -725,10 +742,22 @@ async fn run(args: RunArgs) -> ExitCode {
         },
         None => None,
     };
-    // Without --url the bundled reference receiver is played, with matching credentials.
+    // Without --url the bundled reference receiver is played, with matching credentials,
+    // unless every provider played has a URL of its own.
     let mut bundled = None;
+    let all_have_urls = specs.iter().all(|s| {
+        args.provider_url
+            .iter()
+            .any(|(name, _)| *name == s.provider)
+    });
     let url = match &args.url {
         Some(u) => u.clone(),
+        None if all_have_urls => args
+            .provider_url
+            .iter()
+            .map(|(name, u)| format!("{name}={u}"))
+            .collect::<Vec<_>>()
+            .join(" "),
         None => {
             let key_urls = key_server
                 .as_ref()
@@ -805,6 +834,14 @@ async fn run(args: RunArgs) -> ExitCode {
     }
     if let Err(e) = write_report(&report, args.format, args.out.as_deref()) {
         return usage_error(format!("cannot write the report: {e}"));
+    }
+    for (format, file) in &args.reports {
+        if let Err(e) = write_report(&report, *format, Some(file)) {
+            return usage_error(format!(
+                "cannot write the report to {}: {e}",
+                file.display()
+            ));
+        }
     }
     if report.passed() {
         ExitCode::SUCCESS

@@ -618,3 +618,56 @@ fn validate_reads_the_post_bodies_of_a_har_file() {
     assert_eq!(payloads[1]["verdict"], "mismatch");
     assert_eq!(payloads[1]["problems"][0]["path"], "$.user");
 }
+
+/// With a URL for every provider played, no bundled receiver is started and the report
+/// names those URLs; `--report` writes more formats beside the main output.
+#[test]
+fn provider_urls_alone_start_no_bundled_receiver_and_reports_go_to_every_file() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let endpoint = format!("vezgo=http://127.0.0.1:{port}/hooks/vezgo");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let junit = dir.path().join("junit.xml");
+    let out = cli(
+        &[
+            "run",
+            "--provider",
+            "vezgo",
+            "--provider-url",
+            &endpoint,
+            "--client-id",
+            "c",
+            "--only",
+            "vezgo/deliver/*",
+            "--report",
+            &format!("json={}", json.display()),
+            "--report",
+            &format!("junit={}", junit.display()),
+        ],
+        None,
+        QUICK,
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(!out.stderr.contains("reference receiver"), "{}", out.stderr);
+    // The pretty table still goes to standard output.
+    assert!(out.stdout.contains("vezgo/deliver/"), "{}", out.stdout);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["receiver"], endpoint.as_str());
+    assert!(doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["observed"] == "refused: connection refused"));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<testsuite"), "{xml}");
+    let bad = cli(
+        &["run", "--provider", "vezgo", "--report", "html"],
+        None,
+        QUICK,
+    );
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("FORMAT=FILE"), "{}", bad.stderr);
+}

@@ -96,9 +96,27 @@ async fn a_receiver_that_never_answers_is_hung_within_the_deadline() {
 }
 
 #[tokio::test]
-async fn a_receiver_that_closes_the_socket_is_reset() {
+async fn a_receiver_that_closes_the_socket_closed_early() {
     let addr = raw_server(1, |mut s| async move {
         let _ = read_request(&mut s).await;
+        drop(s);
+    })
+    .await;
+    let x = exchange(post(addr, b"{}"), LIMITS).await;
+    assert!(
+        matches!(x.observed, Observed::ClosedEarly { .. }),
+        "{:?}",
+        x.observed
+    );
+    assert!(x.observed.to_string().starts_with("closed early: "));
+}
+
+#[tokio::test]
+async fn a_receiver_that_aborts_the_connection_is_reset() {
+    let addr = raw_server(1, |mut s| async move {
+        let _ = read_request(&mut s).await;
+        // Linger zero: closing sends RST, not FIN.
+        let _ = s.set_zero_linger();
         drop(s);
     })
     .await;
@@ -108,7 +126,7 @@ async fn a_receiver_that_closes_the_socket_is_reset() {
         "{:?}",
         x.observed
     );
-    assert!(x.observed.to_string().starts_with("reset: "));
+    assert_eq!(x.observed.to_string(), "reset: connection reset by peer");
 }
 
 #[tokio::test]
