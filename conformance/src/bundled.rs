@@ -53,6 +53,11 @@ pub fn config(
             .filter(|s| !compiled.contains(&s.provider))
             .cloned()
             .collect(),
+        // What a stateful receiver built from the documented examples would know.
+        known_subjects: specs
+            .iter()
+            .flat_map(crate::cases::known_subjects)
+            .collect(),
     }
 }
 

@@ -59,6 +59,10 @@ pub enum Hostile {
     /// Validly signed JSON without the discriminator (its body fields removed, its
     /// headers not sent): nothing names the event.
     MissingDiscriminator,
+    /// A valid event about an object the receiver has never seen (its subject id
+    /// replaced by one no object has, of the same form); a `tolerate` case, not in
+    /// [`Hostile::ALL`].
+    UnknownSubject,
     /// A validly signed 10 MiB body.
     Oversized,
     /// A valid delivery sent a few bytes at a time.
@@ -83,6 +87,7 @@ impl Hostile {
             Hostile::WrongContentType => "wrong-content-type",
             Hostile::EmptyBody => "empty-body",
             Hostile::MissingDiscriminator => "missing-discriminator",
+            Hostile::UnknownSubject => "unknown-subject",
             Hostile::Oversized => "oversized-body",
             Hostile::SlowBody => "slow-body",
         }
@@ -93,6 +98,23 @@ impl Hostile {
     /// only a 5xx, a hang or a crash is wrong.
     pub fn must_refuse(self) -> bool {
         matches!(self, Hostile::MalformedJson | Hostile::Oversized)
+    }
+}
+
+/// The subject id of the `unknown-subject` case: no real object has it.
+pub const UNKNOWN_SUBJECT: &str = "hookspec-unknown-subject";
+
+/// The unknown subject in the form of the id it replaces, so the event still matches its
+/// shape: a number for a number, a UUID for a UUID, else [`UNKNOWN_SUBJECT`].
+fn unknown_subject_like(id: &Value) -> Value {
+    let is_uuid = |s: &str| {
+        let parts: Vec<usize> = s.split('-').map(str::len).collect();
+        parts == [8, 4, 4, 4, 12] && s.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit())
+    };
+    match id {
+        Value::Number(_) => Value::from(987_654_321_987_u64),
+        Value::String(s) if is_uuid(s) => "ffffffff-ffff-4fff-bfff-ffffffffffff".into(),
+        _ => UNKNOWN_SUBJECT.into(),
     }
 }
 
@@ -294,6 +316,18 @@ pub fn cases(spec: &ProviderSpec, auth: Vec<Case>, retry: bool) -> Vec<Case> {
             "unknown-enum-value",
             Plan::Deliver {
                 bodies: vec![pretty(&body)],
+            },
+        ));
+    }
+
+    if let Some(body) = with_unknown_subject(spec, &first.body) {
+        out.push(Case::new(
+            p,
+            Check::Tolerate,
+            "unknown-subject",
+            Plan::Hostile {
+                hostile: Hostile::UnknownSubject,
+                body,
             },
         ));
     }
@@ -573,6 +607,87 @@ fn related_group(spec: &ProviderSpec, examples: &[crate::cases::Example]) -> Opt
     (group.len() >= 2).then_some(group)
 }
 
+/// `body` with every subject id it carries (the spec's body subject paths) replaced by
+/// [`UNKNOWN_SUBJECT`]; `None` when it carries none.
+fn with_unknown_subject(spec: &ProviderSpec, body: &Bytes) -> Option<Bytes> {
+    let mut v: Value = serde_json::from_slice(body).ok()?;
+    let mut replaced = false;
+    for path in spec
+        .envelope
+        .subject
+        .iter()
+        .filter(|p| header_ref(p).is_none())
+    {
+        if let Some(slot) = subject_slot(&mut v, path).filter(|s| !s.is_null()) {
+            *slot = unknown_subject_like(slot);
+            replaced = true;
+        }
+    }
+    replaced.then(|| pretty(&v))
+}
+
+/// The subject ids of `spec`'s documented examples (and of the delivery headers a subject
+/// path names, as the provider's documentation shows them): the objects a stateful
+/// receiver built from them would know.
+pub fn known_subjects(spec: &ProviderSpec) -> Vec<String> {
+    let mut out: Vec<String> = spec
+        .envelope
+        .subject
+        .iter()
+        .filter_map(|p| header_ref(p))
+        .filter_map(|name| {
+            let h = spec
+                .delivery
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case(name))?;
+            h.value.clone().or_else(|| h.example.clone())
+        })
+        .collect();
+    for example in spec.events.iter().flat_map(|e| &e.examples) {
+        let Ok(v) = serde_json::from_str::<Value>(example) else {
+            continue;
+        };
+        for path in spec
+            .envelope
+            .subject
+            .iter()
+            .filter(|p| header_ref(p).is_none())
+        {
+            match subject_value(&v, path) {
+                Some(Value::String(s)) => out.push(s.clone()),
+                Some(other) => out.push(other.to_string()),
+                None => {}
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+impl Plan {
+    /// Every body this plan sends, for changing them in place (`--set`, `--subject`).
+    /// The unknown-subject case keeps its subject.
+    pub fn bodies_mut(&mut self) -> Vec<&mut Bytes> {
+        match self {
+            Plan::Deliver { bodies } => bodies.iter_mut().collect(),
+            Plan::Hostile {
+                hostile: Hostile::UnknownSubject,
+                ..
+            }
+            | Plan::KeyFetched
+            | Plan::Skip { .. } => Vec::new(),
+            Plan::Handshake { body, .. }
+            | Plan::Refuse { body, .. }
+            | Plan::Hostile { body, .. }
+            | Plan::Latency { body }
+            | Plan::Retry { body }
+            | Plan::KeyRotation { body } => vec![body],
+        }
+    }
+}
+
 fn subject_value<'v>(v: &'v Value, dotted: &str) -> Option<&'v Value> {
     let found = dotted.split('.').try_fold(v, |v, k| v.get(k))?;
     (!found.is_null()).then_some(found)
@@ -605,6 +720,9 @@ fn hostile_body(spec: &ProviderSpec, hostile: Hostile, valid: &Bytes) -> Bytes {
             Bytes::from(cut)
         }
         Hostile::WrongContentType | Hostile::SlowBody => valid.clone(),
+        Hostile::UnknownSubject => {
+            with_unknown_subject(spec, valid).unwrap_or_else(|| valid.clone())
+        }
         Hostile::EmptyBody => Bytes::new(),
         Hostile::Oversized => {
             let mut big = Vec::with_capacity(OVERSIZED_BYTES + 32);

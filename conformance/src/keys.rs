@@ -283,7 +283,7 @@ pub fn endpoint_jwk(mut jwk: Value, expired_field: Option<&str>) -> Value {
 }
 
 /// One ring per JWT provider of `specs`, each signing with `key_for(provider)` or a fresh
-/// random key, under a [`fresh_kid`].
+/// random key, under its [`kid_for`].
 pub fn rings(
     specs: &[ProviderSpec],
     mut key_for: impl FnMut(&str) -> Option<SigningKey>,

@@ -258,6 +258,14 @@ struct RunArgs {
     /// Save every exchange under this directory, one JSON-lines file per case.
     #[arg(long, value_name = "DIR")]
     record: Option<PathBuf>,
+    /// Set a body field to VALUE (JSON, else text) in every delivery whose body has that
+    /// whole dotted path, so events name objects a stateful receiver knows; repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<Override>,
+    /// Name this object wherever a delivery's body has one of the spec's subject paths
+    /// (the unknown-subject case keeps its unknown one).
+    #[arg(long, value_name = "ID")]
+    subject: Option<String>,
     /// Serve a mock of the providers' APIs here and add a `follow-up` case per delivered
     /// event that has one; the bundled receiver is pointed at it.
     #[arg(long, value_name = "ADDR")]
@@ -800,6 +808,12 @@ async fn run(args: RunArgs) -> ExitCode {
     }
     if let Some(dir) = &args.record {
         suite = suite.record(dir);
+    }
+    for o in &args.sets {
+        suite = suite.set(o.clone());
+    }
+    if let Some(id) = &args.subject {
+        suite = suite.subject(id);
     }
     if let Some(m) = &mock {
         suite = suite.follow_ups(m.log.clone(), follow_ups::DEFAULT_WAIT);

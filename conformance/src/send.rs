@@ -156,6 +156,39 @@ pub fn apply_overrides(body: &[u8], overrides: &[Override]) -> Result<Bytes, Sen
     Ok(Bytes::from(doc.to_string()))
 }
 
+/// `body` with each override applied where its whole path already exists (a run's
+/// `--set` reaches every event that has the field and leaves the others alone); a number
+/// field stays a number when the value is numeric text. The bytes are unchanged when
+/// none applies or the body is not JSON.
+pub fn apply_where_present(body: &Bytes, overrides: &[Override]) -> Bytes {
+    let Ok(mut doc) = serde_json::from_slice::<Value>(body) else {
+        return body.clone();
+    };
+    let mut changed = false;
+    for o in overrides {
+        let slot = o.path.split('.').try_fold(&mut doc, |v, k| match v {
+            Value::Object(map) => map.get_mut(k),
+            Value::Array(items) => k.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+            _ => None,
+        });
+        if let Some(slot) = slot {
+            let numeric = match (&*slot, &o.value) {
+                (Value::Number(_), Value::String(text)) => serde_json::from_str::<Value>(text)
+                    .ok()
+                    .filter(Value::is_number),
+                _ => None,
+            };
+            *slot = numeric.unwrap_or_else(|| o.value.clone());
+            changed = true;
+        }
+    }
+    if changed {
+        Bytes::from(doc.to_string())
+    } else {
+        body.clone()
+    }
+}
+
 fn set(doc: &mut Value, o: &Override) -> Result<(), SendError> {
     let fail = |reason: String| SendError::BadOverride {
         path: o.path.clone(),

@@ -84,6 +84,8 @@ pub struct Suite {
     record: Option<PathBuf>,
     progress: Option<Progress>,
     follow_ups: Option<(CallLog, Duration)>,
+    overrides: Vec<crate::send::Override>,
+    subject: Option<String>,
 }
 
 /// Deliveries a provider's circuit breaker needs to see before it judges a rejection rate.
@@ -115,6 +117,8 @@ impl Suite {
             record: None,
             progress: None,
             follow_ups: None,
+            overrides: Vec::new(),
+            subject: None,
         }
     }
 
@@ -183,6 +187,41 @@ impl Suite {
     pub fn skip(mut self, glob: &str) -> Suite {
         self.skip.push(glob.to_owned());
         self
+    }
+
+    /// Sets `override.path` to its value in every body the run sends that has the whole
+    /// path (a stateful receiver's known ids); repeatable.
+    pub fn set(mut self, o: crate::send::Override) -> Suite {
+        self.overrides.push(o);
+        self
+    }
+
+    /// Names this object in every body the run sends: the value goes wherever the body
+    /// has one of the spec's `envelope.subject` paths (the unknown-subject case aside).
+    pub fn subject(mut self, id: impl Into<String>) -> Suite {
+        self.subject = Some(id.into());
+        self
+    }
+
+    /// The overrides a body of `spec` gets: `--subject` at every body subject path, then
+    /// `--set`.
+    fn overrides_for(&self, spec: &ProviderSpec) -> Vec<crate::send::Override> {
+        let mut out: Vec<crate::send::Override> = self
+            .subject
+            .iter()
+            .flat_map(|id| {
+                spec.envelope
+                    .subject
+                    .iter()
+                    .filter(|p| hookspec_codegen::model::header_ref(p).is_none())
+                    .map(|path| crate::send::Override {
+                        path: path.clone(),
+                        value: serde_json::Value::String(id.clone()),
+                    })
+            })
+            .collect();
+        out.extend(self.overrides.iter().cloned());
+        out
     }
 
     /// How many cases run at once (at least 1).
@@ -284,7 +323,11 @@ impl Suite {
                 auth.push(cases::auth_skipped(spec, &reason));
             }
             auth.extend(cases::key_cases(spec));
-            for case in cases::cases(spec, auth, self.retry_time_scale.is_some()) {
+            let overrides = self.overrides_for(spec);
+            for mut case in cases::cases(spec, auth, self.retry_time_scale.is_some()) {
+                for body in case.plan.bodies_mut() {
+                    *body = crate::send::apply_where_present(body, &overrides);
+                }
                 let keep = only.as_ref().is_none_or(|g| g.is_match(&case.id))
                     && !skip.as_ref().is_some_and(|g| g.is_match(&case.id));
                 if keep {
@@ -312,6 +355,8 @@ impl Suite {
                 &endpoint,
                 self.hang_bound,
                 self.max_response_bytes,
+                &self.overrides_for(side.spec()),
+                self.subject.as_deref(),
             )?));
         }
         let recorder = match &self.record {
@@ -474,6 +519,10 @@ struct Target {
     /// The headers naming each documented example's event, by its body (for providers
     /// that name events in headers, where a body alone may fit several events).
     named: std::collections::HashMap<Bytes, Vec<(String, String)>>,
+    /// The liveness probe's body: the first ordinary example, overrides applied.
+    probe: Bytes,
+    /// Headers a subject path names, set to the run's `--subject`.
+    subject_headers: Vec<(String, String)>,
 }
 
 impl Target {
@@ -482,16 +531,39 @@ impl Target {
         endpoint: &str,
         hang_bound: Option<Duration>,
         max_response_bytes: usize,
+        overrides: &[crate::send::Override],
+        subject: Option<&str>,
     ) -> Result<Target, SuiteError> {
         let url = crate::http::endpoint_uri(endpoint).map_err(SuiteError::BadUrl)?;
         let timeout = side.spec().delivery.timeout.get();
         let named = crate::cases::examples(side.spec())
             .into_iter()
             .filter(|e| !e.headers.is_empty())
-            .map(|e| (e.body, e.headers))
+            .map(|e| {
+                (
+                    crate::send::apply_where_present(&e.body, overrides),
+                    e.headers,
+                )
+            })
             .collect();
+        let probe = cases::probe_body(side.spec())
+            .map(|b| crate::send::apply_where_present(&b, overrides))
+            .unwrap_or_default();
+        let subject_headers = subject
+            .map(|id| {
+                side.spec()
+                    .envelope
+                    .subject
+                    .iter()
+                    .filter_map(|p| hookspec_codegen::model::header_ref(p))
+                    .map(|name| (name.to_owned(), id.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Target {
             named,
+            probe,
+            subject_headers,
             url,
             limits: Limits {
                 deadline: hang_bound.unwrap_or(timeout + HANG_GRACE),
@@ -548,14 +620,16 @@ impl Target {
 
     /// A validly signed delivery of `body`, with fresh generated headers (ids) unless
     /// `given` fixes them.
-    /// `given` plus the headers naming the event of `original` when it is a documented
-    /// example (the signer works the event out from the body otherwise).
+    /// The run's subject headers, `given`, and the headers naming the event of `original`
+    /// when it is a documented example (the signer works the event out from the body
+    /// otherwise).
     fn with_event_headers(
         &self,
         original: &Bytes,
         given: &[(String, String)],
     ) -> Vec<(String, String)> {
-        let mut all = given.to_vec();
+        let mut all = self.subject_headers.clone();
+        all.extend(given.iter().cloned());
         all.extend(self.named.get(original).into_iter().flatten().cloned());
         all
     }
@@ -956,7 +1030,7 @@ async fn run_hostile(
     s.fail_unless(ok);
     s.observed = x.observed.to_string();
     // The probe shows whether the hostile request killed the receiver.
-    let probe_body = cases::probe_body(t.spec()).unwrap_or_default();
+    let probe_body = t.probe.clone();
     let probe = t
         .send(ctx, case, t.delivery(t.fresh(&probe_body), &[]))
         .await;

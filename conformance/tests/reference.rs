@@ -388,3 +388,80 @@ async fn crashing_on_extra_fields_fails_the_extra_field_cases() {
         assert_eq!(case.observed, "500", "{}", case.id);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_for_an_unknown_subject_fails_only_the_unknown_subject_cases() {
+    let failed = failed_with(bundled::Fault::ServerErrorOnUnknownSubject, ALL_BUT_DELIVER).await;
+    let mut expected: Vec<String> = Suite::builtin()
+        .credentials(Credentials::test())
+        .only("*/tolerate/unknown-subject")
+        .cases()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    expected.sort();
+    assert!(expected.len() >= 2, "{expected:?}");
+    assert_eq!(sorted(ids(&failed)), expected);
+    assert!(failed.iter().all(|c| c.observed.starts_with("500")));
+}
+
+/// A stateful receiver that knows only object `4242` (and 500s on anything else, the
+/// fault): given `--subject 4242`, every delivery names that object (a string id or a
+/// numeric one, as each event has it) and passes, and only the unknown-subject cases
+/// fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stateful_receiver_passes_when_given_the_subject_it_knows() {
+    // JWT providers' keys are not served here: they are not played.
+    let played: Vec<_> = hookspec_conformance::specs::builtin_all()
+        .unwrap()
+        .into_iter()
+        .filter(|s| keys::jwt_scheme(s).is_none())
+        .collect();
+    let mut config = bundled::config(
+        &played,
+        &Default::default(),
+        &[bundled::Fault::ServerErrorOnUnknownSubject],
+    );
+    config.known_subjects = vec!["4242".into()];
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let receiver = hookspec_reference_receiver::start(config, listener)
+        .await
+        .unwrap();
+    let report = Suite::from_specs(played)
+        .credentials(Credentials::test())
+        .subject("4242")
+        .only("*/deliver/*")
+        .only("*/tolerate/*")
+        .only("*/ordering/*")
+        .run_bound(Duration::from_secs(60))
+        .run(&receiver.url())
+        .await
+        .unwrap();
+    let logged = receiver.log.events();
+    receiver.shutdown(Duration::from_secs(1)).await;
+    let failed: Vec<&str> = report
+        .cases
+        .iter()
+        .filter(|c| c.outcome == Outcome::Fail)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(!failed.is_empty());
+    assert!(
+        failed
+            .iter()
+            .all(|id| id.ends_with("/tolerate/unknown-subject")),
+        "{}",
+        report.to_pretty()
+    );
+    // Every logged event with a subject names the one given.
+    assert!(logged
+        .iter()
+        .any(|e| e.subject_id.as_deref() == Some("4242")));
+    assert!(
+        logged
+            .iter()
+            .all(|e| e.subject_id.is_none() || e.subject_id.as_deref() == Some("4242")),
+        "{logged:?}"
+    );
+}

@@ -47,6 +47,10 @@ pub enum Fault {
     ServerErrorOnOversize,
     /// Stops serving altogether after receiving a malformed body.
     DieAfterMalformed,
+    /// Looks up the object an event names among the ones it knows
+    /// (`ReceiverConfig::known_subjects`) and answers 500 when it is not there, instead of
+    /// acknowledging an event about an object it has never seen.
+    ServerErrorOnUnknownSubject,
     /// Accepts a JWT that carries no issue time (answers 200 without verifying it).
     AcceptMissingIat,
     /// Keeps the first JWT key it fetched forever and checks every token against it,
@@ -137,10 +141,19 @@ impl Verdict {
 pub(crate) fn on_handle(
     faults: &[Fault],
     log: &EventLog,
+    known_subjects: &std::collections::BTreeSet<String>,
     delivery: &Delivery,
     provider_timeout: Duration,
     unknown_fields: impl FnOnce() -> Vec<String>,
 ) -> Verdict {
+    if faults.contains(&Fault::ServerErrorOnUnknownSubject)
+        && delivery
+            .subject_id
+            .as_ref()
+            .is_some_and(|s| !known_subjects.contains(s))
+    {
+        return Verdict::Fail("fault: no such object");
+    }
     // After verification and parsing, like a receiver whose strict types choke on a field
     // they were not built with.
     if faults.contains(&Fault::CrashOnExtraField) && !unknown_fields().is_empty() {

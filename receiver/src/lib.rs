@@ -70,6 +70,9 @@ pub struct ReceiverConfig {
     /// `providers` that the `hookspec` crate lacks is mounted from its spec here, verified
     /// by the same verifiers and routed by its discriminator table, with no rebuild.
     pub specs: Vec<ProviderSpec>,
+    /// The objects (subject ids) the receiver knows, as a stateful receiver's records;
+    /// consulted only by [`Fault::ServerErrorOnUnknownSubject`].
+    pub known_subjects: Vec<String>,
 }
 
 impl ReceiverConfig {
@@ -83,6 +86,7 @@ impl ReceiverConfig {
             faults: Vec::new(),
             follow_ups: None,
             specs: Vec::new(),
+            known_subjects: Vec::new(),
         }
     }
 
@@ -227,6 +231,7 @@ impl ReceiverConfig {
 pub struct Recorder {
     log: EventLog,
     faults: Arc<[Fault]>,
+    known_subjects: Arc<std::collections::BTreeSet<String>>,
     follow_ups: Option<Arc<follow_up::FollowUps>>,
 }
 
@@ -267,9 +272,14 @@ impl<P: Provider> Receiver<P> for Recorder {
         delivery: &Delivery,
     ) -> impl Future<Output = Handled> + Send {
         let timeout = provider.delivery().timeout.get();
-        let verdict = faults::on_handle(&self.faults, &self.log, delivery, timeout, || {
-            provider.unknown_fields(&event)
-        });
+        let verdict = faults::on_handle(
+            &self.faults,
+            &self.log,
+            &self.known_subjects,
+            delivery,
+            timeout,
+            || provider.unknown_fields(&event),
+        );
         let follow_up = self.follow_ups.as_ref().and_then(|f| {
             let call = f.prepare(provider, &event, delivery)?;
             Some((f.clone(), call))
@@ -307,6 +317,7 @@ pub fn app(config: &ReceiverConfig, log: EventLog, died: Arc<Notify>) -> anyhow:
     let recorder = Recorder {
         log: log.clone(),
         faults,
+        known_subjects: Arc::new(config.known_subjects.iter().cloned().collect()),
         follow_ups,
     };
     let mut app = Router::new();
