@@ -138,6 +138,10 @@ pub struct Report {
     pub summary: Summary,
     /// Every case, in case-list order (not completion order).
     pub cases: Vec<CaseReport>,
+    /// What the run found beyond single cases, in words: cases that hung, a receiver that
+    /// stopped answering.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Selectors of the fields that change from run to run, with their replacements, for
@@ -171,10 +175,23 @@ impl Report {
             warned: cases.iter().filter(|c| !c.warnings.is_empty()).count(),
             elapsed_ms: elapsed.as_millis() as u64,
         };
+        let hung = cases
+            .iter()
+            .filter(|c| c.observed.starts_with("hung"))
+            .count();
+        let mut notes = Vec::new();
+        if hung > 0 {
+            notes.push(format!(
+                "{hung} case(s) hung: the receiver took the connection and never answered. \
+                 A handler that sets a status (say 401) but never ends the response looks \
+                 exactly like this; the provider sees a timeout, not a refusal, and retries."
+            ));
+        }
         Report {
             receiver,
             summary,
             cases,
+            notes,
         }
     }
 
@@ -290,18 +307,8 @@ impl Report {
                 let _ = writeln!(out, "{:<4}  {:<id_width$}  {}", "", "", a.line());
             }
         }
-        let hung = self
-            .cases
-            .iter()
-            .filter(|c| c.observed.starts_with("hung"))
-            .count();
-        if hung > 0 {
-            let _ = writeln!(
-                out,
-                "\nnote: {hung} case(s) hung: the receiver took the connection and never answered. \
-                 A handler that sets a status (say 401) but never ends the response looks \
-                 exactly like this; the provider sees a timeout, not a refusal, and retries."
-            );
+        for note in &self.notes {
+            let _ = writeln!(out, "\nnote: {note}");
         }
         let s = &self.summary;
         let _ = writeln!(

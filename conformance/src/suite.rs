@@ -369,6 +369,7 @@ impl Suite {
             recorder,
         });
         let deadline = started + self.run_bound;
+        let run_started = started;
         let expected_follow_ups = self.expected_follow_ups()?;
         let pending = Arc::new(std::sync::Mutex::new(Vec::new()));
         // Phases: the cases, then key rotation, then what judges the run, then retries.
@@ -397,6 +398,9 @@ impl Suite {
                         pending.lock().unwrap_or_else(|p| p.into_inner()).push(mark);
                     }
                     async move {
+                        if let Some(down) = target.down() {
+                            return (order, receiver_down(&case, &down));
+                        }
                         let report =
                             match tokio::time::timeout_at(deadline, run_case(&target, &ctx, &case))
                                 .await
@@ -404,6 +408,7 @@ impl Suite {
                                 Ok(r) => r,
                                 Err(_) => unfinished(&case, run_bound),
                             };
+                        let report = target.after_case(report, run_started).await;
                         if let Some(p) = progress {
                             p(&report);
                         }
@@ -425,7 +430,20 @@ impl Suite {
             }
             cases = follow_ups::interleave(cases, made);
         }
-        Ok(Report::new(url.to_owned(), cases, started.elapsed()))
+        let mut report = Report::new(url.to_owned(), cases, started.elapsed());
+        for target in &targets {
+            if let Some(down) = target.down() {
+                report.notes.push(format!(
+                    "the {} receiver stopped accepting connections {:.1} s into the run, \
+                     after {}; the cases in flight then are failed as `receiver died`, \
+                     the later ones skipped as `receiver down`",
+                    target.spec().provider,
+                    down.at.as_secs_f64(),
+                    down.after
+                ));
+            }
+        }
+        Ok(report)
     }
 
     /// The follow-up cases of the run by the deliver case they follow (none unless
@@ -480,6 +498,19 @@ fn globs(patterns: &[String]) -> Result<Option<GlobSet>, SuiteError> {
         .map_err(|e| SuiteError::BadGlob(e.to_string()))
 }
 
+/// A case not run because the receiver had stopped answering.
+fn receiver_down(case: &Case, down: &Down) -> CaseReport {
+    CaseReport {
+        outcome: Outcome::Skip,
+        expected: "-".to_owned(),
+        observed: format!(
+            "receiver down: it stopped accepting connections after {}",
+            down.after
+        ),
+        ..unfinished(case, Duration::ZERO)
+    }
+}
+
 fn unfinished(case: &Case, bound: Duration) -> CaseReport {
     CaseReport {
         id: case.id.clone(),
@@ -523,7 +554,23 @@ struct Target {
     probe: Bytes,
     /// Headers a subject path names, set to the run's `--subject`.
     subject_headers: Vec<(String, String)>,
+    /// Set once the receiver stops accepting connections: after which case, and when.
+    down: std::sync::Mutex<Option<Down>>,
+    /// Whether the receiver has accepted a connection in this run (one that never did is
+    /// not "dead", just not there: its cases say `refused`).
+    seen_alive: std::sync::atomic::AtomicBool,
 }
+
+/// When and after what a receiver stopped answering.
+#[derive(Clone, Debug)]
+struct Down {
+    after: String,
+    at: Duration,
+}
+
+/// How long after a case the receiver gets before the liveness check: a process that
+/// crashes right after answering is gone by then.
+const LIVENESS_GRACE: Duration = Duration::from_millis(50);
 
 impl Target {
     fn new(
@@ -564,6 +611,8 @@ impl Target {
             named,
             probe,
             subject_headers,
+            down: std::sync::Mutex::new(None),
+            seen_alive: std::sync::atomic::AtomicBool::new(false),
             url,
             limits: Limits {
                 deadline: hang_bound.unwrap_or(timeout + HANG_GRACE),
@@ -620,6 +669,62 @@ impl Target {
 
     /// A validly signed delivery of `body`, with fresh generated headers (ids) unless
     /// `given` fixes them.
+    /// Whether something still accepts connections at the receiver's address (twice, a
+    /// moment apart, before saying no).
+    async fn accepts_connections(&self) -> bool {
+        let Some(authority) = self.url.authority() else {
+            return false;
+        };
+        let address = (
+            authority.host().to_owned(),
+            authority.port_u16().unwrap_or(80),
+        );
+        for attempt in 0..2 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let connect = tokio::net::TcpStream::connect(address.clone());
+            if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(2), connect).await {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn down(&self) -> Option<Down> {
+        self.down.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Checks the receiver after `report`'s case: when it no longer accepts connections,
+    /// the case fails as `receiver died` and the receiver is marked down (the first case
+    /// to see it names when).
+    async fn after_case(&self, mut report: CaseReport, started: Instant) -> CaseReport {
+        if report.outcome == Outcome::Skip {
+            return report;
+        }
+        tokio::time::sleep(LIVENESS_GRACE).await;
+        if self.accepts_connections().await {
+            self.seen_alive.store(true, Ordering::Relaxed);
+            return report;
+        }
+        if !self.seen_alive.load(Ordering::Relaxed) {
+            return report;
+        }
+        {
+            let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
+            down.get_or_insert_with(|| Down {
+                after: report.id.clone(),
+                at: started.elapsed(),
+            });
+        }
+        report.outcome = Outcome::Fail;
+        report.observed = format!(
+            "receiver died: it stopped accepting connections after this case ({})",
+            report.observed
+        );
+        report
+    }
+
     /// The run's subject headers, `given`, and the headers naming the event of `original`
     /// when it is a documented example (the signer works the event out from the body
     /// otherwise).
@@ -686,6 +791,9 @@ impl Target {
     async fn send(&self, ctx: &RunContext, case: &Case, request: Outgoing) -> Exchange {
         let recorded = ctx.recorder.as_ref().map(|_| request.clone());
         let x = exchange(request, self.limits).await;
+        if x.observed.status().is_some() {
+            self.seen_alive.store(true, Ordering::Relaxed);
+        }
         if let (Some(r), Some(req)) = (&ctx.recorder, recorded) {
             r.exchange(&case.id, &req, &x);
         }

@@ -440,3 +440,68 @@ async fn a_handler_failing_for_one_event_fails_that_case_behind_id_deduplication
     );
     assert_eq!(careful.runs.load(Ordering::SeqCst), report.cases.len());
 }
+
+/// A receiver that acknowledges its third delivery and then exits (its listener gone):
+/// that case fails as `receiver died`, every later case is skipped as `receiver down`, a
+/// note says when and after what, and the run does not pass.
+#[tokio::test]
+async fn a_receiver_that_dies_is_reported_dead_not_blamed_on_the_next_case() {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let stop = Arc::new(std::sync::Mutex::new(Some(stop)));
+    let counter = requests.clone();
+    let app = Router::new().route(
+        "/vezgo",
+        post(move || {
+            let (counter, stop) = (counter.clone(), stop.clone());
+            async move {
+                if counter.fetch_add(1, Ordering::SeqCst) + 1 == 3 {
+                    if let Some(stop) = stop.lock().unwrap().take() {
+                        let _ = stop.send(());
+                    }
+                }
+                StatusCode::OK
+            }
+        }),
+    );
+    let server = tokio::spawn(async move {
+        let _ = tokio::time::timeout(Duration::from_secs(30), axum::serve(listener, app)).await;
+    });
+    // "Exits" right after answering: the server task, listener included, is dropped.
+    tokio::spawn(async move {
+        let _ = stopped.await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        server.abort();
+    });
+    let report = suite().concurrency(1).run(&url).await.unwrap();
+    assert!(!report.passed());
+    let died: Vec<&str> = report
+        .cases
+        .iter()
+        .filter(|c| c.observed.starts_with("receiver died"))
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(died.len(), 1, "{}", report.to_pretty());
+    let index = report.cases.iter().position(|c| c.id == died[0]).unwrap();
+    assert_eq!(index, 2, "the third case, which got the last answer");
+    for later in &report.cases[index + 1..] {
+        assert_eq!(later.outcome, Outcome::Skip, "{}", later.id);
+        assert!(
+            later.observed.starts_with("receiver down"),
+            "{}",
+            later.observed
+        );
+    }
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("stopped accepting connections") && n.contains(died[0])),
+        "{:?}",
+        report.notes
+    );
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert!(json["notes"][0].as_str().unwrap().contains(died[0]));
+}
