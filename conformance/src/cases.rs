@@ -413,6 +413,98 @@ pub fn key_cases(spec: &ProviderSpec) -> Vec<Case> {
 }
 
 impl Case {
+    /// What the case expects of the receiver, in words without the provider's numbers
+    /// (the report states them).
+    pub fn expects(&self) -> String {
+        match &self.plan {
+            Plan::Deliver { bodies } if bodies.len() > 1 => format!(
+                "each of {} deliveries acknowledged with the provider's success status within its timeout",
+                bodies.len()
+            ),
+            Plan::Deliver { .. } => {
+                "acknowledged with the provider's success status within its timeout".to_owned()
+            }
+            Plan::Handshake { .. } => "the answer the spec's `respond:` rule gives".to_owned(),
+            Plan::Refuse { .. } => "refused with 401 or 403".to_owned(),
+            Plan::Hostile { hostile, .. } if hostile.must_refuse() => {
+                "refused with a 4xx (or the connection closed, for the oversized body), then still alive".to_owned()
+            }
+            Plan::Hostile { .. } => "acknowledged or refused (no 5xx), then still alive".to_owned(),
+            Plan::Latency { .. } => {
+                "acknowledged within the timeout (a warning past a quarter of it)".to_owned()
+            }
+            Plan::Retry { .. } => {
+                "acknowledged by the last attempt of the provider's retry schedule".to_owned()
+            }
+            Plan::KeyRotation { .. } => {
+                "acknowledged when signed with a new key under a new key id".to_owned()
+            }
+            Plan::KeyFetched => "at least one request to the provider's key source".to_owned(),
+            Plan::Skip { reason } => format!("not run: {reason}"),
+        }
+    }
+
+    /// Why the expected outcome is what a receiver must do, in one sentence.
+    pub fn why(&self) -> &'static str {
+        let name = self.id.rsplit('/').next().unwrap_or_default();
+        match (&self.plan, self.check) {
+            (Plan::Skip { .. }, _) => {
+                "the suite cannot run it as configured, so it judges nothing; the reason \
+                 says what to give"
+            }
+            (Plan::Handshake { .. }, _) => {
+                "the provider checks the endpoint with this exchange and does not deliver \
+                 to it until the answer is right"
+            }
+            (Plan::KeyRotation { .. }, _) => {
+                "providers move to new signing keys; a receiver must fetch a key id it has \
+                 not seen rather than trust the one it cached"
+            }
+            (Plan::KeyFetched, _) => {
+                "a JWT can only be verified with the provider's key: acknowledging signed \
+                 deliveries without ever fetching one means they were not verified"
+            }
+            (_, Check::Deliver) => {
+                "the provider documents this event; unless it is acknowledged in time, the \
+                 provider retries it"
+            }
+            (_, Check::Tolerate) if name == "unknown-subject" => {
+                "events can name objects the receiver has not stored yet, or has deleted; \
+                 a 5xx or a crash makes the provider retry"
+            }
+            (_, Check::Tolerate) => {
+                "providers add fields, events and enum values without notice; a 5xx here \
+                 becomes a retry storm"
+            }
+            (_, Check::Idempotency) => {
+                "providers deliver at least once: a redelivery must be acknowledged (and \
+                 not processed twice)"
+            }
+            (_, Check::Ordering) => {
+                "providers do not promise order: an older event may arrive after a newer one"
+            }
+            (_, Check::Auth) => {
+                "a forged or damaged delivery must not be processed, and a 401/403 tells the \
+                 sender it was not accepted (a 2xx tells it the forgery worked)"
+            }
+            (Plan::Hostile { hostile, .. }, _) if hostile.must_refuse() => {
+                "garbage must be refused, and it must not take the receiver down"
+            }
+            (_, Check::Robustness) => {
+                "the provider never sends this, but the receiver must survive it: \
+                 acknowledging or refusing is fine, a 5xx, a hang or a crash is not"
+            }
+            (_, Check::Latency) => {
+                "the provider gives up after its timeout and retries; answering after a \
+                 quarter of it earns a warning"
+            }
+            (_, Check::Retry) => {
+                "the provider's retry schedule is the receiver's window to recover; an \
+                 event not acknowledged within it is lost"
+            }
+        }
+    }
+
     /// When the case runs: 0 with the rest; 1 after them (it changes the provider's
     /// keys); 2 after that (it judges what the run did); 3 last (retries judge the
     /// provider's circuit breaker on everything before them).

@@ -313,6 +313,10 @@ fn report(
             case.endpoint,
             describe_params(case)
         ),
+        why: "the event asks the receiver to call the provider back for the data it \
+              announces; without the call, or with the wrong parameters, the receiver \
+              never has it"
+            .to_owned(),
         observed,
         elapsed_ms: elapsed.as_millis() as u64,
         latency_bucket: None,

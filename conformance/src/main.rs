@@ -216,6 +216,9 @@ struct Selection {
 struct ListArgs {
     #[command(flatten)]
     selection: Selection,
+    /// Also say what each case expects of the receiver, and why.
+    #[arg(long)]
+    verbose: bool,
 }
 
 #[derive(clap::Args)]
@@ -473,7 +476,7 @@ const USAGE_OR_SPEC_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::List(args) => list(&args.selection),
+        Command::List(args) => list(&args.selection, args.verbose),
         Command::Run(args) => block_on(run(*args)),
         Command::MockApi(args) => block_on(mock_api(args)),
         Command::Send(args) => block_on(send(*args)),
@@ -717,11 +720,22 @@ fn suite(selection: &Selection) -> Suite {
     suite
 }
 
-fn list(selection: &Selection) -> ExitCode {
+fn list(selection: &Selection, verbose: bool) -> ExitCode {
     match suite(selection).cases() {
         Ok(cases) => {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
             for c in cases {
-                println!("{}", c.id);
+                let written = if verbose {
+                    let (expects, why) = (c.expects(), c.why());
+                    writeln!(out, "{}\n    expects: {expects}\n    why: {why}", c.id)
+                } else {
+                    writeln!(out, "{}", c.id)
+                };
+                // A closed pipe (`| head`) ends the listing quietly.
+                if written.is_err() {
+                    break;
+                }
             }
             ExitCode::SUCCESS
         }

@@ -91,6 +91,8 @@ pub struct CaseReport {
     pub outcome: Outcome,
     /// What the provider expects, in words.
     pub expected: String,
+    /// Why that is what a receiver must do.
+    pub why: String,
     /// What the receiver did, in words (statuses and verdicts, never timings).
     pub observed: String,
     /// Total time of the case's exchanges, in milliseconds (redacted in snapshots).
@@ -327,6 +329,9 @@ impl Report {
 
 fn case_detail(case: &CaseReport) -> String {
     let mut detail = format!("expected: {}\nobserved: {}", case.expected, case.observed);
+    if !case.why.is_empty() {
+        let _ = write!(detail, "\nwhy: {}", case.why);
+    }
     if let Some(l) = &case.liveness {
         let _ = write!(detail, "\nliveness: {l}");
     }
@@ -394,6 +399,7 @@ mod tests {
             check: "auth".to_owned(),
             outcome,
             expected: "refused with 401 or 403".to_owned(),
+            why: String::new(),
             observed: observed.to_owned(),
             elapsed_ms: 0,
             latency_bucket: None,

@@ -518,6 +518,7 @@ fn unfinished(case: &Case, bound: Duration) -> CaseReport {
         check: case.check.as_str().to_owned(),
         outcome: Outcome::Fail,
         expected: "finished within the run's bound".to_owned(),
+        why: case.why().to_owned(),
         observed: format!(
             "not finished: the run's bound of {} ran out",
             humanize(bound)
@@ -1056,6 +1057,7 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
         check: case.check.as_str().to_owned(),
         outcome: seen.outcome,
         expected: seen.expected,
+        why: case.why().to_owned(),
         observed: seen.observed,
         elapsed_ms: seen.elapsed.as_millis() as u64,
         latency_bucket,

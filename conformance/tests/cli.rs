@@ -671,3 +671,19 @@ fn provider_urls_alone_start_no_bundled_receiver_and_reports_go_to_every_file() 
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("FORMAT=FILE"), "{}", bad.stderr);
 }
+
+/// `list --verbose` states what every case expects and why.
+#[test]
+fn list_verbose_gives_every_case_its_expectation_and_reason() {
+    let out = cli(&["list", "--verbose"], None, QUICK);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ids = cli(&["list"], None, QUICK).stdout;
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), ids.lines().count() * 3);
+    for chunk in lines.chunks(3) {
+        assert!(ids.lines().any(|id| id == chunk[0]), "{}", chunk[0]);
+        let expects = chunk[1].strip_prefix("    expects: ").expect(chunk[1]);
+        let why = chunk[2].strip_prefix("    why: ").expect(chunk[2]);
+        assert!(!expects.is_empty() && why.len() > 20, "{chunk:?}");
+    }
+}
