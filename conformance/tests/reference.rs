@@ -465,3 +465,52 @@ async fn a_stateful_receiver_passes_when_given_the_subject_it_knows() {
         "{logged:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dying_after_the_first_acknowledgement_is_reported_as_a_death() {
+    let provider = hookspec_conformance::specs::builtin_names()[0];
+    let specs = vec![hookspec_conformance::specs::builtin(provider).unwrap()];
+    let receiver = bundled::start(
+        &specs,
+        &Default::default(),
+        &[bundled::Fault::DieAfterFirstAck],
+    )
+    .await
+    .unwrap();
+    let report = Suite::from_specs(specs)
+        .credentials(Credentials::test())
+        .concurrency(1)
+        .run_bound(Duration::from_secs(60))
+        .run(&receiver.url())
+        .await
+        .unwrap();
+    receiver.shutdown(Duration::from_millis(200)).await;
+    assert!(!report.passed());
+    // The first case got the one acknowledgement and is the one that died.
+    let first = &report.cases[0];
+    assert_eq!(first.outcome, Outcome::Fail, "{}", report.to_pretty());
+    assert!(
+        first.observed.starts_with("receiver died"),
+        "{}",
+        first.observed
+    );
+    for later in &report.cases[1..] {
+        assert_eq!(
+            later.outcome,
+            Outcome::Skip,
+            "{}: {}",
+            later.id,
+            later.observed
+        );
+        assert!(
+            later.observed.starts_with("receiver down"),
+            "{}",
+            later.observed
+        );
+    }
+    assert!(
+        report.notes.iter().any(|n| n.contains(&first.id)),
+        "{:?}",
+        report.notes
+    );
+}

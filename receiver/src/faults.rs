@@ -47,6 +47,9 @@ pub enum Fault {
     ServerErrorOnOversize,
     /// Stops serving altogether after receiving a malformed body.
     DieAfterMalformed,
+    /// Acknowledges the first delivery it accepts, then stops serving altogether (a
+    /// process that crashes right after answering).
+    DieAfterFirstAck,
     /// Looks up the object an event names among the ones it knows
     /// (`ReceiverConfig::known_subjects`) and answers 500 when it is not there, instead of
     /// acknowledging an event about an object it has never seen.
@@ -191,6 +194,7 @@ pub(crate) fn wrap(
                     | Fault::AcceptMalformedJson
                     | Fault::ServerErrorOnOversize
                     | Fault::DieAfterMalformed
+                    | Fault::DieAfterFirstAck
                     | Fault::ServerErrorOnMissingDiscriminator
                     | Fault::AcceptMissingIat
             )
@@ -309,6 +313,13 @@ async fn misbehave(
         && response.status() == StatusCode::BAD_REQUEST
     {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    if on.contains(&Fault::DieAfterFirstAck)
+        && response.status().is_success()
+        && !dying.dead.swap(true, Ordering::SeqCst)
+    {
+        // The answer still goes out; the server stops right behind it.
+        dying.died.notify_one();
     }
     response
 }
