@@ -22,6 +22,7 @@ pub mod http;
 pub mod keys;
 pub mod mock_api;
 pub mod provider;
+pub mod receiver_cmd;
 pub mod record;
 pub mod report;
 pub mod send;

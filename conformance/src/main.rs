@@ -232,6 +232,13 @@ struct RunArgs {
     /// The full URL of one provider's endpoint; repeatable.
     #[arg(long, value_name = "NAME=URL", value_parser = parse_pair)]
     provider_url: Vec<(String, String)>,
+    /// Start the receiver with this shell command, wait until it accepts connections at
+    /// `--url`, keep its output in the report and say how it ended if it did.
+    #[arg(long, value_name = "CMD", requires = "url")]
+    receiver_cmd: Option<String>,
+    /// How long the receiver started by `--receiver-cmd` has to accept connections.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "30s")]
+    ready_timeout: Duration,
     #[command(flatten)]
     credentials: CredentialArgs,
     /// Where the suite serves every JWT provider's key source, each below `/<provider>`
@@ -754,6 +761,22 @@ async fn run(args: RunArgs) -> ExitCode {
             Ok(started) => started,
             Err(e) => return usage_error(e),
         };
+    let mut process = match (&args.receiver_cmd, &args.url) {
+        (Some(cmd), Some(url)) => match hookspec_conformance::receiver_cmd::ReceiverProcess::start(
+            cmd,
+            url,
+            args.ready_timeout,
+        )
+        .await
+        {
+            Ok(p) => {
+                eprintln!("receiver started: {cmd}");
+                Some(p)
+            }
+            Err(e) => return usage_error(e),
+        },
+        _ => None,
+    };
     let mock = match args.mock_api_listen {
         Some(addr) => match start_mock(addr, &specs, jwt_keys.clone()).await {
             Ok(m) => {
@@ -844,10 +867,30 @@ async fn run(args: RunArgs) -> ExitCode {
             bar.inc(1);
         });
     }
-    let report = match suite.run(&url).await {
+    let mut report = match suite.run(&url).await {
         Ok(r) => r,
         Err(e) => return usage_error(e),
     };
+    // A receiver the suite started: how it ended, if it did, and what it printed.
+    let mut process_ended = false;
+    if let Some(mut p) = process.take() {
+        if let Some(end) = p.ended() {
+            process_ended = true;
+            let died_after = report
+                .cases
+                .iter()
+                .find(|c| c.observed.starts_with("receiver died"))
+                .map_or_else(
+                    || "during the run".to_owned(),
+                    |c| format!("after {}", c.id),
+                );
+            report.notes.push(format!(
+                "the receiver process `{}` {end} {died_after}",
+                p.command()
+            ));
+        }
+        report.receiver_output = p.stop().await;
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -871,7 +914,7 @@ async fn run(args: RunArgs) -> ExitCode {
             ));
         }
     }
-    if report.passed() {
+    if report.passed() && !process_ended {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

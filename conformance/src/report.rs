@@ -144,6 +144,10 @@ pub struct Report {
     /// stopped answering.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What the receiver printed, when the suite ran it (`--receiver-cmd`): its last
+    /// lines, each `stdout: ` or `stderr: `.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receiver_output: Vec<String>,
 }
 
 /// Selectors of the fields that change from run to run, with their replacements, for
@@ -194,6 +198,7 @@ impl Report {
             summary,
             cases,
             notes,
+            receiver_output: Vec::new(),
         }
     }
 
@@ -311,6 +316,12 @@ impl Report {
         }
         for note in &self.notes {
             let _ = writeln!(out, "\nnote: {note}");
+        }
+        if !self.receiver_output.is_empty() {
+            let _ = writeln!(out, "\nthe receiver's output (last lines):");
+            for line in &self.receiver_output {
+                let _ = writeln!(out, "  {line}");
+            }
         }
         let s = &self.summary;
         let _ = writeln!(

@@ -687,3 +687,111 @@ fn list_verbose_gives_every_case_its_expectation_and_reason() {
         assert!(!expects.is_empty() && why.len() > 20, "{chunk:?}");
     }
 }
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// `--receiver-cmd` starts the receiver and waits for it: the standard-library Python
+/// receiver passes every Vezgo case run that way.
+#[test]
+fn a_receiver_started_by_the_suite_is_played() {
+    let port = free_port();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python_receiver.py");
+    let cmd = format!("exec python3 {script} {port}");
+    let url = format!("http://127.0.0.1:{port}");
+    let out = cli(
+        &[
+            "run",
+            "--url",
+            &url,
+            "--receiver-cmd",
+            &cmd,
+            "--provider",
+            "vezgo",
+            "--client-id",
+            "my-client",
+            "--format",
+            "json",
+        ],
+        None,
+        QUICK,
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["failed"], 0);
+    assert!(doc.get("notes").is_none(), "{doc}");
+}
+
+/// A receiver started with `--receiver-cmd` that crashes after its first answer: the
+/// case it answered is the one that died, the note names its exit status, its output is
+/// in the report, and the run fails.
+#[test]
+fn a_crash_of_a_started_receiver_is_attributed_to_its_case() {
+    let port = free_port();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/crashing_receiver.py"
+    );
+    let cmd = format!("exec python3 {script} {port}");
+    let url = format!("http://127.0.0.1:{port}");
+    let out = cli(
+        &[
+            "run",
+            "--url",
+            &url,
+            "--receiver-cmd",
+            &cmd,
+            "--provider",
+            "vezgo",
+            "--client-id",
+            "c",
+            "--only",
+            "vezgo/deliver/*",
+            "--concurrency",
+            "1",
+            "--format",
+            "json",
+        ],
+        None,
+        QUICK,
+    );
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    let first = cases[0]["id"].as_str().unwrap();
+    assert!(
+        cases[0]["observed"]
+            .as_str()
+            .unwrap()
+            .starts_with("receiver died"),
+        "{doc}"
+    );
+    assert!(cases[1..].iter().all(|c| c["outcome"] == "skip"), "{doc}");
+    let notes: Vec<&str> = doc["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("exited with status 3") && n.contains(first)),
+        "{notes:?}"
+    );
+    let output: Vec<&str> = doc["receiver_output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(output.contains(&"stdout: listening"), "{output:?}");
+    assert!(
+        output
+            .iter()
+            .any(|l| l.starts_with("stderr: handled one delivery")),
+        "{output:?}"
+    );
+}
