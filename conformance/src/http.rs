@@ -123,6 +123,16 @@ pub fn endpoint_uri(endpoint: &str) -> Result<http::Uri, String> {
     Ok(url)
 }
 
+/// Whether something accepts a TCP connection at `url`'s host and port within `wait`
+/// (the suite's liveness check, and the wait for a receiver it started).
+pub async fn accepts_connections(url: &http::Uri, wait: std::time::Duration) -> bool {
+    let Some(authority) = url.authority() else {
+        return false;
+    };
+    let connect = TcpStream::connect((authority.host(), authority.port_u16().unwrap_or(80)));
+    matches!(tokio::time::timeout(wait, connect).await, Ok(Ok(_)))
+}
+
 /// The HTTP method a spec's deliveries use.
 pub fn delivery_method(method: hookspec_codegen::model::HttpMethod) -> http::Method {
     match method {

@@ -24,12 +24,7 @@ impl ReceiverProcess {
     /// accepts connections at `url`'s host and port. Fails, with what the process printed,
     /// when it exits first or never gets there.
     pub async fn start(command: &str, url: &str, ready_timeout: Duration) -> Result<Self, String> {
-        let uri: http::Uri = url.parse().map_err(|e| format!("bad --url {url}: {e}"))?;
-        let host = uri
-            .host()
-            .ok_or_else(|| format!("--url {url} has no host"))?
-            .to_owned();
-        let port = uri.port_u16().unwrap_or(80);
+        let uri = crate::http::endpoint_uri(url).map_err(|e| format!("--url {e}"))?;
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(command)
@@ -59,13 +54,12 @@ impl ReceiverProcess {
                     process.output().join("\n")
                 ));
             }
-            let connect = tokio::net::TcpStream::connect((host.as_str(), port));
-            if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(500), connect).await {
+            if crate::http::accepts_connections(&uri, Duration::from_millis(500)).await {
                 return Ok(process);
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(format!(
-                    "the receiver `{command}` did not accept connections at {host}:{port} within {}; its output:\n{}",
+                    "the receiver `{command}` did not accept connections at {url} within {}; its output:\n{}",
                     crate::suite::humanize(ready_timeout),
                     process.output().join("\n")
                 ));

@@ -673,19 +673,11 @@ impl Target {
     /// Whether something still accepts connections at the receiver's address (twice, a
     /// moment apart, before saying no).
     async fn accepts_connections(&self) -> bool {
-        let Some(authority) = self.url.authority() else {
-            return false;
-        };
-        let address = (
-            authority.host().to_owned(),
-            authority.port_u16().unwrap_or(80),
-        );
         for attempt in 0..2 {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            let connect = tokio::net::TcpStream::connect(address.clone());
-            if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(2), connect).await {
+            if crate::http::accepts_connections(&self.url, Duration::from_secs(2)).await {
                 return true;
             }
         }
@@ -984,10 +976,10 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
         }
         Plan::KeyFetched => {
             let mut s = Seen::new("the receiver fetched a verification key".to_owned());
-            let acknowledged = t.deliveries.load(Ordering::Relaxed)
-                - t.rejected
-                    .load(Ordering::Relaxed)
-                    .min(t.deliveries.load(Ordering::Relaxed));
+            let acknowledged = t
+                .deliveries
+                .load(Ordering::Relaxed)
+                .saturating_sub(t.rejected.load(Ordering::Relaxed));
             match t.side.key_fetches() {
                 None => {
                     s.outcome = Outcome::Skip;

@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 use hookspec::runtime::ParseError;
 use hookspec_codegen::emit_schema;
 use hookspec_codegen::ir::{self, FieldDef, Provider, StructDef, TypeDef, TypeRef};
+use hookspec_codegen::model::header_ref;
 use serde_json::{json, Value};
+
+mod common;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -99,7 +102,7 @@ impl Schemas {
                     .discriminator
                     .iter()
                     .zip(&event.when)
-                    .map(|(d, own)| match hookspec_codegen::model::header_ref(d) {
+                    .map(|(d, own)| match header_ref(d) {
                         Some(_) => own.clone(),
                         None => entry["properties"][d]["const"]
                             .as_str()
@@ -136,16 +139,14 @@ struct Rust {
 /// events in headers; others get none).
 fn rust(p: &Provider, event: &str, body: &Value) -> Rust {
     let bytes = serde_json::to_vec(body).unwrap();
-    let mut headers = http::HeaderMap::new();
     let own = p.events.iter().find(|e| e.name == event).unwrap();
-    for (d, value) in p.discriminator.iter().zip(&own.when) {
-        if let Some(name) = hookspec_codegen::model::header_ref(d) {
-            headers.insert(
-                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                value.parse().unwrap(),
-            );
-        }
-    }
+    let named: Vec<(String, String)> = p
+        .discriminator
+        .iter()
+        .zip(&own.when)
+        .filter_map(|(d, value)| Some((header_ref(d)?.to_owned(), value.clone())))
+        .collect();
+    let headers = common::header_map(&named);
     match hookspec::parse_delivery(&p.name, &headers, &bytes).expect("provider exists") {
         Ok(e) if e.name() == "Unknown" => Rust {
             event: None,

@@ -4,6 +4,8 @@ use std::path::Path;
 
 use hookspec_codegen::model::ProviderSpec;
 
+mod common;
+
 fn specs() -> Vec<ProviderSpec> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
     hookspec_codegen::load_dir(&dir)
@@ -25,24 +27,12 @@ fn unknown_in(provider: &str, headers: &http::HeaderMap, body: &[u8]) -> Vec<Str
         .unknown_fields()
 }
 
-fn event_headers(spec: &ProviderSpec, event: &hookspec_codegen::model::Event) -> http::HeaderMap {
-    hookspec_codegen::check::when_headers(spec, event)
-        .into_iter()
-        .map(|(name, value)| {
-            (
-                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                value.parse().unwrap(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn documented_examples_have_no_unknown_fields_and_added_ones_are_named() {
     let mut checked = 0;
     for spec in specs() {
         for event in &spec.events {
-            let headers = event_headers(&spec, event);
+            let headers = common::header_map(&hookspec_codegen::check::when_headers(&spec, event));
             for example in &event.examples {
                 let body = example.as_bytes();
                 let documented = unknown_in(&spec.provider, &headers, body);
