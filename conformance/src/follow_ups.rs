@@ -324,6 +324,7 @@ fn report(
         liveness: None,
         attempts: None,
         warnings: Vec::new(),
+        exchanges: Vec::new(),
     }
 }
 

@@ -141,10 +141,16 @@ pub fn delivery_method(method: hookspec_codegen::model::HttpMethod) -> http::Met
     }
 }
 
-/// A request header's value as the suite may show or save it: the `Authorization` value
-/// is the receiver's own credential and is redacted; signatures are fine to show.
+/// A request header's value as the suite may show or save it: credentials (the
+/// `Authorization` value, headers named like a secret, token, password or API key) are
+/// the receiver's own and are redacted; signatures prove one body only and are shown.
 pub fn shown_header_value<'a>(name: &str, value: &'a str) -> &'a str {
-    if name.eq_ignore_ascii_case("authorization") {
+    let name = name.to_ascii_lowercase();
+    let credential = name == "authorization"
+        || ["secret", "token", "password", "api-key", "apikey"]
+            .iter()
+            .any(|w| name.contains(w));
+    if credential {
         "[redacted]"
     } else {
         value

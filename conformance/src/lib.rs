@@ -18,6 +18,7 @@
 pub mod bundled;
 pub mod cases;
 pub mod follow_ups;
+pub mod html_report;
 pub mod http;
 pub mod keys;
 pub mod mock_api;

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -15,6 +16,7 @@ use hookspec_conformance::follow_ups;
 use hookspec_conformance::keys::{self, KeyRing, KeyServer};
 use hookspec_conformance::mock_api::{MockApiServer, MockCredentials};
 use hookspec_conformance::provider::ProviderSide;
+use hookspec_conformance::receiver_cmd::{ReceiverProcess, Supervisor};
 use hookspec_conformance::send::Override;
 use hookspec_conformance::{Credentials, Report, SharedCredentials, Suite};
 
@@ -239,6 +241,10 @@ struct RunArgs {
     /// How long the receiver started by `--receiver-cmd` has to accept connections.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "30s")]
     ready_timeout: Duration,
+    /// When the receiver started by `--receiver-cmd` dies, start it again and go on (at
+    /// most 5 times): the case after which it died fails, the rest of the run is still told.
+    #[arg(long, requires = "receiver_cmd")]
+    restart: bool,
     #[command(flatten)]
     credentials: CredentialArgs,
     /// Where the suite serves every JWT provider's key source, each below `/<provider>`
@@ -262,7 +268,8 @@ struct RunArgs {
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Also write the report in this format to this file (`json=report.json`,
-    /// `junit=junit.xml`, `pretty=report.txt`), beside the main output; repeatable.
+    /// `junit=junit.xml`, `html=report.html`, `pretty=report.txt`), beside the main output;
+    /// repeatable.
     #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report_arg)]
     reports: Vec<(Format, PathBuf)>,
     /// Save every exchange under this directory, one JSON-lines file per case.
@@ -440,6 +447,8 @@ enum Format {
     Json,
     /// JUnit XML.
     Junit,
+    /// One self-contained HTML page, with each case's requests and responses.
+    Html,
 }
 
 /// `FORMAT=FILE` of `--report`.
@@ -448,7 +457,7 @@ fn parse_report_arg(s: &str) -> Result<(Format, PathBuf), String> {
         .split_once('=')
         .ok_or_else(|| format!("`{s}` is not FORMAT=FILE"))?;
     let format = Format::from_str(format, true)
-        .map_err(|_| format!("`{format}` is not a report format (pretty, json or junit)"))?;
+        .map_err(|_| format!("`{format}` is not a report format (pretty, json, junit or html)"))?;
     if file.is_empty() {
         return Err(format!("`{s}` names no file"));
     }
@@ -761,20 +770,16 @@ async fn run(args: RunArgs) -> ExitCode {
             Ok(started) => started,
             Err(e) => return usage_error(e),
         };
-    let mut process = match (&args.receiver_cmd, &args.url) {
-        (Some(cmd), Some(url)) => match hookspec_conformance::receiver_cmd::ReceiverProcess::start(
-            cmd,
-            url,
-            args.ready_timeout,
-        )
-        .await
-        {
-            Ok(p) => {
-                eprintln!("receiver started: {cmd}");
-                Some(p)
+    let supervisor = match (&args.receiver_cmd, &args.url) {
+        (Some(cmd), Some(url)) => {
+            match ReceiverProcess::start(cmd, url, args.ready_timeout).await {
+                Ok(p) => {
+                    eprintln!("receiver started: {cmd}");
+                    Some(Arc::new(Supervisor::new(p, url, args.ready_timeout)))
+                }
+                Err(e) => return usage_error(e),
             }
-            Err(e) => return usage_error(e),
-        },
+        }
         _ => None,
     };
     let mock = match args.mock_api_listen {
@@ -855,6 +860,16 @@ async fn run(args: RunArgs) -> ExitCode {
     if let Some(m) = &mock {
         suite = suite.follow_ups(m.log.clone(), follow_ups::DEFAULT_WAIT);
     }
+    if let (true, Some(s)) = (args.restart, &supervisor) {
+        let s = s.clone();
+        suite = suite.restart_receiver(Arc::new(move |after| {
+            let s = s.clone();
+            Box::pin(async move { s.restart(&after).await })
+        }));
+    }
+    if args.format == Format::Html || args.reports.iter().any(|(f, _)| *f == Format::Html) {
+        suite = suite.capture_exchanges();
+    }
     let total = match suite.cases() {
         Ok(c) => c.len() as u64,
         Err(e) => return usage_error(e),
@@ -871,25 +886,19 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return usage_error(e),
     };
-    // A receiver the suite started: how it ended, if it did, and what it printed.
-    let mut process_ended = false;
-    if let Some(mut p) = process.take() {
-        if let Some(end) = p.ended() {
-            process_ended = true;
-            let died_after = report
-                .cases
-                .iter()
-                .find(|c| c.observed.starts_with("receiver died"))
-                .map_or_else(
-                    || "during the run".to_owned(),
-                    |c| format!("after {}", c.id),
-                );
-            report.notes.push(format!(
-                "the receiver process `{}` {end} {died_after}",
-                p.command()
-            ));
-        }
-        report.receiver_output = p.stop().await;
+    // A receiver the suite started: how it ended, each time it did, and what it printed.
+    let mut process_died = false;
+    if let Some(s) = supervisor {
+        let last_died = report
+            .cases
+            .iter()
+            .rev()
+            .find(|c| c.observed.starts_with("receiver died"))
+            .map(|c| c.id.clone());
+        let finished = s.finish(last_died.as_deref()).await;
+        process_died = finished.died;
+        report.notes.extend(finished.notes);
+        report.receiver_output = finished.output;
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -914,7 +923,7 @@ async fn run(args: RunArgs) -> ExitCode {
             ));
         }
     }
-    if report.passed() && !process_ended {
+    if report.passed() && !process_died {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -965,6 +974,7 @@ fn write_report(
         Format::Pretty => report.to_pretty(),
         Format::Json => report.to_json() + "\n",
         Format::Junit => report.to_junit(),
+        Format::Html => report.to_html(),
     };
     match out {
         Some(path) => std::fs::write(path, text),

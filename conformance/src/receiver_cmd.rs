@@ -91,7 +91,7 @@ impl ReceiverProcess {
     }
 
     /// Stops it (if it still runs) and gives a moment for its last output to be read.
-    pub async fn stop(mut self) -> Vec<String> {
+    pub async fn stop(&mut self) -> Vec<String> {
         let _ = self.child.kill().await;
         tokio::time::sleep(Duration::from_millis(50)).await;
         self.output()
@@ -127,4 +127,132 @@ fn keep_lines(
             kept.push_back(format!("{label}: {line}"));
         }
     });
+}
+
+/// Restarts after which a receiver that keeps dying is left down: each death already
+/// fails its case, and a receiver that dies on every delivery tells nothing more.
+pub const MAX_RESTARTS: usize = 5;
+
+/// The receiver process of a run with `--restart`: started again each time it dies, with
+/// each death and every process's output kept for the report.
+pub struct Supervisor {
+    url: String,
+    ready_timeout: Duration,
+    state: tokio::sync::Mutex<Supervised>,
+}
+
+struct Supervised {
+    current: ReceiverProcess,
+    /// How each earlier process ended, in words, for the report's notes.
+    deaths: Vec<String>,
+    /// Output of the processes that ended, with a line between processes.
+    earlier_output: Vec<String>,
+    /// Whether the current process's end is in `deaths` already (it was not replaced).
+    current_noted: bool,
+}
+
+/// What a supervised run leaves for the report.
+pub struct Finished {
+    /// One note per death, restarted or not.
+    pub notes: Vec<String>,
+    /// Every process's output, oldest first.
+    pub output: Vec<String>,
+    /// Whether any process of the run died or ended on its own.
+    pub died: bool,
+}
+
+impl Supervisor {
+    /// Supervises `process`, which accepts connections at `url`.
+    pub fn new(process: ReceiverProcess, url: &str, ready_timeout: Duration) -> Supervisor {
+        Supervisor {
+            url: url.to_owned(),
+            ready_timeout,
+            state: tokio::sync::Mutex::new(Supervised {
+                current: process,
+                deaths: Vec::new(),
+                earlier_output: Vec::new(),
+                current_noted: false,
+            }),
+        }
+    }
+
+    /// Records how the current process ended (killing it if it still runs but stopped
+    /// accepting connections) and starts the command again, unless it has been
+    /// restarted [`MAX_RESTARTS`] times already.
+    pub async fn restart(&self, after_case: &str) -> Result<(), String> {
+        let mut state = self.state.lock().await;
+        let command = state.current.command().to_owned();
+        let end = match state.current.ended() {
+            Some(end) => end,
+            None => {
+                let _ = state.current.child.kill().await;
+                "stopped accepting connections and was killed".to_owned()
+            }
+        };
+        if state.current_noted {
+            return Err("it could not be restarted before".to_owned());
+        }
+        state.current_noted = true;
+        let restarts = state.deaths.len();
+        if restarts >= MAX_RESTARTS {
+            state.deaths.push(format!(
+                "the receiver process `{command}` {end} after {after_case}; not restarted \
+                 again after {MAX_RESTARTS} restarts"
+            ));
+            return Err(format!("{MAX_RESTARTS} restarts already"));
+        }
+        match ReceiverProcess::start(&command, &self.url, self.ready_timeout).await {
+            Ok(next) => {
+                let lines = state.current.output();
+                state.earlier_output.extend(lines);
+                state.deaths.push(format!(
+                    "the receiver process `{command}` {end} after {after_case}; restarted \
+                     ({} of at most {MAX_RESTARTS})",
+                    restarts + 1
+                ));
+                state
+                    .earlier_output
+                    .push(format!("hookspec: restarted after {after_case}"));
+                state.current = next;
+                state.current_noted = false;
+                Ok(())
+            }
+            Err(why) => {
+                state.deaths.push(format!(
+                    "the receiver process `{command}` {end} after {after_case}; starting it \
+                     again failed: {why}"
+                ));
+                Err("starting it again failed".to_owned())
+            }
+        }
+    }
+
+    /// Stops the current process and gives what the run leaves for the report. When the
+    /// current process ended and no restart noted it, its end is a note too, after
+    /// `last_died` (the last case that saw a death), if any.
+    pub async fn finish(&self, last_died: Option<&str>) -> Finished {
+        let mut state = self.state.lock().await;
+        let mut notes = std::mem::take(&mut state.deaths);
+        let mut died = !notes.is_empty();
+        if let Some(end) = state.current.ended() {
+            died = true;
+            if !state.current_noted {
+                let when = last_died.map_or_else(
+                    || "during the run".to_owned(),
+                    |case| format!("after {case}"),
+                );
+                notes.push(format!(
+                    "the receiver process `{}` {end} {when}",
+                    state.current.command()
+                ));
+            }
+        }
+        let mut output = std::mem::take(&mut state.earlier_output);
+        output.extend(state.current.stop().await);
+        Finished {
+            notes,
+            output,
+            died,
+        }
+    }
 }

@@ -7,6 +7,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::http::{shown_header_value, Exchange, Outgoing};
+use crate::report::{shown_body, ExchangeRecord};
 
 /// Request bodies up to this size are saved whole; larger ones only by digest.
 const MAX_SAVED_BODY: usize = 64 * 1024;
@@ -55,6 +56,26 @@ impl Recorder {
         if let Err(e) = write {
             eprintln!("hookspec-conformance: cannot record an exchange of {id}: {e}");
         }
+    }
+}
+
+/// `request` and what came back as a report keeps them: credentials redacted, bodies as
+/// text cut to what a report shows.
+pub fn exchange_record(request: &Outgoing, x: &Exchange) -> ExchangeRecord {
+    ExchangeRecord {
+        method: request.method.as_str().to_owned(),
+        url: request.url.to_string(),
+        request_headers: request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), shown_header_value(n, v).to_owned()))
+            .collect(),
+        request_body: shown_body(request.body.bytes()),
+        request_bytes: request.body.len(),
+        observed: x.observed.to_string(),
+        response_headers: x.response_headers.clone(),
+        response_body: shown_body(&x.response_body),
+        elapsed_ms: x.elapsed.as_millis() as u64,
     }
 }
 

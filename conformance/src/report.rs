@@ -112,6 +112,46 @@ pub struct CaseReport {
     /// Things that passed but deserve attention.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The case's requests and responses, secrets redacted, when the run kept them (for
+    /// the HTML report; never in JSON, where signatures and timings would churn).
+    #[serde(skip)]
+    pub exchanges: Vec<ExchangeRecord>,
+}
+
+/// One request of a case and what came back, as a report shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExchangeRecord {
+    /// `POST`.
+    pub method: String,
+    /// Where it went.
+    pub url: String,
+    /// Request headers, credentials redacted.
+    pub request_headers: Vec<(String, String)>,
+    /// The request body as text (lossy UTF-8), cut at [`SHOWN_BODY_BYTES`].
+    pub request_body: String,
+    /// The request body's full length.
+    pub request_bytes: usize,
+    /// What the receiver did, in words.
+    pub observed: String,
+    /// Response headers.
+    pub response_headers: Vec<(String, String)>,
+    /// What was read of the response body, as text, cut at [`SHOWN_BODY_BYTES`].
+    pub response_body: String,
+    /// Time to the response head (or the verdict).
+    pub elapsed_ms: u64,
+}
+
+/// Body bytes a report shows of each request and response.
+pub const SHOWN_BODY_BYTES: usize = 8 * 1024;
+
+/// `bytes` as text for a report: lossy UTF-8, cut at [`SHOWN_BODY_BYTES`] with a note.
+pub fn shown_body(bytes: &[u8]) -> String {
+    let cut = bytes.len().min(SHOWN_BODY_BYTES);
+    let mut text = String::from_utf8_lossy(&bytes[..cut]).into_owned();
+    if cut < bytes.len() {
+        text.push_str(&format!("\n[… {} more bytes not shown]", bytes.len() - cut));
+    }
+    text
 }
 
 /// Counts over the whole run.
@@ -418,6 +458,7 @@ mod tests {
             liveness: None,
             attempts: None,
             warnings: Vec::new(),
+            exchanges: Vec::new(),
         }
     }
 

@@ -120,6 +120,9 @@ pub struct Override {
     pub path: String,
     /// The value: `VALUE` parsed as JSON when it parses, else the text as a string.
     pub value: Value,
+    /// Only where the value fits the field's type: a non-numeric id leaves a number
+    /// field alone (`--subject` names one object; a UUID must not land in an integer id).
+    pub only_if_it_fits: bool,
 }
 
 impl std::str::FromStr for Override {
@@ -136,6 +139,7 @@ impl std::str::FromStr for Override {
         Ok(Override {
             path: path.to_owned(),
             value,
+            only_if_it_fits: false,
         })
     }
 }
@@ -178,6 +182,9 @@ pub fn apply_where_present(body: &Bytes, overrides: &[Override]) -> Bytes {
                     .filter(Value::is_number),
                 _ => None,
             };
+            if o.only_if_it_fits && slot.is_number() && numeric.is_none() {
+                continue;
+            }
             *slot = numeric.unwrap_or_else(|| o.value.clone());
             changed = true;
         }
@@ -362,6 +369,32 @@ mod tests {
 
     fn o(s: &str) -> Override {
         s.parse().unwrap()
+    }
+
+    /// `--set` writes what it is given; `--subject`'s override skips number fields when
+    /// its id is not a number, and turns numeric text into a number.
+    #[test]
+    fn subject_overrides_keep_number_fields_numbers() {
+        let body = Bytes::from_static(br#"{"c":{"item_id":1,"user_uuid":"u"}}"#);
+        let subject = |path: &str, id: &str| Override {
+            path: path.to_owned(),
+            value: serde_json::Value::String(id.to_owned()),
+            only_if_it_fits: true,
+        };
+        let uuid = "3f1c9a7e-5b2d";
+        let out = apply_where_present(
+            &body,
+            &[subject("c.item_id", uuid), subject("c.user_uuid", uuid)],
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["c"]["item_id"], 1);
+        assert_eq!(doc["c"]["user_uuid"], uuid);
+        let out = apply_where_present(&body, &[subject("c.item_id", "4242")]);
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["c"]["item_id"], 4242);
+        let out = apply_where_present(&body, &[o(&format!("c.item_id={uuid}"))]);
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["c"]["item_id"], uuid);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::http::{exchange, Exchange, Limits, Observed, Outgoing, OutgoingBody};
 use crate::mock_api::CallLog;
 use crate::provider::{Credentials, ProviderSide};
 use crate::record::Recorder;
-use crate::report::{AttemptReport, CaseReport, LatencyBucket, Outcome, Report};
+use crate::report::{AttemptReport, CaseReport, ExchangeRecord, LatencyBucket, Outcome, Report};
 
 /// Why a suite could not run.
 #[derive(Debug)]
@@ -86,7 +86,16 @@ pub struct Suite {
     follow_ups: Option<(CallLog, Duration)>,
     overrides: Vec<crate::send::Override>,
     subject: Option<String>,
+    restart: Option<Restart>,
+    capture: bool,
 }
+
+/// Starts the receiver again after it died (`--restart`): called with the id of the case
+/// after which it stopped answering; `Err` when it could not or should not be started
+/// again, and the run goes on as with a dead receiver.
+pub type Restart = Arc<
+    dyn Fn(String) -> futures_util::future::BoxFuture<'static, Result<(), String>> + Send + Sync,
+>;
 
 /// Deliveries a provider's circuit breaker needs to see before it judges a rejection rate.
 /// Providers do not publish one; without any, a single failed first attempt would be
@@ -119,6 +128,8 @@ impl Suite {
             follow_ups: None,
             overrides: Vec::new(),
             subject: None,
+            restart: None,
+            capture: false,
         }
     }
 
@@ -197,7 +208,8 @@ impl Suite {
     }
 
     /// Names this object in every body the run sends: the value goes wherever the body
-    /// has one of the spec's `envelope.subject` paths (the unknown-subject case aside).
+    /// has one of the spec's `envelope.subject` paths (the unknown-subject case aside),
+    /// except number fields when it is not a number.
     pub fn subject(mut self, id: impl Into<String>) -> Suite {
         self.subject = Some(id.into());
         self
@@ -217,6 +229,7 @@ impl Suite {
                     .map(|path| crate::send::Override {
                         path: path.clone(),
                         value: serde_json::Value::String(id.clone()),
+                        only_if_it_fits: true,
                     })
             })
             .collect();
@@ -272,6 +285,21 @@ impl Suite {
     /// Saves every exchange under `dir`, one JSON file per case.
     pub fn record(mut self, dir: impl Into<PathBuf>) -> Suite {
         self.record = Some(dir.into());
+        self
+    }
+
+    /// When the receiver dies, calls `restart` and goes on with the receiver it started:
+    /// the case after which it died still fails (`receiver died`, `restarted`), cases in
+    /// flight then fail as `receiver died while in flight`, later cases run as usual.
+    pub fn restart_receiver(mut self, restart: Restart) -> Suite {
+        self.restart = Some(restart);
+        self
+    }
+
+    /// Keeps each case's requests and responses (secrets redacted) in its report, for the
+    /// HTML report.
+    pub fn capture_exchanges(mut self) -> Suite {
+        self.capture = true;
         self
     }
 
@@ -367,6 +395,10 @@ impl Suite {
             slow_body: self.slow_body,
             retry_time_scale: self.retry_time_scale.unwrap_or(1.0),
             recorder,
+            restart: self.restart.clone(),
+            restart_lock: tokio::sync::Mutex::new(()),
+            generation: AtomicUsize::new(0),
+            captured: self.capture.then(Default::default),
         });
         let deadline = started + self.run_bound;
         let run_started = started;
@@ -401,6 +433,7 @@ impl Suite {
                         if let Some(down) = target.down() {
                             return (order, receiver_down(&case, &down));
                         }
+                        let generation = ctx.generation.load(Ordering::SeqCst);
                         let report =
                             match tokio::time::timeout_at(deadline, run_case(&target, &ctx, &case))
                                 .await
@@ -408,7 +441,16 @@ impl Suite {
                                 Ok(r) => r,
                                 Err(_) => unfinished(&case, run_bound),
                             };
-                        let report = target.after_case(report, run_started).await;
+                        let mut report = target
+                            .after_case(&ctx, report, generation, run_started)
+                            .await;
+                        if let Some(captured) = &ctx.captured {
+                            report.exchanges = captured
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .remove(&case.id)
+                                .unwrap_or_default();
+                        }
                         if let Some(p) = progress {
                             p(&report);
                         }
@@ -498,6 +540,16 @@ fn globs(patterns: &[String]) -> Result<Option<GlobSet>, SuiteError> {
         .map_err(|e| SuiteError::BadGlob(e.to_string()))
 }
 
+/// A failed case that was in flight when the receiver died (and was restarted): what it
+/// saw says more about the death than about the receiver's handling of it.
+fn died_in_flight(mut report: CaseReport) -> CaseReport {
+    report.observed = format!(
+        "receiver died while this case was in flight ({})",
+        report.observed
+    );
+    report
+}
+
 /// A case not run because the receiver had stopped answering.
 fn receiver_down(case: &Case, down: &Down) -> CaseReport {
     CaseReport {
@@ -529,6 +581,7 @@ fn unfinished(case: &Case, bound: Duration) -> CaseReport {
         liveness: None,
         attempts: None,
         warnings: Vec::new(),
+        exchanges: Vec::new(),
     }
 }
 
@@ -537,7 +590,18 @@ struct RunContext {
     slow_body: Duration,
     retry_time_scale: f64,
     recorder: Option<Arc<Recorder>>,
+    restart: Option<Restart>,
+    /// One restart at a time: the cases that see the same death wait for the first.
+    restart_lock: tokio::sync::Mutex<()>,
+    /// Counts restarts; a case that started before the latest one was in flight when the
+    /// receiver died.
+    generation: AtomicUsize,
+    /// Each case's exchanges by case id, when the report keeps them.
+    captured: Option<std::sync::Mutex<std::collections::HashMap<String, Vec<ExchangeRecord>>>>,
 }
+
+/// Exchanges kept per case for the report (a retry case has one per attempt).
+const MAX_CAPTURED_EXCHANGES: usize = 16;
 
 /// One provider's endpoint and what the provider expects of it.
 struct Target {
@@ -689,32 +753,54 @@ impl Target {
     }
 
     /// Checks the receiver after `report`'s case: when it no longer accepts connections,
-    /// the case fails as `receiver died` and the receiver is marked down (the first case
-    /// to see it names when).
-    async fn after_case(&self, mut report: CaseReport, started: Instant) -> CaseReport {
+    /// the case fails as `receiver died` and the receiver is started again (with a
+    /// restarter) or marked down (the first case to see it names when). `generation` is
+    /// the restart count when the case started.
+    async fn after_case(
+        &self,
+        ctx: &RunContext,
+        mut report: CaseReport,
+        generation: usize,
+        started: Instant,
+    ) -> CaseReport {
         if report.outcome == Outcome::Skip {
             return report;
         }
         tokio::time::sleep(LIVENESS_GRACE).await;
-        if self.accepts_connections().await {
+        let alive = self.accepts_connections().await;
+        if alive {
             self.seen_alive.store(true, Ordering::Relaxed);
-            return report;
         }
-        if !self.seen_alive.load(Ordering::Relaxed) {
-            return report;
+        if ctx.generation.load(Ordering::SeqCst) != generation && report.outcome == Outcome::Fail {
+            return died_in_flight(report);
         }
-        {
-            let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
-            down.get_or_insert_with(|| Down {
-                after: report.id.clone(),
-                at: started.elapsed(),
-            });
+        if alive || !self.seen_alive.load(Ordering::Relaxed) {
+            return report;
         }
         report.outcome = Outcome::Fail;
         report.observed = format!(
             "receiver died: it stopped accepting connections after this case ({})",
             report.observed
         );
+        if let Some(restart) = &ctx.restart {
+            let _one_at_a_time = ctx.restart_lock.lock().await;
+            if ctx.generation.load(Ordering::SeqCst) != generation {
+                return died_in_flight(report);
+            }
+            match restart(report.id.clone()).await {
+                Ok(()) => {
+                    ctx.generation.fetch_add(1, Ordering::SeqCst);
+                    report.observed.push_str("; restarted");
+                    return report;
+                }
+                Err(why) => report.observed.push_str(&format!("; not restarted: {why}")),
+            }
+        }
+        let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
+        down.get_or_insert_with(|| Down {
+            after: report.id.clone(),
+            at: started.elapsed(),
+        });
         report
     }
 
@@ -782,13 +868,22 @@ impl Target {
     }
 
     async fn send(&self, ctx: &RunContext, case: &Case, request: Outgoing) -> Exchange {
-        let recorded = ctx.recorder.as_ref().map(|_| request.clone());
+        let kept = (ctx.recorder.is_some() || ctx.captured.is_some()).then(|| request.clone());
         let x = exchange(request, self.limits).await;
         if x.observed.status().is_some() {
             self.seen_alive.store(true, Ordering::Relaxed);
         }
-        if let (Some(r), Some(req)) = (&ctx.recorder, recorded) {
-            r.exchange(&case.id, &req, &x);
+        if let Some(req) = kept {
+            if let Some(r) = &ctx.recorder {
+                r.exchange(&case.id, &req, &x);
+            }
+            if let Some(captured) = &ctx.captured {
+                let mut captured = captured.lock().unwrap_or_else(|p| p.into_inner());
+                let list = captured.entry(case.id.clone()).or_default();
+                if list.len() < MAX_CAPTURED_EXCHANGES {
+                    list.push(crate::record::exchange_record(&req, &x));
+                }
+            }
         }
         x
     }
@@ -1061,6 +1156,7 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
         liveness: seen.liveness,
         attempts: seen.attempts,
         warnings,
+        exchanges: Vec::new(),
     }
 }
 

@@ -2,10 +2,8 @@
 //! `send`, `sign` and `validate` against the reference receiver. Every run of the binary
 //! is bounded in time and killed past its bound.
 
-use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hookspec_conformance::http::{exchange, Limits, Observed, Outgoing, OutgoingBody};
 use hookspec_conformance::keys::{self, KeyRing, KeyServer};
@@ -13,59 +11,15 @@ use hookspec_conformance::{bundled, specs};
 use p256::pkcs8::EncodePrivateKey;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hookspec-conformance");
+mod common;
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use common::{free_port, run_bounded, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hookspec-conformance");
 
 /// Runs the binary with `args` (and `stdin`), killing it after `bound`.
 fn cli(args: &[&str], stdin: Option<&[u8]>, bound: Duration) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the binary");
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.unwrap_or_default().to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    // Read both pipes while waiting, so a large report cannot block the child.
-    let stdout = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let stderr = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + bound;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{args:?} did not finish within {bound:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    writer.join().unwrap();
-    Output {
-        code: status.code().expect("exited, not killed by a signal"),
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
+    run_bounded(BIN, args, stdin, bound)
 }
 
 /// [`cli`] from async tests, off the runtime's worker threads.
@@ -688,11 +642,6 @@ fn list_verbose_gives_every_case_its_expectation_and_reason() {
     }
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 /// `--receiver-cmd` starts the receiver and waits for it: the standard-library Python
 /// receiver passes every Vezgo case run that way.
 #[test]
@@ -791,7 +740,153 @@ fn a_crash_of_a_started_receiver_is_attributed_to_its_case() {
     assert!(
         output
             .iter()
-            .any(|l| l.starts_with("stderr: handled one delivery")),
+            .any(|l| l.starts_with("stderr: handled the fatal delivery")),
         "{output:?}"
+    );
+}
+
+/// With `--restart`, a receiver that crashes on one event (Vezgo's `SyncError`) is started
+/// again: exactly the cases whose deliveries carry that event die, each is named in a
+/// note with the exit status, and every other case still runs and passes.
+#[test]
+fn restart_starts_a_crashed_receiver_again_and_the_run_goes_on() {
+    let port = free_port();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/crashing_receiver.py"
+    );
+    let cmd = format!("exec python3 {script} {port} SyncError");
+    let url = format!("http://127.0.0.1:{port}");
+    let out = cli(
+        &[
+            "run",
+            "--url",
+            &url,
+            "--receiver-cmd",
+            &cmd,
+            "--restart",
+            "--provider",
+            "vezgo",
+            "--client-id",
+            "c",
+            "--only",
+            "vezgo/deliver/*",
+            "--only",
+            "vezgo/tolerate/extra-field",
+            "--only",
+            "vezgo/latency/*",
+            "--concurrency",
+            "1",
+            "--format",
+            "json",
+        ],
+        None,
+        QUICK,
+    );
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let outcome = |id: &str| {
+        let case = doc["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {doc}"));
+        (
+            case["outcome"].as_str().unwrap().to_owned(),
+            case["observed"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (died, observed) = outcome("vezgo/deliver/SyncError");
+    assert_eq!(died, "fail");
+    assert!(
+        observed.starts_with("receiver died") && observed.ends_with("restarted"),
+        "{observed}"
+    );
+    // SyncAccount's example (first example, so also the latency case's) never mentions
+    // SyncError: those cases ran against the restarted receiver and passed.
+    for id in [
+        "vezgo/deliver/SyncAccount",
+        "vezgo/tolerate/extra-field",
+        "vezgo/latency/first-example",
+    ] {
+        assert_eq!(outcome(id).0, "pass", "{id}: {doc}");
+    }
+    assert_eq!(doc["summary"]["skipped"], 0, "{doc}");
+    let notes: Vec<&str> = doc["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("exited with status 3 after vezgo/deliver/SyncError; restarted"),
+        "{notes:?}"
+    );
+    let output: Vec<&str> = doc["receiver_output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        output,
+        [
+            "stdout: listening",
+            "stderr: handled the fatal delivery; crashing now",
+            "hookspec: restarted after vezgo/deliver/SyncError",
+            "stdout: listening",
+        ]
+    );
+}
+
+/// A receiver that dies on every delivery is restarted at most `MAX_RESTARTS` times;
+/// then it is left down and the remaining cases are skipped, so the run stays bounded.
+#[test]
+fn restart_gives_up_on_a_receiver_that_dies_every_time() {
+    let port = free_port();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/crashing_receiver.py"
+    );
+    let cmd = format!("exec python3 {script} {port}");
+    let url = format!("http://127.0.0.1:{port}");
+    let out = cli(
+        &[
+            "run",
+            "--url",
+            &url,
+            "--receiver-cmd",
+            &cmd,
+            "--restart",
+            "--provider",
+            "vezgo",
+            "--client-id",
+            "c",
+            "--concurrency",
+            "1",
+            "--format",
+            "json",
+        ],
+        None,
+        QUICK,
+    );
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    let max = hookspec_conformance::receiver_cmd::MAX_RESTARTS;
+    let cases = doc["cases"].as_array().unwrap();
+    let died = cases
+        .iter()
+        .filter(|c| c["observed"].as_str().unwrap().starts_with("receiver died"))
+        .count();
+    assert_eq!(died, max + 1, "{doc}");
+    assert!(cases.iter().any(|c| c["outcome"] == "skip"), "{doc}");
+    let notes = doc["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("not restarted again")),
+        "{notes:?}"
     );
 }

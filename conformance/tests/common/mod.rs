@@ -1,9 +1,12 @@
 //! What several suite tests do alike: play specs against the bundled reference receiver
-//! (serving JWT providers' keys) and list what did not pass.
+//! (serving JWT providers' keys) and list what did not pass; run a program (the CLI, a
+//! browser) bounded in time; pick a free loopback port.
 
 #![allow(dead_code)] // each test binary uses its own part
 
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use hookspec_codegen::model::ProviderSpec;
 use hookspec_conformance::keys::{self, KeyServer};
@@ -42,4 +45,64 @@ pub fn not_passed(report: &Report) -> Vec<String> {
         .filter(|c| c.outcome != Outcome::Pass)
         .map(|c| format!("{}: {} (expected {})", c.id, c.observed, c.expected))
         .collect()
+}
+
+/// What a finished program printed, and its exit code.
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `program` with `args` (and `stdin`), killing it after `bound`. Both pipes are
+/// read while it runs, so a large report cannot block it.
+pub fn run_bounded(program: &str, args: &[&str], stdin: Option<&[u8]>, bound: Duration) -> Output {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.unwrap_or_default().to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + bound;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{program} {args:?} did not finish within {bound:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    writer.join().unwrap();
+    Output {
+        code: status.code().expect("exited, not killed by a signal"),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// A loopback port nothing listens on right now, for a receiver to bind.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
 }
