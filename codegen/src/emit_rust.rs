@@ -806,6 +806,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
 
             #parse_delivery_doc
             pub fn parse_delivery(headers: &::hookspec_runtime::http::HeaderMap, body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+                ::hookspec_runtime::ParseError::refuse_repeated_keys(body)?;
                 let [#(#d_idents),*] = ::hookspec_runtime::routing_values(headers, body, &Self::DISCRIMINATOR)?;
                 match ::hookspec_runtime::discriminator_hash(&[&*#last_d]) {
                     #(#arms)*
@@ -820,13 +821,14 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
             /// discriminator or breaks a known event's shape is a [`::hookspec_runtime::ParseError`].
             pub fn parse(body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+                ::hookspec_runtime::ParseError::refuse_repeated_keys(body)?;
                 // One pass over plain bodies; anything else (and every error) takes the
                 // two-pass path, which names the failing field.
                 let mut event = None;
                 ::hookspec_runtime::single_pass::<Self, #d_len>(body, &Self::DISCRIMINATOR, #tail, &mut event);
                 match event {
                     Some(event) => Ok(event),
-                    None => Self::parse_two_pass(body),
+                    None => Self::two_pass(body),
                 }
             }
 
@@ -835,6 +837,11 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             /// [`Event::parse`] to the same results.
             #[doc(hidden)]
             pub fn parse_two_pass(body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+                ::hookspec_runtime::ParseError::refuse_repeated_keys(body)?;
+                Self::two_pass(body)
+            }
+
+            fn two_pass(body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
                 let [#(#d_idents),*] = ::hookspec_runtime::discriminators(body, &Self::DISCRIMINATOR)?;
                 match ::hookspec_runtime::discriminator_hash(&[&*#last_d]) {
                     #(#arms)*

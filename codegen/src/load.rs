@@ -287,7 +287,11 @@ fn yaml_error(file: &str, text: &str, e: &LoadError) -> SpecError {
         }
         LoadError::ScanError(m, s) => scan_error(text, at(m), &scan_message(s)),
         LoadError::DuplicateKey(d) => {
-            let first = d.prev_key.span().start().map(|m| m.line()).unwrap_or(0);
+            let (first_line, first_column) = d
+                .prev_key
+                .span()
+                .start()
+                .map_or((0, 0), |m| (m.line(), m.column()));
             let pos = d
                 .key
                 .span()
@@ -297,7 +301,7 @@ fn yaml_error(file: &str, text: &str, e: &LoadError) -> SpecError {
             (
                 pos,
                 format!(
-                    "duplicate key `{}` (first defined on line {first})",
+                    "duplicate key `{}` (first defined at line {first_line}, column {first_column})",
                     d.key.as_str()
                 ),
                 Some(

@@ -474,6 +474,40 @@ async fn plaid_key_rotation_fetches_the_new_kid_and_refuses_the_retired_key() {
     assert_eq!(source.fetches(), 3);
 }
 
+/// Found by fuzzing: a key refresh (or retry) interval too large for `SystemTime`
+/// panicked when the cache computed the next refresh. Now the key is kept for good.
+#[tokio::test]
+async fn key_cache_takes_refresh_intervals_too_large_for_the_clock() {
+    let s = spec("plaid");
+    let body = body(s);
+    let source = Counting::default();
+    let (creds, signer) = plaid_signer("plaid huge refresh", "kid-huge");
+    source.put("kid-huge", Ok(jwk(&creds, "kid-huge")));
+    let v = verifier(
+        "plaid",
+        Credentials::new()
+            .source_ips(SourceIpCheck::Off)
+            .key_source(source.clone())
+            .key_refresh(Duration::MAX)
+            .key_retry(Duration::MAX),
+    );
+    for t in [NOW, NOW + 86_400] {
+        assert_eq!(
+            run(&v, &signer.sign(&body, at(t)), &body, None, at(t)).await,
+            Ok(())
+        );
+    }
+    assert_eq!(source.fetches(), 1);
+    // A failed fetch is retried after the retry interval; the unknown kid must not
+    // panic either.
+    let (_, stranger) = plaid_signer("plaid huge refresh stranger", "kid-unknown");
+    assert!(
+        run(&v, &stranger.sign(&body, at(NOW)), &body, None, at(NOW))
+            .await
+            .is_err()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_deliveries_for_a_new_kid_fetch_it_once() {
     let s = spec("plaid");

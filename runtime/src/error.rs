@@ -16,6 +16,14 @@ pub enum ParseError {
         /// What was wrong.
         message: String,
     },
+    /// An object in the body repeats a key. Readers disagree on which copy counts, so
+    /// such a body is refused before any of them reads it (I-JSON, RFC 7493, forbids it).
+    RepeatedKey {
+        /// The repeated key, unescaped.
+        key: String,
+        /// JSON path of the object that repeats it: `$`, `$.data.items[1]`.
+        object: String,
+    },
     /// The body is a known event but does not match its shape.
     Event {
         /// The event chosen by the discriminator.
@@ -34,6 +42,10 @@ impl fmt::Display for ParseError {
             ParseError::Discriminator { field, message } => {
                 write!(f, "discriminator `{field}`: {message}")
             }
+            ParseError::RepeatedKey { key, object } => write!(
+                f,
+                "the object at `{object}` repeats the key `{key}`; readers would disagree on its value"
+            ),
             ParseError::Event {
                 event,
                 path,
@@ -44,6 +56,18 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
+
+impl ParseError {
+    /// `Err` when an object of `body` repeats a key: every parse path calls this first, so
+    /// dispatch, the handler and the kept body can never read different values.
+    #[inline]
+    pub fn refuse_repeated_keys(body: &[u8]) -> Result<(), ParseError> {
+        match crate::repeated_key(body) {
+            Some((key, object)) => Err(ParseError::RepeatedKey { key, object }),
+            None => Ok(()),
+        }
+    }
+}
 
 impl ParseError {
     /// Parses `body` as `T` for `event`; on failure re-reads it tracking the path, so the

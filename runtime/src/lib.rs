@@ -36,6 +36,7 @@ mod nullable;
 mod payload;
 mod probe;
 mod receive;
+mod repeated_keys;
 pub mod respond;
 mod scan;
 mod single;
@@ -54,6 +55,7 @@ pub use receive::{
     receive, Claim, Config, Delivery, Handled, HandlerError, Handling, Outcome, Provider, Receipt,
     Receiver, DEFAULT_BODY_LIMIT,
 };
+pub use repeated_keys::repeated_key;
 pub use respond::Answer;
 pub use single::{single_pass, Dispatch, Replay};
 pub use spec_provider::{ShapeCheck, SpecEvent, SpecProvider};

@@ -105,6 +105,7 @@ impl Provider for SpecProvider {
     }
 
     fn parse(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<SpecEvent, ParseError> {
+        ParseError::refuse_repeated_keys(body)?;
         let body: serde_json::Value =
             serde_json::from_slice(body).map_err(|e| ParseError::NotJson {
                 message: e.to_string(),

@@ -1128,6 +1128,7 @@ impl Event {
         headers: &::hookspec_runtime::http::HeaderMap,
         body: &[u8],
     ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+        ::hookspec_runtime::ParseError::refuse_repeated_keys(body)?;
         let [d0, d1] = ::hookspec_runtime::routing_values(
             headers,
             body,

@@ -239,6 +239,7 @@ impl Event {
     pub fn parse(
         body: &[u8],
     ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+        ::hookspec_runtime::ParseError::refuse_repeated_keys(body)?;
         let mut event = None;
         ::hookspec_runtime::single_pass::<
             Self,
@@ -246,7 +247,7 @@ impl Event {
         >(body, &Self::DISCRIMINATOR, true, &mut event);
         match event {
             Some(event) => Ok(event),
-            None => Self::parse_two_pass(body),
+            None => Self::two_pass(body),
         }
     }
     /// Probes the discriminator, then parses the chosen event's struct: the path for
@@ -254,6 +255,12 @@ impl Event {
     /// [`Event::parse`] to the same results.
     #[doc(hidden)]
     pub fn parse_two_pass(
+        body: &[u8],
+    ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
+        ::hookspec_runtime::ParseError::refuse_repeated_keys(body)?;
+        Self::two_pass(body)
+    }
+    fn two_pass(
         body: &[u8],
     ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
         let [d0] = ::hookspec_runtime::discriminators(body, &Self::DISCRIMINATOR)?;

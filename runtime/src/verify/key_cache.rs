@@ -99,7 +99,7 @@ impl KeyCache {
         let (entry, result) = match (fetched, stale) {
             (Ok(jwk), _) => {
                 let jwk = Arc::new(jwk);
-                let refresh_at = now + self.refresh;
+                let refresh_at = later(now, self.refresh);
                 (
                     Entry::Key {
                         jwk: jwk.clone(),
@@ -111,7 +111,7 @@ impl KeyCache {
             // A refresh that cannot reach the source keeps the key it has: an outage at
             // the provider's key endpoint should not turn away every delivery.
             (Err(KeyError::Unavailable(_)), Some(jwk)) => {
-                let refresh_at = now + self.retry;
+                let refresh_at = later(now, self.retry);
                 (
                     Entry::Key {
                         jwk: jwk.clone(),
@@ -121,7 +121,7 @@ impl KeyCache {
                 )
             }
             (Err(error), _) => {
-                let retry_at = now + self.retry;
+                let retry_at = later(now, self.retry);
                 (
                     Entry::Failed {
                         error: error.clone(),
@@ -140,4 +140,13 @@ impl KeyCache {
         entries.insert(kid.to_owned(), entry);
         result
     }
+}
+
+/// `now + after`, or the latest time the clock can hold when a configured interval is too
+/// large for it (`SystemTime + Duration` panics on overflow): such a key is simply never
+/// refreshed.
+fn later(now: SystemTime, after: Duration) -> SystemTime {
+    now.checked_add(after)
+        .or_else(|| now.checked_add(Duration::from_secs(u64::from(u32::MAX))))
+        .unwrap_or(now)
 }
