@@ -162,12 +162,18 @@ struct Mount {
 /// bodies of known events with 400 as a generated parser would.
 pub fn spec_provider(spec: &ProviderSpec) -> SpecProvider {
     let shapes = spec.clone();
+    let variants = spec.clone();
     SpecProvider::new(
         &spec.provider,
         spec.auth.clone(),
         spec.delivery.rules(),
         spec.routing(),
     )
+    .with_resolver(move |name, body| {
+        use hookspec_codegen::check::{resolve_event, when_headers};
+        let routed = variants.events.iter().find(|e| e.name == name)?;
+        resolve_event(&variants, &when_headers(&variants, routed), body).map(|e| e.name.clone())
+    })
     .with_check(move |name, body| {
         use hookspec_codegen::check::{resolve_event, when_headers};
         // The event as generated dispatch picks it (shape variants by their `select`),

@@ -101,3 +101,42 @@ async fn a_provider_known_only_from_its_spec_is_verified_and_routed() {
     assert_eq!(running.log.events().last().unwrap().event, "Unknown");
     running.shutdown(Duration::from_secs(1)).await;
 }
+
+/// Found by fuzzing: the run-time provider named events that share discriminator values
+/// by the first in the spec (Plaid's `ProcessorRecurringTransactionsUpdate` for a body
+/// with `item_id`, which generated dispatch calls `RecurringTransactionsUpdate`). Every
+/// documented example of every bundled provider must now get the same name both ways.
+#[test]
+fn the_run_time_provider_names_every_example_as_generated_dispatch_does() {
+    use hookspec::runtime::Provider as _;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    let mut checked = 0;
+    for loaded in hookspec_codegen::load_dir(&dir).unwrap() {
+        let spec = loaded.spec;
+        let runtime = hookspec_reference_receiver::spec_provider(&spec);
+        for event in &spec.events {
+            let mut headers = http::HeaderMap::new();
+            for (name, value) in hookspec_codegen::check::when_headers(&spec, event) {
+                headers.insert(
+                    http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                    value.parse().unwrap(),
+                );
+            }
+            for example in &event.examples {
+                let generated =
+                    hookspec::parse_delivery(&spec.provider, &headers, example.as_bytes())
+                        .unwrap()
+                        .unwrap();
+                let by_spec = runtime.parse(&headers, example.as_bytes()).unwrap();
+                assert_eq!(
+                    (generated.name(), by_spec.name),
+                    (event.name.as_str(), event.name.as_str()),
+                    "{}",
+                    spec.provider
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 100, "only {checked}");
+}

@@ -58,7 +58,7 @@ pub use receive::{
 pub use repeated_keys::repeated_key;
 pub use respond::Answer;
 pub use single::{single_pass, Dispatch, Replay};
-pub use spec_provider::{ShapeCheck, SpecEvent, SpecProvider};
+pub use spec_provider::{Resolve, ShapeCheck, SpecEvent, SpecProvider};
 pub use time_types::{Date, DateTime, UnixMs, UnixS};
 pub use unknown_fields::{unknown_keys, UnknownFields};
 

@@ -26,6 +26,11 @@ pub struct SpecEvent {
 pub type ShapeCheck =
     dyn Fn(&str, &serde_json::Value) -> Result<(), (String, String)> + Send + Sync;
 
+/// Picks, among the events routing chose by discriminator values (`name` first), the one
+/// a body is: several events may share values and differ in shape (Plaid's processor
+/// variants carry `account_id` where the others carry `item_id`).
+pub type Resolve = dyn Fn(&str, &serde_json::Value) -> Option<String> + Send + Sync;
+
 /// A provider built from a spec's core values. Its rules are leaked once, when it is
 /// built, so they live as long as the process (as a generated module's constants do).
 #[derive(Clone)]
@@ -38,6 +43,7 @@ pub struct SpecProvider {
     /// Per field: some event's bodies lack it, so its absence is no error.
     may_lack: &'static [bool],
     check: Option<Arc<ShapeCheck>>,
+    resolve: Option<Arc<Resolve>>,
 }
 
 impl SpecProvider {
@@ -66,7 +72,18 @@ impl SpecProvider {
             fields: Box::leak(fields.into_boxed_slice()),
             may_lack: Box::leak(may_lack.into_boxed_slice()),
             check: None,
+            resolve: None,
         }
+    }
+
+    /// Name events sharing discriminator values by their shape, as generated dispatch
+    /// does; without it the first such event in the spec is named.
+    pub fn with_resolver(
+        mut self,
+        resolve: impl Fn(&str, &serde_json::Value) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.resolve = Some(Arc::new(resolve));
+        self
     }
 
     /// Refuse (400) a known event whose body does not match its shape.
@@ -147,7 +164,14 @@ impl Provider for SpecProvider {
             });
         }
         let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-        let name: &'static str = self.routing.event(&refs).unwrap_or("Unknown");
+        let mut name: &'static str = self.routing.event(&refs).unwrap_or("Unknown");
+        if let (true, Some(resolve)) = (name != "Unknown", &self.resolve) {
+            if let Some(shaped) = resolve(name, &body) {
+                if let Some((_, known)) = self.routing.events.iter().find(|(_, n)| **n == shaped) {
+                    name = known;
+                }
+            }
+        }
         if name != "Unknown" {
             if let Some(check) = &self.check {
                 check(name, &body).map_err(|(path, message)| ParseError::Event {

@@ -60,26 +60,61 @@ impl SigningCredentials {
     /// Basic is not offered), client id `hookspec-test-client`. Public, not secret.
     pub fn test(provider: &ProviderSpec) -> Self {
         let name = &provider.provider;
+        Self::from_texts(
+            provider,
+            &Texts {
+                kid: format!("hookspec-test-{name}-1"),
+                jwt_label: format!("{name} jwt"),
+                hmac_secret: format!("hookspec test secret for {name} #1"),
+                ed25519_label: format!("hookspec test ed25519 key: {name}"),
+                user: "hookspec-test".into(),
+                password: "hookspec test password".into(),
+                token: "hookspec-test-token".into(),
+                client_id: "hookspec-test-client".into(),
+            },
+        )
+    }
+
+    /// Credentials like [`SigningCredentials::test`] but every secret, key and id derived
+    /// from `label`: two labels give credentials that share nothing, so a test can hold one
+    /// set back (a fuzzer that never sees it cannot sign with it).
+    pub fn derived(provider: &ProviderSpec, label: &str) -> Self {
+        let name = &provider.provider;
+        let word = |what: &str| {
+            let digest = Sha256::digest(format!("{label}: {what} for {name}"));
+            STANDARD.encode(&digest[..18])
+        };
+        Self::from_texts(
+            provider,
+            &Texts {
+                kid: format!("{name}-{}", word("kid")),
+                jwt_label: format!("{label}: {name} jwt"),
+                hmac_secret: word("hmac secret"),
+                ed25519_label: format!("{label}: {name} ed25519"),
+                user: word("user"),
+                password: word("password"),
+                token: word("token"),
+                client_id: word("client id"),
+            },
+        )
+    }
+
+    fn from_texts(provider: &ProviderSpec, t: &Texts) -> Self {
         let mut creds = SigningCredentials {
             jwt_key: None,
-            kid: format!("hookspec-test-{name}-1"),
+            kid: t.kid.clone(),
             ed25519_seed: None,
             shared: Credentials::default(),
         };
         for scheme in &provider.auth {
             match scheme {
-                AuthScheme::Jwt(_) => {
-                    creds.jwt_key = Some(test_signing_key(&format!("{name} jwt")))
-                }
+                AuthScheme::Jwt(_) => creds.jwt_key = Some(test_signing_key(&t.jwt_label)),
                 AuthScheme::Hmac(h) => {
-                    creds.shared.hmac_secrets = vec![test_secret(
-                        &h.secret,
-                        format!("hookspec test secret for {name} #1").as_bytes(),
-                    )]
+                    creds.shared.hmac_secrets =
+                        vec![test_secret(&h.secret, t.hmac_secret.as_bytes())]
                 }
                 AuthScheme::Ed25519(e) => {
-                    let seed: [u8; 32] =
-                        Sha256::digest(format!("hookspec test ed25519 key: {name}")).into();
+                    let seed: [u8; 32] = Sha256::digest(&t.ed25519_label).into();
                     creds.ed25519_seed = Some(seed);
                     creds.shared.public_keys = vec![test_secret(
                         &e.public_key,
@@ -90,20 +125,32 @@ impl SigningCredentials {
                     creds.shared.authorization =
                         vec![if a.schemes.contains(&AuthorizationKind::Basic) {
                             AuthorizationValue::Basic {
-                                user: "hookspec-test".into(),
-                                password: "hookspec test password".into(),
+                                user: t.user.clone(),
+                                password: t.password.clone(),
                             }
                         } else {
-                            AuthorizationValue::Bearer("hookspec-test-token".into())
+                            AuthorizationValue::Bearer(t.token.clone())
                         }]
                 }
                 AuthScheme::IdentifyingHeader(_) => {
-                    creds.shared.client_ids = vec!["hookspec-test-client".into()]
+                    creds.shared.client_ids = vec![t.client_id.clone()]
                 }
             }
         }
         creds
     }
+}
+
+/// The texts test credentials are made from.
+struct Texts {
+    kid: String,
+    jwt_label: String,
+    hmac_secret: String,
+    ed25519_label: String,
+    user: String,
+    password: String,
+    token: String,
+    client_id: String,
 }
 
 impl SigningCredentials {

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use hookspec_codegen::generate;
 
 mod features;
+mod fuzz_seeds;
 
 #[derive(Parser)]
 #[command(about = "hookspec developer tasks")]
@@ -23,6 +24,13 @@ enum Command {
         /// Write nothing; fail naming each stale or missing file.
         #[arg(long)]
         check: bool,
+    },
+    /// Write starting corpora for the fuzz targets (fuzz/corpus/<target>/) from the
+    /// specs, the refused specs, the documented examples and the test vectors.
+    FuzzSeeds {
+        /// Where to write them.
+        #[arg(long, default_value = "fuzz/corpus")]
+        out: PathBuf,
     },
     /// One line per event: provider, event name, discriminator values.
     ListEvents {
@@ -145,6 +153,16 @@ fn run(cli: Cli) -> Result<()> {
                     stale.len(),
                     orphans.len()
                 );
+            }
+        }
+        Command::FuzzSeeds { out } => {
+            let out = if out.is_absolute() {
+                out
+            } else {
+                root.join(out)
+            };
+            for (target, n) in fuzz_seeds::write(&root, &out)? {
+                println!("{target}: {n} seeds in {}", out.join(target).display());
             }
         }
         Command::ListEvents { provider } => {
