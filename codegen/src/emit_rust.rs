@@ -786,6 +786,17 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
     } else {
         format_ident!("body")
     };
+    // Every public parse path first deals with repeated keys: refused, or (for a provider
+    // documented to send them) rewritten so every reader sees the last copy.
+    let repeated_keys = if p.repeated_keys_last_wins {
+        quote! {
+            let body = &*::hookspec_runtime::last_copies_win(body);
+        }
+    } else {
+        quote! {
+            ::hookspec_runtime::ParseError::refuse_repeated_keys(body)?;
+        }
+    };
     let parse_delivery_doc = quote! {
         /// Parses a delivery from its headers and body: the entry point for providers
         /// that name events in headers, and the same as [`Event::parse`] for the others.
@@ -806,7 +817,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
 
             #parse_delivery_doc
             pub fn parse_delivery(headers: &::hookspec_runtime::http::HeaderMap, body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
-                ::hookspec_runtime::ParseError::refuse_repeated_keys(body)?;
+                #repeated_keys
                 let [#(#d_idents),*] = ::hookspec_runtime::routing_values(headers, body, &Self::DISCRIMINATOR)?;
                 match ::hookspec_runtime::discriminator_hash(&[&*#last_d]) {
                     #(#arms)*
@@ -821,7 +832,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
             /// discriminator or breaks a known event's shape is a [`::hookspec_runtime::ParseError`].
             pub fn parse(body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
-                ::hookspec_runtime::ParseError::refuse_repeated_keys(body)?;
+                #repeated_keys
                 // One pass over plain bodies; anything else (and every error) takes the
                 // two-pass path, which names the failing field.
                 let mut event = None;
@@ -837,7 +848,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             /// [`Event::parse`] to the same results.
             #[doc(hidden)]
             pub fn parse_two_pass(body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
-                ::hookspec_runtime::ParseError::refuse_repeated_keys(body)?;
+                #repeated_keys
                 Self::two_pass(body)
             }
 

@@ -38,6 +38,8 @@ pub struct Provider {
     pub dispatch: Vec<DispatchArm>,
     /// Whether the provider has its own per-delivery id (else keys hash the raw body).
     pub has_delivery_id: bool,
+    /// Whether bodies repeating a key are read with the last copy winning (else refused).
+    pub repeated_keys_last_wins: bool,
     /// The provider's API as the webhook flow uses it, when the spec describes one.
     pub api: Option<ApiDef>,
     /// The webhook API version the spec describes, when the provider versions webhooks.
@@ -539,6 +541,7 @@ pub fn lower(spec: &ProviderSpec) -> Provider {
     Provider {
         dispatch,
         has_delivery_id: spec.envelope.idempotency_key.is_some(),
+        repeated_keys_last_wins: spec.envelope.repeated_keys == model::RepeatedKeys::LastWins,
         api: spec.api.as_ref().map(lower_api),
         module: rust_ident(&spec.provider),
         name: spec.provider.clone(),

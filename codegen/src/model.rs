@@ -326,6 +326,29 @@ pub struct Envelope {
     /// derived from the raw body (`sha256:<hex>`), so only byte-identical redeliveries match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
+    /// What a body that repeats a key in one object is. `refuse` (the default): a parse
+    /// error (400), as I-JSON (RFC 7493) requires, since readers disagree on which copy
+    /// counts. `last_wins`: only for a provider documented to send such bodies; every
+    /// reader then takes the last copy.
+    #[serde(default, skip_serializing_if = "RepeatedKeys::is_refuse")]
+    pub repeated_keys: RepeatedKeys,
+}
+
+/// How a body that repeats a key in one object is read (`envelope.repeated_keys`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RepeatedKeys {
+    /// Refuse the body.
+    #[default]
+    Refuse,
+    /// Read the last copy of each repeated key, on every path.
+    LastWins,
+}
+
+impl RepeatedKeys {
+    fn is_refuse(&self) -> bool {
+        *self == RepeatedKeys::Refuse
+    }
 }
 
 /// One event.

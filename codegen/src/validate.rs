@@ -987,6 +987,22 @@ fn example(spec: &ProviderSpec, e: &Event, text: &str, p: &Path, r: &mut Reporte
             return;
         }
     };
+    if spec.envelope.repeated_keys == crate::model::RepeatedKeys::Refuse {
+        let mut de = serde_json::Deserializer::from_str(text);
+        if let Ok(Some((key, object))) = hookspec_core::first_repeated_key(&mut de) {
+            let (line, column) = line_of(text, &format!("{object}.{key}"));
+            r.inside(
+                p,
+                line,
+                column,
+                format!(
+                    "{label} repeats the key `{key}` in the object at `{object}`; the generated \
+                     parser refuses such bodies. If the provider really sends them, set \
+                     `envelope.repeated_keys: last_wins`"
+                ),
+            );
+        }
+    }
     for v in check_event_body(spec, e, &body) {
         let (line, column) = line_of(text, &v.path);
         r.inside(

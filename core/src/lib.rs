@@ -14,6 +14,7 @@ mod delivery;
 mod duration;
 mod ip_range;
 mod pairs;
+mod repeated_keys;
 mod respond;
 mod routing;
 
@@ -23,6 +24,7 @@ pub use delivery::{media_type, DeliveryRules, Success};
 pub use duration::Duration;
 pub use ip_range::IpRange;
 pub use pairs::Pairs;
+pub use repeated_keys::first_repeated_key;
 pub use respond::{respond_pieces, Respond, RespondPiece, RespondSource};
 pub use routing::{header_ref, respond_for, Routing};
 

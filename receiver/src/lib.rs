@@ -163,7 +163,7 @@ struct Mount {
 pub fn spec_provider(spec: &ProviderSpec) -> SpecProvider {
     let shapes = spec.clone();
     let variants = spec.clone();
-    SpecProvider::new(
+    let provider = SpecProvider::new(
         &spec.provider,
         spec.auth.clone(),
         spec.delivery.rules(),
@@ -189,7 +189,12 @@ pub fn spec_provider(spec: &ProviderSpec) -> SpecProvider {
             None => Ok(()),
             Some(v) => Err((v.path, v.message)),
         }
-    })
+    });
+    if spec.envelope.repeated_keys == hookspec_codegen::model::RepeatedKeys::LastWins {
+        provider.last_copies_win()
+    } else {
+        provider
+    }
 }
 
 impl ReceiverConfig {

@@ -140,3 +140,37 @@ fn the_run_time_provider_names_every_example_as_generated_dispatch_does() {
     }
     assert!(checked >= 100, "only {checked}");
 }
+
+/// A spec read at run time gets the same repeated-key rule as generated code: refused by
+/// default, the last copy read with `envelope.repeated_keys: last_wins` (the emitter
+/// fixture has it).
+#[test]
+fn the_run_time_provider_follows_the_specs_repeated_key_rule() {
+    use hookspec::runtime::{ParseError, Provider as _};
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../codegen/tests/fixtures/emit-fixture.yaml");
+    let last_wins = hookspec_codegen::load_file(&path).unwrap().spec;
+    let mut refusing = last_wins.clone();
+    refusing.envelope.repeated_keys = hookspec_codegen::model::RepeatedKeys::Refuse;
+    let body =
+        br#"{"kind": "thing", "code": "removed", "code": "changed", "id": "d1", "sent_at": 1,
+        "data": {"type": "a", "loginName": null, "amount": 1, "status": "paused",
+                 "tags": {}, "account": {"id": 7}}}"#;
+    let headers = http::HeaderMap::new();
+    let read = hookspec_reference_receiver::spec_provider(&last_wins)
+        .parse(&headers, body)
+        .unwrap();
+    assert_eq!(
+        (read.name, read.body["code"].as_str()),
+        ("Changed", Some("changed"))
+    );
+    assert_eq!(
+        hookspec_reference_receiver::spec_provider(&refusing)
+            .parse(&headers, body)
+            .err(),
+        Some(ParseError::RepeatedKey {
+            key: "code".into(),
+            object: "$".into()
+        })
+    );
+}

@@ -44,6 +44,8 @@ pub struct SpecProvider {
     may_lack: &'static [bool],
     check: Option<Arc<ShapeCheck>>,
     resolve: Option<Arc<Resolve>>,
+    /// Read repeated keys' last copies instead of refusing the body.
+    last_copies_win: bool,
 }
 
 impl SpecProvider {
@@ -73,6 +75,7 @@ impl SpecProvider {
             may_lack: Box::leak(may_lack.into_boxed_slice()),
             check: None,
             resolve: None,
+            last_copies_win: false,
         }
     }
 
@@ -83,6 +86,14 @@ impl SpecProvider {
         resolve: impl Fn(&str, &serde_json::Value) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
         self.resolve = Some(Arc::new(resolve));
+        self
+    }
+
+    /// Read a body that repeats a key with the last copy winning, for a provider whose
+    /// spec says it sends such bodies (`envelope.repeated_keys: last_wins`); without it
+    /// they are refused.
+    pub fn last_copies_win(mut self) -> Self {
+        self.last_copies_win = true;
         self
     }
 
@@ -122,9 +133,14 @@ impl Provider for SpecProvider {
     }
 
     fn parse(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<SpecEvent, ParseError> {
-        ParseError::refuse_repeated_keys(body)?;
+        let body = if self.last_copies_win {
+            crate::last_copies_win(body)
+        } else {
+            ParseError::refuse_repeated_keys(body)?;
+            std::borrow::Cow::Borrowed(body)
+        };
         let body: serde_json::Value =
-            serde_json::from_slice(body).map_err(|e| ParseError::NotJson {
+            serde_json::from_slice(&body).map_err(|e| ParseError::NotJson {
                 message: e.to_string(),
             })?;
         if !body.is_object() {
