@@ -47,6 +47,12 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let body = input.body;
+    // The byte scan that settles most bodies against the full serde walk.
+    assert_eq!(
+        hookspec::runtime::repeated_key(body),
+        hookspec::runtime::repeated_key_exact(body),
+        "the repeated-key scan and walk disagree"
+    );
     let parsed = hookspec::parse_delivery(input.provider, &headers, body).expect("listed");
 
     // One pass against two (providers that route on the body only; the others have one

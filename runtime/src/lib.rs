@@ -55,7 +55,7 @@ pub use receive::{
     receive, Claim, Config, Delivery, Handled, HandlerError, Handling, Outcome, Provider, Receipt,
     Receiver, DEFAULT_BODY_LIMIT,
 };
-pub use repeated_keys::{last_copies_win, repeated_key};
+pub use repeated_keys::{last_copies_win, repeated_key, repeated_key_exact};
 pub use respond::Answer;
 pub use single::{single_pass, Dispatch, Replay};
 pub use spec_provider::{Resolve, ShapeCheck, SpecEvent, SpecProvider};

@@ -291,3 +291,136 @@ mod tests {
         assert_eq!(trailing(b"{\"t\\\"\": \"a\"}", &["type"]), None);
     }
 }
+
+/// The bytes [`keys_unique`] stops at: quotes and the structural characters.
+const STRUCTURE: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'{' as usize] = true;
+    t[b'}' as usize] = true;
+    t[b'[' as usize] = true;
+    t[b']' as usize] = true;
+    t[b',' as usize] = true;
+    t
+};
+
+/// Whether no object of `b` repeats a key, read at byte level: `Some(true)` for none,
+/// `Some(false)` when one does, `None` when a key has escapes (its bytes are not its
+/// text) so only a real parse can tell. Exact for well-formed JSON; for anything else the
+/// answer does not matter, since the parser refuses the body. Objects with many keys are
+/// checked with a set, so a hostile body costs linear time, never quadratic.
+pub(super) fn keys_unique(b: &[u8]) -> Option<bool> {
+    if u32::try_from(b.len()).is_err() {
+        return None;
+    }
+    // Reused between calls: the scan runs before every parse, and two allocations per
+    // body cost as much as the scan itself.
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Scratch> = const {
+            std::cell::RefCell::new(Scratch { keys: Vec::new(), frames: Vec::new() })
+        };
+    }
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let Scratch { keys, frames } = &mut *scratch;
+            keys.clear();
+            frames.clear();
+            scan_keys(b, keys, frames)
+        }
+        Err(_) => scan_keys(b, &mut Vec::new(), &mut Vec::new()),
+    })
+}
+
+struct Scratch {
+    /// The keys of the open objects, as `(start, end)` offsets into the body.
+    keys: Vec<(u32, u32)>,
+    frames: Vec<Frame>,
+}
+
+/// An open object or array.
+struct Frame {
+    object: bool,
+    /// The next string is a key (just after `{` or `,` in an object).
+    expect_key: bool,
+    /// Where this object's keys start in `keys`.
+    start: usize,
+    /// Index of this object's key set, once it has too many keys to compare one by one.
+    set: Option<usize>,
+}
+
+fn scan_keys(b: &[u8], keys: &mut Vec<(u32, u32)>, frames: &mut Vec<Frame>) -> Option<bool> {
+    /// Keys compared one by one up to this many per object, then hashed.
+    const LINEAR: usize = 16;
+    let mut sets: Vec<std::collections::HashSet<&[u8]>> = Vec::new();
+    let text = |&(s, e): &(u32, u32)| &b[s as usize..e as usize];
+    let mut i = 0;
+    loop {
+        // Everything but quotes and structure is skipped in a tight loop.
+        while i < b.len() && !STRUCTURE[b[i] as usize] {
+            i += 1;
+        }
+        let Some(&c) = b.get(i) else { break };
+        match c {
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                let mut escaped = false;
+                while let Some(k) = memchr::memchr2(b'"', b'\\', &b[j.min(b.len())..]) {
+                    j += k;
+                    if b[j] == b'"' {
+                        break;
+                    }
+                    escaped = true;
+                    j += 2;
+                }
+                let end = j.min(b.len());
+                i = end + 1;
+                let Some(frame) = frames.last_mut() else {
+                    continue;
+                };
+                if !(frame.object && frame.expect_key) {
+                    continue;
+                }
+                if escaped {
+                    return None;
+                }
+                frame.expect_key = false;
+                let key = &b[start..end];
+                let repeated = match frame.set {
+                    Some(set) => !sets[set].insert(key),
+                    None if keys[frame.start..].iter().any(|k| text(k) == key) => true,
+                    None => {
+                        keys.push((start as u32, end as u32));
+                        if keys.len() - frame.start > LINEAR {
+                            sets.push(keys.drain(frame.start..).map(|k| text(&k)).collect());
+                            frame.set = Some(sets.len() - 1);
+                        }
+                        false
+                    }
+                };
+                if repeated {
+                    return Some(false);
+                }
+                continue;
+            }
+            b'{' | b'[' => frames.push(Frame {
+                object: c == b'{',
+                expect_key: true,
+                start: keys.len(),
+                set: None,
+            }),
+            b'}' | b']' => {
+                if let Some(frame) = frames.pop() {
+                    keys.truncate(frame.start);
+                }
+            }
+            _ => {
+                if let Some(frame) = frames.last_mut() {
+                    frame.expect_key = frame.object;
+                }
+            }
+        }
+        i += 1;
+    }
+    Some(true)
+}
