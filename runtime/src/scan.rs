@@ -206,92 +206,6 @@ fn plain_string_back(b: &[u8], end: usize) -> Option<(&[u8], usize)> {
     (i > 0 && b[i - 1] == b'"').then(|| (&b[i..close], i - 1))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn members(body: &[u8]) -> Option<Vec<(String, &'static str)>> {
-        let mut m = Members::new(body)?;
-        let mut out = Vec::new();
-        while let Some(k) = m.key()? {
-            out.push((String::from_utf8_lossy(k).into_owned(), m.skip()?));
-        }
-        Some(out)
-    }
-
-    #[test]
-    fn walks_pretty_and_compact_bodies() {
-        let body = b"{\n  \"a\": \"x\",\n  \"b\": {\"c\": [1, \"]\", {\"d\": null}]},\n  \"e\": -1.5e3, \"f\": true, \"g\": \"q\\\"\"\n}\n";
-        let m = members(body).unwrap();
-        let kinds: Vec<(&str, &str)> = m.iter().map(|(k, t)| (k.as_str(), *t)).collect();
-        assert_eq!(
-            kinds,
-            [
-                ("a", "string"),
-                ("b", "object"),
-                ("e", "number"),
-                ("f", "boolean"),
-                ("g", "string")
-            ]
-        );
-        assert_eq!(members(b" { } ").unwrap(), vec![]);
-    }
-
-    #[test]
-    fn gives_up_on_what_it_cannot_read() {
-        for body in [
-            &b"[1]"[..],
-            b"{\"a\" 1}",
-            b"{\"a\": 1",
-            b"{\"a\": 1 \"b\": 2}",
-            b"{\"k\\u0061\": 1}",
-            b"{\"a\": ]}",
-            b"",
-            b"{,\"a\": 1}",
-            b"{\"a\": 1,}",
-        ] {
-            assert!(members(body).is_none(), "{}", String::from_utf8_lossy(body));
-        }
-        let mut m = Members::new(b"{\"a\": \"x\\\"y\"}").unwrap();
-        assert_eq!(m.key(), Some(Some(&b"a"[..])));
-        assert_eq!(m.string(), None, "escaped values take the serde path");
-    }
-
-    #[test]
-    fn reads_trailing_members_backwards() {
-        let body =
-            b"{\"content\": {\"type\": \"x\"}, \"code\": \"c\",\n \"type\" : \"item.created\" }\n";
-        assert_eq!(trailing(body, &["type"]), Some(["item.created"]));
-        assert_eq!(
-            trailing(body, &["type", "code"]),
-            Some(["item.created", "c"])
-        );
-        for body in [
-            &b"{\"type\": \"a\", \"x\": 1}"[..],
-            b"{\"type\": \"a\\\"b\"}",
-            b"{\"type\": 1}",
-            b"\"type\": \"a\"}",
-            b"{\"type\": \"a\", \"type\": \"b\"}",
-            b"",
-            b"}",
-            b"\"}",
-        ] {
-            assert_eq!(
-                trailing(body, &["type", "type2"]).map(|[a, _]| a),
-                None,
-                "{}",
-                String::from_utf8_lossy(body)
-            );
-        }
-        assert_eq!(trailing(b"{\"type\": \"a\"}", &["type"]), Some(["a"]));
-        assert_eq!(
-            trailing(b"{\"type\": \"a\", \"type\": \"b\"}", &["type"]),
-            Some(["b"])
-        );
-        assert_eq!(trailing(b"{\"t\\\"\": \"a\"}", &["type"]), None);
-    }
-}
-
 /// The bytes [`keys_unique`] stops at: quotes and the structural characters.
 const STRUCTURE: [bool; 256] = {
     let mut t = [false; 256];
@@ -423,4 +337,90 @@ fn scan_keys(b: &[u8], keys: &mut Vec<(u32, u32)>, frames: &mut Vec<Frame>) -> O
         i += 1;
     }
     Some(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(body: &[u8]) -> Option<Vec<(String, &'static str)>> {
+        let mut m = Members::new(body)?;
+        let mut out = Vec::new();
+        while let Some(k) = m.key()? {
+            out.push((String::from_utf8_lossy(k).into_owned(), m.skip()?));
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn walks_pretty_and_compact_bodies() {
+        let body = b"{\n  \"a\": \"x\",\n  \"b\": {\"c\": [1, \"]\", {\"d\": null}]},\n  \"e\": -1.5e3, \"f\": true, \"g\": \"q\\\"\"\n}\n";
+        let m = members(body).unwrap();
+        let kinds: Vec<(&str, &str)> = m.iter().map(|(k, t)| (k.as_str(), *t)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("a", "string"),
+                ("b", "object"),
+                ("e", "number"),
+                ("f", "boolean"),
+                ("g", "string")
+            ]
+        );
+        assert_eq!(members(b" { } ").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn gives_up_on_what_it_cannot_read() {
+        for body in [
+            &b"[1]"[..],
+            b"{\"a\" 1}",
+            b"{\"a\": 1",
+            b"{\"a\": 1 \"b\": 2}",
+            b"{\"k\\u0061\": 1}",
+            b"{\"a\": ]}",
+            b"",
+            b"{,\"a\": 1}",
+            b"{\"a\": 1,}",
+        ] {
+            assert!(members(body).is_none(), "{}", String::from_utf8_lossy(body));
+        }
+        let mut m = Members::new(b"{\"a\": \"x\\\"y\"}").unwrap();
+        assert_eq!(m.key(), Some(Some(&b"a"[..])));
+        assert_eq!(m.string(), None, "escaped values take the serde path");
+    }
+
+    #[test]
+    fn reads_trailing_members_backwards() {
+        let body =
+            b"{\"content\": {\"type\": \"x\"}, \"code\": \"c\",\n \"type\" : \"item.created\" }\n";
+        assert_eq!(trailing(body, &["type"]), Some(["item.created"]));
+        assert_eq!(
+            trailing(body, &["type", "code"]),
+            Some(["item.created", "c"])
+        );
+        for body in [
+            &b"{\"type\": \"a\", \"x\": 1}"[..],
+            b"{\"type\": \"a\\\"b\"}",
+            b"{\"type\": 1}",
+            b"\"type\": \"a\"}",
+            b"{\"type\": \"a\", \"type\": \"b\"}",
+            b"",
+            b"}",
+            b"\"}",
+        ] {
+            assert_eq!(
+                trailing(body, &["type", "type2"]).map(|[a, _]| a),
+                None,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert_eq!(trailing(b"{\"type\": \"a\"}", &["type"]), Some(["a"]));
+        assert_eq!(
+            trailing(b"{\"type\": \"a\", \"type\": \"b\"}", &["type"]),
+            Some(["b"])
+        );
+        assert_eq!(trailing(b"{\"t\\\"\": \"a\"}", &["type"]), None);
+    }
 }
