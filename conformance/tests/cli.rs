@@ -678,13 +678,7 @@ fn a_receiver_started_by_the_suite_is_played() {
 /// in the report, and the run fails.
 #[test]
 fn a_crash_of_a_started_receiver_is_attributed_to_its_case() {
-    let port = free_port();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/crashing_receiver.py"
-    );
-    let cmd = format!("exec python3 {script} {port}");
-    let url = format!("http://127.0.0.1:{port}");
+    let (cmd, url) = crashing_receiver("");
     let out = cli(
         &[
             "run",
@@ -718,24 +712,14 @@ fn a_crash_of_a_started_receiver_is_attributed_to_its_case() {
         "{doc}"
     );
     assert!(cases[1..].iter().all(|c| c["outcome"] == "skip"), "{doc}");
-    let notes: Vec<&str> = doc["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let notes: Vec<&str> = json_strings(&doc["notes"]);
     assert!(
         notes
             .iter()
             .any(|n| n.contains("exited with status 3") && n.contains(first)),
         "{notes:?}"
     );
-    let output: Vec<&str> = doc["receiver_output"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let output: Vec<&str> = json_strings(&doc["receiver_output"]);
     assert!(output.contains(&"stdout: listening"), "{output:?}");
     assert!(
         output
@@ -750,13 +734,7 @@ fn a_crash_of_a_started_receiver_is_attributed_to_its_case() {
 /// note with the exit status, and every other case still runs and passes.
 #[test]
 fn restart_starts_a_crashed_receiver_again_and_the_run_goes_on() {
-    let port = free_port();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/crashing_receiver.py"
-    );
-    let cmd = format!("exec python3 {script} {port} SyncError");
-    let url = format!("http://127.0.0.1:{port}");
+    let (cmd, url) = crashing_receiver("SyncError");
     let out = cli(
         &[
             "run",
@@ -813,23 +791,13 @@ fn restart_starts_a_crashed_receiver_again_and_the_run_goes_on() {
         assert_eq!(outcome(id).0, "pass", "{id}: {doc}");
     }
     assert_eq!(doc["summary"]["skipped"], 0, "{doc}");
-    let notes: Vec<&str> = doc["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let notes: Vec<&str> = json_strings(&doc["notes"]);
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(
         notes[0].contains("exited with status 3 after vezgo/deliver/SyncError; restarted"),
         "{notes:?}"
     );
-    let output: Vec<&str> = doc["receiver_output"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let output: Vec<&str> = json_strings(&doc["receiver_output"]);
     assert_eq!(
         output,
         [
@@ -845,13 +813,7 @@ fn restart_starts_a_crashed_receiver_again_and_the_run_goes_on() {
 /// then it is left down and the remaining cases are skipped, so the run stays bounded.
 #[test]
 fn restart_gives_up_on_a_receiver_that_dies_every_time() {
-    let port = free_port();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/crashing_receiver.py"
-    );
-    let cmd = format!("exec python3 {script} {port}");
-    let url = format!("http://127.0.0.1:{port}");
+    let (cmd, url) = crashing_receiver("");
     let out = cli(
         &[
             "run",
@@ -889,4 +851,26 @@ fn restart_gives_up_on_a_receiver_that_dies_every_time() {
             .any(|n| n.as_str().unwrap().contains("not restarted again")),
         "{notes:?}"
     );
+}
+
+/// The crashing fixture receiver as `--receiver-cmd` runs it, with its `--url`: it
+/// crashes after its first delivery, or after the first whose body holds `trigger`.
+fn crashing_receiver(trigger: &str) -> (String, String) {
+    let port = free_port();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/crashing_receiver.py"
+    );
+    (
+        format!("exec python3 {script} {port} {trigger}"),
+        format!("http://127.0.0.1:{port}"),
+    )
+}
+
+/// The strings of a report's JSON array (`notes`, `receiver_output`).
+fn json_strings(array: &Value) -> Vec<&str> {
+    array
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
