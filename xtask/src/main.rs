@@ -25,7 +25,7 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Write starting corpora for the fuzz targets (fuzz/corpus/<target>/) from the
+    /// Write starting corpora for the fuzz targets (`fuzz/corpus/<target>/`) from the
     /// specs, the refused specs, the documented examples and the test vectors.
     FuzzSeeds {
         /// Where to write them.
