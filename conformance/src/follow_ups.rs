@@ -303,28 +303,24 @@ fn report(
         Err(why) => (Outcome::Fail, why),
     };
     CaseReport {
-        id: case.id.clone(),
-        provider: case.provider.clone(),
-        check: CHECK.to_owned(),
-        outcome,
-        expected: format!(
-            "{} ({}) {}",
-            case.route,
-            case.endpoint,
-            describe_params(case)
-        ),
-        why: "the event asks the receiver to call the provider back for the data it \
-              announces; without the call, or with the wrong parameters, the receiver \
-              never has it"
-            .to_owned(),
-        observed,
         elapsed_ms: elapsed.as_millis() as u64,
-        latency_bucket: None,
-        body_digest: None,
-        liveness: None,
-        attempts: None,
-        warnings: Vec::new(),
-        exchanges: Vec::new(),
+        ..CaseReport::new(
+            &case.id,
+            &case.provider,
+            CHECK,
+            outcome,
+            format!(
+                "{} ({}) {}",
+                case.route,
+                case.endpoint,
+                describe_params(case)
+            ),
+            "the event asks the receiver to call the provider back for the data it \
+             announces; without the call, or with the wrong parameters, the receiver \
+             never has it"
+                .to_owned(),
+            observed,
+        )
     }
 }
 

@@ -199,20 +199,16 @@ mod tests {
 
     fn case(id: &str, outcome: Outcome) -> CaseReport {
         CaseReport {
-            id: id.to_owned(),
-            provider: id.split('/').next().unwrap().to_owned(),
-            check: "deliver".to_owned(),
-            outcome,
-            expected: "2xx within 10 s".to_owned(),
-            why: "the provider retries anything else".to_owned(),
-            observed: "500".to_owned(),
             elapsed_ms: 3,
-            latency_bucket: None,
-            body_digest: None,
-            liveness: None,
-            attempts: None,
-            warnings: Vec::new(),
-            exchanges: Vec::new(),
+            ..CaseReport::new(
+                id,
+                id.split('/').next().unwrap(),
+                "deliver",
+                outcome,
+                "2xx within 10 s".to_owned(),
+                "the provider retries anything else".to_owned(),
+                "500".to_owned(),
+            )
         }
     }
 

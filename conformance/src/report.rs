@@ -118,6 +118,37 @@ pub struct CaseReport {
     pub exchanges: Vec<ExchangeRecord>,
 }
 
+impl CaseReport {
+    /// A case's report with what it expected, why, and what was seen; no timings,
+    /// exchanges, warnings or check-specific details yet.
+    pub fn new(
+        id: &str,
+        provider: &str,
+        check: &str,
+        outcome: Outcome,
+        expected: String,
+        why: String,
+        observed: String,
+    ) -> Self {
+        CaseReport {
+            id: id.to_owned(),
+            provider: provider.to_owned(),
+            check: check.to_owned(),
+            outcome,
+            expected,
+            why,
+            observed,
+            elapsed_ms: 0,
+            latency_bucket: None,
+            body_digest: None,
+            liveness: None,
+            attempts: None,
+            warnings: Vec::new(),
+            exchanges: Vec::new(),
+        }
+    }
+}
+
 /// One request of a case and what came back, as a report shows it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExchangeRecord {
@@ -444,22 +475,15 @@ mod tests {
     }
 
     fn case(id: &str, outcome: Outcome, observed: &str) -> CaseReport {
-        CaseReport {
-            id: id.to_owned(),
-            provider: "plaid".to_owned(),
-            check: "auth".to_owned(),
+        CaseReport::new(
+            id,
+            "plaid",
+            "auth",
             outcome,
-            expected: "refused with 401 or 403".to_owned(),
-            why: String::new(),
-            observed: observed.to_owned(),
-            elapsed_ms: 0,
-            latency_bucket: None,
-            body_digest: None,
-            liveness: None,
-            attempts: None,
-            warnings: Vec::new(),
-            exchanges: Vec::new(),
-        }
+            "refused with 401 or 403".to_owned(),
+            String::new(),
+            observed.to_owned(),
+        )
     }
 
     #[test]

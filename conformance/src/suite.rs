@@ -564,25 +564,18 @@ fn receiver_down(case: &Case, down: &Down) -> CaseReport {
 }
 
 fn unfinished(case: &Case, bound: Duration) -> CaseReport {
-    CaseReport {
-        id: case.id.clone(),
-        provider: case.provider.clone(),
-        check: case.check.as_str().to_owned(),
-        outcome: Outcome::Fail,
-        expected: "finished within the run's bound".to_owned(),
-        why: case.why().to_owned(),
-        observed: format!(
+    CaseReport::new(
+        &case.id,
+        &case.provider,
+        case.check.as_str(),
+        Outcome::Fail,
+        "finished within the run's bound".to_owned(),
+        case.why().to_owned(),
+        format!(
             "not finished: the run's bound of {} ran out",
             humanize(bound)
         ),
-        elapsed_ms: 0,
-        latency_bucket: None,
-        body_digest: None,
-        liveness: None,
-        attempts: None,
-        warnings: Vec::new(),
-        exchanges: Vec::new(),
-    }
+    )
 }
 
 /// Settings shared by every case of a run.
@@ -1139,13 +1132,6 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
         ));
     }
     CaseReport {
-        id: case.id.clone(),
-        provider: case.provider.clone(),
-        check: case.check.as_str().to_owned(),
-        outcome: seen.outcome,
-        expected: seen.expected,
-        why: case.why().to_owned(),
-        observed: seen.observed,
         elapsed_ms: seen.elapsed.as_millis() as u64,
         latency_bucket,
         body_digest: seen
@@ -1156,7 +1142,15 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
         liveness: seen.liveness,
         attempts: seen.attempts,
         warnings,
-        exchanges: Vec::new(),
+        ..CaseReport::new(
+            &case.id,
+            &case.provider,
+            case.check.as_str(),
+            seen.outcome,
+            seen.expected,
+            case.why().to_owned(),
+            seen.observed,
+        )
     }
 }
 

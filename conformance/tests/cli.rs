@@ -678,28 +678,7 @@ fn a_receiver_started_by_the_suite_is_played() {
 /// in the report, and the run fails.
 #[test]
 fn a_crash_of_a_started_receiver_is_attributed_to_its_case() {
-    let (cmd, url) = crashing_receiver("");
-    let out = cli(
-        &[
-            "run",
-            "--url",
-            &url,
-            "--receiver-cmd",
-            &cmd,
-            "--provider",
-            "vezgo",
-            "--client-id",
-            "c",
-            "--only",
-            "vezgo/deliver/*",
-            "--concurrency",
-            "1",
-            "--format",
-            "json",
-        ],
-        None,
-        QUICK,
-    );
+    let out = run_against_crashing_receiver("", &["--only", "vezgo/deliver/*"]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     let cases = doc["cases"].as_array().unwrap();
@@ -734,32 +713,17 @@ fn a_crash_of_a_started_receiver_is_attributed_to_its_case() {
 /// note with the exit status, and every other case still runs and passes.
 #[test]
 fn restart_starts_a_crashed_receiver_again_and_the_run_goes_on() {
-    let (cmd, url) = crashing_receiver("SyncError");
-    let out = cli(
+    let out = run_against_crashing_receiver(
+        "SyncError",
         &[
-            "run",
-            "--url",
-            &url,
-            "--receiver-cmd",
-            &cmd,
             "--restart",
-            "--provider",
-            "vezgo",
-            "--client-id",
-            "c",
             "--only",
             "vezgo/deliver/*",
             "--only",
             "vezgo/tolerate/extra-field",
             "--only",
             "vezgo/latency/*",
-            "--concurrency",
-            "1",
-            "--format",
-            "json",
         ],
-        None,
-        QUICK,
     );
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
@@ -813,27 +777,7 @@ fn restart_starts_a_crashed_receiver_again_and_the_run_goes_on() {
 /// then it is left down and the remaining cases are skipped, so the run stays bounded.
 #[test]
 fn restart_gives_up_on_a_receiver_that_dies_every_time() {
-    let (cmd, url) = crashing_receiver("");
-    let out = cli(
-        &[
-            "run",
-            "--url",
-            &url,
-            "--receiver-cmd",
-            &cmd,
-            "--restart",
-            "--provider",
-            "vezgo",
-            "--client-id",
-            "c",
-            "--concurrency",
-            "1",
-            "--format",
-            "json",
-        ],
-        None,
-        QUICK,
-    );
+    let out = run_against_crashing_receiver("", &["--restart"]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     let max = hookspec_conformance::receiver_cmd::MAX_RESTARTS;
@@ -853,18 +797,34 @@ fn restart_gives_up_on_a_receiver_that_dies_every_time() {
     );
 }
 
-/// The crashing fixture receiver as `--receiver-cmd` runs it, with its `--url`: it
-/// crashes after its first delivery, or after the first whose body holds `trigger`.
-fn crashing_receiver(trigger: &str) -> (String, String) {
+/// A JSON-reporting run of Vezgo's cases, one at a time, against the crashing fixture
+/// receiver started with `--receiver-cmd` (it crashes after its first delivery, or after
+/// the first whose body holds `trigger`), with `extra` arguments.
+fn run_against_crashing_receiver(trigger: &str, extra: &[&str]) -> Output {
     let port = free_port();
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/crashing_receiver.py"
     );
-    (
-        format!("exec python3 {script} {port} {trigger}"),
-        format!("http://127.0.0.1:{port}"),
-    )
+    let cmd = format!("exec python3 {script} {port} {trigger}");
+    let url = format!("http://127.0.0.1:{port}");
+    let mut args = vec![
+        "run",
+        "--url",
+        &url,
+        "--receiver-cmd",
+        &cmd,
+        "--provider",
+        "vezgo",
+        "--client-id",
+        "c",
+        "--concurrency",
+        "1",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    cli(&args, None, QUICK)
 }
 
 /// The strings of a report's JSON array (`notes`, `receiver_output`).

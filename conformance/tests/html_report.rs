@@ -19,12 +19,6 @@ use common::{free_port, run_bounded};
 const BIN: &str = env!("CARGO_BIN_EXE_hookspec-conformance");
 const BOUND: Duration = Duration::from_secs(120);
 
-/// Runs `program` with `args`, killed after `bound`; (exit code, stdout, stderr).
-fn run(program: &str, args: &[&str], bound: Duration) -> (i32, String, String) {
-    let out = run_bounded(program, args, None, bound);
-    (out.code, out.stdout, out.stderr)
-}
-
 fn chromium() -> Option<PathBuf> {
     ["chromium", "chromium-browser", "google-chrome"]
         .iter()
@@ -51,7 +45,7 @@ fn the_html_report_shows_the_run_and_renders_in_a_browser() {
     let cmd = format!("exec python3 {script} {port}");
     let url = format!("http://127.0.0.1:{port}");
     let report_arg = format!("html={}", html_path.display());
-    let (code, stdout, stderr) = run(
+    let out = run_bounded(
         BIN,
         &[
             "run",
@@ -77,10 +71,11 @@ fn the_html_report_shows_the_run_and_renders_in_a_browser() {
             "--report",
             &report_arg,
         ],
+        None,
         BOUND,
     );
-    assert_eq!(code, 1, "{stdout}{stderr}");
-    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     let cases = doc["cases"].as_array().unwrap();
     let html = std::fs::read_to_string(&html_path).unwrap();
 
@@ -137,8 +132,9 @@ fn the_html_report_shows_the_run_and_renders_in_a_browser() {
     // The DOM as the browser built it: the same rows, the summary's counts.
     let mut args = common.to_vec();
     args.extend(["--dump-dom", page.as_str()]);
-    let (code, dom, err) = run(browser, &args, Duration::from_secs(90));
-    assert_eq!(code, 0, "{err}");
+    let shown = run_bounded(browser, &args, None, Duration::from_secs(90));
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let dom = shown.stdout;
     assert_eq!(dom.matches("class=\"case\"").count(), cases.len(), "{dom}");
     assert!(dom.contains("hookspec conformance report"), "{dom}");
     // A screenshot, out of the repository, that is a real picture of the page.
@@ -147,8 +143,8 @@ fn the_html_report_shows_the_run_and_renders_in_a_browser() {
     let shot_arg = format!("--screenshot={}", shot.display());
     let mut args = common.to_vec();
     args.extend(["--window-size=1200,1000", shot_arg.as_str(), page.as_str()]);
-    let (code, _, err) = run(browser, &args, Duration::from_secs(90));
-    assert_eq!(code, 0, "{err}");
+    let shot_run = run_bounded(browser, &args, None, Duration::from_secs(90));
+    assert_eq!(shot_run.code, 0, "{}", shot_run.stderr);
     let png = std::fs::read(&shot).unwrap();
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
     // A blank page compresses to a few KiB; this one has text and colour.
