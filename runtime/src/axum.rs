@@ -1,7 +1,7 @@
 //! The axum face of [`super::receive`]: one route that reads the body under the limit,
 //! hands the raw bytes and headers to the receiving pipeline, and answers its status.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -13,7 +13,7 @@ use axum::routing::post;
 pub use axum::Router;
 use tracing::Instrument;
 
-use super::receive::{receive, Config, Outcome, Provider, Receiver};
+use super::receive::{receive, Config, Outcome, Provider, Receipt, Receiver};
 use super::verify;
 
 struct Shared<P, R> {
@@ -59,19 +59,9 @@ async fn deliver_in_span<P: Provider, R: Receiver<P>>(
     request: Request,
     span: tracing::Span,
 ) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    let (parts, body) = request.into_parts();
-    let body = match read_body(body, shared.config.body_limit()).await {
-        Ok(bytes) => bytes,
-        Err(BodyError::TooLarge) => {
-            return finish(&span, StatusCode::PAYLOAD_TOO_LARGE, "too_large")
-        }
-        Err(BodyError::Unreadable) => {
-            return finish(&span, StatusCode::BAD_REQUEST, "body_unreadable")
-        }
+    let (parts, body, peer) = match read_request(request, shared.config.body_limit()).await {
+        Ok(read) => read,
+        Err((status, outcome)) => return finish(&span, status, outcome),
     };
     let request = verify::Request {
         headers: &parts.headers,
@@ -86,6 +76,38 @@ async fn deliver_in_span<P: Provider, R: Receiver<P>>(
         SystemTime::now(),
     )
     .await;
+    answer(&span, receipt)
+}
+
+/// Reads a request for the receiving pipeline: its parts, its body under `limit`, and the
+/// peer address from axum's `ConnectInfo`. An unreadable or oversized body is answered
+/// (400, 413) here.
+pub async fn read_request(
+    request: Request,
+    limit: usize,
+) -> Result<
+    (
+        axum::http::request::Parts,
+        axum::body::Bytes,
+        Option<IpAddr>,
+    ),
+    (StatusCode, &'static str),
+> {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let (parts, body) = request.into_parts();
+    match read_body(body, limit).await {
+        Ok(bytes) => Ok((parts, bytes, peer)),
+        Err(BodyError::TooLarge) => Err((StatusCode::PAYLOAD_TOO_LARGE, "too_large")),
+        Err(BodyError::Unreadable) => Err((StatusCode::BAD_REQUEST, "body_unreadable")),
+    }
+}
+
+/// The response for a receipt, recorded in `span` (event, key, outcome, status) with a log
+/// line for refusals and failures; a handshake's answer carries its body.
+pub fn answer(span: &tracing::Span, receipt: Receipt) -> Response {
     if let Some(d) = &receipt.delivery {
         span.record("event", d.event);
         span.record("idempotency_key", d.idempotency_key.as_str());
@@ -100,7 +122,7 @@ async fn deliver_in_span<P: Provider, R: Receiver<P>>(
     let status = StatusCode::from_u16(receipt.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let outcome = receipt.outcome.as_str();
     if let Outcome::Answered(answer) = receipt.outcome {
-        let response = finish(&span, status, outcome);
+        let response = finish(span, status, outcome);
         let (mut parts, _) = response.into_parts();
         if let Ok(value) = answer.content_type.parse() {
             parts
@@ -109,10 +131,11 @@ async fn deliver_in_span<P: Provider, R: Receiver<P>>(
         }
         return Response::from_parts(parts, Body::from(answer.body));
     }
-    finish(&span, status, outcome)
+    finish(span, status, outcome)
 }
 
-fn finish(span: &tracing::Span, status: StatusCode, outcome: &'static str) -> Response {
+/// An empty response with `status`, recorded in `span` with its `outcome` name.
+pub fn finish(span: &tracing::Span, status: StatusCode, outcome: &'static str) -> Response {
     span.record("outcome", outcome);
     span.record("status", status.as_u16());
     tracing::info!("delivery answered");

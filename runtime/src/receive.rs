@@ -269,7 +269,8 @@ pub struct Receipt {
 }
 
 impl Receipt {
-    fn refused(status: u16, outcome: Outcome) -> Self {
+    /// A delivery refused before it was parsed.
+    pub fn refused(status: u16, outcome: Outcome) -> Self {
         Receipt {
             status,
             outcome,
@@ -315,9 +316,98 @@ async fn within<F: Future>(limit: Duration, future: F) -> Result<F::Output, Elap
 /// The handler did not finish in time.
 struct Elapsed;
 
-/// Receives one delivery for `provider`: size check, verification on the raw bytes,
-/// content type, parse, idempotency claim, then the handler under the handler timeout.
-/// A handshake event (the spec's `respond:`) is answered as its rule says instead.
+/// A verified, parsed delivery, or the answer that ends it before any handler runs.
+#[derive(Debug)]
+pub enum Admission<E> {
+    /// Verified and parsed: the event and what is known about its delivery.
+    Event(E, Delivery),
+    /// Refused (size, authentication, content type, malformed body), or a handshake
+    /// answered from the spec's `respond:` rule.
+    Answered(Receipt),
+}
+
+impl Delivery {
+    /// What is known about a delivery of `event`, read from the event and its headers
+    /// and body the way the provider's rules say.
+    pub fn of<P: Provider>(
+        provider: &P,
+        event: &P::Event,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        received_at: SystemTime,
+        peer: Option<IpAddr>,
+    ) -> Self {
+        Delivery {
+            provider: provider.name(),
+            event: provider.event_name(event),
+            idempotency_key: provider.idempotency_key(event, headers, body),
+            subject_id: provider.subject_id(event, headers),
+            received_at,
+            peer,
+        }
+    }
+}
+
+/// The first half of receiving, shared by [`receive`] and the inbox: size check,
+/// verification on the raw bytes, content type, parse, and a handshake answered from the
+/// spec's `respond:` rule.
+pub async fn admit<P: Provider>(
+    provider: &P,
+    config: &Config,
+    request: &Request<'_>,
+    now: SystemTime,
+) -> Admission<P::Event> {
+    if request.body.len() > config.body_limit {
+        return Admission::Answered(Receipt::refused(
+            413,
+            Outcome::TooLarge {
+                limit: config.body_limit,
+            },
+        ));
+    }
+    if let Err(e) = config.verifier.verify(request, now).await {
+        return Admission::Answered(Receipt::refused(e.status(), Outcome::Unauthenticated(e)));
+    }
+    if !media_type_matches(request, config.delivery().media_type()) {
+        return Admission::Answered(Receipt::refused(415, Outcome::UnsupportedMediaType));
+    }
+    let event = match provider.parse(request.headers, request.body) {
+        Ok(event) => event,
+        Err(e) => return Admission::Answered(Receipt::refused(400, Outcome::Malformed(e))),
+    };
+    let delivery = Delivery::of(
+        provider,
+        &event,
+        request.headers,
+        request.body,
+        now,
+        request.peer,
+    );
+    let Some(rule) = provider.respond(&event) else {
+        return Admission::Event(event, delivery);
+    };
+    let mac = |value: &[u8]| config.verifier.answer_mac(value);
+    let answer = crate::respond::answer(
+        rule,
+        delivery.event,
+        request.headers,
+        request.body,
+        config.delivery().success.ack(),
+        &mac,
+    );
+    Admission::Answered(match answer {
+        Ok(answer) => Receipt {
+            status: answer.status,
+            outcome: Outcome::Answered(answer),
+            delivery: Some(delivery),
+        },
+        Err(e) => Receipt::refused(400, Outcome::Malformed(e)),
+    })
+}
+
+/// Receives one delivery for `provider`: [`admit`] (size check, verification on the raw
+/// bytes, content type, parse, handshake), then the idempotency claim and the handler
+/// under the handler timeout.
 ///
 /// Statuses: the provider's success status for handled, unknown and duplicate events; 413
 /// over the body limit; 401 or 403 when verification fails; 415 for a foreign content
@@ -331,52 +421,11 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
     request: &Request<'_>,
     now: SystemTime,
 ) -> Receipt {
-    if request.body.len() > config.body_limit {
-        return Receipt::refused(
-            413,
-            Outcome::TooLarge {
-                limit: config.body_limit,
-            },
-        );
-    }
-    if let Err(e) = config.verifier.verify(request, now).await {
-        return Receipt::refused(e.status(), Outcome::Unauthenticated(e));
-    }
-    if !media_type_matches(request, config.delivery().media_type()) {
-        return Receipt::refused(415, Outcome::UnsupportedMediaType);
-    }
-    let event = match provider.parse(request.headers, request.body) {
-        Ok(event) => event,
-        Err(e) => return Receipt::refused(400, Outcome::Malformed(e)),
-    };
-    let delivery = Delivery {
-        provider: provider.name(),
-        event: provider.event_name(&event),
-        idempotency_key: provider.idempotency_key(&event, request.headers, request.body),
-        subject_id: provider.subject_id(&event, request.headers),
-        received_at: now,
-        peer: request.peer,
+    let (event, delivery) = match admit(provider, config, request, now).await {
+        Admission::Event(event, delivery) => (event, delivery),
+        Admission::Answered(receipt) => return receipt,
     };
     let ack = config.delivery().success.ack();
-    if let Some(rule) = provider.respond(&event) {
-        let mac = |value: &[u8]| config.verifier.answer_mac(value);
-        let answer = crate::respond::answer(
-            rule,
-            delivery.event,
-            request.headers,
-            request.body,
-            ack,
-            &mac,
-        );
-        return match answer {
-            Ok(answer) => Receipt {
-                status: answer.status,
-                outcome: Outcome::Answered(answer),
-                delivery: Some(delivery),
-            },
-            Err(e) => Receipt::refused(400, Outcome::Malformed(e)),
-        };
-    }
     if receiver.claim(&delivery).await == Claim::Duplicate {
         return Receipt {
             status: ack,
@@ -384,24 +433,43 @@ pub async fn receive<P: Provider, R: Receiver<P>>(
             delivery: Some(delivery),
         };
     }
-    let handled = within(
+    let (status, outcome) = handle(
+        provider,
+        receiver,
+        event,
+        &delivery,
         config.handler_timeout,
-        receiver.handle(provider, event, &delivery),
+        ack,
     )
     .await;
+    Receipt {
+        status,
+        outcome,
+        delivery: Some(delivery),
+    }
+}
+
+/// Runs the handler on a claimed delivery under `timeout`, releasing the claim when it
+/// does not succeed: `ack` and [`Outcome::Accepted`], 500 and
+/// [`Outcome::HandlerFailed`], or 503 and [`Outcome::TimedOut`].
+pub async fn handle<P: Provider, R: Receiver<P>>(
+    provider: &P,
+    receiver: &R,
+    event: P::Event,
+    delivery: &Delivery,
+    timeout: Duration,
+    ack: u16,
+) -> (u16, Outcome) {
+    let handled = within(timeout, receiver.handle(provider, event, delivery)).await;
     let (status, outcome) = match handled {
         Ok(Ok(())) => (ack, Outcome::Accepted),
         Ok(Err(e)) => (500, Outcome::HandlerFailed(e)),
         Err(_) => (503, Outcome::TimedOut),
     };
     if !matches!(outcome, Outcome::Accepted) {
-        receiver.release(&delivery).await;
+        receiver.release(delivery).await;
     }
-    Receipt {
-        status,
-        outcome,
-        delivery: Some(delivery),
-    }
+    (status, outcome)
 }
 
 #[cfg(test)]

@@ -1,0 +1,107 @@
+//! The receive path in inbox mode: verify and parse as the runtime does, then store the
+//! raw delivery and acknowledge only once it is durable (503 when the store cannot take
+//! it, so the provider retries).
+
+use std::time::SystemTime;
+
+use axum::extract::{Request, State as AxumState};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
+use axum::Router;
+use hookspec_runtime::axum::{answer, finish, read_request};
+use hookspec_runtime::{admit, verify, Admission, Config, Provider};
+use tracing::Instrument;
+
+use crate::store::{kept_headers, NewDelivery, Put, Store};
+use crate::Inbox;
+
+struct Shared<P, S> {
+    provider: P,
+    config: Config,
+    inbox: Inbox<S>,
+}
+
+impl<S: Store> Inbox<S> {
+    /// A router receiving `provider`'s deliveries into this inbox with `POST /`; nest it
+    /// under the path registered at the provider. Handshakes (the spec's `respond:`) are
+    /// answered at once and not stored.
+    pub fn router<P: Provider>(&self, provider: P, config: Config) -> Router {
+        let shared = std::sync::Arc::new(Shared {
+            provider,
+            config,
+            inbox: self.clone(),
+        });
+        Router::new()
+            .route("/", post(deliver::<P, S>))
+            .with_state(shared)
+    }
+}
+
+async fn deliver<P: Provider, S: Store>(
+    AxumState(shared): AxumState<std::sync::Arc<Shared<P, S>>>,
+    request: Request,
+) -> Response {
+    let span = tracing::info_span!(
+        "inbox.deliver",
+        provider = shared.provider.name(),
+        event = tracing::field::Empty,
+        idempotency_key = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
+    deliver_in_span(&shared, request, span.clone())
+        .instrument(span)
+        .await
+}
+
+async fn deliver_in_span<P: Provider, S: Store>(
+    shared: &Shared<P, S>,
+    request: Request,
+    span: tracing::Span,
+) -> Response {
+    let (parts, body, peer) = match read_request(request, shared.config.body_limit()).await {
+        Ok(read) => read,
+        Err((status, outcome)) => return finish(&span, status, outcome),
+    };
+    let request = verify::Request {
+        headers: &parts.headers,
+        body: &body,
+        peer,
+    };
+    let now = SystemTime::now();
+    let delivery = match admit(&shared.provider, &shared.config, &request, now).await {
+        Admission::Event(_, delivery) => delivery,
+        Admission::Answered(receipt) => return answer(&span, receipt),
+    };
+    span.record("event", delivery.event);
+    span.record("idempotency_key", delivery.idempotency_key.as_str());
+    let record = NewDelivery {
+        provider: delivery.provider.to_owned(),
+        event: delivery.event.to_owned(),
+        idempotency_key: delivery.idempotency_key,
+        headers: kept_headers(&parts.headers),
+        body: body.to_vec(),
+        peer,
+        received_at: now,
+    };
+    let inbox = &shared.inbox;
+    let ack =
+        StatusCode::from_u16(shared.config.delivery().success.ack()).unwrap_or(StatusCode::OK);
+    match inbox.store.put(record).await {
+        Ok(Put::Stored) => {
+            inbox.metrics.received();
+            inbox.wake.notify_waiters();
+            finish(&span, ack, "stored")
+        }
+        Ok(Put::Duplicate) => {
+            inbox.metrics.duplicate();
+            finish(&span, ack, "duplicate")
+        }
+        Err(e) => {
+            inbox.metrics.store_failure();
+            tracing::error!(reason = %e, "the inbox could not store the delivery");
+            finish(&span, StatusCode::SERVICE_UNAVAILABLE, "store_unavailable")
+        }
+    }
+}
