@@ -196,6 +196,17 @@ pub fn providers_mod(providers: &[Provider]) -> String {
 
         #(#receive_traits)*
 
+        /// Calls `visitor` with the marker type of the provider named `provider` (its
+        /// module's `Webhooks`), for code generic over [`::hookspec_runtime::Provider`] that
+        /// picks the provider by name at run time; `None` when there is no such provider.
+        pub fn visit<V: ::hookspec_runtime::VisitProvider>(provider: &str, visitor: V) -> ::std::option::Option<V::Output> {
+            let _ = &visitor;
+            match provider {
+                #(#cfgs #names => Some(visitor.visit(#modules::Webhooks)),)*
+                _ => None,
+            }
+        }
+
         /// An axum router for `provider`, for a receiver that handles every provider through
         /// the generic [`::hookspec_runtime::Receiver`]; `None` when there is no such provider.
         #[cfg(feature = "axum")]

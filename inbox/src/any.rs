@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::sqlite::{SqlLease, SqliteStore};
+use crate::postgres::PostgresStore;
+use crate::sql::SqlLease;
+use crate::sqlite::SqliteStore;
 use crate::store::{
     Claimed, Filter, NewDelivery, Put, Retry, Stats, Store, StoreError, StoredDelivery,
 };
@@ -12,12 +14,14 @@ use crate::store::{
 pub enum AnyStore {
     /// `sqlite://PATH`.
     Sqlite(SqliteStore),
+    /// `postgres://…` (or `postgresql://…`).
+    Postgres(PostgresStore),
 }
 
 /// A claim's handle in any backend.
 #[derive(Debug)]
 pub enum AnyLease {
-    /// A row's claim token.
+    /// A row's claim token (SQLite, Postgres).
     Sql(SqlLease),
 }
 
@@ -27,29 +31,49 @@ impl AnyStore {
         if let Some(path) = url.strip_prefix("sqlite://") {
             return Ok(AnyStore::Sqlite(SqliteStore::open(path).await?));
         }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(AnyStore::Postgres(PostgresStore::open(url).await?));
+        }
         Err(StoreError::new(format!(
             "{url:?} names no inbox backend: use sqlite://PATH, postgres://… or nats://HOST:PORT"
         )))
     }
 }
 
-fn lease<L>(claimed: Vec<Claimed<L>>, wrap: fn(L) -> AnyLease) -> Vec<Claimed<AnyLease>> {
+/// Runs `$body` with `$s` bound to the backend, whichever it is.
+macro_rules! each {
+    ($self:ident, $s:ident => $body:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $body,
+            AnyStore::Postgres($s) => $body,
+        }
+    };
+}
+
+fn wrap(claimed: Vec<Claimed<SqlLease>>) -> Vec<Claimed<AnyLease>> {
     claimed
         .into_iter()
         .map(|c| Claimed {
             stored: c.stored,
-            lease: wrap(c.lease),
+            lease: AnyLease::Sql(c.lease),
         })
         .collect()
+}
+
+/// The claim with its SQL token, for a SQL backend.
+fn sql(claimed: &Claimed<AnyLease>) -> Claimed<SqlLease> {
+    let AnyLease::Sql(lease) = &claimed.lease;
+    Claimed {
+        stored: claimed.stored.clone(),
+        lease: *lease,
+    }
 }
 
 impl Store for AnyStore {
     type Lease = AnyLease;
 
     async fn put(&self, delivery: NewDelivery) -> Result<Put, StoreError> {
-        match self {
-            AnyStore::Sqlite(s) => s.put(delivery).await,
-        }
+        each!(self, s => s.put(delivery).await)
     }
 
     async fn claim(
@@ -57,26 +81,13 @@ impl Store for AnyStore {
         worker: &str,
         providers: &[String],
         max: usize,
-        lease_for: Duration,
+        lease: Duration,
     ) -> Result<Vec<Claimed<AnyLease>>, StoreError> {
-        match self {
-            AnyStore::Sqlite(s) => Ok(lease(
-                s.claim(worker, providers, max, lease_for).await?,
-                AnyLease::Sql,
-            )),
-        }
+        each!(self, s => Ok(wrap(s.claim(worker, providers, max, lease).await?)))
     }
 
     async fn complete(&self, claimed: &Claimed<AnyLease>) -> Result<bool, StoreError> {
-        match (self, &claimed.lease) {
-            (AnyStore::Sqlite(s), AnyLease::Sql(l)) => {
-                s.complete(&Claimed {
-                    stored: claimed.stored.clone(),
-                    lease: *l,
-                })
-                .await
-            }
-        }
+        each!(self, s => s.complete(&sql(claimed)).await)
     }
 
     async fn fail(
@@ -85,42 +96,22 @@ impl Store for AnyStore {
         error: &str,
         retry: Retry,
     ) -> Result<bool, StoreError> {
-        match (self, &claimed.lease) {
-            (AnyStore::Sqlite(s), AnyLease::Sql(l)) => {
-                s.fail(
-                    &Claimed {
-                        stored: claimed.stored.clone(),
-                        lease: *l,
-                    },
-                    error,
-                    retry,
-                )
-                .await
-            }
-        }
+        each!(self, s => s.fail(&sql(claimed), error, retry).await)
     }
 
     async fn list(&self, filter: &Filter, limit: usize) -> Result<Vec<StoredDelivery>, StoreError> {
-        match self {
-            AnyStore::Sqlite(s) => s.list(filter, limit).await,
-        }
+        each!(self, s => s.list(filter, limit).await)
     }
 
     async fn requeue(&self, filter: &Filter) -> Result<u64, StoreError> {
-        match self {
-            AnyStore::Sqlite(s) => s.requeue(filter).await,
-        }
+        each!(self, s => s.requeue(filter).await)
     }
 
     async fn purge(&self, filter: &Filter) -> Result<u64, StoreError> {
-        match self {
-            AnyStore::Sqlite(s) => s.purge(filter).await,
-        }
+        each!(self, s => s.purge(filter).await)
     }
 
     async fn stats(&self) -> Result<Stats, StoreError> {
-        match self {
-            AnyStore::Sqlite(s) => s.stats().await,
-        }
+        each!(self, s => s.stats().await)
     }
 }

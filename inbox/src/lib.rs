@@ -23,6 +23,7 @@
 
 mod any;
 mod metrics;
+pub mod postgres;
 
 mod receive;
 mod sql;
@@ -36,6 +37,7 @@ use tokio::sync::Notify;
 
 pub use any::{AnyLease, AnyStore};
 pub use metrics::{Counts, Metrics};
+pub use sql::SqlLease;
 pub use store::{
     Claimed, Filter, NewDelivery, Put, Retry, State, Stats, Store, StoreError, StoredDelivery,
 };

@@ -4,7 +4,15 @@
 
 use sqlx::{ColumnIndex, Database, Decode, QueryBuilder, Row, Type};
 
+use crate::store::Stats;
 use crate::store::{from_ms, Filter, NewDelivery, State, StoreError, StoredDelivery};
+
+/// A claim on a row: the random token the claim wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqlLease {
+    /// The token.
+    pub token: i64,
+}
 
 /// The columns every query that returns deliveries selects, in [`decode`]'s order.
 pub(crate) const COLUMNS: &str = "id, provider, event, idempotency_key, headers, body, peer, \
@@ -97,4 +105,22 @@ pub(crate) fn lease_token() -> i64 {
 /// A store error from a database error, with what was being done.
 pub(crate) fn failed(doing: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| StoreError::new(format!("{doing}: {e}"))
+}
+
+/// Stats from `(state, count, oldest pending received_at)` per state.
+pub(crate) fn stats_of(
+    rows: impl Iterator<Item = Result<(String, i64, Option<i64>), StoreError>>,
+) -> Result<Stats, StoreError> {
+    let mut stats = Stats::default();
+    for row in rows {
+        let (state, count, oldest) = row?;
+        if let Some(state) = State::parse(&state) {
+            stats.by_state.push((state, count.unsigned_abs()));
+        }
+        if let Some(ms) = oldest {
+            stats.oldest_pending = Some(crate::store::from_ms(ms));
+        }
+    }
+    stats.by_state.sort();
+    Ok(stats)
 }

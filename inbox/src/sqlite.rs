@@ -14,7 +14,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{AssertSqlSafe, Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::sql::{decode, failed, headers_json, lease_token, push_filter, COLUMNS};
+use crate::sql::{
+    decode, failed, headers_json, lease_token, push_filter, stats_of, SqlLease, COLUMNS,
+};
 use crate::store::{
     to_ms, Claimed, Filter, NewDelivery, Put, Retry, State, Stats, Store, StoreError,
     StoredDelivery,
@@ -48,13 +50,6 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS hookspec_deliveries_received
         ON hookspec_deliveries (received_at)",
 ];
-
-/// A claim on a row: its token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SqlLease {
-    /// The token the claim wrote.
-    pub token: i64,
-}
 
 enum Write {
     Put(NewDelivery),
@@ -380,19 +375,12 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(failed("counting deliveries"))?;
-        let mut stats = Stats::default();
-        for row in rows {
-            let state: String = row.try_get(0).map_err(failed("counting deliveries"))?;
-            let count: i64 = row.try_get(1).map_err(failed("counting deliveries"))?;
-            let oldest: Option<i64> = row.try_get(2).map_err(failed("counting deliveries"))?;
-            if let Some(state) = State::parse(&state) {
-                stats.by_state.push((state, count.unsigned_abs()));
-            }
-            if let Some(ms) = oldest {
-                stats.oldest_pending = Some(crate::store::from_ms(ms));
-            }
-        }
-        stats.by_state.sort();
-        Ok(stats)
+        stats_of(rows.iter().map(|row| {
+            Ok((
+                row.try_get(0).map_err(failed("counting deliveries"))?,
+                row.try_get(1).map_err(failed("counting deliveries"))?,
+                row.try_get(2).map_err(failed("counting deliveries"))?,
+            ))
+        }))
     }
 }

@@ -24,9 +24,10 @@ use std::collections::BTreeMap;
 use hookspec::runtime::core::{Credentials, KeyApi};
 use hookspec::runtime::verify::{self, AuthScheme};
 use hookspec::runtime::{
-    Claim, Config, Delivery, Handled, HandlerError, Provider, Receiver, SpecProvider,
+    Claim, Config, Delivery, Handled, HandlerError, Provider, Receiver, SpecProvider, VisitProvider,
 };
 use hookspec_codegen::ProviderSpec;
+use hookspec_inbox::{AnyStore, Inbox, WorkerConfig, WorkerPool, Workers};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
@@ -73,6 +74,11 @@ pub struct ReceiverConfig {
     /// The objects (subject ids) the receiver knows, as a stateful receiver's records;
     /// consulted only by [`Fault::ServerErrorOnUnknownSubject`].
     pub known_subjects: Vec<String>,
+    /// Inbox mode: the store URL (`sqlite://PATH`, `postgres://…`, `nats://…`). Each
+    /// delivery is acknowledged once it is durable there, and workers handle it after.
+    pub inbox: Option<String>,
+    /// How many inbox workers to run.
+    pub inbox_workers: usize,
 }
 
 impl ReceiverConfig {
@@ -87,6 +93,8 @@ impl ReceiverConfig {
             follow_ups: None,
             specs: Vec::new(),
             known_subjects: Vec::new(),
+            inbox: None,
+            inbox_workers: 2,
         }
     }
 
@@ -315,8 +323,15 @@ impl<P: Provider> Receiver<P> for Recorder {
 }
 
 /// Builds the app: each configured provider's router nested at `/<provider>`, and
-/// `GET /log` answering the accepted events as JSON.
-pub fn app(config: &ReceiverConfig, log: EventLog, died: Arc<Notify>) -> anyhow::Result<Router> {
+/// `GET /log` answering the accepted events as JSON. With an inbox, each router stores
+/// deliveries there, and the answer also holds the workers that handle them (not yet
+/// started).
+pub fn app(
+    config: &ReceiverConfig,
+    log: EventLog,
+    died: Arc<Notify>,
+    inbox: Option<&Inbox<AnyStore>>,
+) -> anyhow::Result<(Router, Option<Workers<AnyStore>>)> {
     let faults: Arc<[Fault]> = config.faults.clone().into();
     let follow_ups = match &config.follow_ups {
         Some(target) => Some(Arc::new(follow_up::FollowUps::new(
@@ -332,14 +347,34 @@ pub fn app(config: &ReceiverConfig, log: EventLog, died: Arc<Notify>) -> anyhow:
         follow_ups,
     };
     let mut app = Router::new();
+    let mut workers = inbox.map(|i| i.workers(WorkerConfig::default()));
     for provider in &config.providers {
         let Mount { receiving, spec } = config.mount(provider)?;
         let receiving = faults::adjust_config(&config.faults, receiving);
         let schemes = receiving.verifier().schemes();
-        let router = match spec {
-            None => hookspec::router(provider, recorder.clone(), receiving)
-                .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}"))?,
-            Some(runtime) => hookspec::runtime::axum::router(runtime, recorder.clone(), receiving),
+        let router = match (inbox, workers.take()) {
+            (Some(inbox), Some(w)) => {
+                let mount = InboxMount {
+                    inbox,
+                    receiving,
+                    recorder: recorder.clone(),
+                    workers: w,
+                };
+                let (router, w) = match spec {
+                    None => hookspec::visit(provider, mount)
+                        .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}"))?,
+                    Some(runtime) => mount.visit(runtime),
+                };
+                workers = Some(w);
+                router
+            }
+            _ => match spec {
+                None => hookspec::router(provider, recorder.clone(), receiving)
+                    .ok_or_else(|| anyhow::anyhow!("no provider named {provider:?}"))?,
+                Some(runtime) => {
+                    hookspec::runtime::axum::router(runtime, recorder.clone(), receiving)
+                }
+            },
         };
         let router = faults::wrap(&config.faults, schemes, router, died.clone());
         app = app.nest(&format!("/{provider}"), router);
@@ -348,7 +383,25 @@ pub fn app(config: &ReceiverConfig, log: EventLog, died: Arc<Notify>) -> anyhow:
         let log = log.clone();
         async move { axum::Json(log.events()) }
     });
-    Ok(app.route("/log", log_route))
+    Ok((app.route("/log", log_route), workers))
+}
+
+/// One provider mounted in inbox mode: its router stores into the inbox, and the workers
+/// learn to hand its deliveries to the recorder.
+struct InboxMount<'a> {
+    inbox: &'a Inbox<AnyStore>,
+    receiving: Config,
+    recorder: Recorder,
+    workers: Workers<AnyStore>,
+}
+
+impl VisitProvider for InboxMount<'_> {
+    type Output = (Router, Workers<AnyStore>);
+
+    fn visit<P: Provider>(self, provider: P) -> Self::Output {
+        let router = self.inbox.router(provider.clone(), self.receiving);
+        (router, self.workers.serve(provider, self.recorder))
+    }
 }
 
 /// A receiver running on a listener.
@@ -357,8 +410,11 @@ pub struct RunningReceiver {
     pub addr: SocketAddr,
     /// Its accepted events.
     pub log: EventLog,
+    /// The inbox, in inbox mode.
+    pub inbox: Option<Inbox<AnyStore>>,
     stop: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
+    workers: Option<WorkerPool>,
 }
 
 impl RunningReceiver {
@@ -372,6 +428,9 @@ impl RunningReceiver {
     pub async fn shutdown(self, grace: Duration) {
         self.stop.notify_one();
         let _ = tokio::time::timeout(grace, self.task).await;
+        if let Some(workers) = self.workers {
+            let _ = tokio::time::timeout(grace, workers.shutdown()).await;
+        }
     }
 }
 
@@ -383,7 +442,16 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let log = EventLog::default();
     let stop = Arc::new(Notify::new());
-    let app = app(&config, log.clone(), stop.clone())?;
+    let inbox = match &config.inbox {
+        Some(url) => Some(
+            Inbox::open(url)
+                .await
+                .map_err(|e| anyhow::anyhow!("the inbox at {url}: {e}"))?,
+        ),
+        None => None,
+    };
+    let (app, workers) = app(&config, log.clone(), stop.clone(), inbox.as_ref())?;
+    let workers = workers.map(|w| w.spawn(config.inbox_workers));
     let signal = stop.clone();
     let task = tokio::spawn(async move {
         let service = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -397,7 +465,9 @@ pub async fn start(
     Ok(RunningReceiver {
         addr,
         log,
+        inbox,
         stop,
         task,
+        workers,
     })
 }

@@ -78,6 +78,14 @@ struct Args {
     /// for key K be `PREFIXK` (a mock API's test tokens); repeatable.
     #[arg(long = "follow-up-derive", value_name = "NAME=PREFIX")]
     follow_up_derive: Vec<String>,
+    /// Inbox mode: acknowledge each delivery once it is durable in this store
+    /// (`sqlite://PATH`, `postgres://USER@HOST/DB`, `nats://HOST:PORT`), and handle it in
+    /// workers after.
+    #[arg(long, value_name = "URL")]
+    inbox: Option<String>,
+    /// How many inbox workers to run.
+    #[arg(long, default_value_t = 2, requires = "inbox")]
+    inbox_workers: usize,
 }
 
 /// The follow-up target the flags describe; `None` without a base URL.
@@ -185,6 +193,8 @@ async fn main() -> anyhow::Result<()> {
     config.allow_ips = args.allow_ips;
     config.trusted_proxies = args.trusted_proxies;
     config.faults = args.faults;
+    config.inbox = args.inbox;
+    config.inbox_workers = args.inbox_workers;
     if all {
         // "all" means every provider the given credentials can verify; say which are left
         // out and why, rather than refusing to start.

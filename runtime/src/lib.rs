@@ -53,7 +53,7 @@ pub use payload::{ErrorShape, Payload};
 pub use probe::{discriminators, header_text, routing_values, selectors, Selectors};
 pub use receive::{
     admit, handle, receive, Admission, Claim, Config, Delivery, Handled, HandlerError, Handling,
-    Outcome, Provider, Receipt, Receiver, DEFAULT_BODY_LIMIT,
+    Outcome, Provider, Receipt, Receiver, VisitProvider, DEFAULT_BODY_LIMIT,
 };
 pub use repeated_keys::{last_copies_win, repeated_key, repeated_key_exact};
 pub use respond::Answer;

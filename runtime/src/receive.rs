@@ -53,6 +53,15 @@ pub trait Provider: Clone + Send + Sync + 'static {
     }
 }
 
+/// Code generic over the provider, called with a provider chosen by name at run time
+/// (`hookspec::visit`).
+pub trait VisitProvider {
+    /// What the visit answers.
+    type Output;
+    /// Called with the provider's marker.
+    fn visit<P: Provider>(self, provider: P) -> Self::Output;
+}
+
 /// What a handler learns about the delivery besides the event itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {

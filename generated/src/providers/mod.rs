@@ -405,6 +405,36 @@ impl<R: ::hookspec_runtime::Receiver<vezgo::Webhooks>> ReceivesVezgo for R {}
 pub trait ReceivesVezgo {}
 #[cfg(not(feature = "vezgo"))]
 impl<R> ReceivesVezgo for R {}
+/// Calls `visitor` with the marker type of the provider named `provider` (its
+/// module's `Webhooks`), for code generic over [`::hookspec_runtime::Provider`] that
+/// picks the provider by name at run time; `None` when there is no such provider.
+pub fn visit<V: ::hookspec_runtime::VisitProvider>(
+    provider: &str,
+    visitor: V,
+) -> ::std::option::Option<V::Output> {
+    let _ = &visitor;
+    match provider {
+        #[cfg(feature = "belvo")]
+        "belvo" => Some(visitor.visit(belvo::Webhooks)),
+        #[cfg(feature = "bridge")]
+        "bridge" => Some(visitor.visit(bridge::Webhooks)),
+        #[cfg(feature = "github")]
+        "github" => Some(visitor.visit(github::Webhooks)),
+        #[cfg(feature = "plaid")]
+        "plaid" => Some(visitor.visit(plaid::Webhooks)),
+        #[cfg(feature = "shopify")]
+        "shopify" => Some(visitor.visit(shopify::Webhooks)),
+        #[cfg(feature = "slack")]
+        "slack" => Some(visitor.visit(slack::Webhooks)),
+        #[cfg(feature = "standardwebhooks")]
+        "standardwebhooks" => Some(visitor.visit(standardwebhooks::Webhooks)),
+        #[cfg(feature = "stripe")]
+        "stripe" => Some(visitor.visit(stripe::Webhooks)),
+        #[cfg(feature = "vezgo")]
+        "vezgo" => Some(visitor.visit(vezgo::Webhooks)),
+        _ => None,
+    }
+}
 /// An axum router for `provider`, for a receiver that handles every provider through
 /// the generic [`::hookspec_runtime::Receiver`]; `None` when there is no such provider.
 #[cfg(feature = "axum")]
