@@ -17,6 +17,9 @@ use tracing::Instrument;
 use crate::store::{header_map, Claimed, Retry, Store, StoredDelivery};
 use crate::Inbox;
 
+/// How often the first worker purges deliveries past the retention.
+const RETENTION_EVERY: Duration = Duration::from_secs(600);
+
 /// How a delivery's handling failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
@@ -155,6 +158,11 @@ pub struct WorkerConfig {
     /// How often an idle worker looks for due deliveries it was not woken for (retries
     /// coming due, deliveries stored by another replica).
     pub idle_poll: Duration,
+    /// How long handled deliveries are kept before the first worker purges them, and
+    /// their keys with them: keep it longer than the provider retries (Plaid: 24 hours),
+    /// or a late retry is handled again. `None` keeps them until `purge`. Dead letters
+    /// are kept for an operator either way.
+    pub retention: Option<Duration>,
 }
 
 impl Default for WorkerConfig {
@@ -171,6 +179,7 @@ impl Default for WorkerConfig {
             max_attempts: 8,
             backoff: Backoff::default(),
             idle_poll: Duration::from_millis(250),
+            retention: Some(Duration::from_secs(7 * 24 * 3600)),
         }
     }
 }
@@ -242,7 +251,12 @@ impl<S: Store> Workers<S> {
 
     async fn run(&self, index: usize, mut stopped: watch::Receiver<bool>) {
         let worker = format!("{}/{index}", self.config.name);
+        let mut purged_at: Option<tokio::time::Instant> = None;
         while !*stopped.borrow() {
+            if index == 0 && purged_at.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
+                purged_at = Some(tokio::time::Instant::now());
+                self.purge_expired().await;
+            }
             let pause = match self.run_once(&worker).await {
                 Ok(0) => self.config.idle_poll,
                 Ok(_) => continue,
@@ -256,6 +270,27 @@ impl<S: Store> Workers<S> {
                 _ = tokio::time::sleep(pause) => {}
                 _ = stopped.changed() => {}
             }
+        }
+    }
+
+    /// Purges done deliveries older than the retention.
+    pub async fn purge_expired(&self) {
+        let Some(before) = self
+            .config
+            .retention
+            .and_then(|r| SystemTime::now().checked_sub(r))
+        else {
+            return;
+        };
+        let expired = crate::Filter {
+            states: vec![crate::State::Done],
+            until: Some(before),
+            ..crate::Filter::default()
+        };
+        match self.inbox.store.purge(&expired).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "handled deliveries past the retention purged"),
+            Err(e) => tracing::warn!(reason = %e, "purging past the retention failed"),
         }
     }
 
