@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::nats::{NatsLease, NatsOptions, NatsStore};
 use crate::postgres::PostgresStore;
 use crate::sql::SqlLease;
 use crate::sqlite::SqliteStore;
@@ -16,6 +17,8 @@ pub enum AnyStore {
     Sqlite(SqliteStore),
     /// `postgres://…` (or `postgresql://…`).
     Postgres(PostgresStore),
+    /// `nats://HOST:PORT` (JetStream).
+    Nats(NatsStore),
 }
 
 /// A claim's handle in any backend.
@@ -23,6 +26,8 @@ pub enum AnyStore {
 pub enum AnyLease {
     /// A row's claim token (SQLite, Postgres).
     Sql(SqlLease),
+    /// A JetStream message and its claim's bucket revision.
+    Nats(NatsLease),
 }
 
 impl AnyStore {
@@ -34,8 +39,21 @@ impl AnyStore {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(AnyStore::Postgres(PostgresStore::open(url).await?));
         }
+        if let Some(rest) = url.strip_prefix("nats://") {
+            // `nats://HOST:PORT/PREFIX` names the streams' prefix (`HOOKSPEC` without one).
+            return Ok(AnyStore::Nats(match rest.split_once('/') {
+                Some((server, prefix)) if !prefix.is_empty() => {
+                    let options = NatsOptions {
+                        prefix: prefix.to_owned(),
+                        ..NatsOptions::default()
+                    };
+                    NatsStore::open_with(&format!("nats://{server}"), options).await?
+                }
+                _ => NatsStore::open(url.trim_end_matches('/')).await?,
+            }));
+        }
         Err(StoreError::new(format!(
-            "{url:?} names no inbox backend: use sqlite://PATH, postgres://… or nats://HOST:PORT"
+            "{url:?} names no inbox backend: use sqlite://PATH, postgres://… or nats://HOST:PORT[/PREFIX]"
         )))
     }
 }
@@ -46,27 +64,31 @@ macro_rules! each {
         match $self {
             AnyStore::Sqlite($s) => $body,
             AnyStore::Postgres($s) => $body,
+            AnyStore::Nats($s) => $body,
         }
     };
 }
 
-fn wrap(claimed: Vec<Claimed<SqlLease>>) -> Vec<Claimed<AnyLease>> {
+fn wrap<L>(claimed: Vec<Claimed<L>>, lease: fn(L) -> AnyLease) -> Vec<Claimed<AnyLease>> {
     claimed
         .into_iter()
         .map(|c| Claimed {
             stored: c.stored,
-            lease: AnyLease::Sql(c.lease),
+            lease: lease(c.lease),
         })
         .collect()
 }
 
-/// The claim with its SQL token, for a SQL backend.
-fn sql(claimed: &Claimed<AnyLease>) -> Claimed<SqlLease> {
-    let AnyLease::Sql(lease) = &claimed.lease;
+/// The claim with the backend's own handle.
+fn narrow<L>(claimed: &Claimed<AnyLease>, lease: L) -> Claimed<L> {
     Claimed {
         stored: claimed.stored.clone(),
-        lease: *lease,
+        lease,
     }
+}
+
+fn mismatch() -> StoreError {
+    StoreError::new("a claim of one backend was handed to another")
 }
 
 impl Store for AnyStore {
@@ -83,11 +105,27 @@ impl Store for AnyStore {
         max: usize,
         lease: Duration,
     ) -> Result<Vec<Claimed<AnyLease>>, StoreError> {
-        each!(self, s => Ok(wrap(s.claim(worker, providers, max, lease).await?)))
+        Ok(match self {
+            AnyStore::Sqlite(s) => {
+                wrap(s.claim(worker, providers, max, lease).await?, AnyLease::Sql)
+            }
+            AnyStore::Postgres(s) => {
+                wrap(s.claim(worker, providers, max, lease).await?, AnyLease::Sql)
+            }
+            AnyStore::Nats(s) => wrap(
+                s.claim(worker, providers, max, lease).await?,
+                AnyLease::Nats,
+            ),
+        })
     }
 
     async fn complete(&self, claimed: &Claimed<AnyLease>) -> Result<bool, StoreError> {
-        each!(self, s => s.complete(&sql(claimed)).await)
+        match (self, &claimed.lease) {
+            (AnyStore::Sqlite(s), AnyLease::Sql(l)) => s.complete(&narrow(claimed, *l)).await,
+            (AnyStore::Postgres(s), AnyLease::Sql(l)) => s.complete(&narrow(claimed, *l)).await,
+            (AnyStore::Nats(s), AnyLease::Nats(l)) => s.complete(&narrow(claimed, l.clone())).await,
+            _ => Err(mismatch()),
+        }
     }
 
     async fn fail(
@@ -96,7 +134,18 @@ impl Store for AnyStore {
         error: &str,
         retry: Retry,
     ) -> Result<bool, StoreError> {
-        each!(self, s => s.fail(&sql(claimed), error, retry).await)
+        match (self, &claimed.lease) {
+            (AnyStore::Sqlite(s), AnyLease::Sql(l)) => {
+                s.fail(&narrow(claimed, *l), error, retry).await
+            }
+            (AnyStore::Postgres(s), AnyLease::Sql(l)) => {
+                s.fail(&narrow(claimed, *l), error, retry).await
+            }
+            (AnyStore::Nats(s), AnyLease::Nats(l)) => {
+                s.fail(&narrow(claimed, l.clone()), error, retry).await
+            }
+            _ => Err(mismatch()),
+        }
     }
 
     async fn list(&self, filter: &Filter, limit: usize) -> Result<Vec<StoredDelivery>, StoreError> {

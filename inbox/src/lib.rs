@@ -23,6 +23,7 @@
 
 mod any;
 mod metrics;
+pub mod nats;
 pub mod postgres;
 
 mod receive;

@@ -79,6 +79,12 @@ pub struct ReceiverConfig {
     pub inbox: Option<String>,
     /// How many inbox workers to run.
     pub inbox_workers: usize,
+    /// How long an inbox worker's claim lasts (the default's two minutes when `None`):
+    /// a delivery claimed by a worker that died is handled again after it.
+    pub inbox_lease: Option<Duration>,
+    /// A file each handler success is appended to (`provider<TAB>key`), so a test can see
+    /// handling across crashes and restarts of the receiver.
+    pub handled_log: Option<std::path::PathBuf>,
 }
 
 impl ReceiverConfig {
@@ -95,6 +101,8 @@ impl ReceiverConfig {
             known_subjects: Vec::new(),
             inbox: None,
             inbox_workers: 2,
+            inbox_lease: None,
+            handled_log: None,
         }
     }
 
@@ -252,6 +260,7 @@ pub struct Recorder {
     faults: Arc<[Fault]>,
     known_subjects: Arc<std::collections::BTreeSet<String>>,
     follow_ups: Option<Arc<follow_up::FollowUps>>,
+    handled_log: Option<Arc<std::sync::Mutex<std::fs::File>>>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -310,8 +319,16 @@ impl<P: Provider> Receiver<P> for Recorder {
             subject_id: delivery.subject_id.clone(),
         };
         let log = self.log.clone();
+        let handled_log = self.handled_log.clone();
         async move {
             verdict.settle().await?;
+            if let Some(file) = handled_log {
+                use std::io::Write as _;
+                let line = format!("{}\t{}\n", entry.provider, entry.idempotency_key);
+                let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+                file.write_all(line.as_bytes())
+                    .map_err(|e| HandlerError::new(format!("the handled log: {e}")))?;
+            }
             log.push(entry);
             // Acknowledge first; the call back to the provider happens after.
             if let Some((follow_ups, call)) = follow_up {
@@ -345,9 +362,24 @@ pub fn app(
         faults,
         known_subjects: Arc::new(config.known_subjects.iter().cloned().collect()),
         follow_ups,
+        handled_log: match &config.handled_log {
+            Some(path) => Some(Arc::new(std::sync::Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            ))),
+            None => None,
+        },
     };
     let mut app = Router::new();
-    let mut workers = inbox.map(|i| i.workers(WorkerConfig::default()));
+    let mut worker_config = WorkerConfig::default();
+    if let Some(lease) = config.inbox_lease {
+        worker_config.lease = lease;
+        worker_config.handler_timeout = worker_config.handler_timeout.min(lease);
+    }
+    let mut workers = inbox.map(|i| i.workers(worker_config));
     for provider in &config.providers {
         let Mount { receiving, spec } = config.mount(provider)?;
         let receiving = faults::adjust_config(&config.faults, receiving);

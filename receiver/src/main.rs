@@ -86,6 +86,13 @@ struct Args {
     /// How many inbox workers to run.
     #[arg(long, default_value_t = 2, requires = "inbox")]
     inbox_workers: usize,
+    /// How long an inbox worker's claim lasts (`2m` by default); a delivery claimed by a
+    /// worker that died is handled again after it.
+    #[arg(long, value_parser = humantime::parse_duration, requires = "inbox")]
+    inbox_lease: Option<Duration>,
+    /// Append `provider<TAB>key` to this file after each handler success.
+    #[arg(long, value_name = "FILE")]
+    handled_log: Option<std::path::PathBuf>,
 }
 
 /// The follow-up target the flags describe; `None` without a base URL.
@@ -195,6 +202,8 @@ async fn main() -> anyhow::Result<()> {
     config.faults = args.faults;
     config.inbox = args.inbox;
     config.inbox_workers = args.inbox_workers;
+    config.inbox_lease = args.inbox_lease;
+    config.handled_log = args.handled_log;
     if all {
         // "all" means every provider the given credentials can verify; say which are left
         // out and why, rather than refusing to start.

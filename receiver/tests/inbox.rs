@@ -167,3 +167,20 @@ async fn postgres_inbox_processes_every_example_once() {
     .execute(&admin)
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_inbox_processes_every_example_once() {
+    let Ok(url) = std::env::var("HOOKSPEC_TEST_NATS_URL") else {
+        eprintln!("SKIPPED: needs HOOKSPEC_TEST_NATS_URL (set by .ci/run)");
+        return;
+    };
+    // Streams of its own, dropped after.
+    let prefix = format!("HKRECV{}", std::process::id());
+    let store_url = format!("{}/{prefix}", url.trim_end_matches('/'));
+    every_example_is_processed_once(store_url.clone()).await;
+    if let hookspec_inbox::AnyStore::Nats(store) =
+        hookspec_inbox::AnyStore::open(&store_url).await.unwrap()
+    {
+        store.drop_all().await.unwrap();
+    }
+}
