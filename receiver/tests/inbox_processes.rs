@@ -333,7 +333,7 @@ async fn replicas(inbox: &str) {
     let twice: Vec<_> = runs.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "handled twice: {twice:?}");
     // Both replicas' workers took part.
-    let per_replica: Vec<usize> = logs.iter().map(|l| handled(&[l.clone()]).len()).collect();
+    let per_replica: Vec<usize> = logs.iter().map(|l| handled(std::slice::from_ref(l)).len()).collect();
     assert!(per_replica.iter().all(|n| *n > 0), "{per_replica:?}");
     eprintln!("replicas on {inbox}: {N} deliveries sent to both, handled {per_replica:?}");
     drop((a, b));
