@@ -13,7 +13,7 @@ use hookspec_runtime::axum::{answer, finish, read_request};
 use hookspec_runtime::{admit, verify, Admission, Config, Provider};
 use tracing::Instrument;
 
-use crate::store::{kept_headers, NewDelivery, Put, Store};
+use crate::store::{kept_headers, NewDelivery, Put, Store, StoreError};
 use crate::Inbox;
 
 struct Shared<P, S> {
@@ -88,7 +88,12 @@ async fn deliver_in_span<P: Provider, S: Store>(
     let inbox = &shared.inbox;
     let ack =
         StatusCode::from_u16(shared.config.delivery().success.ack()).unwrap_or(StatusCode::OK);
-    match inbox.store.put(record).await {
+    // A store that hangs is a store that is down: answered 503 before the provider's
+    // own timeout (the config's handler timeout is four fifths of it), so it retries.
+    let put = tokio::time::timeout(shared.config.handler_timeout(), inbox.store.put(record))
+        .await
+        .unwrap_or_else(|_| Err(StoreError::new("the store did not answer in time")));
+    match put {
         Ok(Put::Stored) => {
             inbox.metrics.received();
             inbox.wake.notify_waiters();

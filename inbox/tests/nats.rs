@@ -5,10 +5,9 @@
 mod common;
 
 use std::future::Future;
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
+
+use common::{free_port, Server};
 
 use hookspec_inbox::nats::{NatsOptions, NatsStore};
 use hookspec_inbox::{Filter, Put, Retry, State, Store};
@@ -200,68 +199,6 @@ async fn retries_wait_for_their_time_and_concurrent_claims_are_exclusive() {
         assert_eq!(stats.oldest_pending, None);
     })
     .await;
-}
-
-/// A nats-server child, killed when dropped.
-struct Server {
-    child: Option<Child>,
-}
-
-impl Server {
-    fn start(port: u16, dir: &Path) -> Server {
-        let binary = [
-            "nats-server",
-            "/usr/sbin/nats-server",
-            "/usr/local/bin/nats-server",
-        ]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        })
-        .expect("nats-server is installed");
-        let child = Command::new(binary)
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting nats-server");
-        let server = Server { child: Some(child) };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "nats-server did not listen within 15 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free local port")
-        .port()
 }
 
 /// While the server is down `put` fails within its timeout (the receive path answers 503
