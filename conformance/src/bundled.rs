@@ -58,6 +58,8 @@ pub fn config(
             .iter()
             .flat_map(crate::cases::known_subjects)
             .collect(),
+        // Handled inline, not through an inbox, unless the caller says otherwise.
+        ..ReceiverConfig::all_providers()
     }
 }
 

@@ -121,6 +121,9 @@ fn unknown_subject_like(id: &Value) -> Value {
 /// Size of the oversized body.
 pub const OVERSIZED_BYTES: usize = 10 * 1024 * 1024;
 
+/// How many deliveries the `latency/slow-handler` case sends at once.
+pub const BURST: usize = 8;
+
 /// What a case sends.
 #[derive(Clone, Debug)]
 pub enum Plan {
@@ -153,6 +156,13 @@ pub enum Plan {
     /// A valid delivery judged by response time.
     Latency {
         /// The body.
+        body: Bytes,
+    },
+    /// [`BURST`] fresh copies of a valid delivery sent at once, each judged by response
+    /// time: a receiver that handles before it answers falls behind when its handler is
+    /// slow.
+    Burst {
+        /// The body the copies are made from.
         body: Bytes,
     },
     /// A delivery retried on the provider's schedule until acknowledged or given up.
@@ -372,6 +382,14 @@ pub fn cases(spec: &ProviderSpec, auth: Vec<Case>, retry: bool) -> Vec<Case> {
             body: first.body.clone(),
         },
     ));
+    out.push(Case::new(
+        p,
+        Check::Latency,
+        "slow-handler",
+        Plan::Burst {
+            body: first.body.clone(),
+        },
+    ));
     if retry {
         out.push(Case::new(
             p,
@@ -433,6 +451,9 @@ impl Case {
             Plan::Latency { .. } => {
                 "acknowledged within the timeout (a warning past a quarter of it)".to_owned()
             }
+            Plan::Burst { .. } => format!(
+                "each of {BURST} deliveries sent at once acknowledged within the timeout"
+            ),
             Plan::Retry { .. } => {
                 "acknowledged by the last attempt of the provider's retry schedule".to_owned()
             }
@@ -493,6 +514,12 @@ impl Case {
             (_, Check::Robustness) => {
                 "the provider never sends this, but the receiver must survive it: \
                  acknowledging or refusing is fine, a 5xx, a hang or a crash is not"
+            }
+            (Plan::Burst { .. }, _) => {
+                "providers deliver in bursts and retry what is not answered within their \
+                 timeout; a receiver that does slow work before answering falls behind and \
+                 turns a burst into a retry storm, one that stores and acknowledges (an \
+                 inbox) does not"
             }
             (_, Check::Latency) => {
                 "the provider gives up after its timeout and retries; answering after a \
@@ -774,6 +801,7 @@ impl Plan {
             | Plan::Refuse { body, .. }
             | Plan::Hostile { body, .. }
             | Plan::Latency { body }
+            | Plan::Burst { body }
             | Plan::Retry { body }
             | Plan::KeyRotation { body } => vec![body],
         }

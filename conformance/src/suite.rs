@@ -13,7 +13,7 @@ use hookspec_codegen::model::ProviderSpec;
 use hookspec_codegen::SpecError;
 use tokio::time::Instant;
 
-use crate::cases::{self, Case, Check, Hostile, Plan};
+use crate::cases::{self, Case, Check, Hostile, Plan, BURST};
 use crate::follow_ups;
 use crate::http::{exchange, Exchange, Limits, Observed, Outgoing, OutgoingBody};
 use crate::mock_api::CallLog;
@@ -1119,6 +1119,32 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
             let (ok, words) = t.judge_delivery(&x);
             s.fail_unless(ok);
             s.observed = words;
+            s
+        }
+        Plan::Burst { body } => {
+            let mut s = Seen::new(format!(
+                "{} for each of {BURST} sent at once",
+                t.expect_success()
+            ));
+            let given = t.with_event_headers(body, &[]);
+            let sends = (0..BURST).map(|_| t.send(ctx, case, t.delivery(t.fresh(body), &given)));
+            let answers = futures_util::future::join_all(sends).await;
+            let mut missed = Vec::new();
+            for x in &answers {
+                s.add(x);
+                let (ok, words) = t.judge_delivery(x);
+                if !ok {
+                    missed.push(words);
+                }
+            }
+            s.fail_unless(missed.is_empty());
+            s.observed = match missed.first() {
+                None => format!("{BURST} of {BURST} acknowledged in time"),
+                Some(first) => format!(
+                    "{} of {BURST} not acknowledged in time (first: {first})",
+                    missed.len()
+                ),
+            };
             s
         }
         Plan::Retry { body } => run_retry(t, ctx, case, body).await,

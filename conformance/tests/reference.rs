@@ -7,7 +7,7 @@ mod common;
 
 use hookspec_conformance::keys::{self, KeyServer};
 use hookspec_conformance::report::{CaseReport, LatencyBucket};
-use hookspec_conformance::{bundled, Credentials, Outcome, Suite};
+use hookspec_conformance::{bundled, cases, Credentials, Outcome, Suite};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_receiver_passes_every_case() {
@@ -513,4 +513,57 @@ async fn dying_after_the_first_acknowledgement_is_reported_as_a_death() {
         "{:?}",
         report.notes
     );
+}
+
+/// The `slow-handler` check: a handler slower than the provider's timeout makes a
+/// receiver that handles before answering miss every delivery of a burst; the same
+/// receiver and handler behind an inbox (`--inbox`) answers each in time, since it answers
+/// once the delivery is stored and its workers handle it after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_handler_misses_the_burst_inline_and_not_behind_an_inbox() {
+    let spec = hookspec_conformance::specs::builtin_all()
+        .unwrap()
+        .into_iter()
+        .min_by_key(|s| s.delivery.timeout.get())
+        .unwrap();
+    let provider = spec.provider.clone();
+    let dir = tempfile::tempdir().unwrap();
+    for inbox in [
+        None,
+        Some(format!(
+            "sqlite://{}",
+            dir.path().join("inbox.db").display()
+        )),
+    ] {
+        let mut config = bundled::config(
+            std::slice::from_ref(&spec),
+            &Default::default(),
+            &[bundled::Fault::SlowAck],
+        );
+        config.inbox = inbox.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let receiver = hookspec_reference_receiver::start(config, listener)
+            .await
+            .unwrap();
+        let report = Suite::provider(&provider)
+            .credentials(Credentials::test())
+            .only(&format!("{provider}/latency/slow-handler"))
+            .run_bound(spec.delivery.timeout.get() * 3)
+            .run(&receiver.url())
+            .await
+            .unwrap();
+        receiver.shutdown(Duration::from_millis(200)).await;
+        let case = &report.cases[0];
+        match inbox {
+            None => {
+                assert_eq!(case.outcome, Outcome::Fail, "{case:?}");
+                let missed = format!("{0} of {0} not acknowledged in time", cases::BURST);
+                assert!(case.observed.starts_with(&missed), "{}", case.observed);
+            }
+            Some(_) => {
+                assert_eq!(case.outcome, Outcome::Pass, "{case:?}");
+                assert_eq!(case.latency_bucket, Some(LatencyBucket::Fast));
+            }
+        }
+    }
 }
