@@ -6,13 +6,35 @@
 //! waits on business logic, and nothing acknowledged is lost to a crash.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::net::SocketAddr;
+//!
+//! use hookspec::bridge::{self, Handler, ItemCreated};
+//! use hookspec::runtime::verify::Credentials;
+//! use hookspec::runtime::{Delivery, Handled, Handling};
 //! use hookspec_inbox::{Inbox, WorkerConfig};
-//! # #[derive(Clone)] struct MyProvider;
+//!
+//! struct Items;
+//!
+//! impl Handler for Items {
+//!     async fn on_item_created(&self, event: ItemCreated, delivery: &Delivery) -> Handled {
+//!         // Runs in a worker, after the delivery was stored and acknowledged: slow work
+//!         // here never makes Bridge retry. An Err is retried with backoff.
+//!         println!("item {} ({})", event.content.item_id, delivery.idempotency_key);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # async fn run(secret: String) -> Result<(), Box<dyn std::error::Error>> {
 //! let inbox = Inbox::open("sqlite://inbox.db").await?;
-//! // inbox.router(hookspec::plaid::Webhooks, config) answers deliveries;
-//! // inbox.workers(WorkerConfig::default()).serve(hookspec::plaid::Webhooks, Handling::new(handler))
-//! // processes them.
+//! let config = bridge::config(Credentials::new().hmac_secret(secret))?;
+//! let app = axum::Router::new().nest("/webhooks/bridge", inbox.router(bridge::Webhooks, config));
+//! let workers = inbox
+//!     .workers(WorkerConfig::default())
+//!     .serve(bridge::Webhooks, Handling::new(Items))
+//!     .spawn(2);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8088").await?;
+//! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
+//! workers.shutdown().await;
 //! # Ok(()) }
 //! ```
 //!
