@@ -465,6 +465,43 @@ fn decode_message(
     Ok((delivery, extra))
 }
 
+/// Decodes `marker` as a claim marker, and `headers` with `payload` as a stored message,
+/// and encodes again what decodes: what a worker or operator reads back from JetStream must
+/// be what was written. `Err` names a record that decoded but did not come back the same
+/// (the fuzz target's oracle); records that do not decode are fine, they are errors.
+#[doc(hidden)]
+pub fn check_record_round_trip(
+    marker: &[u8],
+    headers: &[(&str, &str)],
+    payload: &[u8],
+) -> Result<(), String> {
+    if let Ok(m) = Marker::decode(marker) {
+        let again = Marker::decode(&m.encode()).map_err(|e| format!("{m:?}: {e}"))?;
+        if again != m {
+            return Err(format!("marker {m:?} came back as {again:?}"));
+        }
+    }
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            name.parse::<async_nats::header::HeaderName>(),
+            value.parse::<HeaderValue>(),
+        ) {
+            map.append(name, value);
+        }
+    }
+    if let Ok((d, extra)) = decode_message(Some(&map), payload) {
+        let encoded = message_headers(&d, "id", extra.gen, extra.id)
+            .map_err(|e| format!("{d:?} decoded but cannot be stored again: {e}"))?;
+        let (again, again_extra) =
+            decode_message(Some(&encoded), &d.body).map_err(|e| format!("{d:?}: {e}"))?;
+        if again != d || (again_extra.gen, again_extra.id) != (extra.gen, extra.id) {
+            return Err(format!("message {d:?} came back as {again:?}"));
+        }
+    }
+    Ok(())
+}
+
 /// Runs `fut` for at most `limit`, with what was being done in the error.
 async fn bounded<T, E: fmt::Display>(
     limit: Duration,

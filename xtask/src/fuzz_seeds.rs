@@ -26,6 +26,7 @@ pub fn write(root: &Path, out: &Path) -> Result<Vec<(&'static str, usize)>> {
         ("parse", parse_inputs(&specs)),
         ("receive", receive_inputs(root, &specs)?),
         ("validate", validate_inputs(&specs)),
+        ("inbox_record", inbox_records(&specs)),
     ] {
         let dir = out.join(target);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -121,6 +122,48 @@ fn receive_inputs(root: &Path, specs: &[ProviderSpec]) -> Result<Vec<Vec<u8>>> {
         }
     }
     Ok(out)
+}
+
+/// `marker NUL header-lines NUL payload`: every documented example as a stored JetStream
+/// message of the inbox (the `Hookspec-*` headers `inbox/src/nats.rs` writes), beside a
+/// claim marker in each state.
+fn inbox_records(specs: &[ProviderSpec]) -> Vec<Vec<u8>> {
+    let markers = [
+        r#"{"state":"pending","attempts":0,"seq":1,"gen":0,"error":null,"next":0}"#,
+        r#"{"state":"processing","worker":"host-1/0","until":1750000120000,"attempts":2,"seq":7,"gen":0,"error":"not ready","next":0}"#,
+        r#"{"state":"done","at":1750000000000,"attempts":1,"seq":9,"gen":3,"error":null,"next":0}"#,
+        r#"{"state":"dead","at":1750000000000,"attempts":8,"seq":12,"gen":0,"error":"gave up","next":1750000060000}"#,
+    ];
+    let mut out = Vec::new();
+    let examples = specs
+        .iter()
+        .flat_map(|s| s.events.iter().map(move |e| (s, e)))
+        .flat_map(|(s, e)| e.examples.iter().map(move |x| (s, e, x)));
+    for (i, (spec, event, example)) in examples.enumerate() {
+        let quoted = |s: &str| serde_json::Value::from(s).to_string();
+        let key = format!("sha256:{i:064x}");
+        let head = [
+            format!("Nats-Msg-Id: {}.{i}", spec.provider),
+            format!("Hookspec-Provider: {}", quoted(&spec.provider)),
+            format!("Hookspec-Event: {}", quoted(&event.name)),
+            format!("Hookspec-Key: {}", quoted(&key)),
+            r#"Hookspec-Headers: [["content-type","application/json"],["x-client-id","c"]]"#
+                .to_owned(),
+            "Hookspec-Peer: 52.21.26.131".to_owned(),
+            "Hookspec-Received-At: 1750000000000".to_owned(),
+            format!("Hookspec-Gen: {}", i % 3),
+            format!("Hookspec-Id: {}", i + 1),
+            format!("Hookspec-Error: {}", quoted("handler said no")),
+        ]
+        .join("\n");
+        let mut input = markers[i % markers.len()].as_bytes().to_vec();
+        input.push(0);
+        input.extend(head.bytes());
+        input.push(0);
+        input.extend(example.bytes());
+        out.push(input);
+    }
+    out
 }
 
 /// `[provider][captures]`: a provider's examples as JSON lines, and as a HAR file.
