@@ -256,9 +256,12 @@ async fn crash_mid_stream(inbox: &str) {
         let Some(receiver) = f.lock().unwrap().take() else {
             return;
         };
-        *k.lock().unwrap() = Some(receiver.kill());
-        std::thread::sleep(Duration::from_millis(300));
-        *s.lock().unwrap() = Some(Receiver::start(port, &inbox_url, 2, &log_path));
+        // Killing and starting a process blocks: off the runtime's worker thread.
+        tokio::task::block_in_place(|| {
+            *k.lock().unwrap() = Some(receiver.kill());
+            std::thread::sleep(Duration::from_millis(300));
+            *s.lock().unwrap() = Some(Receiver::start(port, &inbox_url, 2, &log_path));
+        });
     })
     .await;
     let status = killed
@@ -333,7 +336,10 @@ async fn replicas(inbox: &str) {
     let twice: Vec<_> = runs.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "handled twice: {twice:?}");
     // Both replicas' workers took part.
-    let per_replica: Vec<usize> = logs.iter().map(|l| handled(std::slice::from_ref(l)).len()).collect();
+    let per_replica: Vec<usize> = logs
+        .iter()
+        .map(|l| handled(std::slice::from_ref(l)).len())
+        .collect();
     assert!(per_replica.iter().all(|n| *n > 0), "{per_replica:?}");
     eprintln!("replicas on {inbox}: {N} deliveries sent to both, handled {per_replica:?}");
     drop((a, b));
