@@ -96,6 +96,15 @@ async fn failed_with(fault: bundled::Fault, only: &[&str]) -> Vec<CaseReport> {
         .collect()
 }
 
+/// The bundled provider with the shortest timeout, to keep runs that wait it out short.
+fn shortest_timeout_spec() -> hookspec_codegen::model::ProviderSpec {
+    hookspec_conformance::specs::builtin_all()
+        .unwrap()
+        .into_iter()
+        .min_by_key(|s| s.delivery.timeout.get())
+        .unwrap()
+}
+
 fn ids(cases: &[CaseReport]) -> Vec<&str> {
     cases.iter().map(|c| c.id.as_str()).collect()
 }
@@ -305,11 +314,7 @@ async fn acknowledging_after_the_timeout_fails_latency() {
     // On the provider with the shortest timeout, to keep the run short: the slow receiver
     // answers just after it, inside the hang bound, so the suite sees the late 2xx
     // rather than silence.
-    let spec = hookspec_conformance::specs::builtin_all()
-        .unwrap()
-        .into_iter()
-        .min_by_key(|s| s.delivery.timeout.get())
-        .unwrap();
+    let spec = shortest_timeout_spec();
     let provider = spec.provider.clone();
     let receiver = bundled::start(
         std::slice::from_ref(&spec),
@@ -521,11 +526,7 @@ async fn dying_after_the_first_acknowledgement_is_reported_as_a_death() {
 /// once the delivery is stored and its workers handle it after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_handler_misses_the_burst_inline_and_not_behind_an_inbox() {
-    let spec = hookspec_conformance::specs::builtin_all()
-        .unwrap()
-        .into_iter()
-        .min_by_key(|s| s.delivery.timeout.get())
-        .unwrap();
+    let spec = shortest_timeout_spec();
     let provider = spec.provider.clone();
     let dir = tempfile::tempdir().unwrap();
     for inbox in [

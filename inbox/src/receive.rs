@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
-use hookspec_runtime::axum::{answer, finish, read_request};
+use hookspec_runtime::axum::{answer, delivery_span, finish, read_request};
 use hookspec_runtime::{admit, verify, Admission, Config, Provider};
 use tracing::Instrument;
 
@@ -42,14 +42,8 @@ async fn deliver<P: Provider, S: Store>(
     AxumState(shared): AxumState<std::sync::Arc<Shared<P, S>>>,
     request: Request,
 ) -> Response {
-    let span = tracing::info_span!(
-        "inbox.deliver",
-        provider = shared.provider.name(),
-        event = tracing::field::Empty,
-        idempotency_key = tracing::field::Empty,
-        outcome = tracing::field::Empty,
-        status = tracing::field::Empty,
-    );
+    // The inline router's span: one name for a delivery, however it is received.
+    let span = delivery_span(shared.provider.name());
     deliver_in_span(&shared, request, span.clone())
         .instrument(span)
         .await

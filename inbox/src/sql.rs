@@ -124,3 +124,67 @@ pub(crate) fn stats_of(
     stats.by_state.sort();
     Ok(stats)
 }
+
+/// The `Store` methods whose SQL is the same on SQLite and Postgres (`list`, `requeue`,
+/// `purge`, `stats`), for a store with a `pool` of database `$db`; expanded inside each
+/// backend's `impl Store`.
+macro_rules! shared_operations {
+    ($db:ty) => {
+        async fn list(&self, filter: &Filter, limit: usize) -> Result<Vec<StoredDelivery>, StoreError> {
+            let mut qb =
+                QueryBuilder::<$db>::new(format!("SELECT {COLUMNS} FROM hookspec_deliveries"));
+            push_filter(&mut qb, filter);
+            qb.push(" ORDER BY id LIMIT ").push_bind(limit as i64);
+            let rows = qb
+                .build()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(failed("listing deliveries"))?;
+            rows.iter().map(decode).collect()
+        }
+
+        async fn requeue(&self, filter: &Filter) -> Result<u64, StoreError> {
+            let mut qb = QueryBuilder::<$db>::new(
+                "UPDATE hookspec_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ",
+            );
+            qb.push_bind(to_ms(SystemTime::now()));
+            qb.push(", done_at = NULL, lease_owner = NULL, lease_token = NULL, lease_until = NULL");
+            push_filter(&mut qb, filter);
+            let done = qb
+                .build()
+                .execute(&self.pool)
+                .await
+                .map_err(failed("requeueing deliveries"))?;
+            Ok(done.rows_affected())
+        }
+
+        async fn purge(&self, filter: &Filter) -> Result<u64, StoreError> {
+            let mut qb = QueryBuilder::<$db>::new("DELETE FROM hookspec_deliveries");
+            push_filter(&mut qb, filter);
+            let done = qb
+                .build()
+                .execute(&self.pool)
+                .await
+                .map_err(failed("purging deliveries"))?;
+            Ok(done.rows_affected())
+        }
+
+        async fn stats(&self) -> Result<Stats, StoreError> {
+            let rows = sqlx::query(
+                "SELECT state, COUNT(*), MIN(CASE WHEN state = 'pending' THEN received_at END) \
+                 FROM hookspec_deliveries GROUP BY state",
+            )
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed("counting deliveries"))?;
+            stats_of(rows.iter().map(|row| {
+                Ok((
+                    row.try_get(0).map_err(failed("counting deliveries"))?,
+                    row.try_get(1).map_err(failed("counting deliveries"))?,
+                    row.try_get(2).map_err(failed("counting deliveries"))?,
+                ))
+            }))
+        }
+    };
+}
+pub(crate) use shared_operations;

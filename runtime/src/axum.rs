@@ -41,14 +41,7 @@ async fn deliver<P: Provider, R: Receiver<P>>(
     State(shared): State<Arc<Shared<P, R>>>,
     request: Request,
 ) -> Response {
-    let span = tracing::info_span!(
-        "webhook",
-        provider = shared.provider.name(),
-        event = tracing::field::Empty,
-        idempotency_key = tracing::field::Empty,
-        outcome = tracing::field::Empty,
-        status = tracing::field::Empty,
-    );
+    let span = delivery_span(shared.provider.name());
     deliver_in_span::<P, R>(&shared, request, span.clone())
         .instrument(span)
         .await
@@ -77,6 +70,19 @@ async fn deliver_in_span<P: Provider, R: Receiver<P>>(
     )
     .await;
     answer(&span, receipt)
+}
+
+/// The span of one delivery: `webhook`, with the provider, and the event, idempotency key,
+/// outcome and status recorded as they become known.
+pub fn delivery_span(provider: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        "webhook",
+        provider,
+        event = tracing::field::Empty,
+        idempotency_key = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        status = tracing::field::Empty,
+    )
 }
 
 /// Reads a request for the receiving pipeline: its parts, its body under `limit`, and the
