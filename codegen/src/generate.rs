@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::emit_asyncapi;
 use crate::emit_docs;
+use crate::emit_openapi;
 use crate::emit_rust;
 use crate::emit_schema;
 use crate::ir::{lower, Provider};
@@ -59,6 +61,8 @@ pub fn outputs(root: &Path) -> Result<(Vec<LoadedSpec>, Vec<Output>), SpecError>
         path: PathBuf::from("generated/docs/README.md"),
         contents: emit_docs::index(&providers),
     });
+    outputs.extend(providers.iter().map(emit_openapi::output));
+    outputs.extend(providers.iter().map(emit_asyncapi::output));
     Ok((specs, outputs))
 }
 
@@ -68,6 +72,8 @@ pub const GENERATED_DIRS: &[&str] = &[
     "generated/src/providers",
     "generated/docs",
     emit_schema::DIR,
+    emit_openapi::DIR,
+    emit_asyncapi::DIR,
 ];
 
 /// Files under [`GENERATED_DIRS`] marked `@generated` that `outputs` no longer produces.
@@ -92,8 +98,11 @@ pub fn orphans(root: &Path, outputs: &[Output]) -> Vec<PathBuf> {
             }
         }
         for (rel, full) in files {
-            // JSON has no comments: every `.json` file under the schema directory is ours.
-            let marked = if rel.starts_with(emit_schema::DIR) {
+            // JSON has no comments: every `.json` file under the JSON directories is ours.
+            let marked = if [emit_schema::DIR, emit_openapi::DIR, emit_asyncapi::DIR]
+                .iter()
+                .any(|d| rel.starts_with(d))
+            {
                 rel.extension().is_some_and(|x| x == "json")
             } else {
                 std::fs::read_to_string(&full)
