@@ -44,11 +44,31 @@ enum Command {
         #[arg(long)]
         provider: Option<String>,
     },
+    /// Write each provider's webhooks as an OpenAPI 3.1 or AsyncAPI 3.0 document (the files
+    /// `generate` keeps under generated/openapi and generated/asyncapi).
+    Export {
+        /// Which format.
+        format: ExportFormat,
+        /// Only this provider.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Where to write (default: the format's directory under generated/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Write a commented spec/NAME.yaml that validates.
     NewProvider {
         /// Lower snake_case provider name.
         name: String,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    /// OpenAPI 3.1: events under `webhooks`, API endpoints under `paths`.
+    Openapi,
+    /// AsyncAPI 3.0: one HTTP channel, a message and a `receive` operation per event.
+    Asyncapi,
 }
 
 fn main() -> ExitCode {
@@ -196,6 +216,39 @@ fn run(cli: Cli) -> Result<()> {
                 .collect();
             for line in hookspec_codegen::emit_follow_up::list_endpoints(&chosen) {
                 println!("{line}");
+            }
+        }
+        Command::Export {
+            format,
+            provider,
+            out,
+        } => {
+            let specs = hookspec_codegen::load_dir(&root.join("spec"))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(p) = &provider {
+                if !specs.iter().any(|s| &s.spec.provider == p) {
+                    bail!("no provider `{p}` in spec/");
+                }
+            }
+            let emit = match format {
+                ExportFormat::Openapi => hookspec_codegen::emit_openapi::output,
+                ExportFormat::Asyncapi => hookspec_codegen::emit_asyncapi::output,
+            };
+            for s in specs
+                .iter()
+                .filter(|s| provider.as_ref().is_none_or(|p| &s.spec.provider == p))
+            {
+                let o = emit(&hookspec_codegen::ir::lower(&s.spec));
+                let path = match &out {
+                    Some(dir) => dir.join(o.path.file_name().expect("outputs are files")),
+                    None => root.join(&o.path),
+                };
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&path, &o.contents)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("wrote {}", path.display());
             }
         }
         Command::NewProvider { name } => {
