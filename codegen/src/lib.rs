@@ -22,6 +22,7 @@ pub mod emit_handler;
 pub mod emit_rust;
 pub mod emit_schema;
 pub mod generate;
+pub mod import_openapi;
 pub mod ir;
 pub mod module;
 pub mod scaffold;
