@@ -982,6 +982,8 @@ pub fn stand_in(skeleton: &str) -> String {
             "schedule" => "none",
             "auth" => "[]",
             "docs" => "[https://example.com/docs/webhooks]",
+            // A list item: the only one written is a link under `docs`.
+            "" => "https://example.com/docs/webhooks",
             _ => "\"stand-in\"",
         };
         out.push_str(head);
