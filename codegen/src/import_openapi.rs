@@ -153,9 +153,7 @@ fn check_version(doc: &Value) -> Result<(), ImportError> {
         ));
     }
     let Some(v) = obj.get("openapi") else {
-        return err(
-            "not an OpenAPI document: it has no top-level `openapi: 3.x.y` version key",
-        );
+        return err("not an OpenAPI document: it has no top-level `openapi: 3.x.y` version key");
     };
     let v = scalar_text(v);
     if !(v.starts_with("3.0") || v.starts_with("3.1")) {
@@ -201,8 +199,7 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
         return pattern == name;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last)
-    {
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
         return false;
     }
     let mut rest = &name[first.len()..name.len() - last.len()];
@@ -269,7 +266,11 @@ impl<'d> Cx<'d> {
         'd: 'a,
     {
         for _ in 0..32 {
-            match v.get("$ref").and_then(Value::as_str).and_then(|r| self.pointer(r)) {
+            match v
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| self.pointer(r))
+            {
                 Some(t) => v = t,
                 None => return v,
             }
@@ -411,7 +412,9 @@ impl<'d> Cx<'d> {
             let why = if matched == 0 {
                 format!("no component schema's name matches `{pattern}`")
             } else {
-                format!("the {matched} component schema(s) matching `{pattern}` are not event bodies")
+                format!(
+                    "the {matched} component schema(s) matching `{pattern}` are not event bodies"
+                )
             };
             let webhooks = if has_webhooks {
                 "drop --schemas to use its `webhooks`"
@@ -442,7 +445,12 @@ impl<'d> Cx<'d> {
                     props.entry(k.clone()).or_insert_with(|| v.clone());
                 }
             }
-            for r in s.get("required").and_then(Value::as_array).into_iter().flatten() {
+            for r in s
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(r) = r.as_str() {
                     required.insert(r.to_owned());
                 }
@@ -466,8 +474,9 @@ impl<'d> Cx<'d> {
         };
         let (props, _, _) = self.flatten_object(schema);
         let is_enum = schema.get("enum").is_some_and(|e| {
-            e.as_array()
-                .is_some_and(|a| a.iter().any(Value::is_string) && a.iter().all(|v| v.is_string() || v.is_null()))
+            e.as_array().is_some_and(|a| {
+                a.iter().any(Value::is_string) && a.iter().all(|v| v.is_string() || v.is_null())
+            })
         });
         if props.is_empty() && !is_enum {
             return false;
@@ -526,8 +535,9 @@ impl<'d> Cx<'d> {
             match self.pointer(r) {
                 Some(t) => return self.shape(t, at),
                 None => {
-                    self.skipped
-                        .push(format!("{at}: `$ref: {r}` does not resolve; written as `any`"));
+                    self.skipped.push(format!(
+                        "{at}: `$ref: {r}` does not resolve; written as `any`"
+                    ));
                     return kind(Kind::Any);
                 }
             }
@@ -566,7 +576,11 @@ impl<'d> Cx<'d> {
         let ty: Option<String> = match s.get("type") {
             Some(Value::String(t)) => Some(t.clone()),
             Some(Value::Array(ts)) => {
-                let non_null: Vec<&str> = ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect();
+                let non_null: Vec<&str> = ts
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|t| *t != "null")
+                    .collect();
                 nullable = non_null.len() < ts.len();
                 match non_null.as_slice() {
                     [one] => Some((*one).to_owned()),
@@ -576,7 +590,10 @@ impl<'d> Cx<'d> {
                             "{at}: a value of several types ({}) has no counterpart; written as `any`",
                             many.join(", ")
                         ));
-                        return Shape { nullable, ..kind(Kind::Any) };
+                        return Shape {
+                            nullable,
+                            ..kind(Kind::Any)
+                        };
                     }
                 }
             }
@@ -772,7 +789,10 @@ impl<'d> Cx<'d> {
                             .find_map(|e| e.get(d).and_then(Value::as_str).map(str::to_owned))
                     };
                     let v = from_prop.or_else(from_example).unwrap_or_else(|| {
-                        format!("{FILL_IN}: the value of `{d}` that marks this event ({} gives none)", src.origin)
+                        format!(
+                            "{FILL_IN}: the value of `{d}` that marks this event ({} gives none)",
+                            src.origin
+                        )
                     });
                     (d.clone(), v)
                 })
@@ -782,7 +802,10 @@ impl<'d> Cx<'d> {
                 .clone()
                 .or_else(|| text(target, "description"))
                 .unwrap_or_else(|| {
-                    format!("{FILL_IN}: what this event means ({} has no description)", src.origin)
+                    format!(
+                        "{FILL_IN}: what this event means ({} has no description)",
+                        src.origin
+                    )
                 });
             bodies.push((src, fields, closed, when, description, examples, target));
         }
@@ -852,7 +875,10 @@ impl<'d> Cx<'d> {
                 .filter(|(k, _)| !envelope.contains_key(k))
                 .collect();
             if !own.is_empty() {
-                e.insert("fields".into(), serde_json::to_value(&own).expect("shapes serialize"));
+                e.insert(
+                    "fields".into(),
+                    serde_json::to_value(&own).expect("shapes serialize"),
+                );
             }
             if !examples.is_empty() {
                 let texts: Vec<Value> = examples
@@ -925,9 +951,7 @@ fn schema_examples(s: &Value) -> Vec<Value> {
 fn detect_discriminator(cx: &Cx<'_>, sources: &[Source]) -> Result<Vec<String>, ImportError> {
     let bodies: Vec<Map<String, Value>> = sources
         .iter()
-        .map(|s| {
-            cx.flatten_object(&s.schema).0
-        })
+        .map(|s| cx.flatten_object(&s.schema).0)
         .collect();
     let mut out = Vec::new();
     let Some(first) = bodies.first() else {
@@ -936,9 +960,7 @@ fn detect_discriminator(cx: &Cx<'_>, sources: &[Source]) -> Result<Vec<String>, 
     for k in first.keys() {
         let values: Option<BTreeSet<String>> = bodies
             .iter()
-            .map(|b| {
-                cx.fixed_value(b.get(k)?, true)
-            })
+            .map(|b| cx.fixed_value(b.get(k)?, true))
             .collect();
         if values.is_some_and(|v| v.len() > 1 || bodies.len() == 1) {
             out.push(k.clone());
@@ -1100,10 +1122,18 @@ fn render(
     y.push_str("# Top-level body fields whose values pick the event.\n");
     y.push_str(&format!(
         "discriminator: [{}]\n\n",
-        discriminator.iter().map(|d| scalar(d)).collect::<Vec<_>>().join(", ")
+        discriminator
+            .iter()
+            .map(|d| scalar(d))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     y.push_str("envelope:\n  fields:\n");
-    emit(&mut y, &serde_json::to_value(&built.envelope).expect("shapes"), 4);
+    emit(
+        &mut y,
+        &serde_json::to_value(&built.envelope).expect("shapes"),
+        4,
+    );
     y.push('\n');
     if !types.is_empty() {
         y.push_str("# Component schemas the events name, under their OpenAPI names.\ntypes:\n");
@@ -1127,14 +1157,22 @@ fn plain_ok(s: &str) -> bool {
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.contains('\n') || s.contains('\t') {
+    if s.contains(": ")
+        || s.contains(" #")
+        || s.ends_with(':')
+        || s.contains('\n')
+        || s.contains('\t')
+    {
         return false;
     }
     if s.chars().any(|c| c.is_control()) {
         return false;
     }
     let lower = s.to_ascii_lowercase();
-    if matches!(lower.as_str(), "true" | "false" | "null" | "~" | "yes" | "no" | "on" | "off" | "y" | "n") {
+    if matches!(
+        lower.as_str(),
+        "true" | "false" | "null" | "~" | "yes" | "no" | "on" | "off" | "y" | "n"
+    ) {
         return false;
     }
     let numeric = s
@@ -1221,7 +1259,11 @@ fn emit_item(y: &mut String, v: &Value, indent: usize) {
         Value::Object(m) if !m.is_empty() => {
             let inner = " ".repeat(indent + 2);
             for (i, (k, val)) in m.iter().enumerate() {
-                let lead = if i == 0 { format!("{pad}- ") } else { inner.clone() };
+                let lead = if i == 0 {
+                    format!("{pad}- ")
+                } else {
+                    inner.clone()
+                };
                 let mut part = String::new();
                 emit_entry(&mut part, "", k, val, indent + 2);
                 // Re-indent the continuation lines the entry wrote at `indent + 2`.
@@ -1288,7 +1330,19 @@ mod tests {
 
     #[test]
     fn scalars_round_trip() {
-        for s in ["a", "1", "1.5", "true", "a: b", "#x", "- x", "", " x", "2021-01-01", "x'y"] {
+        for s in [
+            "a",
+            "1",
+            "1.5",
+            "true",
+            "a: b",
+            "#x",
+            "- x",
+            "",
+            " x",
+            "2021-01-01",
+            "x'y",
+        ] {
             let text = format!("k: {}\n", scalar(s));
             let doc = parse_document(&text).unwrap();
             assert_eq!(doc["k"], Value::String(s.to_owned()), "{text}");
@@ -1304,7 +1358,10 @@ mod tests {
         let e = import("- a\n- b\n", &Options::default()).unwrap_err();
         assert!(e.0.contains("not an OpenAPI document"), "{e}");
         let e = import("openapi: 3.1.0\ninfo: {title: x}\n", &Options::default()).unwrap_err();
-        assert!(e.0.contains("no component schema's name matches `*Webhook`"), "{e}");
+        assert!(
+            e.0.contains("no component schema's name matches `*Webhook`"),
+            "{e}"
+        );
         assert!(e.0.contains("--schemas"), "{e}");
     }
 

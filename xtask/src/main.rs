@@ -286,9 +286,15 @@ fn import_openapi(
     }
     let shown = path.display().to_string();
     if let Err(e) = hookspec_codegen::load_str(&shown, &done.yaml) {
-        println!("to fill in before the spec loads ({}):", e.diagnostics.len());
+        println!(
+            "to fill in before the spec loads ({}):",
+            e.diagnostics.len()
+        );
         for d in &e.diagnostics {
-            println!("  {}:{}:{}: {}", d.file, d.pos.line, d.pos.column, d.message);
+            println!(
+                "  {}:{}:{}: {}",
+                d.file, d.pos.line, d.pos.column, d.message
+            );
         }
     }
     // What the loader will say once those are filled: checked with stand-in values.
@@ -298,7 +304,10 @@ fn import_openapi(
             e.diagnostics.len()
         );
         for d in &e.diagnostics {
-            println!("  {}:{}:{}: {}", d.file, d.pos.line, d.pos.column, d.message);
+            println!(
+                "  {}:{}:{}: {}",
+                d.file, d.pos.line, d.pos.column, d.message
+            );
         }
     }
     Ok(())
