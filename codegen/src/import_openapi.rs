@@ -116,10 +116,10 @@ pub fn import_value(doc: &Value, opts: &Options) -> Result<Import, ImportError> 
         .and_then(Value::as_object)
         .filter(|w| !w.is_empty());
     let sources = match (&opts.schemas, webhooks) {
-        (None, Some(w)) => cx.from_webhooks(w)?,
+        (None, Some(w)) => cx.events_from_webhooks(w)?,
         (pattern, _) => {
             let pattern = pattern.as_deref().unwrap_or("*Webhook");
-            cx.from_schemas(pattern, opts.discriminator.as_deref(), webhooks.is_some())?
+            cx.events_from_schemas(pattern, opts.discriminator.as_deref(), webhooks.is_some())?
         }
     };
     let discriminator = match &opts.discriminator {
@@ -278,7 +278,10 @@ impl<'d> Cx<'d> {
         v
     }
 
-    fn from_webhooks(&mut self, hooks: &'d Map<String, Value>) -> Result<Vec<Source>, ImportError> {
+    fn events_from_webhooks(
+        &mut self,
+        hooks: &'d Map<String, Value>,
+    ) -> Result<Vec<Source>, ImportError> {
         let mut out = Vec::new();
         for (key, item) in hooks {
             let item = self.deref(item);
@@ -354,7 +357,7 @@ impl<'d> Cx<'d> {
         Ok(out)
     }
 
-    fn from_schemas(
+    fn events_from_schemas(
         &mut self,
         pattern: &str,
         discriminator: Option<&[String]>,

@@ -137,7 +137,7 @@ fn unfilled(file: &str, value: &Value, positions: &Positions) -> Result<(), Spec
     if found.is_empty() {
         return Ok(());
     }
-    found.sort_by(|a, b| a.pos.cmp(&b.pos));
+    found.sort_by_key(|d| d.pos);
     Err(SpecError { diagnostics: found })
 }
 

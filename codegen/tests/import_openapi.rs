@@ -330,9 +330,8 @@ fn named(schema: &Value, root: &Value, prefix: &str, out: &mut BTreeSet<String>)
                     let target = resolve(root, r);
                     let is_named =
                         target.get("properties").is_some() || target.get("enum").is_some();
-                    if is_named && out.insert(name.to_owned()) {
-                        named(target, root, prefix, out);
-                    } else if !is_named {
+                    // A named shape is walked once (cycles); an inlined one every time.
+                    if !is_named || out.insert(name.to_owned()) {
                         named(target, root, prefix, out);
                     }
                 }
