@@ -24,6 +24,7 @@ pub mod emit_openapi;
 pub mod emit_rust;
 pub mod emit_schema;
 pub mod generate;
+pub mod import_openapi;
 pub mod ir;
 pub mod module;
 pub mod scaffold;

@@ -84,6 +84,7 @@ pub fn load_str(file: &str, text: &str) -> Result<ProviderSpec, SpecError> {
             Some(START_HINT.to_owned()),
         ));
     }
+    unfilled(file, &value, &positions)?;
     let spec: ProviderSpec = serde_path_to_error::deserialize(value.clone())
         .map_err(|e| serde_error(file, &positions, &value, e))?;
     let mut reporter = Reporter::new(file, &positions)
@@ -92,6 +93,52 @@ pub fn load_str(file: &str, text: &str) -> Result<ProviderSpec, SpecError> {
     validate::validate(&spec, file, &mut reporter);
     reporter.finish()?;
     Ok(spec)
+}
+
+/// Refuses a spec that still holds values starting with `FILL IN` (what
+/// `cargo xtask import-openapi` writes for facts OpenAPI does not carry): one diagnostic
+/// per value, naming its key path and what it asks for, before anything else is checked.
+fn unfilled(file: &str, value: &Value, positions: &Positions) -> Result<(), SpecError> {
+    let marker = crate::import_openapi::FILL_IN;
+    let mut found = Vec::new();
+    let mut stack = vec![(Path::root(), value)];
+    while let Some((path, v)) = stack.pop() {
+        match v {
+            Value::String(s) if s.trim_start().starts_with(marker) => {
+                let what = s.trim_start()[marker.len()..]
+                    .trim_start_matches([':', ' '])
+                    .trim();
+                let what = if what.is_empty() { "a value" } else { what };
+                found.push(Diagnostic {
+                    file: file.to_owned(),
+                    pos: positions.value(&path),
+                    path: path.to_string(),
+                    message: format!("{path} is not filled in: {what}"),
+                    hint: Some(format!(
+                        "replace the `{marker}` text with what the provider documents (the \
+                         comment above it lists the forms); where it documents nothing, choose a \
+                         value and say why under `delivery.assumed`"
+                    )),
+                });
+            }
+            Value::Object(m) => {
+                for (k, c) in m.iter().rev() {
+                    stack.push((path.key(k.clone()), c));
+                }
+            }
+            Value::Array(a) => {
+                for (i, c) in a.iter().enumerate().rev() {
+                    stack.push((path.index(i), c));
+                }
+            }
+            _ => {}
+        }
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    found.sort_by_key(|d| d.pos);
+    Err(SpecError { diagnostics: found })
 }
 
 const START_HINT: &str =

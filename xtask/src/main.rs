@@ -61,6 +61,26 @@ enum Command {
         /// Lower snake_case provider name.
         name: String,
     },
+    /// Write a spec skeleton from an OpenAPI 3.0/3.1 document (YAML or JSON). Delivery and
+    /// auth come out as `FILL IN` values the loader refuses until they are replaced.
+    ImportOpenapi {
+        /// The OpenAPI document.
+        file: PathBuf,
+        /// Lower snake_case provider name.
+        #[arg(long)]
+        provider: String,
+        /// Take events from the component schemas whose names match this glob (e.g.
+        /// `*Webhook`) instead of the document's `webhooks`.
+        #[arg(long)]
+        schemas: Option<String>,
+        /// The body fields whose values pick the event, comma-separated (e.g.
+        /// `webhook_type,webhook_code`); found from single-value enums when not given.
+        #[arg(long, value_delimiter = ',')]
+        discriminator: Option<Vec<String>>,
+        /// Where to write the skeleton; `spec/NAME.yaml` by default. Never overwritten.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -263,6 +283,83 @@ fn run(cli: Cli) -> Result<()> {
             println!(
                 "wrote {}; edit it, then run `cargo xtask generate`",
                 path.display()
+            );
+        }
+        Command::ImportOpenapi {
+            file,
+            provider,
+            schemas,
+            discriminator,
+            out,
+        } => import_openapi(&root, &file, provider, schemas, discriminator, out)?,
+    }
+    Ok(())
+}
+
+fn import_openapi(
+    root: &Path,
+    file: &Path,
+    provider: String,
+    schemas: Option<String>,
+    discriminator: Option<Vec<String>>,
+    out: Option<PathBuf>,
+) -> Result<()> {
+    use hookspec_codegen::import_openapi as import;
+    let valid_name = provider.starts_with(|c: char| c.is_ascii_lowercase())
+        && provider
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid_name {
+        bail!("--provider `{provider}` must be lower snake_case (e.g. `acme` or `acme_pay`)");
+    }
+    let path = out.unwrap_or_else(|| root.join("spec").join(format!("{provider}.yaml")));
+    if path.exists() {
+        bail!(
+            "{} already exists; it is never overwritten (pass --out elsewhere, or remove it)",
+            path.display()
+        );
+    }
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let opts = import::Options {
+        provider,
+        schemas,
+        discriminator,
+    };
+    let done = import::import(&text, &opts).with_context(|| format!("{}", file.display()))?;
+    std::fs::write(&path, &done.yaml).with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "wrote {}: {} event(s), {} shared type(s)",
+        path.display(),
+        done.events,
+        done.types
+    );
+    for s in &done.skipped {
+        println!("  not carried over: {s}");
+    }
+    let shown = path.display().to_string();
+    if let Err(e) = hookspec_codegen::load_str(&shown, &done.yaml) {
+        println!(
+            "to fill in before the spec loads ({}):",
+            e.diagnostics.len()
+        );
+        for d in &e.diagnostics {
+            println!(
+                "  {}:{}:{}: {}",
+                d.file, d.pos.line, d.pos.column, d.message
+            );
+        }
+    }
+    // What the loader will say once those are filled: checked with stand-in values.
+    if let Err(e) = hookspec_codegen::load_str(&shown, &import::stand_in(&done.yaml)) {
+        println!(
+            "once they are filled in, the loader will also report ({}):",
+            e.diagnostics.len()
+        );
+        for d in &e.diagnostics {
+            println!(
+                "  {}:{}:{}: {}",
+                d.file, d.pos.line, d.pos.column, d.message
             );
         }
     }
