@@ -1,15 +1,13 @@
 //! `import_openapi`: the skeleton is refused until its delivery and auth facts are filled
 //! in, and our own OpenAPI fixture round-trips (import -> load -> IR -> JSON Schema ->
-//! the same event schemas as the fixture's webhook bodies).
-//!
-//! The round trip compares against `emit_schema::event_schema` today; once the OpenAPI
-//! export (`emit_openapi::document`) exists, [`canon`] applies to its `webhooks` bodies as
-//! well (same `$ref` prefix handling, `#/components/schemas/`).
+//! the same event schemas as the fixture's webhook bodies), and on out through the
+//! OpenAPI export (`emit_openapi::document`), whose `webhooks` bodies [`canon`] compares
+//! with the fixture's the same way.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use hookspec_codegen::import_openapi::{self, Options, FILL_IN};
-use hookspec_codegen::{emit_schema, ir, load_str};
+use hookspec_codegen::{emit_openapi, emit_schema, ir, load_str};
 use serde_json::{json, Map, Value};
 
 const ACME: &str = include_str!("fixtures/openapi/acme.yaml");
@@ -351,8 +349,10 @@ fn acme_round_trips_to_the_same_event_schemas() {
     let filled = import_openapi::stand_in(&acme().yaml);
     let spec = load_str("spec/acme.yaml", &filled).unwrap_or_else(|e| panic!("{e}"));
     let provider = ir::lower(&spec);
+    let exported = emit_openapi::document(&provider);
     let hooks = doc["webhooks"].as_object().unwrap();
     assert_eq!(provider.events.len(), hooks.len());
+    assert_eq!(exported["webhooks"].as_object().unwrap().len(), hooks.len());
     let disc: Vec<&str> = provider.discriminator.iter().map(String::as_str).collect();
     assert_eq!(disc, ["type"]);
     for (key, hook) in hooks {
@@ -383,6 +383,19 @@ fn acme_round_trips_to_the_same_event_schemas() {
             serde_json::to_string_pretty(&ours).unwrap(),
             serde_json::to_string_pretty(&theirs).unwrap()
         );
+        // And back out as OpenAPI: the export's webhook body is the fixture's.
+        let export_op = &exported["webhooks"][&event.name]["post"];
+        let export_body = &export_op["requestBody"]["content"]["application/json"]["schema"];
+        let mut back = canon(export_body, &exported, &disc);
+        back.as_object_mut().unwrap().remove("description");
+        assert_eq!(
+            ours,
+            back,
+            "webhook `{key}` after export:\n fixture: {}\n exported: {}",
+            serde_json::to_string_pretty(&ours).unwrap(),
+            serde_json::to_string_pretty(&back).unwrap()
+        );
+        assert_eq!(export_op["description"], op["description"]);
         // The same named shapes.
         let mut a = BTreeSet::new();
         named(body, &doc, "#/components/schemas/", &mut a);
