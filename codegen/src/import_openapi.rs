@@ -997,7 +997,8 @@ pub fn stand_in(skeleton: &str) -> String {
             .trim_end()
             .trim_end_matches(':')
             .trim_start()
-            .trim_start_matches("- ");
+            .trim_start_matches('-')
+            .trim_start();
         let value = match key {
             "method" => "POST",
             "content_type" => "application/json",

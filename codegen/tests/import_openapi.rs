@@ -430,6 +430,78 @@ fn acme_round_trips_to_the_same_event_schemas() {
     }
 }
 
+/// The other import path: an OpenAPI 3.0 document with no `webhooks`, whose bodies are
+/// component schemas picked by name (`*Webhook`) and told apart by two fields, as large
+/// aggregators publish them (`allOf` over a shared base, 3.0 `nullable`, backticked
+/// discriminator values, a shared error object). Each event's schema, as emitted and as
+/// exported, is the component's.
+#[test]
+fn component_schemas_chosen_by_pattern_round_trip_from_openapi_3_0() {
+    let text = include_str!("fixtures/openapi/ledgerly.yaml");
+    let import = import_openapi::import(
+        text,
+        &Options {
+            provider: "ledgerly".into(),
+            schemas: Some("*Webhook".into()),
+            discriminator: Some(vec!["webhook_type".into(), "webhook_code".into()]),
+        },
+    )
+    .expect("the fixture imports");
+    assert_eq!((import.events, import.types), (2, 2));
+    let filled = import_openapi::stand_in(&import.yaml);
+    let spec = load_str("spec/ledgerly.yaml", &filled).unwrap_or_else(|e| panic!("{e}\n{filled}"));
+    let provider = ir::lower(&spec);
+    let doc = import_openapi::parse_document(text).unwrap();
+    let exported = emit_openapi::document(&provider);
+    let disc = ["webhook_type", "webhook_code"];
+    let mut seen = BTreeSet::new();
+    for (event, model) in provider.events.iter().zip(&spec.events) {
+        let source = model
+            .source_schema
+            .as_deref()
+            .expect("source_schema is recorded");
+        seen.insert(source.to_owned());
+        let component = &doc["components"]["schemas"][source];
+        // The discriminator values come from a one-value enum or a backticked description.
+        let when: Vec<&str> = event.when.iter().map(String::as_str).collect();
+        let expected_when = match source {
+            "SyncReadyWebhook" => ["LEDGER", "SYNC_READY"],
+            "ItemLoginRequiredWebhook" => ["ITEM", "LOGIN_REQUIRED"],
+            other => panic!("unexpected event from `{other}`"),
+        };
+        assert_eq!(when, expected_when);
+        let mut ours = canon(component, &doc, &disc);
+        let emitted = emit_schema::event_schema(&provider, event);
+        let mut theirs = canon(&emitted, &emitted, &disc);
+        let body_ref = exported["webhooks"][&event.name]["post"]["requestBody"]["content"]
+            ["application/json"]["schema"]
+            .clone();
+        let mut back = canon(&body_ref, &exported, &disc);
+        for v in [&mut ours, &mut theirs, &mut back] {
+            v.as_object_mut().unwrap().remove("description");
+        }
+        assert_eq!(
+            ours,
+            theirs,
+            "`{source}` as emitted:\n component: {}\n emitted: {}",
+            serde_json::to_string_pretty(&ours).unwrap(),
+            serde_json::to_string_pretty(&theirs).unwrap()
+        );
+        assert_eq!(ours, back, "`{source}` as exported");
+        // The component's example is the event's, verbatim as JSON.
+        let example: Value = serde_json::from_str(&event.examples[0]).unwrap();
+        assert_eq!(example, component["example"]);
+    }
+    // Only the `*Webhook` schemas became events; the base and the response did not.
+    assert_eq!(
+        seen,
+        BTreeSet::from([
+            "ItemLoginRequiredWebhook".to_owned(),
+            "SyncReadyWebhook".to_owned()
+        ])
+    );
+}
+
 // ------------------------------------------------------------- Plaid closeness
 
 /// What is compared of one field.
