@@ -650,17 +650,25 @@ fn dispatch_arm(
     });
     let selectors = (!arm.variants.is_empty()).then_some(selectors);
     let fallthrough = arm.default.is_none().then_some(unknown);
-    let hash = Literal::u64_suffixed(discriminator_hash(&arm.when[arm.when.len() - 1..]));
+    // With no discriminator (bodies told apart by `select` alone) every body hashes alike.
+    let hash = Literal::u64_suffixed(discriminator_hash(
+        &arm.when[arm.when.len().saturating_sub(1)..],
+    ));
     // An empty value stands for a body field the event's bodies lack.
-    let checks = values.iter().zip(&arm.when).map(|(d, v)| {
-        if v.is_empty() {
-            quote!(matches!(#d, ""))
-        } else {
-            quote!(#d == #v)
-        }
-    });
+    let checks: Vec<TokenStream> = values
+        .iter()
+        .zip(&arm.when)
+        .map(|(d, v)| {
+            if v.is_empty() {
+                quote!(matches!(#d, ""))
+            } else {
+                quote!(#d == #v)
+            }
+        })
+        .collect();
+    let guard = (!checks.is_empty()).then(|| quote!(if #(#checks)&&*));
     quote! {
-        #hash if #(#checks)&&* => { #selectors #(#tries)* #fallthrough }
+        #hash #guard => { #selectors #(#tries)* #fallthrough }
     }
 }
 
@@ -772,10 +780,11 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
     let d_len = Literal::usize_unsuffixed(n);
     // Only the last discriminator value is hashed (Plaid's `webhook_code` varies most);
     // arms sharing it are told apart by their guards.
-    let last_d = d_idents
-        .last()
-        .cloned()
-        .unwrap_or_else(|| format_ident!("d0"));
+    // Without a discriminator the hash is over no values (every arm shares it).
+    let (hashed, hashed_ref) = match d_idents.last() {
+        Some(d) => (quote!(&[#d]), quote!(&[&*#d])),
+        None => (quote!(&[]), quote!(&[])),
+    };
     let selectors_const = (!selector_names.is_empty()).then(|| {
         quote! {
             /// Top-level fields whose presence or type tells shape variants apart.
@@ -830,7 +839,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             pub fn parse_delivery(headers: &::hookspec_runtime::http::HeaderMap, body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
                 #repeated_keys
                 let [#(#d_idents),*] = ::hookspec_runtime::routing_values(headers, body, &Self::DISCRIMINATOR)?;
-                match ::hookspec_runtime::discriminator_hash(&[&*#last_d]) {
+                match ::hookspec_runtime::discriminator_hash(#hashed_ref) {
                     #(#arms)*
                     _ => {}
                 }
@@ -865,7 +874,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
 
             fn two_pass(body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
                 let [#(#d_idents),*] = ::hookspec_runtime::discriminators(body, &Self::DISCRIMINATOR)?;
-                match ::hookspec_runtime::discriminator_hash(&[&*#last_d]) {
+                match ::hookspec_runtime::discriminator_hash(#hashed_ref) {
                     #(#arms)*
                     _ => {}
                 }
@@ -890,7 +899,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
                     out: &mut ::std::option::Option<Self>,
                 ) -> ::std::result::Result<(), A::Error> {
                     let [#(#d_idents),*] = values;
-                    match ::hookspec_runtime::discriminator_hash(&[#last_d]) {
+                    match ::hookspec_runtime::discriminator_hash(#hashed) {
                         #(#fast_arms)*
                         _ => {}
                     }
