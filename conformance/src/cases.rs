@@ -227,12 +227,44 @@ pub struct Example {
 /// The discriminator values of `event` joined by `.`, as case ids name events
 /// (`TRANSACTIONS.SYNC_UPDATES_AVAILABLE`); a discriminator the event leaves out (absent
 /// from its bodies, as GitHub's `ping` has no `action`) is skipped.
+/// A spec with no discriminator (events told apart by `select` alone) names the event
+/// by its spec name (`ComponentUpdate`).
 pub fn event_key(spec: &ProviderSpec, event: &hookspec_codegen::model::Event) -> String {
-    spec.discriminator
+    let key = spec
+        .discriminator
         .iter()
         .filter_map(|d| event.when.get(d).map(String::as_str))
         .collect::<Vec<_>>()
-        .join(".")
+        .join(".");
+    if key.is_empty() {
+        event.name.clone()
+    } else {
+        key
+    }
+}
+
+/// The top-level body fields that pick the event: the body discriminators, or, for a spec
+/// with none, the fields whose presence some event's `select` requires.
+fn naming_fields(spec: &ProviderSpec) -> Vec<&str> {
+    if spec.discriminator.is_empty() {
+        let mut fields: Vec<&str> = Vec::new();
+        for f in spec
+            .events
+            .iter()
+            .filter_map(|e| e.select.as_ref())
+            .flat_map(|s| &s.present)
+        {
+            if !fields.contains(&f.as_str()) {
+                fields.push(f);
+            }
+        }
+        return fields;
+    }
+    spec.discriminator
+        .iter()
+        .filter(|d| header_ref(d).is_none())
+        .map(String::as_str)
+        .collect()
 }
 
 /// Every documented example of every event, in spec order, with unique names.
@@ -580,6 +612,17 @@ fn with_extra_fields(spec: &ProviderSpec, mut v: Value) -> Value {
 /// Replaces the last discriminator value with one no event has, in the same letter case.
 fn as_unknown_event(spec: &ProviderSpec, mut v: Value) -> Value {
     let Some(field) = spec.discriminator.last() else {
+        // No discriminator: the envelope with a payload object no `select` asks for, in
+        // place of the fields that pick the known events.
+        if let Some(obj) = v.as_object_mut() {
+            for f in naming_fields(spec) {
+                obj.shift_remove(f);
+            }
+            obj.insert(
+                "hookspec_unknown_event".to_owned(),
+                serde_json::json!({"id": "hookspec"}),
+            );
+        }
         return v;
     };
     // A header names the event: a body of no known event's shape makes the signer send a
@@ -822,12 +865,8 @@ fn hostile_body(spec: &ProviderSpec, hostile: Hostile, valid: &Bytes) -> Bytes {
     match hostile {
         Hostile::MissingDiscriminator => match serde_json::from_slice::<Value>(valid) {
             Ok(Value::Object(mut fields)) => {
-                for d in spec
-                    .discriminator
-                    .iter()
-                    .filter(|d| header_ref(d).is_none())
-                {
-                    fields.shift_remove(d.as_str());
+                for d in naming_fields(spec) {
+                    fields.shift_remove(d);
                 }
                 pretty(&Value::Object(fields))
             }
