@@ -478,8 +478,7 @@ fn envelope(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
     // No discriminator: the bodies name no event, and every event is told apart by its
     // `select` alone (Statuspage); a body no `select` picks is unknown.
     if spec.discriminator.is_empty() {
-        let mut unselected = spec.events.iter().enumerate().filter(|(_, e)| e.select.is_none());
-        if let Some((i, e)) = unselected.next() {
+        for (i, e) in spec.events.iter().enumerate().filter(|(_, e)| e.select.is_none()) {
             r.at(
                 &Path::root().key("events").index(i),
                 format!(
@@ -1733,5 +1732,42 @@ mod api {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_provider_name;
+
+    const STATUS_SPEC: &str = include_str!("../../spec/belvo-institution-status.yaml");
+
+    #[test]
+    fn provider_names_are_snake_or_kebab_case() {
+        for ok in ["plaid", "standardwebhooks", "acme_pay", "belvo-institution-status", "a1-b2"] {
+            assert!(is_provider_name(ok), "`{ok}` should be accepted");
+        }
+        for bad in [
+            "", "Acme", "Acme-Pay", "1acme", "-acme", "acme-", "acme--pay", "acme_pay-x",
+            "acme pay", "acme.pay", "_acme",
+        ] {
+            assert!(!is_provider_name(bad), "`{bad}` should be refused");
+        }
+    }
+
+    #[test]
+    fn a_kebab_case_provider_loads_from_its_own_file_name_only() {
+        let spec = crate::load_str("spec/belvo-institution-status.yaml", STATUS_SPEC)
+            .expect("the kebab-case spec loads under its own name");
+        assert_eq!(spec.provider, "belvo-institution-status");
+        assert_eq!(
+            crate::ir::lower(&spec).module,
+            "belvo_institution_status"
+        );
+        let err = crate::load_str("spec/belvo_institution_status.yaml", STATUS_SPEC)
+            .expect_err("the snake_case file name does not match the kebab-case provider");
+        assert!(
+            err.to_string().contains("does not match the file name"),
+            "{err}"
+        );
     }
 }
