@@ -478,7 +478,12 @@ fn envelope(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
     // No discriminator: the bodies name no event, and every event is told apart by its
     // `select` alone (Statuspage); a body no `select` picks is unknown.
     if spec.discriminator.is_empty() {
-        for (i, e) in spec.events.iter().enumerate().filter(|(_, e)| e.select.is_none()) {
+        for (i, e) in spec
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.select.is_none())
+        {
             r.at(
                 &Path::root().key("events").index(i),
                 format!(
@@ -669,7 +674,8 @@ fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
                 "describe when the provider sends this event",
             );
         }
-        if !spec.discriminator.is_empty() && e.when.keys().all(|k| !spec.discriminator.contains(k)) {
+        if !spec.discriminator.is_empty() && e.when.keys().all(|k| !spec.discriminator.contains(k))
+        {
             r.at(
                 &p.key("when"),
                 "give a value for at least one discriminator",
@@ -1743,12 +1749,27 @@ mod tests {
 
     #[test]
     fn provider_names_are_snake_or_kebab_case() {
-        for ok in ["plaid", "standardwebhooks", "acme_pay", "belvo-institution-status", "a1-b2"] {
+        for ok in [
+            "plaid",
+            "standardwebhooks",
+            "acme_pay",
+            "belvo-institution-status",
+            "a1-b2",
+        ] {
             assert!(is_provider_name(ok), "`{ok}` should be accepted");
         }
         for bad in [
-            "", "Acme", "Acme-Pay", "1acme", "-acme", "acme-", "acme--pay", "acme_pay-x",
-            "acme pay", "acme.pay", "_acme",
+            "",
+            "Acme",
+            "Acme-Pay",
+            "1acme",
+            "-acme",
+            "acme-",
+            "acme--pay",
+            "acme_pay-x",
+            "acme pay",
+            "acme.pay",
+            "_acme",
         ] {
             assert!(!is_provider_name(bad), "`{bad}` should be refused");
         }
@@ -1759,10 +1780,7 @@ mod tests {
         let spec = crate::load_str("spec/belvo-institution-status.yaml", STATUS_SPEC)
             .expect("the kebab-case spec loads under its own name");
         assert_eq!(spec.provider, "belvo-institution-status");
-        assert_eq!(
-            crate::ir::lower(&spec).module,
-            "belvo_institution_status"
-        );
+        assert_eq!(crate::ir::lower(&spec).module, "belvo_institution_status");
         let err = crate::load_str("spec/belvo_institution_status.yaml", STATUS_SPEC)
             .expect_err("the snake_case file name does not match the kebab-case provider");
         assert!(

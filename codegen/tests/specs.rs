@@ -99,9 +99,10 @@ fn list_events_format_is_stable() {
             .iter()
             .any(|s| s.spec.provider == cols[0] && s.spec.discriminator.is_empty());
         assert!(
-            (no_discriminator && cols[2].is_empty()) || cols[2].split(';').all(|kv| kv
-                .split_once('=')
-                .is_some_and(|(k, v)| !k.is_empty() && !v.is_empty())),
+            (no_discriminator && cols[2].is_empty())
+                || cols[2].split(';').all(|kv| kv
+                    .split_once('=')
+                    .is_some_and(|(k, v)| !k.is_empty() && !v.is_empty())),
             "{line}"
         );
     }
