@@ -666,9 +666,13 @@ fn dispatch_arm(
             }
         })
         .collect();
-    let guard = (!checks.is_empty()).then(|| quote!(if #(#checks)&&*));
+    // No discriminator: the one arm is the whole dispatch, not a `match` arm, and the
+    // caller's own `unknown` follows it.
+    if arm.when.is_empty() {
+        return quote! { #selectors #(#tries)* };
+    }
     quote! {
-        #hash #guard => { #selectors #(#tries)* #fallthrough }
+        #hash if #(#checks)&&* => { #selectors #(#tries)* #fallthrough }
     }
 }
 
@@ -780,11 +784,27 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
     let d_len = Literal::usize_unsuffixed(n);
     // Only the last discriminator value is hashed (Plaid's `webhook_code` varies most);
     // arms sharing it are told apart by their guards.
-    // Without a discriminator the hash is over no values (every arm shares it).
+    // Only the last discriminator value is hashed. Without a discriminator there is one
+    // arm (`dispatch_arm` then gives its body alone), and no `match`.
     let (hashed, hashed_ref) = match d_idents.last() {
         Some(d) => (quote!(&[#d]), quote!(&[&*#d])),
         None => (quote!(&[]), quote!(&[])),
     };
+    let no_discriminator = n == 0;
+    let matched = |arms: Vec<TokenStream>, on: &TokenStream| {
+        if no_discriminator {
+            quote! { #(#arms)* }
+        } else {
+            quote! {
+                match ::hookspec_runtime::discriminator_hash(#on) {
+                    #(#arms)*
+                    _ => {}
+                }
+            }
+        }
+    };
+    let slow_dispatch = matched(arms.collect(), &hashed_ref);
+    let fast_dispatch = matched(fast_arms.collect(), &hashed);
     let selectors_const = (!selector_names.is_empty()).then(|| {
         quote! {
             /// Top-level fields whose presence or type tells shape variants apart.
@@ -839,10 +859,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             pub fn parse_delivery(headers: &::hookspec_runtime::http::HeaderMap, body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
                 #repeated_keys
                 let [#(#d_idents),*] = ::hookspec_runtime::routing_values(headers, body, &Self::DISCRIMINATOR)?;
-                match ::hookspec_runtime::discriminator_hash(#hashed_ref) {
-                    #(#arms)*
-                    _ => {}
-                }
+                #slow_dispatch
                 Self::unknown(body, [#(#d_idents),*])
             }
         }
@@ -874,10 +891,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
 
             fn two_pass(body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
                 let [#(#d_idents),*] = ::hookspec_runtime::discriminators(body, &Self::DISCRIMINATOR)?;
-                match ::hookspec_runtime::discriminator_hash(#hashed_ref) {
-                    #(#arms)*
-                    _ => {}
-                }
+                #slow_dispatch
                 Self::unknown(body, [#(#d_idents),*])
             }
 
@@ -899,10 +913,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
                     out: &mut ::std::option::Option<Self>,
                 ) -> ::std::result::Result<(), A::Error> {
                     let [#(#d_idents),*] = values;
-                    match ::hookspec_runtime::discriminator_hash(#hashed) {
-                        #(#fast_arms)*
-                        _ => {}
-                    }
+                    #fast_dispatch
                     #unknown_fast
                 }
             }

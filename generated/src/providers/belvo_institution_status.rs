@@ -687,28 +687,22 @@ impl Event {
         body: &[u8],
     ) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
         let [] = ::hookspec_runtime::discriminators(body, &Self::DISCRIMINATOR)?;
-        match ::hookspec_runtime::discriminator_hash(&[]) {
-            14695981039346656037u64 => {
-                let sel = ::hookspec_runtime::selectors(
-                    body,
-                    Self::SELECTORS,
-                    ::std::option::Option::None,
-                )?;
-                if sel.has(0) && !sel.has(1) {
-                    return ::hookspec_runtime::ParseError::parse_event::<
-                        ComponentUpdate,
-                    >("ComponentUpdate", body)
-                        .map(Self::ComponentUpdate);
-                }
-                if sel.has(1) && !sel.has(0) {
-                    return ::hookspec_runtime::ParseError::parse_event::<
-                        IncidentUpdate,
-                    >("IncidentUpdate", body)
-                        .map(Self::IncidentUpdate);
-                }
-                return Self::unknown(body, []);
-            }
-            _ => {}
+        let sel = ::hookspec_runtime::selectors(
+            body,
+            Self::SELECTORS,
+            ::std::option::Option::None,
+        )?;
+        if sel.has(0) && !sel.has(1) {
+            return ::hookspec_runtime::ParseError::parse_event::<
+                ComponentUpdate,
+            >("ComponentUpdate", body)
+                .map(Self::ComponentUpdate);
+        }
+        if sel.has(1) && !sel.has(0) {
+            return ::hookspec_runtime::ParseError::parse_event::<
+                IncidentUpdate,
+            >("IncidentUpdate", body)
+                .map(Self::IncidentUpdate);
         }
         Self::unknown(body, [])
     }
@@ -811,22 +805,16 @@ impl ::hookspec_runtime::Dispatch<0> for Event {
         out: &mut ::std::option::Option<Self>,
     ) -> ::std::result::Result<(), A::Error> {
         let [] = values;
-        match ::hookspec_runtime::discriminator_hash(&[]) {
-            14695981039346656037u64 => {
-                let Ok(sel) = ::hookspec_runtime::selectors(
-                    body,
-                    Self::SELECTORS,
-                    ::std::option::Option::None,
-                ) else { return Ok(()) };
-                if sel.has(0) && !sel.has(1) {
-                    return map.read::<ComponentUpdate, _>(out, Self::ComponentUpdate);
-                }
-                if sel.has(1) && !sel.has(0) {
-                    return map.read::<IncidentUpdate, _>(out, Self::IncidentUpdate);
-                }
-                return map.unknown(&Self::DISCRIMINATOR, [], out, Self::Unknown);
-            }
-            _ => {}
+        let Ok(sel) = ::hookspec_runtime::selectors(
+            body,
+            Self::SELECTORS,
+            ::std::option::Option::None,
+        ) else { return Ok(()) };
+        if sel.has(0) && !sel.has(1) {
+            return map.read::<ComponentUpdate, _>(out, Self::ComponentUpdate);
+        }
+        if sel.has(1) && !sel.has(0) {
+            return map.read::<IncidentUpdate, _>(out, Self::IncidentUpdate);
         }
         map.unknown(&Self::DISCRIMINATOR, [], out, Self::Unknown)
     }
