@@ -15,7 +15,8 @@ fn main() {
                 .collect()
         })
         .unwrap_or_default();
-    files.sort();
+    // By stem, the provider name (`belvo` before `belvo-institution-status`).
+    files.sort_by(|a: &std::path::PathBuf, b| a.file_stem().cmp(&b.file_stem()));
     let mut table = String::from("&[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());

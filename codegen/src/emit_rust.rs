@@ -650,15 +650,27 @@ fn dispatch_arm(
     });
     let selectors = (!arm.variants.is_empty()).then_some(selectors);
     let fallthrough = arm.default.is_none().then_some(unknown);
-    let hash = Literal::u64_suffixed(discriminator_hash(&arm.when[arm.when.len() - 1..]));
+    // With no discriminator (bodies told apart by `select` alone) every body hashes alike.
+    let hash = Literal::u64_suffixed(discriminator_hash(
+        &arm.when[arm.when.len().saturating_sub(1)..],
+    ));
     // An empty value stands for a body field the event's bodies lack.
-    let checks = values.iter().zip(&arm.when).map(|(d, v)| {
-        if v.is_empty() {
-            quote!(matches!(#d, ""))
-        } else {
-            quote!(#d == #v)
-        }
-    });
+    let checks: Vec<TokenStream> = values
+        .iter()
+        .zip(&arm.when)
+        .map(|(d, v)| {
+            if v.is_empty() {
+                quote!(matches!(#d, ""))
+            } else {
+                quote!(#d == #v)
+            }
+        })
+        .collect();
+    // No discriminator: the one arm is the whole dispatch, not a `match` arm, and the
+    // caller's own `unknown` follows it.
+    if arm.when.is_empty() {
+        return quote! { #selectors #(#tries)* };
+    }
     quote! {
         #hash if #(#checks)&&* => { #selectors #(#tries)* #fallthrough }
     }
@@ -772,10 +784,27 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
     let d_len = Literal::usize_unsuffixed(n);
     // Only the last discriminator value is hashed (Plaid's `webhook_code` varies most);
     // arms sharing it are told apart by their guards.
-    let last_d = d_idents
-        .last()
-        .cloned()
-        .unwrap_or_else(|| format_ident!("d0"));
+    // Only the last discriminator value is hashed. Without a discriminator there is one
+    // arm (`dispatch_arm` then gives its body alone), and no `match`.
+    let (hashed, hashed_ref) = match d_idents.last() {
+        Some(d) => (quote!(&[#d]), quote!(&[&*#d])),
+        None => (quote!(&[]), quote!(&[])),
+    };
+    let no_discriminator = n == 0;
+    let matched = |arms: Vec<TokenStream>, on: &TokenStream| {
+        if no_discriminator {
+            quote! { #(#arms)* }
+        } else {
+            quote! {
+                match ::hookspec_runtime::discriminator_hash(#on) {
+                    #(#arms)*
+                    _ => {}
+                }
+            }
+        }
+    };
+    let slow_dispatch = matched(arms.collect(), &hashed_ref);
+    let fast_dispatch = matched(fast_arms.collect(), &hashed);
     let selectors_const = (!selector_names.is_empty()).then(|| {
         quote! {
             /// Top-level fields whose presence or type tells shape variants apart.
@@ -830,10 +859,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
             pub fn parse_delivery(headers: &::hookspec_runtime::http::HeaderMap, body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
                 #repeated_keys
                 let [#(#d_idents),*] = ::hookspec_runtime::routing_values(headers, body, &Self::DISCRIMINATOR)?;
-                match ::hookspec_runtime::discriminator_hash(&[&*#last_d]) {
-                    #(#arms)*
-                    _ => {}
-                }
+                #slow_dispatch
                 Self::unknown(body, [#(#d_idents),*])
             }
         }
@@ -865,10 +891,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
 
             fn two_pass(body: &[u8]) -> ::std::result::Result<Self, ::hookspec_runtime::ParseError> {
                 let [#(#d_idents),*] = ::hookspec_runtime::discriminators(body, &Self::DISCRIMINATOR)?;
-                match ::hookspec_runtime::discriminator_hash(&[&*#last_d]) {
-                    #(#arms)*
-                    _ => {}
-                }
+                #slow_dispatch
                 Self::unknown(body, [#(#d_idents),*])
             }
 
@@ -890,10 +913,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
                     out: &mut ::std::option::Option<Self>,
                 ) -> ::std::result::Result<(), A::Error> {
                     let [#(#d_idents),*] = values;
-                    match ::hookspec_runtime::discriminator_hash(&[#last_d]) {
-                        #(#fast_arms)*
-                        _ => {}
-                    }
+                    #fast_dispatch
                     #unknown_fast
                 }
             }

@@ -8,7 +8,7 @@ use crate::emit_docs;
 use crate::emit_openapi;
 use crate::emit_rust;
 use crate::emit_schema;
-use crate::ir::{lower, Provider};
+use crate::ir::{lower, module_file, Provider};
 use crate::load::{load_dir, LoadedSpec};
 use crate::model::ProviderSpec;
 use crate::SpecError;
@@ -40,7 +40,7 @@ pub fn outputs(root: &Path) -> Result<(Vec<LoadedSpec>, Vec<Output>), SpecError>
     let providers: Vec<Provider> = specs.iter().map(|s| lower(&s.spec)).collect();
     for p in &providers {
         outputs.push(Output {
-            path: PathBuf::from(format!("generated/src/providers/{}.rs", p.name)),
+            path: PathBuf::from(format!("generated/src/providers/{}", module_file(p))),
             contents: emit_rust::provider_module(p),
         });
     }

@@ -543,7 +543,7 @@ pub fn lower(spec: &ProviderSpec) -> Provider {
         has_delivery_id: spec.envelope.idempotency_key.is_some(),
         repeated_keys_last_wins: spec.envelope.repeated_keys == model::RepeatedKeys::LastWins,
         api: spec.api.as_ref().map(lower_api),
-        module: rust_ident(&spec.provider),
+        module: module_name(&spec.provider),
         name: spec.provider.clone(),
         title: spec.title.clone(),
         description: spec.description.clone(),
@@ -950,6 +950,18 @@ pub fn field_ident(json: &str) -> String {
         s
     };
     rust_ident(&s)
+}
+
+/// The Rust module of a provider: its spec name with `-` spelled `_` (a kebab-case
+/// `belvo-institution-status` is the module `belvo_institution_status`), keywords escaped.
+pub fn module_name(provider: &str) -> String {
+    rust_ident(&provider.replace('-', "_"))
+}
+
+/// The file a provider's module is emitted to, `<module>.rs` without a raw-identifier
+/// prefix (`mod r#type;` reads `type.rs`).
+pub fn module_file(p: &Provider) -> String {
+    format!("{}.rs", p.module.trim_start_matches("r#"))
 }
 
 /// `s` as an identifier; keywords that cannot be raw (`self`, `crate`, ...) get a `_`.

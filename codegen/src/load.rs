@@ -163,13 +163,14 @@ pub fn load_file(path: &FsPath) -> Result<LoadedSpec, SpecError> {
     })
 }
 
-/// Every `*.yaml` file in `dir`, sorted by name.
+/// Every `*.yaml` file in `dir`, sorted by stem (the provider name: `belvo` before
+/// `belvo-institution-status`, which a sort on the whole file name would reverse).
 pub fn spec_files(dir: &FsPath) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
         .collect();
-    files.sort();
+    files.sort_by(|a, b| (a.file_stem(), a).cmp(&(b.file_stem(), b)));
     Ok(files)
 }
 

@@ -29,11 +29,11 @@ const DELIVERY_FACTS: &[&str] = &[
 /// `.yaml` file in a spec directory, see [`crate::load::load_dir`]).
 pub(crate) fn validate(spec: &ProviderSpec, file: &str, r: &mut Reporter<'_>) {
     let root = Path::root();
-    if !is_snake_ident(&spec.provider) {
+    if !is_provider_name(&spec.provider) {
         r.at(
             &root.key("provider"),
             format!(
-                "provider name `{}` must be lower snake_case (a-z, 0-9, _), starting with a letter",
+                "provider name `{}` must be lower snake_case (a-z, 0-9, _) or kebab-case (a-z, 0-9, -), starting with a letter",
                 spec.provider
             ),
         );
@@ -96,6 +96,19 @@ fn is_snake_ident(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_lowercase())
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// A provider name: lower snake_case, or lower kebab-case (one `-` between words, no `_`),
+/// whose Rust module is the snake_case spelling (`belvo-institution-status` ->
+/// `belvo_institution_status`, [`crate::ir::module_name`]).
+fn is_provider_name(s: &str) -> bool {
+    if !s.contains('-') {
+        return is_snake_ident(s);
+    }
+    !s.contains('_')
+        && !s.ends_with('-')
+        && !s.contains("--")
+        && is_snake_ident(&s.replace('-', "_"))
 }
 
 fn is_pascal_ident(s: &str) -> bool {
@@ -462,8 +475,24 @@ fn envelope(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
         );
     }
     let dp = Path::root().key("discriminator");
+    // No discriminator: the bodies name no event, and every event is told apart by its
+    // `select` alone (Statuspage); a body no `select` picks is unknown.
     if spec.discriminator.is_empty() {
-        r.at(&dp, "name at least one field that picks the event");
+        for (i, e) in spec
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.select.is_none())
+        {
+            r.at(
+                &Path::root().key("events").index(i),
+                format!(
+                    "event `{}` has no `select`, but the spec has no discriminator",
+                    e.name
+                ),
+            )
+            .hint("name the fields that pick the event in `discriminator`, or give every event a `select:` (e.g. `present: [incident]`)");
+        }
     }
     let mut seen = BTreeSet::new();
     for (i, d) in spec.discriminator.iter().enumerate() {
@@ -645,7 +674,8 @@ fn events(spec: &ProviderSpec, ctx: &Ctx<'_>, r: &mut Reporter<'_>) {
                 "describe when the provider sends this event",
             );
         }
-        if e.when.keys().all(|k| !spec.discriminator.contains(k)) {
+        if !spec.discriminator.is_empty() && e.when.keys().all(|k| !spec.discriminator.contains(k))
+        {
             r.at(
                 &p.key("when"),
                 "give a value for at least one discriminator",
@@ -1708,5 +1738,54 @@ mod api {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_provider_name;
+
+    const STATUS_SPEC: &str = include_str!("../../spec/belvo-institution-status.yaml");
+
+    #[test]
+    fn provider_names_are_snake_or_kebab_case() {
+        for ok in [
+            "plaid",
+            "standardwebhooks",
+            "acme_pay",
+            "belvo-institution-status",
+            "a1-b2",
+        ] {
+            assert!(is_provider_name(ok), "`{ok}` should be accepted");
+        }
+        for bad in [
+            "",
+            "Acme",
+            "Acme-Pay",
+            "1acme",
+            "-acme",
+            "acme-",
+            "acme--pay",
+            "acme_pay-x",
+            "acme pay",
+            "acme.pay",
+            "_acme",
+        ] {
+            assert!(!is_provider_name(bad), "`{bad}` should be refused");
+        }
+    }
+
+    #[test]
+    fn a_kebab_case_provider_loads_from_its_own_file_name_only() {
+        let spec = crate::load_str("spec/belvo-institution-status.yaml", STATUS_SPEC)
+            .expect("the kebab-case spec loads under its own name");
+        assert_eq!(spec.provider, "belvo-institution-status");
+        assert_eq!(crate::ir::lower(&spec).module, "belvo_institution_status");
+        let err = crate::load_str("spec/belvo_institution_status.yaml", STATUS_SPEC)
+            .expect_err("the snake_case file name does not match the kebab-case provider");
+        assert!(
+            err.to_string().contains("does not match the file name"),
+            "{err}"
+        );
     }
 }

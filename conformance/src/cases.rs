@@ -227,12 +227,37 @@ pub struct Example {
 /// The discriminator values of `event` joined by `.`, as case ids name events
 /// (`TRANSACTIONS.SYNC_UPDATES_AVAILABLE`); a discriminator the event leaves out (absent
 /// from its bodies, as GitHub's `ping` has no `action`) is skipped.
+/// A spec with no discriminator (events told apart by `select` alone) names the event
+/// by its spec name (`ComponentUpdate`).
 pub fn event_key(spec: &ProviderSpec, event: &hookspec_codegen::model::Event) -> String {
-    spec.discriminator
+    let key = spec
+        .discriminator
         .iter()
         .filter_map(|d| event.when.get(d).map(String::as_str))
         .collect::<Vec<_>>()
-        .join(".")
+        .join(".");
+    if key.is_empty() {
+        event.name.clone()
+    } else {
+        key
+    }
+}
+
+/// For a spec with no discriminator: the top-level fields whose presence some event's
+/// `select` requires (what picks the event instead).
+fn selected_fields(spec: &ProviderSpec) -> Vec<&str> {
+    let mut fields: Vec<&str> = Vec::new();
+    for f in spec
+        .events
+        .iter()
+        .filter_map(|e| e.select.as_ref())
+        .flat_map(|s| &s.present)
+    {
+        if !fields.contains(&f.as_str()) {
+            fields.push(f);
+        }
+    }
+    fields
 }
 
 /// Every documented example of every event, in spec order, with unique names.
@@ -364,6 +389,11 @@ pub fn cases(spec: &ProviderSpec, auth: Vec<Case>, retry: bool) -> Vec<Case> {
     out.extend(auth);
 
     for hostile in Hostile::ALL {
+        // With no discriminator nothing can be missing: a body without the fields the
+        // events' `select`s look for is the `tolerate/unknown-event` case.
+        if hostile == Hostile::MissingDiscriminator && spec.discriminator.is_empty() {
+            continue;
+        }
         out.push(Case::new(
             p,
             Check::Robustness,
@@ -580,6 +610,17 @@ fn with_extra_fields(spec: &ProviderSpec, mut v: Value) -> Value {
 /// Replaces the last discriminator value with one no event has, in the same letter case.
 fn as_unknown_event(spec: &ProviderSpec, mut v: Value) -> Value {
     let Some(field) = spec.discriminator.last() else {
+        // No discriminator: the envelope with a payload object no `select` asks for, in
+        // place of the fields that pick the known events.
+        if let Some(obj) = v.as_object_mut() {
+            for f in selected_fields(spec) {
+                obj.shift_remove(f);
+            }
+            obj.insert(
+                "hookspec_unknown_event".to_owned(),
+                serde_json::json!({"id": "hookspec"}),
+            );
+        }
         return v;
     };
     // A header names the event: a body of no known event's shape makes the signer send a

@@ -3,6 +3,8 @@
 //! One module per provider spec, and [`parse`] to pick the provider by name.
 #[cfg(feature = "belvo")]
 pub mod belvo;
+#[cfg(feature = "belvo-institution-status")]
+pub mod belvo_institution_status;
 #[cfg(feature = "bridge")]
 pub mod bridge;
 #[cfg(feature = "github")]
@@ -23,6 +25,8 @@ pub mod vezgo;
 pub const PROVIDERS: &[&str] = &[
     #[cfg(feature = "belvo")]
     "belvo",
+    #[cfg(feature = "belvo-institution-status")]
+    "belvo-institution-status",
     #[cfg(feature = "bridge")]
     "bridge",
     #[cfg(feature = "github")]
@@ -50,6 +54,9 @@ pub enum AnyEvent {
     /// A Belvo event.
     #[cfg(feature = "belvo")]
     Belvo(belvo::Event),
+    /// A Belvo institution status (Statuspage) event.
+    #[cfg(feature = "belvo-institution-status")]
+    BelvoInstitutionStatus(belvo_institution_status::Event),
     /// A Bridge event.
     #[cfg(feature = "bridge")]
     Bridge(bridge::Event),
@@ -81,6 +88,8 @@ impl AnyEvent {
         match *self {
             #[cfg(feature = "belvo")]
             Self::Belvo(_) => "belvo",
+            #[cfg(feature = "belvo-institution-status")]
+            Self::BelvoInstitutionStatus(_) => "belvo-institution-status",
             #[cfg(feature = "bridge")]
             Self::Bridge(_) => "bridge",
             #[cfg(feature = "github")]
@@ -104,6 +113,8 @@ impl AnyEvent {
         match *self {
             #[cfg(feature = "belvo")]
             Self::Belvo(ref e) => e.name(),
+            #[cfg(feature = "belvo-institution-status")]
+            Self::BelvoInstitutionStatus(ref e) => e.name(),
             #[cfg(feature = "bridge")]
             Self::Bridge(ref e) => e.name(),
             #[cfg(feature = "github")]
@@ -127,6 +138,8 @@ impl AnyEvent {
         match *self {
             #[cfg(feature = "belvo")]
             Self::Belvo(ref e) => e.unknown_fields(),
+            #[cfg(feature = "belvo-institution-status")]
+            Self::BelvoInstitutionStatus(ref e) => e.unknown_fields(),
             #[cfg(feature = "bridge")]
             Self::Bridge(ref e) => e.unknown_fields(),
             #[cfg(feature = "github")]
@@ -157,6 +170,13 @@ pub fn parse(
     match provider {
         #[cfg(feature = "belvo")]
         "belvo" => Some(belvo::Event::parse(body).map(AnyEvent::Belvo)),
+        #[cfg(feature = "belvo-institution-status")]
+        "belvo-institution-status" => {
+            Some(
+                belvo_institution_status::Event::parse(body)
+                    .map(AnyEvent::BelvoInstitutionStatus),
+            )
+        }
         #[cfg(feature = "bridge")]
         "bridge" => Some(bridge::Event::parse(body).map(AnyEvent::Bridge)),
         #[cfg(feature = "github")]
@@ -191,6 +211,13 @@ pub fn parse_delivery(
     match provider {
         #[cfg(feature = "belvo")]
         "belvo" => Some(belvo::Event::parse_delivery(headers, body).map(AnyEvent::Belvo)),
+        #[cfg(feature = "belvo-institution-status")]
+        "belvo-institution-status" => {
+            Some(
+                belvo_institution_status::Event::parse_delivery(headers, body)
+                    .map(AnyEvent::BelvoInstitutionStatus),
+            )
+        }
         #[cfg(feature = "bridge")]
         "bridge" => {
             Some(bridge::Event::parse_delivery(headers, body).map(AnyEvent::Bridge))
@@ -231,6 +258,8 @@ pub fn auth(
     match provider {
         #[cfg(feature = "belvo")]
         "belvo" => Some(belvo::AUTH),
+        #[cfg(feature = "belvo-institution-status")]
+        "belvo-institution-status" => Some(belvo_institution_status::AUTH),
         #[cfg(feature = "bridge")]
         "bridge" => Some(bridge::AUTH),
         #[cfg(feature = "github")]
@@ -258,6 +287,8 @@ pub fn delivery(
     match provider {
         #[cfg(feature = "belvo")]
         "belvo" => Some(&belvo::DELIVERY),
+        #[cfg(feature = "belvo-institution-status")]
+        "belvo-institution-status" => Some(&belvo_institution_status::DELIVERY),
         #[cfg(feature = "bridge")]
         "bridge" => Some(&bridge::DELIVERY),
         #[cfg(feature = "github")]
@@ -292,6 +323,8 @@ pub fn config(
     match provider {
         #[cfg(feature = "belvo")]
         "belvo" => Some(belvo::config(credentials)),
+        #[cfg(feature = "belvo-institution-status")]
+        "belvo-institution-status" => Some(belvo_institution_status::config(credentials)),
         #[cfg(feature = "bridge")]
         "bridge" => Some(bridge::config(credentials)),
         #[cfg(feature = "github")]
@@ -321,6 +354,20 @@ impl<R: ::hookspec_runtime::Receiver<belvo::Webhooks>> ReceivesBelvo for R {}
 pub trait ReceivesBelvo {}
 #[cfg(not(feature = "belvo"))]
 impl<R> ReceivesBelvo for R {}
+/// [`::hookspec_runtime::Receiver`] for Belvo institution status (Statuspage) (the `belvo-institution-status` feature is on).
+#[cfg(feature = "belvo-institution-status")]
+pub trait ReceivesBelvoInstitutionStatus: ::hookspec_runtime::Receiver<
+        belvo_institution_status::Webhooks,
+    > {}
+#[cfg(feature = "belvo-institution-status")]
+impl<
+    R: ::hookspec_runtime::Receiver<belvo_institution_status::Webhooks>,
+> ReceivesBelvoInstitutionStatus for R {}
+/// Holds for every type: the `belvo-institution-status` feature is off.
+#[cfg(not(feature = "belvo-institution-status"))]
+pub trait ReceivesBelvoInstitutionStatus {}
+#[cfg(not(feature = "belvo-institution-status"))]
+impl<R> ReceivesBelvoInstitutionStatus for R {}
 /// [`::hookspec_runtime::Receiver`] for Bridge (the `bridge` feature is on).
 #[cfg(feature = "bridge")]
 pub trait ReceivesBridge: ::hookspec_runtime::Receiver<bridge::Webhooks> {}
@@ -416,6 +463,10 @@ pub fn visit<V: ::hookspec_runtime::VisitProvider>(
     match provider {
         #[cfg(feature = "belvo")]
         "belvo" => Some(visitor.visit(belvo::Webhooks)),
+        #[cfg(feature = "belvo-institution-status")]
+        "belvo-institution-status" => {
+            Some(visitor.visit(belvo_institution_status::Webhooks))
+        }
         #[cfg(feature = "bridge")]
         "bridge" => Some(visitor.visit(bridge::Webhooks)),
         #[cfg(feature = "github")]
@@ -444,15 +495,25 @@ pub fn router<R>(
     config: ::hookspec_runtime::Config,
 ) -> ::std::option::Option<::hookspec_runtime::axum::Router>
 where
-    R: ReceivesBelvo + ReceivesBridge + ReceivesGithub + ReceivesPlaid + ReceivesShopify
-        + ReceivesSlack + ReceivesStandardwebhooks + ReceivesStripe + ReceivesVezgo
-        + Clone,
+    R: ReceivesBelvo + ReceivesBelvoInstitutionStatus + ReceivesBridge + ReceivesGithub
+        + ReceivesPlaid + ReceivesShopify + ReceivesSlack + ReceivesStandardwebhooks
+        + ReceivesStripe + ReceivesVezgo + Clone,
 {
     let _ = (&receiver, &config);
     match provider {
         #[cfg(feature = "belvo")]
         "belvo" => {
             Some(::hookspec_runtime::axum::router(belvo::Webhooks, receiver, config))
+        }
+        #[cfg(feature = "belvo-institution-status")]
+        "belvo-institution-status" => {
+            Some(
+                ::hookspec_runtime::axum::router(
+                    belvo_institution_status::Webhooks,
+                    receiver,
+                    config,
+                ),
+            )
         }
         #[cfg(feature = "bridge")]
         "bridge" => {
