@@ -607,9 +607,13 @@ fn webhook_operation(p: &Provider, e: &EventDef, auth: &[Scheme]) -> Value {
         .filter(|s| !s.optional)
         .map(|s| (s.name.clone(), json!([])))
         .collect();
-    if !auth.is_empty() {
-        op.insert("security".into(), json!([required]));
-    }
+    // An empty list says outright that the provider authenticates nothing.
+    let security = if auth.is_empty() {
+        json!([])
+    } else {
+        json!([required])
+    };
+    op.insert("security".into(), security);
     let when: Map<String, Value> = p
         .discriminator
         .iter()
