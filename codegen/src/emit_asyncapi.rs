@@ -96,14 +96,7 @@ pub fn document(p: &Provider) -> Value {
         if e.deprecated {
             message.insert("x-hookspec-deprecated".into(), true.into());
         }
-        let when: Map<String, Value> = p
-            .discriminator
-            .iter()
-            .zip(&e.when)
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k.clone(), v.clone().into()))
-            .collect();
-        message.insert("x-hookspec-when".into(), Value::Object(when));
+        message.insert("x-hookspec-when".into(), openapi::when(p, e));
         messages.insert(e.name.clone(), Value::Object(message));
         let message_ref = json!({ "$ref": format!("#/components/messages/{}", e.name) });
         channel_messages.insert(e.name.clone(), message_ref);

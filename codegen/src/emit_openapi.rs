@@ -485,6 +485,18 @@ pub(crate) fn examples(e: &EventDef) -> Vec<Value> {
         .collect()
 }
 
+/// The discriminator values that pick `e`, by field (those it leaves out omitted).
+pub(crate) fn when(p: &Provider, e: &EventDef) -> Value {
+    let values: Map<String, Value> = p
+        .discriminator
+        .iter()
+        .zip(&e.when)
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.clone().into()))
+        .collect();
+    Value::Object(values)
+}
+
 /// What happens after an answer that is not a success, in words.
 pub(crate) fn failure_text(p: &Provider) -> String {
     let d = &p.delivery;
@@ -614,15 +626,8 @@ fn webhook_operation(p: &Provider, e: &EventDef, auth: &[Scheme]) -> Value {
         json!([required])
     };
     op.insert("security".into(), security);
-    let when: Map<String, Value> = p
-        .discriminator
-        .iter()
-        .zip(&e.when)
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k.clone(), v.clone().into()))
-        .collect();
     op.insert("x-hookspec-event".into(), e.name.clone().into());
-    op.insert("x-hookspec-when".into(), Value::Object(when));
+    op.insert("x-hookspec-when".into(), when(p, e));
     if let Some(s) = &e.select {
         op.insert("x-hookspec-select".into(), json!(s));
     }

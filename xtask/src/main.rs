@@ -338,30 +338,21 @@ fn import_openapi(
         println!("  not carried over: {s}");
     }
     let shown = path.display().to_string();
-    if let Err(e) = hookspec_codegen::load_str(&shown, &done.yaml) {
-        println!(
-            "to fill in before the spec loads ({}):",
-            e.diagnostics.len()
-        );
+    let report = |heading: &str, e: hookspec_codegen::SpecError| {
+        println!("{heading} ({}):", e.diagnostics.len());
         for d in &e.diagnostics {
             println!(
                 "  {}:{}:{}: {}",
                 d.file, d.pos.line, d.pos.column, d.message
             );
         }
+    };
+    if let Err(e) = hookspec_codegen::load_str(&shown, &done.yaml) {
+        report("to fill in before the spec loads", e);
     }
     // What the loader will say once those are filled: checked with stand-in values.
     if let Err(e) = hookspec_codegen::load_str(&shown, &import::stand_in(&done.yaml)) {
-        println!(
-            "once they are filled in, the loader will also report ({}):",
-            e.diagnostics.len()
-        );
-        for d in &e.diagnostics {
-            println!(
-                "  {}:{}:{}: {}",
-                d.file, d.pos.line, d.pos.column, d.message
-            );
-        }
+        report("once they are filled in, the loader will also report", e);
     }
     Ok(())
 }
