@@ -11,6 +11,7 @@
 mod faults;
 mod follow_up;
 mod log;
+pub mod secret_path;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -85,6 +86,10 @@ pub struct ReceiverConfig {
     /// A file each handler success is appended to (`provider<TAB>key`), so a test can see
     /// handling across crashes and restarts of the receiver.
     pub handled_log: Option<std::path::PathBuf>,
+    /// Providers mounted behind a secret path segment, `provider -> token`: served at
+    /// `/<provider>/<token>` only (the one credential of a provider that authenticates
+    /// nothing, see [`secret_path`]).
+    pub secret_paths: BTreeMap<String, String>,
 }
 
 impl ReceiverConfig {
@@ -103,6 +108,7 @@ impl ReceiverConfig {
             inbox_workers: 2,
             inbox_lease: None,
             handled_log: None,
+            secret_paths: BTreeMap::new(),
         }
     }
 
@@ -250,6 +256,18 @@ impl ReceiverConfig {
     /// needs is missing, or there is no such provider); `Ok` when it can.
     pub fn check(&self, provider: &str) -> anyhow::Result<()> {
         self.mount(provider).map(drop)
+    }
+
+    /// Whether `provider`'s deliveries carry nothing to verify (its spec says `auth: []`),
+    /// so that only a secret URL keeps forgeries out.
+    pub fn authenticates_nothing(&self, provider: &str) -> bool {
+        match hookspec::auth(provider) {
+            Some(auth) => auth.is_empty(),
+            None => self
+                .specs
+                .iter()
+                .any(|s| s.provider == provider && s.auth.is_empty()),
+        }
     }
 }
 
@@ -409,7 +427,17 @@ pub fn app(
             },
         };
         let router = faults::wrap(&config.faults, schemes, router, died.clone());
+        let router = match config.secret_paths.get(provider) {
+            Some(token) => secret_path::guard(router, token),
+            None => router,
+        };
         app = app.nest(&format!("/{provider}"), router);
+    }
+    for (provider, token) in &config.secret_paths {
+        if !config.providers.contains(provider) {
+            anyhow::bail!("a secret path is given for {provider}, which is not mounted");
+        }
+        secret_path::check_token(token).map_err(|e| anyhow::anyhow!("{provider}: {e}"))?;
     }
     let log_route = get(move || {
         let log = log.clone();

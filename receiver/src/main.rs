@@ -93,6 +93,11 @@ struct Args {
     /// Append `provider<TAB>key` to this file after each handler success.
     #[arg(long, value_name = "FILE")]
     handled_log: Option<std::path::PathBuf>,
+    /// Serve a provider only at `/<provider>/<TOKEN>`, any other path under it answered
+    /// 404: the one protection for a provider that authenticates nothing (Statuspage).
+    /// TOKEN: at least 22 random letters, digits, `-` or `_`; repeatable.
+    #[arg(long = "secret-path", value_name = "PROVIDER=TOKEN")]
+    secret_paths: Vec<String>,
 }
 
 /// The follow-up target the flags describe; `None` without a base URL.
@@ -204,6 +209,10 @@ async fn main() -> anyhow::Result<()> {
     config.inbox_workers = args.inbox_workers;
     config.inbox_lease = args.inbox_lease;
     config.handled_log = args.handled_log;
+    for item in &args.secret_paths {
+        let (provider, token) = split_pair(item, '=', "--secret-path")?;
+        config.secret_paths.insert(provider, token);
+    }
     if all {
         // "all" means every provider the given credentials can verify; say which are left
         // out and why, rather than refusing to start.
@@ -222,6 +231,14 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         config.providers = mounted;
+    }
+    for provider in &config.providers {
+        if config.authenticates_nothing(provider) && !config.secret_paths.contains_key(provider) {
+            eprintln!(
+                "warning: {provider} authenticates nothing, so anyone who finds its URL can post \
+                 to it: serve it behind --secret-path {provider}=TOKEN"
+            );
+        }
     }
     let providers = config.providers.join(", ");
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
