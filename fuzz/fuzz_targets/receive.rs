@@ -105,7 +105,9 @@ fuzz_target!(|data: &[u8]| {
         now()
     )))
     .expect("listed");
-    if forging {
+    // A provider that authenticates nothing (Statuspage) has no signature to forge: only
+    // its receiver's secret URL keeps strangers out, which this target does not model.
+    if forging && !spec(input.provider).auth.is_empty() {
         assert!(
             !(200..300).contains(&receipt.status),
             "{}: a delivery not signed with the receiver's credentials was accepted ({}): {headers:?}",

@@ -14,75 +14,8 @@ use std::time::{Duration, SystemTime};
 use hookspec::runtime::verify as rt;
 use hookspec_codegen::model::ProviderSpec;
 
-/// Runs `$body` with `$m` bound to the module of the provider named `$name`; `None` for a
-/// name the list lacks. Every provider of the crate must be listed: [`check_list`]
-/// refuses to start otherwise.
-#[macro_export]
-macro_rules! with_provider {
-    ($name:expr, |$m:ident| $body:expr) => {
-        match $name {
-            "belvo" => {
-                #[allow(unused_imports)]
-                use ::hookspec::belvo as $m;
-                Some($body)
-            }
-            "bridge" => {
-                #[allow(unused_imports)]
-                use ::hookspec::bridge as $m;
-                Some($body)
-            }
-            "github" => {
-                #[allow(unused_imports)]
-                use ::hookspec::github as $m;
-                Some($body)
-            }
-            "plaid" => {
-                #[allow(unused_imports)]
-                use ::hookspec::plaid as $m;
-                Some($body)
-            }
-            "shopify" => {
-                #[allow(unused_imports)]
-                use ::hookspec::shopify as $m;
-                Some($body)
-            }
-            "slack" => {
-                #[allow(unused_imports)]
-                use ::hookspec::slack as $m;
-                Some($body)
-            }
-            "standardwebhooks" => {
-                #[allow(unused_imports)]
-                use ::hookspec::standardwebhooks as $m;
-                Some($body)
-            }
-            "stripe" => {
-                #[allow(unused_imports)]
-                use ::hookspec::stripe as $m;
-                Some($body)
-            }
-            "vezgo" => {
-                #[allow(unused_imports)]
-                use ::hookspec::vezgo as $m;
-                Some($body)
-            }
-            _ => None,
-        }
-    };
-}
-
-/// The providers [`with_provider!`] lists, to hold it to `hookspec::PROVIDERS`.
-pub const LISTED: &[&str] = &[
-    "belvo",
-    "bridge",
-    "github",
-    "plaid",
-    "shopify",
-    "slack",
-    "standardwebhooks",
-    "stripe",
-    "vezgo",
-];
+mod providers;
+pub use providers::LISTED;
 
 /// Panics, naming what to do, when a provider was added to the crate but not here.
 pub fn check_list() {
@@ -90,7 +23,7 @@ pub fn check_list() {
     crate_list.sort_unstable();
     assert_eq!(
         crate_list, LISTED,
-        "add the new provider to with_provider! and LISTED in fuzz/src/lib.rs"
+        "run `cargo xtask generate`: fuzz/src/providers.rs is stale"
     );
 }
 
@@ -202,18 +135,3 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
 
 /// A handler that takes every default: acknowledges each event, claims every key anew.
 pub struct Defaults;
-
-macro_rules! default_handlers {
-    ($($p:ident),*) => { $(impl hookspec::$p::Handler for Defaults {})* };
-}
-default_handlers!(
-    belvo,
-    bridge,
-    github,
-    plaid,
-    shopify,
-    slack,
-    standardwebhooks,
-    stripe,
-    vezgo
-);

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use hookspec_codegen::generate;
 
 mod features;
+mod fuzz_providers;
 mod fuzz_seeds;
 
 #[derive(Parser)]
@@ -155,6 +156,7 @@ fn run(cli: Cli) -> Result<()> {
                 .iter()
                 .map(|s| hookspec_codegen::ir::lower(&s.spec))
                 .collect();
+            outputs.push(fuzz_providers::output(&providers));
             let mut stale = generate::stale(&root, &outputs);
             if features::sync(&root, &providers, check)? {
                 stale.push(root.join("generated/Cargo.toml"));
