@@ -783,8 +783,7 @@ fn emit_event_enum(p: &Provider) -> TokenStream {
     });
     let d_len = Literal::usize_unsuffixed(n);
     // Only the last discriminator value is hashed (Plaid's `webhook_code` varies most);
-    // arms sharing it are told apart by their guards.
-    // Only the last discriminator value is hashed. Without a discriminator there is one
+    // arms sharing it are told apart by their guards. Without a discriminator there is one
     // arm (`dispatch_arm` then gives its body alone), and no `match`.
     let (hashed, hashed_ref) = match d_idents.last() {
         Some(d) => (quote!(&[#d]), quote!(&[&*#d])),

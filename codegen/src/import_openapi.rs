@@ -1239,14 +1239,7 @@ fn emit(y: &mut String, v: &Value, indent: usize) {
 fn emit_entry(y: &mut String, pad: &str, k: &str, val: &Value, indent: usize) {
     match val {
         Value::String(s) if s.contains('\n') && literal_ok(s) => {
-            y.push_str(&format!("{pad}{}: |\n", key(k)));
-            for line in s.lines() {
-                if line.is_empty() {
-                    y.push('\n');
-                } else {
-                    y.push_str(&format!("{pad}  {line}\n"));
-                }
-            }
+            literal_block(y, &format!("{pad}{}: ", key(k)), pad, s)
         }
         v if is_block(v) => {
             y.push_str(&format!("{pad}{}:\n", key(k)));
@@ -1292,20 +1285,26 @@ fn emit_item(y: &mut String, v: &Value, indent: usize) {
             }
         }
         Value::String(s) if s.contains('\n') && literal_ok(s) => {
-            y.push_str(&format!("{pad}- |\n"));
-            for line in s.lines() {
-                if line.is_empty() {
-                    y.push('\n');
-                } else {
-                    y.push_str(&format!("{pad}  {line}\n"));
-                }
-            }
+            literal_block(y, &format!("{pad}- "), &pad, s)
         }
         Value::Array(a) if !a.is_empty() => {
             y.push_str(&format!("{pad}-\n"));
             emit(y, v, indent + 2);
         }
         other => y.push_str(&format!("{pad}- {}\n", scalar_value(other))),
+    }
+}
+
+/// `lead` then a `|` block holding `s`, its lines indented two past `pad`.
+fn literal_block(y: &mut String, lead: &str, pad: &str, s: &str) {
+    y.push_str(lead);
+    y.push_str("|\n");
+    for line in s.lines() {
+        if line.is_empty() {
+            y.push('\n');
+        } else {
+            y.push_str(&format!("{pad}  {line}\n"));
+        }
     }
 }
 

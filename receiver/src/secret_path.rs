@@ -41,10 +41,11 @@ pub fn guard(router: Router, token: &str) -> Router {
     let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
     Router::new()
         .fallback_service(router)
-        .layer(middleware::from_fn_with_state(digest, admit))
+        .layer(middleware::from_fn_with_state(digest, check_segment))
 }
 
-async fn admit(State(digest): State<[u8; 32]>, mut req: Request, next: Next) -> Response {
+/// Passes the request on, its first path segment removed, when that segment is the token.
+async fn check_segment(State(digest): State<[u8; 32]>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let (segment, rest) = match path.strip_prefix('/').unwrap_or(path).split_once('/') {
         Some((segment, rest)) => (segment, format!("/{rest}")),

@@ -143,6 +143,22 @@ fn orphans(root: &Path, outputs: &[generate::Output]) -> Vec<PathBuf> {
     found
 }
 
+/// The specs in spec/, or only `provider`'s; an unknown provider is an error.
+fn chosen_specs(root: &Path, provider: Option<&str>) -> Result<Vec<hookspec_codegen::LoadedSpec>> {
+    let specs =
+        hookspec_codegen::load_dir(&root.join("spec")).map_err(|e| anyhow::anyhow!("{e}"))?;
+    match provider {
+        None => Ok(specs),
+        Some(p) => {
+            let chosen: Vec<_> = specs.into_iter().filter(|s| s.spec.provider == p).collect();
+            if chosen.is_empty() {
+                bail!("no provider `{p}` in spec/");
+            }
+            Ok(chosen)
+        }
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
     let root = workspace_root();
     match cli.command {
@@ -208,32 +224,14 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::ListEvents { provider } => {
-            let specs = hookspec_codegen::load_dir(&root.join("spec"))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if let Some(p) = &provider {
-                if !specs.iter().any(|s| &s.spec.provider == p) {
-                    bail!("no provider `{p}` in spec/");
-                }
-            }
-            let chosen = specs
-                .iter()
-                .map(|s| &s.spec)
-                .filter(|s| provider.as_ref().is_none_or(|p| &s.provider == p));
-            for line in generate::list_events(chosen) {
+            let chosen = chosen_specs(&root, provider.as_deref())?;
+            for line in generate::list_events(chosen.iter().map(|s| &s.spec)) {
                 println!("{line}");
             }
         }
         Command::ListEndpoints { provider } => {
-            let specs = hookspec_codegen::load_dir(&root.join("spec"))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if let Some(p) = &provider {
-                if !specs.iter().any(|s| &s.spec.provider == p) {
-                    bail!("no provider `{p}` in spec/");
-                }
-            }
-            let chosen: Vec<_> = specs
+            let chosen: Vec<_> = chosen_specs(&root, provider.as_deref())?
                 .iter()
-                .filter(|s| provider.as_ref().is_none_or(|p| &s.spec.provider == p))
                 .map(|s| hookspec_codegen::ir::lower(&s.spec))
                 .collect();
             for line in hookspec_codegen::emit_follow_up::list_endpoints(&chosen) {
@@ -245,21 +243,11 @@ fn run(cli: Cli) -> Result<()> {
             provider,
             out,
         } => {
-            let specs = hookspec_codegen::load_dir(&root.join("spec"))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if let Some(p) = &provider {
-                if !specs.iter().any(|s| &s.spec.provider == p) {
-                    bail!("no provider `{p}` in spec/");
-                }
-            }
             let emit = match format {
                 ExportFormat::Openapi => hookspec_codegen::emit_openapi::output,
                 ExportFormat::Asyncapi => hookspec_codegen::emit_asyncapi::output,
             };
-            for s in specs
-                .iter()
-                .filter(|s| provider.as_ref().is_none_or(|p| &s.spec.provider == p))
-            {
+            for s in chosen_specs(&root, provider.as_deref())? {
                 let o = emit(&hookspec_codegen::ir::lower(&s.spec));
                 let path = match &out {
                     Some(dir) => dir.join(o.path.file_name().expect("outputs are files")),
