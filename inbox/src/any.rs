@@ -31,7 +31,8 @@ pub enum AnyLease {
 }
 
 impl AnyStore {
-    /// Opens the store `url` names.
+    /// Opens the store `url` names: `sqlite://PATH`, `postgres://…` or
+    /// `nats://HOST:PORT[/PREFIX][?ack_wait=DURATION]`.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         if let Some(path) = url.strip_prefix("sqlite://") {
             return Ok(AnyStore::Sqlite(SqliteStore::open(path).await?));
@@ -40,22 +41,50 @@ impl AnyStore {
             return Ok(AnyStore::Postgres(PostgresStore::open(url).await?));
         }
         if let Some(rest) = url.strip_prefix("nats://") {
-            // `nats://HOST:PORT/PREFIX` names the streams' prefix (`HOOKSPEC` without one).
-            return Ok(AnyStore::Nats(match rest.split_once('/') {
-                Some((server, prefix)) if !prefix.is_empty() => {
-                    let options = NatsOptions {
-                        prefix: prefix.to_owned(),
-                        ..NatsOptions::default()
-                    };
-                    NatsStore::open_with(&format!("nats://{server}"), options).await?
-                }
-                _ => NatsStore::open(url.trim_end_matches('/')).await?,
-            }));
+            return Ok(AnyStore::Nats(open_nats(rest).await?));
         }
         Err(StoreError::new(format!(
             "{url:?} names no inbox backend: use sqlite://PATH, postgres://… or nats://HOST:PORT[/PREFIX]"
         )))
     }
+
+    /// The same store reading the time from `clock` (see [`crate::Clock`]).
+    pub fn with_clock(self, clock: impl crate::Clock) -> Self {
+        match self {
+            AnyStore::Sqlite(s) => AnyStore::Sqlite(s.with_clock(clock)),
+            AnyStore::Postgres(s) => AnyStore::Postgres(s.with_clock(clock)),
+            AnyStore::Nats(s) => AnyStore::Nats(s.with_clock(clock)),
+        }
+    }
+}
+
+/// Opens `nats://` + `rest`: `HOST:PORT[/PREFIX][?ack_wait=DURATION]`. The prefix names
+/// the streams (`HOOKSPEC` without one); `ack_wait` (humantime, `2s`) sets how long a
+/// message fetched by a worker that dies before claiming it waits to be delivered again
+/// (see [`NatsOptions::ack_wait`]), fixed when a provider's consumer is first created.
+async fn open_nats(rest: &str) -> Result<NatsStore, StoreError> {
+    let (place, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut options = NatsOptions::default();
+    let (server, prefix) = place.split_once('/').unwrap_or((place, ""));
+    let prefix = prefix.trim_end_matches('/');
+    if !prefix.is_empty() {
+        prefix.clone_into(&mut options.prefix);
+    }
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("ack_wait", value)) => {
+                options.ack_wait = humantime::parse_duration(value).map_err(|e| {
+                    StoreError::new(format!("the NATS inbox's ack_wait {value:?}: {e}"))
+                })?;
+            }
+            _ => {
+                return Err(StoreError::new(format!(
+                    "{pair:?} is not a NATS inbox option (ack_wait=DURATION is)"
+                )))
+            }
+        }
+    }
+    NatsStore::open_with(&format!("nats://{server}"), options).await
 }
 
 /// Runs `$body` with `$s` bound to the backend, whichever it is.
@@ -162,5 +191,9 @@ impl Store for AnyStore {
 
     async fn stats(&self) -> Result<Stats, StoreError> {
         each!(self, s => s.stats().await)
+    }
+
+    fn now(&self) -> std::time::SystemTime {
+        each!(self, s => s.now())
     }
 }

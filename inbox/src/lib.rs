@@ -42,8 +42,13 @@
 //! `postgres://…` (several replicas, `FOR UPDATE SKIP LOCKED` claims) and `nats://…`
 //! (JetStream with message-id deduplication, a durable consumer and a dead-letter stream).
 //! Everything above [`Store`] is one code path.
+//!
+//! Times the inbox writes and compares (lease ends, retry times, the retention's cut-off)
+//! come from the store's [`Clock`]: the system clock unless a store is built
+//! `.with_clock(...)`, as tests do with a [`ManualClock`] they advance.
 
 mod any;
+pub mod clock;
 mod metrics;
 pub mod nats;
 pub mod postgres;
@@ -59,6 +64,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 pub use any::{AnyLease, AnyStore};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use metrics::{Counts, Metrics};
 pub use sql::SqlLease;
 pub use store::{

@@ -94,6 +94,7 @@ use async_nats::{HeaderMap, HeaderValue, Subject};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
+use crate::clock::{Clock, SharedClock};
 use crate::store::{
     from_ms, to_ms, Claimed, Filter, NewDelivery, Put, Retry, State, Stats, Store, StoreError,
     StoredDelivery,
@@ -183,6 +184,7 @@ impl NatsLease {
 #[derive(Clone)]
 pub struct NatsStore {
     inner: Arc<Inner>,
+    clock: SharedClock,
 }
 
 struct Inner {
@@ -522,10 +524,6 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-fn now_ms() -> i64 {
-    to_ms(SystemTime::now())
-}
-
 /// `ms` milliseconds from now as a wait (none when it is past).
 fn wait_until(ms: i64, now: i64) -> Duration {
     Duration::from_millis(u64::try_from(ms.saturating_sub(now)).unwrap_or(0))
@@ -681,7 +679,21 @@ impl NatsStore {
                 options,
                 consumers: Mutex::new(HashMap::new()),
             }),
+            clock: crate::clock::system(),
         })
+    }
+
+    /// The same store reading the time from `clock`: lease ends, retry and completion
+    /// times. The server's own timers (a released message's redelivery delay, the ack
+    /// wait, the streams' `max_age`) still run in real time; a message the server hands
+    /// back early by the clock is released again until the clock says it is due.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    fn now_ms(&self) -> i64 {
+        to_ms(self.clock.now())
     }
 
     /// Deletes the streams (their consumers with them) and the bucket of this store's
@@ -925,7 +937,7 @@ impl NatsStore {
             }
         };
         let key = bucket_key(&delivery.provider, &delivery.idempotency_key);
-        let now = now_ms();
+        let now = self.now_ms();
         let (revision, prior) = match self.entry(&key).await? {
             None => (0, None),
             Some(e) if e.operation != Operation::Put => {
@@ -1050,7 +1062,7 @@ impl NatsStore {
 
     /// The live copies of deliveries matching `filter`, oldest (lowest id) first.
     async fn scan(&self, filter: &Filter) -> Result<Vec<Found>, StoreError> {
-        let now = now_ms();
+        let now = self.now_ms();
         let mut markers = HashMap::new();
         let mut found = Vec::new();
         let wants =
@@ -1186,6 +1198,10 @@ impl NatsStore {
 impl Store for NatsStore {
     type Lease = NatsLease;
 
+    fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
     async fn put(&self, delivery: NewDelivery) -> Result<Put, StoreError> {
         let limit = self.inner.options.publish_timeout;
         bounded(limit, "storing a delivery in JetStream", async {
@@ -1261,7 +1277,7 @@ impl Store for NatsStore {
     async fn complete(&self, claimed: &Claimed<NatsLease>) -> Result<bool, StoreError> {
         let lease = &claimed.lease;
         let done = Marker {
-            mark: Mark::Done { at: now_ms() },
+            mark: Mark::Done { at: self.now_ms() },
             error: None,
             ..lease.marker.clone()
         };
@@ -1281,7 +1297,7 @@ impl Store for NatsStore {
         retry: Retry,
     ) -> Result<bool, StoreError> {
         let lease = &claimed.lease;
-        let now = now_ms();
+        let now = self.now_ms();
         match retry {
             Retry::At(t) => {
                 let pending = Marker {
@@ -1352,7 +1368,7 @@ impl Store for NatsStore {
                 seq: ack.sequence,
                 gen: f.gen,
                 error: f.stored.last_error.clone(),
-                next: now_ms(),
+                next: self.now_ms(),
             };
             if self.cas(&f.key, &marker, f.revision).await?.is_none() {
                 // It changed since it was read: leave it as it is now.

@@ -9,6 +9,8 @@
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
+use crate::clock::{Clock, SharedClock};
+
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool, Postgres, QueryBuilder, Row};
 
@@ -50,6 +52,7 @@ const SCHEMA: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    clock: SharedClock,
 }
 
 impl PostgresStore {
@@ -93,7 +96,16 @@ impl PostgresStore {
                 run().await.map_err(failed("creating the inbox table"))?;
             }
         }
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            clock: crate::clock::system(),
+        })
+    }
+
+    /// The same store reading the time from `clock` (leases, retry and completion times).
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = std::sync::Arc::new(clock);
+        self
     }
 
     /// The connection pool (for tests and operations that need SQL of their own).
@@ -138,7 +150,7 @@ impl Store for PostgresStore {
         max: usize,
         lease: Duration,
     ) -> Result<Vec<Claimed<SqlLease>>, StoreError> {
-        let now = to_ms(SystemTime::now());
+        let now = to_ms(self.clock.now());
         let token = lease_token();
         let rows = sqlx::query(AssertSqlSafe(format!(
             "UPDATE hookspec_deliveries SET state = 'processing', attempts = attempts + 1, \
@@ -179,7 +191,7 @@ impl Store for PostgresStore {
              lease_owner = NULL, lease_token = NULL, lease_until = NULL \
              WHERE id = $2 AND state = 'processing' AND lease_token = $3",
         )
-        .bind(to_ms(SystemTime::now()))
+        .bind(to_ms(self.clock.now()))
         .bind(row_id(&claimed.stored))
         .bind(claimed.lease.token)
         .execute(&self.pool)
@@ -196,7 +208,7 @@ impl Store for PostgresStore {
     ) -> Result<bool, StoreError> {
         let (state, at) = match retry {
             Retry::At(t) => (State::Pending, to_ms(t)),
-            Retry::Dead => (State::Dead, to_ms(SystemTime::now())),
+            Retry::Dead => (State::Dead, to_ms(self.clock.now())),
         };
         let done = sqlx::query(
             "UPDATE hookspec_deliveries SET state = $1, next_attempt_at = $2, last_error = $3, \
@@ -212,6 +224,10 @@ impl Store for PostgresStore {
         .await
         .map_err(failed("recording a failed attempt"))?;
         Ok(done.rows_affected() == 1)
+    }
+
+    fn now(&self) -> SystemTime {
+        self.clock.now()
     }
 
     crate::sql::shared_operations!(Postgres);

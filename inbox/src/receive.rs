@@ -63,8 +63,16 @@ async fn deliver_in_span<P: Provider, S: Store>(
         body: &body,
         peer,
     };
-    let now = SystemTime::now();
-    let delivery = match admit(&shared.provider, &shared.config, &request, now).await {
+    // Signature timestamps are checked against the wall clock, as the provider's clock
+    // wrote them; the store's clock (which a test may have moved) dates the delivery.
+    let delivery = match admit(
+        &shared.provider,
+        &shared.config,
+        &request,
+        SystemTime::now(),
+    )
+    .await
+    {
         Admission::Event(_, delivery) => delivery,
         Admission::Answered(receipt) => return answer(&span, receipt),
     };
@@ -77,7 +85,7 @@ async fn deliver_in_span<P: Provider, S: Store>(
         headers: kept_headers(&parts.headers),
         body: body.to_vec(),
         peer,
-        received_at: now,
+        received_at: shared.inbox.store.now(),
     };
     let inbox = &shared.inbox;
     let ack =

@@ -147,7 +147,7 @@ macro_rules! shared_operations {
             let mut qb = QueryBuilder::<$db>::new(
                 "UPDATE hookspec_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ",
             );
-            qb.push_bind(to_ms(SystemTime::now()));
+            qb.push_bind(to_ms(self.clock.now()));
             qb.push(", done_at = NULL, lease_owner = NULL, lease_token = NULL, lease_until = NULL");
             push_filter(&mut qb, filter);
             let done = qb

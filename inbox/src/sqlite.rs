@@ -10,6 +10,8 @@
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
+use crate::clock::{Clock, SharedClock};
+
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
@@ -63,6 +65,7 @@ enum Write {
         token: i64,
         error: String,
         retry: Retry,
+        at: i64,
     },
 }
 
@@ -78,6 +81,7 @@ type Reply = oneshot::Sender<Result<Written, StoreError>>;
 pub struct SqliteStore {
     writes: mpsc::Sender<(Write, Reply)>,
     pool: SqlitePool,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for Write {
@@ -121,7 +125,17 @@ impl SqliteStore {
             .map_err(failed("opening the SQLite inbox"))?;
         let (writes, queue) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(write_loop(writer, queue));
-        Ok(SqliteStore { writes, pool })
+        Ok(SqliteStore {
+            writes,
+            pool,
+            clock: crate::clock::system(),
+        })
+    }
+
+    /// The same store reading the time from `clock` (leases, retry and completion times).
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = std::sync::Arc::new(clock);
+        self
     }
 
     async fn write(&self, write: Write) -> Result<Written, StoreError> {
@@ -218,10 +232,11 @@ async fn apply_one(conn: &mut SqliteConnection, write: &Write) -> Result<Written
             token,
             error,
             retry,
+            at,
         } => {
             let (state, at) = match retry {
                 Retry::At(t) => (State::Pending, to_ms(*t)),
-                Retry::Dead => (State::Dead, to_ms(SystemTime::now())),
+                Retry::Dead => (State::Dead, *at),
             };
             let done = sqlx::query(
                 "UPDATE hookspec_deliveries SET state = ?, next_attempt_at = ?, last_error = ?, \
@@ -262,7 +277,7 @@ impl Store for SqliteStore {
         max: usize,
         lease: Duration,
     ) -> Result<Vec<Claimed<SqlLease>>, StoreError> {
-        let now = to_ms(SystemTime::now());
+        let now = to_ms(self.clock.now());
         let token = lease_token();
         let providers = serde_json::to_string(providers).unwrap_or_default();
         let rows = sqlx::query(AssertSqlSafe(format!(
@@ -302,7 +317,7 @@ impl Store for SqliteStore {
         let write = Write::Complete {
             id: row_id(&claimed.stored),
             token: claimed.lease.token,
-            at: to_ms(SystemTime::now()),
+            at: to_ms(self.clock.now()),
         };
         match self.write(write).await? {
             Written::Changed(changed) => Ok(changed),
@@ -321,11 +336,16 @@ impl Store for SqliteStore {
             token: claimed.lease.token,
             error: error.to_owned(),
             retry,
+            at: to_ms(self.clock.now()),
         };
         match self.write(write).await? {
             Written::Changed(changed) => Ok(changed),
             Written::Put(_) => Err(StoreError::new("the writer answered out of turn")),
         }
+    }
+
+    fn now(&self) -> SystemTime {
+        self.clock.now()
     }
 
     crate::sql::shared_operations!(Sqlite);

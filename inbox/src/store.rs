@@ -257,6 +257,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Counts per state and the oldest pending delivery.
     fn stats(&self) -> impl Future<Output = Result<Stats, StoreError>> + Send;
+
+    /// The time by the store's clock: what leases, retry times and the retention are
+    /// measured against (the system clock unless the store was given another with its
+    /// `with_clock`). Callers that write times into the store read them here.
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
 }
 
 /// Request headers a worker does not need and the store should not hold: credentials

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use hookspec_runtime::{handle, Claim, Delivery, Outcome, Provider, Receiver};
 use rand_core::RngCore;
@@ -278,7 +278,7 @@ impl<S: Store> Workers<S> {
         let Some(before) = self
             .config
             .retention
-            .and_then(|r| SystemTime::now().checked_sub(r))
+            .and_then(|r| self.inbox.store.now().checked_sub(r))
         else {
             return;
         };
@@ -332,7 +332,7 @@ impl<S: Store> Workers<S> {
                     }
                     Failure::Retry(reason) => {
                         let wait = self.config.backoff.delay(stored.attempts);
-                        (reason, Retry::At(SystemTime::now() + wait))
+                        (reason, Retry::At(store.now() + wait))
                     }
                 };
                 let failed = store.fail(claimed, &reason, retry).await;

@@ -1,14 +1,15 @@
-//! What every backend must do, as one function each backend's tests call, and the
-//! environment that says where the real servers are.
+//! What every backend must do, as one function each backend's tests call; the
+//! environment that says where the real servers are; and a nats-server of a test's own
+//! behind a loopback proxy, for outages.
 
-#![allow(dead_code)]
-
-use std::net::TcpListener;
+use std::io::BufRead as _;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use hookspec_inbox::{Filter, NewDelivery, Put, Retry, State, Store};
+use hookspec_inbox::{Claimed, Filter, ManualClock, NewDelivery, Put, Retry, State, Store};
 
 /// `HOOKSPEC_TEST_POSTGRES_URL`, or a line saying the test is skipped and why.
 pub fn server_url(var: &str, what: &str) -> Option<String> {
@@ -21,8 +22,13 @@ pub fn server_url(var: &str, what: &str) -> Option<String> {
     }
 }
 
-/// A delivery of `provider` with key `key`.
+/// A delivery of `provider` with key `key`, received now by the system clock.
 pub fn delivery(provider: &str, key: &str) -> NewDelivery {
+    delivery_at(provider, key, SystemTime::now())
+}
+
+/// A delivery of `provider` with key `key`, received at `at`.
+pub fn delivery_at(provider: &str, key: &str, at: SystemTime) -> NewDelivery {
     NewDelivery {
         provider: provider.to_owned(),
         event: "SyncAccount".to_owned(),
@@ -33,13 +39,39 @@ pub fn delivery(provider: &str, key: &str) -> NewDelivery {
         ],
         body: format!("{{\"key\":\"{key}\",\"bytes\":\"\\u00e9\\n\"}}").into_bytes(),
         peer: Some("127.0.0.1".parse().unwrap()),
-        received_at: SystemTime::now(),
+        received_at: at,
+    }
+}
+
+/// Claims for `worker` until something is claimed, for at most 20 s. On the SQL backends
+/// the first call answers; JetStream hands a released message back only after the real
+/// delay it was released with (the server's timer, which no clock of ours moves), so a
+/// claim there may come up empty a few times first. 20 s is far beyond any delay the
+/// tests release with (at most about a second), so only a claim that never comes fails.
+pub async fn claim_some<S: Store>(
+    store: &S,
+    worker: &str,
+    providers: &[String],
+    lease: Duration,
+) -> Vec<Claimed<S::Lease>> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let claimed = store.claim(worker, providers, 10, lease).await.unwrap();
+        if !claimed.is_empty() {
+            return claimed;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{worker} claimed nothing within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 /// The store contract, on a store holding nothing of `provider` (each run uses a provider
-/// name of its own, so runs on a shared server do not meet).
-pub async fn contract<S: Store>(store: &S, provider: &str) {
+/// name of its own, so runs on a shared server do not meet) whose clock is `clock`.
+pub async fn contract<S: Store>(store: &S, clock: &ManualClock, provider: &str) {
+    let delivery = |provider: &str, key: &str| delivery_at(provider, key, clock.now());
     let providers = [provider.to_owned()];
     let mine = Filter {
         provider: Some(provider.to_owned()),
@@ -93,8 +125,13 @@ pub async fn contract<S: Store>(store: &S, provider: &str) {
         _ => (&claimed[1], &claimed[0]),
     };
     assert!(store.complete(k1).await.unwrap());
+    assert_eq!(
+        store.now(),
+        clock.now(),
+        "the store reads the clock it was given"
+    );
     assert!(store
-        .fail(k2, "handler said no", Retry::At(SystemTime::now()))
+        .fail(k2, "handler said no", Retry::At(clock.now()))
         .await
         .unwrap());
     // Completing again changes nothing: the claim is spent.
@@ -107,21 +144,24 @@ pub async fn contract<S: Store>(store: &S, provider: &str) {
 
     // k2 again, with a lease that runs out: another worker takes it over, and the first
     // worker's late outcome no longer counts.
-    let again = store
-        .claim("w1", &providers, 10, Duration::from_millis(200))
-        .await
-        .unwrap();
+    let again = claim_some(store, "w1", &providers, Duration::from_millis(200)).await;
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].stored.attempts, 2);
     assert_eq!(
         again[0].stored.last_error.as_deref(),
         Some("handler said no")
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let taken = store
-        .claim("w2", &providers, 10, Duration::from_secs(60))
-        .await
-        .unwrap();
+    clock.advance(Duration::from_millis(199));
+    assert!(
+        store
+            .claim("w2", &providers, 10, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the lease holds until its last millisecond"
+    );
+    clock.advance(Duration::from_millis(201));
+    let taken = claim_some(store, "w2", &providers, Duration::from_secs(60)).await;
     assert_eq!(taken.len(), 1, "an expired lease is claimed again");
     assert_eq!(taken[0].stored.attempts, 3);
     assert!(
@@ -161,7 +201,7 @@ pub async fn contract<S: Store>(store: &S, provider: &str) {
 
     // Replay of done deliveries by event and time range; a range that holds none replays none.
     let future = Filter {
-        since: Some(SystemTime::now() + Duration::from_secs(3600)),
+        since: Some(clock.now() + Duration::from_secs(3600)),
         ..mine.clone()
     };
     assert_eq!(
@@ -201,13 +241,16 @@ pub async fn contract<S: Store>(store: &S, provider: &str) {
     assert_eq!(store.purge(&mine).await.unwrap(), 1);
 }
 
-/// A nats-server child, killed when dropped.
+/// A nats-server child on a loopback port of its own choosing, killed when dropped.
 pub struct Server {
-    child: Option<Child>,
+    child: Child,
+    addr: SocketAddr,
 }
 
 impl Server {
-    pub fn start(port: u16, dir: &Path) -> Server {
+    /// Starts nats-server with JetStream storing in `dir`, and waits (at most 15 s) for it
+    /// to say where it listens.
+    pub fn start(dir: &Path) -> Server {
         let binary = [
             "nats-server",
             "/usr/sbin/nats-server",
@@ -223,43 +266,96 @@ impl Server {
                 .is_ok_and(|s| s.success())
         })
         .expect("nats-server is installed");
-        let child = Command::new(binary)
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        // Port -1: the server binds port 0 and logs the port it got.
+        let mut child = Command::new(binary)
+            .args(["-js", "-a", "127.0.0.1", "-p", "-1", "-sd"])
             .arg(dir)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("starting nats-server");
-        let server = Server { child: Some(child) };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "nats-server did not listen within 15 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Reads the log to its end, so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Some((_, addr)) = line.split_once("Listening for client connections on ") {
+                    let _ = tx.send(addr.trim().to_owned());
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+        let addr = rx
+            .recv_timeout(Duration::from_secs(15))
+            .expect("nats-server says where it listens within 15 s");
+        server.addr = addr.parse().expect("a socket address");
         server
     }
 
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.kill();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
-/// A free port on loopback.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free local port")
-        .port()
+/// A loopback TCP proxy to a server that can go away and come back on another port, so
+/// a client keeps one URL across a server's restart and nothing rebinds a port.
+pub struct Proxy {
+    addr: SocketAddr,
+    upstream: Arc<Mutex<Option<SocketAddr>>>,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    pub async fn start(upstream: SocketAddr) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let upstream = Arc::new(Mutex::new(Some(upstream)));
+        let target = upstream.clone();
+        let accepting = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let to = *target.lock().unwrap();
+                tokio::spawn(async move {
+                    // No server: the connection is closed at once, as a refused one would be.
+                    let Some(to) = to else { return };
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(to).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Proxy {
+            addr,
+            upstream,
+            accepting,
+        }
+    }
+
+    /// The URL clients connect to.
+    pub fn url(&self) -> String {
+        format!("nats://{}", self.addr)
+    }
+
+    /// Sends new connections to `upstream` (none: closes them).
+    pub fn point_at(&self, upstream: Option<SocketAddr>) {
+        *self.upstream.lock().unwrap() = upstream;
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accepting.abort();
+    }
 }

@@ -1,16 +1,19 @@
 //! The JetStream backend against the store contract, and what `put` does while the server
 //! is down. Needs `HOOKSPEC_TEST_NATS_URL` (a nats-server with JetStream); the outage test
-//! also starts its own `nats-server` child on a free local port.
-
-mod common;
+//! also starts its own `nats-server` child, behind a proxy so it can restart on any port.
+//!
+//! The stores read a `ManualClock`, which decides whether a lease or a retry time has
+//! passed. The server's own timers (a released message's redelivery delay, the ack wait)
+//! run in real time, so the tests release with short delays and poll for what the server
+//! hands back.
 
 use std::future::Future;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use common::{free_port, Server};
+use crate::common::{claim_some, delivery_at, Proxy, Server};
 
 use hookspec_inbox::nats::{NatsOptions, NatsStore};
-use hookspec_inbox::{Filter, Put, Retry, State, Store};
+use hookspec_inbox::{Filter, ManualClock, Put, Retry, State, Store};
 use rand_core::RngCore;
 
 const URL_VAR: &str = "HOOKSPEC_TEST_NATS_URL";
@@ -31,22 +34,29 @@ fn options(prefix: &str) -> NatsOptions {
     }
 }
 
-/// Runs `test` on a store of its own prefix on the shared server, bounded in time, and
-/// drops the store's streams and bucket afterwards whether or not the test held.
+/// Runs `test` on a store of its own prefix on the shared server, reading a manual clock,
+/// bounded in time, and drops the store's streams and bucket afterwards whether or not the
+/// test held.
 async fn on_shared_server<F, Fut>(options: NatsOptions, test: F)
 where
-    F: FnOnce(NatsStore) -> Fut,
+    F: FnOnce(NatsStore, ManualClock) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(url) = common::server_url(URL_VAR, "NATS JetStream") else {
+    let Some(url) = crate::common::server_url(URL_VAR, "NATS JetStream") else {
         return;
     };
     let store = tokio::time::timeout(Duration::from_secs(20), NatsStore::open_with(&url, options))
         .await
         .expect("opening within 20 s")
         .expect("opening the store");
-    let outcome =
-        tokio::time::timeout(Duration::from_secs(60), tokio::spawn(test(store.clone()))).await;
+    let clock = ManualClock::starting_now();
+    let store = store.with_clock(clock.clone());
+    // 60 s: ten times what the slowest of these takes on a loaded machine.
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::spawn(test(store.clone(), clock)),
+    )
+    .await;
     let dropped = store.drop_all().await;
     match outcome {
         Err(_) => panic!("the test did not finish within 60 s"),
@@ -59,8 +69,8 @@ where
 #[tokio::test]
 async fn nats_keeps_the_store_contract() {
     let provider = unique("nats-contract-");
-    on_shared_server(options(&unique("HKT_")), |store| async move {
-        common::contract(&store, &provider).await;
+    on_shared_server(options(&unique("HKT_")), |store, clock| async move {
+        crate::common::contract(&store, &clock, &provider).await;
     })
     .await;
 }
@@ -70,41 +80,59 @@ async fn nats_keeps_the_store_contract() {
 #[tokio::test]
 async fn a_lease_holds_for_its_own_length_not_the_ack_wait() {
     let provider = unique("nats-lease-");
+    let ack_wait = Duration::from_millis(300);
+    let lease = Duration::from_secs(1);
     let options = NatsOptions {
-        ack_wait: Duration::from_secs(1),
+        ack_wait,
         ..options(&unique("HKT_"))
     };
-    on_shared_server(options, |store| async move {
+    on_shared_server(options, |store, clock| async move {
         let providers = [provider.clone()];
-        let claim = |worker: &'static str, lease: Duration| {
+        let claim = |worker: &'static str| {
             let store = store.clone();
             let providers = providers.clone();
-            async move { store.claim(worker, &providers, 10, lease).await.unwrap() }
+            async move {
+                store
+                    .claim(worker, &providers, 10, Duration::from_secs(60))
+                    .await
+                    .unwrap()
+            }
         };
         assert_eq!(
-            store.put(common::delivery(&provider, "k")).await.unwrap(),
+            store
+                .put(delivery_at(&provider, "k", clock.now()))
+                .await
+                .unwrap(),
             Put::Stored
         );
-        let started = Instant::now();
-        let first = claim("w1", Duration::from_secs(3)).await;
+        let first = store.claim("w1", &providers, 10, lease).await.unwrap();
         assert_eq!(first.len(), 1);
-        tokio::time::sleep(Duration::from_millis(1800)).await;
+        // The ack wait is the server's timer and must really pass for this to test
+        // anything; what is checked is that nothing happens, which cannot be polled for.
+        // A slow machine only lets more of it pass, which the clock still calls within
+        // the lease.
+        tokio::time::sleep(ack_wait + Duration::from_millis(200)).await;
+        clock.advance(lease - Duration::from_millis(1));
         assert!(
-            claim("w2", Duration::from_secs(60)).await.is_empty(),
+            claim("w2").await.is_empty(),
             "the lease holds past the consumer's ack wait"
         );
-        tokio::time::sleep(Duration::from_millis(3500).saturating_sub(started.elapsed())).await;
-        let taken = claim("w2", Duration::from_secs(60)).await;
+        clock.advance(Duration::from_millis(2));
+        let taken = claim_some(&store, "w2", &providers, Duration::from_secs(60)).await;
         assert_eq!(taken.len(), 1, "the lease ran out");
         assert_eq!(taken[0].stored.attempts, 2);
         assert_eq!(taken[0].stored.id, first[0].stored.id);
         assert!(!store.complete(&first[0]).await.unwrap());
         assert!(store.complete(&taken[0]).await.unwrap());
-        assert!(claim("w3", Duration::from_secs(60)).await.is_empty());
+        assert!(claim("w3").await.is_empty());
         let listed = store.list(&Filter::default(), 10).await.unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].state, State::Done);
-        assert!(listed[0].done_at.is_some());
+        assert_eq!(
+            listed[0].done_at,
+            Some(clock.now()),
+            "done by the store's clock"
+        );
         assert_eq!(store.stats().await.unwrap().count(State::Done), 1);
     })
     .await;
@@ -115,11 +143,11 @@ async fn a_lease_holds_for_its_own_length_not_the_ack_wait() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_wait_for_their_time_and_concurrent_claims_are_exclusive() {
     let provider = unique("nats-retry-");
-    on_shared_server(options(&unique("HKT_")), |store| async move {
+    on_shared_server(options(&unique("HKT_")), |store, clock| async move {
         let providers = vec![provider.clone()];
         for i in 0..20 {
             let put = store
-                .put(common::delivery(&provider, &format!("k{i}")))
+                .put(delivery_at(&provider, &format!("k{i}"), clock.now()))
                 .await
                 .unwrap();
             assert_eq!(put, Put::Stored);
@@ -155,7 +183,9 @@ async fn retries_wait_for_their_time_and_concurrent_claims_are_exclusive() {
         assert_eq!(claimed.len(), 20, "every delivery claimed once");
         assert_eq!(keys.len(), 20);
 
-        let due = SystemTime::now() + Duration::from_millis(1500);
+        // Released for this long in real time too: the server's delay before it hands the
+        // message back, kept short; the clock alone decides whether it is due.
+        let due = clock.now() + Duration::from_millis(500);
         let retried = &claimed[0];
         assert!(store
             .fail(retried, "try later", Retry::At(due))
@@ -177,20 +207,21 @@ async fn retries_wait_for_their_time_and_concurrent_claims_are_exclusive() {
         assert_eq!(pending[0].id, retried.stored.id);
         assert_eq!(pending[0].last_error.as_deref(), Some("try later"));
         assert_eq!(pending[0].attempts, 1);
-        let shown = pending[0]
-            .next_attempt_at
-            .duration_since(due)
-            .unwrap_or_else(|e| e.duration());
-        assert!(
-            shown < Duration::from_millis(2),
+        assert_eq!(
+            pending[0].next_attempt_at, due,
             "next_attempt_at is the retry time"
         );
-        tokio::time::sleep(due.duration_since(SystemTime::now()).unwrap_or_default()).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let again = store
-            .claim("w9", &providers, 10, Duration::from_secs(60))
-            .await
-            .unwrap();
+        clock.advance(Duration::from_millis(499));
+        assert!(
+            store
+                .claim("w9", &providers, 10, Duration::from_secs(60))
+                .await
+                .unwrap()
+                .is_empty(),
+            "not due a millisecond before its time"
+        );
+        clock.set(due);
+        let again = claim_some(&store, "w9", &providers, Duration::from_secs(60)).await;
         assert_eq!(again.len(), 1, "due now");
         assert_eq!(again[0].stored.attempts, 2);
         assert!(store.complete(&again[0]).await.unwrap());
@@ -206,16 +237,15 @@ async fn retries_wait_for_their_time_and_concurrent_claims_are_exclusive() {
 /// before is still there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_fails_while_the_server_is_down_and_works_once_it_is_back() {
-    if common::server_url(URL_VAR, "NATS JetStream").is_none() {
+    if crate::common::server_url(URL_VAR, "NATS JetStream").is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let url = format!("nats://127.0.0.1:{port}");
-    let mut server = Server::start(port, dir.path());
+    let server = Server::start(dir.path());
+    let proxy = Proxy::start(server.addr()).await;
     let store = tokio::time::timeout(
         Duration::from_secs(20),
-        NatsStore::open_with(&url, options("HOOKSPEC")),
+        NatsStore::open_with(&proxy.url(), options("HOOKSPEC")),
     )
     .await
     .expect("opening within 20 s")
@@ -223,17 +253,18 @@ async fn put_fails_while_the_server_is_down_and_works_once_it_is_back() {
     let provider = "outage";
     assert_eq!(
         store
-            .put(common::delivery(provider, "before"))
+            .put(crate::common::delivery(provider, "before"))
             .await
             .unwrap(),
         Put::Stored
     );
 
-    server.kill();
+    proxy.point_at(None);
+    drop(server);
     let started = Instant::now();
     let down = tokio::time::timeout(
         Duration::from_secs(15),
-        store.put(common::delivery(provider, "during")),
+        store.put(crate::common::delivery(provider, "during")),
     )
     .await
     .expect("put answers within 15 s while the server is down");
@@ -244,13 +275,15 @@ async fn put_fails_while_the_server_is_down_and_works_once_it_is_back() {
         down.unwrap_err()
     );
 
-    let _server = Server::start(port, dir.path());
-    // The client reconnects on its own; JetStream needs a moment to recover the streams.
+    // Back on another port with the same store directory; the client reconnects to the
+    // proxy on its own, and JetStream needs a moment to recover the streams.
+    let server = Server::start(dir.path());
+    proxy.point_at(Some(server.addr()));
     let deadline = Instant::now() + Duration::from_secs(30);
     let again = loop {
         match tokio::time::timeout(
             Duration::from_secs(5),
-            store.put(common::delivery(provider, "after")),
+            store.put(crate::common::delivery(provider, "after")),
         )
         .await
         {
@@ -260,7 +293,7 @@ async fn put_fails_while_the_server_is_down_and_works_once_it_is_back() {
                     Instant::now() < deadline,
                     "put did not work within 30 s of the restart: {outcome:?}"
                 );
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     };
@@ -280,7 +313,7 @@ async fn put_fails_while_the_server_is_down_and_works_once_it_is_back() {
     assert_eq!(keys, ["before", "after"]);
     assert_eq!(
         store
-            .put(common::delivery(provider, "before"))
+            .put(crate::common::delivery(provider, "before"))
             .await
             .unwrap(),
         Put::Duplicate,

@@ -2,6 +2,9 @@
 //! completed once, failures retried with backoff until they succeed or are dead-lettered,
 //! slow handlers timed out and retried, bodies that no longer parse dead-lettered at once,
 //! and handled deliveries purged after the retention.
+//!
+//! The store reads a `ManualClock`: retry times and the retention's cut-off pass when a
+//! test moves it.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -10,21 +13,24 @@ use std::time::{Duration, Instant, SystemTime};
 use hookspec::runtime::{Delivery, Handled, HandlerError, Handling};
 use hookspec::vezgo;
 use hookspec_inbox::sqlite::SqliteStore;
-use hookspec_inbox::{Backoff, Filter, Inbox, NewDelivery, Put, State, Store, WorkerConfig};
+use hookspec_inbox::{
+    Backoff, Filter, Inbox, ManualClock, NewDelivery, Put, State, Store, WorkerConfig,
+};
 
 /// Fails each account's first `fail[account]` attempts, then succeeds; records successes.
+/// A `hang`ing one never finishes, so only its timeout ends it.
 #[derive(Default)]
 struct Flaky {
     fail: Mutex<BTreeMap<String, u32>>,
-    slow: Option<Duration>,
+    hang: bool,
     succeeded: Mutex<Vec<String>>,
 }
 
 impl vezgo::Handler for Flaky {
     async fn on_sync_account(&self, event: vezgo::SyncAccount, _: &Delivery) -> Handled {
         let account = event.account.id.to_string();
-        if let Some(slow) = self.slow {
-            tokio::time::sleep(slow).await;
+        if self.hang {
+            std::future::pending::<()>().await;
         }
         {
             let mut fail = self.fail.lock().unwrap();
@@ -38,7 +44,7 @@ impl vezgo::Handler for Flaky {
     }
 }
 
-fn sync_account(account: &str) -> NewDelivery {
+fn sync_account(account: &str, received_at: SystemTime) -> NewDelivery {
     let body = format!(
         r#"{{"hook":"SyncAccount","user":{{"id":"u1","loginName":"a@example.com"}},"account":{{"id":"{account}","provider":"coinbase"}}}}"#
     );
@@ -49,7 +55,7 @@ fn sync_account(account: &str) -> NewDelivery {
         headers: vec![("content-type".to_owned(), "application/json".to_owned())],
         body: body.into_bytes(),
         peer: None,
-        received_at: SystemTime::now(),
+        received_at,
     }
 }
 
@@ -69,15 +75,19 @@ fn quick() -> WorkerConfig {
     }
 }
 
-async fn inbox() -> (Inbox<SqliteStore>, tempfile::TempDir) {
+async fn inbox() -> (Inbox<SqliteStore>, ManualClock, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::starting_now();
     let store = SqliteStore::open(dir.path().join("inbox.db").to_str().unwrap())
         .await
-        .unwrap();
-    (Inbox::new(store), dir)
+        .unwrap()
+        .with_clock(clock.clone());
+    (Inbox::new(store), clock, dir)
 }
 
-async fn settled(inbox: &Inbox<SqliteStore>) {
+/// Waits until nothing is pending or claimed, moving the clock past the longest backoff
+/// on each look so that retries come due. 20 s: the work takes well under a second.
+async fn settled(inbox: &Inbox<SqliteStore>, clock: &ManualClock) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let stats = inbox.store().stats().await.unwrap();
@@ -85,6 +95,7 @@ async fn settled(inbox: &Inbox<SqliteStore>) {
             return;
         }
         assert!(Instant::now() < deadline, "not settled: {stats:?}");
+        clock.advance(quick().backoff.max);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -102,7 +113,7 @@ async fn by_account(inbox: &Inbox<SqliteStore>) -> BTreeMap<String, (State, u32,
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_are_retried_until_they_succeed_or_are_dead_lettered() {
-    let (inbox, _dir) = inbox().await;
+    let (inbox, clock, _dir) = inbox().await;
     let handler = Flaky::default();
     handler
         .fail
@@ -111,7 +122,11 @@ async fn failures_are_retried_until_they_succeed_or_are_dead_lettered() {
         .extend([("b".to_owned(), 2), ("c".to_owned(), 99)]);
     for account in ["a", "b", "c"] {
         assert_eq!(
-            inbox.store().put(sync_account(account)).await.unwrap(),
+            inbox
+                .store()
+                .put(sync_account(account, clock.now()))
+                .await
+                .unwrap(),
             Put::Stored
         );
     }
@@ -119,7 +134,7 @@ async fn failures_are_retried_until_they_succeed_or_are_dead_lettered() {
         .workers(quick())
         .serve(vezgo::Webhooks, Handling::new(handler))
         .spawn(2);
-    settled(&inbox).await;
+    settled(&inbox, &clock).await;
     pool.shutdown().await;
     let seen = by_account(&inbox).await;
     assert_eq!(seen["a"], (State::Done, 1, None));
@@ -136,12 +151,16 @@ async fn failures_are_retried_until_they_succeed_or_are_dead_lettered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_slower_than_its_timeout_is_retried_then_dead_lettered() {
-    let (inbox, _dir) = inbox().await;
+    let (inbox, clock, _dir) = inbox().await;
     let handler = Flaky {
-        slow: Some(Duration::from_millis(300)),
+        hang: true,
         ..Flaky::default()
     };
-    inbox.store().put(sync_account("slow")).await.unwrap();
+    inbox
+        .store()
+        .put(sync_account("slow", clock.now()))
+        .await
+        .unwrap();
     let config = WorkerConfig {
         handler_timeout: Duration::from_millis(50),
         max_attempts: 2,
@@ -151,7 +170,7 @@ async fn a_handler_slower_than_its_timeout_is_retried_then_dead_lettered() {
         .workers(config)
         .serve(vezgo::Webhooks, Handling::new(handler))
         .spawn(1);
-    settled(&inbox).await;
+    settled(&inbox, &clock).await;
     pool.shutdown().await;
     let (state, attempts, error) = by_account(&inbox).await.remove("slow").unwrap();
     assert_eq!((state, attempts), (State::Dead, 2));
@@ -160,15 +179,15 @@ async fn a_handler_slower_than_its_timeout_is_retried_then_dead_lettered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stored_body_that_no_longer_parses_is_dead_lettered_at_once() {
-    let (inbox, _dir) = inbox().await;
-    let mut broken = sync_account("x");
+    let (inbox, clock, _dir) = inbox().await;
+    let mut broken = sync_account("x", clock.now());
     broken.body = br#"{"hook":"SyncAccount","user":7}"#.to_vec();
     inbox.store().put(broken).await.unwrap();
     let pool = inbox
         .workers(quick())
         .serve(vezgo::Webhooks, Handling::new(Flaky::default()))
         .spawn(1);
-    settled(&inbox).await;
+    settled(&inbox, &clock).await;
     pool.shutdown().await;
     let all = inbox.store().list(&Filter::default(), 10).await.unwrap();
     assert_eq!((all[0].state, all[0].attempts), (State::Dead, 1));
@@ -181,12 +200,17 @@ async fn a_stored_body_that_no_longer_parses_is_dead_lettered_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handled_deliveries_past_the_retention_are_purged_and_dead_letters_kept() {
-    let (inbox, _dir) = inbox().await;
+    let (inbox, clock, _dir) = inbox().await;
     let handler = Flaky::default();
     handler.fail.lock().unwrap().insert("dead".to_owned(), 99);
-    let mut old = sync_account("old");
-    old.received_at = SystemTime::now() - Duration::from_secs(3600);
-    for d in [old, sync_account("fresh"), sync_account("dead")] {
+    inbox
+        .store()
+        .put(sync_account("old", clock.now()))
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(3600));
+    for account in ["fresh", "dead"] {
+        let d = sync_account(account, clock.now());
         inbox.store().put(d).await.unwrap();
     }
     let config = WorkerConfig {

@@ -2,8 +2,6 @@
 //! what it lists and shows, and that retry, replay and purge change exactly what their
 //! filters name.
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
@@ -31,7 +29,10 @@ fn cli(store: &str, args: &[&str]) -> (i32, String, String) {
 async fn prepared(path: &str) {
     let store = SqliteStore::open(path).await.unwrap();
     for key in ["done", "dead", "pending"] {
-        store.put(common::delivery("vezgo", key)).await.unwrap();
+        store
+            .put(crate::common::delivery("vezgo", key))
+            .await
+            .unwrap();
     }
     let claimed = store
         .claim("w", &["vezgo".to_owned()], 2, Duration::from_secs(60))
@@ -78,7 +79,7 @@ async fn the_cli_lists_shows_retries_replays_and_purges() {
     let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         shown["body"],
-        String::from_utf8(common::delivery("vezgo", "dead").body).unwrap()
+        String::from_utf8(crate::common::delivery("vezgo", "dead").body).unwrap()
     );
     assert_eq!(shown["headers"][1], serde_json::json!(["x-client-id", "c"]));
     let (code, _, err) = cli(&url, &["show", "999999"]);

@@ -1,16 +1,18 @@
 //! The SQLite backend against the store contract, and its durability rules.
 
-mod common;
-
 use hookspec_inbox::sqlite::SqliteStore;
-use hookspec_inbox::{Put, State, Store};
+use hookspec_inbox::{ManualClock, Put, State, Store};
 
 #[tokio::test]
 async fn sqlite_keeps_the_store_contract() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("inbox.db");
-    let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
-    common::contract(&store, "vezgo").await;
+    let clock = ManualClock::starting_now();
+    let store = SqliteStore::open(path.to_str().unwrap())
+        .await
+        .unwrap()
+        .with_clock(clock.clone());
+    crate::common::contract(&store, &clock, "vezgo").await;
 }
 
 /// What was stored is there after the store is dropped and opened again.
@@ -23,7 +25,7 @@ async fn stored_deliveries_survive_reopening() {
         let store = SqliteStore::open(path).await.unwrap();
         for i in 0..50 {
             let put = store
-                .put(common::delivery("vezgo", &format!("k{i}")))
+                .put(crate::common::delivery("vezgo", &format!("k{i}")))
                 .await
                 .unwrap();
             assert_eq!(put, Put::Stored);
@@ -32,7 +34,10 @@ async fn stored_deliveries_survive_reopening() {
     let store = SqliteStore::open(path).await.unwrap();
     assert_eq!(store.stats().await.unwrap().count(State::Pending), 50);
     assert_eq!(
-        store.put(common::delivery("vezgo", "k7")).await.unwrap(),
+        store
+            .put(crate::common::delivery("vezgo", "k7"))
+            .await
+            .unwrap(),
         Put::Duplicate
     );
 }
@@ -49,7 +54,7 @@ async fn concurrent_puts_each_get_their_own_answer() {
         // Every key twice: exactly one of each pair is stored.
         tasks.push(tokio::spawn(async move {
             store
-                .put(common::delivery("vezgo", &format!("k{}", i / 2)))
+                .put(crate::common::delivery("vezgo", &format!("k{}", i / 2)))
                 .await
                 .unwrap()
         }));

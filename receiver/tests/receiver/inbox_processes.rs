@@ -3,9 +3,10 @@
 //! until acknowledged, as Bridge does), and the store and the receivers' handled logs are
 //! read afterwards.
 //!
-//! - Crash: the receiver is killed with SIGKILL mid-stream and started again. Every
-//!   acknowledged delivery is stored once and handled to completion; handler runs repeat
-//!   only for what a worker held when it died.
+//! - Crash: the receiver is killed with SIGKILL mid-stream and another started on the same
+//!   store (on a port of its own; the sender's retries go to it). Every acknowledged
+//!   delivery is stored once and handled to completion; handler runs repeat only for what
+//!   a worker held when it died.
 //! - Replicas: two receivers with one worker each on one store, every delivery sent to
 //!   both: each key stored once and handled once, none lost.
 //!
@@ -43,13 +44,9 @@ fn body(i: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+/// How long a receiver's worker holds a claim (`--inbox-lease`): what a killed receiver
+/// held is handled again this long after it died.
+const LEASE: &str = "2s";
 
 /// A receiver child process, killed when dropped.
 struct Receiver {
@@ -65,9 +62,10 @@ impl Drop for Receiver {
 }
 
 impl Receiver {
-    /// Starts the reference receiver for Bridge on `port` in inbox mode, waiting (at most
-    /// 30 s) until it says it listens.
-    fn start(port: u16, inbox: &str, workers: usize, handled: &Path) -> Receiver {
+    /// Starts the reference receiver for Bridge in inbox mode on a loopback port of its
+    /// own choosing, waiting (at most 30 s: it opens the store first) until it says where
+    /// it listens.
+    fn start(inbox: &str, workers: usize, handled: &Path) -> Receiver {
         let spec = bridge();
         let secret = SigningCredentials::test(&spec).shared.hmac_secrets[0].clone();
         let mut child = Command::new(BIN)
@@ -79,11 +77,11 @@ impl Receiver {
                 "--allow-ip",
                 "127.0.0.0/8",
             ])
-            .args(["--inbox", inbox, "--inbox-lease", "2s"])
+            .args(["--inbox", inbox, "--inbox-lease", LEASE])
             .args(["--inbox-workers", &workers.to_string()])
             .arg("--handled-log")
             .arg(handled)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -98,14 +96,22 @@ impl Receiver {
                 let _ = tx.send(line);
             }
         });
+        // Dropped at once on failure, so the child is killed.
+        let mut receiver = Receiver {
+            child,
+            url: String::new(),
+        };
         let line = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("the receiver says where it listens");
-        assert!(line.starts_with("listening on http://127.0.0.1:"), "{line}");
-        Receiver {
-            child,
-            url: format!("http://127.0.0.1:{port}/bridge"),
-        }
+        // `listening on http://127.0.0.1:PORT (bridge)`
+        let base = line
+            .strip_prefix("listening on ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .filter(|url| url.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("not where it listens: {line}"));
+        receiver.url = format!("{base}/bridge");
+        receiver
     }
 
     /// SIGKILL, and the status it died with.
@@ -125,7 +131,9 @@ struct Sent {
 
 /// Sends deliveries `0..n`, each to every URL in `urls` (one after the other, as a
 /// provider's retry may reach another replica), retrying anything not acknowledged until
-/// it is or `bound` runs out; `on_progress` sees the count acknowledged so far.
+/// it is or `bound` runs out; `on_progress` sees the count acknowledged so far. A delivery
+/// is done once the last URL acknowledged it; one that failed is retried at the next URL
+/// where there is one (a replica added after its receiver died), else at the same.
 async fn send_all(
     n: usize,
     urls: Arc<Mutex<Vec<String>>>,
@@ -187,7 +195,8 @@ async fn send_all(
                     queue.lock().unwrap().push_back((i, target + 1));
                 } else {
                     sent.lock().unwrap().failures += 1;
-                    queue.lock().unwrap().push_back((i, target));
+                    let retry_at = (target + 1).min(targets - 1);
+                    queue.lock().unwrap().push_back((i, retry_at));
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             }
@@ -235,20 +244,21 @@ async fn crash_mid_stream(inbox: &str) {
     const N: usize = 2000;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("handled.log");
-    let port = free_port();
-    let first = Receiver::start(port, inbox, 2, &log);
+    let first = Receiver::start(inbox, 2, &log);
     let urls = Arc::new(Mutex::new(vec![first.url.clone()]));
-    // Killed once a third is acknowledged; started again on the same port.
+    // Killed once a third is acknowledged; another takes over on a port of its own.
     let first = Arc::new(Mutex::new(Some(first)));
     let killed: Arc<Mutex<Option<std::process::ExitStatus>>> = Arc::default();
     let second: Arc<Mutex<Option<Receiver>>> = Arc::default();
-    let (f, k, s, inbox_url, log_path) = (
+    let (f, k, s, u, inbox_url, log_path) = (
         first.clone(),
         killed.clone(),
         second.clone(),
+        urls.clone(),
         inbox.to_owned(),
         log.clone(),
     );
+    // 180 s: about a hundred times what sending takes here.
     let sent = send_all(N, urls, Duration::from_secs(180), move |acked| {
         if acked < N / 3 {
             return;
@@ -259,8 +269,9 @@ async fn crash_mid_stream(inbox: &str) {
         // Killing and starting a process blocks: off the runtime's worker thread.
         tokio::task::block_in_place(|| {
             *k.lock().unwrap() = Some(receiver.kill());
-            std::thread::sleep(Duration::from_millis(300));
-            *s.lock().unwrap() = Some(Receiver::start(port, &inbox_url, 2, &log_path));
+            let next = Receiver::start(&inbox_url, 2, &log_path);
+            u.lock().unwrap().push(next.url.clone());
+            *s.lock().unwrap() = Some(next);
         });
     })
     .await;
@@ -318,8 +329,8 @@ async fn replicas(inbox: &str) {
     const N: usize = 600;
     let dir = tempfile::tempdir().unwrap();
     let logs = [dir.path().join("a.log"), dir.path().join("b.log")];
-    let a = Receiver::start(free_port(), inbox, 1, &logs[0]);
-    let b = Receiver::start(free_port(), inbox, 1, &logs[1]);
+    let a = Receiver::start(inbox, 1, &logs[0]);
+    let b = Receiver::start(inbox, 1, &logs[1]);
     let urls = Arc::new(Mutex::new(vec![a.url.clone(), b.url.clone()]));
     let sent = send_all(N, urls, Duration::from_secs(120), |_| {}).await;
     assert_eq!(sent.acknowledged.len(), N);
@@ -420,8 +431,11 @@ async fn nats_crash_loses_nothing_acknowledged() {
     let Some(server) = env("HOOKSPEC_TEST_NATS_URL") else {
         return;
     };
+    // Messages the killed receiver had fetched but not yet claimed come back after the
+    // consumer's ack wait (30 s by default), not the lease: as long as the lease here, so
+    // the test waits for neither longer than a claim would.
     let url = format!(
-        "{}/HKCRASH{}",
+        "{}/HKCRASH{}?ack_wait={LEASE}",
         server.trim_end_matches('/'),
         std::process::id()
     );

@@ -2,30 +2,20 @@
 //! `HOOKSPEC_TEST_POSTGRES_URL` (skipped, saying so, where it is not set). Each test
 //! works in a schema of its own and drops it.
 
-mod common;
-
 use std::time::Duration;
 
 use hookspec_inbox::postgres::PostgresStore;
+use hookspec_inbox::ManualClock;
 
 /// A store in a fresh schema, and the schema's name.
-pub async fn fresh(url: &str) -> (PostgresStore, String) {
-    let schema = format!(
-        "hookspec_test_{}",
-        std::process::id() as u64 * 1000 + rand_suffix()
-    );
+async fn fresh(url: &str) -> (PostgresStore, String) {
+    use rand_core::RngCore;
+    // Random, not time-based: tests of one process and concurrent runs never share one.
+    let schema = format!("hookspec_test_{:08x}", rand_core::OsRng.next_u32());
     let store = PostgresStore::open_in(url, &schema, Duration::from_secs(5))
         .await
         .unwrap();
     (store, schema)
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64
-        % 1000
 }
 
 async fn drop_schema(store: &PostgresStore, schema: &str) {
@@ -37,11 +27,13 @@ async fn drop_schema(store: &PostgresStore, schema: &str) {
 
 #[tokio::test]
 async fn postgres_keeps_the_store_contract() {
-    let Some(url) = common::server_url("HOOKSPEC_TEST_POSTGRES_URL", "Postgres") else {
+    let Some(url) = crate::common::server_url("HOOKSPEC_TEST_POSTGRES_URL", "Postgres") else {
         return;
     };
     let (store, schema) = fresh(&url).await;
-    common::contract(&store, "vezgo").await;
+    let clock = ManualClock::starting_now();
+    let store = store.with_clock(clock.clone());
+    crate::common::contract(&store, &clock, "vezgo").await;
     drop_schema(&store, &schema).await;
 }
 
