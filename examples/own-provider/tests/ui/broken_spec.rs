@@ -1,3 +1,0 @@
-hookspec::provider!("tests/ui/broken.yaml");
-
-fn main() {}

@@ -1,3 +1,0 @@
-hookspec::provider!("tests/ui/no-such-spec.yaml");
-
-fn main() {}

@@ -1,0 +1,3 @@
+hookspec_macros::provider!("tests/ui/broken.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+hookspec_macros::provider!("tests/ui/no-such-spec.yaml");
+
+fn main() {}
