@@ -8,6 +8,12 @@ Authorization value), standard library only:
     hookspec-conformance run --url http://127.0.0.1:8099 \
         --provider vezgo --provider belvo \
         --client-id my-client --basic user:pass
+
+or started by the suite on a port the system picks (it prints the URL it listens at):
+
+    hookspec-conformance run --url http://127.0.0.1:0 \
+        --receiver-cmd 'exec python3 conformance/examples/python_receiver.py "$HOOKSPEC_RECEIVER_PORT"' \
+        --provider vezgo --client-id my-client
 """
 
 import hmac
@@ -63,4 +69,7 @@ class Receiver(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8099
-    ThreadingHTTPServer(("127.0.0.1", port), Receiver).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Receiver)
+    # With port 0 the system picks one: this line tells the suite which.
+    print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()

@@ -270,7 +270,7 @@ def main():
         "/belvo": Belvo(authorization),
     }
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Receiver)
-    print(f"listening on 127.0.0.1:{server.server_address[1]}", flush=True)
+    print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

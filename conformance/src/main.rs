@@ -235,7 +235,9 @@ struct RunArgs {
     #[arg(long, value_name = "NAME=URL", value_parser = parse_pair)]
     provider_url: Vec<(String, String)>,
     /// Start the receiver with this shell command, wait until it accepts connections at
-    /// `--url`, keep its output in the report and say how it ended if it did.
+    /// `--url`, keep its output in the report and say how it ended if it did. The command
+    /// finds `--url`'s port in $HOOKSPEC_RECEIVER_PORT; with port 0 the receiver picks a
+    /// free one and prints its URL (`http://<host>:<port>`), which is then played.
     #[arg(long, value_name = "CMD", requires = "url")]
     receiver_cmd: Option<String>,
     /// How long the receiver started by `--receiver-cmd` has to accept connections.
@@ -774,8 +776,8 @@ async fn run(args: RunArgs) -> ExitCode {
         (Some(cmd), Some(url)) => {
             match ReceiverProcess::start(cmd, url, args.ready_timeout).await {
                 Ok(p) => {
-                    eprintln!("receiver started: {cmd}");
-                    Some(Arc::new(Supervisor::new(p, url, args.ready_timeout)))
+                    eprintln!("receiver started: {cmd} ({})", p.url());
+                    Some(Arc::new(Supervisor::new(p, args.ready_timeout)))
                 }
                 Err(e) => return usage_error(e),
             }
@@ -800,15 +802,17 @@ async fn run(args: RunArgs) -> ExitCode {
             .iter()
             .any(|(name, _)| *name == s.provider)
     });
-    let url = match &args.url {
-        Some(u) => u.clone(),
-        None if all_have_urls => args
+    let url = match (&args.url, &supervisor) {
+        // A started receiver may have picked its port: the supervisor knows which.
+        (Some(_), Some(s)) => s.url().to_owned(),
+        (Some(u), None) => u.clone(),
+        (None, _) if all_have_urls => args
             .provider_url
             .iter()
             .map(|(name, u)| format!("{name}={u}"))
             .collect::<Vec<_>>()
             .join(" "),
-        None => {
+        (None, _) => {
             let key_urls = key_server
                 .as_ref()
                 .map(KeyServer::base_urls)

@@ -17,17 +17,49 @@ pub struct ReceiverProcess {
     command: String,
     child: Child,
     output: Arc<Mutex<VecDeque<String>>>,
+    url: String,
+}
+
+/// The environment variable holding the port a started receiver listens on.
+pub const PORT_VAR: &str = "HOOKSPEC_RECEIVER_PORT";
+
+/// The port of the first `http://<host>:<port>` in `line`.
+fn announced_port(line: &str, host: &str) -> Option<u16> {
+    let prefix = format!("http://{host}:");
+    let (_, rest) = line.split_once(&prefix)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().filter(|p| *p != 0)
+}
+
+/// `url` with its port replaced by `port`.
+fn with_port(url: &str, port: u16) -> String {
+    let mut parsed = url::Url::parse(url).expect("an http URL, checked already");
+    parsed.set_port(Some(port)).expect("http URLs have ports");
+    let text = parsed.to_string();
+    // `Url` adds a `/` path to a bare base URL; the suite appends `/<provider>`.
+    if url.ends_with('/') {
+        text
+    } else {
+        text.trim_end_matches('/').to_owned()
+    }
 }
 
 impl ReceiverProcess {
     /// Starts `command` with `sh -c` and waits up to `ready_timeout` until something
     /// accepts connections at `url`'s host and port. Fails, with what the process printed,
     /// when it exits first or never gets there.
+    ///
+    /// The command finds the port in `HOOKSPEC_RECEIVER_PORT`. Port 0 in `url` lets the
+    /// receiver pick one: it binds port 0 and prints its URL (`http://<host>:<port>`, with
+    /// `url`'s host) on a line of its output, and that URL is the one played. Nothing
+    /// then has to guess a free port ahead of the receiver.
     pub async fn start(command: &str, url: &str, ready_timeout: Duration) -> Result<Self, String> {
-        let uri = crate::http::endpoint_uri(url).map_err(|e| format!("--url {e}"))?;
+        let mut uri = crate::http::endpoint_uri(url).map_err(|e| format!("--url {e}"))?;
+        let port = uri.port_u16().unwrap_or(80);
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(command)
+            .env(PORT_VAR, port.to_string())
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -35,18 +67,22 @@ impl ReceiverProcess {
             .spawn()
             .map_err(|e| format!("cannot start the receiver `{command}`: {e}"))?;
         let output = Arc::new(Mutex::new(VecDeque::new()));
+        let printed = Arc::new(tokio::sync::Notify::new());
         if let Some(out) = child.stdout.take() {
-            keep_lines(out, "stdout", output.clone());
+            keep_lines(out, "stdout", output.clone(), printed.clone());
         }
         if let Some(err) = child.stderr.take() {
-            keep_lines(err, "stderr", output.clone());
+            keep_lines(err, "stderr", output.clone(), printed.clone());
         }
         let mut process = ReceiverProcess {
             command: command.to_owned(),
             child,
             output,
+            url: url.to_owned(),
         };
+        let host = uri.host().unwrap_or_default().to_owned();
         let deadline = tokio::time::Instant::now() + ready_timeout;
+        let mut announced = port != 0;
         loop {
             if let Some(end) = process.ended() {
                 return Err(format!(
@@ -54,18 +90,43 @@ impl ReceiverProcess {
                     process.output().join("\n")
                 ));
             }
-            if crate::http::accepts_connections(&uri, Duration::from_millis(500)).await {
+            if !announced {
+                if let Some(port) = process
+                    .output()
+                    .iter()
+                    .find_map(|l| announced_port(l, &host))
+                {
+                    process.url = with_port(url, port);
+                    uri = crate::http::endpoint_uri(&process.url)?;
+                    announced = true;
+                }
+            }
+            if announced && crate::http::accepts_connections(&uri, Duration::from_millis(500)).await
+            {
                 return Ok(process);
             }
             if tokio::time::Instant::now() >= deadline {
+                let waited_for = if announced {
+                    format!("accept connections at {}", process.url)
+                } else {
+                    format!("print the URL it listens at (http://{host}:<port>)")
+                };
                 return Err(format!(
-                    "the receiver `{command}` did not accept connections at {url} within {}; its output:\n{}",
+                    "the receiver `{command}` did not {waited_for} within {}; its output:\n{}",
                     crate::suite::humanize(ready_timeout),
                     process.output().join("\n")
                 ));
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            // Woken early by new output; polled anyway, since connecting may succeed with
+            // nothing printed.
+            let _ = tokio::time::timeout(Duration::from_millis(50), printed.notified()).await;
         }
+    }
+
+    /// The URL it accepts connections at (`--url`, with the port it announced if that
+    /// was 0).
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// How the process ended (`exited with status 3`, `was killed by signal 9`), or
@@ -116,6 +177,7 @@ fn keep_lines(
     stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
     label: &'static str,
     into: Arc<Mutex<VecDeque<String>>>,
+    printed: Arc<tokio::sync::Notify>,
 ) {
     tokio::spawn(async move {
         let mut lines = BufReader::new(stream).lines();
@@ -125,6 +187,8 @@ fn keep_lines(
                 kept.pop_front();
             }
             kept.push_back(format!("{label}: {line}"));
+            drop(kept);
+            printed.notify_waiters();
         }
     });
 }
@@ -162,10 +226,11 @@ pub struct Finished {
 }
 
 impl Supervisor {
-    /// Supervises `process`, which accepts connections at `url`.
-    pub fn new(process: ReceiverProcess, url: &str, ready_timeout: Duration) -> Supervisor {
+    /// Supervises `process`. A restarted process must accept connections where the
+    /// first one did (the run plays one URL), so it is given that port.
+    pub fn new(process: ReceiverProcess, ready_timeout: Duration) -> Supervisor {
         Supervisor {
-            url: url.to_owned(),
+            url: process.url().to_owned(),
             ready_timeout,
             state: tokio::sync::Mutex::new(Supervised {
                 current: process,
@@ -174,6 +239,11 @@ impl Supervisor {
                 current_noted: false,
             }),
         }
+    }
+
+    /// The URL the supervised receiver accepts connections at.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Records how the current process ended (killing it if it still runs but stopped

@@ -11,9 +11,7 @@ use hookspec_conformance::{bundled, specs};
 use p256::pkcs8::EncodePrivateKey;
 use serde_json::Value;
 
-mod common;
-
-use common::{free_port, run_bounded, Output};
+use crate::common::{closed_port, run_bounded, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hookspec-conformance");
 
@@ -155,7 +153,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn a_broken_spec_exits_2_and_says_where() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = include_str!("../../spec/vezgo.yaml").replacen(
+    let spec = include_str!("../../../spec/vezgo.yaml").replacen(
         "\nprovider: vezgo\n",
         "\nprovider: vezgo\nnot_a_spec_key: 1\n",
         1,
@@ -181,10 +179,7 @@ fn a_broken_spec_exits_2_and_says_where() {
 
 #[test]
 fn a_closed_port_fails_the_run() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let (_closed, port) = closed_port();
     let url = format!("http://127.0.0.1:{port}");
     let out = cli(
         &[
@@ -315,22 +310,48 @@ fn plaid_pem(dir: &Path) -> (p256::ecdsa::SigningKey, String) {
     (key, file.to_str().unwrap().to_owned())
 }
 
-/// A free loopback address (bound, then released) for `--keys-listen`.
-async fn free_addr() -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap()
+/// Forwards every connection to `listener` to the address `target` gives, once it gives
+/// one; stops (connections included) when the returned handle is aborted.
+fn relay(
+    listener: tokio::net::TcpListener,
+    target: tokio::sync::watch::Receiver<Option<std::net::SocketAddr>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let mut target = target.clone();
+            connections.spawn(async move {
+                let Ok(addr) = target.wait_for(Option::is_some).await.map(|a| a.unwrap()) else {
+                    return;
+                };
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(addr).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    })
 }
 
+/// `send` serves the key it signs with at `--keys-listen` and says where. The receiver,
+/// started first, must know where keys are: it is given a relay the test holds, which
+/// forwards to the address the CLI announces (the CLI binds port 0, so no port is
+/// guessed).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_signs_plaid_with_the_given_key() {
+    use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _};
+
     let dir = tempfile::tempdir().unwrap();
     let (_, pem) = plaid_pem(dir.path());
     let plaid = specs::builtin("plaid").unwrap();
-    // The receiver fetches keys from where the CLI will serve them: `send` makes a fresh
-    // key id each run, so only its own key server knows it.
-    let addr = free_addr().await;
-    let key_url = keys::base_url(&plaid, &format!("http://{addr}")).unwrap();
-    let key_urls = [("plaid".to_owned(), key_url.clone())].into();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay_url = keys::base_url(
+        &plaid,
+        &format!("http://{}", listener.local_addr().unwrap()),
+    )
+    .unwrap();
+    let (announce, target) = tokio::sync::watch::channel(None);
+    let relaying = relay(listener, target);
+    let key_urls = [("plaid".to_owned(), relay_url)].into();
     let receiver = bundled::start(std::slice::from_ref(&plaid), &key_urls, &[])
         .await
         .unwrap();
@@ -339,8 +360,8 @@ async fn send_signs_plaid_with_the_given_key() {
         .iter()
         .find(|e| !e.examples.is_empty())
         .unwrap();
-    let out = cli_async(
-        strings(&[
+    let mut child = tokio::process::Command::new(BIN)
+        .args([
             "send",
             "--provider",
             "plaid",
@@ -349,20 +370,61 @@ async fn send_signs_plaid_with_the_given_key() {
             "--signing-key",
             &format!("plaid={pem}"),
             "--keys-listen",
-            &addr.to_string(),
+            "127.0.0.1:0",
             "--url",
             &receiver.url(),
-        ]),
-        None,
-        QUICK,
-    )
-    .await;
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reading_stdout = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text).await;
+        text
+    });
+    let mut stderr_lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let reading_stderr = tokio::spawn(async move {
+        let mut lines = Vec::new();
+        while let Ok(Some(line)) = stderr_lines.next_line().await {
+            let key_addr = line
+                .strip_prefix("plaid key endpoint: POST http://")
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|addr| addr.parse().ok());
+            if let Some(addr) = key_addr {
+                let _ = announce.send(Some(addr));
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    let status = tokio::time::timeout(QUICK, child.wait())
+        .await
+        .expect("send finishes within its bound")
+        .unwrap();
+    let stdout = reading_stdout.await.unwrap();
+    let stderr = reading_stderr.await.unwrap().join("\n");
+    relaying.abort();
     receiver.shutdown(Duration::from_secs(1)).await;
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("> Plaid-Verification: ey"));
-    let announced = format!("plaid key endpoint: POST {key_url}/webhook_verification_key/get");
-    assert!(out.stderr.contains(&announced), "{}", out.stderr);
-    assert!(out.stderr.contains(&key_url), "{}", out.stderr);
+    assert_eq!(status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("> Plaid-Verification: ey"), "{stdout}");
+    // The CLI says where it serves the key: the port it got, in the spec's key URL.
+    let announced = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("plaid key endpoint: POST http://"))
+        .unwrap_or_else(|| panic!("no key endpoint announced: {stderr}"));
+    let addr: std::net::SocketAddr = announced.split('/').next().unwrap().parse().unwrap();
+    assert_ne!(addr.port(), 0);
+    let key_url = keys::base_url(&plaid, &format!("http://{addr}")).unwrap();
+    let endpoint = format!("plaid key endpoint: POST {key_url}/webhook_verification_key/get");
+    assert!(stderr.contains(&endpoint), "{stderr}");
+    assert!(
+        stderr.contains(&format!("API base URL at {key_url}")),
+        "{stderr}"
+    );
 }
 
 fn header_lines(text: &str) -> Vec<(String, String)> {
@@ -577,10 +639,7 @@ fn validate_reads_the_post_bodies_of_a_har_file() {
 /// names those URLs; `--report` writes more formats beside the main output.
 #[test]
 fn provider_urls_alone_start_no_bundled_receiver_and_reports_go_to_every_file() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let (_closed, port) = closed_port();
     let endpoint = format!("vezgo=http://127.0.0.1:{port}/hooks/vezgo");
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
@@ -646,15 +705,14 @@ fn list_verbose_gives_every_case_its_expectation_and_reason() {
 /// receiver passes every Vezgo case run that way.
 #[test]
 fn a_receiver_started_by_the_suite_is_played() {
-    let port = free_port();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python_receiver.py");
-    let cmd = format!("exec python3 {script} {port}");
-    let url = format!("http://127.0.0.1:{port}");
+    let cmd = format!("exec python3 {script} \"$HOOKSPEC_RECEIVER_PORT\"");
     let out = cli(
         &[
             "run",
             "--url",
-            &url,
+            // The receiver binds a port the system picks and prints its URL.
+            "http://127.0.0.1:0",
             "--receiver-cmd",
             &cmd,
             "--provider",
@@ -671,6 +729,14 @@ fn a_receiver_started_by_the_suite_is_played() {
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(doc["summary"]["failed"], 0);
     assert!(doc.get("notes").is_none(), "{doc}");
+    // The URL played is the one the receiver announced, on the port it was given.
+    let played = doc["receiver"].as_str().unwrap();
+    assert_ne!(played, "http://127.0.0.1:0", "{doc}");
+    assert_eq!(
+        json_strings(&doc["receiver_output"]),
+        [format!("stdout: listening on {played}")],
+        "{doc}"
+    );
 }
 
 /// A receiver started with `--receiver-cmd` that crashes after its first answer: the
@@ -699,7 +765,8 @@ fn a_crash_of_a_started_receiver_is_attributed_to_its_case() {
         "{notes:?}"
     );
     let output: Vec<&str> = json_strings(&doc["receiver_output"]);
-    assert!(output.contains(&"stdout: listening"), "{output:?}");
+    let listening = format!("stdout: listening on {}", doc["receiver"].as_str().unwrap());
+    assert!(output.contains(&listening.as_str()), "{output:?}");
     assert!(
         output
             .iter()
@@ -762,13 +829,15 @@ fn restart_starts_a_crashed_receiver_again_and_the_run_goes_on() {
         "{notes:?}"
     );
     let output: Vec<&str> = json_strings(&doc["receiver_output"]);
+    // The restarted receiver listens where the first one did: the run plays one URL.
+    let listening = format!("stdout: listening on {}", doc["receiver"].as_str().unwrap());
     assert_eq!(
         output,
         [
-            "stdout: listening",
+            listening.as_str(),
             "stderr: handled the fatal delivery; crashing now",
             "hookspec: restarted after vezgo/deliver/SyncError",
-            "stdout: listening",
+            listening.as_str(),
         ]
     );
 }
@@ -801,17 +870,17 @@ fn restart_gives_up_on_a_receiver_that_dies_every_time() {
 /// receiver started with `--receiver-cmd` (it crashes after its first delivery, or after
 /// the first whose body holds `trigger`), with `extra` arguments.
 fn run_against_crashing_receiver(trigger: &str, extra: &[&str]) -> Output {
-    let port = free_port();
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/crashing_receiver.py"
     );
-    let cmd = format!("exec python3 {script} {port} {trigger}");
-    let url = format!("http://127.0.0.1:{port}");
+    let cmd = format!("exec python3 {script} \"$HOOKSPEC_RECEIVER_PORT\" {trigger}");
     let mut args = vec![
         "run",
         "--url",
-        &url,
+        // The receiver binds a port the system picks and prints its URL; a restarted one
+        // is given that port again.
+        "http://127.0.0.1:0",
         "--receiver-cmd",
         &cmd,
         "--provider",

@@ -1,10 +1,9 @@
 //! What several suite tests do alike: play specs against the bundled reference receiver
 //! (serving JWT providers' keys) and list what did not pass; run a program (the CLI, a
-//! browser) bounded in time; pick a free loopback port.
-
-#![allow(dead_code)] // each test binary uses its own part
+//! browser) bounded in time; pin snapshots where they were kept.
 
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -57,7 +56,10 @@ pub struct Output {
 /// Runs `program` with `args` (and `stdin`), killing it after `bound`. Both pipes are
 /// read while it runs, so a large report cannot block it.
 pub fn run_bounded(program: &str, args: &[&str], stdin: Option<&[u8]>, bound: Duration) -> Output {
+    // In a group of its own, so that a run cut off is killed with every process it
+    // started (a receiver started by `--receiver-cmd`, a browser's helpers).
     let mut child = Command::new(program)
+        .process_group(0)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -84,9 +86,13 @@ pub fn run_bounded(program: &str, args: &[&str], stdin: Option<&[u8]>, bound: Du
     let deadline = Instant::now() + bound;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
+            // Whatever it left running would hold the pipes open (the readers would never
+            // finish) and outlive the test.
+            kill_group(child.id());
             break status;
         }
         if Instant::now() > deadline {
+            kill_group(child.id());
             let _ = child.kill();
             let _ = child.wait();
             panic!("{program} {args:?} did not finish within {bound:?}");
@@ -101,8 +107,33 @@ pub fn run_bounded(program: &str, args: &[&str], stdin: Option<&[u8]>, bound: Du
     }
 }
 
-/// A loopback port nothing listens on right now, for a receiver to bind.
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
+/// A loopback port that refuses connections while the returned socket lives: bound, not
+/// listening, and without `SO_REUSEADDR`, so nothing else can take the port meanwhile.
+pub fn closed_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
+}
+
+/// Kills the process group `pgid` (a child started with `process_group(0)`).
+pub fn kill_group(pgid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Where this crate's snapshots live (`tests/snapshots`).
+pub fn snapshot_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
+}
+
+/// `settings` storing snapshots in [`snapshot_dir`] under the names they had when each
+/// module was a test binary of its own (`<module>__<name>.snap`): insta would otherwise
+/// name them after this binary's module path and look for them beside this file.
+pub fn pinned_snapshots(mut settings: insta::Settings) -> insta::Settings {
+    settings.set_snapshot_path(snapshot_dir());
+    settings.set_prepend_module_to_snapshot(false);
+    settings
 }

@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-mod common;
-
-use common::{free_port, run_bounded, Output};
+use crate::common::{run_bounded, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hookspec-conformance");
 const RECEIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/stateful_receiver.py");
@@ -49,10 +47,8 @@ fn quoted(s: &str) -> String {
 /// Plays Bridge and Belvo against the example receiver, which keeps its rows in `db`, with
 /// the run's `extra` arguments. Returns the JSON report of a run that passed.
 fn run_suite(db: &Path, extra: &[&str]) -> Value {
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
     let receiver = format!(
-        "exec python3 {} --db {} --port {port} --secret {SECRET} --basic {BASIC} \
+        "exec python3 {} --db {} --port \"$HOOKSPEC_RECEIVER_PORT\" --secret {SECRET} --basic {BASIC} \
          --known {KNOWN_ITEM} --known {KNOWN_UUID}",
         quoted(RECEIVER),
         quoted(db.to_str().unwrap()),
@@ -66,7 +62,8 @@ fn run_suite(db: &Path, extra: &[&str]) -> Value {
         "--provider",
         "belvo",
         "--url",
-        &url,
+        // The receiver binds a port the system picks and prints its URL.
+        "http://127.0.0.1:0",
         "--receiver-cmd",
         &receiver,
         "--secret",

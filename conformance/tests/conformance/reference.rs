@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-mod common;
-
 use hookspec_conformance::keys::{self, KeyServer};
 use hookspec_conformance::report::{CaseReport, LatencyBucket};
 use hookspec_conformance::{bundled, cases, Credentials, Outcome, Suite};
@@ -12,17 +10,18 @@ use hookspec_conformance::{bundled, cases, Credentials, Outcome, Suite};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_receiver_passes_every_case() {
     let specs = hookspec_conformance::specs::builtin_all().unwrap();
-    let report = common::run_against_bundled(specs).await;
-    let failed = common::not_passed(&report);
+    let report = crate::common::run_against_bundled(specs).await;
+    let failed = crate::common::not_passed(&report);
     assert!(failed.is_empty(), "{failed:#?}");
     // Pinned the way a user pins their own receiver, one snapshot per provider: any change
     // in what the reference receiver answers, or in the cases a spec produces, shows up as
     // a reviewed diff of that provider's file alone. Latency buckets are left out here
     // only: a CI machine under load must not turn a fast answer into a snapshot diff
     // (failing latencies are caught by the check above).
-    let mut settings = hookspec_conformance::report::redacted_settings();
+    let mut settings =
+        crate::common::pinned_snapshots(hookspec_conformance::report::redacted_settings());
     settings.add_redaction(".cases[].latency_bucket", "[bucket]");
-    let snapshots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let snapshots = crate::common::snapshot_dir();
     for provider in hookspec_conformance::specs::builtin_names() {
         let cases: Vec<CaseReport> = report
             .cases
@@ -31,14 +30,15 @@ async fn the_reference_receiver_passes_every_case() {
             .cloned()
             .collect();
         assert!(!cases.is_empty(), "{provider}: no cases");
-        let name = format!("reference_receiver_{provider}");
+        let name = format!("reference__reference_receiver_{provider}");
         // A provider just dropped into `spec/` has no pinned report yet: its cases must
         // pass (above), and recording its file is a reviewed step of its own.
         let recording = std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always" || v == "new");
-        if !recording && !snapshots.join(format!("reference__{name}.snap")).exists() {
+        if !recording && !snapshots.join(format!("{name}.snap")).exists() {
             eprintln!(
                 "{provider}: no pinned report yet; record it with \
-                 `INSTA_UPDATE=always cargo test -p hookspec-conformance --test reference` \
+                 `INSTA_UPDATE=always cargo test -p hookspec-conformance --test conformance \
+                 reference::` \
                  and read it"
             );
             continue;

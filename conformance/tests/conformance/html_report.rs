@@ -12,9 +12,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::Value;
 
-mod common;
-
-use common::{free_port, run_bounded};
+use crate::common::run_bounded;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hookspec-conformance");
 const BOUND: Duration = Duration::from_secs(120);
@@ -37,20 +35,19 @@ fn the_html_report_shows_the_run_and_renders_in_a_browser() {
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
     std::fs::create_dir_all(&out_dir).unwrap();
     let html_path = out_dir.join("report.html");
-    let port = free_port();
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/unavailable_receiver.py"
     );
-    let cmd = format!("exec python3 {script} {port}");
-    let url = format!("http://127.0.0.1:{port}");
+    let cmd = format!("exec python3 {script} \"$HOOKSPEC_RECEIVER_PORT\"");
     let report_arg = format!("html={}", html_path.display());
     let out = run_bounded(
         BIN,
         &[
             "run",
             "--url",
-            &url,
+            // The receiver binds a port the system picks and prints its URL.
+            "http://127.0.0.1:0",
             "--receiver-cmd",
             &cmd,
             "--provider",

@@ -113,7 +113,8 @@ async fn a_careful_receiver_passes_and_the_report_snapshot_is_stable() {
     assert!(report.passed(), "{}", report.to_pretty());
     assert_eq!(report.summary.failed, 0);
     assert!(report.summary.total >= 12);
-    redacted_settings().bind(|| insta::assert_yaml_snapshot!("vezgo_careful", report));
+    crate::common::pinned_snapshots(redacted_settings())
+        .bind(|| insta::assert_yaml_snapshot!("suite__vezgo_careful", report));
 }
 
 #[tokio::test]

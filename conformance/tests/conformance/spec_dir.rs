@@ -7,8 +7,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-mod common;
-
 use hookspec_codegen::model::ProviderSpec;
 use hookspec_conformance::keys;
 use hookspec_conformance::{bundled, Credentials, Outcome, Suite};
@@ -43,8 +41,8 @@ async fn spec_only_providers_are_played_and_received() {
         2,
         "one key ring per JWT provider"
     );
-    let report = common::run_against_bundled(specs).await;
-    let failed = common::not_passed(&report);
+    let report = crate::common::run_against_bundled(specs).await;
+    let failed = crate::common::not_passed(&report);
     assert!(failed.is_empty(), "{failed:#?}");
     for provider in ["ledgerly", "acmejwt", "plaid"] {
         let delivered = report
@@ -89,8 +87,8 @@ async fn a_provider_dropped_into_a_copy_of_the_spec_dir_passes_with_the_rest() {
     assert_eq!(specs.len(), copied + 1);
     assert!(specs.iter().any(|s| s.provider == "ledgerly"));
 
-    let report = common::run_against_bundled(specs.clone()).await;
-    let failed = common::not_passed(&report);
+    let report = crate::common::run_against_bundled(specs.clone()).await;
+    let failed = crate::common::not_passed(&report);
     assert!(failed.is_empty(), "{failed:#?}");
     for spec in &specs {
         assert!(
@@ -150,7 +148,7 @@ async fn examples_are_sent_with_the_headers_of_their_own_event() {
     let mut logged: Vec<String> = receiver.log.events().into_iter().map(|e| e.event).collect();
     receiver.shutdown(Duration::from_secs(1)).await;
     assert!(
-        common::not_passed(&report).is_empty(),
+        crate::common::not_passed(&report).is_empty(),
         "{}",
         report.to_pretty()
     );
