@@ -89,6 +89,7 @@ async fn every_example_is_processed_once(inbox_url: String) {
         }
     }
     let inbox = receiver.inbox.clone().expect("inbox mode");
+    // 20 s: the workers need well under a second for these few dozen deliveries.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let stats = inbox.store().stats().await.unwrap();
