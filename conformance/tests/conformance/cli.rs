@@ -46,7 +46,21 @@ fn run_without_arguments_passes_every_case() {
 
 #[test]
 fn run_json_is_one_document_with_every_case_passing() {
-    let out = cli(&["run", "--format", "json"], None, RUN_BOUND);
+    // The slow-body cases trickle each body for most of the provider's timeout, and are
+    // about the receiver, not the report: the run without arguments above plays them.
+    let out = cli(
+        &[
+            "run",
+            "--format",
+            "json",
+            "--skip",
+            "*/robustness/slow-body",
+            "--concurrency",
+            "8",
+        ],
+        None,
+        RUN_BOUND,
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let doc: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
     let cases = doc["cases"].as_array().unwrap();

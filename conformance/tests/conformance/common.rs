@@ -11,6 +11,15 @@ use hookspec_codegen::model::ProviderSpec;
 use hookspec_conformance::keys::{self, KeyServer};
 use hookspec_conformance::{bundled, Credentials, Outcome, Report, Suite};
 
+/// Every built-in spec, loaded once for the whole test binary (loading and validating them
+/// all takes a noticeable part of a second in a debug build).
+pub fn builtin_specs() -> Vec<ProviderSpec> {
+    static SPECS: std::sync::OnceLock<Vec<ProviderSpec>> = std::sync::OnceLock::new();
+    SPECS
+        .get_or_init(|| hookspec_conformance::specs::builtin_all().unwrap())
+        .clone()
+}
+
 /// Runs the whole suite of `specs` against the bundled receiver, with a fresh key ring
 /// per JWT provider served on loopback, and shuts both down.
 pub async fn run_against_bundled(specs: Vec<ProviderSpec>) -> Report {

@@ -9,7 +9,7 @@ use hookspec_conformance::{bundled, cases, Credentials, Outcome, Suite};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_receiver_passes_every_case() {
-    let specs = hookspec_conformance::specs::builtin_all().unwrap();
+    let specs = crate::common::builtin_specs();
     let report = crate::common::run_against_bundled(specs).await;
     let failed = crate::common::not_passed(&report);
     assert!(failed.is_empty(), "{failed:#?}");
@@ -62,10 +62,25 @@ const ALL_BUT_DELIVER: &[&str] = &[
     "*/latency/*",
 ];
 
+/// Long enough that a loaded CI machine (a 10 MiB body and a burst of 8 in flight beside
+/// the case) is not taken for a hang.
+const HANG_BOUND: Duration = Duration::from_secs(4);
+
 /// Runs the suite (only `only` cases) against the reference receiver with `fault` on;
 /// returns the failed cases.
 async fn failed_with(fault: bundled::Fault, only: &[&str]) -> Vec<CaseReport> {
-    let specs = hookspec_conformance::specs::builtin_all().unwrap();
+    failed_with_bound(fault, only, HANG_BOUND, 8).await
+}
+
+/// [`failed_with`], calling the receiver hung after `hang_bound`, with `concurrency` cases
+/// at once.
+async fn failed_with_bound(
+    fault: bundled::Fault,
+    only: &[&str],
+    hang_bound: Duration,
+    concurrency: usize,
+) -> Vec<CaseReport> {
+    let specs = crate::common::builtin_specs();
     let rings = keys::rings(&specs, |p| {
         Some(hookspec_signer::test_signing_key(&format!("{p} suite")))
     });
@@ -80,11 +95,8 @@ async fn failed_with(fault: bundled::Fault, only: &[&str]) -> Vec<CaseReport> {
             ..Credentials::test()
         })
         .slow_body(Duration::from_millis(200))
-        // Long enough that a loaded CI machine (a 10 MiB body and a burst of 8 in flight
-        // beside the case) is not taken for a hang; short enough for the hung-receiver
-        // fault's cases to end quickly.
-        .hang_bound(Duration::from_secs(4))
-        .concurrency(8)
+        .hang_bound(hang_bound)
+        .concurrency(concurrency)
         .run_bound(Duration::from_secs(60));
     for glob in only {
         suite = suite.only(glob);
@@ -101,8 +113,7 @@ async fn failed_with(fault: bundled::Fault, only: &[&str]) -> Vec<CaseReport> {
 
 /// The bundled provider with the shortest timeout, to keep runs that wait it out short.
 fn shortest_timeout_spec() -> hookspec_codegen::model::ProviderSpec {
-    hookspec_conformance::specs::builtin_all()
-        .unwrap()
+    crate::common::builtin_specs()
         .into_iter()
         .min_by_key(|s| s.delivery.timeout.get())
         .unwrap()
@@ -162,8 +173,7 @@ async fn no_auth_check_fails_every_auth_case_and_nothing_else() {
 
 /// The auth cases named `name` of every bundled provider that signs with JWTs.
 fn each_jwt_provider(name: &str) -> Vec<String> {
-    let mut ids: Vec<String> = hookspec_conformance::specs::builtin_all()
-        .unwrap()
+    let mut ids: Vec<String> = crate::common::builtin_specs()
         .iter()
         .filter(|s| keys::jwt_scheme(s).is_some())
         .map(|s| format!("{}/auth/{name}", s.provider))
@@ -234,7 +244,17 @@ async fn accepting_any_signature_fails_the_forgery_cases() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejecting_without_answering_is_called_hung() {
-    let failed = failed_with(bundled::Fault::RejectWithoutAnswer, &["*/auth/*"]).await;
+    // Every refused delivery is met with silence, never an answer, so a short bound tells
+    // them apart as well as a long one, and each hung case holds only its own request:
+    // many at once keep the blame exact. (A delivery the receiver accepts and answers late
+    // under load would be called hung too, and still fail as hung, not otherwise.)
+    let failed = failed_with_bound(
+        bundled::Fault::RejectWithoutAnswer,
+        &["*/auth/*"],
+        Duration::from_millis(500),
+        32,
+    )
+    .await;
     assert!(!failed.is_empty());
     for case in &failed {
         assert_eq!(
@@ -367,8 +387,7 @@ async fn crashing_on_extra_fields_fails_the_extra_field_cases() {
     for id in each_provider("tolerate/extra-field") {
         assert!(got.contains(&id), "{id} in {got:?}");
     }
-    let undeclared: Vec<String> = hookspec_conformance::specs::builtin_all()
-        .unwrap()
+    let undeclared: Vec<String> = crate::common::builtin_specs()
         .into_iter()
         .filter(|spec| {
             spec.events.iter().any(|e| {
@@ -424,8 +443,7 @@ async fn a_500_for_an_unknown_subject_fails_only_the_unknown_subject_cases() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stateful_receiver_passes_when_given_the_subject_it_knows() {
     // JWT providers' keys are not served here: they are not played.
-    let played: Vec<_> = hookspec_conformance::specs::builtin_all()
-        .unwrap()
+    let played: Vec<_> = crate::common::builtin_specs()
         .into_iter()
         .filter(|s| keys::jwt_scheme(s).is_none())
         .collect();
