@@ -12,7 +12,7 @@
 //! nullable fields as [`crate::emit_rust`] reads them, closed enums as `enum`, open enums
 //! as any string, `pattern`s where the runtime's date types refuse malformed text (`format`
 //! is an annotation only), integers bounded to `i64`, and the payload error shape chosen
-//! the way `runtime::Payload` chooses it. `generated/tests/schemas.rs` proves it.
+//! the way `runtime::Payload` chooses it. `generated/tests/generated/schemas.rs` proves it.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! A spec that says its provider sends bodies with repeated keys
 //! (`envelope.repeated_keys: last_wins`, the emitter fixture): every parse path reads the
 //! last copy, so dispatch and the event agree. (Bundled providers refuse such bodies:
-//! `generated/tests/repeated_keys.rs`.)
+//! `generated/tests/generated/repeated_keys.rs`.)
 
 use own_provider::emitter_fixture::via_macro::fixture::Event;
 
