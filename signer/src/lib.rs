@@ -10,6 +10,7 @@
 
 mod attack;
 mod keys;
+pub mod message_signatures;
 mod sign;
 mod vectors;
 

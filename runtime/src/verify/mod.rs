@@ -24,6 +24,7 @@ mod http_keys;
 mod jwt;
 mod key_cache;
 mod keys;
+pub mod message_signatures;
 mod secret;
 mod source_ip;
 
