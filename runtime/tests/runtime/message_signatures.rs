@@ -767,3 +767,39 @@ fn section_2_component_examples() {
     .unwrap();
     assert!(base.starts_with("\"@authority\": www.example.com\n\"@query\": ?\n\"@path\": /\n"));
 }
+
+/// The signer's RSA v1.5 path: `ring` refuses the appendix's `test-key-rsa` (primes of
+/// unequal length), so the PSS test key signs v1.5 here: twice the same bytes, and they
+/// verify.
+#[test]
+fn rsa_v1_5_signs_deterministically_and_verifies() {
+    let pem = fixture("test-key-rsa.key.pem");
+    assert!(SigningKey::from_pem(Algorithm::RsaV15Sha256, &pem).is_err());
+    let signer = SigningKey::from_pem(
+        Algorithm::RsaV15Sha256,
+        &fixture("test-key-rsa-pss.key.pem"),
+    )
+    .unwrap();
+    let public = VerifyingKey::from_pem(
+        Algorithm::RsaV15Sha256,
+        &fixture("test-key-rsa-pss.pub.pem"),
+    )
+    .unwrap();
+    let params = SignatureParams::new(vec![ComponentId::new("@method"), ComponentId::new("date")])
+        .created(NOW as i64)
+        .keyid("v15")
+        .alg(Algorithm::RsaV15Sha256);
+    let http = Http::load("test-request.http");
+    let (a, b) = with_message!(http, |msg| (
+        sign_message(&msg, "v", &params, &signer).unwrap(),
+        sign_message(&msg, "v", &params, &signer).unwrap()
+    ));
+    assert_eq!(a, b);
+    let http = Http::load("test-request.http")
+        .set("Signature-Input", &a.signature_input)
+        .set("Signature", &a.signature);
+    let lookup = |id: &str| (id == "v15").then(|| public.clone());
+    with_message!(http, |msg| {
+        verify(&msg, lookup, &options(&["v"])).unwrap();
+    });
+}
