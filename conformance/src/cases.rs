@@ -885,12 +885,17 @@ fn hostile_body(spec: &ProviderSpec, hostile: Hostile, valid: &Bytes) -> Bytes {
             with_unknown_subject(spec, valid).unwrap_or_else(|| valid.clone())
         }
         Hostile::EmptyBody => Bytes::new(),
+        // The same for every provider: built once, shared (`Bytes` clones are cheap).
         Hostile::Oversized => {
-            let mut big = Vec::with_capacity(OVERSIZED_BYTES + 32);
-            big.extend_from_slice(b"{\"padding\": \"");
-            big.resize(OVERSIZED_BYTES - 2, b'x');
-            big.extend_from_slice(b"\"}");
-            Bytes::from(big)
+            static BIG: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
+            BIG.get_or_init(|| {
+                let mut big = Vec::with_capacity(OVERSIZED_BYTES + 32);
+                big.extend_from_slice(b"{\"padding\": \"");
+                big.resize(OVERSIZED_BYTES - 2, b'x');
+                big.extend_from_slice(b"\"}");
+                Bytes::from(big)
+            })
+            .clone()
         }
     }
 }
