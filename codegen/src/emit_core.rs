@@ -8,8 +8,8 @@ use quote::quote;
 
 use hookspec_core::{
     AuthScheme, AuthorizationKind, DeliveryRules, DigestAlgorithm, Duration, HmacAlgorithm,
-    IpRange, JwtAlgorithm, KeySource, Pairs, SecretEncoding, SecretFormat, SignatureEncoding,
-    SignatureLayout, Success, ToleranceWindow,
+    IpRange, JwtAlgorithm, KeySource, Pairs, SecretFormat, SignatureEncoding, SignatureLayout,
+    Success, ToleranceWindow,
 };
 
 /// `Cow::Borrowed("text")`.
@@ -314,11 +314,9 @@ fn layout_fields(l: &SignatureLayout<'_>) -> TokenStream {
 /// A [`SecretFormat`] literal.
 fn secret_format(f: &SecretFormat) -> TokenStream {
     let core = quote!(::hookspec_runtime::core);
-    let encoding = match f.encoding {
-        SecretEncoding::Utf8 => quote!(Utf8),
-        SecretEncoding::Base64 => quote!(Base64),
-        SecretEncoding::Base64url => quote!(Base64url),
-    };
+    // The variant's own name: a new encoding needs nothing here.
+    let encoding =
+        proc_macro2::Ident::new(&format!("{:?}", f.encoding), proc_macro2::Span::call_site());
     let prefix = opt_text(f.strip_prefix.as_deref());
     quote! {
         #core::SecretFormat {

@@ -15,8 +15,8 @@ use crate::ir::{EnumDef, EventDef, FieldDef, Provider, StructDef, TypeDef, TypeR
 use crate::model::{
     spelling, ApiAuth, AuthScheme, AuthorizationAuth, AuthorizationKind, Delivery, DigestAlgorithm,
     Documented, Format, HmacAlgorithm, IdentifyingHeaderAuth, JsonType, JwtAlgorithm, JwtAuth,
-    KeyEndpoint, KeySource, Rotation, Schedule, SecretEncoding, SecretFormat, Select,
-    SignatureEncoding, SignatureLayout, Success,
+    KeyEndpoint, KeySource, Rotation, Schedule, SecretFormat, Select, SignatureEncoding,
+    SignatureLayout, Success,
 };
 
 /// The first line of every emitted Markdown file.
@@ -1063,13 +1063,7 @@ fn signature(
         Signing::Hmac(_) => "Secret",
         Signing::Ed25519 => "Public key",
     };
-    let key_text = match secret.encoding {
-        SecretEncoding::Utf8 => "its text, as UTF-8 bytes, is the key",
-        SecretEncoding::Base64 => "it is base64 (padded or not); its decoded bytes are the key",
-        SecretEncoding::Base64url => {
-            "it is URL-safe base64 (padded or not); its decoded bytes are the key"
-        }
-    };
+    let key_text = secret.encoding.explain();
     let strip = secret
         .strip_prefix
         .as_deref()

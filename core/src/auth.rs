@@ -328,32 +328,20 @@ impl SecretFormat {
     }
 
     /// The key bytes a configured secret stands for: prefix removed, then decoded; `None`
-    /// when it is not written in the encoding the provider uses. Base64 is accepted with
-    /// or without padding, since providers' dashboards show both.
+    /// when it is not written in the encoding the provider uses.
     pub fn key(&self, secret: &str) -> Option<Vec<u8>> {
-        use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-        use base64::{alphabet, Engine};
-        const ANY_PADDING: GeneralPurposeConfig =
-            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
-        let secret = self.strip(secret);
-        match self.encoding {
-            SecretEncoding::Utf8 => Some(secret.as_bytes().to_vec()),
-            SecretEncoding::Base64 => GeneralPurpose::new(&alphabet::STANDARD, ANY_PADDING)
-                .decode(secret)
-                .ok(),
-            SecretEncoding::Base64url => GeneralPurpose::new(&alphabet::URL_SAFE, ANY_PADDING)
-                .decode(secret)
-                .ok(),
-        }
+        self.encoding.decode(self.strip(secret))
+    }
+
+    /// A key's bytes written as the provider gives them to a receiver (prefix included).
+    pub fn write(&self, raw: &[u8]) -> String {
+        let prefix = self.strip_prefix.as_deref().unwrap_or("");
+        format!("{prefix}{}", self.encoding.encode(raw))
     }
 
     /// How a report names what a secret must look like (`base64 after the prefix `whsec_``).
     pub fn describe(&self) -> String {
-        let encoding = match self.encoding {
-            SecretEncoding::Utf8 => "text",
-            SecretEncoding::Base64 => "base64 (standard alphabet, padding optional)",
-            SecretEncoding::Base64url => "URL-safe base64 (padding optional)",
-        };
+        let encoding = self.encoding.describe();
         match &self.strip_prefix {
             Some(p) => format!("{encoding} after the prefix `{p}`"),
             None => encoding.to_owned(),
@@ -361,7 +349,9 @@ impl SecretFormat {
     }
 }
 
-/// Encoding of a secret's bytes.
+/// Encoding of a secret's (or a public key's) bytes. Everything an encoding means lives
+/// here — decoding, encoding, how reports and docs name it — so a new one is one variant
+/// and its arms below; emitters name a variant by its `Debug` name.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
@@ -373,6 +363,64 @@ pub enum SecretEncoding {
     Base64,
     /// The secret is URL-safe base64 of the key (`-` and `_`, padded or not).
     Base64url,
+    /// The secret is hex of the key, in either case (Discord's public keys, Adyen's HMAC
+    /// keys).
+    Hex,
+}
+
+impl SecretEncoding {
+    /// The bytes `text` stands for; `None` when it is not written this way. Base64 is
+    /// accepted with or without padding, since providers' dashboards show both.
+    pub fn decode(self, text: &str) -> Option<Vec<u8>> {
+        use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+        use base64::{alphabet, Engine};
+        const ANY_PADDING: GeneralPurposeConfig =
+            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+        match self {
+            Self::Utf8 => Some(text.as_bytes().to_vec()),
+            Self::Base64 => GeneralPurpose::new(&alphabet::STANDARD, ANY_PADDING)
+                .decode(text)
+                .ok(),
+            Self::Base64url => GeneralPurpose::new(&alphabet::URL_SAFE, ANY_PADDING)
+                .decode(text)
+                .ok(),
+            Self::Hex => hex::decode(text).ok(),
+        }
+    }
+
+    /// `raw` written this way (hex in lower case, base64 padded).
+    pub fn encode(self, raw: &[u8]) -> String {
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+        use base64::Engine;
+        match self {
+            Self::Utf8 => String::from_utf8_lossy(raw).into_owned(),
+            Self::Base64 => STANDARD.encode(raw),
+            Self::Base64url => URL_SAFE.encode(raw),
+            Self::Hex => hex::encode(raw),
+        }
+    }
+
+    /// A short name for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Utf8 => "text",
+            Self::Base64 => "base64 (standard alphabet, padding optional)",
+            Self::Base64url => "URL-safe base64 (padding optional)",
+            Self::Hex => "hex (either case)",
+        }
+    }
+
+    /// What a receiver does with the configured text, as the generated docs say it.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Self::Utf8 => "its text, as UTF-8 bytes, is the key",
+            Self::Base64 => "it is base64 (padded or not); its decoded bytes are the key",
+            Self::Base64url => {
+                "it is URL-safe base64 (padded or not); its decoded bytes are the key"
+            }
+            Self::Hex => "it is hex (either case); its decoded bytes are the key",
+        }
+    }
 }
 
 /// Secret rotation rules.

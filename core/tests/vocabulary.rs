@@ -204,3 +204,33 @@ fn secrets_decode_padded_or_not_and_url_safe() {
         "base64 (standard alphabet, padding optional) after the prefix `whsec_`"
     );
 }
+
+#[test]
+fn hex_keys_decode_in_either_case_and_write_back_in_lower_case() {
+    // Discord shows an application's Ed25519 public key as 64 hex digits.
+    let hex = SecretFormat {
+        encoding: SecretEncoding::Hex,
+        strip_prefix: None,
+    };
+    let raw = [0xab_u8, 0x01, 0xff, 0x10];
+    assert_eq!(hex.key("ab01ff10").as_deref(), Some(&raw[..]));
+    assert_eq!(hex.key("AB01FF10").as_deref(), Some(&raw[..]));
+    assert_eq!(hex.key("ab01ff1"), None, "odd length");
+    assert_eq!(hex.key("ab01fg10"), None, "not a hex digit");
+    assert_eq!(hex.write(&raw), "ab01ff10");
+    assert_eq!(hex.describe(), "hex (either case)");
+    // Every encoding reads back what it writes.
+    for encoding in [
+        SecretEncoding::Utf8,
+        SecretEncoding::Base64,
+        SecretEncoding::Base64url,
+        SecretEncoding::Hex,
+    ] {
+        let format = SecretFormat {
+            encoding,
+            strip_prefix: Some(B("key_")),
+        };
+        let raw = b"signing key bytes";
+        assert_eq!(format.key(&format.write(raw)).as_deref(), Some(&raw[..]));
+    }
+}

@@ -9,7 +9,7 @@ use hookspec_codegen::check::infer_event;
 use hookspec_codegen::model::header_ref;
 use hookspec_codegen::model::{
     signed_pieces, AuthScheme, AuthorizationKind, Generate, HmacAlgorithm, HmacAuth, JwtAuth,
-    ProviderSpec, SecretEncoding, SecretFormat, SignatureEncoding, SignatureLayout, SignedPiece,
+    ProviderSpec, SecretFormat, SignatureEncoding, SignatureLayout, SignedPiece,
 };
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
 
@@ -184,12 +184,7 @@ impl SigningCredentials {
 
 /// Key bytes written as a receiver would configure them for `format` (prefix, base64).
 pub(crate) fn test_secret(format: &SecretFormat, raw: &[u8]) -> String {
-    let body = match format.encoding {
-        SecretEncoding::Utf8 => String::from_utf8_lossy(raw).into_owned(),
-        SecretEncoding::Base64 => STANDARD.encode(raw),
-        SecretEncoding::Base64url => base64::engine::general_purpose::URL_SAFE.encode(raw),
-    };
-    format!("{}{body}", format.strip_prefix.as_deref().unwrap_or(""))
+    format.write(raw)
 }
 
 /// The Ed25519 key pair of a seed.
