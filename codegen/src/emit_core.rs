@@ -111,6 +111,13 @@ pub fn delivery_rules(d: &DeliveryRules) -> TokenStream {
     let content_type = text(&d.content_type);
     let ips = list(d.source_ips.iter().map(ip_range));
     let timeout = duration(d.timeout);
+    let refusal = match d.refusal {
+        Some(status) => {
+            let status = Literal::u16_unsuffixed(status);
+            quote!(::core::option::Option::Some(#status))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let success = match &d.success {
         Success::Any2xx => quote! { ::hookspec_runtime::core::Success::Any2xx },
         Success::Only(codes) => {
@@ -127,6 +134,7 @@ pub fn delivery_rules(d: &DeliveryRules) -> TokenStream {
             source_ips: #ips,
             timeout: #timeout,
             success: #success,
+            refusal: #refusal,
         }
     }
 }

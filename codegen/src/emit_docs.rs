@@ -1558,6 +1558,10 @@ fn escape_html(text: &str) -> String {
 /// How to receive this provider's deliveries with the generated Rust module.
 fn receiving(p: &Provider, out: &mut String) {
     let m = &p.module;
+    let refused = match p.delivery.refusal {
+        Some(status) => format!("{status} (the status the provider expects) or 403"),
+        None => "401 or 403".to_owned(),
+    };
     let example = p
         .events
         .first()
@@ -1586,7 +1590,7 @@ fn receiving(p: &Provider, out: &mut String) {
         "`hookspec::{m}::config(credentials)` builds the verifier from the authentication rules \
          above; `hookspec::{m}::router(handler, config)` (cargo feature `axum`) or \
          `hookspec::{m}::receive` then verify the raw body, parse it, claim it and call the \
-         handler. The answer: {ack} for handled, unknown and duplicate events; 401 or 403 when \
+         handler. The answer: {ack} for handled, unknown and duplicate events; {refused} when \
          verification fails; 400 for a malformed body; 413 over the body limit; 415 for \
          another content type; 500 when the handler fails and 503 when it runs out of time \
          (four fifths of the provider's timeout by default), so the provider retries.\n"

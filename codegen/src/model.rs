@@ -140,6 +140,11 @@ pub struct Delivery {
     pub success: Success,
     /// What the provider does after a failed attempt.
     pub retry: Retry,
+    /// The status (400 to 499) the provider expects for a delivery whose signature or
+    /// credentials fail, when it documents one other than 401 (GoCardless: 498). The
+    /// generated receiver answers it and the conformance suite insists on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<u16>,
     /// Headers the provider sends with every delivery (besides auth headers).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<Header>,
@@ -160,6 +165,7 @@ impl Delivery {
             source_ips: self.source_ips.clone().into(),
             timeout: self.timeout,
             success: self.success.clone(),
+            refusal: self.refusal,
         }
     }
 }

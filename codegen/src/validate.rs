@@ -192,6 +192,14 @@ fn delivery(d: &Delivery, p: &Path, r: &mut Reporter<'_>) {
             }
         }
     }
+    if let Some(status) = d.refusal {
+        if !(400..=499).contains(&status) {
+            r.at(
+                &p.key("refusal"),
+                format!("{status} is not a client error status (400-499): a refusal must not look delivered or retryable"),
+            );
+        }
+    }
     retry(&d.retry, &p.key("retry"), r);
     let mut seen = BTreeSet::new();
     for (i, h) in d.headers.iter().enumerate() {

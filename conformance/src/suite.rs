@@ -1089,14 +1089,22 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
             s
         }
         Plan::Refuse { attack, body } => {
-            let mut s = Seen::new("refused with 401 or 403".to_owned());
+            let refusal = t.spec().delivery.refusal;
+            let mut s = Seen::new(match refusal {
+                Some(status) => format!("refused with {status}, as the provider expects"),
+                None => "refused with 401 or 403".to_owned(),
+            });
             match t.side.attack(*attack, body, SystemTime::now()) {
                 Some((headers, body)) => {
                     let x = t
                         .send(ctx, case, t.request(headers, OutgoingBody::Full(body)))
                         .await;
                     s.add(&x);
-                    s.fail_unless(matches!(x.observed.status(), Some(401 | 403)));
+                    s.fail_unless(match (x.observed.status(), refusal) {
+                        (Some(got), Some(want)) => got == want,
+                        (got, None) => matches!(got, Some(401 | 403)),
+                        (None, Some(_)) => false,
+                    });
                     s.observed = x.observed.to_string();
                 }
                 None => {

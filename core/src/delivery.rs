@@ -57,9 +57,21 @@ pub struct DeliveryRules {
     pub timeout: Duration,
     /// Which statuses count as delivered.
     pub success: Success,
+    /// The status the provider expects for a delivery whose signature or credentials fail
+    /// (GoCardless: 498); 401 when it names none.
+    pub refusal: Option<u16>,
 }
 
 impl DeliveryRules {
+    /// The status to answer a failed check with: the provider's refusal status in place
+    /// of 401; 403 (sender not allowed) and 503 (key unavailable) stay what they are.
+    pub fn refusal_status(&self, status: u16) -> u16 {
+        match (status, self.refusal) {
+            (401, Some(refusal)) => refusal,
+            _ => status,
+        }
+    }
+
     /// The media type of `content_type` without its parameters: what a received
     /// `Content-Type` is compared with (`application/json; charset=utf-8` names
     /// `application/json`).

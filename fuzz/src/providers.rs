@@ -22,6 +22,11 @@ macro_rules! with_provider {
                 use ::hookspec::bridge as $m;
                 Some($body)
             }
+            "discord" => {
+                #[allow(unused_imports)]
+                use ::hookspec::discord as $m;
+                Some($body)
+            }
             "github" => {
                 #[allow(unused_imports)]
                 use ::hookspec::github as $m;
@@ -68,6 +73,7 @@ pub const LISTED: &[&str] = &[
     "belvo",
     "belvo-institution-status",
     "bridge",
+    "discord",
     "github",
     "plaid",
     "shopify",
@@ -80,6 +86,7 @@ pub const LISTED: &[&str] = &[
 impl hookspec::belvo::Handler for crate::Defaults {}
 impl hookspec::belvo_institution_status::Handler for crate::Defaults {}
 impl hookspec::bridge::Handler for crate::Defaults {}
+impl hookspec::discord::Handler for crate::Defaults {}
 impl hookspec::github::Handler for crate::Defaults {}
 impl hookspec::plaid::Handler for crate::Defaults {}
 impl hookspec::shopify::Handler for crate::Defaults {}

@@ -375,7 +375,8 @@ pub async fn admit<P: Provider>(
         ));
     }
     if let Err(e) = config.verifier.verify(request, now).await {
-        return Admission::Answered(Receipt::refused(e.status(), Outcome::Unauthenticated(e)));
+        let status = config.delivery().refusal_status(e.status());
+        return Admission::Answered(Receipt::refused(status, Outcome::Unauthenticated(e)));
     }
     if !media_type_matches(request, config.delivery().media_type()) {
         return Admission::Answered(Receipt::refused(415, Outcome::UnsupportedMediaType));
@@ -500,6 +501,7 @@ mod tests {
             source_ips: Vec::new().into(),
             timeout: hookspec_core::Duration::from_secs(10),
             success: hookspec_core::Success::Any2xx,
+            refusal: None,
         };
         assert_eq!(rules.media_type(), "application/json");
         for (sent, accepted) in [

@@ -1,6 +1,7 @@
 //! The providers' official verification libraries judge what we send, and we judge what
-//! they sign: Standard Webhooks (`standardwebhooks`), Stripe (`stripe`) and Slack
-//! (`slack_sdk`) from PyPI, GitHub's `@octokit/webhooks-methods` from npm. For each, a
+//! they sign: Standard Webhooks (`standardwebhooks`), Stripe (`stripe`), Slack
+//! (`slack_sdk`) and Discord (`discord-interactions`, which verifies only: PyNaCl, its own
+//! dependency, signs) from PyPI, GitHub's `@octokit/webhooks-methods` from npm. For each, a
 //! delivery signed by `hookspec-conformance sign` is accepted by the library and refused
 //! once its body changes; a delivery the library signs is accepted by
 //! `hookspec-conformance verify` and refused once its body changes.
@@ -26,11 +27,53 @@ enum Runtime {
     Node,
 }
 
-/// A provider's official library and the secret to use with it.
+/// The key material of a library check.
+#[derive(Clone, Copy)]
+enum Key {
+    /// A shared secret, as the provider writes it.
+    Secret(&'static str),
+    /// An Ed25519 key pair: the seed as base64 (our `--ed25519-key`) and as hex (what the
+    /// library signs with), and the public key as the provider writes it.
+    Ed25519 {
+        seed_base64: &'static str,
+        seed_hex: &'static str,
+        public: &'static str,
+    },
+}
+
+impl Key {
+    /// Our `sign` command's key arguments.
+    fn sign_args(self) -> [&'static str; 2] {
+        match self {
+            Key::Secret(s) => ["--secret", s],
+            Key::Ed25519 { seed_base64, .. } => ["--ed25519-key", seed_base64],
+        }
+    }
+
+    /// Our `verify` command's key arguments.
+    fn verify_args(self) -> [&'static str; 2] {
+        match self {
+            Key::Secret(s) => ["--secret", s],
+            Key::Ed25519 { public, .. } => ["--public-key", public],
+        }
+    }
+
+    /// What the library driver gets: `secret` verifies, `signing_key` signs.
+    fn library_input(self) -> Value {
+        match self {
+            Key::Secret(s) => json!({"secret": s, "signing_key": s}),
+            Key::Ed25519 {
+                seed_hex, public, ..
+            } => json!({"secret": public, "signing_key": seed_hex}),
+        }
+    }
+}
+
+/// A provider's official library and the key to use with it.
 struct Library {
     package: &'static str,
     provider: &'static str,
-    secret: &'static str,
+    key: Key,
     runtime: Runtime,
 }
 
@@ -38,26 +81,37 @@ const LIBRARIES: &[Library] = &[
     Library {
         package: "standardwebhooks (PyPI)",
         provider: "standardwebhooks",
-        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        key: Key::Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
         runtime: Runtime::Python("standardwebhooks"),
     },
     Library {
         package: "stripe (PyPI)",
         provider: "stripe",
-        secret: "whsec_test_secret",
+        key: Key::Secret("whsec_test_secret"),
         runtime: Runtime::Python("stripe"),
     },
     Library {
         package: "slack_sdk (PyPI)",
         provider: "slack",
-        secret: "8f742231b10e8888abcd99yyyzzz85a5",
+        key: Key::Secret("8f742231b10e8888abcd99yyyzzz85a5"),
         runtime: Runtime::Python("slack_sdk"),
     },
     Library {
         package: "@octokit/webhooks-methods (npm)",
         provider: "github",
-        secret: "It's a Secret to Everybody",
+        key: Key::Secret("It's a Secret to Everybody"),
         runtime: Runtime::Node,
+    },
+    Library {
+        package: "discord-interactions (PyPI)",
+        provider: "discord",
+        // RFC 8032's first Ed25519 test key.
+        key: Key::Ed25519 {
+            seed_base64: "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
+            seed_hex: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+            public: "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+        },
+        runtime: Runtime::Python("discord_interactions"),
     },
 ];
 
@@ -93,7 +147,10 @@ fn python() -> Result<PathBuf, String> {
         std::fs::create_dir_all(scratch()).map_err(|e| e.to_string())?;
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     }
-    let check = ["-c", "import standardwebhooks, stripe, slack_sdk"];
+    let check = [
+        "-c",
+        "import standardwebhooks, stripe, slack_sdk, discord_interactions, nacl",
+    ];
     if run(Command::new(&python).args(check)).is_err() {
         run(Command::new(&python).args([
             "-m",
@@ -108,6 +165,7 @@ fn python() -> Result<PathBuf, String> {
             "standardwebhooks",
             "stripe",
             "slack_sdk",
+            "discord-interactions",
         ]))?;
         run(Command::new(&python).args(check))?;
     }
@@ -179,7 +237,8 @@ fn body_file(body: &str) -> tempfile::NamedTempFile {
 fn our_headers(lib: &Library, body: &str) -> serde_json::Map<String, Value> {
     let file = body_file(body);
     let out = run(Command::new(BIN)
-        .args(["sign", "--provider", lib.provider, "--secret", lib.secret])
+        .args(["sign", "--provider", lib.provider])
+        .args(lib.key.sign_args())
         .arg(file.path()))
     .unwrap_or_else(|e| panic!("{}: {e}", lib.provider));
     String::from_utf8(out.stdout)
@@ -195,7 +254,8 @@ fn our_headers(lib: &Library, body: &str) -> serde_json::Map<String, Value> {
 fn we_accept(lib: &Library, headers: &serde_json::Map<String, Value>, body: &str) -> bool {
     let file = body_file(body);
     let mut command = Command::new(BIN);
-    command.args(["verify", "--provider", lib.provider, "--secret", lib.secret]);
+    command.args(["verify", "--provider", lib.provider]);
+    command.args(lib.key.verify_args());
     for (name, value) in headers {
         command.args(["--header", &format!("{name}={}", value.as_str().unwrap())]);
     }
@@ -215,7 +275,12 @@ fn check(lib: &Library, runner: &Path) {
 
     // The library judges our signer.
     let headers = our_headers(lib, &body);
-    let input = |body: &str, headers: &serde_json::Map<String, Value>| json!({"secret": lib.secret, "body": body, "headers": headers});
+    let input = |body: &str, headers: &serde_json::Map<String, Value>| {
+        let mut input = lib.key.library_input();
+        input["body"] = body.into();
+        input["headers"] = Value::Object(headers.clone());
+        input
+    };
     let out = library(runner, lib.runtime, "verify", &input(&body, &headers));
     assert!(
         out.status.success(),

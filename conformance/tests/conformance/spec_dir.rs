@@ -185,3 +185,56 @@ async fn send_names_the_chosen_event_in_its_header() {
     );
     assert_eq!(logged, ["ThingUpdated"]);
 }
+
+/// A provider that documents another status for a forged delivery (GoCardless wants 498):
+/// the receiver built from its spec answers that status, the suite insists on it, and a
+/// receiver answering the usual 401 fails exactly the forgery cases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_documented_refusal_status_is_answered_and_insisted_on() {
+    let mut plain = load("../receiver/tests/fixtures");
+    plain.retain(|s| s.provider == "ledgerly");
+    assert_eq!(plain.len(), 1);
+    let mut wants_498 = plain.clone();
+    wants_498[0].delivery.refusal = Some(498);
+
+    let report = crate::common::run_against_bundled(wants_498.clone()).await;
+    let failed = crate::common::not_passed(&report);
+    assert!(failed.is_empty(), "{failed:#?}");
+    let forged: Vec<_> = report
+        .cases
+        .iter()
+        .filter(|c| c.id.contains("/auth/") && c.outcome == Outcome::Pass)
+        .collect();
+    assert!(!forged.is_empty());
+    assert!(
+        forged.iter().all(|c| c.observed.contains("498")),
+        "{forged:#?}"
+    );
+
+    // The same spec played against a receiver that answers 401.
+    let receiver = bundled::start(&plain, &Default::default(), &[])
+        .await
+        .unwrap();
+    let report = Suite::from_specs(wants_498)
+        .credentials(Credentials::test())
+        .slow_body(Duration::from_millis(200))
+        .concurrency(8)
+        .run_bound(Duration::from_secs(120))
+        .run(&receiver.url())
+        .await
+        .unwrap();
+    receiver.shutdown(Duration::from_secs(1)).await;
+    let failed: Vec<&str> = report
+        .cases
+        .iter()
+        .filter(|c| c.outcome != Outcome::Pass)
+        .map(|c| c.id.as_str())
+        .collect();
+    let auth: Vec<&str> = report
+        .cases
+        .iter()
+        .filter(|c| c.id.contains("/auth/") && c.outcome != Outcome::Skip)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(failed, auth, "{}", report.to_pretty());
+}

@@ -1,7 +1,8 @@
 """Providers' official Python libraries, driven by conformance/tests/official_libraries.rs.
 
 Usage: official.py verify|sign LIBRARY, with a JSON object on standard input:
-{"secret": ..., "body": ..., "headers": {name: value}}.
+{"secret": ..., "signing_key": ..., "body": ..., "headers": {name: value}}: `secret` verifies
+and `signing_key` signs (the same text for a shared secret).
 `verify` exits 0 when the library accepts the delivery and 1 (with the reason) when it
 does not; `sign` prints the headers the library makes for the body, as a JSON object.
 """
@@ -12,7 +13,7 @@ import sys
 import time
 
 
-def standardwebhooks(action, secret, body, headers):
+def standardwebhooks(action, secret, signing_key, body, headers):
     from standardwebhooks.webhooks import Webhook
 
     hook = Webhook(secret)
@@ -28,7 +29,7 @@ def standardwebhooks(action, secret, body, headers):
     }
 
 
-def stripe(action, secret, body, headers):
+def stripe(action, secret, signing_key, body, headers):
     from stripe import Webhook, WebhookSignature
 
     if action == "verify":
@@ -37,7 +38,7 @@ def stripe(action, secret, body, headers):
     return {"Stripe-Signature": WebhookSignature.generate_signature_header(body, secret)}
 
 
-def slack_sdk(action, secret, body, headers):
+def slack_sdk(action, secret, signing_key, body, headers):
     from slack_sdk.signature import SignatureVerifier
 
     verifier = SignatureVerifier(secret)
@@ -52,7 +53,31 @@ def slack_sdk(action, secret, body, headers):
     }
 
 
-LIBRARIES = {"standardwebhooks": standardwebhooks, "stripe": stripe, "slack_sdk": slack_sdk}
+def discord_interactions(action, public_key, signing_key, body, headers):
+    # The library only verifies; Discord signs with Ed25519 over the timestamp text followed
+    # by the raw body, which PyNaCl (the library's own dependency) reproduces.
+    from discord_interactions import verify_key
+
+    if action == "verify":
+        ok = verify_key(
+            body.encode(), headers["x-signature-ed25519"], headers["x-signature-timestamp"], public_key
+        )
+        if not ok:
+            raise ValueError("verify_key returned False")
+        return None
+    from nacl.signing import SigningKey
+
+    timestamp = str(int(time.time()))
+    signed = SigningKey(bytes.fromhex(signing_key)).sign((timestamp + body).encode())
+    return {"X-Signature-Ed25519": signed.signature.hex(), "X-Signature-Timestamp": timestamp}
+
+
+LIBRARIES = {
+    "standardwebhooks": standardwebhooks,
+    "stripe": stripe,
+    "slack_sdk": slack_sdk,
+    "discord_interactions": discord_interactions,
+}
 
 
 def main():
@@ -60,7 +85,9 @@ def main():
     given = json.load(sys.stdin)
     headers = {k.lower(): v for k, v in given.get("headers", {}).items()}
     try:
-        out = LIBRARIES[library](action, given["secret"], given["body"], headers)
+        out = LIBRARIES[library](
+            action, given["secret"], given.get("signing_key"), given["body"], headers
+        )
     except Exception as error:  # the library's own refusal, whatever its class
         print(f"refused: {type(error).__name__}: {error}")
         sys.exit(1)

@@ -7,6 +7,8 @@ pub mod belvo;
 pub mod belvo_institution_status;
 #[cfg(feature = "bridge")]
 pub mod bridge;
+#[cfg(feature = "discord")]
+pub mod discord;
 #[cfg(feature = "github")]
 pub mod github;
 #[cfg(feature = "plaid")]
@@ -29,6 +31,8 @@ pub const PROVIDERS: &[&str] = &[
     "belvo-institution-status",
     #[cfg(feature = "bridge")]
     "bridge",
+    #[cfg(feature = "discord")]
+    "discord",
     #[cfg(feature = "github")]
     "github",
     #[cfg(feature = "plaid")]
@@ -60,6 +64,9 @@ pub enum AnyEvent {
     /// A Bridge event.
     #[cfg(feature = "bridge")]
     Bridge(bridge::Event),
+    /// A Discord interactions event.
+    #[cfg(feature = "discord")]
+    Discord(discord::Event),
     /// A GitHub event.
     #[cfg(feature = "github")]
     Github(github::Event),
@@ -92,6 +99,8 @@ impl AnyEvent {
             Self::BelvoInstitutionStatus(_) => "belvo-institution-status",
             #[cfg(feature = "bridge")]
             Self::Bridge(_) => "bridge",
+            #[cfg(feature = "discord")]
+            Self::Discord(_) => "discord",
             #[cfg(feature = "github")]
             Self::Github(_) => "github",
             #[cfg(feature = "plaid")]
@@ -117,6 +126,8 @@ impl AnyEvent {
             Self::BelvoInstitutionStatus(ref e) => e.name(),
             #[cfg(feature = "bridge")]
             Self::Bridge(ref e) => e.name(),
+            #[cfg(feature = "discord")]
+            Self::Discord(ref e) => e.name(),
             #[cfg(feature = "github")]
             Self::Github(ref e) => e.name(),
             #[cfg(feature = "plaid")]
@@ -142,6 +153,8 @@ impl AnyEvent {
             Self::BelvoInstitutionStatus(ref e) => e.unknown_fields(),
             #[cfg(feature = "bridge")]
             Self::Bridge(ref e) => e.unknown_fields(),
+            #[cfg(feature = "discord")]
+            Self::Discord(ref e) => e.unknown_fields(),
             #[cfg(feature = "github")]
             Self::Github(ref e) => e.unknown_fields(),
             #[cfg(feature = "plaid")]
@@ -179,6 +192,8 @@ pub fn parse(
         }
         #[cfg(feature = "bridge")]
         "bridge" => Some(bridge::Event::parse(body).map(AnyEvent::Bridge)),
+        #[cfg(feature = "discord")]
+        "discord" => Some(discord::Event::parse(body).map(AnyEvent::Discord)),
         #[cfg(feature = "github")]
         "github" => Some(github::Event::parse(body).map(AnyEvent::Github)),
         #[cfg(feature = "plaid")]
@@ -222,6 +237,10 @@ pub fn parse_delivery(
         "bridge" => {
             Some(bridge::Event::parse_delivery(headers, body).map(AnyEvent::Bridge))
         }
+        #[cfg(feature = "discord")]
+        "discord" => {
+            Some(discord::Event::parse_delivery(headers, body).map(AnyEvent::Discord))
+        }
         #[cfg(feature = "github")]
         "github" => {
             Some(github::Event::parse_delivery(headers, body).map(AnyEvent::Github))
@@ -262,6 +281,8 @@ pub fn auth(
         "belvo-institution-status" => Some(belvo_institution_status::AUTH),
         #[cfg(feature = "bridge")]
         "bridge" => Some(bridge::AUTH),
+        #[cfg(feature = "discord")]
+        "discord" => Some(discord::AUTH),
         #[cfg(feature = "github")]
         "github" => Some(github::AUTH),
         #[cfg(feature = "plaid")]
@@ -291,6 +312,8 @@ pub fn delivery(
         "belvo-institution-status" => Some(&belvo_institution_status::DELIVERY),
         #[cfg(feature = "bridge")]
         "bridge" => Some(&bridge::DELIVERY),
+        #[cfg(feature = "discord")]
+        "discord" => Some(&discord::DELIVERY),
         #[cfg(feature = "github")]
         "github" => Some(&github::DELIVERY),
         #[cfg(feature = "plaid")]
@@ -327,6 +350,8 @@ pub fn config(
         "belvo-institution-status" => Some(belvo_institution_status::config(credentials)),
         #[cfg(feature = "bridge")]
         "bridge" => Some(bridge::config(credentials)),
+        #[cfg(feature = "discord")]
+        "discord" => Some(discord::config(credentials)),
         #[cfg(feature = "github")]
         "github" => Some(github::config(credentials)),
         #[cfg(feature = "plaid")]
@@ -378,6 +403,16 @@ impl<R: ::hookspec_runtime::Receiver<bridge::Webhooks>> ReceivesBridge for R {}
 pub trait ReceivesBridge {}
 #[cfg(not(feature = "bridge"))]
 impl<R> ReceivesBridge for R {}
+/// [`::hookspec_runtime::Receiver`] for Discord interactions (the `discord` feature is on).
+#[cfg(feature = "discord")]
+pub trait ReceivesDiscord: ::hookspec_runtime::Receiver<discord::Webhooks> {}
+#[cfg(feature = "discord")]
+impl<R: ::hookspec_runtime::Receiver<discord::Webhooks>> ReceivesDiscord for R {}
+/// Holds for every type: the `discord` feature is off.
+#[cfg(not(feature = "discord"))]
+pub trait ReceivesDiscord {}
+#[cfg(not(feature = "discord"))]
+impl<R> ReceivesDiscord for R {}
 /// [`::hookspec_runtime::Receiver`] for GitHub (the `github` feature is on).
 #[cfg(feature = "github")]
 pub trait ReceivesGithub: ::hookspec_runtime::Receiver<github::Webhooks> {}
@@ -469,6 +504,8 @@ pub fn visit<V: ::hookspec_runtime::VisitProvider>(
         }
         #[cfg(feature = "bridge")]
         "bridge" => Some(visitor.visit(bridge::Webhooks)),
+        #[cfg(feature = "discord")]
+        "discord" => Some(visitor.visit(discord::Webhooks)),
         #[cfg(feature = "github")]
         "github" => Some(visitor.visit(github::Webhooks)),
         #[cfg(feature = "plaid")]
@@ -495,9 +532,9 @@ pub fn router<R>(
     config: ::hookspec_runtime::Config,
 ) -> ::std::option::Option<::hookspec_runtime::axum::Router>
 where
-    R: ReceivesBelvo + ReceivesBelvoInstitutionStatus + ReceivesBridge + ReceivesGithub
-        + ReceivesPlaid + ReceivesShopify + ReceivesSlack + ReceivesStandardwebhooks
-        + ReceivesStripe + ReceivesVezgo + Clone,
+    R: ReceivesBelvo + ReceivesBelvoInstitutionStatus + ReceivesBridge + ReceivesDiscord
+        + ReceivesGithub + ReceivesPlaid + ReceivesShopify + ReceivesSlack
+        + ReceivesStandardwebhooks + ReceivesStripe + ReceivesVezgo + Clone,
 {
     let _ = (&receiver, &config);
     match provider {
@@ -518,6 +555,10 @@ where
         #[cfg(feature = "bridge")]
         "bridge" => {
             Some(::hookspec_runtime::axum::router(bridge::Webhooks, receiver, config))
+        }
+        #[cfg(feature = "discord")]
+        "discord" => {
+            Some(::hookspec_runtime::axum::router(discord::Webhooks, receiver, config))
         }
         #[cfg(feature = "github")]
         "github" => {

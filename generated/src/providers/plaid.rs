@@ -10167,6 +10167,7 @@ pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = ::hookspec_runtime
     success: ::hookspec_runtime::core::Success::Only(
         ::std::borrow::Cow::Borrowed(&[200]),
     ),
+    refusal: ::core::option::Option::None,
 };
 /// Plaid as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -436,6 +436,7 @@ pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = ::hookspec_runtime
     source_ips: ::std::borrow::Cow::Borrowed(&[]),
     timeout: ::hookspec_runtime::core::Duration::from_secs(30),
     success: ::hookspec_runtime::core::Success::Any2xx,
+    refusal: ::core::option::Option::None,
 };
 /// Standard Webhooks as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

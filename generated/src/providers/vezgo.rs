@@ -430,6 +430,7 @@ pub const DELIVERY: ::hookspec_runtime::core::DeliveryRules = ::hookspec_runtime
     ),
     timeout: ::hookspec_runtime::core::Duration::from_secs(10),
     success: ::hookspec_runtime::core::Success::Any2xx,
+    refusal: ::core::option::Option::None,
 };
 /// Vezgo as a [`::hookspec_runtime::Provider`]: the generic receiving code's handle on this module's auth rules, parser and idempotency keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
