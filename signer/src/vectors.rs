@@ -131,6 +131,10 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
     if !shared.hmac_secrets.is_empty() {
         material.insert("hmac_secrets".into(), shared.hmac_secrets.clone().into());
     }
+    // Public keys as the provider writes them (Discord: hex), for Ed25519 schemes.
+    if !shared.public_keys.is_empty() {
+        material.insert("public_keys".into(), shared.public_keys.clone().into());
+    }
     if let Some(auth) = shared.authorization.first() {
         let value = match auth {
             AuthorizationValue::Basic { user, password } => {

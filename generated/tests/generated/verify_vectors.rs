@@ -17,6 +17,9 @@ fn credentials(material: &Value) -> Credentials {
     for s in material["hmac_secrets"].as_array().into_iter().flatten() {
         c = c.hmac_secret(s.as_str().expect("secret text"));
     }
+    for k in material["public_keys"].as_array().into_iter().flatten() {
+        c = c.public_key(k.as_str().expect("public key text"));
+    }
     let auth = &material["authorization"];
     match auth["scheme"].as_str() {
         Some("basic") => {
