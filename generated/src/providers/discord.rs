@@ -154,7 +154,7 @@ impl Event {
     /// The body fields (or `header:NAME` headers) whose values pick the event.
     pub const DISCRIMINATOR: [&'static str; 0] = [];
     /// Top-level fields whose presence or type tells shape variants apart.
-    const SELECTORS: &'static [&'static str] = &["data"];
+    const SELECTORS: &'static [&'static str] = &["type", "data"];
     /// Parses a delivery body. An event the spec does not know is
     /// [`Event::Unknown`], never an error; a body that is not JSON, lacks the
     /// discriminator or breaks a known event's shape is a [`::hookspec_runtime::ParseError`].
@@ -191,11 +191,11 @@ impl Event {
             Self::SELECTORS,
             ::std::option::Option::None,
         )?;
-        if !sel.has(0) {
+        if sel.has(0) && !sel.has(1) {
             return ::hookspec_runtime::ParseError::parse_event::<Ping>("Ping", body)
                 .map(Self::Ping);
         }
-        if sel.has(0) {
+        if sel.has(1) {
             return ::hookspec_runtime::ParseError::parse_event::<
                 Interaction,
             >("Interaction", body)
@@ -263,10 +263,16 @@ impl Event {
     #[allow(clippy::redundant_closure_call)]
     pub fn subject_id(&self) -> ::std::option::Option<::std::string::String> {
         match self {
-            Self::Ping(e) => (|| ::std::option::Option::Some(e.id.to_string()))(),
-            Self::Interaction(e) => (|| ::std::option::Option::Some(e.id.to_string()))(),
+            Self::Ping(e) => {
+                (|| ::std::option::Option::Some(e.application_id.to_string()))()
+            }
+            Self::Interaction(e) => {
+                (|| ::std::option::Option::Some(e.application_id.to_string()))()
+            }
             Self::Unknown(u) => {
-                ["id"].iter().find_map(|path| ::hookspec_runtime::id_at(&u.raw, path))
+                ["application_id"]
+                    .iter()
+                    .find_map(|path| ::hookspec_runtime::id_at(&u.raw, path))
             }
         }
     }
@@ -298,10 +304,10 @@ impl ::hookspec_runtime::Dispatch<0> for Event {
             Self::SELECTORS,
             ::std::option::Option::None,
         ) else { return Ok(()) };
-        if !sel.has(0) {
+        if sel.has(0) && !sel.has(1) {
             return map.read::<Ping, _>(out, Self::Ping);
         }
-        if sel.has(0) {
+        if sel.has(1) {
             return map.read::<Interaction, _>(out, Self::Interaction);
         }
         map.unknown(&Self::DISCRIMINATOR, [], out, Self::Unknown)
