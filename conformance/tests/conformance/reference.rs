@@ -28,6 +28,7 @@ async fn the_reference_receiver_passes_every_case() {
             .iter()
             .filter(|c| c.provider == provider)
             .cloned()
+            .map(without_latency_warnings)
             .collect();
         assert!(!cases.is_empty(), "{provider}: no cases");
         let name = format!("reference__reference_receiver_{provider}");
@@ -50,6 +51,14 @@ async fn the_reference_receiver_passes_every_case() {
         );
         settings.bind(|| insta::assert_yaml_snapshot!(name, part));
     }
+}
+
+/// `case` without the warning a slow answer earns: like the latency bucket it measures the
+/// machine, not the receiver (a loaded CI machine once turned a Slack answer into one).
+fn without_latency_warnings(mut case: CaseReport) -> CaseReport {
+    case.warnings
+        .retain(|w| !w.starts_with("answered after more than a quarter of the"));
+    case
 }
 
 /// Every case but the documented deliveries (each fault is about something else).
