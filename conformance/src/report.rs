@@ -30,13 +30,18 @@ impl Outcome {
     }
 }
 
+/// How the warning a passing but slow answer earns begins: it measures the machine as much
+/// as the receiver, so pinned reports leave it out like the latency bucket.
+pub const SLOW_ANSWER: &str = "answered after more than a quarter of the";
+
 /// Response time against the provider's timeout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LatencyBucket {
     /// Under a quarter of the timeout.
     Fast,
-    /// Over a quarter of the timeout: works, but close to a retry storm under load.
+    /// Over a quarter of the timeout: works, but close to a retry storm under load (the case
+    /// then carries a warning starting with [`SLOW_ANSWER`]).
     Slow,
     /// Over the timeout: the provider counts the delivery as failed.
     Late,

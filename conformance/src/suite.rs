@@ -1161,7 +1161,8 @@ async fn run_case(t: &Target, ctx: &RunContext, case: &Case) -> CaseReport {
     let mut warnings = seen.warnings;
     if latency_bucket == Some(LatencyBucket::Slow) && seen.outcome == Outcome::Pass {
         warnings.push(format!(
-            "answered after more than a quarter of the {} timeout",
+            "{} {} timeout",
+            crate::report::SLOW_ANSWER,
             humanize(t.timeout)
         ));
     }

@@ -57,7 +57,7 @@ async fn the_reference_receiver_passes_every_case() {
 /// machine, not the receiver (a loaded CI machine once turned a Slack answer into one).
 fn without_latency_warnings(mut case: CaseReport) -> CaseReport {
     case.warnings
-        .retain(|w| !w.starts_with("answered after more than a quarter of the"));
+        .retain(|w| !w.starts_with(hookspec_conformance::report::SLOW_ANSWER));
     case
 }
 
