@@ -7,9 +7,8 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use hookspec_core::{
-    AuthScheme, AuthorizationKind, DeliveryRules, DigestAlgorithm, Duration, HmacAlgorithm,
-    IpRange, JwtAlgorithm, KeySource, Pairs, SecretFormat, SignatureEncoding, SignatureLayout,
-    Success, ToleranceWindow,
+    AuthScheme, AuthorizationKind, DeliveryRules, DigestAlgorithm, Duration, IpRange, JwtAlgorithm,
+    KeySource, Pairs, SecretFormat, SignatureAuth, SignatureEncoding, Success, ToleranceWindow,
 };
 
 /// `Cow::Borrowed("text")`.
@@ -160,14 +159,14 @@ pub fn auth_scheme(a: &AuthScheme) -> TokenStream {
                 })
             }
         }
-        AuthScheme::Hmac(h) => {
-            let algorithm = match h.algorithm {
-                HmacAlgorithm::Sha256 => quote!(Sha256),
-                HmacAlgorithm::Sha512 => quote!(Sha512),
-                HmacAlgorithm::Sha1 => quote!(Sha1),
-            };
-            let layout = layout_fields(&h.layout());
-            let secret = secret_format(&h.secret);
+        AuthScheme::Signature(h) => {
+            // The variant's own name: a new algorithm needs nothing here.
+            let algorithm = proc_macro2::Ident::new(
+                &format!("{:?}", h.algorithm),
+                proc_macro2::Span::call_site(),
+            );
+            let layout = layout_fields(h);
+            let key = secret_format(&h.key);
             let rotation = match &h.rotation {
                 Some(r) => {
                     let max = r.max_active;
@@ -180,23 +179,11 @@ pub fn auth_scheme(a: &AuthScheme) -> TokenStream {
             };
             let description = opt_text(h.description.as_deref());
             quote! {
-                #core::AuthScheme::Hmac(#core::HmacAuth {
-                    algorithm: #core::HmacAlgorithm::#algorithm,
+                #core::AuthScheme::Signature(#core::SignatureAuth {
+                    algorithm: #core::SignatureAlgorithm::#algorithm,
                     #layout
-                    secret: #secret,
+                    key: #key,
                     rotation: #rotation,
-                    description: #description,
-                })
-            }
-        }
-        AuthScheme::Ed25519(e) => {
-            let layout = layout_fields(&e.layout());
-            let public_key = secret_format(&e.public_key);
-            let description = opt_text(e.description.as_deref());
-            quote! {
-                #core::AuthScheme::Ed25519(#core::Ed25519Auth {
-                    #layout
-                    public_key: #public_key,
                     description: #description,
                 })
             }
@@ -278,16 +265,17 @@ pub fn auth_scheme(a: &AuthScheme) -> TokenStream {
     }
 }
 
-/// The fields HMAC and Ed25519 literals share, each followed by a comma.
-fn layout_fields(l: &SignatureLayout<'_>) -> TokenStream {
+/// Where a signature literal's signature is and what it covers, each field followed by a
+/// comma.
+fn layout_fields(l: &SignatureAuth) -> TokenStream {
     let core = quote!(::hookspec_runtime::core);
-    let header = text(l.header);
+    let header = text(&l.header);
     let enc = encoding(l.encoding);
-    let signed = text(l.signed);
+    let signed = text(&l.signed);
     let separator = opt_text(l.format.separator.as_deref());
     let label_separator = opt_text(l.format.label_separator.as_deref());
     let scheme = opt_text(l.format.scheme.as_deref());
-    let timestamp = match l.timestamp {
+    let timestamp = match &l.timestamp {
         Some(t) => {
             let th = opt_text(t.header.as_deref());
             let tl = opt_text(t.label.as_deref());

@@ -14,9 +14,9 @@ use std::time::Duration;
 use crate::ir::{EnumDef, EventDef, FieldDef, Provider, StructDef, TypeDef, TypeRef};
 use crate::model::{
     spelling, ApiAuth, AuthScheme, AuthorizationAuth, AuthorizationKind, Delivery, DigestAlgorithm,
-    Documented, Format, HmacAlgorithm, IdentifyingHeaderAuth, JsonType, JwtAlgorithm, JwtAuth,
-    KeyEndpoint, KeySource, Rotation, Schedule, SecretFormat, Select, SignatureEncoding,
-    SignatureLayout, Success,
+    Documented, Format, IdentifyingHeaderAuth, JsonType, JwtAlgorithm, JwtAuth, KeyEndpoint,
+    KeySource, Schedule, Select, SignatureAlgorithm, SignatureAuth, SignatureEncoding,
+    SignatureLen, Success,
 };
 
 /// The first line of every emitted Markdown file.
@@ -374,22 +374,7 @@ impl<'a> Doc<'a> {
             let _ = writeln!(out, "### {}\n", auth_title(a));
             match a {
                 AuthScheme::Authorization(x) => authorization(x, out),
-                AuthScheme::Hmac(x) => signature(
-                    Signing::Hmac(x.algorithm),
-                    &x.layout(),
-                    &x.secret,
-                    x.rotation.as_ref(),
-                    x.description.as_deref(),
-                    out,
-                ),
-                AuthScheme::Ed25519(x) => signature(
-                    Signing::Ed25519,
-                    &x.layout(),
-                    &x.public_key,
-                    None,
-                    x.description.as_deref(),
-                    out,
-                ),
+                AuthScheme::Signature(x) => signature(x, out),
                 AuthScheme::Jwt(x) => jwt(x, out),
                 AuthScheme::IdentifyingHeader(x) => identifying(x, out),
             }
@@ -929,13 +914,13 @@ fn auth_title(a: &AuthScheme) -> String {
             x.header,
             if x.required { "" } else { " (optional)" }
         ),
-        AuthScheme::Hmac(x) => format!(
-            "HMAC signature in `{}`{}",
-            x.header,
-            if x.optional { " (optional)" } else { "" }
-        ),
-        AuthScheme::Ed25519(x) => format!(
-            "Ed25519 signature in `{}`{}",
+        AuthScheme::Signature(x) => format!(
+            "{} signature in `{}`{}",
+            if x.algorithm.is_secret() {
+                "HMAC"
+            } else {
+                x.algorithm.describe()
+            },
             x.header,
             if x.optional { " (optional)" } else { "" }
         ),
@@ -982,38 +967,23 @@ fn authorization(a: &AuthorizationAuth, out: &mut String) {
     );
 }
 
-/// How a signature scheme signs: an HMAC with a shared secret, or Ed25519 with a key pair.
-#[derive(Clone, Copy)]
-enum Signing {
-    Hmac(HmacAlgorithm),
-    Ed25519,
-}
-
-fn signature(
-    kind: Signing,
-    h: &SignatureLayout<'_>,
-    secret: &SecretFormat,
-    rotation: Option<&Rotation>,
-    description: Option<&str>,
-    out: &mut String,
-) {
-    if let Some(d) = description {
+fn signature(h: &SignatureAuth, out: &mut String) {
+    let secret = &h.key;
+    let rotation = h.rotation.as_ref();
+    let hmac = h.algorithm.is_secret();
+    if let Some(d) = &h.description {
         let _ = writeln!(out, "{}\n", prose(d));
     }
     out.push_str("| Parameter | Value |\n| --- | --- |\n");
-    let _ = writeln!(out, "| Header | `{}` |", cell(h.header));
-    let algorithm = match kind {
-        Signing::Hmac(a) => hmac_name(a).to_owned(),
-        Signing::Ed25519 => "Ed25519 (RFC 8032)".to_owned(),
-    };
-    let _ = writeln!(out, "| Algorithm | {algorithm} |");
+    let _ = writeln!(out, "| Header | `{}` |", cell(&h.header));
+    let _ = writeln!(out, "| Algorithm | {} |", algorithm_name(h.algorithm));
     if h.optional {
         let _ = writeln!(
             out,
             "| Required | no: check it when the header is present and you hold its key |"
         );
     }
-    let _ = writeln!(out, "| Signed message | `{}` |", cell(h.signed));
+    let _ = writeln!(out, "| Signed message | `{}` |", cell(&h.signed));
     let _ = writeln!(
         out,
         "| Signature encoding | {} |",
@@ -1040,11 +1010,11 @@ fn signature(
     if let Some(s) = &h.format.scheme {
         let _ = writeln!(out, "| Accepted label | `{}` |", cell(s));
     }
-    match h.timestamp {
+    match &h.timestamp {
         Some(t) => {
             let from = match (&t.header, &t.label) {
                 (Some(hd), _) => format!("header `{}`", cell(hd)),
-                (None, Some(l)) => format!("entry labelled `{}` in `{}`", cell(l), cell(h.header)),
+                (None, Some(l)) => format!("entry labelled `{}` in `{}`", cell(l), cell(&h.header)),
                 (None, None) => "unspecified".to_owned(),
             };
             let window = match t.future_tolerance() {
@@ -1059,10 +1029,7 @@ fn signature(
         }
         None => out.push_str("| Timestamp | none (nothing in the signature binds a time) |\n"),
     }
-    let what = match kind {
-        Signing::Hmac(_) => "Secret",
-        Signing::Ed25519 => "Public key",
-    };
+    let what = if hmac { "Secret" } else { "Public key" };
     let key_text = secret.encoding.explain();
     let strip = secret
         .strip_prefix
@@ -1127,7 +1094,7 @@ fn signature(
         },
     }
     step(split.trim().to_owned(), out);
-    if let Some(t) = h.timestamp {
+    if let Some(t) = &h.timestamp {
         let from = match (&t.header, &t.label) {
             (Some(hd), _) => format!("the `{hd}` header"),
             (None, Some(l)) => format!("the value of the entry labelled `{l}`"),
@@ -1151,9 +1118,10 @@ fn signature(
         .as_deref()
         .map(|p| format!("remove the prefix `{p}`; "))
         .unwrap_or_default();
-    let given = match kind {
-        Signing::Hmac(_) => "the webhook's signing secret",
-        Signing::Ed25519 => "the provider's public key",
+    let given = if hmac {
+        "the webhook's signing secret"
+    } else {
+        "the provider's public key"
     };
     step(format!("Key: take {given}; {strip}{key_text}."), out);
     let mut parts = Vec::new();
@@ -1169,31 +1137,47 @@ fn signature(
     if h.signed.contains("{header:") {
         parts.push("`{header:NAME}` is the value of the request header `NAME`".to_owned());
     }
+    for (placeholder, meaning) in [
+        ("{url}", "`{url}` is the full URL the provider called (scheme, host, path and query), as configured at the provider"),
+        ("{method}", "`{method}` is the request method"),
+        ("{path}", "`{path}` is the URL's path without the query"),
+        ("{form}", "`{form}` is every form parameter of the body, sorted by name, each written as its name followed by its value with no separator"),
+        ("{form:", "`{form:NAME}` is the value of the form parameter `NAME` (empty when absent)"),
+        ("{field:", "`{field:PATH}` is the body's JSON field at the dotted `PATH`, a string without its quotes and any other value as JSON (empty when absent)"),
+    ] {
+        if h.signed.contains(placeholder) {
+            parts.push(meaning.to_owned());
+        }
+    }
     let mut message = format!("Message: the template `{}`", h.signed);
     if !parts.is_empty() {
         let _ = write!(message, ", where {}", and_list(&parts));
     }
     message.push_str("; nothing is added or trimmed.");
     step(message, out);
-    let mut accept = match kind {
-        Signing::Hmac(a) => {
-            step(
-                format!(
-                    "Compute {} of the message with the key and encode it as {}.",
-                    hmac_name(a),
-                    encoding_text(h.encoding)
-                ),
-                out,
-            );
-            "Accept the delivery when any signature equals the computed one, compared in \
-             constant time; refuse it otherwise."
-                .to_owned()
-        }
-        Signing::Ed25519 => format!(
-            "Decode each signature from {} (64 bytes) and accept the delivery when any of \
-             them verifies over the message with the public key; refuse it otherwise.",
-            encoding_text(h.encoding)
-        ),
+    let mut accept = if hmac {
+        step(
+            format!(
+                "Compute {} of the message with the key and encode it as {}.",
+                h.algorithm.describe(),
+                encoding_text(h.encoding)
+            ),
+            out,
+        );
+        "Accept the delivery when any signature equals the computed one, compared in \
+         constant time; refuse it otherwise."
+            .to_owned()
+    } else {
+        let length = match h.algorithm.signature_len() {
+            SignatureLen::Exactly(n) => format!("{n} bytes"),
+            SignatureLen::AtMost(n) => format!("at most {n} bytes"),
+        };
+        format!(
+            "Decode each signature from {} ({length}) and accept the delivery when any of \
+             them verifies over the message with the public key ({}); refuse it otherwise.",
+            encoding_text(h.encoding),
+            algorithm_name(h.algorithm)
+        )
     };
     if let Some(r) = rotation {
         let _ = write!(
@@ -1368,11 +1352,11 @@ fn identifying(h: &IdentifyingHeaderAuth, out: &mut String) {
     );
 }
 
-fn hmac_name(a: HmacAlgorithm) -> &'static str {
+/// An algorithm as the docs name it: Ed25519 with its RFC.
+fn algorithm_name(a: SignatureAlgorithm) -> String {
     match a {
-        HmacAlgorithm::Sha256 => "HMAC-SHA256",
-        HmacAlgorithm::Sha512 => "HMAC-SHA512",
-        HmacAlgorithm::Sha1 => "HMAC-SHA1",
+        SignatureAlgorithm::Ed25519 => "Ed25519 (RFC 8032)".to_owned(),
+        other => other.describe().to_owned(),
     }
 }
 

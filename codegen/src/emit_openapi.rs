@@ -334,22 +334,23 @@ pub(crate) fn security_schemes(p: &Provider) -> Vec<Scheme> {
                     }),
                     !x.required,
                 ),
-                AuthScheme::Hmac(x) => (
-                    "hmac",
+                AuthScheme::Signature(x) => (
+                    if x.algorithm.is_secret() {
+                        "hmac"
+                    } else {
+                        x.algorithm.name()
+                    },
                     x.description.as_deref().map(str::to_owned).unwrap_or_else(|| {
+                        let key = if x.algorithm.is_secret() {
+                            "the shared secret".to_owned()
+                        } else {
+                            format!("{}'s key", p.title)
+                        };
                         format!(
-                            "HMAC-{:?} of `{}` with the shared secret, in `{}`.",
-                            x.algorithm, &*x.signed, &*x.header
-                        )
-                    }),
-                    x.optional,
-                ),
-                AuthScheme::Ed25519(x) => (
-                    "ed25519",
-                    x.description.as_deref().map(str::to_owned).unwrap_or_else(|| {
-                        format!(
-                            "Ed25519 signature of `{}` with {}'s key, in `{}`.",
-                            &*x.signed, p.title, &*x.header
+                            "{} signature of `{}` with {key}, in `{}`.",
+                            x.algorithm.describe(),
+                            &*x.signed,
+                            &*x.header
                         )
                     }),
                     x.optional,

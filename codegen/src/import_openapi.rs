@@ -1111,12 +1111,13 @@ fn render(
         fill("what the provider does after a failed attempt (how often, how long apart, for how long); usually in the webhook guide's retry section"),
     ));
     y.push_str(&format!(
-        "# How to tell a request really comes from the provider: a list of authorization, hmac,\n\
-         # jwt, ed25519 or identifying_header entries (see spec/vezgo.yaml, spec/plaid.yaml and the\n\
-         # README's spec format); `[]` means the provider offers no authentication at all. E.g.\n\
-         #   - hmac:\n\
+        "# How to tell a request really comes from the provider: a list of authorization,\n\
+         # signature, jwt or identifying_header entries (see spec/vezgo.yaml, spec/plaid.yaml and\n\
+         # the README's spec format); `[]` means the provider offers no authentication at all.\n\
+         # E.g.\n\
+         #   - signature:\n\
          #       header: X-Signature\n\
-         #       algorithm: sha256\n\
+         #       algorithm: hmac-sha256\n\
          #       encoding: hex-lower\n\
          #       signed: \"{{body}}\"\n\
          #       format: {{}}\n\

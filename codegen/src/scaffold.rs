@@ -47,12 +47,12 @@ delivery:
     timeout: The provider does not document a timeout; 10 s is a common default.
     retry.schedule: The provider does not document its retries.
 
-# How to tell a request really comes from the provider: authorization, hmac, jwt or
+# How to tell a request really comes from the provider: authorization, signature, jwt or
 # identifying_header entries. Empty means the provider offers no authentication.
 auth:
-  - hmac:
+  - signature:
       header: X-Signature
-      algorithm: sha256
+      algorithm: hmac-sha256
       encoding: hex-lower
       signed: "{body}"
       format: {}

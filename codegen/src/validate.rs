@@ -317,11 +317,7 @@ fn auth(a: &AuthScheme, p: &Path, r: &mut Reporter<'_>) {
         AuthScheme::IdentifyingHeader(x) => {
             header(&x.header, &p.key("identifying_header").key("header"), r)
         }
-        AuthScheme::Hmac(h) => hmac(h, &p.key("hmac"), r),
-        AuthScheme::Ed25519(e) => {
-            let p = p.key("ed25519");
-            layout(&e.layout(), &p, r);
-        }
+        AuthScheme::Signature(h) => signature(h, &p.key("signature"), r),
         AuthScheme::Jwt(j) => {
             let p = p.key("jwt");
             header(&j.header, &p.key("header"), r);
@@ -382,27 +378,49 @@ fn base_urls(urls: &Pairs, p: &Path, r: &mut Reporter<'_>) {
     }
 }
 
-fn hmac(h: &HmacAuth, p: &Path, r: &mut Reporter<'_>) {
-    layout(&h.layout(), p, r);
+fn signature(h: &SignatureAuth, p: &Path, r: &mut Reporter<'_>) {
+    layout(h, p, r);
     if let Some(rot) = &h.rotation {
         if rot.max_active == 0 {
             r.at(
                 &p.key("rotation").key("max_active"),
-                "at least one secret must be active",
+                "at least one key must be active",
             );
         }
     }
+    let public = !h.algorithm.is_secret();
+    match h.key.encoding {
+        SecretEncoding::Utf8 if public => {
+            r.at(
+                &p.key("key").key("encoding"),
+                format!(
+                    "a {} public key is bytes: write it as `hex`, `base64`, `base64url` or `pem`",
+                    h.algorithm.name()
+                ),
+            );
+        }
+        SecretEncoding::Pem if !public => {
+            r.at(
+                &p.key("key").key("encoding"),
+                "an HMAC secret is not a PEM block: `utf8`, `hex`, `base64` or `base64url`",
+            );
+        }
+        _ => {}
+    }
 }
 
-/// What HMAC and Ed25519 schemes share: the header, the signed template, the timestamp
-/// and the entry format.
-fn layout(h: &SignatureLayout<'_>, p: &Path, r: &mut Reporter<'_>) {
-    header(h.header, &p.key("header"), r);
+/// Where a signature is and what it covers: the header, the signed template, the
+/// timestamp and the entry format.
+fn layout(h: &SignatureAuth, p: &Path, r: &mut Reporter<'_>) {
+    header(&h.header, &p.key("header"), r);
     let mut uses_timestamp = false;
     let mut has_body = false;
-    for piece in signed_pieces(h.signed) {
+    for piece in signed_pieces(&h.signed) {
         let unknown = match piece {
-            SignedPiece::Body => {
+            SignedPiece::Field(path) if path.split('.').any(str::is_empty) => {
+                format!("field:{path}")
+            }
+            SignedPiece::Body | SignedPiece::Form | SignedPiece::Field(_) => {
                 has_body = true;
                 continue;
             }
@@ -411,7 +429,12 @@ fn layout(h: &SignatureLayout<'_>, p: &Path, r: &mut Reporter<'_>) {
                 continue;
             }
             SignedPiece::Header(name) if !is_header_name(name) => format!("header:{name}"),
-            SignedPiece::Literal(_) | SignedPiece::Header(_) => continue,
+            SignedPiece::Literal(_)
+            | SignedPiece::Header(_)
+            | SignedPiece::Url
+            | SignedPiece::Method
+            | SignedPiece::Path
+            | SignedPiece::FormParam(_) => continue,
             SignedPiece::Unknown(inside) => inside.to_owned(),
             SignedPiece::Unclosed(_) => {
                 r.at(&p.key("signed"), format!("unclosed `{{` in `{}`", h.signed));
@@ -422,18 +445,18 @@ fn layout(h: &SignatureLayout<'_>, p: &Path, r: &mut Reporter<'_>) {
             &p.key("signed"),
             format!("unknown placeholder `{{{unknown}}}` in `{}`", h.signed),
         )
-        .hint("placeholders are `{body}`, `{timestamp}` and `{header:NAME}`");
+        .hint(format!("placeholders are {SIGNED_PLACEHOLDERS}"));
     }
     if !has_body {
         r.at(
             &p.key("signed"),
             format!(
-                "`{}` does not sign `{{body}}`: the payload would be unprotected",
+                "`{}` signs neither `{{body}}`, `{{form}}` nor a `{{field:…}}`: the payload would be unprotected",
                 h.signed
             ),
         );
     }
-    match (h.timestamp, uses_timestamp) {
+    match (&h.timestamp, uses_timestamp) {
         (None, true) => {
             r.at(
                 &p.key("signed"),
@@ -457,7 +480,7 @@ fn layout(h: &SignatureLayout<'_>, p: &Path, r: &mut Reporter<'_>) {
         }
         (None, false) => {}
     }
-    let f = h.format;
+    let f = &h.format;
     if f.scheme.is_some() != f.label_separator.is_some() {
         r.at(&p.key("format"), "`scheme` and `label_separator` go together: entries look like `<scheme><label_separator><signature>`");
     }
@@ -906,7 +929,10 @@ fn respond(spec: &ProviderSpec, e: &Event, answer: &Respond, p: &Path, r: &mut R
         }
     };
     use hookspec_core::{RespondPiece, RespondSource};
-    let has_hmac = spec.auth.iter().any(|a| matches!(a, AuthScheme::Hmac(_)));
+    let has_hmac = spec
+        .auth
+        .iter()
+        .any(|a| matches!(a, AuthScheme::Signature(s) if s.algorithm.is_secret()));
     for piece in pieces {
         let source = match piece {
             RespondPiece::Literal(_) => continue,

@@ -119,6 +119,10 @@ struct SignArgs {
     /// `webhook-id`, or its timestamp header, which is then the time signed); repeatable.
     #[arg(long = "header", value_name = "NAME=VALUE", value_parser = parse_header)]
     headers: Vec<(String, String)>,
+    /// The URL the delivery goes to, for schemes that sign it (Twilio); default
+    /// `https://receiver.example/webhooks/<provider>`.
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
     /// Credentials not given are hookspec's public test ones; without `--signing-key`
     /// JWTs are signed with hookspec's test key under its test key id.
     #[command(flatten)]
@@ -142,6 +146,12 @@ struct VerifyArgs {
     /// Judge as of this time, in seconds since 1970 (default: now).
     #[arg(long, value_name = "UNIX_SECONDS")]
     timestamp: Option<u64>,
+    /// The URL the provider called, for schemes that sign it (Twilio).
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// The request method, for schemes that sign it.
+    #[arg(long, value_name = "METHOD", default_value = "POST")]
+    method: String,
     /// Credentials not given are hookspec's public test ones.
     #[command(flatten)]
     credentials: CredentialArgs,
@@ -310,7 +320,7 @@ struct CredentialArgs {
     /// Sign Ed25519 schemes with this key (base64 of its 32-byte seed or 64-byte key pair,
     /// after an optional prefix such as `whsk_`) instead of hookspec's test key.
     #[arg(long = "ed25519-key", value_name = "KEY", value_parser = hookspec_signer::ed25519_seed_from_text)]
-    ed25519_seed: Option<[u8; 32]>,
+    signing_seed: Option<[u8; 32]>,
     /// Account id sent in identifying headers (Vezgo's x-client-id).
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
@@ -420,7 +430,7 @@ impl CredentialArgs {
                 key_api: None,
             },
             jwt_keys,
-            ed25519_seed: self.ed25519_seed,
+            signing_seed: self.signing_seed,
             test_defaults,
         }
     }
@@ -562,7 +572,8 @@ async fn send(args: SendArgs) -> ExitCode {
         Ok(started) => started,
         Err(e) => return usage_error(e),
     };
-    let side = ProviderSide::new(spec, &args.credentials.credentials(jwt_keys, true));
+    let side = ProviderSide::new(spec, &args.credentials.credentials(jwt_keys, true))
+        .sending_to(&endpoint);
     if let Err(e) = side.check_credentials() {
         return usage_error(e);
     }
@@ -627,7 +638,10 @@ fn sign(args: &SignArgs) -> ExitCode {
         Some(secs) => std::time::UNIX_EPOCH + Duration::from_secs(secs),
         None => std::time::SystemTime::now(),
     };
-    let side = ProviderSide::new(spec, &args.credentials.credentials(jwt_keys, true));
+    let mut side = ProviderSide::new(spec, &args.credentials.credentials(jwt_keys, true));
+    if let Some(url) = &args.url {
+        side = side.sending_to(url);
+    }
     // A secret the provider would not write this way is an error, never signed as text.
     if let Err(e) = side.check_credentials() {
         return usage_error(e);
@@ -684,11 +698,10 @@ async fn verify(args: VerifyArgs) -> ExitCode {
         Some(secs) => std::time::UNIX_EPOCH + Duration::from_secs(secs),
         None => std::time::SystemTime::now(),
     };
-    let request = Request {
-        headers: &headers,
-        body: &body,
-        peer: None,
-    };
+    let mut request = Request::new(&headers, &body);
+    if let Some(url) = &args.url {
+        request = request.target(&args.method, url);
+    }
     match verifier.verify(&request, now).await {
         Ok(()) => {
             println!("verified");

@@ -29,7 +29,7 @@ pub struct Credentials {
     pub jwt_keys: BTreeMap<String, KeyRing>,
     /// The seed of the Ed25519 key deliveries are signed with (`--ed25519-key`);
     /// hookspec's test key when absent.
-    pub ed25519_seed: Option<[u8; 32]>,
+    pub signing_seed: Option<[u8; 32]>,
     /// Fill every value not given with hookspec's public test credentials
     /// ([`SigningCredentials::test`]), as the bundled reference receiver expects.
     pub test_defaults: bool,
@@ -50,15 +50,18 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("shared", &self.shared)
             .field("jwt_keys", &self.jwt_keys)
-            .field("ed25519_seed", &self.ed25519_seed.is_some())
+            .field("signing_seed", &self.signing_seed.is_some())
             .field("test_defaults", &self.test_defaults)
             .finish()
     }
 }
 
 /// Signs deliveries of one provider and mounts attacks on its authentication.
+#[derive(Clone)]
 pub struct ProviderSide {
     spec: ProviderSpec,
+    /// Where deliveries go, for schemes that sign the URL; the signer's default otherwise.
+    target: Option<hookspec_signer::Target>,
     base: SigningCredentials,
     keys: Option<KeyRing>,
     /// Whether every scheme has what it needs, so refusals mean something.
@@ -84,7 +87,7 @@ impl ProviderSide {
             jwt_key: test.jwt_key.clone(),
             kid: test.kid.clone(),
             // The given key, else the test key (a receiver is given its public key).
-            ed25519_seed: credentials.ed25519_seed.or(test.ed25519_seed),
+            signing_seed: credentials.signing_seed.or(test.signing_seed),
             shared: SharedCredentials {
                 authorization: or_default(&given.authorization, &defaults.authorization, fill),
                 hmac_secrets: or_default(&given.hmac_secrets, &defaults.hmac_secrets, fill),
@@ -95,14 +98,18 @@ impl ProviderSide {
         };
         let complete = spec.auth.iter().all(|scheme| match scheme {
             _ if scheme.is_optional() => true,
-            AuthScheme::Jwt(_) | AuthScheme::Ed25519(_) => true,
-            AuthScheme::Hmac(_) => !base.shared.hmac_secrets.is_empty(),
+            AuthScheme::Jwt(_) => true,
+            AuthScheme::Signature(s) if s.algorithm.is_secret() => {
+                !base.shared.hmac_secrets.is_empty()
+            }
+            AuthScheme::Signature(_) => base.signing_seed.is_some(),
             AuthScheme::Authorization(_) => !base.shared.authorization.is_empty(),
             AuthScheme::IdentifyingHeader(_) => !base.shared.client_ids.is_empty(),
         });
         let keys = credentials.jwt_keys.get(&spec.provider).cloned();
         let mut side = ProviderSide {
             spec,
+            target: None,
             base,
             keys,
             complete,
@@ -119,6 +126,16 @@ impl ProviderSide {
         &self.spec
     }
 
+    /// The same side sending to `url` (what a scheme over the URL signs).
+    pub fn sending_to(mut self, url: &str) -> Self {
+        let method = crate::http::delivery_method(self.spec.delivery.method);
+        self.target = Some(hookspec_signer::Target {
+            method: method.as_str().to_owned(),
+            url: url.to_owned(),
+        });
+        self
+    }
+
     /// Runs `f` with a signer holding the current credentials (the ring's current key, so
     /// a rotation takes effect at the next delivery), after publishing the keys the
     /// signer's attacks name.
@@ -128,7 +145,10 @@ impl ProviderSide {
             creds.jwt_key = Some(key);
             creds.kid = kid;
         }
-        let signer = Signer::new(&self.spec, creds);
+        let mut signer = Signer::new(&self.spec, creds);
+        if let Some(t) = &self.target {
+            signer = signer.to(&t.method, &t.url);
+        }
         if let Some(ring) = &self.keys {
             ring.publish(&signer.public_jwks());
         }

@@ -379,7 +379,7 @@ impl Suite {
                 None => format!("{}/{p}", url.trim_end_matches('/')),
             };
             targets.push(Arc::new(Target::new(
-                side.clone(),
+                Arc::new((**side).clone().sending_to(&endpoint)),
                 &endpoint,
                 self.hang_bound,
                 self.max_response_bytes,

@@ -13,13 +13,11 @@ use crate::{Duration, List, Pairs, Text};
 pub enum AuthScheme {
     /// A static `Authorization` header whose value the user configures at the provider.
     Authorization(AuthorizationAuth),
-    /// An HMAC signature of the request in a header.
-    Hmac(HmacAuth),
+    /// A signature of the request in a header, by a shared secret (HMAC) or the
+    /// provider's private key (Ed25519, ECDSA, RSA): one model for every such scheme.
+    Signature(SignatureAuth),
     /// A signed JWT in a header.
     Jwt(JwtAuth),
-    /// An Ed25519 signature of the request in a header, checked with the provider's public
-    /// key (Standard Webhooks' `v1a,`).
-    Ed25519(Ed25519Auth),
     /// A header that identifies the sender's account (not a secret), e.g. `x-client-id`.
     IdentifyingHeader(IdentifyingHeaderAuth),
 }
@@ -57,30 +55,34 @@ pub enum AuthorizationKind {
     Bearer,
 }
 
-/// An HMAC signature scheme, described as data so Stripe-, GitHub- or Svix-style
-/// signatures need no code.
+/// A signature of the request carried in a header, described as data: what is signed
+/// (an ordered template of pieces), by which algorithm, how the header lays out one or
+/// more signatures, where the signed timestamp is and how the key is written. Stripe-,
+/// GitHub-, Svix-, Twilio-, SendGrid- or Discord-style signatures need no code.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
-pub struct HmacAuth {
+pub struct SignatureAuth {
     /// Header carrying the signature(s).
     pub header: Text,
-    /// Hash function of the HMAC.
-    pub algorithm: HmacAlgorithm,
-    /// How the MAC is written in the header.
+    /// The signature algorithm; an HMAC's key is a shared secret, the others' a public
+    /// key.
+    pub algorithm: SignatureAlgorithm,
+    /// How a signature is written in the header.
     pub encoding: SignatureEncoding,
-    /// What is signed: a template over `{body}`, `{timestamp}` and `{header:NAME}`,
-    /// e.g. `"{body}"` or `"{timestamp}.{body}"`.
+    /// What is signed: a template over `{body}`, `{timestamp}`, `{header:NAME}`, `{url}`,
+    /// `{method}`, `{path}`, `{form}`, `{form:NAME}` and `{field:PATH}`, e.g. `"{body}"`
+    /// or `"{timestamp}.{body}"`.
     pub signed: Text,
     /// How the header value is split into signatures.
     pub format: SignatureFormat,
     /// Where the signed timestamp comes from, when the scheme has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<SignedTimestamp>,
-    /// How the secret is given to the receiver.
+    /// How the key (an HMAC secret or a public key) is written when given to the receiver.
     #[serde(default)]
-    pub secret: SecretFormat,
-    /// Secret rotation as the provider runs it.
+    pub key: SecretFormat,
+    /// Key rotation as the provider runs it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<Rotation>,
     /// The provider sends it but a receiver need not check it (GitHub's legacy SHA-1
@@ -92,82 +94,153 @@ pub struct HmacAuth {
     pub description: Option<Text>,
 }
 
-/// An Ed25519 signature scheme: laid out in its header as an HMAC is, but verified with
-/// the provider's public key instead of a shared secret.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A signature algorithm. Everything an algorithm means to the model lives here (its
+/// name, whether its key is secret, its signature's length); the runtime maps each to a
+/// primitive in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct Ed25519Auth {
-    /// Header carrying the signature(s).
-    pub header: Text,
-    /// How the 64-byte signature is written in the header.
-    pub encoding: SignatureEncoding,
-    /// What is signed: a template over `{body}`, `{timestamp}` and `{header:NAME}`.
-    pub signed: Text,
-    /// How the header value is split into signatures.
-    pub format: SignatureFormat,
-    /// Where the signed timestamp comes from, when the scheme has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<SignedTimestamp>,
-    /// How the 32-byte public key is written when given to the receiver.
-    #[serde(default)]
-    pub public_key: SecretFormat,
-    /// The provider sends it but a receiver need not check it: checked only when its
-    /// header is present.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub optional: bool,
-    /// What the receiver should know about it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<Text>,
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureAlgorithm {
+    /// HMAC-SHA-1 (legacy providers only).
+    HmacSha1,
+    /// HMAC-SHA-256.
+    HmacSha256,
+    /// HMAC-SHA-512.
+    HmacSha512,
+    /// Ed25519 (RFC 8032).
+    Ed25519,
+    /// ECDSA on P-256 with SHA-256, the signature as fixed-size `r || s` (as in JWS).
+    EcdsaP256Sha256,
+    /// ECDSA on P-256 with SHA-256, the signature DER-encoded (as OpenSSL writes it).
+    EcdsaP256Sha256Der,
+    /// ECDSA on P-384 with SHA-384, fixed-size `r || s`.
+    EcdsaP384Sha384,
+    /// ECDSA on P-384 with SHA-384, DER-encoded.
+    EcdsaP384Sha384Der,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RsaPkcs1Sha256,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RsaPkcs1Sha512,
+    /// RSASSA-PSS with SHA-256 (MGF1 SHA-256, 32-byte salt).
+    RsaPssSha256,
+    /// RSASSA-PSS with SHA-512 (MGF1 SHA-512, 64-byte salt).
+    RsaPssSha512,
 }
 
-/// The layout HMAC and Ed25519 schemes share: where the signature is, how it is written
-/// and what it covers.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SignatureLayout<'a> {
-    /// Header carrying the signature(s).
-    pub header: &'a str,
-    /// How a signature is written.
-    pub encoding: SignatureEncoding,
-    /// The signed template.
-    pub signed: &'a str,
-    /// How the header value is split into signatures.
-    pub format: &'a SignatureFormat,
-    /// The signed timestamp, when there is one.
-    pub timestamp: Option<&'a SignedTimestamp>,
-    /// The scheme is checked only when its header is present.
-    pub optional: bool,
-}
+impl SignatureAlgorithm {
+    /// Every algorithm, in declaration order.
+    pub const ALL: [SignatureAlgorithm; 12] = [
+        Self::HmacSha1,
+        Self::HmacSha256,
+        Self::HmacSha512,
+        Self::Ed25519,
+        Self::EcdsaP256Sha256,
+        Self::EcdsaP256Sha256Der,
+        Self::EcdsaP384Sha384,
+        Self::EcdsaP384Sha384Der,
+        Self::RsaPkcs1Sha256,
+        Self::RsaPkcs1Sha512,
+        Self::RsaPssSha256,
+        Self::RsaPssSha512,
+    ];
 
-impl HmacAuth {
-    /// Where the signature is and what it covers.
-    pub fn layout(&self) -> SignatureLayout<'_> {
-        SignatureLayout {
-            header: &self.header,
-            encoding: self.encoding,
-            signed: &self.signed,
-            format: &self.format,
-            timestamp: self.timestamp.as_ref(),
-            optional: self.optional,
+    /// The name a spec writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::HmacSha1 => "hmac-sha1",
+            Self::HmacSha256 => "hmac-sha256",
+            Self::HmacSha512 => "hmac-sha512",
+            Self::Ed25519 => "ed25519",
+            Self::EcdsaP256Sha256 => "ecdsa-p256-sha256",
+            Self::EcdsaP256Sha256Der => "ecdsa-p256-sha256-der",
+            Self::EcdsaP384Sha384 => "ecdsa-p384-sha384",
+            Self::EcdsaP384Sha384Der => "ecdsa-p384-sha384-der",
+            Self::RsaPkcs1Sha256 => "rsa-pkcs1-sha256",
+            Self::RsaPkcs1Sha512 => "rsa-pkcs1-sha512",
+            Self::RsaPssSha256 => "rsa-pss-sha256",
+            Self::RsaPssSha512 => "rsa-pss-sha512",
+        }
+    }
+
+    /// Whether the key is a secret both sides hold (an HMAC) rather than the provider's
+    /// public key.
+    pub fn is_secret(self) -> bool {
+        matches!(self, Self::HmacSha1 | Self::HmacSha256 | Self::HmacSha512)
+    }
+
+    /// What the receiver holds, as reports and docs name it.
+    pub fn key_noun(self) -> &'static str {
+        if self.is_secret() {
+            "HMAC secret"
+        } else {
+            "public key"
+        }
+    }
+
+    /// The signature's length in bytes when it is fixed, the longest one otherwise (DER
+    /// ECDSA, and RSA up to 4096-bit keys).
+    pub fn signature_len(self) -> SignatureLen {
+        match self {
+            Self::HmacSha1 => SignatureLen::Exactly(20),
+            Self::HmacSha256 => SignatureLen::Exactly(32),
+            Self::HmacSha512 => SignatureLen::Exactly(64),
+            Self::Ed25519 | Self::EcdsaP256Sha256 => SignatureLen::Exactly(64),
+            Self::EcdsaP384Sha384 => SignatureLen::Exactly(96),
+            Self::EcdsaP256Sha256Der => SignatureLen::AtMost(72),
+            Self::EcdsaP384Sha384Der => SignatureLen::AtMost(104),
+            Self::RsaPkcs1Sha256
+            | Self::RsaPkcs1Sha512
+            | Self::RsaPssSha256
+            | Self::RsaPssSha512 => SignatureLen::AtMost(512),
+        }
+    }
+
+    /// A human name for docs (`HMAC-SHA256`, `ECDSA P-256 / SHA-256 (DER)`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::HmacSha1 => "HMAC-SHA1",
+            Self::HmacSha256 => "HMAC-SHA256",
+            Self::HmacSha512 => "HMAC-SHA512",
+            Self::Ed25519 => "Ed25519",
+            Self::EcdsaP256Sha256 => "ECDSA P-256 / SHA-256 (r||s)",
+            Self::EcdsaP256Sha256Der => "ECDSA P-256 / SHA-256 (DER)",
+            Self::EcdsaP384Sha384 => "ECDSA P-384 / SHA-384 (r||s)",
+            Self::EcdsaP384Sha384Der => "ECDSA P-384 / SHA-384 (DER)",
+            Self::RsaPkcs1Sha256 => "RSA PKCS#1 v1.5 / SHA-256",
+            Self::RsaPkcs1Sha512 => "RSA PKCS#1 v1.5 / SHA-512",
+            Self::RsaPssSha256 => "RSA-PSS / SHA-256",
+            Self::RsaPssSha512 => "RSA-PSS / SHA-512",
         }
     }
 }
 
-impl Ed25519Auth {
-    /// Where the signature is and what it covers.
-    pub fn layout(&self) -> SignatureLayout<'_> {
-        SignatureLayout {
-            header: &self.header,
-            encoding: self.encoding,
-            signed: &self.signed,
-            format: &self.format,
-            timestamp: self.timestamp.as_ref(),
-            optional: self.optional,
+/// How long a signature of an algorithm is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureLen {
+    /// Always this many bytes.
+    Exactly(usize),
+    /// Up to this many bytes.
+    AtMost(usize),
+}
+
+impl SignatureLen {
+    /// Whether a decoded signature of `len` bytes can be one.
+    pub fn admits(self, len: usize) -> bool {
+        match self {
+            SignatureLen::Exactly(n) => len == n,
+            SignatureLen::AtMost(n) => len > 0 && len <= n,
+        }
+    }
+
+    /// The longest signature.
+    pub fn max(self) -> usize {
+        match self {
+            SignatureLen::Exactly(n) | SignatureLen::AtMost(n) => n,
         }
     }
 }
 
-/// One piece of an HMAC `signed` template, in order.
+/// One piece of a `signed` template, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignedPiece<'a> {
     /// Text signed as written.
@@ -178,14 +251,41 @@ pub enum SignedPiece<'a> {
     Timestamp,
     /// `{header:NAME}`: that header's value (`NAME` as written, not yet checked).
     Header(&'a str),
+    /// `{url}`: the full URL the provider called (scheme, host, path and query), as the
+    /// provider wrote it.
+    Url,
+    /// `{method}`: the request method, upper case.
+    Method,
+    /// `{path}`: the URL's path, without the query.
+    Path,
+    /// `{form}`: every parameter of a form body, sorted by name (then value), each
+    /// written as its name then its value with no separator (Twilio's scheme).
+    Form,
+    /// `{form:NAME}`: that form parameter's value (empty when absent).
+    FormParam(&'a str),
+    /// `{field:PATH}`: a JSON body's field at the dotted `PATH`, strings without quotes
+    /// and other values as JSON (empty when absent).
+    Field(&'a str),
     /// Any other `{...}`, by its inside.
     Unknown(&'a str),
     /// A `{` that is never closed, with everything from it on; always the last piece.
     Unclosed(&'a str),
 }
 
-/// A [`HmacAuth::signed`] template split into its pieces: the one reading of the template
-/// that validation and the signer share.
+impl SignedPiece<'_> {
+    /// Whether the piece reads the request line (method or URL), which a verifier must be
+    /// given.
+    pub fn needs_target(&self) -> bool {
+        matches!(self, Self::Url | Self::Method | Self::Path)
+    }
+}
+
+/// The placeholders a template may use, as a loader names them in errors.
+pub const SIGNED_PLACEHOLDERS: &str = "{body}, {timestamp}, {header:NAME}, {url}, {method}, \
+     {path}, {form}, {form:NAME}, {field:PATH}";
+
+/// A [`SignatureAuth::signed`] template split into its pieces: the one reading of the
+/// template that validation, the verifier and the signer share.
 pub fn signed_pieces(template: &str) -> Vec<SignedPiece<'_>> {
     let mut pieces = Vec::new();
     let mut rest = template;
@@ -197,13 +297,22 @@ pub fn signed_pieces(template: &str) -> Vec<SignedPiece<'_>> {
             pieces.push(SignedPiece::Unclosed(&rest[open..]));
             return pieces;
         };
-        pieces.push(match &rest[open + 1..close] {
-            "body" => SignedPiece::Body,
-            "timestamp" => SignedPiece::Timestamp,
-            inside => match inside.strip_prefix("header:") {
-                Some(name) if !name.is_empty() => SignedPiece::Header(name),
+        let inside = &rest[open + 1..close];
+        pieces.push(match inside.split_once(':') {
+            None => match inside {
+                "body" => SignedPiece::Body,
+                "timestamp" => SignedPiece::Timestamp,
+                "url" => SignedPiece::Url,
+                "method" => SignedPiece::Method,
+                "path" => SignedPiece::Path,
+                "form" => SignedPiece::Form,
                 _ => SignedPiece::Unknown(inside),
             },
+            Some((_, "")) => SignedPiece::Unknown(inside),
+            Some(("header", name)) => SignedPiece::Header(name),
+            Some(("form", name)) => SignedPiece::FormParam(name),
+            Some(("field", path)) => SignedPiece::Field(path),
+            Some(_) => SignedPiece::Unknown(inside),
         });
         rest = &rest[close + 1..];
     }
@@ -211,19 +320,6 @@ pub fn signed_pieces(template: &str) -> Vec<SignedPiece<'_>> {
         pieces.push(SignedPiece::Literal(rest));
     }
     pieces
-}
-
-/// Hash function of an HMAC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum HmacAlgorithm {
-    /// HMAC-SHA-256.
-    Sha256,
-    /// HMAC-SHA-512.
-    Sha512,
-    /// HMAC-SHA-1 (legacy providers only).
-    Sha1,
 }
 
 /// Text encoding of a signature.
@@ -366,6 +462,8 @@ pub enum SecretEncoding {
     /// The secret is hex of the key, in either case (Discord's public keys, Adyen's HMAC
     /// keys).
     Hex,
+    /// A PEM block (`-----BEGIN PUBLIC KEY-----` ...): the key is its DER (public keys).
+    Pem,
 }
 
 impl SecretEncoding {
@@ -385,6 +483,7 @@ impl SecretEncoding {
                 .decode(text)
                 .ok(),
             Self::Hex => hex::decode(text).ok(),
+            Self::Pem => pem_der(text),
         }
     }
 
@@ -397,6 +496,18 @@ impl SecretEncoding {
             Self::Base64 => STANDARD.encode(raw),
             Self::Base64url => URL_SAFE.encode(raw),
             Self::Hex => hex::encode(raw),
+            Self::Pem => {
+                let b64 = STANDARD.encode(raw);
+                let lines: Vec<&str> = b64
+                    .as_bytes()
+                    .chunks(64)
+                    .map(|c| std::str::from_utf8(c).unwrap_or_default())
+                    .collect();
+                format!(
+                    "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+                    lines.join("\n")
+                )
+            }
         }
     }
 
@@ -407,6 +518,7 @@ impl SecretEncoding {
             Self::Base64 => "base64 (standard alphabet, padding optional)",
             Self::Base64url => "URL-safe base64 (padding optional)",
             Self::Hex => "hex (either case)",
+            Self::Pem => "a PEM block",
         }
     }
 
@@ -419,8 +531,25 @@ impl SecretEncoding {
                 "it is URL-safe base64 (padded or not); its decoded bytes are the key"
             }
             Self::Hex => "it is hex (either case); its decoded bytes are the key",
+            Self::Pem => {
+                "it is a PEM block (`PUBLIC KEY`, or `RSA PUBLIC KEY` for RSA); its DER is the key"
+            }
         }
     }
+}
+
+/// The DER inside the first PEM block of `text` (any label; the verifier checks the key
+/// type). `None` without a complete block or with bad base64.
+fn pem_der(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let start = text.find("-----BEGIN ")?;
+    let after = &text[start + "-----BEGIN ".len()..];
+    let label_end = after.find("-----")?;
+    let label = &after[..label_end];
+    let body = &after[label_end + 5..];
+    let end = body.find(&format!("-----END {label}-----"))?;
+    let b64: String = body[..end].split_ascii_whitespace().collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
 }
 
 /// Secret rotation rules.
@@ -558,18 +687,16 @@ impl AuthScheme {
     pub fn headers(&self) -> Vec<&str> {
         match self {
             AuthScheme::Authorization(a) => vec![&a.header],
-            AuthScheme::Hmac(h) => h.layout().headers(),
-            AuthScheme::Ed25519(e) => e.layout().headers(),
+            AuthScheme::Signature(s) => s.headers(),
             AuthScheme::Jwt(j) => vec![&j.header],
             AuthScheme::IdentifyingHeader(i) => vec![&i.header],
         }
     }
 
-    /// The signature layout, for an HMAC or Ed25519 scheme.
-    pub fn layout(&self) -> Option<SignatureLayout<'_>> {
+    /// The signature scheme, when this is one.
+    pub fn as_signature(&self) -> Option<&SignatureAuth> {
         match self {
-            AuthScheme::Hmac(h) => Some(h.layout()),
-            AuthScheme::Ed25519(e) => Some(e.layout()),
+            AuthScheme::Signature(s) => Some(s),
             _ => None,
         }
     }
@@ -577,7 +704,7 @@ impl AuthScheme {
     /// Whether a receiver may skip the scheme when its header is absent (an optional
     /// signature scheme).
     pub fn is_optional(&self) -> bool {
-        self.layout().is_some_and(|l| l.optional)
+        self.as_signature().is_some_and(|s| s.optional)
     }
 
     /// The JWT scheme, when this is one.
@@ -589,14 +716,21 @@ impl AuthScheme {
     }
 }
 
-impl<'a> SignatureLayout<'a> {
+impl SignatureAuth {
     /// The signature header, then the timestamp header when it has its own.
-    pub fn headers(&self) -> Vec<&'a str> {
-        let mut out = vec![self.header];
-        if let Some(t) = self.timestamp.and_then(|t| t.header.as_deref()) {
+    pub fn headers(&self) -> Vec<&str> {
+        let mut out = vec![&*self.header];
+        if let Some(t) = self.timestamp.as_ref().and_then(|t| t.header.as_deref()) {
             out.push(t);
         }
         out
+    }
+
+    /// Whether the signed template reads the request's method or URL.
+    pub fn signs_target(&self) -> bool {
+        signed_pieces(&self.signed)
+            .iter()
+            .any(SignedPiece::needs_target)
     }
 }
 

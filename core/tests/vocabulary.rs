@@ -4,14 +4,15 @@
 use std::borrow::Cow::Borrowed as B;
 
 use hookspec_core::{
-    AuthScheme, Duration, HmacAlgorithm, HmacAuth, Pairs, Routing, SecretEncoding, SecretFormat,
-    SignatureEncoding, SignatureFormat, SignedPiece, SignedTimestamp, Success, ToleranceWindow,
+    AuthScheme, Duration, Pairs, Routing, SecretEncoding, SecretFormat, SignatureAlgorithm,
+    SignatureAuth, SignatureEncoding, SignatureFormat, SignatureLen, SignedPiece, SignedTimestamp,
+    Success, ToleranceWindow,
 };
 
 /// A scheme written as a constant, as generated modules do.
-const STRIPE_LIKE: AuthScheme = AuthScheme::Hmac(HmacAuth {
+const STRIPE_LIKE: AuthScheme = AuthScheme::Signature(SignatureAuth {
     header: B("Signature"),
-    algorithm: HmacAlgorithm::Sha256,
+    algorithm: SignatureAlgorithm::HmacSha256,
     encoding: SignatureEncoding::HexLower,
     signed: B("{timestamp}.{body}"),
     format: SignatureFormat {
@@ -25,7 +26,7 @@ const STRIPE_LIKE: AuthScheme = AuthScheme::Hmac(HmacAuth {
         tolerance: Duration::from_secs(300),
         window: ToleranceWindow::BothWays,
     }),
-    secret: SecretFormat {
+    key: SecretFormat {
         encoding: SecretEncoding::Base64,
         strip_prefix: Some(B("whsec_")),
     },
@@ -37,14 +38,14 @@ const STRIPE_LIKE: AuthScheme = AuthScheme::Hmac(HmacAuth {
 #[test]
 fn a_constant_equals_the_same_scheme_read_from_json() {
     let read: AuthScheme = serde_json::from_value(serde_json::json!({
-        "hmac": {
+        "signature": {
             "header": "Signature",
-            "algorithm": "sha256",
+            "algorithm": "hmac-sha256",
             "encoding": "hex-lower",
             "signed": "{timestamp}.{body}",
             "format": {"separator": ",", "label_separator": "=", "scheme": "v1"},
             "timestamp": {"header": "Signature-Timestamp", "tolerance": "5m"},
-            "secret": {"encoding": "base64", "strip_prefix": "whsec_"}
+            "key": {"encoding": "base64", "strip_prefix": "whsec_"}
         }
     }))
     .unwrap();
@@ -54,24 +55,21 @@ fn a_constant_equals_the_same_scheme_read_from_json() {
 
 #[test]
 fn secrets_lose_their_prefix_and_are_decoded() {
-    let AuthScheme::Hmac(h) = STRIPE_LIKE else {
+    let AuthScheme::Signature(h) = STRIPE_LIKE else {
         unreachable!()
     };
-    assert_eq!(h.secret.strip("whsec_c2VjcmV0"), "c2VjcmV0");
-    assert_eq!(
-        h.secret.key("whsec_c2VjcmV0").as_deref(),
-        Some(&b"secret"[..])
-    );
+    assert_eq!(h.key.strip("whsec_c2VjcmV0"), "c2VjcmV0");
+    assert_eq!(h.key.key("whsec_c2VjcmV0").as_deref(), Some(&b"secret"[..]));
     // Without the prefix the whole text is the encoded key; a non-base64 one has no key.
-    assert_eq!(h.secret.key("c2VjcmV0").as_deref(), Some(&b"secret"[..]));
-    assert_eq!(h.secret.key("whsec_not base64!"), None);
+    assert_eq!(h.key.key("c2VjcmV0").as_deref(), Some(&b"secret"[..]));
+    assert_eq!(h.key.key("whsec_not base64!"), None);
     let plain = SecretFormat::default();
     assert_eq!(plain.key("whsec_x").as_deref(), Some(&b"whsec_x"[..]));
 }
 
 #[test]
 fn signed_templates_split_into_their_pieces() {
-    let AuthScheme::Hmac(h) = STRIPE_LIKE else {
+    let AuthScheme::Signature(h) = STRIPE_LIKE else {
         unreachable!()
     };
     assert_eq!(
@@ -90,6 +88,61 @@ fn signed_templates_split_into_their_pieces() {
             SignedPiece::Unknown("nonce"),
             SignedPiece::Unclosed("{body"),
         ]
+    );
+    assert_eq!(
+        hookspec_core::signed_pieces(
+            "{url}{form}|{method} {path}|{form:To}{field:a.b}{x:y}{form:}"
+        ),
+        [
+            SignedPiece::Url,
+            SignedPiece::Form,
+            SignedPiece::Literal("|"),
+            SignedPiece::Method,
+            SignedPiece::Literal(" "),
+            SignedPiece::Path,
+            SignedPiece::Literal("|"),
+            SignedPiece::FormParam("To"),
+            SignedPiece::Field("a.b"),
+            SignedPiece::Unknown("x:y"),
+            SignedPiece::Unknown("form:"),
+        ]
+    );
+}
+
+#[test]
+fn algorithms_name_themselves_and_their_signatures() {
+    for a in SignatureAlgorithm::ALL {
+        let json = serde_json::to_value(a).unwrap();
+        assert_eq!(json, a.name(), "the spec spelling is the name");
+        let back: SignatureAlgorithm = serde_json::from_value(json).unwrap();
+        assert_eq!(back, a);
+    }
+    assert!(SignatureAlgorithm::HmacSha1.is_secret());
+    assert!(!SignatureAlgorithm::Ed25519.is_secret());
+    let fixed = SignatureAlgorithm::EcdsaP256Sha256.signature_len();
+    assert!(fixed.admits(64) && !fixed.admits(63) && !fixed.admits(72));
+    let der = SignatureAlgorithm::EcdsaP256Sha256Der.signature_len();
+    assert_eq!(der, SignatureLen::AtMost(72));
+    assert!(der.admits(70) && der.admits(72) && !der.admits(73) && !der.admits(0));
+}
+
+#[test]
+fn public_keys_may_be_pem_blocks() {
+    let pem = SecretEncoding::Pem.encode(b"\x30\x03\x02\x01\x05");
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
+    assert_eq!(
+        SecretEncoding::Pem.decode(&pem).as_deref(),
+        Some(&b"\x30\x03\x02\x01\x05"[..])
+    );
+    // Any label, surrounding text and line breaks; a block with no end has no key.
+    let rsa = "x\n-----BEGIN RSA PUBLIC KEY-----\nMAMCAQU=\n-----END RSA PUBLIC KEY-----\n";
+    assert_eq!(
+        SecretEncoding::Pem.decode(rsa).as_deref(),
+        Some(&b"\x30\x03\x02\x01\x05"[..])
+    );
+    assert_eq!(
+        SecretEncoding::Pem.decode("-----BEGIN PUBLIC KEY-----\nMAMCAQU=\n"),
+        None
     );
 }
 

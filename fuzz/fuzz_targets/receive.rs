@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use hookspec::runtime::verify::Request;
+use hookspec::runtime::verify::{Request, Target};
 use hookspec_fuzz::{
     header_lines, now, receiver_credentials, runtime, spec, split, with_provider, Defaults,
 };
@@ -92,6 +92,11 @@ fuzz_target!(|data: &[u8]| {
         headers: &headers,
         body: input.body,
         peer: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        // Where the signer says it sends, for schemes that sign the URL.
+        target: Some(Target {
+            method: &side.signer.target().method,
+            url: &side.signer.target().url,
+        }),
     };
     let config = if forging {
         &side.held_back

@@ -41,6 +41,7 @@ fn verify(c: &mut Criterion) {
         headers: &headers,
         body: &body,
         peer: None,
+        target: None,
     };
     // Warm the key cache (the static source answers at once).
     common::ready(verifier.verify(&request, now)).expect("valid");
@@ -75,6 +76,7 @@ fn verify(c: &mut Criterion) {
         headers: &headers,
         body: &body,
         peer: None,
+        target: None,
     };
     let secret = creds.shared.hmac_secrets[0].clone();
     // The tag the header carries, decoded once: the baseline is HMAC's own constant-time

@@ -46,6 +46,7 @@ fn main() {
         headers: &headers,
         body: &body,
         peer: None,
+        target: None,
     };
     common::ready(verifier.verify(&request, now)).expect("valid");
     // The raw ES256 inputs, decoded once outside the loop.

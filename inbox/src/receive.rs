@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use hookspec_runtime::axum::{answer, delivery_span, finish, read_request};
-use hookspec_runtime::{admit, verify, Admission, Config, Provider};
+use hookspec_runtime::{admit, Admission, Config, Provider};
 use tracing::Instrument;
 
 use crate::store::{kept_headers, NewDelivery, Put, Store, StoreError};
@@ -54,15 +54,11 @@ async fn deliver_in_span<P: Provider, S: Store>(
     request: Request,
     span: tracing::Span,
 ) -> Response {
-    let (parts, body, peer) = match read_request(request, shared.config.body_limit()).await {
+    let read = match read_request(request, &shared.config).await {
         Ok(read) => read,
         Err((status, outcome)) => return finish(&span, status, outcome),
     };
-    let request = verify::Request {
-        headers: &parts.headers,
-        body: &body,
-        peer,
-    };
+    let request = read.verify_request();
     // Signature timestamps are checked against the wall clock, as the provider's clock
     // wrote them; the store's clock (which a test may have moved) dates the delivery.
     let delivery = match admit(
@@ -82,9 +78,9 @@ async fn deliver_in_span<P: Provider, S: Store>(
         provider: delivery.provider.to_owned(),
         event: delivery.event.to_owned(),
         idempotency_key: delivery.idempotency_key,
-        headers: kept_headers(&parts.headers),
-        body: body.to_vec(),
-        peer,
+        headers: kept_headers(&read.parts.headers),
+        body: read.body.to_vec(),
+        peer: read.peer,
         received_at: shared.inbox.store.now(),
     };
     let inbox = &shared.inbox;

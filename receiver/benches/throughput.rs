@@ -152,6 +152,7 @@ async fn bare(State(verifier): State<Verifier>, request: axum::extract::Request)
         headers: &parts.headers,
         body: &body,
         peer,
+        target: None,
     };
     match verifier.verify(&request, SystemTime::now()).await {
         Ok(()) => StatusCode::OK,

@@ -52,15 +52,11 @@ async fn deliver_in_span<P: Provider, R: Receiver<P>>(
     request: Request,
     span: tracing::Span,
 ) -> Response {
-    let (parts, body, peer) = match read_request(request, shared.config.body_limit()).await {
+    let read = match read_request(request, &shared.config).await {
         Ok(read) => read,
         Err((status, outcome)) => return finish(&span, status, outcome),
     };
-    let request = verify::Request {
-        headers: &parts.headers,
-        body: &body,
-        peer,
-    };
+    let request = read.verify_request();
     let receipt = receive(
         &shared.provider,
         &shared.receiver,
@@ -85,27 +81,58 @@ pub fn delivery_span(provider: &'static str) -> tracing::Span {
     )
 }
 
-/// Reads a request for the receiving pipeline: its parts, its body under `limit`, and the
-/// peer address from axum's `ConnectInfo`. An unreadable or oversized body is answered
-/// (400, 413) here.
+/// A request read for the receiving pipeline: its parts, its body, the socket's peer
+/// address, and the URL the provider called when a scheme signs it.
+#[derive(Debug)]
+pub struct ReadRequest {
+    /// Method, URI, headers and extensions.
+    pub parts: axum::http::request::Parts,
+    /// The body, read under the limit.
+    pub body: axum::body::Bytes,
+    /// The peer address from axum's `ConnectInfo`, when the server records it.
+    pub peer: Option<IpAddr>,
+    url: Option<String>,
+}
+
+impl ReadRequest {
+    /// The delivery as the verifier reads it.
+    pub fn verify_request(&self) -> verify::Request<'_> {
+        let request = verify::Request::new(&self.parts.headers, &self.body).peer(self.peer);
+        match &self.url {
+            Some(url) => request.target(self.parts.method.as_str(), url),
+            None => request,
+        }
+    }
+}
+
+/// Reads a request for the receiving pipeline under `config`'s body limit; the status and
+/// outcome to answer when the body is too large or unreadable.
 pub async fn read_request(
     request: Request,
-    limit: usize,
-) -> Result<
-    (
-        axum::http::request::Parts,
-        axum::body::Bytes,
-        Option<IpAddr>,
-    ),
-    (StatusCode, &'static str),
-> {
+    config: &Config,
+) -> Result<ReadRequest, (StatusCode, &'static str)> {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
     let (parts, body) = request.into_parts();
-    match read_body(body, limit).await {
-        Ok(bytes) => Ok((parts, bytes, peer)),
+    // Only schemes that sign the URL pay for rebuilding it; a nested router sees its URI
+    // without the prefix, so the original one is read.
+    let url = config.verifier().needs_target().then(|| {
+        let uri = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(&parts.uri, |o| &o.0);
+        let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
+        verify::public_url(config.public_origin(), &parts.headers, path_and_query)
+    });
+    match read_body(body, config.body_limit()).await {
+        Ok(body) => Ok(ReadRequest {
+            parts,
+            body,
+            peer,
+            url,
+        }),
         Err(BodyError::TooLarge) => Err((StatusCode::PAYLOAD_TOO_LARGE, "too_large")),
         Err(BodyError::Unreadable) => Err((StatusCode::BAD_REQUEST, "body_unreadable")),
     }

@@ -170,6 +170,7 @@ pub struct Config {
     verifier: Verifier,
     body_limit: usize,
     handler_timeout: Duration,
+    public_origin: Option<String>,
 }
 
 /// Bodies above this are refused with 413 unless the limit is changed. Aggregator
@@ -186,7 +187,22 @@ impl Config {
             verifier: Verifier::new(provider.auth(), delivery, credentials)?,
             body_limit: DEFAULT_BODY_LIMIT,
             handler_timeout: delivery.timeout.get() * 4 / 5,
+            public_origin: None,
         })
+    }
+
+    /// The scheme and host the provider was given for this receiver
+    /// (`https://hooks.example.com`), for schemes that sign the URL the provider called:
+    /// behind a proxy or TLS terminator the server sees another one. Without it the URL is
+    /// `http://` and the `Host` header.
+    pub fn with_public_origin(mut self, origin: impl Into<String>) -> Self {
+        self.public_origin = Some(origin.into());
+        self
+    }
+
+    /// The public origin, when set.
+    pub fn public_origin(&self) -> Option<&str> {
+        self.public_origin.as_deref()
     }
 
     /// Refuse bodies longer than `bytes` with 413.
@@ -513,11 +529,7 @@ mod tests {
             (Some("application/jsonx"), false),
         ] {
             let headers = with_content_type(sent);
-            let request = Request {
-                headers: &headers,
-                body: b"{}",
-                peer: None,
-            };
+            let request = Request::new(&headers, b"{}");
             assert_eq!(
                 media_type_matches(&request, rules.media_type()),
                 accepted,

@@ -11,12 +11,15 @@
 mod attack;
 mod keys;
 pub mod message_signatures;
+mod private_key;
 mod sign;
 mod vectors;
 
 pub use attack::Attack;
 pub use keys::{ed25519_seed_from_text, jwk_thumbprint, public_jwk, test_signing_key};
-pub use sign::{AuthorizationValue, Credentials, SignedRequest, Signer, SigningCredentials};
+pub use sign::{
+    AuthorizationValue, Credentials, SignedRequest, Signer, SigningCredentials, Target,
+};
 pub use vectors::{test_vectors, VECTOR_CLOCK};
 
 #[doc(no_inline)]

@@ -8,10 +8,9 @@ use hmac::{Hmac, Mac};
 use hookspec_codegen::check::infer_event;
 use hookspec_codegen::model::header_ref;
 use hookspec_codegen::model::{
-    signed_pieces, AuthScheme, AuthorizationKind, Generate, HmacAlgorithm, HmacAuth, JwtAuth,
-    ProviderSpec, SecretFormat, SignatureEncoding, SignatureLayout, SignedPiece,
+    signed_pieces, AuthScheme, AuthorizationKind, Generate, JwtAuth, ProviderSpec, SecretFormat,
+    SignatureAlgorithm, SignatureAuth, SignatureEncoding, SignedPiece,
 };
-use ring::signature::{Ed25519KeyPair, KeyPair as _};
 
 /// The header value that names an event no spec has.
 pub const UNKNOWN_EVENT: &str = "hookspec_unknown_event";
@@ -21,6 +20,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::attack::Attack;
 use crate::keys::{public_jwk, test_signing_key};
+use crate::private_key::PrivateKey;
 
 pub use hookspec_core::{AuthorizationValue, Credentials};
 
@@ -31,9 +31,9 @@ pub struct SigningCredentials {
     pub jwt_key: Option<SigningKey>,
     /// The key id the JWT names.
     pub kid: String,
-    /// The seed of the Ed25519 signing key (Ed25519 schemes); its public key goes to the
-    /// receiver in `shared.public_keys`.
-    pub ed25519_seed: Option<[u8; 32]>,
+    /// The seed of the provider's private key (public-key signature schemes: Ed25519,
+    /// ECDSA, RSA); its public key goes to the receiver in `shared.public_keys`.
+    pub signing_seed: Option<[u8; 32]>,
     /// What the provider shares with the receiver: HMAC secrets as the receiver configures
     /// them (prefix and encoding included; one signature entry per secret, as during a
     /// rotation), the `Authorization` value it sends (the first) and its identifying
@@ -46,7 +46,7 @@ impl std::fmt::Debug for SigningCredentials {
         f.debug_struct("SigningCredentials")
             .field("jwt_key", &self.jwt_key.is_some())
             .field("kid", &self.kid)
-            .field("ed25519_seed", &self.ed25519_seed.is_some())
+            .field("signing_seed", &self.signing_seed.is_some())
             .field("shared", &self.shared)
             .finish()
     }
@@ -66,7 +66,7 @@ impl SigningCredentials {
                 kid: format!("hookspec-test-{name}-1"),
                 jwt_label: format!("{name} jwt"),
                 hmac_secret: format!("hookspec test secret for {name} #1"),
-                ed25519_label: format!("hookspec test ed25519 key: {name}"),
+                signing_label: format!("hookspec test ed25519 key: {name}"),
                 user: "hookspec-test".into(),
                 password: "hookspec test password".into(),
                 token: "hookspec-test-token".into(),
@@ -90,7 +90,7 @@ impl SigningCredentials {
                 kid: format!("{name}-{}", word("kid")),
                 jwt_label: format!("{label}: {name} jwt"),
                 hmac_secret: word("hmac secret"),
-                ed25519_label: format!("{label}: {name} ed25519"),
+                signing_label: format!("{label}: {name} ed25519"),
                 user: word("user"),
                 password: word("password"),
                 token: word("token"),
@@ -103,23 +103,22 @@ impl SigningCredentials {
         let mut creds = SigningCredentials {
             jwt_key: None,
             kid: t.kid.clone(),
-            ed25519_seed: None,
+            signing_seed: None,
             shared: Credentials::default(),
         };
         for scheme in &provider.auth {
             match scheme {
                 AuthScheme::Jwt(_) => creds.jwt_key = Some(test_signing_key(&t.jwt_label)),
-                AuthScheme::Hmac(h) => {
-                    creds.shared.hmac_secrets =
-                        vec![test_secret(&h.secret, t.hmac_secret.as_bytes())]
+                AuthScheme::Signature(h) if h.algorithm.is_secret() => {
+                    creds.shared.hmac_secrets = vec![test_secret(&h.key, t.hmac_secret.as_bytes())]
                 }
-                AuthScheme::Ed25519(e) => {
-                    let seed: [u8; 32] = Sha256::digest(&t.ed25519_label).into();
-                    creds.ed25519_seed = Some(seed);
-                    creds.shared.public_keys = vec![test_secret(
-                        &e.public_key,
-                        ed25519_pair(&seed).public_key().as_ref(),
-                    )];
+                AuthScheme::Signature(h) => {
+                    // The label keeps its old wording so Ed25519 test keys stay the same.
+                    let seed: [u8; 32] = Sha256::digest(&t.signing_label).into();
+                    creds.signing_seed = Some(seed);
+                    if let Some(key) = PrivateKey::new(h.algorithm, &seed) {
+                        creds.shared.public_keys = vec![key.public_key(&h.key)];
+                    }
                 }
                 AuthScheme::Authorization(a) => {
                     creds.shared.authorization =
@@ -146,7 +145,7 @@ struct Texts {
     kid: String,
     jwt_label: String,
     hmac_secret: String,
-    ed25519_label: String,
+    signing_label: String,
     user: String,
     password: String,
     token: String,
@@ -159,15 +158,15 @@ impl SigningCredentials {
     /// encoding expected.
     pub fn check(&self, spec: &ProviderSpec) -> Result<(), String> {
         for scheme in &spec.auth {
-            let (what, format, given) = match scheme {
-                AuthScheme::Hmac(h) => ("HMAC secret", &h.secret, &self.shared.hmac_secrets),
-                AuthScheme::Ed25519(e) => (
-                    "Ed25519 public key",
-                    &e.public_key,
-                    &self.shared.public_keys,
-                ),
-                _ => continue,
+            let Some(h) = scheme.as_signature() else {
+                continue;
             };
+            let given = if h.algorithm.is_secret() {
+                &self.shared.hmac_secrets
+            } else {
+                &self.shared.public_keys
+            };
+            let (what, format) = (h.algorithm.key_noun(), &h.key);
             for (i, secret) in given.iter().enumerate() {
                 if format.key(secret).is_none() {
                     return Err(format!(
@@ -187,12 +186,6 @@ pub(crate) fn test_secret(format: &SecretFormat, raw: &[u8]) -> String {
     format.write(raw)
 }
 
-/// The Ed25519 key pair of a seed.
-fn ed25519_pair(seed: &[u8; 32]) -> Ed25519KeyPair {
-    // Any 32 bytes are a valid seed.
-    Ed25519KeyPair::from_seed_unchecked(seed).expect("a 32-byte seed is always valid")
-}
-
 /// A delivery to send: headers (without `Content-Type`) and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedRequest {
@@ -209,6 +202,26 @@ pub struct Signer<'s> {
     spec: &'s ProviderSpec,
     credentials: SigningCredentials,
     ids: IdSource,
+    target: Target,
+}
+
+/// The request line a signature over the URL or method covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The method, upper case.
+    pub method: String,
+    /// The full URL the delivery is sent to.
+    pub url: String,
+}
+
+impl Target {
+    /// Where a signer sends when not told: `POST https://receiver.example/webhooks/<provider>`.
+    pub fn default_for(provider: &str) -> Self {
+        Target {
+            method: "POST".into(),
+            url: format!("https://receiver.example/webhooks/{provider}"),
+        }
+    }
 }
 
 /// Where generated ids come from: the system's random generator, or (for files that must
@@ -254,7 +267,7 @@ struct Tweak {
     iat_offset: i64,
     omit_iat: bool,
     hmac_secrets: Option<Vec<String>>,
-    ed25519_seed: Option<[u8; 32]>,
+    signing_seed: Option<[u8; 32]>,
     hmac_label: Option<String>,
     truncate: bool,
     authorization: Option<AuthorizationValue>,
@@ -269,7 +282,24 @@ impl<'s> Signer<'s> {
             spec,
             credentials,
             ids: IdSource::Random,
+            target: Target::default_for(&spec.provider),
         }
+    }
+
+    /// The same signer sending as `method` to `url` (what a scheme over the URL signs).
+    pub fn to(self, method: &str, url: &str) -> Self {
+        Signer {
+            target: Target {
+                method: method.to_owned(),
+                url: url.to_owned(),
+            },
+            ..self
+        }
+    }
+
+    /// Where it sends.
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// The same signer with generated ids (UUIDs, tokens) derived from `label` and a
@@ -330,12 +360,14 @@ impl<'s> Signer<'s> {
     /// signature encoding, the first shared secret): what a receiver holding the secret
     /// puts in a `{hmac:…}` handshake answer. `None` without an HMAC scheme or secret.
     pub fn hmac_of(&self, value: &[u8]) -> Option<String> {
-        let scheme = self.spec.auth.iter().find_map(|s| match s {
-            AuthScheme::Hmac(h) => Some(h),
-            _ => None,
-        })?;
+        let scheme = self
+            .spec
+            .auth
+            .iter()
+            .filter_map(AuthScheme::as_signature)
+            .find(|s| s.algorithm.is_secret())?;
         let secret = self.credentials.shared.hmac_secrets.first()?;
-        let key = secret_key(scheme, secret);
+        let key = secret_key(&scheme.key, secret);
         Some(encode(scheme.encoding, &mac(scheme.algorithm, &key, value)))
     }
 
@@ -377,18 +409,19 @@ impl<'s> Signer<'s> {
             _ => None,
         });
         // The first required signature scheme the signer can sign.
-        let signature = self.spec.auth.iter().find_map(|s| match s {
-            AuthScheme::Hmac(h)
-                if !h.optional && !self.credentials.shared.hmac_secrets.is_empty() =>
-            {
-                Some((h.layout(), s))
-            }
-            AuthScheme::Ed25519(e) if !e.optional && self.credentials.ed25519_seed.is_some() => {
-                Some((e.layout(), s))
-            }
-            _ => None,
-        });
-        let layout = signature.map(|(layout, _)| layout);
+        let layout = self
+            .spec
+            .auth
+            .iter()
+            .filter_map(AuthScheme::as_signature)
+            .find(|h| {
+                !h.optional
+                    && if h.algorithm.is_secret() {
+                        !self.credentials.shared.hmac_secrets.is_empty()
+                    } else {
+                        self.credentials.signing_seed.is_some()
+                    }
+            });
         let authorization = self.credentials.shared.authorization.first().filter(|_| {
             self.spec
                 .auth
@@ -401,7 +434,7 @@ impl<'s> Signer<'s> {
                 .iter()
                 .any(|s| matches!(s, AuthScheme::IdentifyingHeader(_)))
         });
-        let signed_timestamp = layout.and_then(|l| l.timestamp);
+        let signed_timestamp = layout.and_then(|l| l.timestamp.as_ref());
         let labelled =
             layout.filter(|l| l.format.scheme.is_some() && l.format.label_separator.is_some());
         let mut tweak = Tweak::default();
@@ -416,15 +449,18 @@ impl<'s> Signer<'s> {
                 jwt?;
                 tweak.jwt_key = Some(test_signing_key(&format!("{name} wrong jwt")));
             }
-            Attack::WrongSecret => match signature?.1 {
-                AuthScheme::Hmac(h) => {
-                    tweak.hmac_secrets =
-                        Some(vec![test_secret(&h.secret, b"hookspec wrong secret")]);
+            Attack::WrongSecret => {
+                let h = layout?;
+                if h.algorithm.is_secret() {
+                    tweak.hmac_secrets = Some(vec![test_secret(&h.key, b"hookspec wrong secret")]);
+                } else {
+                    // Another key of the same kind (the first byte's parity picks the
+                    // other RSA test key).
+                    let mut seed = self.credentials.signing_seed?;
+                    seed[0] ^= 1;
+                    tweak.signing_seed = Some(seed);
                 }
-                _ => {
-                    tweak.ed25519_seed = Some(Sha256::digest(b"hookspec wrong ed25519 key").into());
-                }
-            },
+            }
             Attack::WrongCredentials => {
                 tweak.authorization = Some(match authorization? {
                     AuthorizationValue::Basic { user, .. } => AuthorizationValue::Basic {
@@ -441,7 +477,14 @@ impl<'s> Signer<'s> {
                 tweak.client_id = Some("hookspec-unknown-client".into());
             }
             Attack::TamperedBody => {
-                let signs_body = layout.is_some_and(|l| l.signed.contains("{body}"));
+                let signs_body = layout.is_some_and(|l| {
+                    signed_pieces(&l.signed).iter().any(|p| {
+                        matches!(
+                            p,
+                            SignedPiece::Body | SignedPiece::Form | SignedPiece::Field(_)
+                        )
+                    })
+                });
                 if jwt.is_none() && !signs_body {
                     return None;
                 }
@@ -598,34 +641,36 @@ impl<'s> Signer<'s> {
                     let token = jwt_token(j, key, kid, tweak.alg, iat, body, tweak.truncate);
                     set(&mut out, &j.header, token);
                 }
-                AuthScheme::Hmac(h) => {
-                    let secrets = tweak
-                        .hmac_secrets
-                        .as_ref()
-                        .unwrap_or(&creds.shared.hmac_secrets);
-                    if secrets.is_empty() {
+                AuthScheme::Signature(h) => {
+                    let keys: Vec<Key> = if h.algorithm.is_secret() {
+                        tweak
+                            .hmac_secrets
+                            .as_ref()
+                            .unwrap_or(&creds.shared.hmac_secrets)
+                            .iter()
+                            .map(|s| Key::Hmac(h.algorithm, secret_key(&h.key, s)))
+                            .collect()
+                    } else {
+                        tweak
+                            .signing_seed
+                            .or(creds.signing_seed)
+                            .and_then(|seed| PrivateKey::new(h.algorithm, &seed))
+                            .map(|k| Key::Private(h.algorithm, Box::new(k)))
+                            .into_iter()
+                            .collect()
+                    };
+                    if keys.is_empty() {
                         continue;
                     }
-                    let keys: Vec<Key> = secrets
-                        .iter()
-                        .map(|s| Key::Hmac(h.algorithm, secret_key(h, s)))
-                        .collect();
-                    let layout = h.layout();
                     let label = tweak.hmac_label.as_deref().or(h.format.scheme.as_deref());
                     let time = given_time(h.timestamp.as_ref().and_then(|t| t.header.as_deref()))
                         .unwrap_or(now_secs);
-                    signature_headers(&mut out, &layout, &keys, label, time, body, tweak.truncate);
-                }
-                AuthScheme::Ed25519(e) => {
-                    let Some(seed) = tweak.ed25519_seed.or(creds.ed25519_seed) else {
-                        continue;
+                    let request = Signed {
+                        body,
+                        target: &self.target,
+                        truncate: tweak.truncate,
                     };
-                    let layout = e.layout();
-                    let label = tweak.hmac_label.as_deref().or(e.format.scheme.as_deref());
-                    let time = given_time(e.timestamp.as_ref().and_then(|t| t.header.as_deref()))
-                        .unwrap_or(now_secs);
-                    let keys = [Key::Ed25519(ed25519_pair(&seed))];
-                    signature_headers(&mut out, &layout, &keys, label, time, body, tweak.truncate);
+                    signature_headers(&mut out, h, &keys, label, time, &request);
                 }
             }
         }
@@ -741,17 +786,24 @@ fn jwt_token(
 
 /// A key a signature header is made with.
 enum Key {
-    Hmac(HmacAlgorithm, Vec<u8>),
-    Ed25519(Ed25519KeyPair),
+    Hmac(SignatureAlgorithm, Vec<u8>),
+    Private(SignatureAlgorithm, Box<PrivateKey>),
 }
 
 impl Key {
     fn sign(&self, message: &[u8]) -> Vec<u8> {
         match self {
             Key::Hmac(algorithm, key) => mac(*algorithm, key, message),
-            Key::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
+            Key::Private(algorithm, key) => key.sign(*algorithm, message),
         }
     }
+}
+
+/// What a signature covers beyond headers: the body and the request line.
+struct Signed<'a> {
+    body: &'a [u8],
+    target: &'a Target,
+    truncate: bool,
 }
 
 /// A signature header: one entry per key, plus the timestamp where the scheme has one.
@@ -759,16 +811,15 @@ impl Key {
 /// gets the new entries appended.
 fn signature_headers(
     out: &mut Vec<(String, String)>,
-    scheme: &SignatureLayout<'_>,
+    scheme: &SignatureAuth,
     keys: &[Key],
     label: Option<&str>,
     now_secs: i64,
-    body: &[u8],
-    truncate: bool,
+    request: &Signed<'_>,
 ) {
     let timestamp = now_secs.to_string();
     let mut entries = Vec::new();
-    if let Some(ts) = scheme.timestamp {
+    if let Some(ts) = &scheme.timestamp {
         match (&ts.header, &ts.label) {
             (Some(name), _) => set(out, name, timestamp.clone()),
             (None, Some(l)) => entries.push(format!(
@@ -778,10 +829,10 @@ fn signature_headers(
             (None, None) => {}
         }
     }
-    let message = render(scheme.signed, body, &timestamp, out);
+    let message = render(&scheme.signed, request, &timestamp, out);
     for key in keys {
         let mut signature = encode(scheme.encoding, &key.sign(&message));
-        if truncate {
+        if request.truncate {
             signature.truncate(signature.len() / 2);
         }
         entries.push(match (label, &scheme.format.label_separator) {
@@ -796,12 +847,12 @@ fn signature_headers(
     let mut joined = entries.join(separator);
     if let Some((_, earlier)) = out
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(scheme.header))
+        .find(|(n, _)| n.eq_ignore_ascii_case(&scheme.header))
         .filter(|_| !separator.is_empty())
     {
         joined = format!("{earlier}{separator}{joined}");
     }
-    set(out, scheme.header, joined);
+    set(out, &scheme.header, joined);
 }
 
 /// A fresh value for a generated header.
@@ -840,8 +891,16 @@ fn generate(how: &Generate, now: SystemTime, ids: &IdSource) -> String {
     }
 }
 
-/// The signed template with `{body}`, `{timestamp}` and `{header:NAME}` filled in.
-fn render(template: &str, body: &[u8], timestamp: &str, headers: &[(String, String)]) -> Vec<u8> {
+/// The signed template filled in from the request: body, timestamp, headers, request line,
+/// form parameters and JSON fields.
+fn render(
+    template: &str,
+    request: &Signed<'_>,
+    timestamp: &str,
+    headers: &[(String, String)],
+) -> Vec<u8> {
+    let body = request.body;
+    let form = || form_urlencoded::parse(body);
     let mut out = Vec::new();
     for piece in signed_pieces(template) {
         match piece {
@@ -855,21 +914,53 @@ fn render(template: &str, body: &[u8], timestamp: &str, headers: &[(String, Stri
                     out.extend_from_slice(v.as_bytes());
                 }
             }
+            SignedPiece::Url => out.extend_from_slice(request.target.url.as_bytes()),
+            SignedPiece::Method => out.extend_from_slice(request.target.method.as_bytes()),
+            SignedPiece::Path => {
+                let url = &request.target.url;
+                let rest = url.find("://").map_or(url.as_str(), |i| &url[i + 3..]);
+                let path = rest.find('/').map_or("/", |i| &rest[i..]);
+                out.extend_from_slice(path.split(['?', '#']).next().unwrap_or("/").as_bytes());
+            }
+            SignedPiece::Form => {
+                let mut pairs: Vec<_> = form().collect();
+                pairs.sort();
+                for (name, value) in pairs {
+                    out.extend_from_slice(name.as_bytes());
+                    out.extend_from_slice(value.as_bytes());
+                }
+            }
+            SignedPiece::FormParam(name) => {
+                if let Some((_, v)) = form().find(|(n, _)| n == name) {
+                    out.extend_from_slice(v.as_bytes());
+                }
+            }
+            SignedPiece::Field(path) => {
+                let value: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+                let field = path
+                    .split('.')
+                    .try_fold(value.as_ref(), |at, name| Some(at?.get(name)))
+                    .flatten();
+                match field {
+                    Some(serde_json::Value::String(s)) => out.extend_from_slice(s.as_bytes()),
+                    Some(other) => out.extend_from_slice(other.to_string().as_bytes()),
+                    None => {}
+                }
+            }
         }
     }
     out
 }
 
-fn secret_key(scheme: &HmacAuth, secret: &str) -> Vec<u8> {
+fn secret_key(format: &SecretFormat, secret: &str) -> Vec<u8> {
     // Front ends check secrets first (`SigningCredentials::check`); one that still slips
     // through signs with its text, which the receiver refuses, rather than aborting a run.
-    scheme
-        .secret
+    format
         .key(secret)
-        .unwrap_or_else(|| scheme.secret.strip(secret).as_bytes().to_vec())
+        .unwrap_or_else(|| format.strip(secret).as_bytes().to_vec())
 }
 
-fn mac(algorithm: HmacAlgorithm, key: &[u8], message: &[u8]) -> Vec<u8> {
+fn mac(algorithm: SignatureAlgorithm, key: &[u8], message: &[u8]) -> Vec<u8> {
     fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], message: &[u8]) -> Vec<u8> {
         let mut mac =
             <M as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes any key");
@@ -877,9 +968,10 @@ fn mac(algorithm: HmacAlgorithm, key: &[u8], message: &[u8]) -> Vec<u8> {
         mac.finalize().into_bytes().to_vec()
     }
     match algorithm {
-        HmacAlgorithm::Sha256 => run::<Hmac<Sha256>>(key, message),
-        HmacAlgorithm::Sha512 => run::<Hmac<Sha512>>(key, message),
-        HmacAlgorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, message),
+        SignatureAlgorithm::HmacSha512 => run::<Hmac<Sha512>>(key, message),
+        SignatureAlgorithm::HmacSha1 => run::<Hmac<sha1::Sha1>>(key, message),
+        // Only HMAC algorithms reach here (`Key::Hmac`).
+        _ => run::<Hmac<Sha256>>(key, message),
     }
 }
 
@@ -898,12 +990,35 @@ mod tests {
     #[test]
     fn render_fills_every_placeholder() {
         let headers = vec![("Webhook-Id".to_owned(), "msg_1".to_owned())];
+        let target = Target {
+            method: "POST".into(),
+            url: "https://h.example/cb?x=1".into(),
+        };
+        let request = |body: &'static [u8]| Signed {
+            body,
+            target: &target,
+            truncate: false,
+        };
         let out = render(
             "{header:webhook-id}.{timestamp}.{body}",
-            b"{}",
+            &request(b"{}"),
             "17",
             &headers,
         );
         assert_eq!(out, b"msg_1.17.{}");
+        let out = render(
+            "{method} {path}|{url}{form}|{form:b}",
+            &request(b"b=2&a=1+x&a=0"),
+            "17",
+            &headers,
+        );
+        assert_eq!(out, b"POST /cb|https://h.example/cb?x=1a0a1 xb2|2");
+        let out = render(
+            "{field:a.b}:{field:n}:{field:none}",
+            &request(br#"{"a":{"b":"s"},"n":1.50}"#),
+            "17",
+            &headers,
+        );
+        assert_eq!(out, b"s:1.50:");
     }
 }

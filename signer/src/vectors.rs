@@ -17,6 +17,7 @@ fn status_of(kind: &str) -> u16 {
     match kind {
         "source_not_allowed" | "unknown_client" => 403,
         "key_unavailable" => 503,
+        "no_target" => 500,
         _ => 401,
     }
 }
@@ -38,6 +39,13 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
         .cloned()
         .unwrap_or_else(|| "{}".to_owned());
 
+    // Where a scheme signs the request line, each case says where it was sent.
+    let target = spec
+        .auth
+        .iter()
+        .filter_map(AuthScheme::as_signature)
+        .any(|s| s.signs_target())
+        .then(|| signer.target().clone());
     let mut cases = Vec::new();
     let case = |id: &str,
                 description: &str,
@@ -48,14 +56,19 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
             None => json!({"accept": true}),
             Some(kind) => json!({"accept": false, "error": kind, "status": status_of(kind)}),
         };
-        json!({
+        let mut case = json!({
             "id": id,
             "description": description,
             "now": VECTOR_CLOCK,
             "headers": headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
             "body": String::from_utf8_lossy(body),
             "expected": expected,
-        })
+        });
+        if let Some(t) = &target {
+            case["method"] = t.method.clone().into();
+            case["url"] = t.url.clone().into();
+        }
+        case
     };
     if !spec.auth.is_empty() {
         let headers = signer.sign(body.as_bytes(), now);
@@ -68,12 +81,15 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
         ));
     }
     for scheme in &spec.auth {
-        if let AuthScheme::Hmac(h) = scheme {
+        if let AuthScheme::Signature(h) = scheme {
             if h.rotation.as_ref().is_some_and(|r| r.max_active >= 2)
                 && h.format.separator.is_some()
             {
+                if !h.algorithm.is_secret() {
+                    continue;
+                }
                 let previous = test_secret(
-                    &h.secret,
+                    &h.key,
                     format!("hookspec test secret for {} #0", spec.provider).as_bytes(),
                 );
                 let mut both = credentials.clone();
@@ -131,7 +147,7 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
     if !shared.hmac_secrets.is_empty() {
         material.insert("hmac_secrets".into(), shared.hmac_secrets.clone().into());
     }
-    // Public keys as the provider writes them (Discord: hex), for Ed25519 schemes.
+    // Public keys as the provider writes them (Discord: hex), for public-key schemes.
     if !shared.public_keys.is_empty() {
         material.insert("public_keys".into(), shared.public_keys.clone().into());
     }

@@ -27,10 +27,7 @@ fn signing_and_vectors_are_deterministic() {
         assert_eq!(a.sign(b"{}", now), b.sign(b"{}", now), "{}", spec.provider);
         let binds_body = spec.auth.iter().any(|s| {
             use hookspec_codegen::model::AuthScheme;
-            matches!(
-                s,
-                AuthScheme::Jwt(_) | AuthScheme::Hmac(_) | AuthScheme::Ed25519(_)
-            )
+            matches!(s, AuthScheme::Jwt(_) | AuthScheme::Signature(_))
         });
         assert_eq!(
             seeded(&spec).sign(b"{}", now) != seeded(&spec).sign(b"{ }", now),
@@ -155,16 +152,15 @@ fn hmac_of_is_the_schemes_mac_of_the_value() {
     use hookspec_codegen::model::{AuthScheme, SignatureEncoding};
     let mut checked = 0;
     for mut spec in specs() {
-        let Some(AuthScheme::Hmac(scheme)) = spec
-            .auth
-            .iter_mut()
-            .find(|s| matches!(s, AuthScheme::Hmac(h) if h.algorithm == hookspec_codegen::model::HmacAlgorithm::Sha256))
-        else {
+        let Some(AuthScheme::Signature(scheme)) = spec.auth.iter_mut().find(|s| {
+            matches!(s, AuthScheme::Signature(h)
+                if h.algorithm == hookspec_codegen::model::SignatureAlgorithm::HmacSha256)
+        }) else {
             continue;
         };
         // The well-known HMAC-SHA256 vector: key "key", the quick brown fox.
         scheme.encoding = SignatureEncoding::Base64;
-        scheme.secret = Default::default();
+        scheme.key = Default::default();
         let mut credentials = SigningCredentials::test(&spec);
         credentials.shared.hmac_secrets = vec!["key".into()];
         let signer = Signer::new(&spec, credentials);

@@ -269,14 +269,14 @@ delivery:
   assumed:
     headers: "Guessed | from a blog."
 auth:
-  - hmac:
+  - signature:
       header: x-sig
-      algorithm: sha512
+      algorithm: hmac-sha512
       encoding: base64
       signed: "{timestamp}.{body}"
       format: {}
       timestamp: {header: x-ts, tolerance: 5m}
-      secret: {encoding: base64, strip_prefix: whsec_}
+      key: {encoding: base64, strip_prefix: whsec_}
 discriminator: [kind]
 envelope:
   fields:

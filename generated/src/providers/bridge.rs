@@ -1411,8 +1411,8 @@ impl ::hookspec_runtime::Dispatch<1> for Event {
 }
 /// How Bridge authenticates a delivery, from `spec/bridge.yaml`; every scheme applies.
 pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
-    ::hookspec_runtime::core::AuthScheme::Hmac(::hookspec_runtime::core::HmacAuth {
-        algorithm: ::hookspec_runtime::core::HmacAlgorithm::Sha256,
+    ::hookspec_runtime::core::AuthScheme::Signature(::hookspec_runtime::core::SignatureAuth {
+        algorithm: ::hookspec_runtime::core::SignatureAlgorithm::HmacSha256,
         header: ::std::borrow::Cow::Borrowed("BridgeApi-Signature"),
         encoding: ::hookspec_runtime::core::SignatureEncoding::HexUpper,
         signed: ::std::borrow::Cow::Borrowed("{body}"),
@@ -1425,7 +1425,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
         },
         timestamp: ::std::option::Option::None,
         optional: false,
-        secret: ::hookspec_runtime::core::SecretFormat {
+        key: ::hookspec_runtime::core::SecretFormat {
             encoding: ::hookspec_runtime::core::SecretEncoding::Utf8,
             strip_prefix: ::std::option::Option::None,
         },

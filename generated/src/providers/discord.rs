@@ -330,7 +330,8 @@ pub const RESPONSES: &[(
 ];
 /// How Discord interactions authenticates a delivery, from `spec/discord.yaml`; every scheme applies.
 pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
-    ::hookspec_runtime::core::AuthScheme::Ed25519(::hookspec_runtime::core::Ed25519Auth {
+    ::hookspec_runtime::core::AuthScheme::Signature(::hookspec_runtime::core::SignatureAuth {
+        algorithm: ::hookspec_runtime::core::SignatureAlgorithm::Ed25519,
         header: ::std::borrow::Cow::Borrowed("X-Signature-Ed25519"),
         encoding: ::hookspec_runtime::core::SignatureEncoding::HexLower,
         signed: ::std::borrow::Cow::Borrowed("{timestamp}{body}"),
@@ -348,10 +349,11 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             window: ::hookspec_runtime::core::ToleranceWindow::BothWays,
         }),
         optional: false,
-        public_key: ::hookspec_runtime::core::SecretFormat {
+        key: ::hookspec_runtime::core::SecretFormat {
             encoding: ::hookspec_runtime::core::SecretEncoding::Hex,
             strip_prefix: ::std::option::Option::None,
         },
+        rotation: ::std::option::Option::None,
         description: ::std::option::Option::Some(
             ::std::borrow::Cow::Borrowed(
                 "`X-Signature-Ed25519` is the hex of an Ed25519 signature over the `X-Signature-Timestamp` value (Unix seconds, as text) followed directly by the raw body, with nothing between them. Check it with the application's public key, which the Developer Portal shows as 64 hex digits, and answer 401 when it does not match. Discord's libraries do not bound the timestamp's age; refusing one more than five minutes away from the receiver's clock also stops replays of captured requests.",

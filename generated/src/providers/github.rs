@@ -1280,8 +1280,8 @@ impl Event {
 }
 /// How GitHub authenticates a delivery, from `spec/github.yaml`; every scheme applies.
 pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
-    ::hookspec_runtime::core::AuthScheme::Hmac(::hookspec_runtime::core::HmacAuth {
-        algorithm: ::hookspec_runtime::core::HmacAlgorithm::Sha256,
+    ::hookspec_runtime::core::AuthScheme::Signature(::hookspec_runtime::core::SignatureAuth {
+        algorithm: ::hookspec_runtime::core::SignatureAlgorithm::HmacSha256,
         header: ::std::borrow::Cow::Borrowed("X-Hub-Signature-256"),
         encoding: ::hookspec_runtime::core::SignatureEncoding::HexLower,
         signed: ::std::borrow::Cow::Borrowed("{body}"),
@@ -1294,7 +1294,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
         },
         timestamp: ::std::option::Option::None,
         optional: false,
-        secret: ::hookspec_runtime::core::SecretFormat {
+        key: ::hookspec_runtime::core::SecretFormat {
             encoding: ::hookspec_runtime::core::SecretEncoding::Utf8,
             strip_prefix: ::std::option::Option::None,
         },
@@ -1305,8 +1305,8 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             ),
         ),
     }),
-    ::hookspec_runtime::core::AuthScheme::Hmac(::hookspec_runtime::core::HmacAuth {
-        algorithm: ::hookspec_runtime::core::HmacAlgorithm::Sha1,
+    ::hookspec_runtime::core::AuthScheme::Signature(::hookspec_runtime::core::SignatureAuth {
+        algorithm: ::hookspec_runtime::core::SignatureAlgorithm::HmacSha1,
         header: ::std::borrow::Cow::Borrowed("X-Hub-Signature"),
         encoding: ::hookspec_runtime::core::SignatureEncoding::HexLower,
         signed: ::std::borrow::Cow::Borrowed("{body}"),
@@ -1319,7 +1319,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
         },
         timestamp: ::std::option::Option::None,
         optional: true,
-        secret: ::hookspec_runtime::core::SecretFormat {
+        key: ::hookspec_runtime::core::SecretFormat {
             encoding: ::hookspec_runtime::core::SecretEncoding::Utf8,
             strip_prefix: ::std::option::Option::None,
         },

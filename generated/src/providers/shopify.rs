@@ -459,8 +459,8 @@ impl Event {
 }
 /// How Shopify authenticates a delivery, from `spec/shopify.yaml`; every scheme applies.
 pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
-    ::hookspec_runtime::core::AuthScheme::Hmac(::hookspec_runtime::core::HmacAuth {
-        algorithm: ::hookspec_runtime::core::HmacAlgorithm::Sha256,
+    ::hookspec_runtime::core::AuthScheme::Signature(::hookspec_runtime::core::SignatureAuth {
+        algorithm: ::hookspec_runtime::core::SignatureAlgorithm::HmacSha256,
         header: ::std::borrow::Cow::Borrowed("X-Shopify-Hmac-Sha256"),
         encoding: ::hookspec_runtime::core::SignatureEncoding::Base64,
         signed: ::std::borrow::Cow::Borrowed("{body}"),
@@ -471,7 +471,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
         },
         timestamp: ::std::option::Option::None,
         optional: false,
-        secret: ::hookspec_runtime::core::SecretFormat {
+        key: ::hookspec_runtime::core::SecretFormat {
             encoding: ::hookspec_runtime::core::SecretEncoding::Utf8,
             strip_prefix: ::std::option::Option::None,
         },

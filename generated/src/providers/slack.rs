@@ -548,8 +548,8 @@ pub const RESPONSES: &[(
 ];
 /// How Slack authenticates a delivery, from `spec/slack.yaml`; every scheme applies.
 pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
-    ::hookspec_runtime::core::AuthScheme::Hmac(::hookspec_runtime::core::HmacAuth {
-        algorithm: ::hookspec_runtime::core::HmacAlgorithm::Sha256,
+    ::hookspec_runtime::core::AuthScheme::Signature(::hookspec_runtime::core::SignatureAuth {
+        algorithm: ::hookspec_runtime::core::SignatureAlgorithm::HmacSha256,
         header: ::std::borrow::Cow::Borrowed("X-Slack-Signature"),
         encoding: ::hookspec_runtime::core::SignatureEncoding::HexLower,
         signed: ::std::borrow::Cow::Borrowed("v0:{timestamp}:{body}"),
@@ -569,7 +569,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             window: ::hookspec_runtime::core::ToleranceWindow::BothWays,
         }),
         optional: false,
-        secret: ::hookspec_runtime::core::SecretFormat {
+        key: ::hookspec_runtime::core::SecretFormat {
             encoding: ::hookspec_runtime::core::SecretEncoding::Utf8,
             strip_prefix: ::std::option::Option::None,
         },

@@ -363,8 +363,8 @@ impl ::hookspec_runtime::Dispatch<1> for Event {
 }
 /// How Standard Webhooks authenticates a delivery, from `spec/standardwebhooks.yaml`; every scheme applies.
 pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
-    ::hookspec_runtime::core::AuthScheme::Hmac(::hookspec_runtime::core::HmacAuth {
-        algorithm: ::hookspec_runtime::core::HmacAlgorithm::Sha256,
+    ::hookspec_runtime::core::AuthScheme::Signature(::hookspec_runtime::core::SignatureAuth {
+        algorithm: ::hookspec_runtime::core::SignatureAlgorithm::HmacSha256,
         header: ::std::borrow::Cow::Borrowed("webhook-signature"),
         encoding: ::hookspec_runtime::core::SignatureEncoding::Base64,
         signed: ::std::borrow::Cow::Borrowed("{header:webhook-id}.{timestamp}.{body}"),
@@ -384,7 +384,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             window: ::hookspec_runtime::core::ToleranceWindow::BothWays,
         }),
         optional: false,
-        secret: ::hookspec_runtime::core::SecretFormat {
+        key: ::hookspec_runtime::core::SecretFormat {
             encoding: ::hookspec_runtime::core::SecretEncoding::Base64,
             strip_prefix: ::std::option::Option::Some(
                 ::std::borrow::Cow::Borrowed("whsec_"),
@@ -397,7 +397,8 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             ),
         ),
     }),
-    ::hookspec_runtime::core::AuthScheme::Ed25519(::hookspec_runtime::core::Ed25519Auth {
+    ::hookspec_runtime::core::AuthScheme::Signature(::hookspec_runtime::core::SignatureAuth {
+        algorithm: ::hookspec_runtime::core::SignatureAlgorithm::Ed25519,
         header: ::std::borrow::Cow::Borrowed("webhook-signature"),
         encoding: ::hookspec_runtime::core::SignatureEncoding::Base64,
         signed: ::std::borrow::Cow::Borrowed("{header:webhook-id}.{timestamp}.{body}"),
@@ -417,12 +418,13 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             window: ::hookspec_runtime::core::ToleranceWindow::BothWays,
         }),
         optional: true,
-        public_key: ::hookspec_runtime::core::SecretFormat {
+        key: ::hookspec_runtime::core::SecretFormat {
             encoding: ::hookspec_runtime::core::SecretEncoding::Base64,
             strip_prefix: ::std::option::Option::Some(
                 ::std::borrow::Cow::Borrowed("whpk_"),
             ),
         },
+        rotation: ::std::option::Option::None,
         description: ::std::option::Option::Some(
             ::std::borrow::Cow::Borrowed(
                 "The asymmetric scheme: a `v1a` entry is base64 of an Ed25519 signature over the same text as `v1`, checked with the producer's public key (`whpk_` followed by base64). A producer may send it instead of, or next to, `v1`; the official libraries in the standard's repository implement only `v1`.",

@@ -860,8 +860,8 @@ impl ::hookspec_runtime::Dispatch<1> for Event {
 }
 /// How Stripe authenticates a delivery, from `spec/stripe.yaml`; every scheme applies.
 pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
-    ::hookspec_runtime::core::AuthScheme::Hmac(::hookspec_runtime::core::HmacAuth {
-        algorithm: ::hookspec_runtime::core::HmacAlgorithm::Sha256,
+    ::hookspec_runtime::core::AuthScheme::Signature(::hookspec_runtime::core::SignatureAuth {
+        algorithm: ::hookspec_runtime::core::SignatureAlgorithm::HmacSha256,
         header: ::std::borrow::Cow::Borrowed("Stripe-Signature"),
         encoding: ::hookspec_runtime::core::SignatureEncoding::HexLower,
         signed: ::std::borrow::Cow::Borrowed("{timestamp}.{body}"),
@@ -879,7 +879,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             window: ::hookspec_runtime::core::ToleranceWindow::PastOnly,
         }),
         optional: false,
-        secret: ::hookspec_runtime::core::SecretFormat {
+        key: ::hookspec_runtime::core::SecretFormat {
             encoding: ::hookspec_runtime::core::SecretEncoding::Utf8,
             strip_prefix: ::std::option::Option::None,
         },

@@ -109,6 +109,7 @@ impl Rig {
             headers: &headers,
             body,
             peer: None,
+            target: None,
         };
         vezgo::receive(handler, &self.config, &request, now).await
     }

@@ -42,6 +42,7 @@ async fn run(
             headers: &headers,
             body,
             peer,
+            target: None,
         },
         now,
     )
@@ -604,9 +605,9 @@ fn configuration_errors_name_what_is_missing() {
     }
     // A base64 secret that is not base64.
     use std::borrow::Cow::Borrowed as B;
-    static B64: [AuthScheme; 1] = [AuthScheme::Hmac(HmacAuth {
+    static B64: [AuthScheme; 1] = [AuthScheme::Signature(SignatureAuth {
         header: B("webhook-signature"),
-        algorithm: HmacAlgorithm::Sha256,
+        algorithm: SignatureAlgorithm::HmacSha256,
         encoding: SignatureEncoding::Base64,
         signed: B("{body}"),
         format: hookspec::runtime::core::SignatureFormat {
@@ -615,7 +616,7 @@ fn configuration_errors_name_what_is_missing() {
             scheme: Some(B("v1")),
         },
         timestamp: None,
-        secret: hookspec::runtime::core::SecretFormat {
+        key: hookspec::runtime::core::SecretFormat {
             encoding: SecretEncoding::Base64,
             strip_prefix: Some(B("whsec_")),
         },
@@ -779,7 +780,7 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
         Option<&'static str>,
         Option<&'static str>,
         Option<&'static str>,
-    )| m::HmacAuth {
+    )| m::SignatureAuth {
         header: header.into(),
         algorithm,
         encoding,
@@ -790,12 +791,12 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
             scheme: format.2.map(Into::into),
         },
         timestamp: None,
-        secret: m::SecretFormat::default(),
+        key: m::SecretFormat::default(),
         rotation: None,
         optional: false,
         description: None,
     };
-    let stripe = m::HmacAuth {
+    let stripe = m::SignatureAuth {
         // Stripe's library refuses only old timestamps.
         timestamp: Some(m::SignedTimestamp {
             header: None,
@@ -805,7 +806,7 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
         }),
         ..hmac(
             "Stripe-Signature",
-            m::HmacAlgorithm::Sha256,
+            m::SignatureAlgorithm::HmacSha256,
             m::SignatureEncoding::HexLower,
             "{timestamp}.{body}",
             (Some(","), Some("="), Some("v1")),
@@ -813,25 +814,25 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
     };
     let github = hmac(
         "X-Hub-Signature-256",
-        m::HmacAlgorithm::Sha256,
+        m::SignatureAlgorithm::HmacSha256,
         m::SignatureEncoding::HexLower,
         "{body}",
         (None, Some("="), Some("sha256")),
     );
-    let standard = m::HmacAuth {
+    let standard = m::SignatureAuth {
         timestamp: Some(m::SignedTimestamp {
             header: Some("webhook-timestamp".into()),
             label: None,
             tolerance: five_minutes,
             window: m::ToleranceWindow::BothWays,
         }),
-        secret: m::SecretFormat {
+        key: m::SecretFormat {
             encoding: m::SecretEncoding::Base64,
             strip_prefix: Some("whsec_".into()),
         },
         ..hmac(
             "webhook-signature",
-            m::HmacAlgorithm::Sha256,
+            m::SignatureAlgorithm::HmacSha256,
             m::SignatureEncoding::Base64,
             "{header:webhook-id}.{timestamp}.{body}",
             (Some(" "), Some(","), Some("v1")),
@@ -839,14 +840,14 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
     };
     let sha512 = hmac(
         "X-Sig",
-        m::HmacAlgorithm::Sha512,
+        m::SignatureAlgorithm::HmacSha512,
         m::SignatureEncoding::Base64url,
         "{body}",
         (None, None, None),
     );
     let sha1 = hmac(
         "X-Sig",
-        m::HmacAlgorithm::Sha1,
+        m::SignatureAlgorithm::HmacSha1,
         m::SignatureEncoding::HexUpper,
         "{body}",
         (None, None, None),
@@ -860,7 +861,7 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
         ("sha1", sha1),
     ] {
         let mut s = spec("bridge").clone();
-        s.auth = vec![m::AuthScheme::Hmac(scheme.clone())];
+        s.auth = vec![m::AuthScheme::Signature(scheme.clone())];
         s.delivery.headers = vec![m::Header {
             name: "webhook-id".into(),
             description: "delivery id".into(),

@@ -125,6 +125,7 @@ async fn fetches_keys_from_the_endpoint_and_maps_its_answers() {
                     headers: &headers,
                     body: &body,
                     peer: None,
+                    target: None,
                 },
                 now,
             )
@@ -176,6 +177,7 @@ async fn refused_credentials_and_a_dead_endpoint_are_unavailable_without_leaking
         headers: &headers,
         body: &body,
         peer: None,
+        target: None,
     };
 
     let (base, _) = key_server(signer.public_jwks(), 1).await;

@@ -104,6 +104,7 @@ async fn every_vector_case_gets_its_recorded_outcome() {
                 headers: &headers,
                 body,
                 peer: None,
+                target: None,
             };
             let outcome = verifier.verify(&request, now).await;
             let expected = &case["expected"];

@@ -44,6 +44,16 @@ pub struct Credentials {
 }
 
 impl Credentials {
+    /// The keys configured for a signature `algorithm`: the HMAC secrets for an HMAC, the
+    /// public keys otherwise.
+    pub(crate) fn keys_for(&self, algorithm: hookspec_core::SignatureAlgorithm) -> Vec<&str> {
+        if algorithm.is_secret() {
+            self.hmac_secrets.iter().map(Secret::expose).collect()
+        } else {
+            self.public_keys.iter().map(String::as_str).collect()
+        }
+    }
+
     /// Nothing configured yet.
     pub fn new() -> Self {
         Self::default()
@@ -68,8 +78,9 @@ impl Credentials {
         self
     }
 
-    /// An Ed25519 public key of the provider, written as the provider shows it (Standard
-    /// Webhooks' `whpk_...`). Call once per live key during a rotation.
+    /// A public key of the provider (Ed25519, ECDSA or RSA, as the scheme's algorithm
+    /// says), written as the provider shows it (Standard Webhooks' `whpk_...`, Discord's
+    /// hex, SendGrid's base64 DER, a PEM block). Call once per live key during a rotation.
     pub fn public_key(mut self, key: impl Into<String>) -> Self {
         self.public_keys.push(key.into());
         self

@@ -61,8 +61,13 @@ pub enum VerifyError {
         /// The header.
         header: &'static str,
     },
-    /// No signature entry matches a configured secret (wrong secret or changed body).
+    /// No signature entry matches a configured key (wrong key or changed request).
     NoMatchingSignature,
+    /// The scheme signs the request's method or URL, but the caller gave the verifier
+    /// none ([`Request::target`](super::Request::target)): a receiver set-up error.
+    NoTarget,
+    /// The scheme signs fields of the body, and the body is not JSON.
+    BodyNotJson,
     /// The `Authorization` header differs from the configured credential.
     WrongCredentials,
     /// The identifying header names a client that is not configured.
@@ -82,6 +87,7 @@ impl VerifyError {
         match self {
             VerifyError::SourceNotAllowed { .. } | VerifyError::UnknownClient => 403,
             VerifyError::KeyUnavailable { .. } => 503,
+            VerifyError::NoTarget => 500,
             _ => 401,
         }
     }
@@ -101,6 +107,8 @@ impl VerifyError {
             VerifyError::BodyHashMismatch => "body_hash_mismatch",
             VerifyError::NoAcceptedScheme { .. } => "no_accepted_scheme",
             VerifyError::NoMatchingSignature => "no_matching_signature",
+            VerifyError::NoTarget => "no_target",
+            VerifyError::BodyNotJson => "body_not_json",
             VerifyError::WrongCredentials => "wrong_credentials",
             VerifyError::UnknownClient => "unknown_client",
             VerifyError::SourceNotAllowed { .. } => "source_not_allowed",
@@ -137,7 +145,14 @@ impl fmt::Display for VerifyError {
                 write!(f, "`{header}` has no signature with the accepted label")
             }
             VerifyError::NoMatchingSignature => {
-                f.write_str("no signature matches a configured secret")
+                f.write_str("no signature matches a configured key")
+            }
+            VerifyError::NoTarget => f.write_str(
+                "the scheme signs the request's URL or method, which the receiver did not pass \
+                 to the verifier",
+            ),
+            VerifyError::BodyNotJson => {
+                f.write_str("the scheme signs fields of the body, which is not JSON")
             }
             VerifyError::WrongCredentials => f.write_str("wrong credentials"),
             VerifyError::UnknownClient => f.write_str("unknown client id"),
@@ -167,11 +182,15 @@ pub enum ConfigError {
     },
     /// The spec has an identifying header but no client id was configured.
     MissingClientId,
-    /// The spec has a required Ed25519 scheme but no public key was configured.
-    MissingPublicKey,
+    /// The spec has a required public-key signature scheme but no public key was
+    /// configured.
+    MissingPublicKey {
+        /// The scheme's algorithm.
+        algorithm: hookspec_core::SignatureAlgorithm,
+    },
     /// The n-th configured secret or public key (from 0) is not written as the scheme says.
     BadSecretEncoding {
-        /// `HMAC secret` or `Ed25519 public key`.
+        /// `HMAC secret` or `public key`.
         what: &'static str,
         /// Its position among the configured ones.
         index: usize,
@@ -209,9 +228,11 @@ impl fmt::Display for ConfigError {
             ConfigError::MissingClientId => {
                 f.write_str("the provider sends an identifying header: configure your client id")
             }
-            ConfigError::MissingPublicKey => {
-                f.write_str("the provider signs with Ed25519: configure its public key")
-            }
+            ConfigError::MissingPublicKey { algorithm } => write!(
+                f,
+                "the provider signs with {}: configure its public key",
+                algorithm.describe()
+            ),
             ConfigError::BadSecretEncoding {
                 what,
                 index,

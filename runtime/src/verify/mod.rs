@@ -14,11 +14,11 @@
 //!
 //! Failures are typed ([`VerifyError`]) and carry no secret.
 
+mod algorithm;
 mod authorization;
 mod credentials;
 mod encoding;
 mod error;
-mod hmac_signature;
 #[cfg(feature = "http-keys")]
 mod http_keys;
 mod jwt;
@@ -26,6 +26,7 @@ mod key_cache;
 mod keys;
 pub mod message_signatures;
 mod secret;
+mod signature;
 mod source_ip;
 
 use std::fmt;
@@ -38,9 +39,9 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 pub use credentials::{Credentials, SourceIpCheck};
 pub use error::{ConfigError, VerifyError};
 pub use hookspec_core::{
-    AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules, Ed25519Auth,
-    HmacAlgorithm, HmacAuth, IdentifyingHeaderAuth, JwksSource, JwtAlgorithm, JwtAuth, KeyEndpoint,
-    SecretEncoding, SignatureEncoding, SignedTimestamp, Success,
+    AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules,
+    IdentifyingHeaderAuth, JwksSource, JwtAlgorithm, JwtAuth, KeyEndpoint, SecretEncoding,
+    SignatureAlgorithm, SignatureAuth, SignatureEncoding, SignedTimestamp, Success,
 };
 #[cfg(feature = "http-keys")]
 pub use http_keys::{HttpKeySource, DEFAULT_FETCH_TIMEOUT};
@@ -49,13 +50,14 @@ pub use keys::{Jwk, KeyError, KeyFuture, KeySource, StaticKeys};
 pub use secret::Secret;
 
 use authorization::{AuthorizationCheck, IdentifyingCheck};
-use hmac_signature::HmacCheck;
 use jwt::JwtCheck;
 use key_cache::KeyCache;
+use signature::SignatureCheck;
 use source_ip::SourcePolicy;
 
 /// One delivery as received: the header map, the raw body bytes (never a re-serialized
-/// body: signatures cover the exact bytes) and the socket's peer address when known.
+/// body: signatures cover the exact bytes), the socket's peer address when known, and the
+/// method and URL for schemes that sign them.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     /// Request headers.
@@ -64,6 +66,61 @@ pub struct Request<'a> {
     pub body: &'a [u8],
     /// The address of the connecting socket; `None` when the transport does not say.
     pub peer: Option<IpAddr>,
+    /// The method and the URL the provider called; `None` when the caller does not say
+    /// (a scheme that signs them then fails with [`VerifyError::NoTarget`]).
+    pub target: Option<Target<'a>>,
+}
+
+/// The request line as the provider sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target<'a> {
+    /// The method, upper case.
+    pub method: &'a str,
+    /// The full URL the provider was configured with and called: scheme, host (and port
+    /// when it is written), path and query. Behind a proxy or TLS terminator this is the
+    /// public URL, not the one the server sees (see [`public_url`]).
+    pub url: &'a str,
+}
+
+impl<'a> Request<'a> {
+    /// A delivery of `body` with `headers`, from an unknown peer, with no target.
+    pub fn new(headers: &'a HeaderMap, body: &'a [u8]) -> Self {
+        Request {
+            headers,
+            body,
+            peer: None,
+            target: None,
+        }
+    }
+
+    /// The same delivery from `peer`.
+    pub fn peer(mut self, peer: Option<IpAddr>) -> Self {
+        self.peer = peer;
+        self
+    }
+
+    /// The same delivery sent as `method` to `url`.
+    pub fn target(mut self, method: &'a str, url: &'a str) -> Self {
+        self.target = Some(Target { method, url });
+        self
+    }
+}
+
+/// The URL a provider called, rebuilt from what a server sees: `origin` (scheme and host
+/// the provider was given, e.g. `https://hooks.example.com`) when the receiver knows it,
+/// else `http://` and the `Host` header; then the request's path and query.
+pub fn public_url(origin: Option<&str>, headers: &HeaderMap, path_and_query: &str) -> String {
+    let origin = match origin {
+        Some(o) => o.trim_end_matches('/').to_owned(),
+        None => {
+            let host = headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    };
+    format!("{origin}{path_and_query}")
 }
 
 /// Checks deliveries against a provider's schemes. Cheap to clone (shared inside),
@@ -83,7 +140,7 @@ struct Inner {
 
 enum Check {
     Authorization(AuthorizationCheck),
-    Hmac(HmacCheck),
+    Signature(SignatureCheck),
     Jwt(JwtCheck),
     Identifying(IdentifyingCheck),
 }
@@ -112,8 +169,7 @@ impl Verifier {
         for scheme in schemes.iter().filter(|_| !unverified) {
             // An optional scheme the receiver has no credentials for is not checked.
             let configured = match scheme {
-                AuthScheme::Hmac(_) => !credentials.hmac_secrets.is_empty(),
-                AuthScheme::Ed25519(_) => !credentials.public_keys.is_empty(),
+                AuthScheme::Signature(s) => !credentials.keys_for(s.algorithm).is_empty(),
                 _ => true,
             };
             if scheme.is_optional() && !configured {
@@ -123,9 +179,8 @@ impl Verifier {
                 AuthScheme::Authorization(s) => {
                     Check::Authorization(AuthorizationCheck::new(s, &credentials)?)
                 }
-                AuthScheme::Hmac(s) => Check::Hmac(HmacCheck::hmac(s, &credentials.hmac_secrets)?),
-                AuthScheme::Ed25519(s) => {
-                    Check::Hmac(HmacCheck::ed25519(s, &credentials.public_keys)?)
+                AuthScheme::Signature(s) => {
+                    Check::Signature(SignatureCheck::new(s, &credentials.keys_for(s.algorithm))?)
                 }
                 AuthScheme::Jwt(s) => Check::Jwt(JwtCheck::new(
                     s,
@@ -162,7 +217,7 @@ impl Verifier {
         for check in &inner.checks {
             match check {
                 Check::Authorization(c) => c.verify(request.headers)?,
-                Check::Hmac(c) => c.verify(request.headers, request.body, now)?,
+                Check::Signature(c) => c.verify(request, now)?,
                 Check::Jwt(c) => c.verify(request.headers, request.body, now).await?,
                 Check::Identifying(c) => c.verify(request.headers)?,
             }
@@ -175,7 +230,7 @@ impl Verifier {
     /// `None` when it checks no HMAC scheme.
     pub fn answer_mac(&self, value: &[u8]) -> Option<String> {
         self.inner.checks.iter().find_map(|c| match c {
-            Check::Hmac(c) => c.mac_of(value),
+            Check::Signature(c) => c.mac_of(value),
             _ => None,
         })
     }
@@ -188,6 +243,15 @@ impl Verifier {
     /// The provider's delivery rules it was built with.
     pub fn delivery(&self) -> &'static DeliveryRules {
         self.inner.delivery
+    }
+
+    /// Whether a scheme it checks signs the request's method or URL, so the caller must
+    /// pass [`Request::target`].
+    pub fn needs_target(&self) -> bool {
+        self.inner
+            .checks
+            .iter()
+            .any(|c| matches!(c, Check::Signature(s) if s.signs_target()))
     }
 
     /// Whether signature and credential checks were turned off with
@@ -205,7 +269,7 @@ impl fmt::Debug for Verifier {
             .iter()
             .map(|c| match c {
                 Check::Authorization(c) => &*c.scheme.header,
-                Check::Hmac(c) => c.header(),
+                Check::Signature(c) => c.header(),
                 Check::Jwt(c) => &*c.scheme.header,
                 Check::Identifying(c) => &*c.scheme.header,
             })

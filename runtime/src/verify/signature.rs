@@ -1,29 +1,28 @@
-//! A signature of the request in a header, HMAC or Ed25519, with the layout (template,
-//! labels, encoding, timestamp) read from the scheme (Bridge's
-//! `BridgeApi-Signature: v1=<HEX>,v1=<HEX>`, Standard Webhooks' `v1,<B64> v1a,<B64>`).
+//! A signature of the request in a header, by any [`SignatureAlgorithm`], with the
+//! layout (template, labels, encoding, timestamp) read from the scheme (Bridge's
+//! `BridgeApi-Signature: v1=<HEX>,v1=<HEX>`, Standard Webhooks' `v1,<B64> v1a,<B64>`,
+//! Twilio's URL and form parameters, SendGrid's DER ECDSA).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::SystemTime;
 
-use hmac::{Hmac, Mac};
-use http::HeaderMap;
-use sha1::Sha1;
-use sha2::{Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
-use super::encoding::{decode_into, DECODE_BUF};
+use super::algorithm::Keyed;
+use super::encoding::decode_into;
 use super::error::{ConfigError, VerifyError};
 use super::jwt::check_age;
-use super::secret::Secret;
-use super::{unix_seconds, Header};
-use hookspec_core::{
-    signed_pieces, Ed25519Auth, HmacAlgorithm, HmacAuth, SecretFormat, SignatureLayout, SignedPiece,
-};
+use super::{unix_seconds, Header, Request};
+use hookspec_core::{signed_pieces, SignatureAuth, SignedPiece, SIGNED_PLACEHOLDERS};
 
 /// Signatures with the accepted label read from one header at most (rotation sends two).
 const MAX_ENTRIES: usize = 8;
 /// Pieces a signed template may have.
 const MAX_PARTS: usize = 16;
+/// Room for the longest decoded signature (RSA-4096, 512 bytes) and base64's
+/// conservative length estimate.
+const SIGNATURE_BUF: usize = 520;
 
 /// One piece of the signed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,174 +31,103 @@ enum Part {
     Body,
     Timestamp,
     Header(Header),
+    Url,
+    Method,
+    Path,
+    Form,
+    FormParam(&'static str),
+    Field(Vec<&'static str>),
 }
 
-/// A secret's keyed HMAC state, computed once: each delivery clones it instead of hashing
-/// the key again; or an Ed25519 public key.
-#[derive(Clone)]
-enum Keyed {
-    Sha256(Hmac<Sha256>),
-    Sha512(Hmac<Sha512>),
-    Sha1(Hmac<Sha1>),
-    Ed25519(ring::signature::UnparsedPublicKey<Vec<u8>>),
-}
-
-impl Keyed {
-    /// `None` only if the MAC refused the key length, which HMAC never does.
-    fn new(algorithm: HmacAlgorithm, key: &[u8]) -> Option<Self> {
-        Some(match algorithm {
-            HmacAlgorithm::Sha256 => Keyed::Sha256(Hmac::new_from_slice(key).ok()?),
-            HmacAlgorithm::Sha512 => Keyed::Sha512(Hmac::new_from_slice(key).ok()?),
-            HmacAlgorithm::Sha1 => Keyed::Sha1(Hmac::new_from_slice(key).ok()?),
-        })
-    }
-
-    /// The MAC of the concatenated `pieces` into `out`; its length.
-    fn tag(&self, pieces: &[&[u8]], out: &mut [u8; DECODE_BUF]) -> usize {
-        fn run<M: Mac + Clone>(keyed: &M, pieces: &[&[u8]], out: &mut [u8]) -> usize {
-            let mut mac = keyed.clone();
-            for p in pieces {
-                mac.update(p);
-            }
-            let tag = mac.finalize().into_bytes();
-            out[..tag.len()].copy_from_slice(&tag);
-            tag.len()
-        }
-        match self {
-            Keyed::Sha256(m) => run(m, pieces, out),
-            Keyed::Sha512(m) => run(m, pieces, out),
-            Keyed::Sha1(m) => run(m, pieces, out),
-            // Never reached: Ed25519 keys verify instead of making a tag.
-            Keyed::Ed25519(_) => 0,
-        }
-    }
-}
-
-/// The keys configured for a scheme, decoded as its format says.
-fn decode_keys(
-    format: &SecretFormat,
-    given: &[&str],
-    what: &'static str,
-    key: impl Fn(&[u8]) -> Option<Keyed>,
-) -> Result<Vec<Keyed>, ConfigError> {
-    given
-        .iter()
-        .enumerate()
-        .map(|(index, s)| {
-            format.key(s).and_then(|bytes| key(&bytes)).ok_or_else(|| {
-                ConfigError::BadSecretEncoding {
-                    what,
-                    index,
-                    expected: format.describe(),
-                }
-            })
-        })
-        .collect()
-}
-
-pub(crate) struct HmacCheck {
-    scheme: SignatureLayout<'static>,
+pub(crate) struct SignatureCheck {
+    scheme: &'static SignatureAuth,
     header: Header,
     timestamp_header: Option<Header>,
     parts: Vec<Part>,
     keys: Vec<Keyed>,
-    tag_len: usize,
 }
 
-impl fmt::Debug for HmacCheck {
+impl fmt::Debug for SignatureCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HmacCheck")
+        f.debug_struct("SignatureCheck")
             .field("header", &self.scheme.header)
+            .field("algorithm", &self.scheme.algorithm)
             .field("keys", &self.keys.len())
             .finish()
     }
 }
 
-impl HmacCheck {
+impl SignatureCheck {
     pub(crate) fn header(&self) -> &'static str {
-        self.scheme.header
+        &self.scheme.header
     }
 
-    /// The check of an HMAC scheme with the receiver's secrets.
-    pub(crate) fn hmac(scheme: &'static HmacAuth, secrets: &[Secret]) -> Result<Self, ConfigError> {
-        if secrets.is_empty() {
-            return Err(ConfigError::MissingHmacSecret);
-        }
-        let given: Vec<&str> = secrets.iter().map(Secret::expose).collect();
+    pub(crate) fn signs_target(&self) -> bool {
+        self.scheme.signs_target()
+    }
+
+    /// The check of `scheme` with the receiver's keys, as configured (an HMAC's secrets or
+    /// the provider's public keys, prefix and encoding included).
+    pub(crate) fn new(scheme: &'static SignatureAuth, given: &[&str]) -> Result<Self, ConfigError> {
         let algorithm = scheme.algorithm;
-        let keys = decode_keys(&scheme.secret, &given, "HMAC secret", |key| {
-            Keyed::new(algorithm, key)
-        })?;
-        let tag_len = match algorithm {
-            HmacAlgorithm::Sha256 => 32,
-            HmacAlgorithm::Sha512 => 64,
-            HmacAlgorithm::Sha1 => 20,
-        };
-        Self::new(scheme.layout(), keys, tag_len)
-    }
-
-    /// The check of an Ed25519 scheme with the provider's public keys.
-    pub(crate) fn ed25519(
-        scheme: &'static Ed25519Auth,
-        public_keys: &[String],
-    ) -> Result<Self, ConfigError> {
-        if public_keys.is_empty() {
-            return Err(ConfigError::MissingPublicKey);
+        if given.is_empty() {
+            return Err(if algorithm.is_secret() {
+                ConfigError::MissingHmacSecret
+            } else {
+                ConfigError::MissingPublicKey { algorithm }
+            });
         }
-        let given: Vec<&str> = public_keys.iter().map(String::as_str).collect();
-        let keys = decode_keys(&scheme.public_key, &given, "Ed25519 public key", |key| {
-            (key.len() == 32).then(|| {
-                Keyed::Ed25519(ring::signature::UnparsedPublicKey::new(
-                    &ring::signature::ED25519,
-                    key.to_vec(),
-                ))
+        let keys = given
+            .iter()
+            .enumerate()
+            .map(|(index, text)| {
+                scheme
+                    .key
+                    .key(text)
+                    .and_then(|bytes| Keyed::new(algorithm, &bytes))
+                    .ok_or_else(|| ConfigError::BadSecretEncoding {
+                        what: algorithm.key_noun(),
+                        index,
+                        expected: if algorithm.is_secret() {
+                            scheme.key.describe()
+                        } else {
+                            format!("{}, an {} key", scheme.key.describe(), algorithm.name())
+                        },
+                    })
             })
-        })?;
-        Self::new(scheme.layout(), keys, 64)
-    }
-
-    fn new(
-        scheme: SignatureLayout<'static>,
-        keys: Vec<Keyed>,
-        tag_len: usize,
-    ) -> Result<Self, ConfigError> {
-        let parts = parse_template(scheme.signed)?;
+            .collect::<Result<Vec<_>, _>>()?;
+        let parts = parse_template(&scheme.signed)?;
         if parts.contains(&Part::Timestamp) && scheme.timestamp.is_none() {
             return Err(ConfigError::BadTemplate {
                 reason: "`{timestamp}` is signed but the scheme says where no timestamp is".into(),
             });
         }
-        Ok(HmacCheck {
+        Ok(SignatureCheck {
             scheme,
-            header: Header::new(scheme.header)?,
+            header: Header::new(&scheme.header)?,
             timestamp_header: scheme
                 .timestamp
+                .as_ref()
                 .and_then(|t| t.header.as_deref())
                 .map(Header::new)
                 .transpose()?,
             parts,
             keys,
-            tag_len,
         })
     }
 
     /// The MAC of `value` with the first HMAC key, written in the scheme's encoding
-    /// (`None` for Ed25519, which has no secret).
+    /// (`None` for a public-key scheme, which has no secret).
     pub(crate) fn mac_of(&self, value: &[u8]) -> Option<String> {
-        let key = self.keys.iter().find(|k| !matches!(k, Keyed::Ed25519(_)))?;
-        let mut out = [0u8; DECODE_BUF];
-        let len = key.tag(&[value], &mut out);
+        let mut out = [0u8; SIGNATURE_BUF];
+        let len = self.keys.first()?.tag(&[value], &mut out)?;
         Some(super::encoding::encode(self.scheme.encoding, &out[..len]))
     }
 
-    pub(crate) fn verify(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<(), VerifyError> {
+    pub(crate) fn verify(&self, request: &Request<'_>, now: SystemTime) -> Result<(), VerifyError> {
         let scheme = self.scheme;
-        let header: &'static str = scheme.header;
+        let headers = request.headers;
+        let header: &'static str = &scheme.header;
         let malformed = |reason| VerifyError::MalformedHeader { header, reason };
         if scheme.optional && !headers.contains_key(&self.header.name) {
             return Ok(());
@@ -208,11 +136,14 @@ impl HmacCheck {
         // and the substring searcher keeps parsing cheap next to the MAC itself.
         let value = self.header.value(headers)?.as_bytes();
 
-        let mut entries = [[0u8; DECODE_BUF]; MAX_ENTRIES];
+        let length = scheme.algorithm.signature_len();
+        let mut entries = [[0u8; SIGNATURE_BUF]; MAX_ENTRIES];
+        let mut lengths = [0usize; MAX_ENTRIES];
         let (mut accepted, mut well_formed) = (0usize, 0usize);
         let mut timestamp: Option<&[u8]> = None;
         let ts_label = scheme
             .timestamp
+            .as_ref()
             .and_then(|t| t.label.as_deref())
             .map(str::as_bytes);
         let want_label = scheme.format.scheme.as_deref().map(str::as_bytes);
@@ -240,9 +171,10 @@ impl HmacCheck {
             if well_formed == MAX_ENTRIES {
                 return Err(malformed("too many signatures"));
             }
-            if decode_into(scheme.encoding, signature, &mut entries[well_formed])
-                == Some(self.tag_len)
+            if let Some(n) = decode_into(scheme.encoding, signature, &mut entries[well_formed])
+                .filter(|n| length.admits(*n))
             {
+                lengths[well_formed] = n;
                 well_formed += 1;
             }
         }
@@ -260,7 +192,7 @@ impl HmacCheck {
             ));
         }
 
-        let timestamp = match scheme.timestamp {
+        let timestamp = match &scheme.timestamp {
             None => None,
             Some(_) => {
                 let (text, header) = match &self.timestamp_header {
@@ -278,21 +210,36 @@ impl HmacCheck {
             }
         };
 
-        let mut pieces: [&[u8]; MAX_PARTS] = [&[]; MAX_PARTS];
-        for (slot, part) in pieces.iter_mut().zip(&self.parts) {
+        let message = Message::new(request);
+        let mut owned: [Cow<'_, [u8]>; MAX_PARTS] = std::array::from_fn(|_| Cow::Borrowed(&[][..]));
+        for (slot, part) in owned.iter_mut().zip(&self.parts) {
             *slot = match part {
-                Part::Literal(text) => text.as_bytes(),
-                Part::Body => body,
-                Part::Timestamp => timestamp.map_or(&[][..], |(text, _)| text),
-                Part::Header(h) => h.value(headers)?.as_bytes(),
+                Part::Literal(text) => Cow::Borrowed(text.as_bytes()),
+                Part::Body => Cow::Borrowed(request.body),
+                Part::Timestamp => Cow::Borrowed(timestamp.map_or(&[][..], |(text, _)| text)),
+                Part::Header(h) => Cow::Borrowed(h.value(headers)?.as_bytes()),
+                Part::Url => Cow::Borrowed(message.url()?.as_bytes()),
+                Part::Method => Cow::Borrowed(message.method()?.as_bytes()),
+                Part::Path => Cow::Borrowed(message.path()?.as_bytes()),
+                Part::Form => Cow::Owned(message.sorted_form()),
+                Part::FormParam(name) => Cow::Owned(message.form_param(name)),
+                Part::Field(path) => Cow::Owned(message.field(path)?),
             };
+        }
+        let mut pieces: [&[u8]; MAX_PARTS] = [&[]; MAX_PARTS];
+        for (slot, piece) in pieces.iter_mut().zip(&owned) {
+            *slot = piece;
         }
         let pieces = &pieces[..self.parts.len()];
 
-        if !self.matches(pieces, &entries[..well_formed]) {
+        let mut signatures: [&[u8]; MAX_ENTRIES] = [&[]; MAX_ENTRIES];
+        for ((slot, entry), n) in signatures.iter_mut().zip(&entries).zip(&lengths) {
+            *slot = &entry[..*n];
+        }
+        if !self.matches(pieces, &signatures[..well_formed]) {
             return Err(VerifyError::NoMatchingSignature);
         }
-        if let (Some((_, seconds)), Some(ts)) = (timestamp, scheme.timestamp) {
+        if let (Some((_, seconds)), Some(ts)) = (timestamp, &scheme.timestamp) {
             let ahead = ts
                 .future_tolerance()
                 .map_or(u64::MAX, |d| d.get().as_secs());
@@ -305,35 +252,99 @@ impl HmacCheck {
         }
         Ok(())
     }
-}
 
-impl HmacCheck {
     /// Whether any well-formed entry is a signature of `pieces` by any configured key.
     /// HMAC tags are compared in constant time, all of them, whatever matched first.
-    fn matches(&self, pieces: &[&[u8]], entries: &[[u8; DECODE_BUF]]) -> bool {
-        let n = self.tag_len;
+    fn matches(&self, pieces: &[&[u8]], entries: &[&[u8]]) -> bool {
         let mut message: Option<Vec<u8>> = None;
-        let mut tag = [0u8; DECODE_BUF];
+        let mut tag = [0u8; SIGNATURE_BUF];
         let mut matched = subtle::Choice::from(0);
         for key in &self.keys {
-            match key {
-                Keyed::Ed25519(public) => {
-                    let message = message.get_or_insert_with(|| pieces.concat());
+            match key.tag(pieces, &mut tag) {
+                Some(n) => {
                     for entry in entries {
-                        if public.verify(message, &entry[..n]).is_ok() {
-                            matched |= subtle::Choice::from(1);
-                        }
+                        matched |= tag[..n].ct_eq(entry);
                     }
                 }
-                hmac => {
-                    let n = hmac.tag(pieces, &mut tag);
+                None => {
+                    let message = message.get_or_insert_with(|| pieces.concat());
                     for entry in entries {
-                        matched |= tag[..n].ct_eq(&entry[..n]);
+                        if key.verifies(message, entry) {
+                            matched |= subtle::Choice::from(1);
+                        }
                     }
                 }
             }
         }
         bool::from(matched)
+    }
+}
+
+/// The parts of a request a template may read beyond headers and body, worked out once.
+struct Message<'r> {
+    request: &'r Request<'r>,
+}
+
+impl<'r> Message<'r> {
+    fn new(request: &'r Request<'r>) -> Self {
+        Message { request }
+    }
+
+    fn target(&self) -> Result<&'r super::Target<'r>, VerifyError> {
+        self.request.target.as_ref().ok_or(VerifyError::NoTarget)
+    }
+
+    fn url(&self) -> Result<&'r str, VerifyError> {
+        Ok(self.target()?.url)
+    }
+
+    fn method(&self) -> Result<&'r str, VerifyError> {
+        Ok(self.target()?.method)
+    }
+
+    fn path(&self) -> Result<&'r str, VerifyError> {
+        let url = self.url()?;
+        let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+        let from_path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+        Ok(from_path.split(['?', '#']).next().unwrap_or("/"))
+    }
+
+    /// Every form parameter sorted by name then value, each as name then value.
+    fn sorted_form(&self) -> Vec<u8> {
+        let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
+            form_urlencoded::parse(self.request.body).collect();
+        pairs.sort();
+        let mut out = Vec::with_capacity(self.request.body.len());
+        for (name, value) in pairs {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(value.as_bytes());
+        }
+        out
+    }
+
+    fn form_param(&self, name: &str) -> Vec<u8> {
+        form_urlencoded::parse(self.request.body)
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned().into_bytes())
+            .unwrap_or_default()
+    }
+
+    /// A JSON body's field as text: strings unquoted, other values as JSON, absent as
+    /// empty. A body that is not JSON is malformed for a scheme that signs its fields.
+    fn field(&self, path: &[&str]) -> Result<Vec<u8>, VerifyError> {
+        let body: serde_json::Value =
+            serde_json::from_slice(self.request.body).map_err(|_| VerifyError::BodyNotJson)?;
+        let mut at = &body;
+        for name in path {
+            match at.get(name) {
+                Some(next) => at = next,
+                None => return Ok(Vec::new()),
+            }
+        }
+        Ok(match at {
+            serde_json::Value::String(s) => s.clone().into_bytes(),
+            other => other.to_string().into_bytes(),
+        })
     }
 }
 
@@ -380,8 +391,16 @@ fn parse_template(template: &'static str) -> Result<Vec<Part>, ConfigError> {
             SignedPiece::Body => Part::Body,
             SignedPiece::Timestamp => Part::Timestamp,
             SignedPiece::Header(name) => Part::Header(Header::new(name)?),
+            SignedPiece::Url => Part::Url,
+            SignedPiece::Method => Part::Method,
+            SignedPiece::Path => Part::Path,
+            SignedPiece::Form => Part::Form,
+            SignedPiece::FormParam(name) => Part::FormParam(name),
+            SignedPiece::Field(path) => Part::Field(path.split('.').collect()),
             SignedPiece::Unknown(name) => {
-                return Err(bad(format!("unknown placeholder `{{{name}}}`")))
+                return Err(bad(format!(
+                    "unknown placeholder `{{{name}}}` (known: {SIGNED_PLACEHOLDERS})"
+                )))
             }
             SignedPiece::Unclosed(_) => return Err(bad(format!("unclosed `{{` in `{template}`"))),
         });
@@ -425,12 +444,15 @@ mod tests {
     #[test]
     fn ed25519_verifies_the_rfc_8032_vector() {
         use base64::Engine;
-        use hookspec_core::{SecretEncoding, SignatureEncoding, SignatureFormat};
+        use hookspec_core::{
+            SecretEncoding, SecretFormat, SignatureAlgorithm, SignatureEncoding, SignatureFormat,
+        };
         let public = hex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
         let signature = "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da\
                          085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00";
-        let scheme: &'static Ed25519Auth = Box::leak(Box::new(Ed25519Auth {
+        let scheme: &'static SignatureAuth = Box::leak(Box::new(SignatureAuth {
             header: "signature".into(),
+            algorithm: SignatureAlgorithm::Ed25519,
             encoding: SignatureEncoding::HexLower,
             signed: "{body}".into(),
             format: SignatureFormat {
@@ -439,10 +461,11 @@ mod tests {
                 scheme: None,
             },
             timestamp: None,
-            public_key: SecretFormat {
+            key: SecretFormat {
                 encoding: SecretEncoding::Base64,
                 strip_prefix: Some("whpk_".into()),
             },
+            rotation: None,
             optional: false,
             description: None,
         }));
@@ -450,13 +473,14 @@ mod tests {
             "whpk_{}",
             base64::engine::general_purpose::STANDARD.encode(&public)
         );
-        let check = HmacCheck::ed25519(scheme, &[key]).unwrap();
-        let mut headers = HeaderMap::new();
+        let check = SignatureCheck::new(scheme, &[&key]).unwrap();
+        let mut headers = http::HeaderMap::new();
         headers.insert("signature", signature.parse().unwrap());
         let now = SystemTime::UNIX_EPOCH;
-        assert!(check.verify(&headers, &[0x72], now).is_ok());
+        let request = |body: &'static [u8]| Request::new(&headers, body);
+        assert!(check.verify(&request(&[0x72]), now).is_ok());
         assert_eq!(
-            check.verify(&headers, &[0x73], now),
+            check.verify(&request(&[0x73]), now),
             Err(VerifyError::NoMatchingSignature)
         );
         // A key of the wrong length is refused when the verifier is built.
@@ -465,7 +489,7 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode([1u8; 31])
         );
         assert!(matches!(
-            HmacCheck::ed25519(scheme, &[short]),
+            SignatureCheck::new(scheme, &[&short]),
             Err(ConfigError::BadSecretEncoding { index: 0, .. })
         ));
     }

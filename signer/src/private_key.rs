@@ -1,0 +1,183 @@
+//! The provider's private key for a public-key signature scheme, made from a 32-byte seed
+//! so test credentials are deterministic, and its public half written as the provider
+//! publishes it. A new algorithm is an arm in [`PrivateKey::new`] and [`PrivateKey::sign`].
+
+use hookspec_core::{SecretEncoding, SecretFormat, SignatureAlgorithm};
+use hookspec_runtime::verify::message_signatures::pem_decode;
+use p256::ecdsa::signature::Signer as _;
+use ring::signature::{self as ring_sig, KeyPair as _};
+
+/// Published RSA test keys (RFC 9421, Appendix B.1.1 and B.1.2): RSA keys cannot be made
+/// from a seed cheaply, so a seed picks one of two. They guard nothing.
+const RSA_KEYS: [&str; 2] = [
+    include_str!("test_keys/rsa-a.key.pem"),
+    include_str!("test_keys/rsa-b.key.pem"),
+];
+
+/// A private key for one public-key algorithm.
+pub(crate) enum PrivateKey {
+    Ed25519(ring_sig::Ed25519KeyPair),
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    Rsa(ring_sig::RsaKeyPair),
+}
+
+impl PrivateKey {
+    /// The key `seed` stands for under `algorithm`; `None` for an HMAC (no private key).
+    pub(crate) fn new(algorithm: SignatureAlgorithm, seed: &[u8; 32]) -> Option<Self> {
+        use SignatureAlgorithm as A;
+        // A seed that is not a valid scalar (zero or above the group order) is
+        // astronomically unlikely; one is hashed again until it is.
+        let scalar = |mut bytes: [u8; 32], valid: &dyn Fn(&[u8]) -> bool| {
+            while !valid(&bytes) {
+                bytes = sha2::Digest::finalize(sha2::Digest::chain_update(
+                    <sha2::Sha256 as sha2::Digest>::new(),
+                    bytes,
+                ))
+                .into();
+            }
+            bytes
+        };
+        Some(match algorithm {
+            A::HmacSha1 | A::HmacSha256 | A::HmacSha512 => return None,
+            A::Ed25519 => {
+                PrivateKey::Ed25519(ring_sig::Ed25519KeyPair::from_seed_unchecked(seed).ok()?)
+            }
+            A::EcdsaP256Sha256 | A::EcdsaP256Sha256Der => {
+                let bytes = scalar(*seed, &|b| p256::ecdsa::SigningKey::from_slice(b).is_ok());
+                PrivateKey::P256(p256::ecdsa::SigningKey::from_slice(&bytes).ok()?)
+            }
+            A::EcdsaP384Sha384 | A::EcdsaP384Sha384Der => {
+                // 48 bytes of scalar from the seed and its hash.
+                let hash: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(
+                    <sha2::Sha256 as sha2::Digest>::new(),
+                    seed,
+                ))
+                .into();
+                let mut bytes = [0u8; 48];
+                bytes[..32].copy_from_slice(seed);
+                bytes[32..].copy_from_slice(&hash[..16]);
+                bytes[0] &= 0x7f; // below the group order
+                PrivateKey::P384(p384::ecdsa::SigningKey::from_slice(&bytes).ok()?)
+            }
+            A::RsaPkcs1Sha256 | A::RsaPkcs1Sha512 | A::RsaPssSha256 | A::RsaPssSha512 => {
+                let (_, der) = pem_decode(RSA_KEYS[usize::from(seed[0] & 1)]).ok()?;
+                let pkcs1 = pkcs8_private_key(&der).unwrap_or(&der);
+                PrivateKey::Rsa(ring_sig::RsaKeyPair::from_der(pkcs1).ok()?)
+            }
+        })
+    }
+
+    /// The signature of `message` as `algorithm` writes it (deterministic for Ed25519,
+    /// ECDSA (RFC 6979) and PKCS#1 v1.5; PSS is salted).
+    pub(crate) fn sign(&self, algorithm: SignatureAlgorithm, message: &[u8]) -> Vec<u8> {
+        use SignatureAlgorithm as A;
+        match self {
+            PrivateKey::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
+            PrivateKey::P256(key) => {
+                let signature: p256::ecdsa::Signature = key.sign(message);
+                match algorithm {
+                    A::EcdsaP256Sha256Der => signature.to_der().as_bytes().to_vec(),
+                    _ => signature.to_bytes().to_vec(),
+                }
+            }
+            PrivateKey::P384(key) => {
+                let signature: p384::ecdsa::Signature = key.sign(message);
+                match algorithm {
+                    A::EcdsaP384Sha384Der => signature.to_der().as_bytes().to_vec(),
+                    _ => signature.to_bytes().to_vec(),
+                }
+            }
+            PrivateKey::Rsa(pair) => {
+                let padding: &dyn ring_sig::RsaEncoding = match algorithm {
+                    A::RsaPkcs1Sha512 => &ring_sig::RSA_PKCS1_SHA512,
+                    A::RsaPssSha256 => &ring_sig::RSA_PSS_SHA256,
+                    A::RsaPssSha512 => &ring_sig::RSA_PSS_SHA512,
+                    _ => &ring_sig::RSA_PKCS1_SHA256,
+                };
+                let mut out = vec![0; pair.public().modulus_len()];
+                let rng = ring::rand::SystemRandom::new();
+                // Signing with a valid key pair into a buffer of the modulus length does
+                // not fail; an empty signature would be refused, never accepted.
+                if pair.sign(padding, &rng, message, &mut out).is_err() {
+                    out.clear();
+                }
+                out
+            }
+        }
+    }
+
+    /// The public key as the provider hands it to receivers, written in `format`: the raw
+    /// 32 bytes for Ed25519 (as providers publish them), a SubjectPublicKeyInfo for ECDSA
+    /// and RSA and for any key written as PEM.
+    pub(crate) fn public_key(&self, format: &SecretFormat) -> String {
+        let spki = match self {
+            PrivateKey::Ed25519(pair) => {
+                let raw = pair.public_key().as_ref();
+                if format.encoding != SecretEncoding::Pem {
+                    return format.write(raw);
+                }
+                spki(&[0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70], raw)
+            }
+            PrivateKey::P256(key) => spki(
+                &[
+                    0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+                    0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+                ],
+                key.verifying_key().to_encoded_point(false).as_bytes(),
+            ),
+            PrivateKey::P384(key) => spki(
+                &[
+                    0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05,
+                    0x2b, 0x81, 0x04, 0x00, 0x22,
+                ],
+                key.verifying_key().to_encoded_point(false).as_bytes(),
+            ),
+            PrivateKey::Rsa(pair) => spki(
+                &[
+                    0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+                    0x05, 0x00,
+                ],
+                pair.public().as_ref(),
+            ),
+        };
+        format.write(&spki)
+    }
+}
+
+/// A SubjectPublicKeyInfo: the algorithm identifier's DER, then the key as a BIT STRING.
+fn spki(algorithm_id: &[u8], key: &[u8]) -> Vec<u8> {
+    let mut bits = vec![0u8];
+    bits.extend_from_slice(key);
+    let bit_string = tlv(0x03, &bits);
+    tlv(0x30, &[algorithm_id, &bit_string].concat())
+}
+
+/// One DER element.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend_from_slice(&bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The PKCS#1 key inside a PKCS#8 `PrivateKeyInfo` (any algorithm OID, as RFC 9421's
+/// RSASSA-PSS test key uses).
+fn pkcs8_private_key(der: &[u8]) -> Option<&[u8]> {
+    use hookspec_runtime::verify::message_signatures::der as d;
+    let info = d::expect(der, d::SEQUENCE)?;
+    let version = d::read(info).filter(|t| t.tag == d::INTEGER)?;
+    let algorithm = d::read(version.rest).filter(|t| t.tag == d::SEQUENCE)?;
+    d::expect(algorithm.rest, d::OCTET_STRING)
+}
