@@ -7,7 +7,7 @@ use hookspec_runtime::verify::message_signatures::pem_decode;
 use p256::ecdsa::signature::Signer as _;
 use ring::signature::{self as ring_sig, KeyPair as _};
 
-/// Published RSA test keys (RFC 9421, Appendix B.1.1 and B.1.2): RSA keys cannot be made
+/// RSA test keys made for hookspec (see `test_keys/README.md`): RSA keys cannot be made
 /// from a seed cheaply, so a seed picks one of two. They guard nothing.
 const RSA_KEYS: [&str; 2] = [
     include_str!("test_keys/rsa-a.key.pem"),

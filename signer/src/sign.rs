@@ -9,7 +9,7 @@ use hookspec_codegen::check::infer_event;
 use hookspec_codegen::model::header_ref;
 use hookspec_codegen::model::{
     signed_pieces, AuthScheme, AuthorizationKind, Generate, JwtAuth, ProviderSpec, SecretFormat,
-    SignatureAlgorithm, SignatureAuth, SignatureEncoding, SignedPiece,
+    SignatureAlgorithm, SignatureAuth, SignatureEncoding, SignatureLen, SignedPiece,
 };
 
 /// The header value that names an event no spec has.
@@ -545,6 +545,15 @@ impl<'s> Signer<'s> {
                 if jwt.is_none() && layout.is_none() {
                     return None;
                 }
+                // A signature of no fixed length (DER ECDSA, RSA) one byte short is still
+                // well formed: it is refused as not matching.
+                if jwt.is_none()
+                    && layout.is_some_and(|l| {
+                        matches!(l.algorithm.signature_len(), SignatureLen::AtMost(_))
+                    })
+                {
+                    expected = "no_matching_signature";
+                }
                 tweak.truncate = true;
             }
         }
@@ -831,8 +840,13 @@ fn signature_headers(
     }
     let message = render(&scheme.signed, request, &timestamp, out);
     for key in keys {
-        let mut signature = encode(scheme.encoding, &key.sign(&message));
-        if request.truncate {
+        let mut bytes = key.sign(&message);
+        let variable = matches!(scheme.algorithm.signature_len(), SignatureLen::AtMost(_));
+        if request.truncate && variable {
+            bytes.pop();
+        }
+        let mut signature = encode(scheme.encoding, &bytes);
+        if request.truncate && !variable {
             signature.truncate(signature.len() / 2);
         }
         entries.push(match (label, &scheme.format.label_separator) {
