@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use crate::ir::{EnumDef, EventDef, FieldDef, Provider, StructDef, TypeDef, TypeRef};
 use crate::model::{
-    spelling, ApiAuth, AuthScheme, AuthorizationAuth, AuthorizationKind, Delivery, DigestAlgorithm,
-    Documented, Format, IdentifyingHeaderAuth, JsonType, JwtAlgorithm, JwtAuth, KeyEndpoint,
-    KeySource, Schedule, Select, SignatureAlgorithm, SignatureAuth, SignatureEncoding,
+    signed_pieces, spelling, ApiAuth, AuthScheme, AuthorizationAuth, AuthorizationKind, Delivery,
+    DigestAlgorithm, Documented, Format, IdentifyingHeaderAuth, JsonType, JwtAlgorithm, JwtAuth,
+    KeyEndpoint, KeySource, Schedule, Select, SignatureAlgorithm, SignatureAuth, SignatureEncoding,
     SignatureLen, Success,
 };
 
@@ -1124,28 +1124,10 @@ fn signature(h: &SignatureAuth, out: &mut String) {
         "the provider's public key"
     };
     step(format!("Key: take {given}; {strip}{key_text}."), out);
-    let mut parts = Vec::new();
-    if h.signed.contains("{body}") {
-        parts.push(
-            "`{body}` is the raw request body exactly as received (never a re-serialized copy)"
-                .to_owned(),
-        );
-    }
-    if h.signed.contains("{timestamp}") {
-        parts.push("`{timestamp}` is the timestamp text exactly as sent".to_owned());
-    }
-    if h.signed.contains("{header:") {
-        parts.push("`{header:NAME}` is the value of the request header `NAME`".to_owned());
-    }
-    for (placeholder, meaning) in [
-        ("{url}", "`{url}` is the full URL the provider called (scheme, host, path and query), as configured at the provider"),
-        ("{method}", "`{method}` is the request method"),
-        ("{path}", "`{path}` is the URL's path without the query"),
-        ("{form}", "`{form}` is every form parameter of the body, sorted by name, each written as its name followed by its value with no separator"),
-        ("{form:", "`{form:NAME}` is the value of the form parameter `NAME` (empty when absent)"),
-        ("{field:", "`{field:PATH}` is the body's JSON field at the dotted `PATH`, a string without its quotes and any other value as JSON (empty when absent)"),
-    ] {
-        if h.signed.contains(placeholder) {
+    // Each kind of placeholder explained once, in template order.
+    let mut parts: Vec<String> = Vec::new();
+    for meaning in signed_pieces(&h.signed).iter().filter_map(|p| p.meaning()) {
+        if !parts.iter().any(|m| m == meaning) {
             parts.push(meaning.to_owned());
         }
     }

@@ -416,30 +416,17 @@ fn layout(h: &SignatureAuth, p: &Path, r: &mut Reporter<'_>) {
     let mut uses_timestamp = false;
     let mut has_body = false;
     for piece in signed_pieces(&h.signed) {
+        has_body |= piece.covers_body();
+        uses_timestamp |= piece == SignedPiece::Timestamp;
         let unknown = match piece {
-            SignedPiece::Field(path) if path.split('.').any(str::is_empty) => {
-                format!("field:{path}")
-            }
-            SignedPiece::Body | SignedPiece::Form | SignedPiece::Field(_) => {
-                has_body = true;
-                continue;
-            }
-            SignedPiece::Timestamp => {
-                uses_timestamp = true;
-                continue;
-            }
-            SignedPiece::Header(name) if !is_header_name(name) => format!("header:{name}"),
-            SignedPiece::Literal(_)
-            | SignedPiece::Header(_)
-            | SignedPiece::Url
-            | SignedPiece::Method
-            | SignedPiece::Path
-            | SignedPiece::FormParam(_) => continue,
-            SignedPiece::Unknown(inside) => inside.to_owned(),
             SignedPiece::Unclosed(_) => {
                 r.at(&p.key("signed"), format!("unclosed `{{` in `{}`", h.signed));
                 continue;
             }
+            SignedPiece::Header(name) if !is_header_name(name) => format!("header:{name}"),
+            SignedPiece::Field(path) if !piece.is_known() => format!("field:{path}"),
+            SignedPiece::Unknown(inside) => inside.to_owned(),
+            _ => continue,
         };
         r.at(
             &p.key("signed"),

@@ -278,6 +278,51 @@ impl SignedPiece<'_> {
     pub fn needs_target(&self) -> bool {
         matches!(self, Self::Url | Self::Method | Self::Path)
     }
+
+    /// Whether signing the piece protects the payload (all of it, or the fields named).
+    pub fn covers_body(&self) -> bool {
+        matches!(self, Self::Body | Self::Form | Self::Field(_))
+    }
+
+    /// Whether the piece is a placeholder a verifier can fill (not an unknown or unclosed
+    /// one); literal text counts as known.
+    pub fn is_known(&self) -> bool {
+        match self {
+            Self::Unknown(_) | Self::Unclosed(_) => false,
+            Self::Field(path) => path.split('.').all(|s| !s.is_empty()),
+            _ => true,
+        }
+    }
+
+    /// What the placeholder stands for, as the generated docs explain it; `None` for
+    /// literal text and unknown placeholders.
+    pub fn meaning(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::Body => {
+                "`{body}` is the raw request body exactly as received (never a re-serialized copy)"
+            }
+            Self::Timestamp => "`{timestamp}` is the timestamp text exactly as sent",
+            Self::Header(_) => "`{header:NAME}` is the value of the request header `NAME`",
+            Self::Url => {
+                "`{url}` is the full URL the provider called (scheme, host, path and query), \
+                 as configured at the provider"
+            }
+            Self::Method => "`{method}` is the request method",
+            Self::Path => "`{path}` is the URL's path without the query",
+            Self::Form => {
+                "`{form}` is every form parameter of the body, sorted by name (then value), \
+                 each written as its name followed by its value with no separator"
+            }
+            Self::FormParam(_) => {
+                "`{form:NAME}` is the value of the form parameter `NAME` (empty when absent)"
+            }
+            Self::Field(_) => {
+                "`{field:PATH}` is the body's JSON field at the dotted `PATH`, a string without \
+                 its quotes and any other value as JSON (empty when absent)"
+            }
+            Self::Literal(_) | Self::Unknown(_) | Self::Unclosed(_) => return None,
+        })
+    }
 }
 
 /// The placeholders a template may use, as a loader names them in errors.

@@ -939,6 +939,7 @@ fn render(
             SignedPiece::Form => {
                 let mut pairs: Vec<_> = form().collect();
                 pairs.sort();
+                pairs.dedup();
                 for (name, value) in pairs {
                     out.extend_from_slice(name.as_bytes());
                     out.extend_from_slice(value.as_bytes());

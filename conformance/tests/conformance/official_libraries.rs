@@ -1,7 +1,9 @@
 //! The providers' official verification libraries judge what we send, and we judge what
 //! they sign: Standard Webhooks (`standardwebhooks`), Stripe (`stripe`), Slack
-//! (`slack_sdk`) and Discord (`discord-interactions`, which verifies only: PyNaCl, its own
-//! dependency, signs) from PyPI, GitHub's `@octokit/webhooks-methods` from npm. For each, a
+//! (`slack_sdk`), Discord (`discord-interactions`, which verifies only: PyNaCl, its own
+//! dependency, signs), Twilio (`twilio`, over the URL and form parameters) and SendGrid
+//! (`sendgrid`, which verifies only: starkbank-ecdsa, its own dependency, signs) from PyPI,
+//! GitHub's `@octokit/webhooks-methods` from npm. For each, a
 //! delivery signed by `hookspec-conformance sign` is accepted by the library and refused
 //! once its body changes; a delivery the library signs is accepted by
 //! `hookspec-conformance verify` and refused once its body changes.
@@ -39,32 +41,44 @@ enum Key {
         seed_hex: &'static str,
         public: &'static str,
     },
+    /// Each side its own key pair: we sign with hookspec's test key, whose public half the
+    /// library verifies with; the library makes a key pair and says its public half.
+    OwnPairs,
 }
 
 impl Key {
     /// Our `sign` command's key arguments.
-    fn sign_args(self) -> [&'static str; 2] {
+    fn sign_args(self) -> Vec<&'static str> {
         match self {
-            Key::Secret(s) => ["--secret", s],
-            Key::Ed25519 { seed_base64, .. } => ["--ed25519-key", seed_base64],
+            Key::Secret(s) => vec!["--secret", s],
+            Key::Ed25519 { seed_base64, .. } => vec!["--ed25519-key", seed_base64],
+            Key::OwnPairs => Vec::new(),
         }
     }
 
-    /// Our `verify` command's key arguments.
-    fn verify_args(self) -> [&'static str; 2] {
-        match self {
-            Key::Secret(s) => ["--secret", s],
-            Key::Ed25519 { public, .. } => ["--public-key", public],
+    /// Our `verify` command's key arguments; `library_public` is the public key a library
+    /// that made its own pair said.
+    fn verify_args(self, library_public: Option<&str>) -> Vec<String> {
+        match (self, library_public) {
+            (Key::Secret(s), _) => vec!["--secret".into(), s.into()],
+            (Key::Ed25519 { public, .. }, _) => vec!["--public-key".into(), public.into()],
+            (Key::OwnPairs, Some(public)) => vec!["--public-key".into(), public.into()],
+            (Key::OwnPairs, None) => Vec::new(),
         }
     }
 
     /// What the library driver gets: `secret` verifies, `signing_key` signs.
-    fn library_input(self) -> Value {
+    fn library_input(self, provider: &str) -> Value {
         match self {
             Key::Secret(s) => json!({"secret": s, "signing_key": s}),
             Key::Ed25519 {
                 seed_hex, public, ..
             } => json!({"secret": public, "signing_key": seed_hex}),
+            Key::OwnPairs => {
+                let spec = hookspec_conformance::specs::builtin(provider).expect("bundled");
+                let ours = hookspec_signer::SigningCredentials::test(&spec);
+                json!({"secret": ours.shared.public_keys[0]})
+            }
         }
     }
 }
@@ -75,6 +89,11 @@ struct Library {
     provider: &'static str,
     key: Key,
     runtime: Runtime,
+    /// Where the delivery goes, for schemes that sign the URL.
+    url: Option<&'static str>,
+    /// The body signed, when not the spec's first example (a real form body for Twilio,
+    /// whose examples are written as JSON).
+    body: Option<&'static str>,
 }
 
 const LIBRARIES: &[Library] = &[
@@ -83,24 +102,32 @@ const LIBRARIES: &[Library] = &[
         provider: "standardwebhooks",
         key: Key::Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
         runtime: Runtime::Python("standardwebhooks"),
+        url: None,
+        body: None,
     },
     Library {
         package: "stripe (PyPI)",
         provider: "stripe",
         key: Key::Secret("whsec_test_secret"),
         runtime: Runtime::Python("stripe"),
+        url: None,
+        body: None,
     },
     Library {
         package: "slack_sdk (PyPI)",
         provider: "slack",
         key: Key::Secret("8f742231b10e8888abcd99yyyzzz85a5"),
         runtime: Runtime::Python("slack_sdk"),
+        url: None,
+        body: None,
     },
     Library {
         package: "@octokit/webhooks-methods (npm)",
         provider: "github",
         key: Key::Secret("It's a Secret to Everybody"),
         runtime: Runtime::Node,
+        url: None,
+        body: None,
     },
     Library {
         package: "discord-interactions (PyPI)",
@@ -112,6 +139,29 @@ const LIBRARIES: &[Library] = &[
             public: "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
         },
         runtime: Runtime::Python("discord_interactions"),
+        url: None,
+        body: None,
+    },
+    Library {
+        package: "twilio (PyPI)",
+        provider: "twilio",
+        // twilio-python's own test token.
+        key: Key::Secret("12345"),
+        runtime: Runtime::Python("twilio"),
+        url: Some("https://hooks.example.com/twilio/status?account=7&tag=a%20b"),
+        body: Some(
+            "MessageSid=SM1f0e8ae6ade43cb3c0ce4525424e404f&MessageStatus=delivered\
+             &To=%2B15558675310&From=%2B15017122661&AccountSid=AC00000000000000000000000000000000\
+             &ApiVersion=2010-04-01&SmsStatus=delivered&SmsSid=SM1f0e8ae6ade43cb3c0ce4525424e404f",
+        ),
+    },
+    Library {
+        package: "sendgrid (PyPI)",
+        provider: "sendgrid",
+        key: Key::OwnPairs,
+        runtime: Runtime::Python("sendgrid"),
+        url: None,
+        body: None,
     },
 ];
 
@@ -149,7 +199,8 @@ fn python() -> Result<PathBuf, String> {
     }
     let check = [
         "-c",
-        "import standardwebhooks, stripe, slack_sdk, discord_interactions, nacl",
+        "import standardwebhooks, stripe, slack_sdk, discord_interactions, nacl, twilio, \
+         sendgrid, ellipticcurve",
     ];
     if run(Command::new(&python).args(check)).is_err() {
         run(Command::new(&python).args([
@@ -166,6 +217,8 @@ fn python() -> Result<PathBuf, String> {
             "stripe",
             "slack_sdk",
             "discord-interactions",
+            "twilio",
+            "sendgrid",
         ]))?;
         run(Command::new(&python).args(check))?;
     }
@@ -236,11 +289,14 @@ fn body_file(body: &str) -> tempfile::NamedTempFile {
 /// Our signer's headers for `body`, as `sign` prints them (`Content-Type` left out).
 fn our_headers(lib: &Library, body: &str) -> serde_json::Map<String, Value> {
     let file = body_file(body);
-    let out = run(Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .args(["sign", "--provider", lib.provider])
-        .args(lib.key.sign_args())
-        .arg(file.path()))
-    .unwrap_or_else(|e| panic!("{}: {e}", lib.provider));
+        .args(lib.key.sign_args());
+    if let Some(url) = lib.url {
+        command.args(["--url", url]);
+    }
+    let out = run(command.arg(file.path())).unwrap_or_else(|e| panic!("{}: {e}", lib.provider));
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -255,8 +311,12 @@ fn we_accept(lib: &Library, headers: &serde_json::Map<String, Value>, body: &str
     let file = body_file(body);
     let mut command = Command::new(BIN);
     command.args(["verify", "--provider", lib.provider]);
-    command.args(lib.key.verify_args());
-    for (name, value) in headers {
+    let public = headers.get("public_key").and_then(Value::as_str);
+    command.args(lib.key.verify_args(public));
+    if let Some(url) = lib.url {
+        command.args(["--url", url]);
+    }
+    for (name, value) in headers.iter().filter(|(n, _)| *n != "public_key") {
         command.args(["--header", &format!("{name}={}", value.as_str().unwrap())]);
     }
     command.arg(file.path()).output().unwrap().status.success()
@@ -264,21 +324,27 @@ fn we_accept(lib: &Library, headers: &serde_json::Map<String, Value>, body: &str
 
 fn check(lib: &Library, runner: &Path) {
     let spec = hookspec_conformance::specs::builtin(lib.provider).expect("a bundled provider");
-    let body = String::from_utf8(
-        hookspec_conformance::cases::probe_body(&spec)
-            .expect("an example")
-            .to_vec(),
-    )
-    .unwrap();
+    let body = match lib.body {
+        Some(body) => body.to_owned(),
+        None => String::from_utf8(
+            hookspec_conformance::cases::probe_body(&spec)
+                .expect("an example")
+                .to_vec(),
+        )
+        .unwrap(),
+    };
     let changed = format!("{body} ");
     let label = format!("{} / {}", lib.package, lib.provider);
 
     // The library judges our signer.
     let headers = our_headers(lib, &body);
     let input = |body: &str, headers: &serde_json::Map<String, Value>| {
-        let mut input = lib.key.library_input();
+        let mut input = lib.key.library_input(lib.provider);
         input["body"] = body.into();
         input["headers"] = Value::Object(headers.clone());
+        if let Some(url) = lib.url {
+            input["url"] = url.into();
+        }
         input
     };
     let out = library(runner, lib.runtime, "verify", &input(&body, &headers));

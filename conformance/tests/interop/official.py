@@ -1,10 +1,12 @@
 """Providers' official Python libraries, driven by conformance/tests/official_libraries.rs.
 
 Usage: official.py verify|sign LIBRARY, with a JSON object on standard input:
-{"secret": ..., "signing_key": ..., "body": ..., "headers": {name: value}}: `secret` verifies
-and `signing_key` signs (the same text for a shared secret).
+{"secret": ..., "signing_key": ..., "body": ..., "url": ..., "headers": {name: value}}:
+`secret` verifies and `signing_key` signs (the same text for a shared secret); `url` is
+where the delivery goes, for schemes that sign it.
 `verify` exits 0 when the library accepts the delivery and 1 (with the reason) when it
-does not; `sign` prints the headers the library makes for the body, as a JSON object.
+does not; `sign` prints the headers the library makes for the body, as a JSON object (a
+library that makes its own key pair adds the public key as `public_key`).
 """
 
 import datetime
@@ -72,22 +74,73 @@ def discord_interactions(action, public_key, signing_key, body, headers):
     return {"X-Signature-Ed25519": signed.signature.hex(), "X-Signature-Timestamp": timestamp}
 
 
+def twilio(action, secret, signing_key, body, headers, url):
+    from urllib.parse import parse_qsl
+
+    from twilio.request_validator import RequestValidator
+
+    params = dict(parse_qsl(body, keep_blank_values=True))
+    validator = RequestValidator(secret)
+    if action == "verify":
+        if not validator.validate(url, params, headers["x-twilio-signature"]):
+            raise ValueError("validate returned False")
+        return None
+    return {"X-Twilio-Signature": validator.compute_signature(url, params)}
+
+
+def sendgrid(action, public_key, signing_key, body, headers):
+    # The library only verifies; SendGrid signs with ECDSA P-256 over the timestamp text
+    # followed by the body, which starkbank-ecdsa (the library's own dependency) reproduces.
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
+    if action == "verify":
+        hook = EventWebhook()
+        key = hook.convert_public_key_to_ecdsa(public_key)
+        ok = hook.verify_signature(
+            body,
+            headers["x-twilio-email-event-webhook-signature"],
+            headers["x-twilio-email-event-webhook-timestamp"],
+            key,
+        )
+        if not ok:
+            raise ValueError("verify_signature returned False")
+        return None
+    from ellipticcurve.ecdsa import Ecdsa
+    from ellipticcurve.privateKey import PrivateKey
+
+    private = PrivateKey()
+    timestamp = str(int(time.time()))
+    signature = Ecdsa.sign(timestamp + body, private).toBase64()
+    pem = private.publicKey().toPem()
+    spki = "".join(l for l in pem.strip().splitlines() if not l.startswith("-----"))
+    return {
+        "X-Twilio-Email-Event-Webhook-Signature": signature,
+        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+        "public_key": spki,
+    }
+
+
 LIBRARIES = {
     "standardwebhooks": standardwebhooks,
     "stripe": stripe,
     "slack_sdk": slack_sdk,
     "discord_interactions": discord_interactions,
+    "twilio": twilio,
+    "sendgrid": sendgrid,
 }
+# Libraries whose scheme signs the URL the delivery goes to.
+TAKES_URL = {"twilio"}
 
 
 def main():
     action, library = sys.argv[1], sys.argv[2]
     given = json.load(sys.stdin)
     headers = {k.lower(): v for k, v in given.get("headers", {}).items()}
+    args = [action, given["secret"], given.get("signing_key"), given["body"], headers]
+    if library in TAKES_URL:
+        args.append(given["url"])
     try:
-        out = LIBRARIES[library](
-            action, given["secret"], given.get("signing_key"), given["body"], headers
-        )
+        out = LIBRARIES[library](*args)
     except Exception as error:  # the library's own refusal, whatever its class
         print(f"refused: {type(error).__name__}: {error}")
         sys.exit(1)

@@ -313,7 +313,10 @@ impl<'r> Message<'r> {
     fn sorted_form(&self) -> Vec<u8> {
         let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
             form_urlencoded::parse(self.request.body).collect();
+        // Sorted by name then value; a pair sent twice counts once, as Twilio's libraries
+        // sign it.
         pairs.sort();
+        pairs.dedup();
         let mut out = Vec::with_capacity(self.request.body.len());
         for (name, value) in pairs {
             out.extend_from_slice(name.as_bytes());
