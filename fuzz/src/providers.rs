@@ -37,6 +37,11 @@ macro_rules! with_provider {
                 use ::hookspec::plaid as $m;
                 Some($body)
             }
+            "sendgrid" => {
+                #[allow(unused_imports)]
+                use ::hookspec::sendgrid as $m;
+                Some($body)
+            }
             "shopify" => {
                 #[allow(unused_imports)]
                 use ::hookspec::shopify as $m;
@@ -55,6 +60,11 @@ macro_rules! with_provider {
             "stripe" => {
                 #[allow(unused_imports)]
                 use ::hookspec::stripe as $m;
+                Some($body)
+            }
+            "twilio" => {
+                #[allow(unused_imports)]
+                use ::hookspec::twilio as $m;
                 Some($body)
             }
             "vezgo" => {
@@ -76,10 +86,12 @@ pub const LISTED: &[&str] = &[
     "discord",
     "github",
     "plaid",
+    "sendgrid",
     "shopify",
     "slack",
     "standardwebhooks",
     "stripe",
+    "twilio",
     "vezgo",
 ];
 
@@ -89,8 +101,10 @@ impl hookspec::bridge::Handler for crate::Defaults {}
 impl hookspec::discord::Handler for crate::Defaults {}
 impl hookspec::github::Handler for crate::Defaults {}
 impl hookspec::plaid::Handler for crate::Defaults {}
+impl hookspec::sendgrid::Handler for crate::Defaults {}
 impl hookspec::shopify::Handler for crate::Defaults {}
 impl hookspec::slack::Handler for crate::Defaults {}
 impl hookspec::standardwebhooks::Handler for crate::Defaults {}
 impl hookspec::stripe::Handler for crate::Defaults {}
+impl hookspec::twilio::Handler for crate::Defaults {}
 impl hookspec::vezgo::Handler for crate::Defaults {}

@@ -1,7 +1,9 @@
 //! `Verifier::verify` beside the raw primitive it wraps, with a warm key cache:
 //! Plaid (through `hookspec::plaid::config`): SHA-256 of the body plus ring's ES256
 //! verification of the JWT's signing input with a key made once; Bridge: HMAC-SHA256 of
-//! the body checked with `verify_slice` (constant time). Compare the ratios within one run.
+//! the body checked with `verify_slice` (constant time); and the `signature` scheme with
+//! each public-key family of the model over the body, beside `ring`'s verification of the
+//! same bytes with the key parsed once. Compare the ratios within one run.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -100,5 +102,106 @@ fn verify(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, verify);
+/// The `signature` scheme over `{body}` with one algorithm: its verifier, the signed
+/// headers, the body, and the raw check of the same signature.
+fn scheme_case(
+    algorithm: hookspec_codegen::model::SignatureAlgorithm,
+) -> (Verifier, http::HeaderMap, Vec<u8>, Box<dyn Fn() -> bool>) {
+    use hookspec_codegen::model as m;
+    use ring::signature as rs;
+    let key = match algorithm {
+        m::SignatureAlgorithm::Ed25519 => m::SecretEncoding::Hex,
+        _ => m::SecretEncoding::Base64,
+    };
+    let mut spec = common::spec("bridge").clone();
+    spec.auth = vec![m::AuthScheme::Signature(m::SignatureAuth {
+        header: "X-Sig".into(),
+        algorithm,
+        encoding: m::SignatureEncoding::Base64,
+        signed: "{body}".into(),
+        format: m::SignatureFormat {
+            separator: None,
+            label_separator: None,
+            scheme: None,
+        },
+        timestamp: None,
+        key: m::SecretFormat {
+            encoding: key,
+            strip_prefix: None,
+        },
+        rotation: None,
+        optional: false,
+        description: None,
+    })];
+    let spec: &'static m::ProviderSpec = Box::leak(Box::new(spec));
+    let creds = SigningCredentials::test(spec);
+    let body = common::body(spec);
+    let signed = Signer::new(spec, creds.clone()).sign(&body, common::at(VECTOR_CLOCK));
+    let signature = signed
+        .iter()
+        .find(|(n, _)| n == "X-Sig")
+        .map(|(_, v)| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, v))
+        .expect("signed")
+        .unwrap();
+    let verifier = Verifier::new(
+        common::schemes(spec),
+        common::delivery(spec),
+        common::test_credentials(spec),
+    )
+    .expect("verifier");
+    let ring_alg: &'static dyn rs::VerificationAlgorithm = match algorithm {
+        m::SignatureAlgorithm::Ed25519 => &rs::ED25519,
+        m::SignatureAlgorithm::EcdsaP256Sha256 => &rs::ECDSA_P256_SHA256_FIXED,
+        m::SignatureAlgorithm::EcdsaP256Sha256Der => &rs::ECDSA_P256_SHA256_ASN1,
+        m::SignatureAlgorithm::EcdsaP384Sha384 => &rs::ECDSA_P384_SHA384_FIXED,
+        m::SignatureAlgorithm::RsaPkcs1Sha256 => &rs::RSA_PKCS1_2048_8192_SHA256,
+        m::SignatureAlgorithm::RsaPssSha256 => &rs::RSA_PSS_2048_8192_SHA256,
+        other => panic!("no raw baseline for {other:?}"),
+    };
+    let given = &creds.shared.public_keys[0];
+    let raw_key = match algorithm {
+        m::SignatureAlgorithm::Ed25519 => hex::decode(given).unwrap(),
+        _ => {
+            // The key bits of the SubjectPublicKeyInfo the provider shows.
+            use hookspec::runtime::verify::message_signatures::der;
+            let spki =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, given).unwrap();
+            let outer = der::expect(&spki, der::SEQUENCE).unwrap();
+            let alg_id = der::read(outer).unwrap();
+            der::expect(alg_id.rest, der::BIT_STRING).unwrap()[1..].to_vec()
+        }
+    };
+    let key = rs::UnparsedPublicKey::new(ring_alg, raw_key);
+    let message = body.clone();
+    let raw = Box::new(move || {
+        key.verify(black_box(&message), black_box(&signature))
+            .is_ok()
+    });
+    (verifier, common::header_map(&signed), body, raw)
+}
+
+fn signature_schemes(c: &mut Criterion) {
+    use hookspec_codegen::model::SignatureAlgorithm as A;
+    let now = common::at(VECTOR_CLOCK);
+    for algorithm in [
+        A::Ed25519,
+        A::EcdsaP256Sha256,
+        A::EcdsaP256Sha256Der,
+        A::EcdsaP384Sha384,
+        A::RsaPkcs1Sha256,
+        A::RsaPssSha256,
+    ] {
+        let (verifier, headers, body, raw) = scheme_case(algorithm);
+        let request = Request::new(&headers, &body);
+        assert!(raw(), "{algorithm:?}: the raw check accepts");
+        let mut g = c.benchmark_group(format!("verify/signature/{}", algorithm.name()));
+        g.bench_function("Verifier::verify", |b| {
+            b.iter(|| common::ready(verifier.verify(black_box(&request), now)).expect("valid"))
+        });
+        g.bench_function("raw: ring verify", |b| b.iter(|| assert!(raw())));
+        g.finish();
+    }
+}
+
+criterion_group!(benches, verify, signature_schemes);
 criterion_main!(benches);

@@ -14,6 +14,7 @@ pub mod message_signatures;
 mod private_key;
 mod sign;
 mod vectors;
+mod vectors_schema;
 
 pub use attack::Attack;
 pub use keys::{ed25519_seed_from_text, jwk_thumbprint, public_jwk, test_signing_key};
@@ -21,6 +22,7 @@ pub use sign::{
     AuthorizationValue, Credentials, SignedRequest, Signer, SigningCredentials, Target,
 };
 pub use vectors::{test_vectors, VECTOR_CLOCK};
+pub use vectors_schema::{vectors_schema, VECTORS_SCHEMA_FILE};
 
 #[doc(no_inline)]
 pub use hookspec_codegen::model::ProviderSpec;

@@ -267,6 +267,7 @@ struct Tweak {
     iat_offset: i64,
     omit_iat: bool,
     hmac_secrets: Option<Vec<String>>,
+    hmac_key_bytes: Option<Vec<u8>>,
     signing_seed: Option<[u8; 32]>,
     hmac_label: Option<String>,
     truncate: bool,
@@ -341,6 +342,21 @@ impl<'s> Signer<'s> {
         given: &[(String, String)],
     ) -> Vec<(String, String)> {
         self.headers(body, now, &Tweak::default(), given)
+    }
+
+    /// As [`Signer::sign`], with every HMAC keyed by `key` exactly (no decoding): what a
+    /// receiver that reads the configured secret the wrong way would check against.
+    pub fn sign_with_key_bytes(
+        &self,
+        body: &[u8],
+        now: SystemTime,
+        key: &[u8],
+    ) -> Vec<(String, String)> {
+        let tweak = Tweak {
+            hmac_key_bytes: Some(key.to_vec()),
+            ..Tweak::default()
+        };
+        self.headers(body, now, &tweak, &[])
     }
 
     /// The generated ids among the headers of a first delivery, which a redelivery of the
@@ -651,7 +667,11 @@ impl<'s> Signer<'s> {
                     set(&mut out, &j.header, token);
                 }
                 AuthScheme::Signature(h) => {
-                    let keys: Vec<Key> = if h.algorithm.is_secret() {
+                    let keys: Vec<Key> = if let (Some(bytes), true) =
+                        (&tweak.hmac_key_bytes, h.algorithm.is_secret())
+                    {
+                        vec![Key::Hmac(h.algorithm, bytes.clone())]
+                    } else if h.algorithm.is_secret() {
                         tweak
                             .hmac_secrets
                             .as_ref()

@@ -125,6 +125,17 @@ fn test_vectors(spec: &hookspec_codegen::model::ProviderSpec) -> generate::Outpu
     }
 }
 
+/// `generated/test-vectors/vectors.schema.json`: the vector files' JSON Schema.
+fn vectors_schema() -> generate::Output {
+    let mut contents = serde_json::to_string_pretty(&hookspec_signer::vectors_schema())
+        .expect("JSON values always serialize");
+    contents.push('\n');
+    generate::Output {
+        path: Path::new(VECTOR_DIR).join(hookspec_signer::VECTORS_SCHEMA_FILE),
+        contents,
+    }
+}
+
 /// [`generate::orphans`] plus the vector files no longer produced (a removed provider's).
 /// JSON carries no `@generated` marker, so every `.json` in [`VECTOR_DIR`] counts as ours.
 fn orphans(root: &Path, outputs: &[generate::Output]) -> Vec<PathBuf> {
@@ -166,6 +177,7 @@ fn run(cli: Cli) -> Result<()> {
             let (specs, mut outputs) =
                 generate::outputs(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
             outputs.extend(specs.iter().map(|s| test_vectors(&s.spec)));
+            outputs.push(vectors_schema());
             // Each spec's module sits behind a cargo feature of `hookspec`, written into the
             // manifest's provider block.
             let providers: Vec<_> = specs

@@ -9,6 +9,7 @@ does not; `sign` prints the headers the library makes for the body, as a JSON ob
 library that makes its own key pair adds the public key as `public_key`).
 """
 
+import base64
 import datetime
 import json
 import sys
@@ -90,7 +91,8 @@ def twilio(action, secret, signing_key, body, headers, url):
 
 def sendgrid(action, public_key, signing_key, body, headers):
     # The library only verifies; SendGrid signs with ECDSA P-256 over the timestamp text
-    # followed by the body, which starkbank-ecdsa (the library's own dependency) reproduces.
+    # followed by the body (DER signature), which `cryptography` (the library's own
+    # dependency) reproduces.
     from sendgrid.helpers.eventwebhook import EventWebhook
 
     if action == "verify":
@@ -105,14 +107,18 @@ def sendgrid(action, public_key, signing_key, body, headers):
         if not ok:
             raise ValueError("verify_signature returned False")
         return None
-    from ellipticcurve.ecdsa import Ecdsa
-    from ellipticcurve.privateKey import PrivateKey
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
 
-    private = PrivateKey()
+    private = ec.generate_private_key(ec.SECP256R1())
     timestamp = str(int(time.time()))
-    signature = Ecdsa.sign(timestamp + body, private).toBase64()
-    pem = private.publicKey().toPem()
-    spki = "".join(l for l in pem.strip().splitlines() if not l.startswith("-----"))
+    der = private.sign((timestamp + body).encode(), ec.ECDSA(hashes.SHA256()))
+    signature = base64.b64encode(der).decode()
+    spki = base64.b64encode(
+        private.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    ).decode()
     return {
         "X-Twilio-Email-Event-Webhook-Signature": signature,
         "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,

@@ -13,6 +13,8 @@ pub mod discord;
 pub mod github;
 #[cfg(feature = "plaid")]
 pub mod plaid;
+#[cfg(feature = "sendgrid")]
+pub mod sendgrid;
 #[cfg(feature = "shopify")]
 pub mod shopify;
 #[cfg(feature = "slack")]
@@ -21,6 +23,8 @@ pub mod slack;
 pub mod standardwebhooks;
 #[cfg(feature = "stripe")]
 pub mod stripe;
+#[cfg(feature = "twilio")]
+pub mod twilio;
 #[cfg(feature = "vezgo")]
 pub mod vezgo;
 /// The providers compiled into this crate (by their cargo features), by spec name.
@@ -37,6 +41,8 @@ pub const PROVIDERS: &[&str] = &[
     "github",
     #[cfg(feature = "plaid")]
     "plaid",
+    #[cfg(feature = "sendgrid")]
+    "sendgrid",
     #[cfg(feature = "shopify")]
     "shopify",
     #[cfg(feature = "slack")]
@@ -45,6 +51,8 @@ pub const PROVIDERS: &[&str] = &[
     "standardwebhooks",
     #[cfg(feature = "stripe")]
     "stripe",
+    #[cfg(feature = "twilio")]
+    "twilio",
     #[cfg(feature = "vezgo")]
     "vezgo",
 ];
@@ -73,6 +81,9 @@ pub enum AnyEvent {
     /// A Plaid event.
     #[cfg(feature = "plaid")]
     Plaid(plaid::Event),
+    /// A Twilio SendGrid Event Webhook event.
+    #[cfg(feature = "sendgrid")]
+    Sendgrid(sendgrid::Event),
     /// A Shopify event.
     #[cfg(feature = "shopify")]
     Shopify(shopify::Event),
@@ -85,6 +96,9 @@ pub enum AnyEvent {
     /// A Stripe event.
     #[cfg(feature = "stripe")]
     Stripe(stripe::Event),
+    /// A Twilio Messaging status callbacks event.
+    #[cfg(feature = "twilio")]
+    Twilio(twilio::Event),
     /// A Vezgo event.
     #[cfg(feature = "vezgo")]
     Vezgo(vezgo::Event),
@@ -105,6 +119,8 @@ impl AnyEvent {
             Self::Github(_) => "github",
             #[cfg(feature = "plaid")]
             Self::Plaid(_) => "plaid",
+            #[cfg(feature = "sendgrid")]
+            Self::Sendgrid(_) => "sendgrid",
             #[cfg(feature = "shopify")]
             Self::Shopify(_) => "shopify",
             #[cfg(feature = "slack")]
@@ -113,6 +129,8 @@ impl AnyEvent {
             Self::Standardwebhooks(_) => "standardwebhooks",
             #[cfg(feature = "stripe")]
             Self::Stripe(_) => "stripe",
+            #[cfg(feature = "twilio")]
+            Self::Twilio(_) => "twilio",
             #[cfg(feature = "vezgo")]
             Self::Vezgo(_) => "vezgo",
         }
@@ -132,6 +150,8 @@ impl AnyEvent {
             Self::Github(ref e) => e.name(),
             #[cfg(feature = "plaid")]
             Self::Plaid(ref e) => e.name(),
+            #[cfg(feature = "sendgrid")]
+            Self::Sendgrid(ref e) => e.name(),
             #[cfg(feature = "shopify")]
             Self::Shopify(ref e) => e.name(),
             #[cfg(feature = "slack")]
@@ -140,6 +160,8 @@ impl AnyEvent {
             Self::Standardwebhooks(ref e) => e.name(),
             #[cfg(feature = "stripe")]
             Self::Stripe(ref e) => e.name(),
+            #[cfg(feature = "twilio")]
+            Self::Twilio(ref e) => e.name(),
             #[cfg(feature = "vezgo")]
             Self::Vezgo(ref e) => e.name(),
         }
@@ -159,6 +181,8 @@ impl AnyEvent {
             Self::Github(ref e) => e.unknown_fields(),
             #[cfg(feature = "plaid")]
             Self::Plaid(ref e) => e.unknown_fields(),
+            #[cfg(feature = "sendgrid")]
+            Self::Sendgrid(ref e) => e.unknown_fields(),
             #[cfg(feature = "shopify")]
             Self::Shopify(ref e) => e.unknown_fields(),
             #[cfg(feature = "slack")]
@@ -167,6 +191,8 @@ impl AnyEvent {
             Self::Standardwebhooks(ref e) => e.unknown_fields(),
             #[cfg(feature = "stripe")]
             Self::Stripe(ref e) => e.unknown_fields(),
+            #[cfg(feature = "twilio")]
+            Self::Twilio(ref e) => e.unknown_fields(),
             #[cfg(feature = "vezgo")]
             Self::Vezgo(ref e) => e.unknown_fields(),
         }
@@ -198,6 +224,8 @@ pub fn parse(
         "github" => Some(github::Event::parse(body).map(AnyEvent::Github)),
         #[cfg(feature = "plaid")]
         "plaid" => Some(plaid::Event::parse(body).map(AnyEvent::Plaid)),
+        #[cfg(feature = "sendgrid")]
+        "sendgrid" => Some(sendgrid::Event::parse(body).map(AnyEvent::Sendgrid)),
         #[cfg(feature = "shopify")]
         "shopify" => Some(shopify::Event::parse(body).map(AnyEvent::Shopify)),
         #[cfg(feature = "slack")]
@@ -208,6 +236,8 @@ pub fn parse(
         }
         #[cfg(feature = "stripe")]
         "stripe" => Some(stripe::Event::parse(body).map(AnyEvent::Stripe)),
+        #[cfg(feature = "twilio")]
+        "twilio" => Some(twilio::Event::parse(body).map(AnyEvent::Twilio)),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(vezgo::Event::parse(body).map(AnyEvent::Vezgo)),
         _ => None,
@@ -247,6 +277,10 @@ pub fn parse_delivery(
         }
         #[cfg(feature = "plaid")]
         "plaid" => Some(plaid::Event::parse_delivery(headers, body).map(AnyEvent::Plaid)),
+        #[cfg(feature = "sendgrid")]
+        "sendgrid" => {
+            Some(sendgrid::Event::parse_delivery(headers, body).map(AnyEvent::Sendgrid))
+        }
         #[cfg(feature = "shopify")]
         "shopify" => {
             Some(shopify::Event::parse_delivery(headers, body).map(AnyEvent::Shopify))
@@ -263,6 +297,10 @@ pub fn parse_delivery(
         #[cfg(feature = "stripe")]
         "stripe" => {
             Some(stripe::Event::parse_delivery(headers, body).map(AnyEvent::Stripe))
+        }
+        #[cfg(feature = "twilio")]
+        "twilio" => {
+            Some(twilio::Event::parse_delivery(headers, body).map(AnyEvent::Twilio))
         }
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(vezgo::Event::parse_delivery(headers, body).map(AnyEvent::Vezgo)),
@@ -287,6 +325,8 @@ pub fn auth(
         "github" => Some(github::AUTH),
         #[cfg(feature = "plaid")]
         "plaid" => Some(plaid::AUTH),
+        #[cfg(feature = "sendgrid")]
+        "sendgrid" => Some(sendgrid::AUTH),
         #[cfg(feature = "shopify")]
         "shopify" => Some(shopify::AUTH),
         #[cfg(feature = "slack")]
@@ -295,6 +335,8 @@ pub fn auth(
         "standardwebhooks" => Some(standardwebhooks::AUTH),
         #[cfg(feature = "stripe")]
         "stripe" => Some(stripe::AUTH),
+        #[cfg(feature = "twilio")]
+        "twilio" => Some(twilio::AUTH),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(vezgo::AUTH),
         _ => None,
@@ -318,6 +360,8 @@ pub fn delivery(
         "github" => Some(&github::DELIVERY),
         #[cfg(feature = "plaid")]
         "plaid" => Some(&plaid::DELIVERY),
+        #[cfg(feature = "sendgrid")]
+        "sendgrid" => Some(&sendgrid::DELIVERY),
         #[cfg(feature = "shopify")]
         "shopify" => Some(&shopify::DELIVERY),
         #[cfg(feature = "slack")]
@@ -326,6 +370,8 @@ pub fn delivery(
         "standardwebhooks" => Some(&standardwebhooks::DELIVERY),
         #[cfg(feature = "stripe")]
         "stripe" => Some(&stripe::DELIVERY),
+        #[cfg(feature = "twilio")]
+        "twilio" => Some(&twilio::DELIVERY),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(&vezgo::DELIVERY),
         _ => None,
@@ -356,6 +402,8 @@ pub fn config(
         "github" => Some(github::config(credentials)),
         #[cfg(feature = "plaid")]
         "plaid" => Some(plaid::config(credentials)),
+        #[cfg(feature = "sendgrid")]
+        "sendgrid" => Some(sendgrid::config(credentials)),
         #[cfg(feature = "shopify")]
         "shopify" => Some(shopify::config(credentials)),
         #[cfg(feature = "slack")]
@@ -364,6 +412,8 @@ pub fn config(
         "standardwebhooks" => Some(standardwebhooks::config(credentials)),
         #[cfg(feature = "stripe")]
         "stripe" => Some(stripe::config(credentials)),
+        #[cfg(feature = "twilio")]
+        "twilio" => Some(twilio::config(credentials)),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(vezgo::config(credentials)),
         _ => None,
@@ -433,6 +483,16 @@ impl<R: ::hookspec_runtime::Receiver<plaid::Webhooks>> ReceivesPlaid for R {}
 pub trait ReceivesPlaid {}
 #[cfg(not(feature = "plaid"))]
 impl<R> ReceivesPlaid for R {}
+/// [`::hookspec_runtime::Receiver`] for Twilio SendGrid Event Webhook (the `sendgrid` feature is on).
+#[cfg(feature = "sendgrid")]
+pub trait ReceivesSendgrid: ::hookspec_runtime::Receiver<sendgrid::Webhooks> {}
+#[cfg(feature = "sendgrid")]
+impl<R: ::hookspec_runtime::Receiver<sendgrid::Webhooks>> ReceivesSendgrid for R {}
+/// Holds for every type: the `sendgrid` feature is off.
+#[cfg(not(feature = "sendgrid"))]
+pub trait ReceivesSendgrid {}
+#[cfg(not(feature = "sendgrid"))]
+impl<R> ReceivesSendgrid for R {}
 /// [`::hookspec_runtime::Receiver`] for Shopify (the `shopify` feature is on).
 #[cfg(feature = "shopify")]
 pub trait ReceivesShopify: ::hookspec_runtime::Receiver<shopify::Webhooks> {}
@@ -477,6 +537,16 @@ impl<R: ::hookspec_runtime::Receiver<stripe::Webhooks>> ReceivesStripe for R {}
 pub trait ReceivesStripe {}
 #[cfg(not(feature = "stripe"))]
 impl<R> ReceivesStripe for R {}
+/// [`::hookspec_runtime::Receiver`] for Twilio Messaging status callbacks (the `twilio` feature is on).
+#[cfg(feature = "twilio")]
+pub trait ReceivesTwilio: ::hookspec_runtime::Receiver<twilio::Webhooks> {}
+#[cfg(feature = "twilio")]
+impl<R: ::hookspec_runtime::Receiver<twilio::Webhooks>> ReceivesTwilio for R {}
+/// Holds for every type: the `twilio` feature is off.
+#[cfg(not(feature = "twilio"))]
+pub trait ReceivesTwilio {}
+#[cfg(not(feature = "twilio"))]
+impl<R> ReceivesTwilio for R {}
 /// [`::hookspec_runtime::Receiver`] for Vezgo (the `vezgo` feature is on).
 #[cfg(feature = "vezgo")]
 pub trait ReceivesVezgo: ::hookspec_runtime::Receiver<vezgo::Webhooks> {}
@@ -510,6 +580,8 @@ pub fn visit<V: ::hookspec_runtime::VisitProvider>(
         "github" => Some(visitor.visit(github::Webhooks)),
         #[cfg(feature = "plaid")]
         "plaid" => Some(visitor.visit(plaid::Webhooks)),
+        #[cfg(feature = "sendgrid")]
+        "sendgrid" => Some(visitor.visit(sendgrid::Webhooks)),
         #[cfg(feature = "shopify")]
         "shopify" => Some(visitor.visit(shopify::Webhooks)),
         #[cfg(feature = "slack")]
@@ -518,6 +590,8 @@ pub fn visit<V: ::hookspec_runtime::VisitProvider>(
         "standardwebhooks" => Some(visitor.visit(standardwebhooks::Webhooks)),
         #[cfg(feature = "stripe")]
         "stripe" => Some(visitor.visit(stripe::Webhooks)),
+        #[cfg(feature = "twilio")]
+        "twilio" => Some(visitor.visit(twilio::Webhooks)),
         #[cfg(feature = "vezgo")]
         "vezgo" => Some(visitor.visit(vezgo::Webhooks)),
         _ => None,
@@ -533,8 +607,9 @@ pub fn router<R>(
 ) -> ::std::option::Option<::hookspec_runtime::axum::Router>
 where
     R: ReceivesBelvo + ReceivesBelvoInstitutionStatus + ReceivesBridge + ReceivesDiscord
-        + ReceivesGithub + ReceivesPlaid + ReceivesShopify + ReceivesSlack
-        + ReceivesStandardwebhooks + ReceivesStripe + ReceivesVezgo + Clone,
+        + ReceivesGithub + ReceivesPlaid + ReceivesSendgrid + ReceivesShopify
+        + ReceivesSlack + ReceivesStandardwebhooks + ReceivesStripe + ReceivesTwilio
+        + ReceivesVezgo + Clone,
 {
     let _ = (&receiver, &config);
     match provider {
@@ -568,6 +643,10 @@ where
         "plaid" => {
             Some(::hookspec_runtime::axum::router(plaid::Webhooks, receiver, config))
         }
+        #[cfg(feature = "sendgrid")]
+        "sendgrid" => {
+            Some(::hookspec_runtime::axum::router(sendgrid::Webhooks, receiver, config))
+        }
         #[cfg(feature = "shopify")]
         "shopify" => {
             Some(::hookspec_runtime::axum::router(shopify::Webhooks, receiver, config))
@@ -589,6 +668,10 @@ where
         #[cfg(feature = "stripe")]
         "stripe" => {
             Some(::hookspec_runtime::axum::router(stripe::Webhooks, receiver, config))
+        }
+        #[cfg(feature = "twilio")]
+        "twilio" => {
+            Some(::hookspec_runtime::axum::router(twilio::Webhooks, receiver, config))
         }
         #[cfg(feature = "vezgo")]
         "vezgo" => {

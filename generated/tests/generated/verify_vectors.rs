@@ -100,11 +100,25 @@ async fn every_vector_case_gets_its_recorded_outcome() {
             let headers = common::header_map(&headers);
             let body = case["body"].as_str().expect("body").as_bytes();
             let now = common::at(case["now"].as_u64().expect("now"));
-            let request = Request {
-                headers: &headers,
-                body,
-                peer: None,
-                target: None,
+            let mut request = Request::new(&headers, body);
+            if let (Some(method), Some(url)) = (case["method"].as_str(), case["url"].as_str()) {
+                request = request.target(method, url);
+            }
+            // A case with secrets of its own is checked by a verifier holding those.
+            let own;
+            let verifier = match case.get("hmac_secrets") {
+                Some(secrets) => {
+                    let mut material = file["test_material"].clone();
+                    material["hmac_secrets"] = secrets.clone();
+                    own = Verifier::new(
+                        hookspec::auth(&spec.provider).expect("emitted provider"),
+                        hookspec::delivery(&spec.provider).expect("emitted provider"),
+                        credentials(&material),
+                    )
+                    .expect("the case's secrets configure a verifier");
+                    &own
+                }
+                None => &verifier,
             };
             let outcome = verifier.verify(&request, now).await;
             let expected = &case["expected"];
@@ -147,4 +161,30 @@ fn vector_files_are_what_the_signer_makes_now() {
             spec.provider
         );
     }
+}
+
+/// Every vector file is an instance of the schema written beside it, and the schema is
+/// what the signer describes now.
+#[test]
+fn vector_files_follow_their_json_schema() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors");
+    let text = std::fs::read_to_string(dir.join(hookspec_signer::VECTORS_SCHEMA_FILE))
+        .expect("the schema beside the vectors");
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(schema, hookspec_signer::vectors_schema());
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    for spec in common::specs() {
+        let path = dir.join(format!("{}.json", spec.provider));
+        let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&file)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+    }
+    // A case the schema refuses: an error kind no verifier names.
+    let mut broken: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("stripe.json")).unwrap()).unwrap();
+    broken["cases"][1]["expected"]["error"] = "made_up_error".into();
+    assert!(!validator.is_valid(&broken));
 }

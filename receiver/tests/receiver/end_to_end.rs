@@ -115,16 +115,21 @@ async fn rig(faults: Vec<Fault>) -> Rig {
 }
 
 impl Rig {
+    /// The provider's signer, sending where `post` sends (schemes over the URL sign it).
     fn signer(&self, provider: &str) -> Signer<'_> {
         let s = spec(&self.specs, provider);
-        Signer::new(s, SigningCredentials::test(s))
+        let url = format!("{}/{provider}", self.receiver.url());
+        Signer::new(s, SigningCredentials::test(s)).to("POST", &url)
     }
 
     async fn post(&self, provider: &str, headers: &[(String, String)], body: Vec<u8>) -> u16 {
         let mut req = self
             .client
             .post(format!("{}/{provider}", self.receiver.url()))
-            .header("content-type", "application/json")
+            .header(
+                "content-type",
+                &*hookspec::delivery(provider).unwrap().content_type,
+            )
             .body(body);
         for (k, v) in headers {
             req = req.header(k, v);

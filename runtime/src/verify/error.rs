@@ -79,6 +79,28 @@ pub enum VerifyError {
     },
 }
 
+/// Every [`VerifyError::kind`] with what it means, for documents that name them (the test
+/// vectors' JSON Schema).
+pub const ERROR_KINDS: [(&str, &str); 17] = [
+    ("missing_header", "a header the scheme needs is absent"),
+    ("malformed_header", "a header is present but cannot be read (encoding, length, timestamp format, too many entries)"),
+    ("unsupported_algorithm", "the JWT names an algorithm the scheme does not accept (none, HS256, ...)"),
+    ("unknown_key", "the key source does not know the key id"),
+    ("expired_key", "the key has been retired by the provider"),
+    ("key_unavailable", "the key could not be fetched; the provider should retry (503)"),
+    ("bad_signature", "the JWT's signature does not verify under its key"),
+    ("token_too_old", "the signed time is older than the tolerance"),
+    ("token_from_future", "the signed time lies further ahead than the tolerance"),
+    ("body_hash_mismatch", "the body's digest differs from the signed one"),
+    ("no_accepted_scheme", "the signature header has no entry with the accepted label"),
+    ("no_matching_signature", "no signature entry verifies under a configured key"),
+    ("no_target", "the scheme signs the URL or method, which the receiver did not pass to its verifier (500)"),
+    ("body_not_json", "the scheme signs fields of a body that is not JSON"),
+    ("wrong_credentials", "the Authorization value differs from the configured one"),
+    ("unknown_client", "the identifying header names a client that is not configured (403)"),
+    ("source_not_allowed", "the request comes from an address outside the allowlist (403)"),
+];
+
 impl VerifyError {
     /// The HTTP status to answer with: 403 for a sender that is not allowed (source
     /// address, unknown client), 503 when the key could not be fetched (so the provider
@@ -249,3 +271,42 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_listed_once() {
+        let every = [
+            VerifyError::MissingHeader { header: "h" },
+            VerifyError::MalformedHeader {
+                header: "h",
+                reason: "r",
+            },
+            VerifyError::UnsupportedAlgorithm { alg: "none".into() },
+            VerifyError::UnknownKey { kid: "k".into() },
+            VerifyError::ExpiredKey { kid: "k".into() },
+            VerifyError::KeyUnavailable {
+                kid: "k".into(),
+                reason: "r".into(),
+            },
+            VerifyError::BadSignature,
+            VerifyError::TokenTooOld { age_secs: 1 },
+            VerifyError::TokenFromFuture { ahead_secs: 1 },
+            VerifyError::BodyHashMismatch,
+            VerifyError::NoAcceptedScheme { header: "h" },
+            VerifyError::NoMatchingSignature,
+            VerifyError::NoTarget,
+            VerifyError::BodyNotJson,
+            VerifyError::WrongCredentials,
+            VerifyError::UnknownClient,
+            VerifyError::SourceNotAllowed {
+                ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            },
+        ];
+        let kinds: Vec<&str> = every.iter().map(VerifyError::kind).collect();
+        let listed: Vec<&str> = ERROR_KINDS.iter().map(|(k, _)| *k).collect();
+        assert_eq!(kinds, listed);
+    }
+}

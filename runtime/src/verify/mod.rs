@@ -37,7 +37,7 @@ use std::time::SystemTime;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 pub use credentials::{Credentials, SourceIpCheck};
-pub use error::{ConfigError, VerifyError};
+pub use error::{ConfigError, VerifyError, ERROR_KINDS};
 pub use hookspec_core::{
     AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash, DeliveryRules,
     IdentifyingHeaderAuth, JwksSource, JwtAlgorithm, JwtAuth, KeyEndpoint, SecretEncoding,
