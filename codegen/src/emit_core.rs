@@ -284,15 +284,32 @@ fn layout_fields(l: &SignatureAuth) -> TokenStream {
                 ToleranceWindow::BothWays => quote!(#core::ToleranceWindow::BothWays),
                 ToleranceWindow::PastOnly => quote!(#core::ToleranceWindow::PastOnly),
             };
+            let unit = variant(&t.unit);
             quote! {
                 ::std::option::Option::Some(#core::SignedTimestamp {
                     header: #th, label: #tl, tolerance: #tol, window: #window,
+                    unit: #core::TimestampUnit::#unit,
                 })
             }
         }
         None => quote! { ::std::option::Option::None },
     };
     let optional = l.optional;
+    let jws = match &l.jws {
+        Some(j) => {
+            let param = opt_text(j.headers_param.as_deref());
+            let signs = list(j.signs_headers.iter().map(|h| text(h)));
+            let requires = pairs(&j.requires);
+            quote! {
+                ::std::option::Option::Some(#core::DetachedJws {
+                    headers_param: #param,
+                    signs_headers: #signs,
+                    requires: #requires,
+                })
+            }
+        }
+        None => quote! { ::std::option::Option::None },
+    };
     quote! {
         header: #header,
         encoding: #enc,
@@ -302,9 +319,15 @@ fn layout_fields(l: &SignatureAuth) -> TokenStream {
             label_separator: #label_separator,
             scheme: #scheme,
         },
+        jws: #jws,
         timestamp: #timestamp,
         optional: #optional,
     }
+}
+
+/// A unit enum value's variant, by its `Debug` name (a new variant needs nothing here).
+fn variant(value: &impl std::fmt::Debug) -> proc_macro2::Ident {
+    proc_macro2::Ident::new(&format!("{value:?}"), proc_macro2::Span::call_site())
 }
 
 /// A [`SecretFormat`] literal.

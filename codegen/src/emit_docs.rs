@@ -976,7 +976,11 @@ fn signature(h: &SignatureAuth, out: &mut String) {
     }
     out.push_str("| Parameter | Value |\n| --- | --- |\n");
     let _ = writeln!(out, "| Header | `{}` |", cell(&h.header));
-    let _ = writeln!(out, "| Algorithm | {} |", algorithm_name(h.algorithm));
+    let _ = writeln!(
+        out,
+        "| Algorithm | {} |",
+        cell(&algorithm_name(h.algorithm))
+    );
     if h.optional {
         let _ = writeln!(
             out,
@@ -1010,6 +1014,9 @@ fn signature(h: &SignatureAuth, out: &mut String) {
     if let Some(s) = &h.format.scheme {
         let _ = writeln!(out, "| Accepted label | `{}` |", cell(s));
     }
+    if let Some(jws) = &h.jws {
+        let _ = writeln!(out, "| Detached JWS | {} |", cell(&jws_rules(h, jws)));
+    }
     match &h.timestamp {
         Some(t) => {
             let from = match (&t.header, &t.label) {
@@ -1023,7 +1030,8 @@ fn signature(h: &SignatureAuth, out: &mut String) {
             };
             let _ = writeln!(
                 out,
-                "| Timestamp | {from}, within {} {window} |",
+                "| Timestamp | {from}{}, within {} {window} |",
+                unit_note(t.unit),
                 human(t.tolerance.get())
             );
         }
@@ -1093,7 +1101,17 @@ fn signature(h: &SignatureAuth, out: &mut String) {
             None => split.push_str("Its whole value is the signature."),
         },
     }
-    step(split.trim().to_owned(), out);
+    match &h.jws {
+        Some(jws) => step(
+            format!(
+                "Split the value at `..`: before it is the JWS protected header (base64url \
+                 JSON, no padding), after it the signature. {}",
+                jws_rules(h, jws)
+            ),
+            out,
+        ),
+        None => step(split.trim().to_owned(), out),
+    }
     if let Some(t) = &h.timestamp {
         let from = match (&t.header, &t.label) {
             (Some(hd), _) => format!("the `{hd}` header"),
@@ -1102,8 +1120,9 @@ fn signature(h: &SignatureAuth, out: &mut String) {
         };
         step(
             format!(
-                "Read the timestamp from {from}; refuse the delivery when it is more than {} \
+                "Read the timestamp from {from}{}; refuse the delivery when it is more than {} \
                  {}.",
+                unit_note(t.unit),
                 human(t.tolerance.get()),
                 match t.future_tolerance() {
                     Some(_) => "before or after the current time",
@@ -1137,7 +1156,15 @@ fn signature(h: &SignatureAuth, out: &mut String) {
     }
     message.push_str("; nothing is added or trimmed.");
     step(message, out);
-    let mut accept = if hmac {
+    let mut accept = if h.jws.is_some() {
+        format!(
+            "The signing input is the protected header exactly as sent, a full stop and the \
+             base64url (no padding) of the message. Accept the delivery when the signature \
+             ({}) verifies over it with the public key ({}); refuse it otherwise.",
+            encoding_text(h.encoding),
+            algorithm_name(h.algorithm)
+        )
+    } else if hmac {
         step(
             format!(
                 "Compute {} of the message with the key and encode it as {}.",
@@ -1332,6 +1359,37 @@ fn identifying(h: &IdentifyingHeaderAuth, out: &mut String) {
          nothing on its own; combine it with the source-IP allowlist.\n",
         h.header, h.header
     );
+}
+
+/// How a timestamp is written, when not Unix seconds (which the docs take as read).
+fn unit_note(unit: crate::model::TimestampUnit) -> String {
+    match unit {
+        crate::model::TimestampUnit::UnixSeconds => String::new(),
+        other => format!(" ({})", other.describe()),
+    }
+}
+
+/// What a detached JWS's protected header must say, in one sentence.
+fn jws_rules(h: &SignatureAuth, jws: &crate::model::DetachedJws) -> String {
+    let mut rules = vec![format!(
+        "`alg` must be `{}` (refuse any other, `none` included)",
+        h.algorithm.jws_name().unwrap_or("?")
+    )];
+    for (name, value) in jws.requires.iter() {
+        rules.push(format!("`{name}` must be `{value}`"));
+    }
+    if let Some(param) = &jws.headers_param {
+        let listed: Vec<String> = jws.signs_headers.iter().map(|n| format!("`{n}`")).collect();
+        rules.push(format!(
+            "`{param}` lists the signed headers, comma-separated{}",
+            if listed.is_empty() {
+                String::new()
+            } else {
+                format!(" (the provider lists {})", and_list(&listed))
+            }
+        ));
+    }
+    format!("In the protected header, {}.", and_list(&rules))
 }
 
 /// An algorithm as the docs name it: Ed25519 with its RFC.

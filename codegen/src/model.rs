@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 
 pub use hookspec_core::{
     header_ref, signed_pieces, AuthScheme, AuthorizationAuth, AuthorizationKind, BodyHash,
-    DeliveryRules, DigestAlgorithm, Duration, IdentifyingHeaderAuth, IpRange, JwksSource,
-    JwtAlgorithm, JwtAuth, KeyEndpoint, KeySource, Pairs, Rotation, SecretEncoding, SecretFormat,
-    SignatureAlgorithm, SignatureAuth, SignatureEncoding, SignatureFormat, SignatureLen,
-    SignedPiece, SignedTimestamp, Success, ToleranceWindow, SIGNED_PLACEHOLDERS,
+    DeliveryRules, DetachedJws, DigestAlgorithm, Duration, IdentifyingHeaderAuth, IpRange,
+    JwksSource, JwtAlgorithm, JwtAuth, KeyEndpoint, KeySource, Pairs, Rotation, SecretEncoding,
+    SecretFormat, SignatureAlgorithm, SignatureAuth, SignatureEncoding, SignatureFormat,
+    SignatureLen, SignedPiece, SignedTimestamp, Success, TimestampUnit, ToleranceWindow,
+    SIGNED_PLACEHOLDERS,
 };
 
 /// One provider's webhooks: delivery rules, authentication and every event.

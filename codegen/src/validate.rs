@@ -388,13 +388,16 @@ fn signature(h: &SignatureAuth, p: &Path, r: &mut Reporter<'_>) {
             );
         }
     }
+    if let Some(jws) = &h.jws {
+        detached_jws(h, jws, p, r);
+    }
     let public = !h.algorithm.is_secret();
     match h.key.encoding {
         SecretEncoding::Utf8 if public => {
             r.at(
                 &p.key("key").key("encoding"),
                 format!(
-                    "a {} public key is bytes: write it as `hex`, `base64`, `base64url` or `pem`",
+                    "the public key of {} is bytes: write it as `hex`, `base64`, `base64url` or `pem`",
                     h.algorithm.name()
                 ),
             );
@@ -409,6 +412,54 @@ fn signature(h: &SignatureAuth, p: &Path, r: &mut Reporter<'_>) {
     }
 }
 
+/// A detached JWS: an algorithm JWS can name, base64url, one signature per header, and
+/// the listed headers signed exactly when the signature lists them.
+fn detached_jws(h: &SignatureAuth, jws: &DetachedJws, p: &Path, r: &mut Reporter<'_>) {
+    if h.algorithm.jws_name().is_none() {
+        r.at(
+            &p.key("algorithm"),
+            format!(
+                "a JWS cannot carry {}: JWS names no such algorithm",
+                h.algorithm.name()
+            ),
+        );
+    }
+    if h.encoding != SignatureEncoding::Base64url {
+        r.at(&p.key("encoding"), "a JWS signature is `base64url`");
+    }
+    if h.format.separator.is_some() || h.format.label_separator.is_some() {
+        r.at(
+            &p.key("format"),
+            "a detached JWS is the whole header value: use `format: {}`",
+        );
+    }
+    if h.timestamp.as_ref().is_some_and(|t| t.label.is_some()) {
+        r.at(
+            &p.key("timestamp").key("label"),
+            "a detached JWS has no labelled entries: give the timestamp's `header`",
+        );
+    }
+    let signs_listed = signed_pieces(&h.signed).contains(&SignedPiece::SignedHeaders);
+    match (&jws.headers_param, signs_listed) {
+        (None, true) => {
+            r.at(
+                &p.key("jws"),
+                "`{signed_headers}` is signed, but `headers_param` names no JWS parameter listing them",
+            );
+        }
+        (Some(_), false) => {
+            r.at(
+                &p.key("signed"),
+                "the signature lists headers (`jws.headers_param`) the template never signs: add `{signed_headers}`",
+            );
+        }
+        _ => {}
+    }
+    for (i, name) in jws.signs_headers.iter().enumerate() {
+        header(name, &p.key("jws").key("signs_headers").index(i), r);
+    }
+}
+
 /// Where a signature is and what it covers: the header, the signed template, the
 /// timestamp and the entry format.
 fn layout(h: &SignatureAuth, p: &Path, r: &mut Reporter<'_>) {
@@ -418,6 +469,14 @@ fn layout(h: &SignatureAuth, p: &Path, r: &mut Reporter<'_>) {
     for piece in signed_pieces(&h.signed) {
         has_body |= piece.covers_body();
         uses_timestamp |= piece == SignedPiece::Timestamp;
+        // A detached JWS that lists the timestamp's header signs it too.
+        uses_timestamp |= piece == SignedPiece::SignedHeaders
+            && h.jws.as_ref().is_some_and(|j| {
+                h.timestamp
+                    .as_ref()
+                    .and_then(|t| t.header.as_deref())
+                    .is_some_and(|t| j.signs_headers.iter().any(|n| n.eq_ignore_ascii_case(t)))
+            });
         let unknown = match piece {
             SignedPiece::Unclosed(_) => {
                 r.at(&p.key("signed"), format!("unclosed `{{` in `{}`", h.signed));
@@ -425,6 +484,9 @@ fn layout(h: &SignatureAuth, p: &Path, r: &mut Reporter<'_>) {
             }
             SignedPiece::Header(name) if !is_header_name(name) => format!("header:{name}"),
             SignedPiece::Field(path) if !piece.is_known() => format!("field:{path}"),
+            SignedPiece::SignedHeaders if h.jws.is_none() => {
+                "signed_headers} (only a detached JWS lists headers: add `jws:`){".to_owned()
+            }
             SignedPiece::Unknown(inside) => inside.to_owned(),
             _ => continue,
         };

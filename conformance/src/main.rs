@@ -313,9 +313,9 @@ struct CredentialArgs {
     /// HMAC signing secret the receiver verifies with, newest first; repeatable.
     #[arg(long = "secret", value_name = "S")]
     secrets: Vec<String>,
-    /// Ed25519 public key a receiver verifies with, as the provider writes it (`verify`);
-    /// repeatable.
-    #[arg(long = "public-key", value_name = "KEY")]
+    /// The provider's public key a receiver verifies with (Ed25519, ECDSA or RSA), as the
+    /// provider writes it: hex, base64 or a whole PEM block (`verify`); repeatable.
+    #[arg(long = "public-key", value_name = "KEY", allow_hyphen_values = true)]
     public_keys: Vec<String>,
     /// Sign Ed25519 schemes with this key (base64 of its 32-byte seed or 64-byte key pair,
     /// after an optional prefix such as `whsk_`) instead of hookspec's test key.

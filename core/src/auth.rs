@@ -76,6 +76,11 @@ pub struct SignatureAuth {
     pub signed: Text,
     /// How the header value is split into signatures.
     pub format: SignatureFormat,
+    /// The header value is a detached JWS (RFC 7515 compact form with the payload left
+    /// out, `<protected>..<signature>`) over the signed template: TrueLayer's
+    /// `Tl-Signature`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jws: Option<DetachedJws>,
     /// Where the signed timestamp comes from, when the scheme has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<SignedTimestamp>,
@@ -92,6 +97,27 @@ pub struct SignatureAuth {
     /// What the receiver should know about it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Text>,
+}
+
+/// A detached JWS in the signature header: the JWS signing input is the base64url
+/// protected header, a full stop and the base64url of the signed template, and the header
+/// names which request headers the template's `{signed_headers}` covers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DetachedJws {
+    /// The protected-header parameter listing the signed request headers, comma-separated
+    /// and in signing order (TrueLayer's `tl_headers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers_param: Option<Text>,
+    /// The headers the provider lists there (a receiver reads the list from each
+    /// signature; the signer lists these).
+    #[serde(default, skip_serializing_if = "<[_]>::is_empty")]
+    pub signs_headers: List<Text>,
+    /// Protected-header parameters that must have these values (TrueLayer's
+    /// `tl_version: "2"`); `alg` is always checked against the algorithm.
+    #[serde(default, skip_serializing_if = "Pairs::is_empty")]
+    pub requires: Pairs,
 }
 
 /// A signature algorithm. Everything an algorithm means to the model lives here (its
@@ -117,6 +143,8 @@ pub enum SignatureAlgorithm {
     EcdsaP384Sha384,
     /// ECDSA on P-384 with SHA-384, DER-encoded.
     EcdsaP384Sha384Der,
+    /// ECDSA on P-521 with SHA-512, fixed-size `r || s` (JWS `ES512`).
+    EcdsaP521Sha512,
     /// RSASSA-PKCS1-v1_5 with SHA-256.
     RsaPkcs1Sha256,
     /// RSASSA-PKCS1-v1_5 with SHA-512.
@@ -129,7 +157,7 @@ pub enum SignatureAlgorithm {
 
 impl SignatureAlgorithm {
     /// Every algorithm, in declaration order.
-    pub const ALL: [SignatureAlgorithm; 12] = [
+    pub const ALL: [SignatureAlgorithm; 13] = [
         Self::HmacSha1,
         Self::HmacSha256,
         Self::HmacSha512,
@@ -138,6 +166,7 @@ impl SignatureAlgorithm {
         Self::EcdsaP256Sha256Der,
         Self::EcdsaP384Sha384,
         Self::EcdsaP384Sha384Der,
+        Self::EcdsaP521Sha512,
         Self::RsaPkcs1Sha256,
         Self::RsaPkcs1Sha512,
         Self::RsaPssSha256,
@@ -155,6 +184,7 @@ impl SignatureAlgorithm {
             Self::EcdsaP256Sha256Der => "ecdsa-p256-sha256-der",
             Self::EcdsaP384Sha384 => "ecdsa-p384-sha384",
             Self::EcdsaP384Sha384Der => "ecdsa-p384-sha384-der",
+            Self::EcdsaP521Sha512 => "ecdsa-p521-sha512",
             Self::RsaPkcs1Sha256 => "rsa-pkcs1-sha256",
             Self::RsaPkcs1Sha512 => "rsa-pkcs1-sha512",
             Self::RsaPssSha256 => "rsa-pss-sha256",
@@ -186,6 +216,7 @@ impl SignatureAlgorithm {
             Self::HmacSha512 => SignatureLen::Exactly(64),
             Self::Ed25519 | Self::EcdsaP256Sha256 => SignatureLen::Exactly(64),
             Self::EcdsaP384Sha384 => SignatureLen::Exactly(96),
+            Self::EcdsaP521Sha512 => SignatureLen::Exactly(132),
             Self::EcdsaP256Sha256Der => SignatureLen::AtMost(72),
             Self::EcdsaP384Sha384Der => SignatureLen::AtMost(104),
             Self::RsaPkcs1Sha256
@@ -193,6 +224,23 @@ impl SignatureAlgorithm {
             | Self::RsaPssSha256
             | Self::RsaPssSha512 => SignatureLen::AtMost(512),
         }
+    }
+
+    /// Its JWS `alg` name (RFC 7518), for algorithms a JWS can carry.
+    pub fn jws_name(self) -> Option<&'static str> {
+        Some(match self {
+            Self::HmacSha256 => "HS256",
+            Self::HmacSha512 => "HS512",
+            Self::Ed25519 => "EdDSA",
+            Self::EcdsaP256Sha256 => "ES256",
+            Self::EcdsaP384Sha384 => "ES384",
+            Self::EcdsaP521Sha512 => "ES512",
+            Self::RsaPkcs1Sha256 => "RS256",
+            Self::RsaPkcs1Sha512 => "RS512",
+            Self::RsaPssSha256 => "PS256",
+            Self::RsaPssSha512 => "PS512",
+            Self::HmacSha1 | Self::EcdsaP256Sha256Der | Self::EcdsaP384Sha384Der => return None,
+        })
     }
 
     /// A human name for docs (`HMAC-SHA256`, `ECDSA P-256 / SHA-256 (DER)`).
@@ -206,6 +254,7 @@ impl SignatureAlgorithm {
             Self::EcdsaP256Sha256Der => "ECDSA P-256 / SHA-256 (DER)",
             Self::EcdsaP384Sha384 => "ECDSA P-384 / SHA-384 (r||s)",
             Self::EcdsaP384Sha384Der => "ECDSA P-384 / SHA-384 (DER)",
+            Self::EcdsaP521Sha512 => "ECDSA P-521 / SHA-512 (r||s)",
             Self::RsaPkcs1Sha256 => "RSA PKCS#1 v1.5 / SHA-256",
             Self::RsaPkcs1Sha512 => "RSA PKCS#1 v1.5 / SHA-512",
             Self::RsaPssSha256 => "RSA-PSS / SHA-256",
@@ -266,6 +315,9 @@ pub enum SignedPiece<'a> {
     /// `{field:PATH}`: a JSON body's field at the dotted `PATH`, strings without quotes
     /// and other values as JSON (empty when absent).
     Field(&'a str),
+    /// `{signed_headers}`: each header the signature itself lists (a detached JWS's
+    /// `headers_param`), as `Name: value` and a line feed, in the listed order.
+    SignedHeaders,
     /// Any other `{...}`, by its inside.
     Unknown(&'a str),
     /// A `{` that is never closed, with everything from it on; always the last piece.
@@ -320,6 +372,10 @@ impl SignedPiece<'_> {
                 "`{field:PATH}` is the body's JSON field at the dotted `PATH`, a string without \
                  its quotes and any other value as JSON (empty when absent)"
             }
+            Self::SignedHeaders => {
+                "`{signed_headers}` is each header the signature lists, in its order, written \
+                 as the listed name, a colon, a space, the value and a line feed"
+            }
             Self::Literal(_) | Self::Unknown(_) | Self::Unclosed(_) => return None,
         })
     }
@@ -327,7 +383,7 @@ impl SignedPiece<'_> {
 
 /// The placeholders a template may use, as a loader names them in errors.
 pub const SIGNED_PLACEHOLDERS: &str = "{body}, {timestamp}, {header:NAME}, {url}, {method}, \
-     {path}, {form}, {form:NAME}, {field:PATH}";
+     {path}, {form}, {form:NAME}, {field:PATH}, {signed_headers}";
 
 /// A [`SignatureAuth::signed`] template split into its pieces: the one reading of the
 /// template that validation, the verifier and the signer share.
@@ -351,6 +407,7 @@ pub fn signed_pieces(template: &str) -> Vec<SignedPiece<'_>> {
                 "method" => SignedPiece::Method,
                 "path" => SignedPiece::Path,
                 "form" => SignedPiece::Form,
+                "signed_headers" => SignedPiece::SignedHeaders,
                 _ => SignedPiece::Unknown(inside),
             },
             Some((_, "")) => SignedPiece::Unknown(inside),
@@ -416,6 +473,67 @@ pub struct SignedTimestamp {
     /// behind is not refused.
     #[serde(default, skip_serializing_if = "ToleranceWindow::is_both_ways")]
     pub window: ToleranceWindow,
+    /// How the time is written: Unix seconds (the default), Unix milliseconds or RFC 3339.
+    #[serde(default, skip_serializing_if = "TimestampUnit::is_unix_seconds")]
+    pub unit: TimestampUnit,
+}
+
+/// How a signed timestamp is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TimestampUnit {
+    /// Whole seconds since 1970 (`1700000000`).
+    #[default]
+    UnixSeconds,
+    /// Milliseconds since 1970 (`1700000000000`).
+    UnixMilliseconds,
+    /// An RFC 3339 date and time (`2023-11-14T22:13:20Z`).
+    Rfc3339,
+}
+
+impl TimestampUnit {
+    fn is_unix_seconds(&self) -> bool {
+        *self == TimestampUnit::UnixSeconds
+    }
+
+    /// The Unix seconds `text` stands for; `None` when it is not written this way.
+    pub fn parse(self, text: &str) -> Option<i64> {
+        let text = text.trim();
+        match self {
+            Self::UnixSeconds => text.parse().ok(),
+            Self::UnixMilliseconds => text.parse::<i64>().ok().map(|ms| ms.div_euclid(1000)),
+            Self::Rfc3339 => {
+                time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                    .ok()
+                    .map(time::OffsetDateTime::unix_timestamp)
+            }
+        }
+    }
+
+    /// `unix_seconds` written this way.
+    pub fn write(self, unix_seconds: i64) -> String {
+        match self {
+            Self::UnixSeconds => unix_seconds.to_string(),
+            Self::UnixMilliseconds => (unix_seconds * 1000).to_string(),
+            Self::Rfc3339 => time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// How reports and docs name it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::UnixSeconds => "Unix seconds",
+            Self::UnixMilliseconds => "Unix milliseconds",
+            Self::Rfc3339 => "an RFC 3339 date and time",
+        }
+    }
 }
 
 /// Which way a signed timestamp's tolerance applies.

@@ -20,11 +20,13 @@ const STRIPE_LIKE: AuthScheme = AuthScheme::Signature(SignatureAuth {
         label_separator: Some(B("=")),
         scheme: Some(B("v1")),
     },
+    jws: None,
     timestamp: Some(SignedTimestamp {
         header: Some(B("Signature-Timestamp")),
         label: None,
         tolerance: Duration::from_secs(300),
         window: ToleranceWindow::BothWays,
+        unit: hookspec_core::TimestampUnit::UnixSeconds,
     }),
     key: SecretFormat {
         encoding: SecretEncoding::Base64,

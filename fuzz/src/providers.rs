@@ -62,6 +62,11 @@ macro_rules! with_provider {
                 use ::hookspec::stripe as $m;
                 Some($body)
             }
+            "truelayer" => {
+                #[allow(unused_imports)]
+                use ::hookspec::truelayer as $m;
+                Some($body)
+            }
             "twilio" => {
                 #[allow(unused_imports)]
                 use ::hookspec::twilio as $m;
@@ -91,6 +96,7 @@ pub const LISTED: &[&str] = &[
     "slack",
     "standardwebhooks",
     "stripe",
+    "truelayer",
     "twilio",
     "vezgo",
 ];
@@ -106,5 +112,6 @@ impl hookspec::shopify::Handler for crate::Defaults {}
 impl hookspec::slack::Handler for crate::Defaults {}
 impl hookspec::standardwebhooks::Handler for crate::Defaults {}
 impl hookspec::stripe::Handler for crate::Defaults {}
+impl hookspec::truelayer::Handler for crate::Defaults {}
 impl hookspec::twilio::Handler for crate::Defaults {}
 impl hookspec::vezgo::Handler for crate::Defaults {}

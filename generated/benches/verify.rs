@@ -124,6 +124,7 @@ fn scheme_case(
             label_separator: None,
             scheme: None,
         },
+        jws: None,
         timestamp: None,
         key: m::SecretFormat {
             encoding: key,

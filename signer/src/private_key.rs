@@ -19,6 +19,7 @@ pub(crate) enum PrivateKey {
     Ed25519(ring_sig::Ed25519KeyPair),
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
+    P521(Box<p521::ecdsa::SigningKey>),
     Rsa(ring_sig::RsaKeyPair),
 }
 
@@ -60,6 +61,19 @@ impl PrivateKey {
                 bytes[0] &= 0x7f; // below the group order
                 PrivateKey::P384(p384::ecdsa::SigningKey::from_slice(&bytes).ok()?)
             }
+            A::EcdsaP521Sha512 => {
+                // 66 bytes of scalar below 2^513 (under the group order), from the seed and
+                // two hashes of it.
+                let first: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(
+                    <sha2::Sha256 as sha2::Digest>::new(),
+                    seed,
+                ))
+                .into();
+                let mut bytes = [0u8; 66];
+                bytes[2..34].copy_from_slice(seed);
+                bytes[34..].copy_from_slice(&first);
+                PrivateKey::P521(Box::new(p521::ecdsa::SigningKey::from_slice(&bytes).ok()?))
+            }
             A::RsaPkcs1Sha256 | A::RsaPkcs1Sha512 | A::RsaPssSha256 | A::RsaPssSha512 => {
                 let (_, der) = pem_decode(RSA_KEYS[usize::from(seed[0] & 1)]).ok()?;
                 let pkcs1 = pkcs8_private_key(&der).unwrap_or(&der);
@@ -87,6 +101,14 @@ impl PrivateKey {
                     A::EcdsaP384Sha384Der => signature.to_der().as_bytes().to_vec(),
                     _ => signature.to_bytes().to_vec(),
                 }
+            }
+            PrivateKey::P521(key) => {
+                use p521::ecdsa::signature::RandomizedSigner as _;
+                // p521 has no RFC 6979 signing; nonces drawn from the key and the message
+                // keep test signatures (and so the test vectors) the same on every run.
+                let mut nonces = Nonces::new(&key.to_bytes(), message);
+                let signature: p521::ecdsa::Signature = key.sign_with_rng(&mut nonces, message);
+                signature.to_bytes().to_vec()
             }
             PrivateKey::Rsa(pair) => {
                 let padding: &dyn ring_sig::RsaEncoding = match algorithm {
@@ -133,6 +155,15 @@ impl PrivateKey {
                 ],
                 key.verifying_key().to_encoded_point(false).as_bytes(),
             ),
+            PrivateKey::P521(key) => spki(
+                &[
+                    0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05,
+                    0x2b, 0x81, 0x04, 0x00, 0x23,
+                ],
+                p521::ecdsa::VerifyingKey::from(&**key)
+                    .to_encoded_point(false)
+                    .as_bytes(),
+            ),
             PrivateKey::Rsa(pair) => spki(
                 &[
                     0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
@@ -144,6 +175,67 @@ impl PrivateKey {
         format.write(&spki)
     }
 }
+
+/// A deterministic stream of bytes from a key and a message (SHA-512 in counter mode):
+/// the same nonce for the same key and message, a different one otherwise. For test keys.
+struct Nonces {
+    seed: [u8; 64],
+    counter: u64,
+    buffer: Vec<u8>,
+}
+
+impl Nonces {
+    fn new(key: &[u8], message: &[u8]) -> Self {
+        use sha2::Digest as _;
+        let seed = sha2::Sha512::new()
+            .chain_update(b"hookspec test nonce")
+            .chain_update(key)
+            .chain_update(message)
+            .finalize()
+            .into();
+        Nonces {
+            seed,
+            counter: 0,
+            buffer: Vec::new(),
+        }
+    }
+}
+
+impl rand_core::RngCore for Nonces {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        self.fill_bytes(&mut b);
+        u32::from_le_bytes(b)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        self.fill_bytes(&mut b);
+        u64::from_le_bytes(b)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        use sha2::Digest as _;
+        for byte in dest {
+            if self.buffer.is_empty() {
+                self.buffer = sha2::Sha512::new()
+                    .chain_update(self.seed)
+                    .chain_update(self.counter.to_le_bytes())
+                    .finalize()
+                    .to_vec();
+                self.counter += 1;
+            }
+            *byte = self.buffer.pop().unwrap_or_default();
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl rand_core::CryptoRng for Nonces {}
 
 /// A SubjectPublicKeyInfo: the algorithm identifier's DER, then the key as a BIT STRING.
 fn spki(algorithm_id: &[u8], key: &[u8]) -> Vec<u8> {

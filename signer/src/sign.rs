@@ -535,12 +535,17 @@ impl<'s> Signer<'s> {
                 jwt?;
                 tweak.omit_iat = true;
             }
+            // A JWT or a detached JWS claiming another algorithm than the scheme's.
             Attack::AlgNone => {
-                jwt?;
+                if jwt.is_none() && layout.is_none_or(|l| l.jws.is_none()) {
+                    return None;
+                }
                 tweak.alg = Some("none");
             }
             Attack::AlgHs256 => {
-                jwt?;
+                if jwt.is_none() && layout.is_none_or(|l| l.jws.is_none()) {
+                    return None;
+                }
                 tweak.alg = Some("HS256");
             }
             Attack::UnknownKid => {
@@ -635,10 +640,12 @@ impl<'s> Signer<'s> {
         for (name, value) in given {
             set(&mut out, name, value.clone());
         }
-        let given_time = |header: Option<&str>| {
-            let header = header?;
+        // A given timestamp header is the time signed, read in the scheme's unit.
+        let given_time = |ts: Option<&hookspec_codegen::model::SignedTimestamp>| {
+            let ts = ts?;
+            let header = ts.header.as_deref()?;
             let (_, v) = given.iter().find(|(n, _)| n.eq_ignore_ascii_case(header))?;
-            v.trim().parse::<i64>().ok()
+            ts.unit.parse(v)
         };
         let now_secs = unix_seconds(now) + tweak.iat_offset;
         for scheme in &self.spec.auth {
@@ -692,11 +699,13 @@ impl<'s> Signer<'s> {
                         continue;
                     }
                     let label = tweak.hmac_label.as_deref().or(h.format.scheme.as_deref());
-                    let time = given_time(h.timestamp.as_ref().and_then(|t| t.header.as_deref()))
-                        .unwrap_or(now_secs);
+                    let time = given_time(h.timestamp.as_ref()).unwrap_or(now_secs);
                     let request = Signed {
                         body,
                         target: &self.target,
+                        content_type: &self.spec.delivery.content_type,
+                        kid: tweak.kid.as_deref().unwrap_or(&creds.kid),
+                        alg: tweak.alg,
                         truncate: tweak.truncate,
                     };
                     signature_headers(&mut out, h, &keys, label, time, &request);
@@ -828,10 +837,17 @@ impl Key {
     }
 }
 
-/// What a signature covers beyond headers: the body and the request line.
+/// What a signature covers beyond headers: the body and the request line; and how an
+/// attack bends it.
 struct Signed<'a> {
     body: &'a [u8],
     target: &'a Target,
+    /// The `Content-Type` sent (the signer's headers leave it out, a JWS may list it).
+    content_type: &'a str,
+    /// The key id a JWS names.
+    kid: &'a str,
+    /// An `alg` a JWS claims instead of the scheme's (`none`: no signature).
+    alg: Option<&'static str>,
     truncate: bool,
 }
 
@@ -846,8 +862,21 @@ fn signature_headers(
     now_secs: i64,
     request: &Signed<'_>,
 ) {
-    let timestamp = now_secs.to_string();
+    let timestamp = scheme
+        .timestamp
+        .as_ref()
+        .map_or_else(|| now_secs.to_string(), |t| t.unit.write(now_secs));
     let mut entries = Vec::new();
+    if let Some(jws) = &scheme.jws {
+        if let Some(ts) = scheme.timestamp.as_ref().and_then(|t| t.header.as_deref()) {
+            set(out, ts, timestamp.clone());
+        }
+        let listed: Vec<&str> = jws.signs_headers.iter().map(|h| &**h).collect();
+        let payload = render(&scheme.signed, request, &timestamp, out, &listed);
+        let value = detached_jws(scheme, jws, &keys[0], &listed, &payload, request);
+        set(out, &scheme.header, value);
+        return;
+    }
     if let Some(ts) = &scheme.timestamp {
         match (&ts.header, &ts.label) {
             (Some(name), _) => set(out, name, timestamp.clone()),
@@ -858,7 +887,7 @@ fn signature_headers(
             (None, None) => {}
         }
     }
-    let message = render(&scheme.signed, request, &timestamp, out);
+    let message = render(&scheme.signed, request, &timestamp, out, &[]);
     for key in keys {
         let mut bytes = key.sign(&message);
         let variable = matches!(scheme.algorithm.signature_len(), SignatureLen::AtMost(_));
@@ -887,6 +916,44 @@ fn signature_headers(
         joined = format!("{earlier}{separator}{joined}");
     }
     set(out, &scheme.header, joined);
+}
+
+/// A detached JWS over `payload`: the protected header (the scheme's `alg` unless an
+/// attack claims another, the key id, the required parameters, the listed headers), two
+/// full stops and the signature of `<protected>.<base64url(payload)>`.
+fn detached_jws(
+    scheme: &SignatureAuth,
+    jws: &hookspec_codegen::model::DetachedJws,
+    key: &Key,
+    listed: &[&str],
+    payload: &[u8],
+    request: &Signed<'_>,
+) -> String {
+    let mut protected = serde_json::Map::new();
+    let alg = request
+        .alg
+        .or(scheme.algorithm.jws_name())
+        .unwrap_or("none");
+    protected.insert("alg".into(), alg.into());
+    protected.insert("kid".into(), request.kid.into());
+    for (name, value) in jws.requires.iter() {
+        protected.insert(name.into(), value.into());
+    }
+    if let Some(param) = &jws.headers_param {
+        protected.insert(param.to_string(), listed.join(",").into());
+    }
+    let protected = URL_SAFE_NO_PAD.encode(serde_json::Value::Object(protected).to_string());
+    let input = format!("{protected}.{}", URL_SAFE_NO_PAD.encode(payload));
+    let signature = if alg == "none" {
+        Vec::new()
+    } else {
+        key.sign(input.as_bytes())
+    };
+    let mut signature = encode(scheme.encoding, &signature);
+    if request.truncate {
+        signature.truncate(signature.len() / 2);
+    }
+    format!("{protected}..{signature}")
 }
 
 /// A fresh value for a generated header.
@@ -932,6 +999,7 @@ fn render(
     request: &Signed<'_>,
     timestamp: &str,
     headers: &[(String, String)],
+    listed: &[&str],
 ) -> Vec<u8> {
     let body = request.body;
     let form = || form_urlencoded::parse(body);
@@ -968,6 +1036,20 @@ fn render(
             SignedPiece::FormParam(name) => {
                 if let Some((_, v)) = form().find(|(n, _)| n == name) {
                     out.extend_from_slice(v.as_bytes());
+                }
+            }
+            SignedPiece::SignedHeaders => {
+                for name in listed {
+                    let value = headers
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v.as_str())
+                        .or_else(|| {
+                            name.eq_ignore_ascii_case("content-type")
+                                .then_some(request.content_type)
+                        })
+                        .unwrap_or("");
+                    out.extend_from_slice(format!("{name}: {value}\n").as_bytes());
                 }
             }
             SignedPiece::Field(path) => {
@@ -1032,6 +1114,9 @@ mod tests {
         let request = |body: &'static [u8]| Signed {
             body,
             target: &target,
+            content_type: "application/json",
+            kid: "k",
+            alg: None,
             truncate: false,
         };
         let out = render(
@@ -1039,6 +1124,7 @@ mod tests {
             &request(b"{}"),
             "17",
             &headers,
+            &[],
         );
         assert_eq!(out, b"msg_1.17.{}");
         let out = render(
@@ -1046,6 +1132,7 @@ mod tests {
             &request(b"b=2&a=1+x&a=0"),
             "17",
             &headers,
+            &[],
         );
         assert_eq!(out, b"POST /cb|https://h.example/cb?x=1a0a1 xb2|2");
         let out = render(
@@ -1053,6 +1140,7 @@ mod tests {
             &request(br#"{"a":{"b":"s"},"n":1.50}"#),
             "17",
             &headers,
+            &[],
         );
         assert_eq!(out, b"s:1.50:");
     }

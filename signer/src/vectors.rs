@@ -49,6 +49,23 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
         .filter_map(AuthScheme::as_signature)
         .any(|s| s.signs_target())
         .then(|| signer.target().clone());
+    // A detached JWS that lists `Content-Type` signs it, so its cases carry it.
+    let content_type = spec
+        .auth
+        .iter()
+        .filter_map(AuthScheme::as_signature)
+        .filter_map(|s| s.jws.as_ref())
+        .any(|j| {
+            j.signs_headers
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case("content-type"))
+        })
+        .then(|| {
+            (
+                "Content-Type".to_owned(),
+                spec.delivery.content_type.clone(),
+            )
+        });
     let mut cases = Vec::new();
     let case_at = |id: &str,
                    description: &str,
@@ -64,7 +81,11 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
             "id": id,
             "description": description,
             "now": now,
-            "headers": headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
+            "headers": content_type
+                .iter()
+                .chain(headers)
+                .map(|(n, v)| json!([n, v]))
+                .collect::<Vec<_>>(),
             "body": String::from_utf8_lossy(body),
             "expected": expected,
         });

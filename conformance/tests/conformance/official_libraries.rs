@@ -2,7 +2,8 @@
 //! they sign: Standard Webhooks (`standardwebhooks`), Stripe (`stripe`), Slack
 //! (`slack_sdk`), Discord (`discord-interactions`, which verifies only: PyNaCl, its own
 //! dependency, signs), Twilio (`twilio`, over the URL and form parameters) and SendGrid
-//! (`sendgrid`, which verifies only: `cryptography`, its own dependency, signs) from PyPI,
+//! (`sendgrid`, which verifies only: `cryptography`, its own dependency, signs) and
+//! TrueLayer (`truelayer-signing`, a detached JWS over the path, listed headers and body) from PyPI,
 //! GitHub's `@octokit/webhooks-methods` from npm. For each, a
 //! delivery signed by `hookspec-conformance sign` is accepted by the library and refused
 //! once its body changes; a delivery the library signs is accepted by
@@ -157,6 +158,14 @@ const LIBRARIES: &[Library] = &[
         ),
     },
     Library {
+        package: "truelayer-signing (PyPI)",
+        provider: "truelayer",
+        key: Key::OwnPairs,
+        runtime: Runtime::Python("truelayer_signing"),
+        url: Some("https://hooks.example.com/truelayer/webhooks"),
+        body: None,
+    },
+    Library {
         package: "sendgrid (PyPI)",
         provider: "sendgrid",
         key: Key::OwnPairs,
@@ -201,7 +210,7 @@ fn python() -> Result<PathBuf, String> {
     let check = [
         "-c",
         "import standardwebhooks, stripe, slack_sdk, discord_interactions, nacl, twilio, \
-         sendgrid, cryptography",
+         sendgrid, cryptography, truelayer_signing",
     ];
     if run(Command::new(&python).args(check)).is_err() {
         run(Command::new(&python).args([
@@ -220,6 +229,7 @@ fn python() -> Result<PathBuf, String> {
             "discord-interactions",
             "twilio",
             "sendgrid",
+            "truelayer-signing",
         ]))?;
         run(Command::new(&python).args(check))?;
     }

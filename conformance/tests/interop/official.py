@@ -126,6 +126,56 @@ def sendgrid(action, public_key, signing_key, body, headers):
     }
 
 
+def truelayer_signing(action, public_key, signing_key, body, headers, url):
+    # TrueLayer signs with its own key; `cryptography` (the library's dependency) makes a
+    # P-521 key pair for the library to sign with, whose public half we verify with.
+    from urllib.parse import urlsplit
+
+    from truelayer_signing import HttpMethod, sign_with_pem, verify_with_pem
+
+    path = urlsplit(url).path
+    headers.setdefault("content-type", "application/json")
+    if action == "verify":
+        verifier = (
+            verify_with_pem(public_key)
+            .set_method(HttpMethod.POST)
+            .set_path(path)
+            .add_headers(headers)
+            .set_body(body)
+        )
+        if verifier.verify(headers["tl-signature"]) is False:
+            raise ValueError("verify returned False")
+        return None
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    private = ec.generate_private_key(ec.SECP521R1())
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    timestamp = datetime.datetime.now(tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    signature = (
+        sign_with_pem("hookspec-official-library", private_pem)
+        .set_method(HttpMethod.POST)
+        .set_path(path)
+        .add_header("X-Tl-Webhook-Timestamp", timestamp)
+        .add_header("Content-Type", "application/json")
+        .set_body(body)
+        .sign()
+    )
+    return {
+        "Tl-Signature": signature,
+        "X-Tl-Webhook-Timestamp": timestamp,
+        "Content-Type": "application/json",
+        "public_key": public_pem,
+    }
+
+
 LIBRARIES = {
     "standardwebhooks": standardwebhooks,
     "stripe": stripe,
@@ -133,9 +183,10 @@ LIBRARIES = {
     "discord_interactions": discord_interactions,
     "twilio": twilio,
     "sendgrid": sendgrid,
+    "truelayer_signing": truelayer_signing,
 }
-# Libraries whose scheme signs the URL the delivery goes to.
-TAKES_URL = {"twilio"}
+# Libraries whose scheme signs the URL (or its path) the delivery goes to.
+TAKES_URL = {"twilio", "truelayer_signing"}
 
 
 def main():

@@ -1423,6 +1423,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             ),
             scheme: ::std::option::Option::Some(::std::borrow::Cow::Borrowed("v1")),
         },
+        jws: ::std::option::Option::None,
         timestamp: ::std::option::Option::None,
         optional: false,
         key: ::hookspec_runtime::core::SecretFormat {

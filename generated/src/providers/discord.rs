@@ -340,6 +340,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             label_separator: ::std::option::Option::None,
             scheme: ::std::option::Option::None,
         },
+        jws: ::std::option::Option::None,
         timestamp: ::std::option::Option::Some(::hookspec_runtime::core::SignedTimestamp {
             header: ::std::option::Option::Some(
                 ::std::borrow::Cow::Borrowed("X-Signature-Timestamp"),
@@ -347,6 +348,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             label: ::std::option::Option::None,
             tolerance: ::hookspec_runtime::core::Duration::from_secs(300),
             window: ::hookspec_runtime::core::ToleranceWindow::BothWays,
+            unit: ::hookspec_runtime::core::TimestampUnit::UnixSeconds,
         }),
         optional: false,
         key: ::hookspec_runtime::core::SecretFormat {

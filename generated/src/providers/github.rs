@@ -1292,6 +1292,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             ),
             scheme: ::std::option::Option::Some(::std::borrow::Cow::Borrowed("sha256")),
         },
+        jws: ::std::option::Option::None,
         timestamp: ::std::option::Option::None,
         optional: false,
         key: ::hookspec_runtime::core::SecretFormat {
@@ -1317,6 +1318,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             ),
             scheme: ::std::option::Option::Some(::std::borrow::Cow::Borrowed("sha1")),
         },
+        jws: ::std::option::Option::None,
         timestamp: ::std::option::Option::None,
         optional: true,
         key: ::hookspec_runtime::core::SecretFormat {

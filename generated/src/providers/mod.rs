@@ -23,6 +23,8 @@ pub mod slack;
 pub mod standardwebhooks;
 #[cfg(feature = "stripe")]
 pub mod stripe;
+#[cfg(feature = "truelayer")]
+pub mod truelayer;
 #[cfg(feature = "twilio")]
 pub mod twilio;
 #[cfg(feature = "vezgo")]
@@ -51,6 +53,8 @@ pub const PROVIDERS: &[&str] = &[
     "standardwebhooks",
     #[cfg(feature = "stripe")]
     "stripe",
+    #[cfg(feature = "truelayer")]
+    "truelayer",
     #[cfg(feature = "twilio")]
     "twilio",
     #[cfg(feature = "vezgo")]
@@ -96,6 +100,9 @@ pub enum AnyEvent {
     /// A Stripe event.
     #[cfg(feature = "stripe")]
     Stripe(stripe::Event),
+    /// A TrueLayer Payments API v3 event.
+    #[cfg(feature = "truelayer")]
+    Truelayer(truelayer::Event),
     /// A Twilio Messaging status callbacks event.
     #[cfg(feature = "twilio")]
     Twilio(twilio::Event),
@@ -129,6 +136,8 @@ impl AnyEvent {
             Self::Standardwebhooks(_) => "standardwebhooks",
             #[cfg(feature = "stripe")]
             Self::Stripe(_) => "stripe",
+            #[cfg(feature = "truelayer")]
+            Self::Truelayer(_) => "truelayer",
             #[cfg(feature = "twilio")]
             Self::Twilio(_) => "twilio",
             #[cfg(feature = "vezgo")]
@@ -160,6 +169,8 @@ impl AnyEvent {
             Self::Standardwebhooks(ref e) => e.name(),
             #[cfg(feature = "stripe")]
             Self::Stripe(ref e) => e.name(),
+            #[cfg(feature = "truelayer")]
+            Self::Truelayer(ref e) => e.name(),
             #[cfg(feature = "twilio")]
             Self::Twilio(ref e) => e.name(),
             #[cfg(feature = "vezgo")]
@@ -191,6 +202,8 @@ impl AnyEvent {
             Self::Standardwebhooks(ref e) => e.unknown_fields(),
             #[cfg(feature = "stripe")]
             Self::Stripe(ref e) => e.unknown_fields(),
+            #[cfg(feature = "truelayer")]
+            Self::Truelayer(ref e) => e.unknown_fields(),
             #[cfg(feature = "twilio")]
             Self::Twilio(ref e) => e.unknown_fields(),
             #[cfg(feature = "vezgo")]
@@ -236,6 +249,8 @@ pub fn parse(
         }
         #[cfg(feature = "stripe")]
         "stripe" => Some(stripe::Event::parse(body).map(AnyEvent::Stripe)),
+        #[cfg(feature = "truelayer")]
+        "truelayer" => Some(truelayer::Event::parse(body).map(AnyEvent::Truelayer)),
         #[cfg(feature = "twilio")]
         "twilio" => Some(twilio::Event::parse(body).map(AnyEvent::Twilio)),
         #[cfg(feature = "vezgo")]
@@ -298,6 +313,12 @@ pub fn parse_delivery(
         "stripe" => {
             Some(stripe::Event::parse_delivery(headers, body).map(AnyEvent::Stripe))
         }
+        #[cfg(feature = "truelayer")]
+        "truelayer" => {
+            Some(
+                truelayer::Event::parse_delivery(headers, body).map(AnyEvent::Truelayer),
+            )
+        }
         #[cfg(feature = "twilio")]
         "twilio" => {
             Some(twilio::Event::parse_delivery(headers, body).map(AnyEvent::Twilio))
@@ -335,6 +356,8 @@ pub fn auth(
         "standardwebhooks" => Some(standardwebhooks::AUTH),
         #[cfg(feature = "stripe")]
         "stripe" => Some(stripe::AUTH),
+        #[cfg(feature = "truelayer")]
+        "truelayer" => Some(truelayer::AUTH),
         #[cfg(feature = "twilio")]
         "twilio" => Some(twilio::AUTH),
         #[cfg(feature = "vezgo")]
@@ -370,6 +393,8 @@ pub fn delivery(
         "standardwebhooks" => Some(&standardwebhooks::DELIVERY),
         #[cfg(feature = "stripe")]
         "stripe" => Some(&stripe::DELIVERY),
+        #[cfg(feature = "truelayer")]
+        "truelayer" => Some(&truelayer::DELIVERY),
         #[cfg(feature = "twilio")]
         "twilio" => Some(&twilio::DELIVERY),
         #[cfg(feature = "vezgo")]
@@ -412,6 +437,8 @@ pub fn config(
         "standardwebhooks" => Some(standardwebhooks::config(credentials)),
         #[cfg(feature = "stripe")]
         "stripe" => Some(stripe::config(credentials)),
+        #[cfg(feature = "truelayer")]
+        "truelayer" => Some(truelayer::config(credentials)),
         #[cfg(feature = "twilio")]
         "twilio" => Some(twilio::config(credentials)),
         #[cfg(feature = "vezgo")]
@@ -537,6 +564,16 @@ impl<R: ::hookspec_runtime::Receiver<stripe::Webhooks>> ReceivesStripe for R {}
 pub trait ReceivesStripe {}
 #[cfg(not(feature = "stripe"))]
 impl<R> ReceivesStripe for R {}
+/// [`::hookspec_runtime::Receiver`] for TrueLayer Payments API v3 (the `truelayer` feature is on).
+#[cfg(feature = "truelayer")]
+pub trait ReceivesTruelayer: ::hookspec_runtime::Receiver<truelayer::Webhooks> {}
+#[cfg(feature = "truelayer")]
+impl<R: ::hookspec_runtime::Receiver<truelayer::Webhooks>> ReceivesTruelayer for R {}
+/// Holds for every type: the `truelayer` feature is off.
+#[cfg(not(feature = "truelayer"))]
+pub trait ReceivesTruelayer {}
+#[cfg(not(feature = "truelayer"))]
+impl<R> ReceivesTruelayer for R {}
 /// [`::hookspec_runtime::Receiver`] for Twilio Messaging status callbacks (the `twilio` feature is on).
 #[cfg(feature = "twilio")]
 pub trait ReceivesTwilio: ::hookspec_runtime::Receiver<twilio::Webhooks> {}
@@ -590,6 +627,8 @@ pub fn visit<V: ::hookspec_runtime::VisitProvider>(
         "standardwebhooks" => Some(visitor.visit(standardwebhooks::Webhooks)),
         #[cfg(feature = "stripe")]
         "stripe" => Some(visitor.visit(stripe::Webhooks)),
+        #[cfg(feature = "truelayer")]
+        "truelayer" => Some(visitor.visit(truelayer::Webhooks)),
         #[cfg(feature = "twilio")]
         "twilio" => Some(visitor.visit(twilio::Webhooks)),
         #[cfg(feature = "vezgo")]
@@ -608,8 +647,8 @@ pub fn router<R>(
 where
     R: ReceivesBelvo + ReceivesBelvoInstitutionStatus + ReceivesBridge + ReceivesDiscord
         + ReceivesGithub + ReceivesPlaid + ReceivesSendgrid + ReceivesShopify
-        + ReceivesSlack + ReceivesStandardwebhooks + ReceivesStripe + ReceivesTwilio
-        + ReceivesVezgo + Clone,
+        + ReceivesSlack + ReceivesStandardwebhooks + ReceivesStripe + ReceivesTruelayer
+        + ReceivesTwilio + ReceivesVezgo + Clone,
 {
     let _ = (&receiver, &config);
     match provider {
@@ -668,6 +707,10 @@ where
         #[cfg(feature = "stripe")]
         "stripe" => {
             Some(::hookspec_runtime::axum::router(stripe::Webhooks, receiver, config))
+        }
+        #[cfg(feature = "truelayer")]
+        "truelayer" => {
+            Some(::hookspec_runtime::axum::router(truelayer::Webhooks, receiver, config))
         }
         #[cfg(feature = "twilio")]
         "twilio" => {

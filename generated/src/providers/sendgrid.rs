@@ -1583,6 +1583,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             label_separator: ::std::option::Option::None,
             scheme: ::std::option::Option::None,
         },
+        jws: ::std::option::Option::None,
         timestamp: ::std::option::Option::Some(::hookspec_runtime::core::SignedTimestamp {
             header: ::std::option::Option::Some(
                 ::std::borrow::Cow::Borrowed("X-Twilio-Email-Event-Webhook-Timestamp"),
@@ -1590,6 +1591,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             label: ::std::option::Option::None,
             tolerance: ::hookspec_runtime::core::Duration::from_secs(600),
             window: ::hookspec_runtime::core::ToleranceWindow::BothWays,
+            unit: ::hookspec_runtime::core::TimestampUnit::UnixSeconds,
         }),
         optional: false,
         key: ::hookspec_runtime::core::SecretFormat {

@@ -469,6 +469,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             label_separator: ::std::option::Option::None,
             scheme: ::std::option::Option::None,
         },
+        jws: ::std::option::Option::None,
         timestamp: ::std::option::Option::None,
         optional: false,
         key: ::hookspec_runtime::core::SecretFormat {

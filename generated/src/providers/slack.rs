@@ -560,6 +560,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             ),
             scheme: ::std::option::Option::Some(::std::borrow::Cow::Borrowed("v0")),
         },
+        jws: ::std::option::Option::None,
         timestamp: ::std::option::Option::Some(::hookspec_runtime::core::SignedTimestamp {
             header: ::std::option::Option::Some(
                 ::std::borrow::Cow::Borrowed("X-Slack-Request-Timestamp"),
@@ -567,6 +568,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             label: ::std::option::Option::None,
             tolerance: ::hookspec_runtime::core::Duration::from_secs(300),
             window: ::hookspec_runtime::core::ToleranceWindow::BothWays,
+            unit: ::hookspec_runtime::core::TimestampUnit::UnixSeconds,
         }),
         optional: false,
         key: ::hookspec_runtime::core::SecretFormat {

@@ -375,6 +375,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             ),
             scheme: ::std::option::Option::Some(::std::borrow::Cow::Borrowed("v1")),
         },
+        jws: ::std::option::Option::None,
         timestamp: ::std::option::Option::Some(::hookspec_runtime::core::SignedTimestamp {
             header: ::std::option::Option::Some(
                 ::std::borrow::Cow::Borrowed("webhook-timestamp"),
@@ -382,6 +383,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             label: ::std::option::Option::None,
             tolerance: ::hookspec_runtime::core::Duration::from_secs(300),
             window: ::hookspec_runtime::core::ToleranceWindow::BothWays,
+            unit: ::hookspec_runtime::core::TimestampUnit::UnixSeconds,
         }),
         optional: false,
         key: ::hookspec_runtime::core::SecretFormat {
@@ -409,6 +411,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             ),
             scheme: ::std::option::Option::Some(::std::borrow::Cow::Borrowed("v1a")),
         },
+        jws: ::std::option::Option::None,
         timestamp: ::std::option::Option::Some(::hookspec_runtime::core::SignedTimestamp {
             header: ::std::option::Option::Some(
                 ::std::borrow::Cow::Borrowed("webhook-timestamp"),
@@ -416,6 +419,7 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             label: ::std::option::Option::None,
             tolerance: ::hookspec_runtime::core::Duration::from_secs(300),
             window: ::hookspec_runtime::core::ToleranceWindow::BothWays,
+            unit: ::hookspec_runtime::core::TimestampUnit::UnixSeconds,
         }),
         optional: true,
         key: ::hookspec_runtime::core::SecretFormat {

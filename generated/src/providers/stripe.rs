@@ -872,11 +872,13 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
             ),
             scheme: ::std::option::Option::Some(::std::borrow::Cow::Borrowed("v1")),
         },
+        jws: ::std::option::Option::None,
         timestamp: ::std::option::Option::Some(::hookspec_runtime::core::SignedTimestamp {
             header: ::std::option::Option::None,
             label: ::std::option::Option::Some(::std::borrow::Cow::Borrowed("t")),
             tolerance: ::hookspec_runtime::core::Duration::from_secs(300),
             window: ::hookspec_runtime::core::ToleranceWindow::PastOnly,
+            unit: ::hookspec_runtime::core::TimestampUnit::UnixSeconds,
         }),
         optional: false,
         key: ::hookspec_runtime::core::SecretFormat {

@@ -615,6 +615,7 @@ fn configuration_errors_name_what_is_missing() {
             label_separator: Some(B(",")),
             scheme: Some(B("v1")),
         },
+        jws: None,
         timestamp: None,
         key: hookspec::runtime::core::SecretFormat {
             encoding: SecretEncoding::Base64,
@@ -790,6 +791,7 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
             label_separator: format.1.map(Into::into),
             scheme: format.2.map(Into::into),
         },
+        jws: None,
         timestamp: None,
         key: m::SecretFormat::default(),
         rotation: None,
@@ -798,11 +800,13 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
     };
     let stripe = m::SignatureAuth {
         // Stripe's library refuses only old timestamps.
+        jws: None,
         timestamp: Some(m::SignedTimestamp {
             header: None,
             label: Some("t".into()),
             tolerance: five_minutes,
             window: m::ToleranceWindow::PastOnly,
+            unit: m::TimestampUnit::UnixSeconds,
         }),
         ..hmac(
             "Stripe-Signature",
@@ -820,11 +824,13 @@ async fn hmac_layouts_of_other_providers_are_spec_data() {
         (None, Some("="), Some("sha256")),
     );
     let standard = m::SignatureAuth {
+        jws: None,
         timestamp: Some(m::SignedTimestamp {
             header: Some("webhook-timestamp".into()),
             label: None,
             tolerance: five_minutes,
             window: m::ToleranceWindow::BothWays,
+            unit: m::TimestampUnit::UnixSeconds,
         }),
         key: m::SecretFormat {
             encoding: m::SecretEncoding::Base64,
@@ -983,11 +989,13 @@ async fn every_signature_algorithm_signs_verifies_and_refuses_its_attacks() {
                 label_separator: Some("=".into()),
                 scheme: Some("v1".into()),
             },
+            jws: None,
             timestamp: Some(m::SignedTimestamp {
                 header: None,
                 label: Some("t".into()),
                 tolerance: hookspec_codegen::core::Duration(Duration::from_secs(300)),
                 window: m::ToleranceWindow::BothWays,
+                unit: m::TimestampUnit::UnixSeconds,
             }),
             key: m::SecretFormat {
                 encoding: key,

@@ -1,6 +1,7 @@
 //! Each [`SignatureAlgorithm`] mapped to its primitive, in one place: HMACs on the
 //! RustCrypto `hmac` crate (the keyed state is computed once per secret), the public-key
-//! algorithms on `ring`. A new algorithm is a variant in core and an arm here.
+//! algorithms on `ring`, and P-521 (which `ring` lacks) on RustCrypto's `p521`. A new
+//! algorithm is a variant in core and an arm here.
 
 use hmac::{Hmac, Mac};
 use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
@@ -20,6 +21,8 @@ pub(crate) enum Keyed {
     HmacSha512(Hmac<Sha512>),
     /// A public key as `ring` takes it.
     Public(UnparsedPublicKey<Vec<u8>>),
+    /// A P-521 public key (ECDSA with SHA-512, `r || s`).
+    P521(Box<p521::ecdsa::VerifyingKey>),
 }
 
 impl Keyed {
@@ -31,6 +34,12 @@ impl Keyed {
             A::HmacSha1 => Keyed::HmacSha1(Hmac::new_from_slice(bytes).ok()?),
             A::HmacSha256 => Keyed::HmacSha256(Hmac::new_from_slice(bytes).ok()?),
             A::HmacSha512 => Keyed::HmacSha512(Hmac::new_from_slice(bytes).ok()?),
+            A::EcdsaP521Sha512 => {
+                let point = public_key_material(algorithm, bytes)?;
+                Keyed::P521(Box::new(
+                    p521::ecdsa::VerifyingKey::from_sec1_bytes(&point).ok()?,
+                ))
+            }
             public => Keyed::Public(UnparsedPublicKey::new(
                 ring_algorithm(public)?,
                 public_key_material(public, bytes)?,
@@ -54,7 +63,7 @@ impl Keyed {
             Keyed::HmacSha1(m) => Some(run(m, pieces, out)),
             Keyed::HmacSha256(m) => Some(run(m, pieces, out)),
             Keyed::HmacSha512(m) => Some(run(m, pieces, out)),
-            Keyed::Public(_) => None,
+            Keyed::Public(_) | Keyed::P521(_) => None,
         }
     }
 
@@ -63,6 +72,11 @@ impl Keyed {
     pub(crate) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
         match self {
             Keyed::Public(key) => key.verify(message, signature).is_ok(),
+            Keyed::P521(key) => {
+                use p521::ecdsa::signature::Verifier as _;
+                p521::ecdsa::Signature::from_slice(signature)
+                    .is_ok_and(|s| key.verify(message, &s).is_ok())
+            }
             _ => false,
         }
     }
@@ -77,6 +91,7 @@ fn ring_algorithm(algorithm: SignatureAlgorithm) -> Option<&'static dyn Verifica
         A::EcdsaP256Sha256Der => &signature::ECDSA_P256_SHA256_ASN1,
         A::EcdsaP384Sha384 => &signature::ECDSA_P384_SHA384_FIXED,
         A::EcdsaP384Sha384Der => &signature::ECDSA_P384_SHA384_ASN1,
+        A::EcdsaP521Sha512 => return None,
         A::RsaPkcs1Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
         A::RsaPkcs1Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
         A::RsaPssSha256 => &signature::RSA_PSS_2048_8192_SHA256,
@@ -90,6 +105,7 @@ pub(crate) enum Family {
     Ed25519,
     P256,
     P384,
+    P521,
     Rsa,
 }
 
@@ -100,6 +116,7 @@ pub(crate) fn family(algorithm: SignatureAlgorithm) -> Option<Family> {
         A::Ed25519 => Some(Family::Ed25519),
         A::EcdsaP256Sha256 | A::EcdsaP256Sha256Der => Some(Family::P256),
         A::EcdsaP384Sha384 | A::EcdsaP384Sha384Der => Some(Family::P384),
+        A::EcdsaP521Sha512 => Some(Family::P521),
         A::RsaPkcs1Sha256 | A::RsaPkcs1Sha512 | A::RsaPssSha256 | A::RsaPssSha512 => {
             Some(Family::Rsa)
         }
@@ -112,6 +129,7 @@ const OID_RSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0
 const OID_EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
 const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+const OID_P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
 const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 
 /// The key family and the public key bits of a SubjectPublicKeyInfo; `None` when `der`
@@ -128,6 +146,7 @@ pub(crate) fn spki(der: &[u8]) -> Option<(Family, &[u8])> {
         (OID_RSA | OID_RSA_PSS, _) => Family::Rsa,
         (OID_EC, Some(OID_P256)) => Family::P256,
         (OID_EC, Some(OID_P384)) => Family::P384,
+        (OID_EC, Some(OID_P521)) => Family::P521,
         (OID_ED25519, _) => Family::Ed25519,
         _ => return None,
     };
@@ -152,6 +171,7 @@ pub(crate) fn public_key_material(algorithm: SignatureAlgorithm, bytes: &[u8]) -
         Family::Ed25519 => raw.len() == 32,
         Family::P256 => raw.len() == 65 && raw[0] == 4,
         Family::P384 => raw.len() == 97 && raw[0] == 4,
+        Family::P521 => raw.len() == 133 && raw[0] == 4,
         Family::Rsa => rsa_public_key(raw),
     };
     fits.then(|| raw.to_vec())

@@ -14,12 +14,16 @@ use super::encoding::decode_into;
 use super::error::{ConfigError, VerifyError};
 use super::jwt::check_age;
 use super::{unix_seconds, Header, Request};
-use hookspec_core::{signed_pieces, SignatureAuth, SignedPiece, SIGNED_PLACEHOLDERS};
+use hookspec_core::{
+    signed_pieces, SignatureAuth, SignedPiece, TimestampUnit, SIGNED_PLACEHOLDERS,
+};
 
 /// Signatures with the accepted label read from one header at most (rotation sends two).
 const MAX_ENTRIES: usize = 8;
 /// Pieces a signed template may have.
 const MAX_PARTS: usize = 16;
+/// The longest detached JWS read (its protected header is parsed as JSON).
+const MAX_JWS: usize = 4096;
 /// Room for the longest decoded signature (RSA-4096, 512 bytes) and base64's
 /// conservative length estimate.
 const SIGNATURE_BUF: usize = 520;
@@ -37,6 +41,7 @@ enum Part {
     Form,
     FormParam(&'static str),
     Field(Vec<&'static str>),
+    SignedHeaders,
 }
 
 pub(crate) struct SignatureCheck {
@@ -135,6 +140,9 @@ impl SignatureCheck {
         // Bytes, not text: the entries are ASCII or invalid, and skipping the UTF-8 check
         // and the substring searcher keeps parsing cheap next to the MAC itself.
         let value = self.header.value(headers)?.as_bytes();
+        if scheme.jws.is_some() {
+            return self.verify_jws(request, value, now);
+        }
 
         let length = scheme.algorithm.signature_len();
         let mut entries = [[0u8; SIGNATURE_BUF]; MAX_ENTRIES];
@@ -192,40 +200,8 @@ impl SignatureCheck {
             ));
         }
 
-        let timestamp = match &scheme.timestamp {
-            None => None,
-            Some(_) => {
-                let (text, header) = match &self.timestamp_header {
-                    Some(h) => (h.value(headers)?.as_bytes(), h.label()),
-                    None => (timestamp.ok_or(malformed("no signed timestamp"))?, header),
-                };
-                let seconds: i64 = std::str::from_utf8(text)
-                    .ok()
-                    .and_then(|t| t.trim().parse().ok())
-                    .ok_or(VerifyError::MalformedHeader {
-                        header,
-                        reason: "timestamp is not Unix seconds",
-                    })?;
-                Some((text, seconds))
-            }
-        };
-
-        let message = Message::new(request);
-        let mut owned: [Cow<'_, [u8]>; MAX_PARTS] = std::array::from_fn(|_| Cow::Borrowed(&[][..]));
-        for (slot, part) in owned.iter_mut().zip(&self.parts) {
-            *slot = match part {
-                Part::Literal(text) => Cow::Borrowed(text.as_bytes()),
-                Part::Body => Cow::Borrowed(request.body),
-                Part::Timestamp => Cow::Borrowed(timestamp.map_or(&[][..], |(text, _)| text)),
-                Part::Header(h) => Cow::Borrowed(h.value(headers)?.as_bytes()),
-                Part::Url => Cow::Borrowed(message.url()?.as_bytes()),
-                Part::Method => Cow::Borrowed(message.method()?.as_bytes()),
-                Part::Path => Cow::Borrowed(message.path()?.as_bytes()),
-                Part::Form => Cow::Owned(message.sorted_form()),
-                Part::FormParam(name) => Cow::Owned(message.form_param(name)),
-                Part::Field(path) => Cow::Owned(message.field(path)?),
-            };
-        }
+        let timestamp = self.timestamp(request, timestamp)?;
+        let owned = self.pieces(request, timestamp.map(|(text, _)| text), &[])?;
         let mut pieces: [&[u8]; MAX_PARTS] = [&[]; MAX_PARTS];
         for (slot, piece) in pieces.iter_mut().zip(&owned) {
             *slot = piece;
@@ -239,7 +215,50 @@ impl SignatureCheck {
         if !self.matches(pieces, &signatures[..well_formed]) {
             return Err(VerifyError::NoMatchingSignature);
         }
-        if let (Some((_, seconds)), Some(ts)) = (timestamp, &scheme.timestamp) {
+        self.check_fresh(timestamp, now)
+    }
+
+    /// The signed timestamp's text and Unix seconds, from its own header or the entry
+    /// `in_header` found; `None` when the scheme has none.
+    fn timestamp<'r>(
+        &self,
+        request: &Request<'r>,
+        in_header: Option<&'r [u8]>,
+    ) -> Result<Option<(&'r [u8], i64)>, VerifyError> {
+        let Some(ts) = &self.scheme.timestamp else {
+            return Ok(None);
+        };
+        let (text, header) = match &self.timestamp_header {
+            Some(h) => (h.value(request.headers)?.as_bytes(), h.label()),
+            None => {
+                let header: &'static str = &self.scheme.header;
+                let text = in_header.ok_or(VerifyError::MalformedHeader {
+                    header,
+                    reason: "no signed timestamp",
+                })?;
+                (text, header)
+            }
+        };
+        let reason = match ts.unit {
+            TimestampUnit::UnixSeconds => "timestamp is not Unix seconds",
+            TimestampUnit::UnixMilliseconds => "timestamp is not Unix milliseconds",
+            TimestampUnit::Rfc3339 => "timestamp is not an RFC 3339 date and time",
+        };
+        let seconds = std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| ts.unit.parse(t))
+            .ok_or(VerifyError::MalformedHeader { header, reason })?;
+        Ok(Some((text, seconds)))
+    }
+
+    /// Refuses a signed time outside the tolerance (checked after the signature, so a
+    /// forger learns nothing about the clock).
+    fn check_fresh(
+        &self,
+        timestamp: Option<(&[u8], i64)>,
+        now: SystemTime,
+    ) -> Result<(), VerifyError> {
+        if let (Some((_, seconds)), Some(ts)) = (timestamp, &self.scheme.timestamp) {
             let ahead = ts
                 .future_tolerance()
                 .map_or(u64::MAX, |d| d.get().as_secs());
@@ -251,6 +270,128 @@ impl SignatureCheck {
             )?;
         }
         Ok(())
+    }
+
+    /// The template's pieces filled from `request`; `listed` are the headers a detached
+    /// JWS names for `{signed_headers}`.
+    fn pieces<'r>(
+        &self,
+        request: &'r Request<'r>,
+        timestamp: Option<&'r [u8]>,
+        listed: &[&str],
+    ) -> Result<[Cow<'r, [u8]>; MAX_PARTS], VerifyError> {
+        let headers = request.headers;
+        let message = Message::new(request);
+        let mut owned: [Cow<'r, [u8]>; MAX_PARTS] = std::array::from_fn(|_| Cow::Borrowed(&[][..]));
+        for (slot, part) in owned.iter_mut().zip(&self.parts) {
+            *slot = match part {
+                Part::Literal(text) => Cow::Borrowed(text.as_bytes()),
+                Part::Body => Cow::Borrowed(request.body),
+                Part::Timestamp => Cow::Borrowed(timestamp.unwrap_or_default()),
+                Part::Header(h) => Cow::Borrowed(h.value(headers)?.as_bytes()),
+                Part::Url => Cow::Borrowed(message.url()?.as_bytes()),
+                Part::Method => Cow::Borrowed(message.method()?.as_bytes()),
+                Part::Path => Cow::Borrowed(message.path()?.as_bytes()),
+                Part::Form => Cow::Owned(message.sorted_form()),
+                Part::FormParam(name) => Cow::Owned(message.form_param(name)),
+                Part::Field(path) => Cow::Owned(message.field(path)?),
+                Part::SignedHeaders => {
+                    let mut out = Vec::new();
+                    for name in listed {
+                        let value = headers.get(*name).ok_or(VerifyError::MalformedHeader {
+                            header: &self.scheme.header,
+                            reason: "a header the signature lists is missing",
+                        })?;
+                        out.extend_from_slice(name.as_bytes());
+                        out.extend_from_slice(b": ");
+                        out.extend_from_slice(value.as_bytes());
+                        out.push(b'\n');
+                    }
+                    Cow::Owned(out)
+                }
+            };
+        }
+        Ok(owned)
+    }
+
+    /// A detached JWS (`<protected>..<signature>`): the protected header names an `alg`
+    /// that must be the scheme's (never the other way round: no algorithm confusion),
+    /// carries the required parameters and lists the signed headers; the signing input is
+    /// the protected part, a full stop and the base64url of the filled template.
+    fn verify_jws(
+        &self,
+        request: &Request<'_>,
+        value: &[u8],
+        now: SystemTime,
+    ) -> Result<(), VerifyError> {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine as _;
+        let scheme = self.scheme;
+        let Some(jws) = &scheme.jws else {
+            return Err(VerifyError::NoMatchingSignature);
+        };
+        let header: &'static str = &scheme.header;
+        let malformed = |reason| VerifyError::MalformedHeader { header, reason };
+        if value.len() > MAX_JWS {
+            return Err(malformed("the JWS is too long"));
+        }
+        let text = std::str::from_utf8(value).map_err(|_| malformed("not visible ASCII"))?;
+        let (protected_b64, signature_b64) = text
+            .trim()
+            .split_once("..")
+            .ok_or(malformed("not a detached JWS (`<header>..<signature>`)"))?;
+        let protected: serde_json::Map<String, serde_json::Value> = URL_SAFE_NO_PAD
+            .decode(protected_b64)
+            .ok()
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .ok_or(malformed("the JWS header is not base64url JSON"))?;
+        let alg = protected.get("alg").and_then(|a| a.as_str()).unwrap_or("");
+        if Some(alg) != scheme.algorithm.jws_name() {
+            return Err(VerifyError::UnsupportedAlgorithm {
+                alg: alg.chars().take(32).collect(),
+            });
+        }
+        for (name, want) in jws.requires.iter() {
+            if protected.get(name).and_then(|v| v.as_str()) != Some(want) {
+                return Err(malformed(
+                    "the JWS header lacks a parameter the scheme requires",
+                ));
+            }
+        }
+        let listed: Vec<&str> = match jws.headers_param.as_deref().map(|p| protected.get(p)) {
+            Some(Some(serde_json::Value::String(list))) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .collect(),
+            Some(Some(_)) => return Err(malformed("the JWS header's list of headers is not text")),
+            Some(None) | None => Vec::new(),
+        };
+        if listed.len() > MAX_PARTS {
+            return Err(malformed("the JWS lists too many headers"));
+        }
+        // A timestamp the signature does not cover could be replaced at will.
+        if let Some(ts) = self.timestamp_header.as_ref() {
+            if !listed.iter().any(|n| n.eq_ignore_ascii_case(ts.label())) {
+                return Err(malformed(
+                    "the signature does not cover the timestamp header",
+                ));
+            }
+        }
+        let mut signature = [0u8; SIGNATURE_BUF];
+        let n = decode_into(scheme.encoding, signature_b64.as_bytes(), &mut signature)
+            .filter(|n| scheme.algorithm.signature_len().admits(*n))
+            .ok_or(malformed(
+                "no signature has the expected length and encoding",
+            ))?;
+        let timestamp = self.timestamp(request, None)?;
+        let pieces = self.pieces(request, timestamp.map(|(text, _)| text), &listed)?;
+        let payload: Vec<u8> = pieces[..self.parts.len()].concat();
+        let input = format!("{protected_b64}.{}", URL_SAFE_NO_PAD.encode(payload));
+        if !self.matches(&[input.as_bytes()], &[&signature[..n]]) {
+            return Err(VerifyError::NoMatchingSignature);
+        }
+        self.check_fresh(timestamp, now)
     }
 
     /// Whether any well-formed entry is a signature of `pieces` by any configured key.
@@ -400,6 +541,7 @@ fn parse_template(template: &'static str) -> Result<Vec<Part>, ConfigError> {
             SignedPiece::Form => Part::Form,
             SignedPiece::FormParam(name) => Part::FormParam(name),
             SignedPiece::Field(path) => Part::Field(path.split('.').collect()),
+            SignedPiece::SignedHeaders => Part::SignedHeaders,
             SignedPiece::Unknown(name) => {
                 return Err(bad(format!(
                     "unknown placeholder `{{{name}}}` (known: {SIGNED_PLACEHOLDERS})"
@@ -463,6 +605,7 @@ mod tests {
                 label_separator: None,
                 scheme: None,
             },
+            jws: None,
             timestamp: None,
             key: SecretFormat {
                 encoding: SecretEncoding::Base64,

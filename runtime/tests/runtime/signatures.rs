@@ -38,11 +38,13 @@ fn verifier(s: Scheme, keys: &[&str]) -> Result<Verifier, ConfigError> {
             label_separator: None,
             scheme: None,
         },
+        jws: None,
         timestamp: s.timestamp_header.map(|h| SignedTimestamp {
             header: Some(B(h)),
             label: None,
             tolerance: hookspec_runtime::core::Duration::from_secs(600),
             window: ToleranceWindow::BothWays,
+            unit: hookspec_runtime::core::TimestampUnit::UnixSeconds,
         }),
         key: SecretFormat {
             encoding: s.key,
@@ -413,4 +415,162 @@ fn openssl_signatures_verify() {
         seen.push(algorithm);
     }
     assert_eq!(seen.len(), 5, "every OpenSSL vector was read");
+}
+
+// truelayer-signing, test-resources/ (see tests/truelayer/README.md).
+const TL_BODY: &str =
+    r#"{"event_type":"example","event_id":"18b2842b-a57b-4887-a0a6-d3c7c36f1020"}"#;
+const TL_TIMESTAMP: &str = "2021-11-29T11:42:55Z";
+/// 2021-11-29T11:42:55Z.
+const TL_SENT: u64 = 1_638_186_175;
+
+fn truelayer() -> Verifier {
+    use hookspec_runtime::core::{DetachedJws, Pairs, TimestampUnit};
+    let scheme = AuthScheme::Signature(SignatureAuth {
+        header: B("Tl-Signature"),
+        algorithm: SignatureAlgorithm::EcdsaP521Sha512,
+        encoding: SignatureEncoding::Base64url,
+        signed: B("{method} {path}\n{signed_headers}{body}"),
+        format: SignatureFormat {
+            separator: None,
+            label_separator: None,
+            scheme: None,
+        },
+        jws: Some(DetachedJws {
+            headers_param: Some(B("tl_headers")),
+            signs_headers: B(&[]),
+            requires: Pairs(B(&[(B("tl_version"), B("2"))])),
+        }),
+        timestamp: Some(SignedTimestamp {
+            header: Some(B("X-Tl-Webhook-Timestamp")),
+            label: None,
+            tolerance: hookspec_runtime::core::Duration::from_secs(300),
+            window: ToleranceWindow::BothWays,
+            unit: TimestampUnit::Rfc3339,
+        }),
+        key: SecretFormat {
+            encoding: SecretEncoding::Pem,
+            strip_prefix: None,
+        },
+        rotation: None,
+        optional: false,
+        description: None,
+    });
+    let schemes: &'static [AuthScheme] = Box::leak(Box::new([scheme]));
+    let rules: &'static DeliveryRules = Box::leak(Box::new(DeliveryRules {
+        content_type: Cow::Borrowed("application/json"),
+        source_ips: Cow::Borrowed(&[]),
+        timeout: hookspec_runtime::core::Duration::from_secs(10),
+        success: Success::Any2xx,
+        refusal: None,
+    }));
+    let key = std::fs::read_to_string(format!(
+        "{}/tests/truelayer/ec512-public.pem",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let credentials = Credentials::new()
+        .source_ips(SourceIpCheck::Off)
+        .public_key(key);
+    Verifier::new(schemes, rules, credentials).unwrap()
+}
+
+fn tl_signature() -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/truelayer/webhook-signature.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .trim()
+    .to_owned()
+}
+
+#[test]
+fn truelayer_detached_jws_over_method_path_listed_headers_and_body() {
+    let v = truelayer();
+    let signature = tl_signature();
+    let headers = |sig: &str, ts: &str| {
+        vec![
+            ("Tl-Signature".to_owned(), sig.to_owned()),
+            ("X-Tl-webhook-Timestamp".to_owned(), ts.to_owned()),
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+        ]
+    };
+    let run = |h: &[(String, String)], body: &str, path: &str, now: u64| {
+        let pairs: Vec<(&str, &str)> = h.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let url = format!("https://hooks.example.com{path}");
+        check(&v, &pairs, body.as_bytes(), Some(&url), now)
+    };
+    let good = headers(&signature, TL_TIMESTAMP);
+    assert_eq!(run(&good, TL_BODY, "/tl-webhook", TL_SENT + 5), Ok(()));
+    // The body, the path and each listed header are signed.
+    assert_eq!(
+        run(
+            &good,
+            &TL_BODY.replace("example", "other"),
+            "/tl-webhook",
+            TL_SENT + 5
+        ),
+        Err(VerifyError::NoMatchingSignature)
+    );
+    assert_eq!(
+        run(&good, TL_BODY, "/tl-webhook2", TL_SENT + 5),
+        Err(VerifyError::NoMatchingSignature)
+    );
+    let later = headers(&signature, "2021-11-29T11:42:56Z");
+    assert_eq!(
+        run(&later, TL_BODY, "/tl-webhook", TL_SENT + 5),
+        Err(VerifyError::NoMatchingSignature)
+    );
+    // Valid, but stale ten minutes later (this spec's five-minute window).
+    assert!(matches!(
+        run(&good, TL_BODY, "/tl-webhook", TL_SENT + 600),
+        Err(VerifyError::TokenTooOld { .. })
+    ));
+    // A listed header that is missing is malformed, not silently skipped.
+    let without: Vec<(String, String)> = good
+        .iter()
+        .filter(|(n, _)| n != "Content-Type")
+        .cloned()
+        .collect();
+    assert!(matches!(
+        run(&without, TL_BODY, "/tl-webhook", TL_SENT + 5),
+        Err(VerifyError::MalformedHeader { .. })
+    ));
+    // The protected header cannot choose the algorithm or drop the version.
+    let (protected, sig) = signature.split_once("..").unwrap();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let json = String::from_utf8(b64.decode(protected).unwrap()).unwrap();
+    for (changed, expected) in [
+        (json.replace("ES512", "ES256"), "unsupported_algorithm"),
+        (json.replace("ES512", "none"), "unsupported_algorithm"),
+        (json.replace(r#""tl_version":"2","#, ""), "malformed_header"),
+        // A signature that leaves the timestamp out does not bind it.
+        (
+            json.replace("X-Tl-Webhook-Timestamp,", ""),
+            "malformed_header",
+        ),
+    ] {
+        let forged = format!("{}..{sig}", b64.encode(&changed));
+        let err = run(
+            &headers(&forged, TL_TIMESTAMP),
+            TL_BODY,
+            "/tl-webhook",
+            TL_SENT + 5,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), expected, "{changed}");
+    }
+    let none = format!("{}..", b64.encode(json.replace("ES512", "none")));
+    assert_eq!(
+        run(
+            &headers(&none, TL_TIMESTAMP),
+            TL_BODY,
+            "/tl-webhook",
+            TL_SENT + 5
+        )
+        .unwrap_err()
+        .kind(),
+        "unsupported_algorithm"
+    );
 }
