@@ -150,6 +150,20 @@ fn scheme_case(
         common::test_credentials(spec),
     )
     .expect("verifier");
+    let given = &creds.shared.public_keys[0];
+    if algorithm == m::SignatureAlgorithm::EcdsaP521Sha512 {
+        // ring has no P-521: the baseline is the RustCrypto primitive the verifier uses.
+        use p521::ecdsa::signature::Verifier as _;
+        let point = spki_bits(given);
+        let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(&point).unwrap();
+        let signature = p521::ecdsa::Signature::from_slice(&signature).unwrap();
+        let message = body.clone();
+        let raw = Box::new(move || {
+            key.verify(black_box(&message), black_box(&signature))
+                .is_ok()
+        });
+        return (verifier, common::header_map(&signed), body, raw);
+    }
     let ring_alg: &'static dyn rs::VerificationAlgorithm = match algorithm {
         m::SignatureAlgorithm::Ed25519 => &rs::ED25519,
         m::SignatureAlgorithm::EcdsaP256Sha256 => &rs::ECDSA_P256_SHA256_FIXED,
@@ -159,18 +173,9 @@ fn scheme_case(
         m::SignatureAlgorithm::RsaPssSha256 => &rs::RSA_PSS_2048_8192_SHA256,
         other => panic!("no raw baseline for {other:?}"),
     };
-    let given = &creds.shared.public_keys[0];
     let raw_key = match algorithm {
         m::SignatureAlgorithm::Ed25519 => hex::decode(given).unwrap(),
-        _ => {
-            // The key bits of the SubjectPublicKeyInfo the provider shows.
-            use hookspec::runtime::verify::message_signatures::der;
-            let spki =
-                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, given).unwrap();
-            let outer = der::expect(&spki, der::SEQUENCE).unwrap();
-            let alg_id = der::read(outer).unwrap();
-            der::expect(alg_id.rest, der::BIT_STRING).unwrap()[1..].to_vec()
-        }
+        _ => spki_bits(given),
     };
     let key = rs::UnparsedPublicKey::new(ring_alg, raw_key);
     let message = body.clone();
@@ -181,6 +186,15 @@ fn scheme_case(
     (verifier, common::header_map(&signed), body, raw)
 }
 
+/// The key bits of the base64 SubjectPublicKeyInfo a provider shows.
+fn spki_bits(given: &str) -> Vec<u8> {
+    use hookspec::runtime::verify::message_signatures::der;
+    let spki = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, given).unwrap();
+    let outer = der::expect(&spki, der::SEQUENCE).unwrap();
+    let alg_id = der::read(outer).unwrap();
+    der::expect(alg_id.rest, der::BIT_STRING).unwrap()[1..].to_vec()
+}
+
 fn signature_schemes(c: &mut Criterion) {
     use hookspec_codegen::model::SignatureAlgorithm as A;
     let now = common::at(VECTOR_CLOCK);
@@ -189,6 +203,7 @@ fn signature_schemes(c: &mut Criterion) {
         A::EcdsaP256Sha256,
         A::EcdsaP256Sha256Der,
         A::EcdsaP384Sha384,
+        A::EcdsaP521Sha512,
         A::RsaPkcs1Sha256,
         A::RsaPssSha256,
     ] {
@@ -204,5 +219,56 @@ fn signature_schemes(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, verify, signature_schemes);
+/// Twilio: HMAC-SHA1 over the URL and the form's parameters sorted, beside HMAC-SHA1 of
+/// the same message already assembled (the parsing and sorting are the scheme's cost).
+fn twilio_form(c: &mut Criterion) {
+    let spec = common::spec("twilio");
+    let now = common::at(VECTOR_CLOCK);
+    let url = "https://hooks.example.com/twilio/status?account=7";
+    let body = b"MessageSid=SM1f0e8ae6ade43cb3c0ce4525424e404f&MessageStatus=delivered\
+&To=%2B15558675310&From=%2B15017122661&AccountSid=AC00000000000000000000000000000000\
+&ApiVersion=2010-04-01&SmsStatus=delivered&SmsSid=SM1f0e8ae6ade43cb3c0ce4525424e404f"
+        .to_vec();
+    let creds = SigningCredentials::test(spec);
+    let headers = common::header_map(
+        &Signer::new(spec, creds.clone())
+            .to("POST", url)
+            .sign(&body, now),
+    );
+    let verifier = Verifier::new(
+        hookspec::auth("twilio").expect("provider"),
+        hookspec::delivery("twilio").expect("provider"),
+        common::test_credentials(spec),
+    )
+    .expect("verifier");
+    let request = Request::new(&headers, &body).target("POST", url);
+    common::ready(verifier.verify(&request, now)).expect("valid");
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    pairs.sort();
+    let mut message = url.as_bytes().to_vec();
+    for (n, v) in &pairs {
+        message.extend_from_slice(n.as_bytes());
+        message.extend_from_slice(v.as_bytes());
+    }
+    let secret = creds.shared.hmac_secrets[0].clone();
+    let expected = {
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(&message);
+        mac.finalize().into_bytes()
+    };
+    let mut g = c.benchmark_group("verify/twilio");
+    g.bench_function("Verifier::verify", |b| {
+        b.iter(|| common::ready(verifier.verify(black_box(&request), now)).expect("valid"))
+    });
+    g.bench_function("raw: hmac-sha1(assembled message) verify_slice", |b| {
+        b.iter(|| {
+            let mut mac = Hmac::<sha1::Sha1>::new_from_slice(black_box(secret.as_bytes())).unwrap();
+            mac.update(black_box(&message));
+            mac.verify_slice(black_box(&expected)).expect("valid");
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, verify, signature_schemes, twilio_form);
 criterion_main!(benches);

@@ -33,9 +33,14 @@ pub fn at(unix: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(unix)
 }
 
-/// A documented example body of the provider.
+/// A documented example body of the provider: the first event's that has one.
 pub fn body(spec: &m::ProviderSpec) -> Vec<u8> {
-    spec.events[0].examples[0].clone().into_bytes()
+    spec.events
+        .iter()
+        .find_map(|e| e.examples.first())
+        .expect("a documented example")
+        .clone()
+        .into_bytes()
 }
 
 pub fn header_map(headers: &[(String, String)]) -> http::HeaderMap {
