@@ -321,6 +321,11 @@ struct CredentialArgs {
     /// after an optional prefix such as `whsk_`) instead of hookspec's test key.
     #[arg(long = "ed25519-key", value_name = "KEY", value_parser = hookspec_signer::ed25519_seed_from_text)]
     signing_seed: Option<[u8; 32]>,
+    /// Sign public-key schemes (Ed25519, ECDSA, RSA, a detached JWS) with this PEM private
+    /// key file (PKCS#8, SEC1 or PKCS#1) instead of hookspec's test key; the receiver is
+    /// given its public half.
+    #[arg(long = "private-key", value_name = "FILE", value_parser = read_pem)]
+    private_key: Option<String>,
     /// Account id sent in identifying headers (Vezgo's x-client-id).
     #[arg(long, value_name = "ID")]
     client_id: Option<String>,
@@ -336,6 +341,15 @@ struct CredentialArgs {
 struct SigningKeyArg {
     provider: Option<String>,
     path: PathBuf,
+}
+
+/// The text of a PEM file given on the command line.
+fn read_pem(path: &str) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    if !text.contains("-----BEGIN ") {
+        return Err(format!("{path} holds no PEM block"));
+    }
+    Ok(text)
 }
 
 /// `NAME=VALUE` of `--header`.
@@ -431,6 +445,7 @@ impl CredentialArgs {
             },
             jwt_keys,
             signing_seed: self.signing_seed,
+            private_key_pem: self.private_key.clone(),
             test_defaults,
         }
     }

@@ -30,6 +30,9 @@ pub struct Credentials {
     /// The seed of the Ed25519 key deliveries are signed with (`--ed25519-key`);
     /// hookspec's test key when absent.
     pub signing_seed: Option<[u8; 32]>,
+    /// The provider's own private key for public-key schemes, a PEM block
+    /// (`--private-key`); replaces the seed's.
+    pub private_key_pem: Option<String>,
     /// Fill every value not given with hookspec's public test credentials
     /// ([`SigningCredentials::test`]), as the bundled reference receiver expects.
     pub test_defaults: bool,
@@ -51,6 +54,7 @@ impl std::fmt::Debug for Credentials {
             .field("shared", &self.shared)
             .field("jwt_keys", &self.jwt_keys)
             .field("signing_seed", &self.signing_seed.is_some())
+            .field("private_key_pem", &self.private_key_pem.is_some())
             .field("test_defaults", &self.test_defaults)
             .finish()
     }
@@ -88,6 +92,7 @@ impl ProviderSide {
             kid: test.kid.clone(),
             // The given key, else the test key (a receiver is given its public key).
             signing_seed: credentials.signing_seed.or(test.signing_seed),
+            private_key_pem: None,
             shared: SharedCredentials {
                 authorization: or_default(&given.authorization, &defaults.authorization, fill),
                 hmac_secrets: or_default(&given.hmac_secrets, &defaults.hmac_secrets, fill),
@@ -95,6 +100,24 @@ impl ProviderSide {
                 public_keys: or_default(&given.public_keys, &defaults.public_keys, fill),
                 key_api: None,
             },
+        };
+        // The provider's own key: receivers are given its public half unless keys were
+        // given (a PEM that does not fit is reported by `check_credentials`).
+        let base = match &credentials.private_key_pem {
+            Some(pem) => {
+                let mut own =
+                    base.clone()
+                        .with_private_key(&spec, pem)
+                        .unwrap_or(SigningCredentials {
+                            private_key_pem: Some(pem.clone()),
+                            ..base
+                        });
+                if !given.public_keys.is_empty() {
+                    own.shared.public_keys = given.public_keys.clone();
+                }
+                own
+            }
+            None => base,
         };
         let complete = spec.auth.iter().all(|scheme| match scheme {
             _ if scheme.is_optional() => true,

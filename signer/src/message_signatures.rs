@@ -175,7 +175,7 @@ pub fn sign_message(
 }
 
 /// The private key inside a PKCS#8 `PrivateKeyInfo`, whatever its algorithm OID.
-fn pkcs8_inner(der: &[u8]) -> Option<&[u8]> {
+pub(crate) fn pkcs8_inner(der: &[u8]) -> Option<&[u8]> {
     let info = der::expect(der, der::SEQUENCE)?;
     let version = der::read(info).filter(|t| t.tag == der::INTEGER)?;
     let alg = der::read(version.rest).filter(|t| t.tag == der::SEQUENCE)?;
@@ -183,7 +183,7 @@ fn pkcs8_inner(der: &[u8]) -> Option<&[u8]> {
 }
 
 /// The private scalar and public point of a SEC1 `ECPrivateKey` (RFC 5915).
-fn sec1_parts(der: &[u8]) -> Option<(&[u8], &[u8])> {
+pub(crate) fn sec1_parts(der: &[u8]) -> Option<(&[u8], &[u8])> {
     let key = der::expect(der, der::SEQUENCE)?;
     let version = der::read(key).filter(|t| t.tag == der::INTEGER)?;
     let private = der::read(version.rest).filter(|t| t.tag == der::OCTET_STRING)?;

@@ -4,6 +4,8 @@
 
 use hookspec_core::{SecretEncoding, SecretFormat, SignatureAlgorithm};
 use hookspec_runtime::verify::message_signatures::pem_decode;
+
+use crate::message_signatures::{pkcs8_inner, sec1_parts};
 use p256::ecdsa::signature::Signer as _;
 use ring::signature::{self as ring_sig, KeyPair as _};
 
@@ -76,8 +78,50 @@ impl PrivateKey {
             }
             A::RsaPkcs1Sha256 | A::RsaPkcs1Sha512 | A::RsaPssSha256 | A::RsaPssSha512 => {
                 let (_, der) = pem_decode(RSA_KEYS[usize::from(seed[0] & 1)]).ok()?;
-                let pkcs1 = pkcs8_private_key(&der).unwrap_or(&der);
+                let pkcs1 = pkcs8_inner(&der).unwrap_or(&der);
                 PrivateKey::Rsa(ring_sig::RsaKeyPair::from_der(pkcs1).ok()?)
+            }
+        })
+    }
+
+    /// The provider's own key for `algorithm`, from a PEM block: PKCS#8 (`PRIVATE KEY`) for
+    /// every algorithm, SEC1 (`EC PRIVATE KEY`) for ECDSA, PKCS#1 (`RSA PRIVATE KEY`) for
+    /// RSA. An error names what is wrong, never the key.
+    pub(crate) fn from_pem(algorithm: SignatureAlgorithm, pem: &str) -> Result<Self, String> {
+        use SignatureAlgorithm as A;
+        let (_, der) = pem_decode(pem).map_err(|e| format!("not a PEM private key: {e}"))?;
+        let inner = pkcs8_inner(&der);
+        // The private scalar of an EC key, under PKCS#8 or bare SEC1.
+        let scalar = || sec1_parts(inner.unwrap_or(&der)).map(|(private, _)| private);
+        let wrong = |what: &str| format!("not {what} private key for {}", algorithm.name());
+        Ok(match algorithm {
+            A::HmacSha1 | A::HmacSha256 | A::HmacSha512 => {
+                return Err("an HMAC has a secret, not a private key".into())
+            }
+            A::Ed25519 => PrivateKey::Ed25519(
+                ring_sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
+                    .map_err(|_| wrong("a PKCS#8 Ed25519"))?,
+            ),
+            A::EcdsaP256Sha256 | A::EcdsaP256Sha256Der => PrivateKey::P256(
+                scalar()
+                    .and_then(|d| p256::ecdsa::SigningKey::from_slice(d).ok())
+                    .ok_or_else(|| wrong("a P-256"))?,
+            ),
+            A::EcdsaP384Sha384 | A::EcdsaP384Sha384Der => PrivateKey::P384(
+                scalar()
+                    .and_then(|d| p384::ecdsa::SigningKey::from_slice(d).ok())
+                    .ok_or_else(|| wrong("a P-384"))?,
+            ),
+            A::EcdsaP521Sha512 => PrivateKey::P521(Box::new(
+                scalar()
+                    .and_then(|d| p521::ecdsa::SigningKey::from_slice(d).ok())
+                    .ok_or_else(|| wrong("a P-521"))?,
+            )),
+            A::RsaPkcs1Sha256 | A::RsaPkcs1Sha512 | A::RsaPssSha256 | A::RsaPssSha512 => {
+                PrivateKey::Rsa(
+                    ring_sig::RsaKeyPair::from_der(inner.unwrap_or(&der))
+                        .map_err(|_| wrong("an RSA (2048 bits or more)"))?,
+                )
             }
         })
     }
@@ -262,14 +306,4 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(content);
     out
-}
-
-/// The PKCS#1 key inside a PKCS#8 `PrivateKeyInfo` (any algorithm OID, as RFC 9421's
-/// RSASSA-PSS test key uses).
-fn pkcs8_private_key(der: &[u8]) -> Option<&[u8]> {
-    use hookspec_runtime::verify::message_signatures::der as d;
-    let info = d::expect(der, d::SEQUENCE)?;
-    let version = d::read(info).filter(|t| t.tag == d::INTEGER)?;
-    let algorithm = d::read(version.rest).filter(|t| t.tag == d::SEQUENCE)?;
-    d::expect(algorithm.rest, d::OCTET_STRING)
 }

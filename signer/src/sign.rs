@@ -34,6 +34,9 @@ pub struct SigningCredentials {
     /// The seed of the provider's private key (public-key signature schemes: Ed25519,
     /// ECDSA, RSA); its public key goes to the receiver in `shared.public_keys`.
     pub signing_seed: Option<[u8; 32]>,
+    /// The provider's own private key as a PEM block (`sign --private-key`), used instead
+    /// of the seed's; its public half must be among `shared.public_keys` for a receiver.
+    pub private_key_pem: Option<String>,
     /// What the provider shares with the receiver: HMAC secrets as the receiver configures
     /// them (prefix and encoding included; one signature entry per secret, as during a
     /// rotation), the `Authorization` value it sends (the first) and its identifying
@@ -47,6 +50,7 @@ impl std::fmt::Debug for SigningCredentials {
             .field("jwt_key", &self.jwt_key.is_some())
             .field("kid", &self.kid)
             .field("signing_seed", &self.signing_seed.is_some())
+            .field("private_key_pem", &self.private_key_pem.is_some())
             .field("shared", &self.shared)
             .finish()
     }
@@ -104,6 +108,7 @@ impl SigningCredentials {
             jwt_key: None,
             kid: t.kid.clone(),
             signing_seed: None,
+            private_key_pem: None,
             shared: Credentials::default(),
         };
         for scheme in &provider.auth {
@@ -153,6 +158,21 @@ struct Texts {
 }
 
 impl SigningCredentials {
+    /// The same credentials signing `spec`'s public-key schemes with `pem` (the provider's
+    /// own key), whose public half becomes the one the receiver is given.
+    pub fn with_private_key(mut self, spec: &ProviderSpec, pem: &str) -> Result<Self, String> {
+        for h in spec.auth.iter().filter_map(AuthScheme::as_signature) {
+            if h.algorithm.is_secret() {
+                continue;
+            }
+            let key = PrivateKey::from_pem(h.algorithm, pem)
+                .map_err(|e| format!("{} private key: {e}", spec.provider))?;
+            self.shared.public_keys = vec![key.public_key(&h.key)];
+        }
+        self.private_key_pem = Some(pem.to_owned());
+        Ok(self)
+    }
+
     /// Whether every secret and key is written as `spec` says, so nothing is signed with
     /// a key the receiver would read differently: the message names the secret and the
     /// encoding expected.
@@ -167,6 +187,10 @@ impl SigningCredentials {
                 &self.shared.public_keys
             };
             let (what, format) = (h.algorithm.key_noun(), &h.key);
+            if let (Some(pem), false) = (&self.private_key_pem, h.algorithm.is_secret()) {
+                PrivateKey::from_pem(h.algorithm, pem)
+                    .map_err(|e| format!("{} private key: {e}", spec.provider))?;
+            }
             for (i, secret) in given.iter().enumerate() {
                 if format.key(secret).is_none() {
                     return Err(format!(
@@ -687,10 +711,19 @@ impl<'s> Signer<'s> {
                             .map(|s| Key::Hmac(h.algorithm, secret_key(&h.key, s)))
                             .collect()
                     } else {
-                        tweak
-                            .signing_seed
-                            .or(creds.signing_seed)
-                            .and_then(|seed| PrivateKey::new(h.algorithm, &seed))
+                        // An attack's other key, else the provider's own, else the seed's.
+                        let own = || {
+                            creds
+                                .private_key_pem
+                                .as_deref()
+                                .and_then(|pem| PrivateKey::from_pem(h.algorithm, pem).ok())
+                        };
+                        let seeded = |seed: Option<[u8; 32]>| {
+                            seed.and_then(|seed| PrivateKey::new(h.algorithm, &seed))
+                        };
+                        seeded(tweak.signing_seed)
+                            .or_else(own)
+                            .or_else(|| seeded(creds.signing_seed))
                             .map(|k| Key::Private(h.algorithm, Box::new(k)))
                             .into_iter()
                             .collect()

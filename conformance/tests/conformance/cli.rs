@@ -917,3 +917,78 @@ fn json_strings(array: &Value) -> Vec<&str> {
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default()
 }
+
+/// `sign --private-key` signs a public-key scheme with the provider's own key (TrueLayer's
+/// published P-521 test key, SEC1 PEM), which `verify` accepts with its public half only.
+#[test]
+fn a_private_key_file_signs_and_its_public_half_verifies() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/truelayer");
+    let private = dir.join("ec512-private.pem");
+    let public = std::fs::read_to_string(dir.join("ec512-public.pem")).unwrap();
+    let url = "https://hooks.example.com/truelayer/webhooks";
+    let body = br#"{"type":"payment_executed","event_id":"b8d4dda0-ff2c-4d77-a6da-4615e4bad941"}"#;
+    let private_arg = private.to_str().unwrap();
+    let signed = cli(
+        &[
+            "sign",
+            "--provider",
+            "truelayer",
+            "--private-key",
+            private_arg,
+            "--url",
+            url,
+            "-",
+        ],
+        Some(body),
+        QUICK,
+    );
+    assert_eq!(signed.code, 0, "{}", signed.stderr);
+    let headers: Vec<String> = header_lines(&signed.stdout)
+        .into_iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect();
+    let verify = |public: Option<&str>| {
+        let mut args = vec!["verify", "--provider", "truelayer", "--url", url];
+        if let Some(key) = public {
+            args.extend(["--public-key", key]);
+        }
+        for h in &headers {
+            args.extend(["--header", h]);
+        }
+        args.push("-");
+        cli(&args, Some(body), QUICK)
+    };
+    let accepted = verify(Some(&public));
+    assert_eq!(accepted.code, 0, "{}{}", accepted.stdout, accepted.stderr);
+    assert_eq!(accepted.stdout.trim(), "verified");
+    // hookspec's own test key is not the one that signed.
+    let refused = verify(None);
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused.stdout.contains("no_matching_signature")
+            || refused.stdout.contains("no signature matches"),
+        "{}",
+        refused.stdout
+    );
+    // A key of another kind is a usage error naming what is wrong.
+    let rsa = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        rsa.path(),
+        include_str!("../../../signer/src/test_keys/rsa-a.key.pem"),
+    )
+    .unwrap();
+    let wrong = cli(
+        &[
+            "sign",
+            "--provider",
+            "truelayer",
+            "--private-key",
+            rsa.path().to_str().unwrap(),
+            "-",
+        ],
+        Some(body),
+        QUICK,
+    );
+    assert_eq!(wrong.code, 2, "{}", wrong.stdout);
+    assert!(wrong.stderr.contains("P-521"), "{}", wrong.stderr);
+}
