@@ -300,11 +300,15 @@ fn layout_fields(l: &SignatureAuth) -> TokenStream {
             let param = opt_text(j.headers_param.as_deref());
             let signs = list(j.signs_headers.iter().map(|h| text(h)));
             let requires = pairs(&j.requires);
+            let key_url_param = opt_text(j.key_url_param.as_deref());
+            let key_urls = list(j.key_urls.iter().map(|u| text(u)));
             quote! {
                 ::std::option::Option::Some(#core::DetachedJws {
                     headers_param: #param,
                     signs_headers: #signs,
                     requires: #requires,
+                    key_url_param: #key_url_param,
+                    key_urls: #key_urls,
                 })
             }
         }

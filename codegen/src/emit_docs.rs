@@ -1389,6 +1389,13 @@ fn jws_rules(h: &SignatureAuth, jws: &crate::model::DetachedJws) -> String {
             }
         ));
     }
+    if let Some(param) = &jws.key_url_param {
+        let urls: Vec<String> = jws.key_urls.iter().map(|u| format!("`{u}`")).collect();
+        rules.push(format!(
+            "`{param}`, when present, must be one of {} (refuse any other key set)",
+            and_list(&urls)
+        ));
+    }
     format!("In the protected header, {}.", and_list(&rules))
 }
 

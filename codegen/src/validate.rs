@@ -458,6 +458,20 @@ fn detached_jws(h: &SignatureAuth, jws: &DetachedJws, p: &Path, r: &mut Reporter
     for (i, name) in jws.signs_headers.iter().enumerate() {
         header(name, &p.key("jws").key("signs_headers").index(i), r);
     }
+    if jws.key_url_param.is_some() && jws.key_urls.is_empty() {
+        r.at(
+            &p.key("jws").key("key_urls"),
+            "list the provider's own key-set URLs: a signature naming any other is refused",
+        );
+    }
+    for (i, url) in jws.key_urls.iter().enumerate() {
+        if !url.starts_with("https://") {
+            r.at(
+                &p.key("jws").key("key_urls").index(i),
+                format!("`{url}` is not an https URL"),
+            );
+        }
+    }
 }
 
 /// Where a signature is and what it covers: the header, the signed template, the

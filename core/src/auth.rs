@@ -118,6 +118,13 @@ pub struct DetachedJws {
     /// `tl_version: "2"`); `alg` is always checked against the algorithm.
     #[serde(default, skip_serializing_if = "Pairs::is_empty")]
     pub requires: Pairs,
+    /// The protected-header parameter naming the URL of the key set (`jku`); when a
+    /// signature carries it, it must be one of `key_urls`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_url_param: Option<Text>,
+    /// The provider's own key-set URLs: the only ones a signature may name.
+    #[serde(default, skip_serializing_if = "<[_]>::is_empty")]
+    pub key_urls: List<Text>,
 }
 
 /// A signature algorithm. Everything an algorithm means to the model lives here (its

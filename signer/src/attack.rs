@@ -35,11 +35,13 @@ pub enum Attack {
     OtherSchemeOnly,
     /// The signature cut to half its length.
     TruncatedSignature,
+    /// A detached JWS naming a key-set URL (`jku`) that is not the provider's.
+    KeyUrlNotAllowed,
 }
 
 impl Attack {
     /// Every attack, in a stable order.
-    pub const ALL: [Attack; 15] = [
+    pub const ALL: [Attack; 16] = [
         Attack::MissingHeader,
         Attack::WrongKey,
         Attack::WrongSecret,
@@ -55,6 +57,7 @@ impl Attack {
         Attack::ExpiredKey,
         Attack::OtherSchemeOnly,
         Attack::TruncatedSignature,
+        Attack::KeyUrlNotAllowed,
     ];
 
     /// A stable kebab-case id (`tampered-body`, `alg-none`, ...).
@@ -75,6 +78,7 @@ impl Attack {
             Attack::ExpiredKey => "expired-key",
             Attack::OtherSchemeOnly => "other-scheme-only",
             Attack::TruncatedSignature => "truncated-signature",
+            Attack::KeyUrlNotAllowed => "key-url-outside-allow-list",
         }
     }
 
@@ -99,6 +103,7 @@ impl Attack {
             Attack::ExpiredKey => "expired_key",
             Attack::OtherSchemeOnly => "no_accepted_scheme",
             Attack::TruncatedSignature => "malformed_header",
+            Attack::KeyUrlNotAllowed => "key_url_not_allowed",
         }
     }
 
@@ -120,6 +125,7 @@ impl Attack {
             Attack::ExpiredKey => "the JWT is signed with a key the provider has retired",
             Attack::OtherSchemeOnly => "only signatures with another label are sent",
             Attack::TruncatedSignature => "the signature is cut to half its length",
+            Attack::KeyUrlNotAllowed => "the JWS names a key-set URL outside the provider's own",
         }
     }
 }

@@ -295,6 +295,7 @@ struct Tweak {
     signing_seed: Option<[u8; 32]>,
     hmac_label: Option<String>,
     truncate: bool,
+    key_url: Option<String>,
     authorization: Option<AuthorizationValue>,
     client_id: Option<String>,
     drop_header: Option<String>,
@@ -586,6 +587,10 @@ impl<'s> Signer<'s> {
                 let label = labelled?.format.scheme.as_deref()?;
                 tweak.hmac_label = Some(if label == "v0" { "x0" } else { "v0" }.into());
             }
+            Attack::KeyUrlNotAllowed => {
+                layout?.jws.as_ref()?.key_url_param.as_ref()?;
+                tweak.key_url = Some("https://keys.attacker.example/.well-known/jwks".into());
+            }
             Attack::TruncatedSignature => {
                 if jwt.is_none() && layout.is_none() {
                     return None;
@@ -739,6 +744,7 @@ impl<'s> Signer<'s> {
                         content_type: &self.spec.delivery.content_type,
                         kid: tweak.kid.as_deref().unwrap_or(&creds.kid),
                         alg: tweak.alg,
+                        key_url: tweak.key_url.as_deref(),
                         truncate: tweak.truncate,
                     };
                     signature_headers(&mut out, h, &keys, label, time, &request);
@@ -881,6 +887,8 @@ struct Signed<'a> {
     kid: &'a str,
     /// An `alg` a JWS claims instead of the scheme's (`none`: no signature).
     alg: Option<&'static str>,
+    /// A key-set URL a JWS names instead of the provider's first.
+    key_url: Option<&'a str>,
     truncate: bool,
 }
 
@@ -974,6 +982,12 @@ fn detached_jws(
     }
     if let Some(param) = &jws.headers_param {
         protected.insert(param.to_string(), listed.join(",").into());
+    }
+    if let Some(param) = &jws.key_url_param {
+        let url = request.key_url.or(jws.key_urls.first().map(|u| &**u));
+        if let Some(url) = url {
+            protected.insert(param.to_string(), url.into());
+        }
     }
     let protected = URL_SAFE_NO_PAD.encode(serde_json::Value::Object(protected).to_string());
     let input = format!("{protected}.{}", URL_SAFE_NO_PAD.encode(payload));
@@ -1150,6 +1164,7 @@ mod tests {
             content_type: "application/json",
             kid: "k",
             alg: None,
+            key_url: None,
             truncate: false,
         };
         let out = render(

@@ -1885,6 +1885,19 @@ pub const AUTH: &[::hookspec_runtime::core::AuthScheme] = &[
                     ],
                 ),
             ),
+            key_url_param: ::std::option::Option::Some(
+                ::std::borrow::Cow::Borrowed("jku"),
+            ),
+            key_urls: ::std::borrow::Cow::Borrowed(
+                &[
+                    ::std::borrow::Cow::Borrowed(
+                        "https://webhooks.truelayer.com/.well-known/jwks",
+                    ),
+                    ::std::borrow::Cow::Borrowed(
+                        "https://webhooks.truelayer-sandbox.com/.well-known/jwks",
+                    ),
+                ],
+            ),
         }),
         timestamp: ::std::option::Option::Some(::hookspec_runtime::core::SignedTimestamp {
             header: ::std::option::Option::Some(

@@ -111,6 +111,7 @@ async fn every_attack_is_refused_with_its_error_and_honest_requests_pass() {
                 Attack::AlgNone,
                 Attack::AlgHs256,
                 Attack::TruncatedSignature,
+                Attack::KeyUrlNotAllowed,
             ],
         ),
     ];

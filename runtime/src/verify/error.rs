@@ -68,6 +68,8 @@ pub enum VerifyError {
     NoTarget,
     /// The scheme signs fields of the body, and the body is not JSON.
     BodyNotJson,
+    /// The signature names a key-set URL (`jku`) that is not one of the provider's.
+    KeyUrlNotAllowed,
     /// The `Authorization` header differs from the configured credential.
     WrongCredentials,
     /// The identifying header names a client that is not configured.
@@ -81,7 +83,7 @@ pub enum VerifyError {
 
 /// Every [`VerifyError::kind`] with what it means, for documents that name them (the test
 /// vectors' JSON Schema).
-pub const ERROR_KINDS: [(&str, &str); 17] = [
+pub const ERROR_KINDS: [(&str, &str); 18] = [
     ("missing_header", "a header the scheme needs is absent"),
     ("malformed_header", "a header is present but cannot be read (encoding, length, timestamp format, too many entries)"),
     ("unsupported_algorithm", "the JWT names an algorithm the scheme does not accept (none, HS256, ...)"),
@@ -96,6 +98,7 @@ pub const ERROR_KINDS: [(&str, &str); 17] = [
     ("no_matching_signature", "no signature entry verifies under a configured key"),
     ("no_target", "the scheme signs the URL or method, which the receiver did not pass to its verifier (500)"),
     ("body_not_json", "the scheme signs fields of a body that is not JSON"),
+    ("key_url_not_allowed", "the signature names a key-set URL (jku) that is not one of the provider's"),
     ("wrong_credentials", "the Authorization value differs from the configured one"),
     ("unknown_client", "the identifying header names a client that is not configured (403)"),
     ("source_not_allowed", "the request comes from an address outside the allowlist (403)"),
@@ -131,6 +134,7 @@ impl VerifyError {
             VerifyError::NoMatchingSignature => "no_matching_signature",
             VerifyError::NoTarget => "no_target",
             VerifyError::BodyNotJson => "body_not_json",
+            VerifyError::KeyUrlNotAllowed => "key_url_not_allowed",
             VerifyError::WrongCredentials => "wrong_credentials",
             VerifyError::UnknownClient => "unknown_client",
             VerifyError::SourceNotAllowed { .. } => "source_not_allowed",
@@ -175,6 +179,9 @@ impl fmt::Display for VerifyError {
             ),
             VerifyError::BodyNotJson => {
                 f.write_str("the scheme signs fields of the body, which is not JSON")
+            }
+            VerifyError::KeyUrlNotAllowed => {
+                f.write_str("the signature names a key-set URL that is not the provider's")
             }
             VerifyError::WrongCredentials => f.write_str("wrong credentials"),
             VerifyError::UnknownClient => f.write_str("unknown client id"),
@@ -299,6 +306,7 @@ mod tests {
             VerifyError::NoMatchingSignature,
             VerifyError::NoTarget,
             VerifyError::BodyNotJson,
+            VerifyError::KeyUrlNotAllowed,
             VerifyError::WrongCredentials,
             VerifyError::UnknownClient,
             VerifyError::SourceNotAllowed {

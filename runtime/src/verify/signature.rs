@@ -351,6 +351,17 @@ impl SignatureCheck {
                 alg: alg.chars().take(32).collect(),
             });
         }
+        if let Some(param) = jws.key_url_param.as_deref() {
+            // A key set the provider does not publish could hold any key.
+            if let Some(url) = protected.get(param) {
+                let allowed = url
+                    .as_str()
+                    .is_some_and(|u| jws.key_urls.iter().any(|k| **k == *u));
+                if !allowed {
+                    return Err(VerifyError::KeyUrlNotAllowed);
+                }
+            }
+        }
         for (name, want) in jws.requires.iter() {
             if protected.get(name).and_then(|v| v.as_str()) != Some(want) {
                 return Err(malformed(

@@ -440,6 +440,11 @@ fn truelayer() -> Verifier {
             headers_param: Some(B("tl_headers")),
             signs_headers: B(&[]),
             requires: Pairs(B(&[(B("tl_version"), B("2"))])),
+            key_url_param: Some(B("jku")),
+            key_urls: B(&[
+                B("https://webhooks.truelayer.com/.well-known/jwks"),
+                B("https://webhooks.truelayer-sandbox.com/.well-known/jwks"),
+            ]),
         }),
         timestamp: Some(SignedTimestamp {
             header: Some(B("X-Tl-Webhook-Timestamp")),
@@ -549,6 +554,11 @@ fn truelayer_detached_jws_over_method_path_listed_headers_and_body() {
         (
             json.replace("X-Tl-Webhook-Timestamp,", ""),
             "malformed_header",
+        ),
+        // A key set that is not TrueLayer's could hold any key.
+        (
+            json.replace("webhooks.truelayer.com", "keys.attacker.example"),
+            "key_url_not_allowed",
         ),
     ] {
         let forged = format!("{}..{sig}", b64.encode(&changed));
