@@ -49,6 +49,8 @@ impl Handler for Accounts {
 
     async fn on_sync_account(&self, event: SyncAccount, _: &Delivery) -> Handled {
         if self.stall {
+            // A handler that never finishes in time: the receiver must cut it off at its
+            // handler timeout, so nothing waits for this sleep to end.
             tokio::time::sleep(Duration::from_secs(30)).await;
         }
         self.synced
