@@ -103,22 +103,15 @@ impl ProviderSide {
         };
         // The provider's own key: receivers are given its public half unless keys were
         // given (a PEM that does not fit is reported by `check_credentials`).
-        let base = match &credentials.private_key_pem {
-            Some(pem) => {
-                let mut own =
-                    base.clone()
-                        .with_private_key(&spec, pem)
-                        .unwrap_or(SigningCredentials {
-                            private_key_pem: Some(pem.clone()),
-                            ..base
-                        });
-                if !given.public_keys.is_empty() {
-                    own.shared.public_keys = given.public_keys.clone();
+        let mut base = base;
+        if let Some(pem) = &credentials.private_key_pem {
+            base.private_key_pem = Some(pem.clone());
+            if given.public_keys.is_empty() {
+                if let Ok(keys) = SigningCredentials::public_keys_of(&spec, pem) {
+                    base.shared.public_keys = keys;
                 }
-                own
             }
-            None => base,
-        };
+        }
         let complete = spec.auth.iter().all(|scheme| match scheme {
             _ if scheme.is_optional() => true,
             AuthScheme::Jwt(_) => true,

@@ -113,28 +113,7 @@ fn scheme_case(
         m::SignatureAlgorithm::Ed25519 => m::SecretEncoding::Hex,
         _ => m::SecretEncoding::Base64,
     };
-    let mut spec = common::spec("bridge").clone();
-    spec.auth = vec![m::AuthScheme::Signature(m::SignatureAuth {
-        header: "X-Sig".into(),
-        algorithm,
-        encoding: m::SignatureEncoding::Base64,
-        signed: "{body}".into(),
-        format: m::SignatureFormat {
-            separator: None,
-            label_separator: None,
-            scheme: None,
-        },
-        jws: None,
-        timestamp: None,
-        key: m::SecretFormat {
-            encoding: key,
-            strip_prefix: None,
-        },
-        rotation: None,
-        optional: false,
-        description: None,
-    })];
-    let spec: &'static m::ProviderSpec = Box::leak(Box::new(spec));
+    let spec = common::with_signature(algorithm, "{body}", key, |_| {});
     let creds = SigningCredentials::test(spec);
     let body = common::body(spec);
     let signed = Signer::new(spec, creds.clone()).sign(&body, common::at(VECTOR_CLOCK));

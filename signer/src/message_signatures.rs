@@ -8,8 +8,8 @@ use base64::Engine as _;
 use hookspec_runtime::verify::message_signatures::{
     der, pem_decode, signature_base, Algorithm, Message, SignatureError, SignatureParams,
 };
-use ring::rand::SystemRandom;
-use ring::{hmac, signature};
+
+use ring::hmac;
 
 /// A key that signs for one RFC 9421 algorithm. Its `Debug` shows no secret.
 pub struct SigningKey {
@@ -18,10 +18,9 @@ pub struct SigningKey {
 }
 
 enum Inner {
-    Rsa(signature::RsaKeyPair),
-    Ecdsa(signature::EcdsaKeyPair),
-    Ed25519(signature::Ed25519KeyPair),
     Hmac(hmac::Key),
+    /// The same keys and primitives the `signature` scheme signs with.
+    Private(crate::private_key::PrivateKey),
 }
 
 const fn invalid(reason: &'static str) -> SignatureError {
@@ -41,42 +40,15 @@ impl SigningKey {
     /// OID, as RFC 9421's `test-key-rsa-pss` is), PKCS#1 for RSA, SEC1 for ECDSA, and a
     /// 32-byte seed for Ed25519.
     pub fn from_der(alg: Algorithm, der: &[u8]) -> Result<Self, SignatureError> {
-        let inner = match alg {
-            Algorithm::HmacSha256 => return Err(invalid("use SigningKey::hmac_sha256")),
-            Algorithm::RsaPssSha512 | Algorithm::RsaV15Sha256 => {
-                let pkcs1 = pkcs8_inner(der).unwrap_or(der);
-                signature::RsaKeyPair::from_der(pkcs1)
-                    .map(Inner::Rsa)
-                    .map_err(|_| invalid("not an RSA private key"))?
-            }
-            Algorithm::EcdsaP256Sha256 | Algorithm::EcdsaP384Sha384 => {
-                let ring_alg = if alg == Algorithm::EcdsaP256Sha256 {
-                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING
-                } else {
-                    &signature::ECDSA_P384_SHA384_FIXED_SIGNING
-                };
-                let rng = SystemRandom::new();
-                let pair =
-                    signature::EcdsaKeyPair::from_pkcs8(ring_alg, der, &rng).or_else(|_| {
-                        let (private, public) =
-                            sec1_parts(der).ok_or(invalid("not an EC private key"))?;
-                        signature::EcdsaKeyPair::from_private_key_and_public_key(
-                            ring_alg, private, public, &rng,
-                        )
-                        .map_err(|_| invalid("EC key does not suit the algorithm"))
-                    })?;
-                Inner::Ecdsa(pair)
-            }
-            Algorithm::Ed25519 => {
-                let pair = if der.len() == 32 {
-                    signature::Ed25519KeyPair::from_seed_unchecked(der)
-                } else {
-                    signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
-                };
-                Inner::Ed25519(pair.map_err(|_| invalid("not an Ed25519 private key"))?)
-            }
-        };
-        Ok(SigningKey { alg, inner })
+        if alg == Algorithm::HmacSha256 {
+            return Err(invalid("use SigningKey::hmac_sha256"));
+        }
+        let key = crate::private_key::PrivateKey::from_der(alg.model(), der)
+            .map_err(|_| invalid("not a private key for this algorithm"))?;
+        Ok(SigningKey {
+            alg,
+            inner: Inner::Private(key),
+        })
     }
 
     /// A private key in PEM (`PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`).
@@ -90,29 +62,18 @@ impl SigningKey {
         self.alg
     }
 
-    /// The signature of `message` (random for PSS and ECDSA, fixed for the others).
+    /// The signature of `message` (random for PSS, fixed for the others: ECDSA follows
+    /// RFC 6979).
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignatureError> {
-        let rng = SystemRandom::new();
-        let failed = || invalid("signing failed");
-        Ok(match &self.inner {
+        let signature = match &self.inner {
             Inner::Hmac(key) => hmac::sign(key, message).as_ref().to_vec(),
-            Inner::Ed25519(pair) => pair.sign(message).as_ref().to_vec(),
-            Inner::Ecdsa(pair) => pair
-                .sign(&rng, message)
-                .map_err(|_| failed())?
-                .as_ref()
-                .to_vec(),
-            Inner::Rsa(pair) => {
-                let padding: &dyn signature::RsaEncoding = match self.alg {
-                    Algorithm::RsaPssSha512 => &signature::RSA_PSS_SHA512,
-                    _ => &signature::RSA_PKCS1_SHA256,
-                };
-                let mut out = vec![0; pair.public().modulus_len()];
-                pair.sign(padding, &rng, message, &mut out)
-                    .map_err(|_| failed())?;
-                out
-            }
-        })
+            Inner::Private(key) => key.sign(self.alg.model(), message),
+        };
+        // A signing failure leaves an empty signature (see `PrivateKey::sign`).
+        if signature.is_empty() {
+            return Err(invalid("signing failed"));
+        }
+        Ok(signature)
     }
 }
 

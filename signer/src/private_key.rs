@@ -88,18 +88,28 @@ impl PrivateKey {
     /// every algorithm, SEC1 (`EC PRIVATE KEY`) for ECDSA, PKCS#1 (`RSA PRIVATE KEY`) for
     /// RSA. An error names what is wrong, never the key.
     pub(crate) fn from_pem(algorithm: SignatureAlgorithm, pem: &str) -> Result<Self, String> {
-        use SignatureAlgorithm as A;
         let (_, der) = pem_decode(pem).map_err(|e| format!("not a PEM private key: {e}"))?;
-        let inner = pkcs8_inner(&der);
+        Self::from_der(algorithm, &der)
+    }
+
+    /// [`PrivateKey::from_pem`]'s DER; for Ed25519 also the bare 32-byte seed.
+    pub(crate) fn from_der(algorithm: SignatureAlgorithm, der: &[u8]) -> Result<Self, String> {
+        use SignatureAlgorithm as A;
+        if algorithm == A::Ed25519 && der.len() == 32 {
+            return ring_sig::Ed25519KeyPair::from_seed_unchecked(der)
+                .map(PrivateKey::Ed25519)
+                .map_err(|_| "not an Ed25519 seed".to_owned());
+        }
+        let inner = pkcs8_inner(der);
         // The private scalar of an EC key, under PKCS#8 or bare SEC1.
-        let scalar = || sec1_parts(inner.unwrap_or(&der)).map(|(private, _)| private);
+        let scalar = || sec1_parts(inner.unwrap_or(der)).map(|(private, _)| private);
         let wrong = |what: &str| format!("not {what} private key for {}", algorithm.name());
         Ok(match algorithm {
             A::HmacSha1 | A::HmacSha256 | A::HmacSha512 => {
                 return Err("an HMAC has a secret, not a private key".into())
             }
             A::Ed25519 => PrivateKey::Ed25519(
-                ring_sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
+                ring_sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
                     .map_err(|_| wrong("a PKCS#8 Ed25519"))?,
             ),
             A::EcdsaP256Sha256 | A::EcdsaP256Sha256Der => PrivateKey::P256(
@@ -119,7 +129,7 @@ impl PrivateKey {
             )),
             A::RsaPkcs1Sha256 | A::RsaPkcs1Sha512 | A::RsaPssSha256 | A::RsaPssSha512 => {
                 PrivateKey::Rsa(
-                    ring_sig::RsaKeyPair::from_der(inner.unwrap_or(&der))
+                    ring_sig::RsaKeyPair::from_der(inner.unwrap_or(der))
                         .map_err(|_| wrong("an RSA (2048 bits or more)"))?,
                 )
             }

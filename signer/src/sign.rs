@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256, Sha512};
 use crate::attack::Attack;
 use crate::keys::{public_jwk, test_signing_key};
 use crate::private_key::PrivateKey;
+use hookspec_runtime::verify::pieces;
 
 pub use hookspec_core::{AuthorizationValue, Credentials};
 
@@ -158,19 +159,19 @@ struct Texts {
 }
 
 impl SigningCredentials {
-    /// The same credentials signing `spec`'s public-key schemes with `pem` (the provider's
-    /// own key), whose public half becomes the one the receiver is given.
-    pub fn with_private_key(mut self, spec: &ProviderSpec, pem: &str) -> Result<Self, String> {
-        for h in spec.auth.iter().filter_map(AuthScheme::as_signature) {
-            if h.algorithm.is_secret() {
-                continue;
-            }
-            let key = PrivateKey::from_pem(h.algorithm, pem)
-                .map_err(|e| format!("{} private key: {e}", spec.provider))?;
-            self.shared.public_keys = vec![key.public_key(&h.key)];
-        }
-        self.private_key_pem = Some(pem.to_owned());
-        Ok(self)
+    /// The public halves of `pem` (the provider's own key) as `spec`'s public-key schemes
+    /// write them for a receiver; an error when the key does not fit a scheme.
+    pub fn public_keys_of(spec: &ProviderSpec, pem: &str) -> Result<Vec<String>, String> {
+        spec.auth
+            .iter()
+            .filter_map(AuthScheme::as_signature)
+            .filter(|h| !h.algorithm.is_secret())
+            .map(|h| {
+                PrivateKey::from_pem(h.algorithm, pem)
+                    .map(|key| key.public_key(&h.key))
+                    .map_err(|e| format!("{} private key: {e}", spec.provider))
+            })
+            .collect()
     }
 
     /// Whether every secret and key is written as `spec` says, so nothing is signed with
@@ -1049,7 +1050,6 @@ fn render(
     listed: &[&str],
 ) -> Vec<u8> {
     let body = request.body;
-    let form = || form_urlencoded::parse(body);
     let mut out = Vec::new();
     for piece in signed_pieces(template) {
         match piece {
@@ -1066,25 +1066,10 @@ fn render(
             SignedPiece::Url => out.extend_from_slice(request.target.url.as_bytes()),
             SignedPiece::Method => out.extend_from_slice(request.target.method.as_bytes()),
             SignedPiece::Path => {
-                let url = &request.target.url;
-                let rest = url.find("://").map_or(url.as_str(), |i| &url[i + 3..]);
-                let path = rest.find('/').map_or("/", |i| &rest[i..]);
-                out.extend_from_slice(path.split(['?', '#']).next().unwrap_or("/").as_bytes());
+                out.extend_from_slice(pieces::url_path(&request.target.url).as_bytes())
             }
-            SignedPiece::Form => {
-                let mut pairs: Vec<_> = form().collect();
-                pairs.sort();
-                pairs.dedup();
-                for (name, value) in pairs {
-                    out.extend_from_slice(name.as_bytes());
-                    out.extend_from_slice(value.as_bytes());
-                }
-            }
-            SignedPiece::FormParam(name) => {
-                if let Some((_, v)) = form().find(|(n, _)| n == name) {
-                    out.extend_from_slice(v.as_bytes());
-                }
-            }
+            SignedPiece::Form => out.extend_from_slice(&pieces::sorted_form(body)),
+            SignedPiece::FormParam(name) => out.extend_from_slice(&pieces::form_param(body, name)),
             SignedPiece::SignedHeaders => {
                 for name in listed {
                     let value = headers
@@ -1096,19 +1081,13 @@ fn render(
                                 .then_some(request.content_type)
                         })
                         .unwrap_or("");
-                    out.extend_from_slice(format!("{name}: {value}\n").as_bytes());
+                    pieces::listed_header(&mut out, name, value.as_bytes());
                 }
             }
             SignedPiece::Field(path) => {
-                let value: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-                let field = path
-                    .split('.')
-                    .try_fold(value.as_ref(), |at, name| Some(at?.get(name)))
-                    .flatten();
-                match field {
-                    Some(serde_json::Value::String(s)) => out.extend_from_slice(s.as_bytes()),
-                    Some(other) => out.extend_from_slice(other.to_string().as_bytes()),
-                    None => {}
+                // A body that is not JSON signs no field (the verifier refuses it).
+                if let Ok(value) = serde_json::from_slice(body) {
+                    out.extend_from_slice(&pieces::json_field(&value, path));
                 }
             }
         }

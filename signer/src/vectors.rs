@@ -67,12 +67,11 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
             )
         });
     let mut cases = Vec::new();
-    let case_at = |id: &str,
-                   description: &str,
-                   headers: &[(String, String)],
-                   body: &[u8],
-                   error: Option<&str>,
-                   now: u64| {
+    let case = |id: &str,
+                description: &str,
+                headers: &[(String, String)],
+                body: &[u8],
+                error: Option<&str>| {
         let expected = match error {
             None => json!({"accept": true}),
             Some(kind) => json!({"accept": false, "error": kind, "status": status_of(kind)}),
@@ -80,7 +79,7 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
         let mut case = json!({
             "id": id,
             "description": description,
-            "now": now,
+            "now": VECTOR_CLOCK,
             "headers": content_type
                 .iter()
                 .chain(headers)
@@ -94,13 +93,6 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
             case["url"] = t.url.clone().into();
         }
         case
-    };
-    let case = |id: &str,
-                description: &str,
-                headers: &[(String, String)],
-                body: &[u8],
-                error: Option<&str>| {
-        case_at(id, description, headers, body, error, VECTOR_CLOCK)
     };
     if !spec.auth.is_empty() {
         let headers = signer.sign(body.as_bytes(), now);
@@ -177,14 +169,7 @@ pub fn test_vectors(spec: &ProviderSpec) -> Value {
             now,
         };
         for e in edges.cases() {
-            let mut c = case_at(
-                e.id,
-                e.description,
-                &e.headers,
-                body.as_bytes(),
-                e.error,
-                e.now,
-            );
+            let mut c = case(e.id, e.description, &e.headers, body.as_bytes(), e.error);
             if let Some(secret) = e.secret {
                 c["hmac_secrets"] = json!([secret]);
             }
@@ -249,8 +234,6 @@ struct Edge {
     description: &'static str,
     headers: Vec<(String, String)>,
     error: Option<&'static str>,
-    /// The clock the case is judged at.
-    now: u64,
     /// A secret of the case's own, replacing the test material's.
     secret: Option<String>,
 }
@@ -275,7 +258,6 @@ impl Edges<'_> {
             description,
             headers,
             error,
-            now: VECTOR_CLOCK,
             secret: None,
         }
     }

@@ -23,13 +23,20 @@ pub fn builtin_specs() -> Vec<ProviderSpec> {
 /// Runs the whole suite of `specs` against the bundled receiver, with a fresh key ring
 /// per JWT provider served on loopback, and shuts both down.
 pub async fn run_against_bundled(specs: Vec<ProviderSpec>) -> Report {
-    let rings = keys::rings(&specs, |_| Some(keys::random_key()));
+    let receiving = specs.clone();
+    play_against_bundled(specs, &receiving).await
+}
+
+/// [`run_against_bundled`], playing `played` against a receiver built from `receiving`
+/// (the same providers described otherwise).
+pub async fn play_against_bundled(played: Vec<ProviderSpec>, receiving: &[ProviderSpec]) -> Report {
+    let rings = keys::rings(&played, |_| Some(keys::random_key()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let keys = KeyServer::start(listener, keys::sources(&specs, &rings)).unwrap();
-    let receiver = bundled::start(&specs, &keys.base_urls(), &[])
+    let keys = KeyServer::start(listener, keys::sources(&played, &rings)).unwrap();
+    let receiver = bundled::start(receiving, &keys.base_urls(), &[])
         .await
         .unwrap();
-    let report = Suite::from_specs(specs)
+    let report = Suite::from_specs(played)
         .credentials(Credentials {
             jwt_keys: rings,
             ..Credentials::test()

@@ -212,18 +212,7 @@ async fn a_documented_refusal_status_is_answered_and_insisted_on() {
     );
 
     // The same spec played against a receiver that answers 401.
-    let receiver = bundled::start(&plain, &Default::default(), &[])
-        .await
-        .unwrap();
-    let report = Suite::from_specs(wants_498)
-        .credentials(Credentials::test())
-        .slow_body(Duration::from_millis(200))
-        .concurrency(8)
-        .run_bound(Duration::from_secs(120))
-        .run(&receiver.url())
-        .await
-        .unwrap();
-    receiver.shutdown(Duration::from_secs(1)).await;
+    let report = crate::common::play_against_bundled(wants_498, &plain).await;
     let failed: Vec<&str> = report
         .cases
         .iter()

@@ -96,3 +96,38 @@ pub fn ready<F: std::future::Future>(future: F) -> F::Output {
         std::task::Poll::Pending => panic!("the key cache was not warm"),
     }
 }
+
+/// A `signature` scheme with `algorithm` in header `X-Sig`, base64, over `signed`, its key
+/// written in `key`: one bare signature, no timestamp (override fields for more). Bridge's
+/// spec with only this scheme, leaked as a run-time spec is.
+pub fn with_signature(
+    algorithm: m::SignatureAlgorithm,
+    signed: &str,
+    key: m::SecretEncoding,
+    change: impl FnOnce(&mut m::SignatureAuth),
+) -> &'static m::ProviderSpec {
+    let mut scheme = m::SignatureAuth {
+        header: "X-Sig".into(),
+        algorithm,
+        encoding: m::SignatureEncoding::Base64,
+        signed: signed.to_owned().into(),
+        format: m::SignatureFormat {
+            separator: None,
+            label_separator: None,
+            scheme: None,
+        },
+        jws: None,
+        timestamp: None,
+        key: m::SecretFormat {
+            encoding: key,
+            strip_prefix: None,
+        },
+        rotation: None,
+        optional: false,
+        description: None,
+    };
+    change(&mut scheme);
+    let mut spec = spec("bridge").clone();
+    spec.auth = vec![m::AuthScheme::Signature(scheme)];
+    Box::leak(Box::new(spec))
+}

@@ -1028,36 +1028,21 @@ async fn every_signature_algorithm_signs_verifies_and_refuses_its_attacks() {
             m::SignatureAlgorithm::Ed25519 => m::SecretEncoding::Hex,
             _ => m::SecretEncoding::Pem,
         };
-        let scheme = m::SignatureAuth {
-            header: "X-Sig".into(),
-            algorithm,
-            encoding: m::SignatureEncoding::Base64,
-            signed: "{timestamp}.{method} {url}|{body}".into(),
-            format: m::SignatureFormat {
+        let name = algorithm.name();
+        let s = common::with_signature(algorithm, "{timestamp}.{method} {url}|{body}", key, |h| {
+            h.format = m::SignatureFormat {
                 separator: Some(",".into()),
                 label_separator: Some("=".into()),
                 scheme: Some("v1".into()),
-            },
-            jws: None,
-            timestamp: Some(m::SignedTimestamp {
+            };
+            h.timestamp = Some(m::SignedTimestamp {
                 header: None,
                 label: Some("t".into()),
                 tolerance: hookspec_codegen::core::Duration(Duration::from_secs(300)),
                 window: m::ToleranceWindow::BothWays,
                 unit: m::TimestampUnit::UnixSeconds,
-            }),
-            key: m::SecretFormat {
-                encoding: key,
-                strip_prefix: None,
-            },
-            rotation: None,
-            optional: false,
-            description: None,
-        };
-        let name = algorithm.name();
-        let mut s = spec("bridge").clone();
-        s.auth = vec![m::AuthScheme::Signature(scheme)];
-        let s: &'static m::ProviderSpec = Box::leak(Box::new(s));
+            });
+        });
         let signer = Signer::new(s, SigningCredentials::test(s));
         let target = signer.target().clone();
         let v = Verifier::new(

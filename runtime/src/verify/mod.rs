@@ -25,6 +25,7 @@ mod jwt;
 mod key_cache;
 mod keys;
 pub mod message_signatures;
+pub mod pieces;
 mod secret;
 mod signature;
 mod source_ip;
@@ -136,6 +137,7 @@ struct Inner {
     checks: Vec<Check>,
     source: Option<SourcePolicy>,
     unverified: bool,
+    needs_target: bool,
 }
 
 enum Check {
@@ -196,6 +198,9 @@ impl Verifier {
                 }
             });
         }
+        let needs_target = checks
+            .iter()
+            .any(|c| matches!(c, Check::Signature(s) if s.signs_target()));
         Ok(Verifier {
             inner: Arc::new(Inner {
                 schemes,
@@ -203,6 +208,7 @@ impl Verifier {
                 checks,
                 source,
                 unverified,
+                needs_target,
             }),
         })
     }
@@ -246,12 +252,9 @@ impl Verifier {
     }
 
     /// Whether a scheme it checks signs the request's method or URL, so the caller must
-    /// pass [`Request::target`].
+    /// pass [`Request::target`] (asked per request: worked out once, when built).
     pub fn needs_target(&self) -> bool {
-        self.inner
-            .checks
-            .iter()
-            .any(|c| matches!(c, Check::Signature(s) if s.signs_target()))
+        self.inner.needs_target
     }
 
     /// Whether signature and credential checks were turned off with

@@ -13,7 +13,7 @@ use super::algorithm::Keyed;
 use super::encoding::decode_into;
 use super::error::{ConfigError, VerifyError};
 use super::jwt::check_age;
-use super::{unix_seconds, Header, Request};
+use super::{pieces, unix_seconds, Header, Request};
 use hookspec_core::{
     signed_pieces, SignatureAuth, SignedPiece, TimestampUnit, SIGNED_PLACEHOLDERS,
 };
@@ -40,7 +40,7 @@ enum Part {
     Path,
     Form,
     FormParam(&'static str),
-    Field(Vec<&'static str>),
+    Field(&'static str),
     SignedHeaders,
 }
 
@@ -68,7 +68,9 @@ impl SignatureCheck {
     }
 
     pub(crate) fn signs_target(&self) -> bool {
-        self.scheme.signs_target()
+        self.parts
+            .iter()
+            .any(|p| matches!(p, Part::Url | Part::Method | Part::Path))
     }
 
     /// The check of `scheme` with the receiver's keys, as configured (an HMAC's secrets or
@@ -281,7 +283,9 @@ impl SignatureCheck {
         listed: &[&str],
     ) -> Result<[Cow<'r, [u8]>; MAX_PARTS], VerifyError> {
         let headers = request.headers;
-        let message = Message::new(request);
+        let target = || request.target.as_ref().ok_or(VerifyError::NoTarget);
+        // A body whose fields are signed is parsed once, however many fields.
+        let mut json: Option<serde_json::Value> = None;
         let mut owned: [Cow<'r, [u8]>; MAX_PARTS] = std::array::from_fn(|_| Cow::Borrowed(&[][..]));
         for (slot, part) in owned.iter_mut().zip(&self.parts) {
             *slot = match part {
@@ -289,12 +293,21 @@ impl SignatureCheck {
                 Part::Body => Cow::Borrowed(request.body),
                 Part::Timestamp => Cow::Borrowed(timestamp.unwrap_or_default()),
                 Part::Header(h) => Cow::Borrowed(h.value(headers)?.as_bytes()),
-                Part::Url => Cow::Borrowed(message.url()?.as_bytes()),
-                Part::Method => Cow::Borrowed(message.method()?.as_bytes()),
-                Part::Path => Cow::Borrowed(message.path()?.as_bytes()),
-                Part::Form => Cow::Owned(message.sorted_form()),
-                Part::FormParam(name) => Cow::Owned(message.form_param(name)),
-                Part::Field(path) => Cow::Owned(message.field(path)?),
+                Part::Url => Cow::Borrowed(target()?.url.as_bytes()),
+                Part::Method => Cow::Borrowed(target()?.method.as_bytes()),
+                Part::Path => Cow::Borrowed(pieces::url_path(target()?.url).as_bytes()),
+                Part::Form => Cow::Owned(pieces::sorted_form(request.body)),
+                Part::FormParam(name) => Cow::Owned(pieces::form_param(request.body, name)),
+                Part::Field(path) => {
+                    let body = match &mut json {
+                        Some(body) => body,
+                        None => json.insert(
+                            serde_json::from_slice(request.body)
+                                .map_err(|_| VerifyError::BodyNotJson)?,
+                        ),
+                    };
+                    Cow::Owned(pieces::json_field(body, path))
+                }
                 Part::SignedHeaders => {
                     let mut out = Vec::new();
                     for name in listed {
@@ -302,10 +315,7 @@ impl SignatureCheck {
                             header: &self.scheme.header,
                             reason: "a header the signature lists is missing",
                         })?;
-                        out.extend_from_slice(name.as_bytes());
-                        out.extend_from_slice(b": ");
-                        out.extend_from_slice(value.as_bytes());
-                        out.push(b'\n');
+                        pieces::listed_header(&mut out, name, value.as_bytes());
                     }
                     Cow::Owned(out)
                 }
@@ -432,77 +442,6 @@ impl SignatureCheck {
     }
 }
 
-/// The parts of a request a template may read beyond headers and body, worked out once.
-struct Message<'r> {
-    request: &'r Request<'r>,
-}
-
-impl<'r> Message<'r> {
-    fn new(request: &'r Request<'r>) -> Self {
-        Message { request }
-    }
-
-    fn target(&self) -> Result<&'r super::Target<'r>, VerifyError> {
-        self.request.target.as_ref().ok_or(VerifyError::NoTarget)
-    }
-
-    fn url(&self) -> Result<&'r str, VerifyError> {
-        Ok(self.target()?.url)
-    }
-
-    fn method(&self) -> Result<&'r str, VerifyError> {
-        Ok(self.target()?.method)
-    }
-
-    fn path(&self) -> Result<&'r str, VerifyError> {
-        let url = self.url()?;
-        let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
-        let from_path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
-        Ok(from_path.split(['?', '#']).next().unwrap_or("/"))
-    }
-
-    /// Every form parameter sorted by name then value, each as name then value.
-    fn sorted_form(&self) -> Vec<u8> {
-        let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
-            form_urlencoded::parse(self.request.body).collect();
-        // Sorted by name then value; a pair sent twice counts once, as Twilio's libraries
-        // sign it.
-        pairs.sort();
-        pairs.dedup();
-        let mut out = Vec::with_capacity(self.request.body.len());
-        for (name, value) in pairs {
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(value.as_bytes());
-        }
-        out
-    }
-
-    fn form_param(&self, name: &str) -> Vec<u8> {
-        form_urlencoded::parse(self.request.body)
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.into_owned().into_bytes())
-            .unwrap_or_default()
-    }
-
-    /// A JSON body's field as text: strings unquoted, other values as JSON, absent as
-    /// empty. A body that is not JSON is malformed for a scheme that signs its fields.
-    fn field(&self, path: &[&str]) -> Result<Vec<u8>, VerifyError> {
-        let body: serde_json::Value =
-            serde_json::from_slice(self.request.body).map_err(|_| VerifyError::BodyNotJson)?;
-        let mut at = &body;
-        for name in path {
-            match at.get(name) {
-                Some(next) => at = next,
-                None => return Ok(Vec::new()),
-            }
-        }
-        Ok(match at {
-            serde_json::Value::String(s) => s.clone().into_bytes(),
-            other => other.to_string().into_bytes(),
-        })
-    }
-}
-
 /// The entries of a header value: split on `separator`, or the whole value.
 fn entries_of<'v>(
     value: &'v [u8],
@@ -551,7 +490,7 @@ fn parse_template(template: &'static str) -> Result<Vec<Part>, ConfigError> {
             SignedPiece::Path => Part::Path,
             SignedPiece::Form => Part::Form,
             SignedPiece::FormParam(name) => Part::FormParam(name),
-            SignedPiece::Field(path) => Part::Field(path.split('.').collect()),
+            SignedPiece::Field(path) => Part::Field(path),
             SignedPiece::SignedHeaders => Part::SignedHeaders,
             SignedPiece::Unknown(name) => {
                 return Err(bad(format!(

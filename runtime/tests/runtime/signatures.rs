@@ -28,33 +28,42 @@ struct Scheme {
 const HEADER: &str = "x-signature";
 
 fn verifier(s: Scheme, keys: &[&str]) -> Result<Verifier, ConfigError> {
-    let scheme = AuthScheme::Signature(SignatureAuth {
-        header: B(HEADER),
-        algorithm: s.algorithm,
-        encoding: s.encoding,
-        signed: B(s.signed),
-        format: SignatureFormat {
-            separator: None,
-            label_separator: None,
-            scheme: None,
+    verifier_for(
+        SignatureAuth {
+            header: B(HEADER),
+            algorithm: s.algorithm,
+            encoding: s.encoding,
+            signed: B(s.signed),
+            format: SignatureFormat {
+                separator: None,
+                label_separator: None,
+                scheme: None,
+            },
+            jws: None,
+            timestamp: s.timestamp_header.map(|h| SignedTimestamp {
+                header: Some(B(h)),
+                label: None,
+                tolerance: hookspec_runtime::core::Duration::from_secs(600),
+                window: ToleranceWindow::BothWays,
+                unit: hookspec_runtime::core::TimestampUnit::UnixSeconds,
+            }),
+            key: SecretFormat {
+                encoding: s.key,
+                strip_prefix: None,
+            },
+            rotation: None,
+            optional: false,
+            description: None,
         },
-        jws: None,
-        timestamp: s.timestamp_header.map(|h| SignedTimestamp {
-            header: Some(B(h)),
-            label: None,
-            tolerance: hookspec_runtime::core::Duration::from_secs(600),
-            window: ToleranceWindow::BothWays,
-            unit: hookspec_runtime::core::TimestampUnit::UnixSeconds,
-        }),
-        key: SecretFormat {
-            encoding: s.key,
-            strip_prefix: None,
-        },
-        rotation: None,
-        optional: false,
-        description: None,
-    });
-    let schemes: &'static [AuthScheme] = Box::leak(Box::new([scheme]));
+        keys,
+    )
+}
+
+/// A verifier of `scheme` alone, holding `keys` (secrets or public keys, as its algorithm
+/// takes them).
+fn verifier_for(scheme: SignatureAuth, keys: &[&str]) -> Result<Verifier, ConfigError> {
+    let secret = scheme.algorithm.is_secret();
+    let schemes: &'static [AuthScheme] = Box::leak(Box::new([AuthScheme::Signature(scheme)]));
     let rules: &'static DeliveryRules = Box::leak(Box::new(DeliveryRules {
         content_type: Cow::Borrowed("application/json"),
         source_ips: Cow::Borrowed(&[]),
@@ -64,7 +73,7 @@ fn verifier(s: Scheme, keys: &[&str]) -> Result<Verifier, ConfigError> {
     }));
     let mut credentials = Credentials::new().source_ips(SourceIpCheck::Off);
     for key in keys {
-        credentials = if s.algorithm.is_secret() {
+        credentials = if secret {
             credentials.hmac_secret(*key)
         } else {
             credentials.public_key(*key)
@@ -426,7 +435,12 @@ const TL_SENT: u64 = 1_638_186_175;
 
 fn truelayer() -> Verifier {
     use hookspec_runtime::core::{DetachedJws, Pairs, TimestampUnit};
-    let scheme = AuthScheme::Signature(SignatureAuth {
+    let key = std::fs::read_to_string(format!(
+        "{}/tests/truelayer/ec512-public.pem",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let scheme = SignatureAuth {
         header: B("Tl-Signature"),
         algorithm: SignatureAlgorithm::EcdsaP521Sha512,
         encoding: SignatureEncoding::Base64url,
@@ -460,24 +474,8 @@ fn truelayer() -> Verifier {
         rotation: None,
         optional: false,
         description: None,
-    });
-    let schemes: &'static [AuthScheme] = Box::leak(Box::new([scheme]));
-    let rules: &'static DeliveryRules = Box::leak(Box::new(DeliveryRules {
-        content_type: Cow::Borrowed("application/json"),
-        source_ips: Cow::Borrowed(&[]),
-        timeout: hookspec_runtime::core::Duration::from_secs(10),
-        success: Success::Any2xx,
-        refusal: None,
-    }));
-    let key = std::fs::read_to_string(format!(
-        "{}/tests/truelayer/ec512-public.pem",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let credentials = Credentials::new()
-        .source_ips(SourceIpCheck::Off)
-        .public_key(key);
-    Verifier::new(schemes, rules, credentials).unwrap()
+    };
+    verifier_for(scheme, &[&key]).unwrap()
 }
 
 fn tl_signature() -> String {

@@ -1,10 +1,10 @@
-//! The algorithms RFC 9421 registers and the verifying keys for them (on `ring`), with
+//! The algorithms RFC 9421 registers and the verifying keys for them (on the primitives
+//! of `verify/algorithm.rs`, which the `signature` scheme uses too), with
 //! the small PEM/DER reading both the verifier and the signer need.
 
 use std::fmt;
 
 use base64::Engine as _;
-use ring::{hmac, signature};
 
 use super::SignatureError;
 
@@ -53,6 +53,19 @@ impl Algorithm {
         Algorithm::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// The same algorithm in the spec model.
+    pub fn model(self) -> hookspec_core::SignatureAlgorithm {
+        use hookspec_core::SignatureAlgorithm as M;
+        match self {
+            Algorithm::RsaPssSha512 => M::RsaPssSha512,
+            Algorithm::RsaV15Sha256 => M::RsaPkcs1Sha256,
+            Algorithm::HmacSha256 => M::HmacSha256,
+            Algorithm::EcdsaP256Sha256 => M::EcdsaP256Sha256,
+            Algorithm::EcdsaP384Sha384 => M::EcdsaP384Sha384,
+            Algorithm::Ed25519 => M::Ed25519,
+        }
+    }
+
     fn is_rsa(self) -> bool {
         matches!(self, Algorithm::RsaPssSha512 | Algorithm::RsaV15Sha256)
     }
@@ -64,76 +77,51 @@ impl fmt::Display for Algorithm {
     }
 }
 
-/// A key that verifies one algorithm's signatures. Its `Debug` shows no secret.
+/// A key that verifies one algorithm's signatures, on the same primitives as the
+/// `signature` scheme (`verify/algorithm.rs`). Its `Debug` shows no secret.
 #[derive(Clone)]
 pub struct VerifyingKey {
     alg: Algorithm,
-    /// What `ring` takes: PKCS#1 RSAPublicKey, an uncompressed EC point, the raw Ed25519
-    /// key, or the HMAC secret.
-    material: Vec<u8>,
+    key: crate::verify::algorithm::Keyed,
 }
-
-// DER of the algorithm OIDs a SubjectPublicKeyInfo may carry.
-const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-const OID_RSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
-const OID_EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
-const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 
 impl VerifyingKey {
     /// A shared secret for `hmac-sha256`.
     pub fn hmac_sha256(secret: &[u8]) -> Self {
         VerifyingKey {
             alg: Algorithm::HmacSha256,
-            material: secret.to_vec(),
+            key: crate::verify::algorithm::Keyed::new(Algorithm::HmacSha256.model(), secret)
+                .expect("HMAC takes a key of any length"),
         }
     }
 
-    /// A public key as `ring` takes it for `alg`: PKCS#1 RSAPublicKey DER for RSA, the
-    /// uncompressed point for ECDSA, 32 raw bytes for Ed25519 (not for HMAC).
+    /// A public key as the provider gives it for `alg`: PKCS#1 RSAPublicKey DER for RSA,
+    /// the uncompressed point for ECDSA, 32 raw bytes for Ed25519 (not for HMAC). A key of
+    /// the wrong shape is refused here, not at the first verification.
     pub fn from_raw(alg: Algorithm, public_key: &[u8]) -> Result<Self, SignatureError> {
         if alg == Algorithm::HmacSha256 {
             return Err(SignatureError::InvalidKey {
                 reason: "an HMAC key is a secret, not a public key",
             });
         }
-        Ok(VerifyingKey {
-            alg,
-            material: public_key.to_vec(),
-        })
+        let key = crate::verify::algorithm::Keyed::new(alg.model(), public_key).ok_or(
+            SignatureError::InvalidKey {
+                reason: "the key's bytes do not suit the algorithm",
+            },
+        )?;
+        Ok(VerifyingKey { alg, key })
     }
 
-    /// A SubjectPublicKeyInfo (`PUBLIC KEY`) DER whose key type must suit `alg`.
+    /// A SubjectPublicKeyInfo (`PUBLIC KEY`) DER whose key type must suit `alg` (read by
+    /// the one SPKI reader the `signature` scheme uses too).
     pub fn from_spki_der(alg: Algorithm, der: &[u8]) -> Result<Self, SignatureError> {
         let bad = |reason| SignatureError::InvalidKey { reason };
-        let spki = der::expect(der, der::SEQUENCE).ok_or(bad("not a SubjectPublicKeyInfo"))?;
-        let alg_id = der::read(spki)
-            .filter(|t| t.tag == der::SEQUENCE)
-            .ok_or(bad("no algorithm"))?;
-        let oid = der::expect(alg_id.content, der::OID).ok_or(bad("no algorithm OID"))?;
-        let curve = der::read(alg_id.content)
-            .and_then(|t| der::read(t.rest))
-            .filter(|t| t.tag == der::OID)
-            .map(|t| t.content);
-        let fits = match alg {
-            Algorithm::RsaPssSha512 | Algorithm::RsaV15Sha256 => {
-                oid == OID_RSA || oid == OID_RSA_PSS
-            }
-            Algorithm::EcdsaP256Sha256 => oid == OID_EC && curve == Some(OID_P256),
-            Algorithm::EcdsaP384Sha384 => oid == OID_EC && curve == Some(OID_P384),
-            Algorithm::Ed25519 => oid == OID_ED25519,
-            Algorithm::HmacSha256 => false,
-        };
-        if !fits {
+        let (family, bits) = crate::verify::algorithm::spki(der)
+            .ok_or(bad("not a SubjectPublicKeyInfo of a known key type"))?;
+        if crate::verify::algorithm::family(alg.model()) != Some(family) {
             return Err(bad("the key type does not suit the algorithm"));
         }
-        let bits = der::read(alg_id.rest)
-            .filter(|t| t.tag == der::BIT_STRING)
-            .and_then(|t| t.content.split_first())
-            .filter(|(unused, _)| **unused == 0)
-            .ok_or(bad("no public key bits"))?;
-        VerifyingKey::from_raw(alg, bits.1)
+        VerifyingKey::from_raw(alg, bits)
     }
 
     /// A PEM `PUBLIC KEY` (SubjectPublicKeyInfo) or, for RSA, `RSA PUBLIC KEY` (PKCS#1).
@@ -154,22 +142,14 @@ impl VerifyingKey {
     }
 
     /// Whether `signature` is this key's signature of `message`. HMAC tags are compared
-    /// in constant time (`ring::hmac::verify`).
+    /// in constant time.
     pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
-        let public: &dyn signature::VerificationAlgorithm = match self.alg {
-            Algorithm::HmacSha256 => {
-                let key = hmac::Key::new(hmac::HMAC_SHA256, &self.material);
-                return hmac::verify(&key, message, sig).is_ok();
-            }
-            Algorithm::RsaPssSha512 => &signature::RSA_PSS_2048_8192_SHA512,
-            Algorithm::RsaV15Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-            Algorithm::EcdsaP256Sha256 => &signature::ECDSA_P256_SHA256_FIXED,
-            Algorithm::EcdsaP384Sha384 => &signature::ECDSA_P384_SHA384_FIXED,
-            Algorithm::Ed25519 => &signature::ED25519,
-        };
-        signature::UnparsedPublicKey::new(public, &self.material)
-            .verify(message, sig)
-            .is_ok()
+        use subtle::ConstantTimeEq as _;
+        let mut tag = [0u8; 64];
+        match self.key.tag(&[message], &mut tag) {
+            Some(n) => bool::from(tag[..n].ct_eq(sig)),
+            None => self.key.verifies(message, sig),
+        }
     }
 }
 
